@@ -1,0 +1,52 @@
+# Tiến Độ — developer commands. `make demo` and `make test` are the two that matter.
+SHELL := /bin/bash
+VENV ?= .venv
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+
+# Find a Python >= 3.12: an explicit PYTHON=..., python3.13, python3.12, then pyenv's versions.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $(PYENV_ROOT)/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do \
+	command -v $$p >/dev/null 2>&1 || [ -x "$$p" ] || continue; \
+	$$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-postgres lint format bench venv clean serve
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "Không tìm thấy Python >= 3.12 (thử: make PYTHON=/đường/dẫn/python3.12)"; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tiendo migrate --noinput
+	$(BIN)/tiendo units load
+	$(BIN)/tiendo demo load
+	$(BIN)/tiendo demo users
+	$(BIN)/tiendo runserver 127.0.0.1:8000
+
+serve: $(STAMP)
+	$(BIN)/tiendo runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+bench: $(STAMP)
+	$(BIN)/python -m tiendo.bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

@@ -1,0 +1,1 @@
+"""Tiến Độ: monitoring, evaluation and reporting for Vietnam's rural development programmes."""

@@ -1,0 +1,109 @@
+"""The one place that answers "may this user read or write this unit?".
+
+Every view and every query that shows or changes a unit's data goes through these
+functions (healthchecks' ``_get_rw_check_for_user``, pretix's scopes). A user sees the
+unit they belong to and everything below it — including the units of an older tree that
+became part of it — and writes there only with a writing role.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from tiendo.accounts.models import WRITING_ROLES, Role
+from tiendo.units.models import Unit, UnitChange
+
+
+def _home_paths(user) -> list[str] | None:
+    """Path prefixes the user may read; ``None`` means everything."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser or user.role == Role.ADMIN:
+        return None
+    if user.unit_id is None:
+        return []
+    home = user.unit
+    paths = [home.path]
+    # Units of the tree before a reorganisation that became part of the user's unit: a
+    # Tuyên Quang officer reads what Hà Giang reported before the 2025 merger.
+    seen = {home.pk}
+    frontier = list(
+        UnitChange.objects.filter(successor__path__startswith=home.path).values_list(
+            "predecessor_id", "predecessor__path"
+        )
+    )
+    while frontier:
+        next_frontier = []
+        for pk, path in frontier:
+            if pk in seen:
+                continue
+            seen.add(pk)
+            paths.append(path)
+            next_frontier.extend(
+                UnitChange.objects.filter(successor_id=pk).values_list(
+                    "predecessor_id", "predecessor__path"
+                )
+            )
+        frontier = next_frontier
+    # keep only the outermost prefixes
+    paths.sort(key=len)
+    outer: list[str] = []
+    for path in paths:
+        if not any(path.startswith(o) for o in outer):
+            outer.append(path)
+    return outer
+
+
+def readable_units(user) -> QuerySet[Unit]:
+    paths = _cached_paths(user)
+    if paths is None:
+        return Unit.objects.all()
+    if not paths:
+        return Unit.objects.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Unit.objects.filter(condition)
+
+
+def _cached_paths(user):
+    cache = getattr(user, "_tiendo_scope_paths", "missing")
+    if cache == "missing":
+        cache = _home_paths(user)
+        try:
+            user._tiendo_scope_paths = cache
+        except AttributeError:  # AnonymousUser is immutable enough
+            pass
+    return cache
+
+
+def can_read(user, unit: Unit) -> bool:
+    paths = _cached_paths(user)
+    if paths is None:
+        return True
+    return any(unit.path.startswith(p) for p in paths)
+
+
+def can_write(user, unit: Unit) -> bool:
+    if not user.is_authenticated:
+        return False
+    if not (user.is_superuser or user.role in WRITING_ROLES):
+        return False
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    # Writing is only into the user's own subtree of the tree in force, never into the
+    # units of an older tree that were merged into it.
+    return user.unit_id is not None and unit.path.startswith(user.unit.path)
+
+
+def check_unit(user, unit: Unit, *, write: bool = False) -> Unit:
+    """Raise ``PermissionDenied`` unless the user may read (or write) ``unit``."""
+    allowed = can_write(user, unit) if write else can_read(user, unit)
+    if not allowed:
+        raise PermissionDenied(
+            "Bạn không có quyền ghi số liệu của đơn vị này."
+            if write
+            else "Bạn không có quyền xem đơn vị này."
+        )
+    return unit

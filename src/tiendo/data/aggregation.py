@@ -1,0 +1,311 @@
+"""Aggregation of data values up the unit tree and over periods.
+
+History-true by default: a unit's figure is its own values plus the values of every unit
+below it *in its own tree* (the tree valid when the data was entered), read from the
+rollup table. ``today=True`` re-expresses a unit of today's tree: it adds the values of the
+older units that became part of it, each by the factor :func:`map_to_today` gives, and
+reports the units it had to leave out.
+
+Per aggregation type, over all periods inside the requested one:
+
+- ``sum``: the total; ``average``: total ÷ number of values;
+- ``last``: the values of the latest period that has any (a cumulative stock such as
+  "households implementing so far");
+- ``range``: the lowest and highest value entered in the scope ("10 - 15 triệu đồng");
+- ``none``: the unit's own value only.
+
+Computed indicators are evaluated after aggregation, from the aggregated operands: a
+disbursement rate is total disbursed ÷ total plan, never an average of rates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Max, Min, Sum
+
+from tiendo.data.models import DataValue, Rollup
+from tiendo.programmes import expressions
+from tiendo.programmes.models import Aggregation, Indicator, Target
+from tiendo.programmes.periods import Period
+from tiendo.units.models import Unit
+from tiendo.units.services import map_to_today
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class Cell:
+    """The aggregated figure of one indicator for one unit and period."""
+
+    indicator: Indicator
+    value: Decimal | None = None
+    categories: dict[str, Decimal] = field(default_factory=dict)
+    low: Decimal | None = None
+    high: Decimal | None = None
+    target: Decimal | None = None
+    as_of: str | None = None
+    count: int = 0
+
+    @property
+    def achieved(self) -> Decimal | None:
+        """Percentage of the target reached."""
+        if self.value is None or not self.target:
+            return None
+        return self.value / self.target * HUNDRED
+
+    @property
+    def has_data(self) -> bool:
+        return self.value is not None or self.low is not None
+
+
+@dataclass
+class _Acc:
+    total: Decimal = ZERO
+    count: int = 0
+    by_category: dict = field(default_factory=lambda: defaultdict(lambda: [ZERO, 0]))
+    by_period: dict = field(default_factory=dict)  # period_end -> (period id, _Acc) for LAST
+
+    def add(self, category: str, total, count, factor: Decimal = Decimal(1)) -> None:
+        total = Decimal(total) * factor
+        self.total += total
+        self.count += count
+        slot = self.by_category[category]
+        slot[0] += total
+        slot[1] += count
+
+
+def with_operands(indicators) -> list[Indicator]:
+    """The indicators plus every indicator their formulas read, recursively."""
+    found = {i.code: i for i in indicators}
+    pending = [i for i in found.values() if i.formula]
+    while pending:
+        codes = set()
+        for indicator in pending:
+            codes |= expressions.references(expressions.parse(indicator.formula)) - set(found)
+        if not codes:
+            break
+        new = list(Indicator.objects.filter(code__in=codes).select_related("disaggregation"))
+        found.update({i.code: i for i in new})
+        pending = [i for i in new if i.formula]
+    return list(found.values())
+
+
+class Aggregator:
+    """Aggregates a set of indicators for a period; reusable for several units."""
+
+    def __init__(self, indicators, period: Period | str, *, today: bool = False):
+        self.period = Period.parse(period) if isinstance(period, str) else period
+        self.requested = list(indicators)
+        self.indicators = with_operands(self.requested)
+        self.by_code = {i.code: i for i in self.indicators}
+        self.stored = [i for i in self.indicators if not i.formula]
+        self.today = today
+        self.flagged: list[tuple[Unit, str]] = []
+        self._previous: Aggregator | None = None
+
+    # -- public -------------------------------------------------------------------------
+    def for_unit(self, unit: Unit) -> dict[str, Cell]:
+        if self.today:
+            mapping = map_to_today(unit)
+            self.flagged = mapping.flagged
+            return self._compute([unit], extra={unit.pk: mapping.factors})[unit.pk]
+        return self._compute([unit])[unit.pk]
+
+    def for_units(self, units) -> dict[int, dict[str, Cell]]:
+        units = list(units)
+        if self.today:
+            return {u.pk: self.for_unit(u) for u in units}
+        return self._compute(units)
+
+    # -- internals ----------------------------------------------------------------------
+    def _compute(self, units, extra=None) -> dict[int, dict[str, Cell]]:
+        unit_ids = [u.pk for u in units]
+        accs: dict[int, dict[int, _Acc]] = {pk: defaultdict(_Acc) for pk in unit_ids}
+        by_id = {i.pk: i for i in self.stored}
+        flat = [i.pk for i in self.stored if i.aggregation in (Aggregation.SUM, Aggregation.AVERAGE)]
+        last = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST]
+        own_only = [i.pk for i in self.stored if i.aggregation == Aggregation.NONE]
+        ranged = [i for i in self.stored if i.aggregation == Aggregation.RANGE]
+        window = {"period_start__gte": self.period.start, "period_end__lte": self.period.end}
+
+        for model, total, count, ids in (
+            (DataValue, Sum("value"), Count("pk"), flat + own_only),
+            (Rollup, Sum("total"), Sum("count"), flat),
+        ):
+            if not ids:
+                continue
+            rows = (
+                model.objects.filter(unit_id__in=unit_ids, indicator_id__in=ids, **window)
+                .values_list("unit_id", "indicator_id", "category")
+                .annotate(t=total, c=count)
+                .order_by()
+            )
+            for unit_id, indicator_id, category, t, c in rows:
+                accs[unit_id][indicator_id].add(category, t, c)
+        if last:
+            for model, total, count in ((DataValue, Sum("value"), Count("pk")), (Rollup, Sum("total"), Sum("count"))):
+                rows = (
+                    model.objects.filter(unit_id__in=unit_ids, indicator_id__in=last, **window)
+                    .values_list("unit_id", "indicator_id", "category", "period", "period_end")
+                    .annotate(t=total, c=count)
+                    .order_by()
+                )
+                for unit_id, indicator_id, category, period_id, period_end, t, c in rows:
+                    slot = accs[unit_id][indicator_id].by_period.setdefault(period_end, (period_id, _Acc()))
+                    slot[1].add(category, t, c)
+
+        if extra:
+            self._add_extra(accs, extra, flat + own_only, last, window)
+
+        ranges = self._ranges(unit_ids, ranged, window, extra) if ranged else {}
+        targets = self._targets(unit_ids)
+
+        result: dict[int, dict[str, Cell]] = {}
+        for unit_id in unit_ids:
+            cells: dict[str, Cell] = {}
+            for indicator_id, indicator in by_id.items():
+                cell = Cell(indicator)
+                acc = accs[unit_id].get(indicator_id)
+                if indicator.aggregation == Aggregation.RANGE:
+                    low_high = ranges.get((unit_id, indicator_id))
+                    if low_high:
+                        cell.low, cell.high, cell.count = low_high
+                elif acc is not None:
+                    self._finish(cell, acc)
+                cell.target = targets.get((unit_id, indicator_id))
+                cells[indicator.code] = cell
+            self._formulas(cells, unit_id, units, targets)
+            result[unit_id] = cells
+        return result
+
+    def _finish(self, cell: Cell, acc: _Acc) -> None:
+        aggregation = cell.indicator.aggregation
+        if aggregation == Aggregation.LAST:
+            if not acc.by_period:
+                return
+            latest = max(acc.by_period)
+            cell.as_of, acc = acc.by_period[latest]
+        if acc.count == 0:
+            return
+        cell.count = acc.count
+        if aggregation == Aggregation.AVERAGE:
+            cell.value = acc.total / acc.count
+            cell.categories = {c: t / n for c, (t, n) in acc.by_category.items() if n}
+        else:
+            cell.value = acc.total
+            cell.categories = {c: t for c, (t, _n) in acc.by_category.items()}
+
+    def _add_extra(self, accs, extra, flat_ids, last_ids, window) -> None:
+        """Add the own values of older units (today's view), scaled by their factor."""
+        for target_id, factors in extra.items():
+            ids = list(factors)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = (
+                    DataValue.objects.filter(unit_id__in=chunk, indicator_id__in=flat_ids + last_ids, **window)
+                    .values_list("unit_id", "indicator_id", "category", "period", "period_end", "value")
+                )
+                for unit_id, indicator_id, category, period_id, period_end, value in rows:
+                    acc = accs[target_id][indicator_id]
+                    if indicator_id in last_ids:
+                        slot = acc.by_period.setdefault(period_end, (period_id, _Acc()))
+                        slot[1].add(category, value, 1, factors[unit_id])
+                    else:
+                        acc.add(category, value, 1, factors[unit_id])
+
+    def _ranges(self, unit_ids, ranged, window, extra) -> dict:
+        ids = [i.pk for i in ranged]
+        out = {}
+        rows = (
+            DataValue.objects.filter(
+                unit__ancestor_links__ancestor_id__in=unit_ids, indicator_id__in=ids, **window
+            )
+            .values_list("unit__ancestor_links__ancestor_id", "indicator_id")
+            .annotate(lo=Min("value"), hi=Max("value"), n=Count("pk"))
+            .order_by()
+        )
+        for unit_id, indicator_id, lo, hi, n in rows:
+            out[(unit_id, indicator_id)] = (lo, hi, n)
+        for target_id, factors in (extra or {}).items():
+            agg = DataValue.objects.filter(
+                unit_id__in=[pk for pk, f in factors.items() if f > 0], indicator_id__in=ids, **window
+            ).values_list("indicator_id").annotate(lo=Min("value"), hi=Max("value"), n=Count("pk")).order_by()
+            for indicator_id, lo, hi, n in agg:
+                cur = out.get((target_id, indicator_id))
+                if cur:
+                    lo, hi, n = min(lo, cur[0]), max(hi, cur[1]), n + cur[2]
+                out[(target_id, indicator_id)] = (lo, hi, n)
+        return out
+
+    def _targets(self, unit_ids) -> dict:
+        ids = [i.pk for i in self.indicators]
+        own = {
+            (u, i): v
+            for u, i, v in Target.objects.filter(
+                unit_id__in=unit_ids, indicator_id__in=ids, period=self.period.id
+            ).values_list("unit_id", "indicator_id", "value")
+        }
+        below = (
+            Target.objects.filter(
+                unit__ancestor_links__ancestor_id__in=unit_ids,
+                unit__ancestor_links__depth__gt=0,
+                indicator_id__in=ids,
+                period=self.period.id,
+            )
+            .values_list("unit__ancestor_links__ancestor_id", "indicator_id")
+            .annotate(v=Sum("value"))
+            .order_by()
+        )
+        for u, i, v in below:
+            own.setdefault((u, i), v)
+        return own
+
+    def _formulas(self, cells: dict[str, Cell], unit_id: int, units, targets) -> None:
+        computing: set[str] = set()
+
+        def value_of(code: str, category: str, offset: int):
+            if offset < 0:
+                return self._previous_value(code, category, offset, unit_id, units)
+            if code not in cells:
+                indicator = self.by_code.get(code)
+                if indicator is None or not indicator.formula:
+                    return None
+                compute(indicator)
+            cell = cells[code]
+            return cell.categories.get(category) if category else cell.value
+
+        def compute(indicator: Indicator) -> None:
+            if indicator.code in computing:
+                cells[indicator.code] = Cell(indicator)
+                return
+            computing.add(indicator.code)
+            tree = expressions.parse(indicator.formula)
+            cells[indicator.code] = Cell(
+                indicator,
+                value=expressions.evaluate(tree, value_of),
+                target=targets.get((unit_id, indicator.pk)),
+            )
+            computing.discard(indicator.code)
+
+        for indicator in self.indicators:
+            if indicator.formula and indicator.code not in cells:
+                compute(indicator)
+
+    def _previous_value(self, code, category, offset, unit_id, units):
+        if self._previous is None:
+            self._previous = Aggregator(self.indicators, self.period.previous(), today=self.today)
+            self._previous_cells = {}
+        if unit_id not in self._previous_cells:
+            unit = next(u for u in units if u.pk == unit_id)
+            self._previous_cells[unit_id] = self._previous.for_unit(unit)
+        cells = self._previous_cells[unit_id]
+        if offset < -1:
+            return self._previous._previous_value(code, category, offset + 1, unit_id, units)
+        cell = cells.get(code)
+        if cell is None:
+            return None
+        return cell.categories.get(category) if category else cell.value

@@ -1,0 +1,97 @@
+"""Data values, their full history, and the rollup that keeps aggregates fresh."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataValue(models.Model):
+    """One number for (indicator, unit, period, category option)."""
+
+    indicator = models.ForeignKey("programmes.Indicator", models.PROTECT, related_name="values")
+    unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="values")
+    period = models.CharField(_("kỳ"), max_length=20)
+    # Derived from ``period``; stored so that "every value inside 2021-2025" is a range scan.
+    period_start = models.DateField()
+    period_end = models.DateField()
+    category = models.CharField(_("phân tổ"), max_length=40, blank=True, default="")
+    value = models.DecimalField(_("giá trị"), max_digits=20, decimal_places=6)
+    comment = models.TextField(_("ghi chú"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("số liệu")
+        verbose_name_plural = _("số liệu")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "period", "category"], name="datavalue_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["unit", "period_start", "period_end"], name="datavalue_unit_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.unit_id}/{self.period}/{self.category}: {self.value}"
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", _("Nhập mới")
+    UPDATE = "update", _("Sửa")
+    DELETE = "delete", _("Xóa")
+
+
+class DataValueChange(models.Model):
+    """History: who changed which figure, when, from what to what. Deletions included."""
+
+    indicator = models.ForeignKey("programmes.Indicator", models.PROTECT, related_name="+")
+    unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="+")
+    period = models.CharField(max_length=20)
+    category = models.CharField(max_length=40, blank=True, default="")
+    action = models.CharField(_("thao tác"), max_length=10, choices=ChangeAction.choices)
+    old_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    old_comment = models.TextField(blank=True)
+    new_comment = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(_("nguồn"), max_length=20, default="form")
+
+    class Meta:
+        verbose_name = _("lịch sử số liệu")
+        verbose_name_plural = _("lịch sử số liệu")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["indicator", "unit", "period"], name="datavaluechange_key")]
+
+
+class Rollup(models.Model):
+    """Sum and count of the values of every unit strictly below ``unit``, per exact period.
+
+    Maintained in the same transaction as every saved value (a handful of ancestor rows),
+    so a figure is in every aggregate the moment it is saved; ``rebuild_rollups`` recomputes
+    the whole table in one statement after a bulk load.
+    """
+
+    indicator = models.ForeignKey("programmes.Indicator", models.CASCADE, related_name="+")
+    unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="+")
+    period = models.CharField(max_length=20)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    category = models.CharField(max_length=40, blank=True, default="")
+    total = models.DecimalField(max_digits=24, decimal_places=6)
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "unit", "period", "category"], name="rollup_key")
+        ]
+        indexes = [models.Index(fields=["unit", "period_start", "period_end"], name="rollup_unit_period")]

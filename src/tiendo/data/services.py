@@ -1,0 +1,199 @@
+"""Writing data values: one path for forms, imports, the API and the demo.
+
+Every write checks the value, keeps the old one in the history, and moves the rollup rows of
+the unit's ancestors by the difference, in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+
+from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
+from tiendo.programmes.models import Indicator, ValueType
+from tiendo.programmes.periods import Period, PeriodError
+from tiendo.units.models import Unit
+
+MAX_ABS_VALUE = Decimal("1e14")
+
+
+class DataEntryError(ValueError):
+    """A value that cannot be saved; the message is Vietnamese and names the field."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    indicator: Indicator
+    unit: Unit
+    period: str
+    value: Decimal | None  # None deletes the value
+    category: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    action: str | None  # create / update / delete / None when nothing changed
+    old_value: Decimal | None
+    new_value: Decimal | None
+
+
+def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
+    """Read a number as an official types it: ``66.992``, ``234,9``, ``1.234,5``, ``98,45``.
+
+    A dot followed by exactly three digits is a thousands separator in Vietnamese; a comma
+    is the decimal mark. Plain machine numbers (``234.9`` from a spreadsheet) also pass.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, (int, Decimal)):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(repr(raw))
+    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if text == "":
+        return None
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+        # "66.992" or "1.234.567": dots group thousands, as on every Vietnamese screen
+        text = text.replace(".", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise DataEntryError(f"{field}: “{raw}” không phải là số.") from exc
+    if not value.is_finite():
+        raise DataEntryError(f"{field}: “{raw}” không phải là số.")
+    return value
+
+
+def check_entry(entry: Entry) -> Period:
+    indicator = entry.indicator
+    label = f"Chỉ tiêu “{indicator.name}”"
+    if indicator.is_computed:
+        raise DataEntryError(f"{label} được tính theo công thức, không nhập trực tiếp.")
+    try:
+        period = Period.parse(entry.period)
+    except PeriodError as exc:
+        raise DataEntryError(str(exc)) from exc
+    codes = indicator.category_codes()
+    if entry.category not in codes:
+        allowed = ", ".join(c for c in codes if c) or "(không phân tổ)"
+        raise DataEntryError(f"{label}: phân tổ “{entry.category}” không hợp lệ; dùng: {allowed}.")
+    if not entry.unit.is_valid_on(period.end) and not entry.unit.is_valid_on(period.start):
+        raise DataEntryError(
+            f"Đơn vị “{entry.unit.name}” không còn hoặc chưa tồn tại trong {period.label}."
+        )
+    value = entry.value
+    if value is not None:
+        if abs(value) >= MAX_ABS_VALUE:
+            raise DataEntryError(f"{label}: giá trị {value} quá lớn.")
+        if indicator.value_type == ValueType.INTEGER and value != value.to_integral():
+            raise DataEntryError(f"{label}: phải là số nguyên ({indicator.measure_unit}).")
+        if value < 0 and indicator.value_type in (ValueType.INTEGER, ValueType.PERCENT):
+            raise DataEntryError(f"{label}: không được âm.")
+        if value.as_tuple().exponent < -6:
+            raise DataEntryError(f"{label}: tối đa 6 chữ số thập phân.")
+    return period
+
+
+def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
+    """Create, change or (value None) delete one value, with history and rollups."""
+    period = check_entry(entry)
+    with transaction.atomic():
+        existing = (
+            DataValue.objects.select_for_update()
+            .filter(
+                indicator=entry.indicator, unit=entry.unit, period=period.id, category=entry.category
+            )
+            .first()
+        )
+        old = existing.value if existing else None
+        if entry.value is None:
+            if existing is None:
+                return SaveResult(None, None, None)
+            existing.delete()
+            _log(entry, period, ChangeAction.DELETE, old, None, existing.comment, "", user, source)
+            _move_rollups(entry, period, -old, -1)
+            return SaveResult(ChangeAction.DELETE, old, None)
+        if existing is None:
+            DataValue.objects.create(
+                indicator=entry.indicator, unit=entry.unit, period=period.id,
+                period_start=period.start, period_end=period.end, category=entry.category,
+                value=entry.value, comment=entry.comment, created_by=user, updated_by=user,
+            )
+            _log(entry, period, ChangeAction.CREATE, None, entry.value, "", entry.comment, user, source)
+            _move_rollups(entry, period, entry.value, 1)
+            return SaveResult(ChangeAction.CREATE, None, entry.value)
+        if existing.value == entry.value and existing.comment == entry.comment:
+            return SaveResult(None, old, old)
+        old_comment = existing.comment
+        existing.value, existing.comment, existing.updated_by = entry.value, entry.comment, user
+        existing.save(update_fields=["value", "comment", "updated_by", "updated_at"])
+        _log(entry, period, ChangeAction.UPDATE, old, entry.value, old_comment, entry.comment, user, source)
+        if entry.value != old:
+            _move_rollups(entry, period, entry.value - old, 0)
+        return SaveResult(ChangeAction.UPDATE, old, entry.value)
+
+
+def save_values(entries: list[Entry], *, user=None, source: str = "form") -> list[SaveResult]:
+    """Save several values all or nothing: every entry is checked before any is written."""
+    problems = []
+    for entry in entries:
+        try:
+            check_entry(entry)
+        except DataEntryError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataEntryError("\n".join(problems))
+    with transaction.atomic():
+        return [save_value(entry, user=user, source=source) for entry in entries]
+
+
+def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
+    DataValueChange.objects.create(
+        indicator=entry.indicator, unit=entry.unit, period=period.id, category=entry.category,
+        action=action, old_value=old, new_value=new, old_comment=old_comment,
+        new_comment=new_comment, changed_by=user, source=source,
+    )
+
+
+def _move_rollups(entry: Entry, period: Period, delta: Decimal, count_delta: int) -> None:
+    key = {"indicator": entry.indicator, "period": period.id, "category": entry.category}
+    for ancestor_id in entry.unit.ancestor_ids:
+        rows = Rollup.objects.filter(unit_id=ancestor_id, **key)
+        if rows.update(total=F("total") + delta, count=F("count") + count_delta):
+            if count_delta < 0:
+                rows.filter(count__lte=0).delete()
+            continue
+        try:
+            with transaction.atomic():
+                Rollup.objects.create(
+                    unit_id=ancestor_id, period_start=period.start, period_end=period.end,
+                    total=delta, count=max(count_delta, 0), **key,
+                )
+        except IntegrityError:  # created meanwhile by a concurrent save
+            rows.update(total=F("total") + delta, count=F("count") + count_delta)
+
+
+def rebuild_rollups() -> int:
+    """Recompute the whole rollup table from the values (after bulk loads). Returns rows."""
+    dv, ua, ru = DataValue._meta.db_table, "units_unitancestor", Rollup._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {ru}")
+        cursor.execute(
+            f"""
+            INSERT INTO {ru} (indicator_id, unit_id, period, period_start, period_end,
+                              category, total, count)
+            SELECT dv.indicator_id, ua.ancestor_id, dv.period, MIN(dv.period_start),
+                   MIN(dv.period_end), dv.category, SUM(dv.value), COUNT(*)
+            FROM {dv} dv JOIN {ua} ua ON ua.unit_id = dv.unit_id AND ua.depth > 0
+            GROUP BY dv.indicator_id, ua.ancestor_id, dv.period, dv.category
+            """
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {ru}")
+        return cursor.fetchone()[0]

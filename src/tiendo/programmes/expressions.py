@@ -1,0 +1,267 @@
+"""A small, safe expression language over indicator codes.
+
+Used for computed indicators (``NQ04_DISBURSED / NQ04_CAPITAL_PLAN * 100``) and for
+validation rules (``NQ05_GARDENS <= NQ05_HOUSEHOLDS``). It is parsed by hand into a tree
+and evaluated by walking that tree: nothing is ever handed to ``eval``.
+
+Grammar::
+
+    rule       := sum (COMPARE sum)?
+    sum        := product (("+" | "-") product)*
+    product    := unary (("*" | "/" | "×" | "÷") unary)*
+    unary      := "-" unary | atom
+    atom       := NUMBER | reference | FUNCTION "(" args ")" | "(" sum ")"
+    reference  := CODE ("[" CATEGORY "]")?
+
+Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``abs``, ``min``,
+``max``. A missing value makes the whole expression missing (``None``), as does a
+division by zero: a rate with no plan is "not computed", never 0 or infinity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+COMPARATORS = {
+    "=": "==", "==": "==", "!=": "!=", "≠": "!=", "<>": "!=",
+    "<": "<", "<=": "<=", "≤": "<=", ">": ">", ">=": ">=", "≥": ">=",
+}
+FUNCTIONS = {"prev": 1, "abs": 1, "min": None, "max": None}
+
+_TOKEN = re.compile(
+    r"\s*(?:"
+    r"(?P<number>\d+(?:\.\d+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op><=|>=|==|!=|<>|[-+*/×÷()\[\],<>=≤≥≠])"
+    r")"
+)
+
+
+class ExpressionError(ValueError):
+    """The text is not an expression; the message (Vietnamese) says where and why."""
+
+
+@dataclass(frozen=True)
+class Num:
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Ref:
+    code: str
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: object
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: object
+    right: object
+
+
+def _tokenize(text: str) -> list[tuple[str, str, int]]:
+    tokens, pos = [], 0
+    stripped = text.rstrip()
+    while pos < len(stripped):
+        match = _TOKEN.match(stripped, pos)
+        if not match or match.end() == pos:
+            raise ExpressionError(f"Ký tự không hợp lệ “{stripped[pos:pos + 1]}” ở vị trí {pos + 1}.")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind), match.start(kind)))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.pos = 0
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str, int]:
+        token = self.peek()
+        if token is None:
+            raise ExpressionError("Biểu thức kết thúc giữa chừng.")
+        if value is not None and token[1] != value:
+            raise ExpressionError(f"Cần “{value}” ở vị trí {token[2] + 1}, gặp “{token[1]}”.")
+        self.pos += 1
+        return token
+
+    def parse(self, *, allow_compare: bool):
+        if not self.tokens:
+            raise ExpressionError("Biểu thức trống.")
+        node = self.sum()
+        token = self.peek()
+        if token and token[1] in COMPARATORS:
+            if not allow_compare:
+                raise ExpressionError(f"Công thức không được chứa phép so sánh (vị trí {token[2] + 1}).")
+            self.take()
+            if self.peek() and self.peek()[1] in COMPARATORS:
+                raise ExpressionError(f"Hai phép so sánh liền nhau ở vị trí {self.peek()[2] + 1}.")
+            node = Compare(COMPARATORS[token[1]], node, self.sum())
+        token = self.peek()
+        if token is not None:
+            raise ExpressionError(f"Thừa “{token[1]}” ở vị trí {token[2] + 1}.")
+        return node
+
+    def sum(self):
+        node = self.product()
+        while (token := self.peek()) and token[1] in "+-" and token[0] == "op":
+            self.take()
+            node = BinOp(token[1], node, self.product())
+        return node
+
+    def product(self):
+        node = self.unary()
+        while (token := self.peek()) and token[0] == "op" and token[1] in ("*", "/", "×", "÷"):
+            self.take()
+            op = "*" if token[1] in ("*", "×") else "/"
+            node = BinOp(op, node, self.unary())
+        return node
+
+    def unary(self):
+        token = self.peek()
+        if token and token[1] == "-":
+            self.take()
+            return Neg(self.unary())
+        if token and token[1] == "+":
+            self.take()
+            return self.unary()
+        return self.atom()
+
+    def atom(self):
+        kind, value, position = self.take()
+        if kind == "number":
+            return Num(Decimal(value))
+        if kind == "name":
+            nxt = self.peek()
+            if nxt and nxt[1] == "(":
+                if value.lower() not in FUNCTIONS:
+                    raise ExpressionError(f"Hàm “{value}” không được hỗ trợ (vị trí {position + 1}).")
+                self.take("(")
+                args = [self.sum()]
+                while self.peek() and self.peek()[1] == ",":
+                    self.take(",")
+                    args.append(self.sum())
+                self.take(")")
+                arity = FUNCTIONS[value.lower()]
+                if arity is not None and len(args) != arity:
+                    raise ExpressionError(f"Hàm “{value}” cần {arity} tham số.")
+                return Call(value.lower(), tuple(args))
+            category = ""
+            if nxt and nxt[1] == "[":
+                self.take("[")
+                cat_kind, category, cat_pos = self.take()
+                if cat_kind not in ("name", "number"):
+                    raise ExpressionError(f"Mã phân tổ không hợp lệ ở vị trí {cat_pos + 1}.")
+                self.take("]")
+            return Ref(value, category)
+        if value == "(":
+            node = self.sum()
+            self.take(")")
+            return node
+        raise ExpressionError(f"Không chờ đợi “{value}” ở vị trí {position + 1}.")
+
+
+def parse(text: str, *, allow_compare: bool = False):
+    """Parse ``text`` into a tree; raise :class:`ExpressionError` if it is not an expression."""
+    if not isinstance(text, str):
+        raise ExpressionError("Biểu thức phải là chuỗi ký tự.")
+    return _Parser(text).parse(allow_compare=allow_compare)
+
+
+def parse_rule(text: str) -> Compare:
+    node = parse(text, allow_compare=True)
+    if not isinstance(node, Compare):
+        raise ExpressionError("Quy tắc kiểm tra phải có một phép so sánh (=, ≠, <, ≤, >, ≥).")
+    return node
+
+
+def references(node) -> set[str]:
+    """Indicator codes an expression reads."""
+    match node:
+        case Ref(code=code):
+            return {code}
+        case Num():
+            return set()
+        case Neg(operand=operand):
+            return references(operand)
+        case BinOp(left=left, right=right) | Compare(left=left, right=right):
+            return references(left) | references(right)
+        case Call(args=args):
+            return set().union(*(references(a) for a in args))
+    raise TypeError(node)
+
+
+Resolver = Callable[[str, str, int], Decimal | None]
+
+
+def evaluate(node, resolve: Resolver, *, offset: int = 0):
+    """Evaluate with ``resolve(code, category, period_offset)`` giving values (or None)."""
+    match node:
+        case Num(value=value):
+            return value
+        case Ref(code=code, category=category):
+            return resolve(code, category, offset)
+        case Neg(operand=operand):
+            value = evaluate(operand, resolve, offset=offset)
+            return None if value is None else -value
+        case BinOp(op=op, left=left, right=right):
+            a = evaluate(left, resolve, offset=offset)
+            b = evaluate(right, resolve, offset=offset)
+            if a is None or b is None:
+                return None
+            try:
+                if op == "+":
+                    return a + b
+                if op == "-":
+                    return a - b
+                if op == "*":
+                    return a * b
+                if b == 0:
+                    return None
+                return a / b
+            except InvalidOperation:
+                return None
+        case Call(name="prev", args=(arg,)):
+            return evaluate(arg, resolve, offset=offset - 1)
+        case Call(name=name, args=args):
+            values = [evaluate(a, resolve, offset=offset) for a in args]
+            if any(v is None for v in values):
+                return None
+            if name == "abs":
+                return abs(values[0])
+            return min(values) if name == "min" else max(values)
+        case Compare(op=op, left=left, right=right):
+            a = evaluate(left, resolve, offset=offset)
+            b = evaluate(right, resolve, offset=offset)
+            if a is None or b is None:
+                return None
+            return {
+                "==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b
+            }[op]
+    raise TypeError(node)

@@ -1,0 +1,196 @@
+"""Programmes, their legal documents, components and indicators, and planned targets."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tiendo.programmes.periods import Period
+
+
+class DocumentKind(models.TextChoices):
+    RESOLUTION = "resolution", _("Nghị quyết")
+    DECISION = "decision", _("Quyết định")
+    DECREE = "decree", _("Nghị định")
+    CIRCULAR = "circular", _("Thông tư")
+    GUIDELINE = "guideline", _("Hướng dẫn")
+    PLAN = "plan", _("Kế hoạch")
+    OFFICIAL_LETTER = "letter", _("Công văn")
+    REPORT = "report", _("Báo cáo")
+    OTHER = "other", _("Văn bản khác")
+
+
+class LegalDocument(models.Model):
+    number = models.CharField(_("số, ký hiệu"), max_length=80, unique=True)
+    kind = models.CharField(_("loại văn bản"), max_length=20, choices=DocumentKind.choices)
+    issued_on = models.DateField(_("ngày ban hành"))
+    issuer = models.CharField(_("cơ quan ban hành"), max_length=200)
+    summary = models.TextField(_("trích yếu"))
+
+    class Meta:
+        verbose_name = _("văn bản")
+        verbose_name_plural = _("văn bản")
+        ordering = ["issued_on", "number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Programme(models.Model):
+    code = models.CharField(_("mã"), max_length=40, unique=True)
+    name = models.CharField(_("tên"), max_length=400)
+    short_name = models.CharField(_("tên ngắn"), max_length=120, blank=True)
+    issuer = models.CharField(_("cơ quan ban hành"), max_length=200, blank=True)
+    owner = models.ForeignKey(
+        "units.Unit", models.PROTECT, null=True, blank=True, related_name="programmes",
+        verbose_name=_("đơn vị chủ trì"),
+    )
+    period = models.CharField(_("giai đoạn"), max_length=20)
+    description = models.TextField(_("mô tả"), blank=True)
+    documents = models.ManyToManyField(
+        LegalDocument, blank=True, related_name="programmes", verbose_name=_("văn bản")
+    )
+
+    class Meta:
+        verbose_name = _("chương trình")
+        verbose_name_plural = _("chương trình")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def period_obj(self) -> Period:
+        return Period.parse(self.period)
+
+
+class Component(models.Model):
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="components")
+    code = models.CharField(_("mã"), max_length=40)
+    name = models.CharField(_("tên"), max_length=400)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("nội dung")
+        verbose_name_plural = _("nội dung")
+        ordering = ["programme", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="component_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Disaggregation(models.Model):
+    """A way to split a value: funding source, content of spending, poverty status, …"""
+
+    code = models.CharField(_("mã"), max_length=40, unique=True)
+    name = models.CharField(_("tên"), max_length=200)
+
+    class Meta:
+        verbose_name = _("phân tổ")
+        verbose_name_plural = _("phân tổ")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryOption(models.Model):
+    disaggregation = models.ForeignKey(Disaggregation, models.CASCADE, related_name="options")
+    code = models.CharField(_("mã"), max_length=40)
+    name = models.CharField(_("tên"), max_length=200)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["disaggregation", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["disaggregation", "code"], name="category_option_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ValueType(models.TextChoices):
+    NUMBER = "number", _("Số")
+    INTEGER = "integer", _("Số nguyên")
+    PERCENT = "percent", _("Tỷ lệ %")
+    RATIO = "ratio", _("Tỷ số (lần)")
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", _("Cộng")
+    AVERAGE = "average", _("Trung bình")
+    LAST = "last", _("Giá trị mới nhất (số lũy kế)")
+    RANGE = "range", _("Khoảng (thấp nhất - cao nhất)")
+    NONE = "none", _("Không tổng hợp")
+
+
+class Indicator(models.Model):
+    code = models.CharField(_("mã"), max_length=60, unique=True)
+    name = models.CharField(_("tên"), max_length=400)
+    short_name = models.CharField(_("tên ngắn"), max_length=160, blank=True)
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="indicators")
+    component = models.ForeignKey(
+        Component, models.SET_NULL, null=True, blank=True, related_name="indicators"
+    )
+    measure_unit = models.CharField(_("đơn vị tính"), max_length=40)
+    value_type = models.CharField(
+        _("kiểu giá trị"), max_length=10, choices=ValueType.choices, default=ValueType.NUMBER
+    )
+    aggregation = models.CharField(
+        _("cách tổng hợp"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM
+    )
+    decimals = models.PositiveSmallIntegerField(_("số chữ số thập phân"), default=0)
+    disaggregation = models.ForeignKey(
+        Disaggregation, models.PROTECT, null=True, blank=True, related_name="indicators",
+        verbose_name=_("phân tổ"),
+    )
+    formula = models.CharField(
+        _("công thức"), max_length=400, blank=True,
+        help_text=_("Tính từ chỉ tiêu khác sau khi tổng hợp, ví dụ: NQ04_GIAI_NGAN / NQ04_KE_HOACH * 100"),
+    )
+    min_value = models.DecimalField(_("giá trị nhỏ nhất"), max_digits=20, decimal_places=6, null=True, blank=True)
+    max_value = models.DecimalField(_("giá trị lớn nhất"), max_digits=20, decimal_places=6, null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    description = models.TextField(_("mô tả"), blank=True)
+
+    class Meta:
+        verbose_name = _("chỉ tiêu")
+        verbose_name_plural = _("chỉ tiêu")
+        ordering = ["programme", "order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_computed(self) -> bool:
+        return bool(self.formula)
+
+    def category_codes(self) -> list[str]:
+        if not self.disaggregation_id:
+            return [""]
+        return [o.code for o in self.disaggregation.options.all()]
+
+
+class Target(models.Model):
+    """The planned value (kế hoạch, chỉ tiêu giao) of an indicator for a unit and period."""
+
+    indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="targets")
+    unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="targets")
+    period = models.CharField(_("kỳ"), max_length=20)
+    value = models.DecimalField(_("kế hoạch"), max_digits=20, decimal_places=6)
+    document = models.ForeignKey(
+        LegalDocument, models.SET_NULL, null=True, blank=True, verbose_name=_("văn bản giao")
+    )
+
+    class Meta:
+        verbose_name = _("kế hoạch")
+        verbose_name_plural = _("kế hoạch")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "unit", "period"], name="target_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.unit} {self.period}: {self.value}"

@@ -1,0 +1,175 @@
+"""Reporting periods, identified as DESIGN.md says.
+
+=========== ============== ==========================================
+identifier  type           shown as
+=========== ============== ==========================================
+2020        year           năm 2020
+2020S1      half-year      6 tháng đầu năm 2020 / 6 tháng cuối năm 2020
+2020Q3      quarter        quý III/2020
+202010      month          tháng 10/2020
+2020-10-31  as-of date     đến ngày 31/10/2020
+2021-2025   phase          giai đoạn 2021-2025
+=========== ============== ==========================================
+
+A period is a closed date range; containment is range containment, so a month lies in its
+quarter, half-year, year and every phase that covers that year.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class PeriodError(ValueError):
+    """A period identifier that cannot be read; the message is Vietnamese, for the user."""
+
+
+class PeriodType(StrEnum):
+    YEAR = "year"
+    HALF = "half"
+    QUARTER = "quarter"
+    MONTH = "month"
+    DATE = "date"
+    PHASE = "phase"
+
+
+PERIOD_TYPE_LABELS = {
+    PeriodType.YEAR: "Năm",
+    PeriodType.HALF: "6 tháng",
+    PeriodType.QUARTER: "Quý",
+    PeriodType.MONTH: "Tháng",
+    PeriodType.DATE: "Đến ngày",
+    PeriodType.PHASE: "Giai đoạn",
+}
+
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_PATTERNS = [
+    (PeriodType.DATE, re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
+    (PeriodType.PHASE, re.compile(r"^(\d{4})-(\d{4})$")),
+    (PeriodType.HALF, re.compile(r"^(\d{4})S([12])$")),
+    (PeriodType.QUARTER, re.compile(r"^(\d{4})Q([1-4])$")),
+    (PeriodType.MONTH, re.compile(r"^(\d{4})(\d{2})$")),
+    (PeriodType.YEAR, re.compile(r"^(\d{4})$")),
+]
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date
+    end: date
+    id: str
+    type: PeriodType
+
+    @classmethod
+    def parse(cls, identifier: str) -> Period:
+        text = (identifier or "").strip().upper()
+        for period_type, pattern in _PATTERNS:
+            match = pattern.match(text)
+            if match:
+                return cls._build(period_type, text, *map(int, match.groups()))
+        raise PeriodError(
+            f"Kỳ báo cáo “{identifier}” không hợp lệ. Dùng một trong các dạng: 2020 (năm), "
+            "2020S1 (6 tháng), 2020Q3 (quý), 202010 (tháng), 2020-10-31 (đến ngày), "
+            "2021-2025 (giai đoạn)."
+        )
+
+    @classmethod
+    def _build(cls, period_type: PeriodType, text: str, year: int, *rest: int) -> Period:
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise PeriodError(f"Kỳ báo cáo “{text}”: năm {year} nằm ngoài khoảng {MIN_YEAR}-{MAX_YEAR}.")
+        if period_type is PeriodType.YEAR:
+            return cls(date(year, 1, 1), date(year, 12, 31), text, period_type)
+        if period_type is PeriodType.HALF:
+            (half,) = rest
+            first = 1 if half == 1 else 7
+            return cls(date(year, first, 1), _last_day(year, first + 5), text, period_type)
+        if period_type is PeriodType.QUARTER:
+            (quarter,) = rest
+            first = 3 * quarter - 2
+            return cls(date(year, first, 1), _last_day(year, first + 2), text, period_type)
+        if period_type is PeriodType.MONTH:
+            (month,) = rest
+            if not 1 <= month <= 12:
+                raise PeriodError(f"Kỳ báo cáo “{text}”: tháng {month} không tồn tại.")
+            return cls(date(year, month, 1), _last_day(year, month), text, period_type)
+        if period_type is PeriodType.DATE:
+            month, day = rest
+            try:
+                day_value = date(year, month, day)
+            except ValueError as exc:
+                raise PeriodError(f"Kỳ báo cáo “{text}”: ngày không tồn tại.") from exc
+            return cls(day_value, day_value, text, period_type)
+        (last_year,) = rest
+        if not year < last_year <= MAX_YEAR:
+            raise PeriodError(
+                f"Kỳ báo cáo “{text}”: năm cuối của giai đoạn phải lớn hơn năm đầu."
+            )
+        return cls(date(year, 1, 1), date(last_year, 12, 31), text, period_type)
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls.parse(str(year))
+
+    def contains(self, other: Period) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def __contains__(self, other: Period) -> bool:
+        return self.contains(other)
+
+    @property
+    def label(self) -> str:
+        """Vietnamese name: "quý III/2020", "6 tháng đầu năm 2020", "đến ngày 31/10/2020"."""
+        y = self.start.year
+        match self.type:
+            case PeriodType.YEAR:
+                return f"năm {y}"
+            case PeriodType.HALF:
+                return f"6 tháng {'đầu' if self.start.month == 1 else 'cuối'} năm {y}"
+            case PeriodType.QUARTER:
+                return f"quý {_ROMAN[(self.start.month + 2) // 3]}/{y}"
+            case PeriodType.MONTH:
+                return f"tháng {self.start.month}/{y}"
+            case PeriodType.DATE:
+                return f"đến ngày {self.start:%d/%m/%Y}"
+            case PeriodType.PHASE:
+                return f"giai đoạn {y}-{self.end.year}"
+        raise AssertionError(self.type)
+
+    def previous(self) -> Period:
+        """The period of the same type just before this one (for "so với năm trước")."""
+        y = self.start.year
+        match self.type:
+            case PeriodType.YEAR:
+                return Period.year(y - 1)
+            case PeriodType.HALF:
+                return Period.parse(f"{y}S2" if self.start.month == 1 else f"{y}S1")
+            case PeriodType.QUARTER:
+                q = (self.start.month + 2) // 3
+                return Period.parse(f"{y - 1}Q4" if q == 1 else f"{y}Q{q - 1}")
+            case PeriodType.MONTH:
+                m = self.start.month
+                return Period.parse(f"{y - 1}12" if m == 1 else f"{y}{m - 1:02d}")
+            case PeriodType.DATE:
+                return Period.parse(f"{y - 1}-{self.start:%m-%d}") if not (
+                    self.start.month == 2 and self.start.day == 29
+                ) else Period.parse(f"{y - 1}-02-28")
+            case PeriodType.PHASE:
+                length = self.end.year - y + 1
+                return Period.parse(f"{y - length}-{y - 1}")
+        raise AssertionError(self.type)
+
+    def years(self) -> list[Period]:
+        """The calendar years this period touches, in order."""
+        return [Period.year(y) for y in range(self.start.year, self.end.year + 1)]
+
+    def __str__(self) -> str:
+        return self.id

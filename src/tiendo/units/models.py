@@ -1,0 +1,231 @@
+"""The administrative tree with its history.
+
+A unit is one node of the tree *as it was in a span of time*: the Hà Giang province that
+existed until 30/06/2025 and the Tuyên Quang province formed on 01/07/2025 are different
+units, linked by :class:`UnitChange` records. Old data therefore keeps rolling up through
+the tree that was valid when it was entered, and can be re-expressed in today's units by
+following the changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class UnitKind(models.TextChoices):
+    NATION = "nation", _("Cả nước")
+    PROVINCE = "province", _("Tỉnh")
+    CENTRAL_CITY = "central_city", _("Thành phố trực thuộc trung ương")
+    RURAL_DISTRICT = "rural_district", _("Huyện")
+    URBAN_DISTRICT = "urban_district", _("Quận")
+    DISTRICT_TOWN = "district_town", _("Thị xã")
+    PROVINCIAL_CITY = "provincial_city", _("Thành phố thuộc tỉnh")
+    COMMUNE = "commune", _("Xã")
+    WARD = "ward", _("Phường")
+    TOWNSHIP = "township", _("Thị trấn")
+    SPECIAL_ZONE = "special_zone", _("Đặc khu")
+    AGENCY = "agency", _("Cơ quan, tổ chức")
+
+
+class Level(models.IntegerChoices):
+    NATION = 0, _("Trung ương")
+    PROVINCE = 1, _("Cấp tỉnh")
+    DISTRICT = 2, _("Cấp huyện")
+    COMMUNE = 3, _("Cấp xã")
+
+
+REFORM_DATE = date(2025, 7, 1)
+PRE_REFORM_END = date(2025, 6, 30)
+
+
+class UnitQuerySet(models.QuerySet):
+    def valid_on(self, day: date) -> UnitQuerySet:
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        )
+
+    def current(self) -> UnitQuerySet:
+        return self.valid_on(date.today())
+
+    def subtree(self, unit: Unit, *, include_self: bool = True) -> UnitQuerySet:
+        qs = self.filter(path__startswith=unit.path)
+        return qs if include_self else qs.exclude(pk=unit.pk)
+
+    def administrative(self) -> UnitQuerySet:
+        return self.exclude(kind=UnitKind.AGENCY)
+
+    def agencies(self) -> UnitQuerySet:
+        return self.filter(kind=UnitKind.AGENCY)
+
+
+class Unit(models.Model):
+    code = models.CharField(_("mã"), max_length=32, db_index=True)
+    name = models.CharField(_("tên"), max_length=200)
+    kind = models.CharField(_("loại"), max_length=20, choices=UnitKind.choices)
+    level = models.PositiveSmallIntegerField(_("cấp"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("trực thuộc")
+    )
+    # Materialised path of primary keys, "/1/57/902/": a whole subtree is one indexed
+    # prefix query, and the depth is the number of segments.
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
+    valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    source = models.CharField(
+        _("nguồn"), max_length=40, blank=True, help_text=_("vietnam-provinces, metadata, thủ công")
+    )
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("đơn vị")
+        verbose_name_plural = _("đơn vị")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "kind", "code", "valid_from"], name="unit_code_per_validity"
+            ),
+            models.UniqueConstraint(
+                fields=["level", "kind", "code"],
+                condition=Q(valid_from__isnull=True),
+                name="unit_code_open_start",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_agency(self) -> bool:
+        return self.kind == UnitKind.AGENCY
+
+    def is_valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    @property
+    def is_current(self) -> bool:
+        return self.is_valid_on(date.today())
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Primary keys from the root down to this unit's parent."""
+        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+
+    def ancestors(self) -> list[Unit]:
+        by_id = Unit.objects.in_bulk(self.ancestor_ids)
+        return [by_id[pk] for pk in self.ancestor_ids if pk in by_id]
+
+    def is_within(self, other: Unit) -> bool:
+        return self.path.startswith(other.path)
+
+    def build_path(self) -> str:
+        return f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        path = self.build_path()
+        if path != self.path:
+            old = self.path
+            self.path = path
+            Unit.objects.filter(pk=self.pk).update(path=path)
+            if old:
+                rebase_subtree(old, path)
+            UnitAncestor.rebuild_for([self.pk, *Unit.objects.filter(path__startswith=path).values_list("pk", flat=True)])
+
+
+def rebase_subtree(old_prefix: str, new_prefix: str) -> None:
+    """Move the paths of a subtree after its root moved (rare: a manual re-parenting)."""
+    moved = Unit.objects.filter(path__startswith=old_prefix)
+    for unit in moved:
+        unit.path = new_prefix + unit.path[len(old_prefix):]
+    Unit.objects.bulk_update(moved, ["path"], batch_size=1000)
+
+
+class UnitAncestor(models.Model):
+    """Closure of the tree: one row per (unit, ancestor-or-self).
+
+    The rollup of data values joins on this table, which is cheaper than prefix-matching
+    paths row by row.
+    """
+
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="ancestor_links")
+    ancestor = models.ForeignKey(Unit, models.CASCADE, related_name="descendant_links")
+    depth = models.PositiveSmallIntegerField(help_text="0 for the unit itself, 1 for its parent, …")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "ancestor"], name="unit_ancestor_unique")]
+        indexes = [models.Index(fields=["ancestor", "depth"])]
+
+    @classmethod
+    def rebuild_for(cls, unit_ids) -> None:
+        unit_ids = list(unit_ids)
+        for start in range(0, len(unit_ids), 900):
+            chunk = unit_ids[start : start + 900]
+            cls.objects.filter(unit_id__in=chunk).delete()
+            rows = []
+            for pk, path in Unit.objects.filter(pk__in=chunk).values_list("pk", "path"):
+                ids = [int(p) for p in path.strip("/").split("/") if p]
+                for depth, ancestor in enumerate(reversed(ids)):
+                    rows.append(cls(unit_id=pk, ancestor_id=ancestor, depth=depth))
+            cls.objects.bulk_create(rows, batch_size=2000)
+
+
+class ChangeKind(models.TextChoices):
+    MERGE = "merge", _("Sáp nhập")
+    SPLIT = "split", _("Chia tách")
+    RENAME = "rename", _("Đổi tên")
+    RECODE = "recode", _("Đổi mã / chuyển tiếp")
+
+
+class UnitChange(models.Model):
+    """One predecessor → successor link of a dated reorganisation.
+
+    A predecessor that went whole into one successor has one link with share 1. A
+    predecessor split across several successors has one link each; its data can be
+    re-expressed in today's units only with an allocation share per link, which the
+    official conversion table does not give: such links are flagged until someone
+    enters the shares.
+    """
+
+    kind = models.CharField(_("loại"), max_length=10, choices=ChangeKind.choices)
+    effective_date = models.DateField(_("ngày hiệu lực"))
+    legal_basis = models.CharField(_("căn cứ"), max_length=200, blank=True)
+    predecessor = models.ForeignKey(
+        Unit, models.CASCADE, related_name="successor_links", verbose_name=_("đơn vị cũ")
+    )
+    successor = models.ForeignKey(
+        Unit, models.CASCADE, related_name="predecessor_links", verbose_name=_("đơn vị mới")
+    )
+    partial = models.BooleanField(
+        _("sáp nhập một phần"), default=False, help_text=_("Chỉ một phần đơn vị cũ nhập vào đơn vị mới")
+    )
+    share = models.DecimalField(
+        _("tỷ lệ phân bổ"), max_digits=7, decimal_places=6, null=True, blank=True,
+        help_text=_("Phần số liệu của đơn vị cũ tính cho đơn vị mới (0-1)"),
+    )
+    note = models.CharField(_("ghi chú"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("thay đổi đơn vị")
+        verbose_name_plural = _("thay đổi đơn vị")
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="unit_change_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor} ({self.get_kind_display()})"
+
+    @property
+    def needs_share(self) -> bool:
+        return self.partial and self.share is None
