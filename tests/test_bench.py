@@ -1,0 +1,58 @@
+"""The benchmark's own code, run at a tiny scale on the miniature tree so that it cannot rot."""
+
+import pytest
+
+from tiendo import bench
+
+
+@pytest.fixture
+def generated(tree):
+    stats = bench.generate(bench.new_tree(), log=lambda _msg: None)
+    return tree, stats
+
+
+def test_the_new_tree_is_the_one_in_force_since_the_reform(tree):
+    new = bench.new_tree()
+    assert [p.code for p in new.provinces] == ["08", "44"]
+    assert {p.code: [c.code for c in new.communes[p.pk]] for p in new.provinces} == {
+        "08": ["10001", "10002", "10003"],
+        "44": ["20001"],
+    }
+    # a small scale still keeps one commune in every province
+    assert [len(v) for v in bench.new_tree(0.01).communes.values()] == [1, 1]
+
+
+def test_generation_fills_every_commune_indicator_category_and_quarter(generated):
+    _tree, stats = generated
+    assert stats["values"] == 4 * bench.INDICATOR_COUNT * 2 * 24
+    # rollups: two provinces and the nation, per indicator, quarter and category
+    assert stats["rollups"] == 3 * bench.INDICATOR_COUNT * 2 * 24
+
+
+def test_every_measurement_runs_and_the_pivots_agree_with_the_floor(generated):
+    tree, _stats = generated
+    runner = bench.Bench(bench.new_tree(), bench.bench_indicators())
+    assert runner.province == tree.tuyen_quang
+    measurements = runner.run(2, log=lambda _msg: None)  # run() checks pivot == floor
+    assert [m.name for m in measurements] == [
+        "national",
+        "floor_national",
+        "province",
+        "floor_province",
+        "save_visible",
+    ]
+    assert all(len(m.runs_ms) == 2 and m.median_ms >= 0 for m in measurements)
+
+    result = {
+        "db": "sqlite",
+        "measurements": [{"name": m.name, "median_ms": m.median_ms} for m in measurements],
+    }
+    table = bench.format_table([result])
+    assert "(a) national pivot" in table and "(d) save → visible in pivot" in table
+
+
+def test_arguments():
+    args = bench.parse_args(["--scale", "0.1", "--repeat", "3", "--db", "sqlite"])
+    assert (args.scale, args.repeat, args.db, args.rebuild) == (0.1, 3, "sqlite", False)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--scale", "0"])
