@@ -197,3 +197,63 @@ def rebuild_rollups() -> int:
         )
         cursor.execute(f"SELECT COUNT(*) FROM {ru}")
         return cursor.fetchone()[0]
+
+
+def load_values(entries: list[Entry], *, user=None, source: str = "import") -> dict[str, int]:
+    """Bulk path for large loads (demo, migrations of old spreadsheets).
+
+    Same guarantees as :func:`save_values` — every entry checked first, all or nothing,
+    history for every new or changed figure — but new values are inserted in bulk and the
+    rollup is rebuilt once at the end instead of being moved value by value.
+    """
+    problems = []
+    periods = {}
+    for entry in entries:
+        try:
+            periods[id(entry)] = check_entry(entry)
+        except DataEntryError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataEntryError("\n".join(problems))
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with transaction.atomic():
+        existing = {}
+        unit_ids = {e.unit.pk for e in entries}
+        for dv in DataValue.objects.filter(unit_id__in=unit_ids, indicator_id__in={e.indicator.pk for e in entries}):
+            existing[(dv.indicator_id, dv.unit_id, dv.period, dv.category)] = dv
+        new_values, history = [], []
+        changed = []
+        for entry in entries:
+            period = periods[id(entry)]
+            key = (entry.indicator.pk, entry.unit.pk, period.id, entry.category)
+            current = existing.get(key)
+            if current is None:
+                if entry.value is None:
+                    continue
+                new_values.append(
+                    DataValue(
+                        indicator=entry.indicator, unit=entry.unit, period=period.id,
+                        period_start=period.start, period_end=period.end, category=entry.category,
+                        value=entry.value, comment=entry.comment, created_by=user, updated_by=user,
+                    )
+                )
+                history.append(
+                    DataValueChange(
+                        indicator=entry.indicator, unit=entry.unit, period=period.id,
+                        category=entry.category, action=ChangeAction.CREATE, new_value=entry.value,
+                        new_comment=entry.comment, changed_by=user, source=source,
+                    )
+                )
+                counts["created"] += 1
+            elif current.value == entry.value and current.comment == entry.comment:
+                counts["unchanged"] += 1
+            else:
+                changed.append(entry)
+        DataValue.objects.bulk_create(new_values, batch_size=1000)
+        DataValueChange.objects.bulk_create(history, batch_size=1000)
+        if new_values:
+            rebuild_rollups()
+        for entry in changed:
+            save_value(entry, user=user, source=source)
+            counts["updated"] += 1
+    return counts

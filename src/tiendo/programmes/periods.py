@@ -151,7 +151,7 @@ class Period:
             case PeriodType.YEAR:
                 return Period.year(y - 1)
             case PeriodType.HALF:
-                return Period.parse(f"{y}S2" if self.start.month == 1 else f"{y}S1")
+                return Period.parse(f"{y - 1}S2" if self.start.month == 1 else f"{y}S1")
             case PeriodType.QUARTER:
                 q = (self.start.month + 2) // 3
                 return Period.parse(f"{y - 1}Q4" if q == 1 else f"{y}Q{q - 1}")

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from tiendo.programmes.metadata import PackageError, load_package
+
+
+class Command(BaseCommand):
+    help = "Nạp gói siêu dữ liệu (chương trình, văn bản, chỉ tiêu, kế hoạch) từ tệp YAML/JSON."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        load = sub.add_parser("load", help="Kiểm tra rồi nạp một hoặc nhiều gói.")
+        load.add_argument("files", nargs="+")
+        load.add_argument("--dry-run", action="store_true", help="Chỉ kiểm tra, không ghi gì.")
+
+    def handle(self, *args, action, files, dry_run, **options):
+        for path in files:
+            try:
+                report = load_package(path, dry_run=dry_run)
+            except PackageError as exc:
+                raise CommandError(
+                    f"Gói {path} có {len(exc.problems)} lỗi, chưa nạp gì:\n" + "\n".join(exc.problems)
+                ) from exc
+            self.stdout.write(f"{path}: {report.summary()}")
