@@ -16,8 +16,14 @@ NEW_START = date(2025, 7, 1)
 
 def unit(code, name, kind, level, parent=None, valid_from=None, valid_to=None) -> Unit:
     return Unit.objects.create(
-        code=code, name=name, kind=kind, level=level, parent=parent,
-        valid_from=valid_from, valid_to=valid_to, source="test",
+        code=code,
+        name=name,
+        kind=kind,
+        level=level,
+        parent=parent,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        source="test",
     )
 
 
@@ -49,24 +55,44 @@ class MiniTree:
 def mini_tree() -> MiniTree:
     nation = unit("VN", "Việt Nam", UnitKind.NATION, Level.NATION)
     hg = unit("02", "Tỉnh Hà Giang", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_to=OLD_END)
-    vx = unit("028", "Huyện Vị Xuyên", UnitKind.RURAL_DISTRICT, Level.DISTRICT, hg, valid_to=OLD_END)
-    bq = unit("032", "Huyện Bắc Quang", UnitKind.RURAL_DISTRICT, Level.DISTRICT, hg, valid_to=OLD_END)
+    vx = unit(
+        "028", "Huyện Vị Xuyên", UnitKind.RURAL_DISTRICT, Level.DISTRICT, hg, valid_to=OLD_END
+    )
+    bq = unit(
+        "032", "Huyện Bắc Quang", UnitKind.RURAL_DISTRICT, Level.DISTRICT, hg, valid_to=OLD_END
+    )
     c1 = unit("00001", "Xã Một", UnitKind.COMMUNE, Level.COMMUNE, vx, valid_to=OLD_END)
     c2 = unit("00002", "Xã Hai", UnitKind.COMMUNE, Level.COMMUNE, vx, valid_to=OLD_END)
     c3 = unit("00003", "Xã Ba", UnitKind.COMMUNE, Level.COMMUNE, bq, valid_to=OLD_END)
     c4 = unit("00004", "Xã Bốn", UnitKind.COMMUNE, Level.COMMUNE, bq, valid_to=OLD_END)
-    agency = unit("02.SNN", "Sở Nông nghiệp tỉnh Hà Giang", UnitKind.AGENCY, Level.DISTRICT, hg, valid_to=OLD_END)
-    tq = unit("08", "Tỉnh Tuyên Quang", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_from=NEW_START)
+    agency = unit(
+        "02.SNN",
+        "Sở Nông nghiệp tỉnh Hà Giang",
+        UnitKind.AGENCY,
+        Level.DISTRICT,
+        hg,
+        valid_to=OLD_END,
+    )
+    tq = unit(
+        "08", "Tỉnh Tuyên Quang", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_from=NEW_START
+    )
     n1 = unit("10001", "Xã Mới Một", UnitKind.COMMUNE, Level.COMMUNE, tq, valid_from=NEW_START)
     n2 = unit("10002", "Xã Mới Hai", UnitKind.COMMUNE, Level.COMMUNE, tq, valid_from=NEW_START)
     n3 = unit("10003", "Xã Mới Ba", UnitKind.COMMUNE, Level.COMMUNE, tq, valid_from=NEW_START)
-    other = unit("44", "Tỉnh Quảng Trị", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_from=NEW_START)
+    other = unit(
+        "44", "Tỉnh Quảng Trị", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_from=NEW_START
+    )
     other_c = unit("20001", "Xã Khác", UnitKind.COMMUNE, Level.COMMUNE, other, valid_from=NEW_START)
 
     def link(old, new, partial=False, share=None):
         UnitChange.objects.create(
-            kind=ChangeKind.SPLIT if partial else ChangeKind.MERGE, effective_date=NEW_START,
-            legal_basis="202/2025/QH15", predecessor=old, successor=new, partial=partial, share=share,
+            kind=ChangeKind.SPLIT if partial else ChangeKind.MERGE,
+            effective_date=NEW_START,
+            legal_basis="202/2025/QH15",
+            predecessor=old,
+            successor=new,
+            partial=partial,
+            share=share,
         )
 
     link(hg, tq)
@@ -84,13 +110,19 @@ def programme(code="P1", name="Chương trình thử") -> Programme:
 
 def indicator(prog, code, aggregation=Aggregation.SUM, measure_unit="hộ", **kw) -> Indicator:
     return Indicator.objects.create(
-        programme=prog, code=code, name=kw.pop("name", code), measure_unit=measure_unit,
-        aggregation=aggregation, **kw,
+        programme=prog,
+        code=code,
+        name=kw.pop("name", code),
+        measure_unit=measure_unit,
+        aggregation=aggregation,
+        **kw,
     )
 
 
 def user(username, unit_obj, role=Role.COMMUNE_OFFICER, **kw) -> User:
-    return User.objects.create_user(username=username, password="matkhau-thu", unit=unit_obj, role=role, **kw)
+    return User.objects.create_user(
+        username=username, password="matkhau-thu", unit=unit_obj, role=role, **kw
+    )
 
 
 def D(x) -> Decimal:

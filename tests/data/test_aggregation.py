@@ -41,7 +41,9 @@ def test_every_change_keeps_who_when_old_and_new_and_moves_the_rollup(tree, prog
     put(households, tree.c1, "2021Q1", 10)
     put(households, tree.c1, "2021Q1", 12)
     put(households, tree.c1, "2021Q1", None)
-    changes = list(DataValueChange.objects.order_by("pk").values_list("action", "old_value", "new_value"))
+    changes = list(
+        DataValueChange.objects.order_by("pk").values_list("action", "old_value", "new_value")
+    )
     assert changes == [("create", None, D(10)), ("update", D(10), D(12)), ("delete", D(12), None)]
     assert not DataValue.objects.exists()
     assert not Rollup.objects.exists()
@@ -141,7 +143,14 @@ def test_bad_values_are_refused_with_a_vietnamese_message(tree, prog):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("66.992", 66992), ("234,9", D("234.9")), ("1.234,5", D("1234.5")), ("234.9", D("234.9")), ("", None), (" 4.757 ", 4757)],
+    [
+        ("66.992", 66992),
+        ("234,9", D("234.9")),
+        ("1.234,5", D("1234.5")),
+        ("234.9", D("234.9")),
+        ("", None),
+        (" 4.757 ", 4757),
+    ],
 )
 def test_numbers_are_read_as_officials_write_them(raw, expected):
     assert parse_number(raw) == expected

@@ -53,20 +53,29 @@ def test_dry_run_writes_nothing(tree, tmp_path):
 
 
 def test_every_problem_is_named_with_file_and_key_and_nothing_is_saved(tree, tmp_path):
-    bad = GOOD.replace("aggregation: sum", "").replace(
-        "  - {code: PAID, name: Giải ngân, component: VON, measure_unit: triệu đồng}",
-        "  - {code: PAID, name: Giải ngân, component: VONN, measure_unit: triệu đồng, aggregation: tong}\n"
-        "  - {code: bad code, measure_unit: ha}",
-    ).replace("formula: PAID / PLAN * 100", "formula: PAID / (PLAN").replace(
-        "period: 2021-2025\n  owner", "period: 2021-2019\n  owner"
-    ).replace('unit: 02.SKHCN, period: "2022"', 'unit: "99", period: "2022Q7"')
+    bad = (
+        GOOD.replace("aggregation: sum", "")
+        .replace(
+            "  - {code: PAID, name: Giải ngân, component: VON, measure_unit: triệu đồng}",
+            "  - {code: PAID, name: Giải ngân, component: VONN, measure_unit: triệu đồng, aggregation: tong}\n"
+            "  - {code: bad code, measure_unit: ha}",
+        )
+        .replace("formula: PAID / PLAN * 100", "formula: PAID / (PLAN")
+        .replace("period: 2021-2025\n  owner", "period: 2021-2019\n  owner")
+        .replace('unit: 02.SKHCN, period: "2022"', 'unit: "99", period: "2022Q7"')
+    )
     path = write(tmp_path, bad)
     with pytest.raises(PackageError) as info:
         load_package(path)
     text = "\n".join(info.value.problems)
     for expected in [
-        "programme.period", "indicators[1].component", "indicators[1].aggregation",
-        "indicators[2].code", "indicators[2].name", "indicators[3].formula", "targets[1].unit",
+        "programme.period",
+        "indicators[1].component",
+        "indicators[1].aggregation",
+        "indicators[2].code",
+        "indicators[2].name",
+        "indicators[3].formula",
+        "targets[1].unit",
         "targets[1].period",
     ]:
         assert f"{path}: {expected}:" in text, expected

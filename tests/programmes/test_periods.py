@@ -13,8 +13,20 @@ from tiendo.programmes.periods import Period, PeriodError, PeriodType
         ("2020S2", PeriodType.HALF, date(2020, 7, 1), date(2020, 12, 31), "6 tháng cuối năm 2020"),
         ("2020Q3", PeriodType.QUARTER, date(2020, 7, 1), date(2020, 9, 30), "quý III/2020"),
         ("202002", PeriodType.MONTH, date(2020, 2, 1), date(2020, 2, 29), "tháng 2/2020"),
-        ("2020-10-31", PeriodType.DATE, date(2020, 10, 31), date(2020, 10, 31), "đến ngày 31/10/2020"),
-        ("2021-2025", PeriodType.PHASE, date(2021, 1, 1), date(2025, 12, 31), "giai đoạn 2021-2025"),
+        (
+            "2020-10-31",
+            PeriodType.DATE,
+            date(2020, 10, 31),
+            date(2020, 10, 31),
+            "đến ngày 31/10/2020",
+        ),
+        (
+            "2021-2025",
+            PeriodType.PHASE,
+            date(2021, 1, 1),
+            date(2025, 12, 31),
+            "giai đoạn 2021-2025",
+        ),
         (" 2020q3 ", PeriodType.QUARTER, date(2020, 7, 1), date(2020, 9, 30), "quý III/2020"),
     ],
 )
@@ -31,7 +43,9 @@ def test_a_month_lies_in_its_quarter_half_year_year_and_phase():
     assert Period.parse("2020-10-31") in Period.parse("202010")
 
 
-@pytest.mark.parametrize("bad", ["", "20", "2020Q5", "202013", "2020-02-30", "2025-2021", "năm 2020", "2020S3", "1800"])
+@pytest.mark.parametrize(
+    "bad", ["", "20", "2020Q5", "202013", "2020-02-30", "2025-2021", "năm 2020", "2020S3", "1800"]
+)
 def test_bad_identifiers_get_a_vietnamese_message(bad):
     with pytest.raises(PeriodError, match="Kỳ báo cáo"):
         Period.parse(bad)

@@ -18,7 +18,12 @@ class User(AbstractUser):
     """A person who works in one unit and sees that unit and what lies below it."""
 
     unit = models.ForeignKey(
-        "units.Unit", models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("đơn vị")
+        "units.Unit",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("đơn vị"),
     )
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, default=Role.LEADER)
     position = models.CharField(_("chức vụ"), max_length=120, blank=True)

@@ -126,7 +126,9 @@ class Aggregator:
         unit_ids = [u.pk for u in units]
         accs: dict[int, dict[int, _Acc]] = {pk: defaultdict(_Acc) for pk in unit_ids}
         by_id = {i.pk: i for i in self.stored}
-        flat = [i.pk for i in self.stored if i.aggregation in (Aggregation.SUM, Aggregation.AVERAGE)]
+        flat = [
+            i.pk for i in self.stored if i.aggregation in (Aggregation.SUM, Aggregation.AVERAGE)
+        ]
         last = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST]
         own_only = [i.pk for i in self.stored if i.aggregation == Aggregation.NONE]
         ranged = [i for i in self.stored if i.aggregation == Aggregation.RANGE]
@@ -147,7 +149,10 @@ class Aggregator:
             for unit_id, indicator_id, category, t, c in rows:
                 accs[unit_id][indicator_id].add(category, t, c)
         if last:
-            for model, total, count in ((DataValue, Sum("value"), Count("pk")), (Rollup, Sum("total"), Sum("count"))):
+            for model, total, count in (
+                (DataValue, Sum("value"), Count("pk")),
+                (Rollup, Sum("total"), Sum("count")),
+            ):
                 rows = (
                     model.objects.filter(unit_id__in=unit_ids, indicator_id__in=last, **window)
                     .values_list("unit_id", "indicator_id", "category", "period", "period_end")
@@ -155,7 +160,9 @@ class Aggregator:
                     .order_by()
                 )
                 for unit_id, indicator_id, category, period_id, period_end, t, c in rows:
-                    slot = accs[unit_id][indicator_id].by_period.setdefault(period_end, (period_id, _Acc()))
+                    slot = accs[unit_id][indicator_id].by_period.setdefault(
+                        period_end, (period_id, _Acc())
+                    )
                     slot[1].add(category, t, c)
 
         if extra:
@@ -205,9 +212,10 @@ class Aggregator:
             ids = list(factors)
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                rows = (
-                    DataValue.objects.filter(unit_id__in=chunk, indicator_id__in=flat_ids + last_ids, **window)
-                    .values_list("unit_id", "indicator_id", "category", "period", "period_end", "value")
+                rows = DataValue.objects.filter(
+                    unit_id__in=chunk, indicator_id__in=flat_ids + last_ids, **window
+                ).values_list(
+                    "unit_id", "indicator_id", "category", "period", "period_end", "value"
                 )
                 for unit_id, indicator_id, category, period_id, period_end, value in rows:
                     acc = accs[target_id][indicator_id]
@@ -231,9 +239,16 @@ class Aggregator:
         for unit_id, indicator_id, lo, hi, n in rows:
             out[(unit_id, indicator_id)] = (lo, hi, n)
         for target_id, factors in (extra or {}).items():
-            agg = DataValue.objects.filter(
-                unit_id__in=[pk for pk, f in factors.items() if f > 0], indicator_id__in=ids, **window
-            ).values_list("indicator_id").annotate(lo=Min("value"), hi=Max("value"), n=Count("pk")).order_by()
+            agg = (
+                DataValue.objects.filter(
+                    unit_id__in=[pk for pk, f in factors.items() if f > 0],
+                    indicator_id__in=ids,
+                    **window,
+                )
+                .values_list("indicator_id")
+                .annotate(lo=Min("value"), hi=Max("value"), n=Count("pk"))
+                .order_by()
+            )
             for indicator_id, lo, hi, n in agg:
                 cur = out.get((target_id, indicator_id))
                 if cur:

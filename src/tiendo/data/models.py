@@ -35,7 +35,9 @@ class DataValue(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["unit", "period_start", "period_end"], name="datavalue_unit_period"),
+            models.Index(
+                fields=["unit", "period_start", "period_end"], name="datavalue_unit_period"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -72,6 +74,9 @@ class DataValueChange(models.Model):
         ordering = ["-changed_at", "-pk"]
         indexes = [models.Index(fields=["indicator", "unit", "period"], name="datavaluechange_key")]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.indicator_id}/{self.unit_id}/{self.period}: {self.old_value} → {self.new_value}"
+
 
 class Rollup(models.Model):
     """Sum and count of the values of every unit strictly below ``unit``, per exact period.
@@ -92,6 +97,13 @@ class Rollup(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "unit", "period", "category"], name="rollup_key")
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "period", "category"], name="rollup_key"
+            )
         ]
-        indexes = [models.Index(fields=["unit", "period_start", "period_end"], name="rollup_unit_period")]
+        indexes = [
+            models.Index(fields=["unit", "period_start", "period_end"], name="rollup_unit_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"Σ {self.indicator_id}/{self.unit_id}/{self.period}/{self.category}: {self.total} ({self.count})"

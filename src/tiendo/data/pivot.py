@@ -75,7 +75,11 @@ def _plain(value):
 
 
 def pivot(
-    unit: Unit, period: Period | str, *, programme: Programme | None = None, today: bool = False,
+    unit: Unit,
+    period: Period | str,
+    *,
+    programme: Programme | None = None,
+    today: bool = False,
     with_empty: bool = False,
 ) -> tuple[list[PivotRow], Aggregator]:
     indicators = Indicator.objects.select_related("programme", "disaggregation", "component")

@@ -108,7 +108,10 @@ def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
         existing = (
             DataValue.objects.select_for_update()
             .filter(
-                indicator=entry.indicator, unit=entry.unit, period=period.id, category=entry.category
+                indicator=entry.indicator,
+                unit=entry.unit,
+                period=period.id,
+                category=entry.category,
             )
             .first()
         )
@@ -122,11 +125,28 @@ def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
             return SaveResult(ChangeAction.DELETE, old, None)
         if existing is None:
             DataValue.objects.create(
-                indicator=entry.indicator, unit=entry.unit, period=period.id,
-                period_start=period.start, period_end=period.end, category=entry.category,
-                value=entry.value, comment=entry.comment, created_by=user, updated_by=user,
+                indicator=entry.indicator,
+                unit=entry.unit,
+                period=period.id,
+                period_start=period.start,
+                period_end=period.end,
+                category=entry.category,
+                value=entry.value,
+                comment=entry.comment,
+                created_by=user,
+                updated_by=user,
             )
-            _log(entry, period, ChangeAction.CREATE, None, entry.value, "", entry.comment, user, source)
+            _log(
+                entry,
+                period,
+                ChangeAction.CREATE,
+                None,
+                entry.value,
+                "",
+                entry.comment,
+                user,
+                source,
+            )
             _move_rollups(entry, period, entry.value, 1)
             return SaveResult(ChangeAction.CREATE, None, entry.value)
         if existing.value == entry.value and existing.comment == entry.comment:
@@ -134,7 +154,17 @@ def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
         old_comment = existing.comment
         existing.value, existing.comment, existing.updated_by = entry.value, entry.comment, user
         existing.save(update_fields=["value", "comment", "updated_by", "updated_at"])
-        _log(entry, period, ChangeAction.UPDATE, old, entry.value, old_comment, entry.comment, user, source)
+        _log(
+            entry,
+            period,
+            ChangeAction.UPDATE,
+            old,
+            entry.value,
+            old_comment,
+            entry.comment,
+            user,
+            source,
+        )
         if entry.value != old:
             _move_rollups(entry, period, entry.value - old, 0)
         return SaveResult(ChangeAction.UPDATE, old, entry.value)
@@ -156,9 +186,17 @@ def save_values(entries: list[Entry], *, user=None, source: str = "form") -> lis
 
 def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
     DataValueChange.objects.create(
-        indicator=entry.indicator, unit=entry.unit, period=period.id, category=entry.category,
-        action=action, old_value=old, new_value=new, old_comment=old_comment,
-        new_comment=new_comment, changed_by=user, source=source,
+        indicator=entry.indicator,
+        unit=entry.unit,
+        period=period.id,
+        category=entry.category,
+        action=action,
+        old_value=old,
+        new_value=new,
+        old_comment=old_comment,
+        new_comment=new_comment,
+        changed_by=user,
+        source=source,
     )
 
 
@@ -173,8 +211,12 @@ def _move_rollups(entry: Entry, period: Period, delta: Decimal, count_delta: int
         try:
             with transaction.atomic():
                 Rollup.objects.create(
-                    unit_id=ancestor_id, period_start=period.start, period_end=period.end,
-                    total=delta, count=max(count_delta, 0), **key,
+                    unit_id=ancestor_id,
+                    period_start=period.start,
+                    period_end=period.end,
+                    total=delta,
+                    count=max(count_delta, 0),
+                    **key,
                 )
         except IntegrityError:  # created meanwhile by a concurrent save
             rows.update(total=F("total") + delta, count=F("count") + count_delta)
@@ -219,7 +261,9 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
     with transaction.atomic():
         existing = {}
         unit_ids = {e.unit.pk for e in entries}
-        for dv in DataValue.objects.filter(unit_id__in=unit_ids, indicator_id__in={e.indicator.pk for e in entries}):
+        for dv in DataValue.objects.filter(
+            unit_id__in=unit_ids, indicator_id__in={e.indicator.pk for e in entries}
+        ):
             existing[(dv.indicator_id, dv.unit_id, dv.period, dv.category)] = dv
         new_values, history = [], []
         changed = []
@@ -232,16 +276,29 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
                     continue
                 new_values.append(
                     DataValue(
-                        indicator=entry.indicator, unit=entry.unit, period=period.id,
-                        period_start=period.start, period_end=period.end, category=entry.category,
-                        value=entry.value, comment=entry.comment, created_by=user, updated_by=user,
+                        indicator=entry.indicator,
+                        unit=entry.unit,
+                        period=period.id,
+                        period_start=period.start,
+                        period_end=period.end,
+                        category=entry.category,
+                        value=entry.value,
+                        comment=entry.comment,
+                        created_by=user,
+                        updated_by=user,
                     )
                 )
                 history.append(
                     DataValueChange(
-                        indicator=entry.indicator, unit=entry.unit, period=period.id,
-                        category=entry.category, action=ChangeAction.CREATE, new_value=entry.value,
-                        new_comment=entry.comment, changed_by=user, source=source,
+                        indicator=entry.indicator,
+                        unit=entry.unit,
+                        period=period.id,
+                        category=entry.category,
+                        action=ChangeAction.CREATE,
+                        new_value=entry.value,
+                        new_comment=entry.comment,
+                        changed_by=user,
+                        source=source,
                     )
                 )
                 counts["created"] += 1

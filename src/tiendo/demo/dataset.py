@@ -21,7 +21,12 @@ from tiendo.units.models import Level, Unit
 from tiendo.units.services import resolve_unit
 
 PACKAGES_DIR = Path(__file__).resolve().parent / "packages"
-PACKAGES = ["hagiang-nq04.yaml", "hagiang-nq05.yaml", "hagiang-chung.yaml", "quangtri-lmhtx-ntm.yaml"]
+PACKAGES = [
+    "hagiang-nq04.yaml",
+    "hagiang-nq05.yaml",
+    "hagiang-chung.yaml",
+    "quangtri-lmhtx-ntm.yaml",
+]
 
 HA_GIANG = "02"
 ORANGE_DISTRICTS = ["Huyện Bắc Quang", "Huyện Vị Xuyên", "Huyện Quang Bình"]
@@ -99,12 +104,24 @@ SPREADS = [
     Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRAINING"),
     Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRADE_PROMOTION"),
     Spread("NTM_RECURRENT_DISBURSED", "2020-10-31", D("197.3"), "alliance", "TRAINING"),
-    Spread("NTM_RECURRENT_DISBURSED", "2020-10-31", D(0), "alliance", "TRADE_PROMOTION",
-           "Chưa tổ chức xúc tiến thương mại theo kế hoạch do ảnh hưởng dịch Covid-19"),
+    Spread(
+        "NTM_RECURRENT_DISBURSED",
+        "2020-10-31",
+        D(0),
+        "alliance",
+        "TRADE_PROMOTION",
+        "Chưa tổ chức xúc tiến thương mại theo kế hoạch do ảnh hưởng dịch Covid-19",
+    ),
     Spread("NTM_RECURRENT_ESTIMATE", "2020-12-31", D(200), "alliance", "TRAINING"),
     Spread("NTM_RECURRENT_ESTIMATE", "2020-12-31", D(200), "alliance", "TRADE_PROMOTION"),
-    Spread("NTM_MOBILISED_SUPPORT", "2020", D(500), "alliance", "",
-           "Liên minh HTX Việt Nam hỗ trợ HTX Văn Quỹ đầu tư trang thiết bị phát triển chuỗi giá trị gạo"),
+    Spread(
+        "NTM_MOBILISED_SUPPORT",
+        "2020",
+        D(500),
+        "alliance",
+        "",
+        "Liên minh HTX Việt Nam hỗ trợ HTX Văn Quỹ đầu tư trang thiết bị phát triển chuỗi giá trị gạo",
+    ),
 ]
 
 
@@ -128,16 +145,27 @@ class Scopes:
     def __init__(self):
         self.province = resolve_unit(HA_GIANG)
         self.districts = list(
-            Unit.objects.filter(parent=self.province, level=Level.DISTRICT).exclude(kind="agency").order_by("code")
+            Unit.objects.filter(parent=self.province, level=Level.DISTRICT)
+            .exclude(kind="agency")
+            .order_by("code")
         )
         self.communes_by_district = {
-            d.name: list(Unit.objects.filter(parent=d, level=Level.COMMUNE).order_by("code")) for d in self.districts
+            d.name: list(Unit.objects.filter(parent=d, level=Level.COMMUNE).order_by("code"))
+            for d in self.districts
         }
         rng = random.Random("tiendo-demo-communes")
-        self.garden = [c for d in self.districts for c in self.communes_by_district[d.name] if rng.random() < 0.55]
+        self.garden = [
+            c
+            for d in self.districts
+            for c in self.communes_by_district[d.name]
+            if rng.random() < 0.55
+        ]
         rng = random.Random("tiendo-demo-orange")
         self.orange = [
-            c for name in ORANGE_DISTRICTS for c in self.communes_by_district.get(name, []) if rng.random() < 0.7
+            c
+            for name in ORANGE_DISTRICTS
+            for c in self.communes_by_district.get(name, [])
+            if rng.random() < 0.7
         ]
         self.all = sorted(set(self.garden) | set(self.orange), key=lambda u: u.code)
         xin_man = self.communes_by_district.get("Huyện Xín Mần", [])
@@ -155,12 +183,19 @@ class Scopes:
             "agriculture_department": [resolve_unit("02.SNNPTNT")],
             "alliance": [resolve_unit("45.LMHTX")],
         }
-        missing = [n for n in ORANGE_DISTRICTS + ["Huyện Xín Mần", "Huyện Đồng Văn"] if not self.communes_by_district.get(n)]
+        missing = [
+            n
+            for n in ORANGE_DISTRICTS + ["Huyện Xín Mần", "Huyện Đồng Văn"]
+            if not self.communes_by_district.get(n)
+        ]
         if missing:
             raise RuntimeError(f"Cây đơn vị thiếu các huyện của Hà Giang: {', '.join(missing)}")
         # One weight per commune ("size"), shared by every figure of a programme so that a
         # commune's households, area, money and income stay in proportion.
-        self.weights = {u.pk: random.Random(f"size-{u.code}").uniform(0.4, 1.6) for u in self.all + self.districts}
+
+    @staticmethod
+    def weight(unit: Unit) -> float:
+        return random.Random(f"size-{unit.code}").uniform(0.4, 1.6)
 
     def units(self, name: str) -> list[Unit]:
         return self.named[name]
@@ -178,12 +213,14 @@ def build_entries(scopes: Scopes) -> list[Entry]:
             values = [spread.total]
         else:
             rng = random.Random(f"{spread.indicator}-{spread.period}")
-            weights = [scopes.weights[u.pk] * rng.uniform(0.9, 1.1) for u in units]
+            weights = [scopes.weight(u) * rng.uniform(0.9, 1.1) for u in units]
             values = split_total(spread.total, weights, indicator.decimals)
         for unit, value in zip(units, values, strict=True):
             if value == 0 and len(units) > 1:
                 continue  # a commune with nothing to report leaves the cell empty
-            entries.append(Entry(indicator, unit, spread.period, value, spread.category, spread.comment))
+            entries.append(
+                Entry(indicator, unit, spread.period, value, spread.category, spread.comment)
+            )
     return entries
 
 

@@ -9,12 +9,42 @@ DEMO_PASSWORD = "tiendo-demo"
 # username, full name, role, unit code (or a callable choosing the unit), position
 PERSONAS = [
     ("quantri", "Quản trị hệ thống", Role.ADMIN, "VN", "Quản trị viên"),
-    ("bcd.hagiang", "Nguyễn Văn Điều Phối", Role.COORDINATOR, "02", "Tổ giúp việc Ban Chỉ đạo cấp tỉnh"),
+    (
+        "bcd.hagiang",
+        "Nguyễn Văn Điều Phối",
+        Role.COORDINATOR,
+        "02",
+        "Tổ giúp việc Ban Chỉ đạo cấp tỉnh",
+    ),
     ("lanhdao.hagiang", "Trần Thị Lãnh Đạo", Role.LEADER, "02", "Phó Chủ tịch UBND tỉnh"),
-    ("huyen.vixuyen", "Lê Văn Huyện", Role.AGENCY_OFFICER, "district:Huyện Vị Xuyên", "Chuyên viên Phòng NN&PTNT"),
-    ("xa.vixuyen", "Hoàng Văn Xã", Role.COMMUNE_OFFICER, "commune:Huyện Vị Xuyên", "Công chức địa chính - nông nghiệp"),
-    ("lmhtx.quangtri", "Cấp Kim Thành", Role.AGENCY_OFFICER, "45.LMHTX", "Chủ tịch Liên minh HTX tỉnh"),
-    ("vpdp.quangtri", "Phạm Văn Điều Phối", Role.COORDINATOR, "45.VPDP", "Chánh Văn phòng điều phối NTM"),
+    (
+        "huyen.vixuyen",
+        "Lê Văn Huyện",
+        Role.AGENCY_OFFICER,
+        "district:Huyện Vị Xuyên",
+        "Chuyên viên Phòng NN&PTNT",
+    ),
+    (
+        "xa.vixuyen",
+        "Hoàng Văn Xã",
+        Role.COMMUNE_OFFICER,
+        "commune:Huyện Vị Xuyên",
+        "Công chức địa chính - nông nghiệp",
+    ),
+    (
+        "lmhtx.quangtri",
+        "Cấp Kim Thành",
+        Role.AGENCY_OFFICER,
+        "45.LMHTX",
+        "Chủ tịch Liên minh HTX tỉnh",
+    ),
+    (
+        "vpdp.quangtri",
+        "Phạm Văn Điều Phối",
+        Role.COORDINATOR,
+        "45.VPDP",
+        "Chánh Văn phòng điều phối NTM",
+    ),
     ("lanhdao.tuyenquang", "Vũ Thị Tuyên", Role.LEADER, "08", "Lãnh đạo UBND tỉnh Tuyên Quang"),
 ]
 
@@ -33,8 +63,14 @@ def ensure_demo_users() -> list[User]:
     for username, full_name, role, unit_ref, position in PERSONAS:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": full_name, "role": role, "unit": _unit(unit_ref),
-                      "position": position, "is_superuser": role == Role.ADMIN, "is_staff": role == Role.ADMIN},
+            defaults={
+                "first_name": full_name,
+                "role": role,
+                "unit": _unit(unit_ref),
+                "position": position,
+                "is_superuser": role == Role.ADMIN,
+                "is_staff": role == Role.ADMIN,
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)

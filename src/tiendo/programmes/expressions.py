@@ -26,8 +26,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 COMPARATORS = {
-    "=": "==", "==": "==", "!=": "!=", "≠": "!=", "<>": "!=",
-    "<": "<", "<=": "<=", "≤": "<=", ">": ">", ">=": ">=", "≥": ">=",
+    "=": "==",
+    "==": "==",
+    "!=": "!=",
+    "≠": "!=",
+    "<>": "!=",
+    "<": "<",
+    "<=": "<=",
+    "≤": "<=",
+    ">": ">",
+    ">=": ">=",
+    "≥": ">=",
 }
 FUNCTIONS = {"prev": 1, "abs": 1, "min": None, "max": None}
 
@@ -86,7 +95,9 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     while pos < len(stripped):
         match = _TOKEN.match(stripped, pos)
         if not match or match.end() == pos:
-            raise ExpressionError(f"Ký tự không hợp lệ “{stripped[pos:pos + 1]}” ở vị trí {pos + 1}.")
+            raise ExpressionError(
+                f"Ký tự không hợp lệ “{stripped[pos : pos + 1]}” ở vị trí {pos + 1}."
+            )
         kind = match.lastgroup
         tokens.append((kind, match.group(kind), match.start(kind)))
         pos = match.end()
@@ -118,7 +129,9 @@ class _Parser:
         token = self.peek()
         if token and token[1] in COMPARATORS:
             if not allow_compare:
-                raise ExpressionError(f"Công thức không được chứa phép so sánh (vị trí {token[2] + 1}).")
+                raise ExpressionError(
+                    f"Công thức không được chứa phép so sánh (vị trí {token[2] + 1})."
+                )
             self.take()
             if self.peek() and self.peek()[1] in COMPARATORS:
                 raise ExpressionError(f"Hai phép so sánh liền nhau ở vị trí {self.peek()[2] + 1}.")
@@ -161,7 +174,9 @@ class _Parser:
             nxt = self.peek()
             if nxt and nxt[1] == "(":
                 if value.lower() not in FUNCTIONS:
-                    raise ExpressionError(f"Hàm “{value}” không được hỗ trợ (vị trí {position + 1}).")
+                    raise ExpressionError(
+                        f"Hàm “{value}” không được hỗ trợ (vị trí {position + 1})."
+                    )
                 self.take("(")
                 args = [self.sum()]
                 while self.peek() and self.peek()[1] == ",":
@@ -261,7 +276,7 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0):
             b = evaluate(right, resolve, offset=offset)
             if a is None or b is None:
                 return None
-            return {
-                "==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b
-            }[op]
+            return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
+                op
+            ]
     raise TypeError(node)

@@ -53,8 +53,14 @@ from tiendo.units.services import UnitNotFound, resolve_unit
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TOP_LEVEL_KEYS = {
-    "package", "programme", "documents", "agencies", "disaggregations", "components",
-    "indicators", "targets",
+    "package",
+    "programme",
+    "documents",
+    "agencies",
+    "disaggregations",
+    "components",
+    "indicators",
+    "targets",
 }
 
 
@@ -111,7 +117,9 @@ def read_package(path: Path | str) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
-        raise PackageError([f"{path}:{where}: lỗi cú pháp YAML: {getattr(exc, 'problem', exc)}."]) from exc
+        raise PackageError(
+            [f"{path}:{where}: lỗi cú pháp YAML: {getattr(exc, 'problem', exc)}."]
+        ) from exc
     except json.JSONDecodeError as exc:
         raise PackageError([f"{path}: dòng {exc.lineno}: lỗi cú pháp JSON: {exc.msg}."]) from exc
     if not isinstance(data, dict):
@@ -161,7 +169,11 @@ class _Checker:
     def code(self, data: dict, key: str, path: str, pattern=CODE_RE, *, required=True) -> str:
         value = self.text(data, key, path, required=required, max_length=60)
         if value and not pattern.match(value):
-            hint = "chữ in hoa, số và dấu gạch dưới, bắt đầu bằng chữ" if pattern is CODE_RE else "chữ, số, dấu chấm, gạch ngang"
+            hint = (
+                "chữ in hoa, số và dấu gạch dưới, bắt đầu bằng chữ"
+                if pattern is CODE_RE
+                else "chữ, số, dấu chấm, gạch ngang"
+            )
             self.error(f"{path}.{key}", f"mã “{value}” không hợp lệ ({hint}).")
         return value
 
@@ -169,7 +181,9 @@ class _Checker:
         value = data.get(key, default)
         allowed = [c.value for c in choices]
         if value not in allowed:
-            self.error(f"{path}.{key}", f"“{value}” không hợp lệ; chọn một trong: {', '.join(allowed)}.")
+            self.error(
+                f"{path}.{key}", f"“{value}” không hợp lệ; chọn một trong: {', '.join(allowed)}."
+            )
             return default
         return value
 
@@ -215,7 +229,16 @@ class _Checker:
                 self.error(f"{path}.{key}", str(exc))
         return ""
 
-    def unit(self, data: dict, key: str, path: str, on: date | None = None, *, required=True, agencies=None):
+    def unit(
+        self,
+        data: dict,
+        key: str,
+        path: str,
+        on: date | None = None,
+        *,
+        required=True,
+        agencies=None,
+    ):
         code = self.text(data, key, path, required=required)
         if not code:
             return None
@@ -247,14 +270,26 @@ def _check(data: dict, source: str) -> dict:
     c = _Checker(source)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            c.error(key, f"khóa không được hỗ trợ; các khóa hợp lệ: {', '.join(sorted(TOP_LEVEL_KEYS))}.")
-    c.code(data, "package", "package", SLUG_RE) if "package" in data else c.error("package", "thiếu tên gói.")
+            c.error(
+                key,
+                f"khóa không được hỗ trợ; các khóa hợp lệ: {', '.join(sorted(TOP_LEVEL_KEYS))}.",
+            )
+    c.code(data, "package", "package", SLUG_RE) if "package" in data else c.error(
+        "package", "thiếu tên gói."
+    )
     prog = c.mapping(data.get("programme"), "programme") if "programme" in data else None
     if prog is None:
         c.error("programme", "thiếu thông tin chương trình.")
         prog = {}
-    plan: dict = {"programme": None, "documents": [], "agencies": [], "disaggregations": [],
-                  "components": [], "indicators": [], "targets": []}
+    plan: dict = {
+        "programme": None,
+        "documents": [],
+        "agencies": [],
+        "disaggregations": [],
+        "components": [],
+        "indicators": [],
+        "targets": [],
+    }
 
     period_text = c.period(prog, "period", "programme") if prog else ""
     period = Period.parse(period_text) if period_text else None
@@ -265,7 +300,9 @@ def _check(data: dict, source: str) -> dict:
         "issuer": c.text(prog, "issuer", "programme", required=False, max_length=200),
         "period": period_text,
         "description": c.text(prog, "description", "programme", required=False),
-        "owner": c.unit(prog, "owner", "programme", period.start if period else None, required=False),
+        "owner": c.unit(
+            prog, "owner", "programme", period.start if period else None, required=False
+        ),
     }
 
     doc_numbers = set()
@@ -274,13 +311,15 @@ def _check(data: dict, source: str) -> dict:
         if number in doc_numbers:
             c.error(f"{path}.number", f"văn bản “{number}” bị khai báo hai lần.")
         doc_numbers.add(number)
-        plan["documents"].append({
-            "number": number,
-            "kind": c.choice(item, "kind", path, DocumentKind, DocumentKind.OTHER.value),
-            "issued_on": c.day(item, "issued_on", path),
-            "issuer": c.text(item, "issuer", path, max_length=200),
-            "summary": c.text(item, "summary", path),
-        })
+        plan["documents"].append(
+            {
+                "number": number,
+                "kind": c.choice(item, "kind", path, DocumentKind, DocumentKind.OTHER.value),
+                "issued_on": c.day(item, "issued_on", path),
+                "issuer": c.text(item, "issuer", path, max_length=200),
+                "summary": c.text(item, "summary", path),
+            }
+        )
 
     agencies: dict[str, object] = {}
     for path, item in c.items(data, "agencies"):
@@ -292,8 +331,13 @@ def _check(data: dict, source: str) -> dict:
             c.error(f"{path}.code", f"cơ quan “{code}” bị khai báo hai lần.")
         if valid_from and valid_to and valid_from > valid_to:
             c.error(f"{path}.valid_to", "ngày hết hiệu lực trước ngày có hiệu lực.")
-        agency = {"code": code, "name": c.text(item, "name", path, max_length=200), "parent": parent,
-                  "valid_from": valid_from, "valid_to": valid_to}
+        agency = {
+            "code": code,
+            "name": c.text(item, "name", path, max_length=200),
+            "parent": parent,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+        }
         agencies[code] = agency
         plan["agencies"].append(agency)
 
@@ -302,19 +346,27 @@ def _check(data: dict, source: str) -> dict:
         code = c.code(item, "code", path)
         options = []
         for opt_path, opt in c.items(item, "options"):
-            options.append({"code": c.code(opt, "code", f"{path}.{opt_path}", SLUG_RE),
-                            "name": c.text(opt, "name", f"{path}.{opt_path}", max_length=200)})
+            options.append(
+                {
+                    "code": c.code(opt, "code", f"{path}.{opt_path}", SLUG_RE),
+                    "name": c.text(opt, "name", f"{path}.{opt_path}", max_length=200),
+                }
+            )
         if not options:
             c.error(f"{path}.options", "phân tổ cần ít nhất một nhóm.")
         options_by_disaggregation[code] = {o["code"] for o in options}
-        plan["disaggregations"].append({"code": code, "name": c.text(item, "name", path), "options": options})
+        plan["disaggregations"].append(
+            {"code": code, "name": c.text(item, "name", path), "options": options}
+        )
     existing_disaggregations = set(Disaggregation.objects.values_list("code", flat=True))
 
     component_codes = set()
     for path, item in c.items(data, "components"):
         code = c.code(item, "code", path, SLUG_RE)
         component_codes.add(code)
-        plan["components"].append({"code": code, "name": c.text(item, "name", path, max_length=400)})
+        plan["components"].append(
+            {"code": code, "name": c.text(item, "name", path, max_length=400)}
+        )
 
     indicator_codes = {}
     for path, item in c.items(data, "indicators"):
@@ -325,7 +377,11 @@ def _check(data: dict, source: str) -> dict:
         if component and component not in component_codes:
             c.error(f"{path}.component", f"không có nội dung “{component}” trong mục components.")
         disaggregation = c.text(item, "disaggregation", path, required=False)
-        if disaggregation and disaggregation not in options_by_disaggregation and disaggregation not in existing_disaggregations:
+        if (
+            disaggregation
+            and disaggregation not in options_by_disaggregation
+            and disaggregation not in existing_disaggregations
+        ):
             c.error(f"{path}.disaggregation", f"không có phân tổ “{disaggregation}”.")
         decimals = item.get("decimals", 0)
         if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
@@ -338,19 +394,28 @@ def _check(data: dict, source: str) -> dict:
                 references = expressions.references(expressions.parse(formula))
             except expressions.ExpressionError as exc:
                 c.error(f"{path}.formula", f"công thức “{formula}” sai: {exc}")
-        low, high = c.number(item, "min", path, required=False), c.number(item, "max", path, required=False)
+        low, high = (
+            c.number(item, "min", path, required=False),
+            c.number(item, "max", path, required=False),
+        )
         if low is not None and high is not None and low > high:
             c.error(f"{path}.max", "giá trị lớn nhất nhỏ hơn giá trị nhỏ nhất.")
         indicator = {
-            "code": code, "name": c.text(item, "name", path, max_length=400),
+            "code": code,
+            "name": c.text(item, "name", path, max_length=400),
             "short_name": c.text(item, "short_name", path, required=False, max_length=160),
-            "component": component, "measure_unit": c.text(item, "measure_unit", path, max_length=40),
+            "component": component,
+            "measure_unit": c.text(item, "measure_unit", path, max_length=40),
             "value_type": c.choice(item, "value_type", path, ValueType, ValueType.NUMBER.value),
             "aggregation": c.choice(item, "aggregation", path, Aggregation, Aggregation.SUM.value),
-            "decimals": decimals, "disaggregation": disaggregation, "formula": formula,
-            "min_value": low, "max_value": high,
+            "decimals": decimals,
+            "disaggregation": disaggregation,
+            "formula": formula,
+            "min_value": low,
+            "max_value": high,
             "description": c.text(item, "description", path, required=False),
-            "_path": path, "_references": references,
+            "_path": path,
+            "_references": references,
         }
         indicator_codes[code] = indicator
         plan["indicators"].append(indicator)
@@ -359,7 +424,10 @@ def _check(data: dict, source: str) -> dict:
     for indicator in plan["indicators"]:
         missing = indicator["_references"] - known
         if missing:
-            c.error(f"{indicator['_path']}.formula", f"công thức dùng chỉ tiêu không có: {', '.join(sorted(missing))}.")
+            c.error(
+                f"{indicator['_path']}.formula",
+                f"công thức dùng chỉ tiêu không có: {', '.join(sorted(missing))}.",
+            )
     _check_cycles(c, indicator_codes)
 
     for path, item in c.items(data, "targets"):
@@ -368,12 +436,15 @@ def _check(data: dict, source: str) -> dict:
             c.error(f"{path}.indicator", f"không có chỉ tiêu “{code}”.")
         period_id = c.period(item, "period", path)
         on = Period.parse(period_id).end if period_id else None
-        plan["targets"].append({
-            "indicator": code, "period": period_id,
-            "unit": c.unit(item, "unit", path, on, agencies=agencies),
-            "value": c.number(item, "value", path),
-            "document": c.text(item, "document", path, required=False),
-        })
+        plan["targets"].append(
+            {
+                "indicator": code,
+                "period": period_id,
+                "unit": c.unit(item, "unit", path, on, agencies=agencies),
+                "value": c.number(item, "value", path),
+                "document": c.text(item, "document", path, required=False),
+            }
+        )
         doc = plan["targets"][-1]["document"]
         if doc and doc not in doc_numbers and not LegalDocument.objects.filter(number=doc).exists():
             c.error(f"{path}.document", f"không có văn bản “{doc}”.")
@@ -390,7 +461,10 @@ def _check_cycles(c: _Checker, indicators: dict) -> None:
         if state.get(code) == 2 or code not in indicators:
             return
         if state.get(code) == 1:
-            c.error(f"{indicators[code]['_path']}.formula", f"công thức vòng tròn: {' → '.join([*trail, code])}.")
+            c.error(
+                f"{indicators[code]['_path']}.formula",
+                f"công thức vòng tròn: {' → '.join([*trail, code])}.",
+            )
             return
         state[code] = 1
         for ref in indicators[code]["_references"]:
@@ -420,23 +494,47 @@ def _upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
 
 def _apply(plan: dict, report: LoadReport) -> None:
     p = plan["programme"]
-    programme = _upsert(report, "chương trình", Programme, {"code": p["code"]}, {
-        "name": p["name"], "short_name": p["short_name"], "issuer": p["issuer"],
-        "period": p["period"], "description": p["description"], "owner": p["owner"],
-    })
+    programme = _upsert(
+        report,
+        "chương trình",
+        Programme,
+        {"code": p["code"]},
+        {
+            "name": p["name"],
+            "short_name": p["short_name"],
+            "issuer": p["issuer"],
+            "period": p["period"],
+            "description": p["description"],
+            "owner": p["owner"],
+        },
+    )
     documents = {}
     for d in plan["documents"]:
-        documents[d["number"]] = _upsert(report, "văn bản", LegalDocument, {"number": d["number"]}, {
-            k: d[k] for k in ("kind", "issued_on", "issuer", "summary")
-        })
+        documents[d["number"]] = _upsert(
+            report,
+            "văn bản",
+            LegalDocument,
+            {"number": d["number"]},
+            {k: d[k] for k in ("kind", "issued_on", "issuer", "summary")},
+        )
     programme.documents.add(*documents.values())
 
     agencies = {}
     for a in plan["agencies"]:
         parent = a["parent"]
-        lookup = {"code": a["code"], "kind": UnitKind.AGENCY, "level": min(parent.level + 1, Level.COMMUNE), "valid_from": a["valid_from"]}
+        lookup = {
+            "code": a["code"],
+            "kind": UnitKind.AGENCY,
+            "level": min(parent.level + 1, Level.COMMUNE),
+            "valid_from": a["valid_from"],
+        }
         agency = Unit.objects.filter(**lookup).first()
-        values = {"name": a["name"], "parent": parent, "valid_to": a["valid_to"], "source": "metadata"}
+        values = {
+            "name": a["name"],
+            "parent": parent,
+            "valid_to": a["valid_to"],
+            "source": "metadata",
+        }
         if agency is None:
             agency = Unit(**lookup, **values)
             agency.save()
@@ -454,27 +552,53 @@ def _apply(plan: dict, report: LoadReport) -> None:
     for d in plan["disaggregations"]:
         obj = _upsert(report, "phân tổ", Disaggregation, {"code": d["code"]}, {"name": d["name"]})
         for order, o in enumerate(d["options"]):
-            _upsert(report, "nhóm phân tổ", CategoryOption, {"disaggregation": obj, "code": o["code"]},
-                    {"name": o["name"], "order": order})
+            _upsert(
+                report,
+                "nhóm phân tổ",
+                CategoryOption,
+                {"disaggregation": obj, "code": o["code"]},
+                {"name": o["name"], "order": order},
+            )
         disaggregations[d["code"]] = obj
 
     components = {}
     for order, comp in enumerate(plan["components"]):
-        components[comp["code"]] = _upsert(report, "nội dung", Component,
-                                           {"programme": programme, "code": comp["code"]},
-                                           {"name": comp["name"], "order": order})
+        components[comp["code"]] = _upsert(
+            report,
+            "nội dung",
+            Component,
+            {"programme": programme, "code": comp["code"]},
+            {"name": comp["name"], "order": order},
+        )
     indicators = {}
     for order, i in enumerate(plan["indicators"]):
         disaggregation = None
         if i["disaggregation"]:
-            disaggregation = disaggregations.get(i["disaggregation"]) or Disaggregation.objects.get(code=i["disaggregation"])
-        indicators[i["code"]] = _upsert(report, "chỉ tiêu", Indicator, {"code": i["code"]}, {
-            "programme": programme, "name": i["name"], "short_name": i["short_name"],
-            "component": components.get(i["component"]), "measure_unit": i["measure_unit"],
-            "value_type": i["value_type"], "aggregation": i["aggregation"], "decimals": i["decimals"],
-            "disaggregation": disaggregation, "formula": i["formula"], "min_value": i["min_value"],
-            "max_value": i["max_value"], "description": i["description"], "order": order,
-        })
+            disaggregation = disaggregations.get(i["disaggregation"]) or Disaggregation.objects.get(
+                code=i["disaggregation"]
+            )
+        indicators[i["code"]] = _upsert(
+            report,
+            "chỉ tiêu",
+            Indicator,
+            {"code": i["code"]},
+            {
+                "programme": programme,
+                "name": i["name"],
+                "short_name": i["short_name"],
+                "component": components.get(i["component"]),
+                "measure_unit": i["measure_unit"],
+                "value_type": i["value_type"],
+                "aggregation": i["aggregation"],
+                "decimals": i["decimals"],
+                "disaggregation": disaggregation,
+                "formula": i["formula"],
+                "min_value": i["min_value"],
+                "max_value": i["max_value"],
+                "description": i["description"],
+                "order": order,
+            },
+        )
     for t in plan["targets"]:
         indicator = indicators.get(t["indicator"]) or Indicator.objects.get(code=t["indicator"])
         unit = t["unit"]
@@ -483,5 +607,10 @@ def _apply(plan: dict, report: LoadReport) -> None:
         document = documents.get(t["document"]) or (
             LegalDocument.objects.filter(number=t["document"]).first() if t["document"] else None
         )
-        _upsert(report, "kế hoạch", Target, {"indicator": indicator, "unit": unit, "period": t["period"]},
-                {"value": t["value"], "document": document})
+        _upsert(
+            report,
+            "kế hoạch",
+            Target,
+            {"indicator": indicator, "unit": unit, "period": t["period"]},
+            {"value": t["value"], "document": document},
+        )

@@ -42,7 +42,11 @@ class Programme(models.Model):
     short_name = models.CharField(_("tên ngắn"), max_length=120, blank=True)
     issuer = models.CharField(_("cơ quan ban hành"), max_length=200, blank=True)
     owner = models.ForeignKey(
-        "units.Unit", models.PROTECT, null=True, blank=True, related_name="programmes",
+        "units.Unit",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="programmes",
         verbose_name=_("đơn vị chủ trì"),
     )
     period = models.CharField(_("giai đoạn"), max_length=20)
@@ -105,7 +109,9 @@ class CategoryOption(models.Model):
     class Meta:
         ordering = ["disaggregation", "order", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["disaggregation", "code"], name="category_option_unique")
+            models.UniqueConstraint(
+                fields=["disaggregation", "code"], name="category_option_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -144,15 +150,27 @@ class Indicator(models.Model):
     )
     decimals = models.PositiveSmallIntegerField(_("số chữ số thập phân"), default=0)
     disaggregation = models.ForeignKey(
-        Disaggregation, models.PROTECT, null=True, blank=True, related_name="indicators",
+        Disaggregation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
         verbose_name=_("phân tổ"),
     )
     formula = models.CharField(
-        _("công thức"), max_length=400, blank=True,
-        help_text=_("Tính từ chỉ tiêu khác sau khi tổng hợp, ví dụ: NQ04_GIAI_NGAN / NQ04_KE_HOACH * 100"),
+        _("công thức"),
+        max_length=400,
+        blank=True,
+        help_text=_(
+            "Tính từ chỉ tiêu khác sau khi tổng hợp, ví dụ: NQ04_GIAI_NGAN / NQ04_KE_HOACH * 100"
+        ),
     )
-    min_value = models.DecimalField(_("giá trị nhỏ nhất"), max_digits=20, decimal_places=6, null=True, blank=True)
-    max_value = models.DecimalField(_("giá trị lớn nhất"), max_digits=20, decimal_places=6, null=True, blank=True)
+    min_value = models.DecimalField(
+        _("giá trị nhỏ nhất"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("giá trị lớn nhất"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
     order = models.PositiveIntegerField(default=0)
     description = models.TextField(_("mô tả"), blank=True)
 

@@ -85,7 +85,9 @@ class Period:
     @classmethod
     def _build(cls, period_type: PeriodType, text: str, year: int, *rest: int) -> Period:
         if not MIN_YEAR <= year <= MAX_YEAR:
-            raise PeriodError(f"Kỳ báo cáo “{text}”: năm {year} nằm ngoài khoảng {MIN_YEAR}-{MAX_YEAR}.")
+            raise PeriodError(
+                f"Kỳ báo cáo “{text}”: năm {year} nằm ngoài khoảng {MIN_YEAR}-{MAX_YEAR}."
+            )
         if period_type is PeriodType.YEAR:
             return cls(date(year, 1, 1), date(year, 12, 31), text, period_type)
         if period_type is PeriodType.HALF:
@@ -110,9 +112,7 @@ class Period:
             return cls(day_value, day_value, text, period_type)
         (last_year,) = rest
         if not year < last_year <= MAX_YEAR:
-            raise PeriodError(
-                f"Kỳ báo cáo “{text}”: năm cuối của giai đoạn phải lớn hơn năm đầu."
-            )
+            raise PeriodError(f"Kỳ báo cáo “{text}”: năm cuối của giai đoạn phải lớn hơn năm đầu.")
         return cls(date(year, 1, 1), date(last_year, 12, 31), text, period_type)
 
     @classmethod
@@ -159,9 +159,11 @@ class Period:
                 m = self.start.month
                 return Period.parse(f"{y - 1}12" if m == 1 else f"{y}{m - 1:02d}")
             case PeriodType.DATE:
-                return Period.parse(f"{y - 1}-{self.start:%m-%d}") if not (
-                    self.start.month == 2 and self.start.day == 29
-                ) else Period.parse(f"{y - 1}-02-28")
+                return (
+                    Period.parse(f"{y - 1}-{self.start:%m-%d}")
+                    if not (self.start.month == 2 and self.start.day == 29)
+                    else Period.parse(f"{y - 1}-02-28")
+                )
             case PeriodType.PHASE:
                 length = self.end.year - y + 1
                 return Period.parse(f"{y - length}-{y - 1}")

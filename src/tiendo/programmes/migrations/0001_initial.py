@@ -5,141 +5,349 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('units', '0001_initial'),
+        ("units", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Component',
+            name="Component",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, verbose_name='mã')),
-                ('name', models.CharField(max_length=400, verbose_name='tên')),
-                ('order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, verbose_name="mã")),
+                ("name", models.CharField(max_length=400, verbose_name="tên")),
+                ("order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'nội dung',
-                'verbose_name_plural': 'nội dung',
-                'ordering': ['programme', 'order', 'code'],
+                "verbose_name": "nội dung",
+                "verbose_name_plural": "nội dung",
+                "ordering": ["programme", "order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Disaggregation',
+            name="Disaggregation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='mã')),
-                ('name', models.CharField(max_length=200, verbose_name='tên')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="mã")),
+                ("name", models.CharField(max_length=200, verbose_name="tên")),
             ],
             options={
-                'verbose_name': 'phân tổ',
-                'verbose_name_plural': 'phân tổ',
+                "verbose_name": "phân tổ",
+                "verbose_name_plural": "phân tổ",
             },
         ),
         migrations.CreateModel(
-            name='LegalDocument',
+            name="LegalDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=80, unique=True, verbose_name='số, ký hiệu')),
-                ('kind', models.CharField(choices=[('resolution', 'Nghị quyết'), ('decision', 'Quyết định'), ('decree', 'Nghị định'), ('circular', 'Thông tư'), ('guideline', 'Hướng dẫn'), ('plan', 'Kế hoạch'), ('letter', 'Công văn'), ('report', 'Báo cáo'), ('other', 'Văn bản khác')], max_length=20, verbose_name='loại văn bản')),
-                ('issued_on', models.DateField(verbose_name='ngày ban hành')),
-                ('issuer', models.CharField(max_length=200, verbose_name='cơ quan ban hành')),
-                ('summary', models.TextField(verbose_name='trích yếu')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(max_length=80, unique=True, verbose_name="số, ký hiệu"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("resolution", "Nghị quyết"),
+                            ("decision", "Quyết định"),
+                            ("decree", "Nghị định"),
+                            ("circular", "Thông tư"),
+                            ("guideline", "Hướng dẫn"),
+                            ("plan", "Kế hoạch"),
+                            ("letter", "Công văn"),
+                            ("report", "Báo cáo"),
+                            ("other", "Văn bản khác"),
+                        ],
+                        max_length=20,
+                        verbose_name="loại văn bản",
+                    ),
+                ),
+                ("issued_on", models.DateField(verbose_name="ngày ban hành")),
+                ("issuer", models.CharField(max_length=200, verbose_name="cơ quan ban hành")),
+                ("summary", models.TextField(verbose_name="trích yếu")),
             ],
             options={
-                'verbose_name': 'văn bản',
-                'verbose_name_plural': 'văn bản',
-                'ordering': ['issued_on', 'number'],
+                "verbose_name": "văn bản",
+                "verbose_name_plural": "văn bản",
+                "ordering": ["issued_on", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='mã')),
-                ('name', models.CharField(max_length=400, verbose_name='tên')),
-                ('short_name', models.CharField(blank=True, max_length=120, verbose_name='tên ngắn')),
-                ('issuer', models.CharField(blank=True, max_length=200, verbose_name='cơ quan ban hành')),
-                ('period', models.CharField(max_length=20, verbose_name='giai đoạn')),
-                ('description', models.TextField(blank=True, verbose_name='mô tả')),
-                ('documents', models.ManyToManyField(blank=True, related_name='programmes', to='programmes.legaldocument', verbose_name='văn bản')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='programmes', to='units.unit', verbose_name='đơn vị chủ trì')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="mã")),
+                ("name", models.CharField(max_length=400, verbose_name="tên")),
+                (
+                    "short_name",
+                    models.CharField(blank=True, max_length=120, verbose_name="tên ngắn"),
+                ),
+                (
+                    "issuer",
+                    models.CharField(blank=True, max_length=200, verbose_name="cơ quan ban hành"),
+                ),
+                ("period", models.CharField(max_length=20, verbose_name="giai đoạn")),
+                ("description", models.TextField(blank=True, verbose_name="mô tả")),
+                (
+                    "documents",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="programmes",
+                        to="programmes.legaldocument",
+                        verbose_name="văn bản",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programmes",
+                        to="units.unit",
+                        verbose_name="đơn vị chủ trì",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chương trình',
-                'verbose_name_plural': 'chương trình',
-                'ordering': ['code'],
+                "verbose_name": "chương trình",
+                "verbose_name_plural": "chương trình",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=60, unique=True, verbose_name='mã')),
-                ('name', models.CharField(max_length=400, verbose_name='tên')),
-                ('short_name', models.CharField(blank=True, max_length=160, verbose_name='tên ngắn')),
-                ('measure_unit', models.CharField(max_length=40, verbose_name='đơn vị tính')),
-                ('value_type', models.CharField(choices=[('number', 'Số'), ('integer', 'Số nguyên'), ('percent', 'Tỷ lệ %'), ('ratio', 'Tỷ số (lần)')], default='number', max_length=10, verbose_name='kiểu giá trị')),
-                ('aggregation', models.CharField(choices=[('sum', 'Cộng'), ('average', 'Trung bình'), ('last', 'Giá trị mới nhất (số lũy kế)'), ('range', 'Khoảng (thấp nhất - cao nhất)'), ('none', 'Không tổng hợp')], default='sum', max_length=10, verbose_name='cách tổng hợp')),
-                ('decimals', models.PositiveSmallIntegerField(default=0, verbose_name='số chữ số thập phân')),
-                ('formula', models.CharField(blank=True, help_text='Tính từ chỉ tiêu khác sau khi tổng hợp, ví dụ: NQ04_GIAI_NGAN / NQ04_KE_HOACH * 100', max_length=400, verbose_name='công thức')),
-                ('min_value', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True, verbose_name='giá trị nhỏ nhất')),
-                ('max_value', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True, verbose_name='giá trị lớn nhất')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('description', models.TextField(blank=True, verbose_name='mô tả')),
-                ('component', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='indicators', to='programmes.component')),
-                ('disaggregation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='indicators', to='programmes.disaggregation', verbose_name='phân tổ')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='programmes.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=60, unique=True, verbose_name="mã")),
+                ("name", models.CharField(max_length=400, verbose_name="tên")),
+                (
+                    "short_name",
+                    models.CharField(blank=True, max_length=160, verbose_name="tên ngắn"),
+                ),
+                ("measure_unit", models.CharField(max_length=40, verbose_name="đơn vị tính")),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("number", "Số"),
+                            ("integer", "Số nguyên"),
+                            ("percent", "Tỷ lệ %"),
+                            ("ratio", "Tỷ số (lần)"),
+                        ],
+                        default="number",
+                        max_length=10,
+                        verbose_name="kiểu giá trị",
+                    ),
+                ),
+                (
+                    "aggregation",
+                    models.CharField(
+                        choices=[
+                            ("sum", "Cộng"),
+                            ("average", "Trung bình"),
+                            ("last", "Giá trị mới nhất (số lũy kế)"),
+                            ("range", "Khoảng (thấp nhất - cao nhất)"),
+                            ("none", "Không tổng hợp"),
+                        ],
+                        default="sum",
+                        max_length=10,
+                        verbose_name="cách tổng hợp",
+                    ),
+                ),
+                (
+                    "decimals",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="số chữ số thập phân"),
+                ),
+                (
+                    "formula",
+                    models.CharField(
+                        blank=True,
+                        help_text="Tính từ chỉ tiêu khác sau khi tổng hợp, ví dụ: NQ04_GIAI_NGAN / NQ04_KE_HOACH * 100",
+                        max_length=400,
+                        verbose_name="công thức",
+                    ),
+                ),
+                (
+                    "min_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="giá trị nhỏ nhất",
+                    ),
+                ),
+                (
+                    "max_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="giá trị lớn nhất",
+                    ),
+                ),
+                ("order", models.PositiveIntegerField(default=0)),
+                ("description", models.TextField(blank=True, verbose_name="mô tả")),
+                (
+                    "component",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="indicators",
+                        to="programmes.component",
+                    ),
+                ),
+                (
+                    "disaggregation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="indicators",
+                        to="programmes.disaggregation",
+                        verbose_name="phân tổ",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chỉ tiêu',
-                'verbose_name_plural': 'chỉ tiêu',
-                'ordering': ['programme', 'order', 'code'],
+                "verbose_name": "chỉ tiêu",
+                "verbose_name_plural": "chỉ tiêu",
+                "ordering": ["programme", "order", "code"],
             },
         ),
         migrations.AddField(
-            model_name='component',
-            name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='programmes.programme'),
+            model_name="component",
+            name="programme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="components",
+                to="programmes.programme",
+            ),
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=20, verbose_name='kỳ')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=20, verbose_name='kế hoạch')),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='programmes.legaldocument', verbose_name='văn bản giao')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='programmes.indicator')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=20, verbose_name="kỳ")),
+                (
+                    "value",
+                    models.DecimalField(decimal_places=6, max_digits=20, verbose_name="kế hoạch"),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="programmes.legaldocument",
+                        verbose_name="văn bản giao",
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="programmes.indicator",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="units.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'kế hoạch',
-                'verbose_name_plural': 'kế hoạch',
+                "verbose_name": "kế hoạch",
+                "verbose_name_plural": "kế hoạch",
             },
         ),
         migrations.CreateModel(
-            name='CategoryOption',
+            name="CategoryOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, verbose_name='mã')),
-                ('name', models.CharField(max_length=200, verbose_name='tên')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('disaggregation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='options', to='programmes.disaggregation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, verbose_name="mã")),
+                ("name", models.CharField(max_length=200, verbose_name="tên")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "disaggregation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="options",
+                        to="programmes.disaggregation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['disaggregation', 'order', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('disaggregation', 'code'), name='category_option_unique')],
+                "ordering": ["disaggregation", "order", "code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("disaggregation", "code"), name="category_option_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='component',
-            constraint=models.UniqueConstraint(fields=('programme', 'code'), name='component_code_unique'),
+            model_name="component",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "code"), name="component_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.UniqueConstraint(fields=('indicator', 'unit', 'period'), name='target_unique'),
+            model_name="target",
+            constraint=models.UniqueConstraint(
+                fields=("indicator", "unit", "period"), name="target_unique"
+            ),
         ),
     ]

@@ -13,10 +13,18 @@ class Command(BaseCommand):
     help = "In bảng chỉ tiêu tổng hợp của một đơn vị trong một kỳ (giá trị, kế hoạch, % đạt)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--unit", required=True, help="Mã đơn vị, ví dụ 02 (Hà Giang trước 2025)")
-        parser.add_argument("--period", required=True, help="Kỳ: 2022, 2020S1, 2020Q3, 202010, 2020-10-31, 2021-2025")
+        parser.add_argument(
+            "--unit", required=True, help="Mã đơn vị, ví dụ 02 (Hà Giang trước 2025)"
+        )
+        parser.add_argument(
+            "--period",
+            required=True,
+            help="Kỳ: 2022, 2020S1, 2020Q3, 202010, 2020-10-31, 2021-2025",
+        )
         parser.add_argument("--programme", help="Mã chương trình, ví dụ HG-NQ05")
-        parser.add_argument("--today", action="store_true", help="Biểu diễn theo đơn vị hành chính hiện nay")
+        parser.add_argument(
+            "--today", action="store_true", help="Biểu diễn theo đơn vị hành chính hiện nay"
+        )
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     def handle(self, *args, unit, period, programme, today, format, **options):
@@ -48,24 +56,50 @@ class Command(BaseCommand):
             notes.append(f"Không tính {unit_flagged.name} ({unit_flagged.code}): {reason}.")
 
         if format == "json":
-            self.stdout.write(json.dumps({
-                "unit": {"code": unit_obj.code, "name": unit_obj.name},
-                "period": {"id": period_obj.id, "label": period_obj.label},
-                "today": today,
-                "notes": notes,
-                "rows": [r.as_dict() for r in rows],
-            }, ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "unit": {"code": unit_obj.code, "name": unit_obj.name},
+                        "period": {"id": period_obj.id, "label": period_obj.label},
+                        "today": today,
+                        "notes": notes,
+                        "rows": [r.as_dict() for r in rows],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             return
         if format == "csv":
             writer = csv.writer(self.stdout)
-            writer.writerow(["programme", "code", "indicator", "measure_unit", "value", "value_text",
-                             "target", "achieved_percent", "as_of"])
+            writer.writerow(
+                [
+                    "programme",
+                    "code",
+                    "indicator",
+                    "measure_unit",
+                    "value",
+                    "value_text",
+                    "target",
+                    "achieved_percent",
+                    "as_of",
+                ]
+            )
             for r in rows:
                 d = r.as_dict()
-                writer.writerow([d["programme"], d["code"], d["indicator"], d["measure_unit"],
-                                 "" if d["value"] is None else d["value"], d["value_text"],
-                                 "" if d["target"] is None else d["target"],
-                                 "" if d["achieved_percent"] is None else d["achieved_percent"], d["as_of"]])
+                writer.writerow(
+                    [
+                        d["programme"],
+                        d["code"],
+                        d["indicator"],
+                        d["measure_unit"],
+                        "" if d["value"] is None else d["value"],
+                        d["value_text"],
+                        "" if d["target"] is None else d["target"],
+                        "" if d["achieved_percent"] is None else d["achieved_percent"],
+                        d["as_of"],
+                    ]
+                )
             for note in notes:
                 self.stderr.write(note)
             return
@@ -76,4 +110,6 @@ class Command(BaseCommand):
         width = min(width, 90)
         for r in rows:
             achieved = f"  đạt {r.achieved_text} kế hoạch {r.target_text}" if r.cell.target else ""
-            self.stdout.write(f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} {r.indicator.measure_unit}{achieved}")
+            self.stdout.write(
+                f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} {r.indicator.measure_unit}{achieved}"
+            )

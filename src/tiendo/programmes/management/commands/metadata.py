@@ -18,6 +18,7 @@ class Command(BaseCommand):
                 report = load_package(path, dry_run=dry_run)
             except PackageError as exc:
                 raise CommandError(
-                    f"Gói {path} có {len(exc.problems)} lỗi, chưa nạp gì:\n" + "\n".join(exc.problems)
+                    f"Gói {path} có {len(exc.problems)} lỗi, chưa nạp gì:\n"
+                    + "\n".join(exc.problems)
                 ) from exc
             self.stdout.write(f"{path}: {report.summary()}")
