@@ -69,6 +69,12 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", str(text)).strip()
 
 
+def official_name(text: str) -> str:
+    """The package's name in NFC, with the type word capitalised ("xã Bắc Sơn" is a slip)."""
+    name = " ".join(nfc(text).split())
+    return name[:1].upper() + name[1:]
+
+
 @dataclass
 class UnitSpec:
     level: int
@@ -139,14 +145,20 @@ class LoadReport:
         )
 
     def lines(self) -> list[str]:
+        n = _vn_int
         return [
-            f"Đơn vị: tạo mới {self.units_created}, cập nhật {self.units_updated}, "
-            f"không đổi {self.units_unchanged}.",
-            f"Liên kết sáp nhập/chia tách: tạo mới {self.links_created}, cập nhật "
-            f"{self.links_updated}, không đổi {self.links_unchanged}.",
-            f"Đường dẫn cây sửa lại: {self.paths_fixed}; quan hệ tổ tiên thêm "
-            f"{self.ancestors_created}, xóa {self.ancestors_deleted}.",
+            f"Đơn vị: tạo mới {n(self.units_created)}, cập nhật {n(self.units_updated)}, "
+            f"không đổi {n(self.units_unchanged)}.",
+            f"Liên kết sáp nhập/chia tách: tạo mới {n(self.links_created)}, cập nhật "
+            f"{n(self.links_updated)}, không đổi {n(self.links_unchanged)}.",
+            f"Đường dẫn cây sửa lại: {n(self.paths_fixed)}; quan hệ tổ tiên thêm "
+            f"{n(self.ancestors_created)}, xóa {n(self.ancestors_deleted)}.",
         ]
+
+
+def _vn_int(value: int) -> str:
+    """14166 → "14.166" (Vietnamese thousands separator)."""
+    return f"{value:,}".replace(",", ".")
 
 
 # --- reading the package ------------------------------------------------------------------
@@ -158,9 +170,17 @@ _OLD_DISTRICT_KINDS = {
     "thị xã": UnitKind.DISTRICT_TOWN,
     "thành phố": UnitKind.PROVINCIAL_CITY,
 }
-_OLD_COMMUNE_KINDS = {"xã": UnitKind.COMMUNE, "phường": UnitKind.WARD, "thị trấn": UnitKind.TOWNSHIP}
+_OLD_COMMUNE_KINDS = {
+    "xã": UnitKind.COMMUNE,
+    "phường": UnitKind.WARD,
+    "thị trấn": UnitKind.TOWNSHIP,
+}
 _NEW_PROVINCE_KINDS = _OLD_PROVINCE_KINDS
-_NEW_COMMUNE_KINDS = {"xã": UnitKind.COMMUNE, "phường": UnitKind.WARD, "đặc khu": UnitKind.SPECIAL_ZONE}
+_NEW_COMMUNE_KINDS = {
+    "xã": UnitKind.COMMUNE,
+    "phường": UnitKind.WARD,
+    "đặc khu": UnitKind.SPECIAL_ZONE,
+}
 
 
 def _kind(table: dict[str, str], division_type, what: str) -> str:
@@ -200,7 +220,7 @@ def read_official_tree() -> OfficialTree:
             Level.PROVINCE,
             _kind(_OLD_PROVINCE_KINDS, p.division_type, p.name),
             _code(p.code, 2),
-            nfc(p.name),
+            official_name(p.name),
             None,
             PRE_REFORM_END,
             nation_key,
@@ -214,7 +234,7 @@ def read_official_tree() -> OfficialTree:
             Level.DISTRICT,
             _kind(_OLD_DISTRICT_KINDS, d.division_type, d.name),
             _code(d.code, 3),
-            nfc(d.name),
+            official_name(d.name),
             None,
             PRE_REFORM_END,
             old_province[int(d.province_code)].key,
@@ -229,7 +249,7 @@ def read_official_tree() -> OfficialTree:
             Level.COMMUNE,
             _kind(_OLD_COMMUNE_KINDS, w.division_type, w.name),
             _code(w.code, 5),
-            nfc(w.name),
+            official_name(w.name),
             None,
             PRE_REFORM_END,
             old_district[int(w.district_code)].key,
@@ -245,7 +265,7 @@ def read_official_tree() -> OfficialTree:
             Level.PROVINCE,
             _kind(_NEW_PROVINCE_KINDS, p.division_type, p.name),
             _code(p.code, 2),
-            nfc(p.name),
+            official_name(p.name),
             REFORM_DATE,
             None,
             nation_key,
@@ -259,7 +279,7 @@ def read_official_tree() -> OfficialTree:
             Level.COMMUNE,
             _kind(_NEW_COMMUNE_KINDS, w.division_type, w.name),
             _code(w.code, 5),
-            nfc(w.name),
+            official_name(w.name),
             REFORM_DATE,
             None,
             new_province[int(w.province_code)].key,
@@ -286,7 +306,9 @@ def read_official_tree() -> OfficialTree:
         skipped_new.extend(n.code for n in entry.new_wards if n.code not in new_commune)
         partial = bool(entry.old_ward.is_partly_merged) or len(successors) > 1
         for new_code in successors:
-            supported_provinces.add((old_commune_province[old_code], new_commune_province[new_code]))
+            supported_provinces.add(
+                (old_commune_province[old_code], new_commune_province[new_code])
+            )
             if partial:
                 kind, share = ChangeKind.SPLIT, None
                 note = NOTE_SPLIT if len(successors) > 1 else NOTE_PARTIAL_SINGLE
@@ -295,7 +317,15 @@ def read_official_tree() -> OfficialTree:
             else:
                 kind, share, note = ChangeKind.MERGE, Decimal(1), ""
             links.append(
-                LinkSpec(old.key, new_commune[new_code].key, kind, partial, share, COMMUNE_LEGAL_BASIS, note)
+                LinkSpec(
+                    old.key,
+                    new_commune[new_code].key,
+                    kind,
+                    partial,
+                    share,
+                    COMMUNE_LEGAL_BASIS,
+                    note,
+                )
             )
     if skipped_old:
         warnings.append(
@@ -334,8 +364,13 @@ def read_official_tree() -> OfficialTree:
             if target is not None:
                 links.append(
                     LinkSpec(
-                        spec.key, target.key, ChangeKind.RECODE, False, Decimal(1),
-                        COMMUNE_LEGAL_BASIS, NOTE_ISLAND,
+                        spec.key,
+                        target.key,
+                        ChangeKind.RECODE,
+                        False,
+                        Decimal(1),
+                        COMMUNE_LEGAL_BASIS,
+                        NOTE_ISLAND,
                     )
                 )
                 break
@@ -371,8 +406,13 @@ def read_official_tree() -> OfficialTree:
             kind, partial, share, note = ChangeKind.MERGE, False, Decimal(1), ""
         links.append(
             LinkSpec(
-                old_province[old_p].key, new_province[new_p].key, kind, partial, share,
-                PROVINCE_LEGAL_BASIS, note,
+                old_province[old_p].key,
+                new_province[new_p].key,
+                kind,
+                partial,
+                share,
+                PROVINCE_LEGAL_BASIS,
+                note,
             )
         )
     return OfficialTree(units, links, warnings)
@@ -482,7 +522,10 @@ def _apply(unit: Unit, spec: UnitSpec, parent_id: int | None) -> bool:
 
 def _refresh_paths(report: LoadReport) -> dict[int, str]:
     """Recompute every materialised path from the parent links; write the ones that differ."""
-    rows = {pk: (parent_id, path) for pk, parent_id, path in Unit.objects.values_list("pk", "parent_id", "path")}
+    rows = {
+        pk: (parent_id, path)
+        for pk, parent_id, path in Unit.objects.values_list("pk", "parent_id", "path")
+    }
     paths: dict[int, str] = {}
 
     def path_of(pk: int) -> str:
@@ -606,7 +649,9 @@ def unit_stats() -> list[tuple[str, str, str, int]]:
     levels = dict(Level.choices)
     kinds = dict(UnitKind.choices)
     counter: Counter = Counter()
-    for row in Unit.objects.values("level", "kind", "valid_from", "valid_to").annotate(n=Count("pk")):
+    for row in Unit.objects.values("level", "kind", "valid_from", "valid_to").annotate(
+        n=Count("pk")
+    ):
         era = era_of(row["valid_from"], row["valid_to"])
         counter[(era, row["level"], row["kind"])] += row["n"]
     order = {"không thời hạn": 0, "trước 01/7/2025": 1, "từ 01/7/2025": 2}
@@ -615,7 +660,11 @@ def unit_stats() -> list[tuple[str, str, str, int]]:
         (era, str(levels.get(level, level)), str(kinds.get(kind, kind)), n)
         for (era, level, kind), n in sorted(
             counter.items(),
-            key=lambda item: (order[item[0][0]], item[0][1], kind_order.index(item[0][2]) if item[0][2] in kinds else 99),
+            key=lambda item: (
+                order[item[0][0]],
+                item[0][1],
+                kind_order.index(item[0][2]) if item[0][2] in kinds else 99,
+            ),
         )
     ]
 

@@ -64,5 +64,7 @@ class Command(BaseCommand):
         if links:
             self.stdout.write(self.style.MIGRATE_HEADING("Liên kết thay đổi đơn vị"))
             for kind, n, waiting in links:
-                extra = f" (chưa có tỷ lệ phân bổ: {waiting:,})".replace(",", ".") if waiting else ""
+                extra = (
+                    f" (chưa có tỷ lệ phân bổ: {waiting:,})".replace(",", ".") if waiting else ""
+                )
                 self.stdout.write(f"  {kind:<22} {n:>7,}".replace(",", ".") + extra)
