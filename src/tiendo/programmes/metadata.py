@@ -64,6 +64,30 @@ TOP_LEVEL_KEYS = {
 }
 
 
+@dataclass(frozen=True)
+class Section:
+    """A top-level key of a package handled by a later app (validation rules, forms, …).
+
+    ``check(items, checker, plan)`` validates the raw list and returns what ``apply`` needs;
+    it reports problems through ``checker.error(key_path, message)`` and must not write.
+    ``apply(checked, plan_objects, report)`` writes, inside the package's transaction, after
+    the programme, indicators and agencies exist (``plan_objects`` maps "programme",
+    "indicators", "agencies", "documents" to the saved objects).
+    """
+
+    key: str
+    check: object
+    apply: object
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def register_section(key: str, check, apply) -> None:
+    """Let an app that comes later in the dependency order own a package key."""
+    _SECTIONS[key] = Section(key, check, apply)
+
+
 class PackageError(ValueError):
     """A package that cannot be loaded; ``problems`` lists every problem found."""
 
@@ -269,10 +293,10 @@ def load_package(path: Path | str, *, dry_run: bool = False) -> LoadReport:
 def _check(data: dict, source: str) -> dict:
     c = _Checker(source)
     for key in data:
-        if key not in TOP_LEVEL_KEYS:
+        if key not in TOP_LEVEL_KEYS and key not in _SECTIONS:
             c.error(
                 key,
-                f"khóa không được hỗ trợ; các khóa hợp lệ: {', '.join(sorted(TOP_LEVEL_KEYS))}.",
+                f"khóa không được hỗ trợ; các khóa hợp lệ: {', '.join(sorted(TOP_LEVEL_KEYS | set(_SECTIONS)))}.",
             )
     c.code(data, "package", "package", SLUG_RE) if "package" in data else c.error(
         "package", "thiếu tên gói."
@@ -449,6 +473,12 @@ def _check(data: dict, source: str) -> dict:
         if doc and doc not in doc_numbers and not LegalDocument.objects.filter(number=doc).exists():
             c.error(f"{path}.document", f"không có văn bản “{doc}”.")
 
+    plan["sections"] = {}
+    for key, section in _SECTIONS.items():
+        if key in data:
+            items = c.items(data, key)
+            plan["sections"][key] = section.check(items, c, plan)
+
     if c.problems:
         raise PackageError(c.problems)
     return plan
@@ -475,7 +505,7 @@ def _check_cycles(c: _Checker, indicators: dict) -> None:
         visit(code, [])
 
 
-def _upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
+def upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model.objects.create(**lookup, **values)
@@ -494,7 +524,7 @@ def _upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
 
 def _apply(plan: dict, report: LoadReport) -> None:
     p = plan["programme"]
-    programme = _upsert(
+    programme = upsert(
         report,
         "chương trình",
         Programme,
@@ -510,7 +540,7 @@ def _apply(plan: dict, report: LoadReport) -> None:
     )
     documents = {}
     for d in plan["documents"]:
-        documents[d["number"]] = _upsert(
+        documents[d["number"]] = upsert(
             report,
             "văn bản",
             LegalDocument,
@@ -550,9 +580,9 @@ def _apply(plan: dict, report: LoadReport) -> None:
 
     disaggregations = {}
     for d in plan["disaggregations"]:
-        obj = _upsert(report, "phân tổ", Disaggregation, {"code": d["code"]}, {"name": d["name"]})
+        obj = upsert(report, "phân tổ", Disaggregation, {"code": d["code"]}, {"name": d["name"]})
         for order, o in enumerate(d["options"]):
-            _upsert(
+            upsert(
                 report,
                 "nhóm phân tổ",
                 CategoryOption,
@@ -563,7 +593,7 @@ def _apply(plan: dict, report: LoadReport) -> None:
 
     components = {}
     for order, comp in enumerate(plan["components"]):
-        components[comp["code"]] = _upsert(
+        components[comp["code"]] = upsert(
             report,
             "nội dung",
             Component,
@@ -577,7 +607,7 @@ def _apply(plan: dict, report: LoadReport) -> None:
             disaggregation = disaggregations.get(i["disaggregation"]) or Disaggregation.objects.get(
                 code=i["disaggregation"]
             )
-        indicators[i["code"]] = _upsert(
+        indicators[i["code"]] = upsert(
             report,
             "chỉ tiêu",
             Indicator,
@@ -607,10 +637,18 @@ def _apply(plan: dict, report: LoadReport) -> None:
         document = documents.get(t["document"]) or (
             LegalDocument.objects.filter(number=t["document"]).first() if t["document"] else None
         )
-        _upsert(
+        upsert(
             report,
             "kế hoạch",
             Target,
             {"indicator": indicator, "unit": unit, "period": t["period"]},
             {"value": t["value"], "document": document},
         )
+    saved = {
+        "programme": programme,
+        "indicators": indicators,
+        "agencies": agencies,
+        "documents": documents,
+    }
+    for key, checked in plan.get("sections", {}).items():
+        _SECTIONS[key].apply(checked, saved, report)
