@@ -1,0 +1,51 @@
+"""Writing the audit log and notifying people: the last two steps of every workflow service."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from tiendo.core.models import AuditEntry, Notification
+
+log = logging.getLogger(__name__)
+
+
+def audit(action: str, *, actor=None, unit=None, obj=None, message: str = "", **data) -> AuditEntry:
+    """Record ``action`` (a dotted code such as ``submission.approved``)."""
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        unit=unit,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        message=message,
+        data={k: _jsonable(v) for k, v in data.items()},
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def notify(recipients, message: str, *, link: str = "", subject: str = "") -> list[Notification]:
+    """In-app notification for each recipient; an email too when SMTP is configured."""
+    recipients = [r for r in recipients if r is not None]
+    notes = Notification.objects.bulk_create(
+        [Notification(recipient=r, message=message, link=link) for r in recipients]
+    )
+    if settings.EMAIL_HOST:
+        addresses = [r.email for r in recipients if r.email]
+        if addresses:
+            try:
+                send_mail(subject or message[:80], f"{message}\n{link}", None, addresses)
+            except OSError:  # the in-app notification is the record; mail is best effort
+                log.warning("could not send mail to %s", addresses, exc_info=True)
+    return notes
