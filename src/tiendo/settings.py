@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from tiendo.env import database_from_url, env_bool, env_list, env_str
+from tiendo.env import database_from_url, env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
@@ -110,5 +110,5 @@ LOGGING = {
 # Email reminders go out only when an SMTP server is configured; notifications are always
 # kept in the application.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
-EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tiendo@localhost")
