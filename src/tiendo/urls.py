@@ -6,7 +6,10 @@ from tiendo.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("dang-nhap/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("dang-nhap/", core_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("ngon-ngu/", set_language, name="set_language"),
+    path("don-vi/", include("tiendo.units.urls")),
+    path("chuong-trinh/", include("tiendo.programmes.urls")),
+    path("nhap-so-lieu/", include("tiendo.data.urls")),
 ]

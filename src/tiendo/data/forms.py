@@ -1,0 +1,160 @@
+"""The data entry form: every stored indicator of a programme for one unit and period.
+
+The fields depend on the programme's indicators and their disaggregations, so this is a
+small hand-made form rather than a ``django.forms.Form``; parsing and saving go through
+:mod:`tiendo.data.services` like every other way of entering data.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from tiendo.core.formatting import format_number
+from tiendo.data.models import DataValue
+from tiendo.data.services import DataEntryError, Entry, parse_number
+from tiendo.programmes.models import Disaggregation, Indicator, Programme
+from tiendo.programmes.periods import Period
+from tiendo.units.models import Unit
+
+
+@dataclass
+class Slot:
+    """One value of the form: an indicator, and a category when it is disaggregated."""
+
+    indicator: Indicator
+    category: str
+    category_name: str
+    existing: DataValue | None
+    value_text: str = ""
+    comment: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.indicator.pk}-{self.category}"
+
+    @property
+    def value_name(self) -> str:
+        return f"v-{self.key}"
+
+    @property
+    def comment_name(self) -> str:
+        return f"c-{self.key}"
+
+    @property
+    def label(self) -> str:
+        if self.category_name:
+            return f"Chỉ tiêu “{self.indicator.name}” ({self.category_name})"
+        return f"Chỉ tiêu “{self.indicator.name}”"
+
+
+@dataclass
+class Line:
+    indicator: Indicator
+    slots: list[Slot]
+    group: str = ""  # the component's name on the first line of a component
+
+
+@dataclass
+class Section:
+    disaggregation: Disaggregation | None
+    options: list[str] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+
+
+def stored_indicators(programme: Programme) -> list[Indicator]:
+    """The programme's indicators that are entered (not computed by a formula)."""
+    return list(
+        programme.indicators.filter(formula="")
+        .select_related("component", "disaggregation")
+        .prefetch_related("disaggregation__options")
+        .order_by("component__order", "component__code", "order", "code")
+    )
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "").strip()
+
+
+class ValuesForm:
+    def __init__(self, programme: Programme, unit: Unit, period: Period, data=None):
+        self.programme, self.unit, self.period = programme, unit, period
+        self.indicators = stored_indicators(programme)
+        existing = {
+            (v.indicator_id, v.category): v
+            for v in DataValue.objects.filter(
+                unit=unit, period=period.id, indicator__in=self.indicators
+            )
+        }
+        self.sections: list[Section] = []
+        by_disaggregation: dict[int | None, Section] = {}
+        last_component: dict[int | None, int | None] = {}
+        self.slots: list[Slot] = []
+        for indicator in self.indicators:
+            key = indicator.disaggregation_id
+            if key not in by_disaggregation:
+                section = Section(indicator.disaggregation)
+                if indicator.disaggregation_id:
+                    section.options = [o.name for o in indicator.disaggregation.options.all()]
+                by_disaggregation[key] = section
+                self.sections.append(section)
+            if indicator.disaggregation_id:
+                categories = [(o.code, o.name) for o in indicator.disaggregation.options.all()]
+            else:
+                categories = [("", "")]
+            slots = []
+            for code, name in categories:
+                value = existing.get((indicator.pk, code))
+                slot = Slot(indicator, code, name, value)
+                if value is not None:
+                    slot.value_text = format_number(value.value)
+                    slot.comment = value.comment
+                if data is not None:
+                    slot.value_text = (data.get(slot.value_name) or "").strip()
+                    slot.comment = _nfc(data.get(slot.comment_name, ""))
+                slots.append(slot)
+            self.slots.extend(slots)
+            line = Line(indicator, slots)
+            component_id = indicator.component_id
+            if last_component.get(key, "none") != component_id:
+                line.group = indicator.component.name if indicator.component else ""
+                last_component[key] = component_id
+            by_disaggregation[key].lines.append(line)
+
+    def entries(self) -> list[Entry]:
+        """The values that differ from what is stored; every problem at once, Vietnamese."""
+        problems, entries = [], []
+        for slot in self.slots:
+            try:
+                value = parse_number(slot.value_text, field=slot.label)
+            except DataEntryError as exc:
+                problems.append(str(exc))
+                continue
+            if value is None and slot.comment and slot.existing is None:
+                problems.append(f"{slot.label}: có ghi chú nhưng chưa có số liệu.")
+                continue
+            old = slot.existing
+            if old is None and value is None:
+                continue
+            unchanged = old is not None and old.value == value and old.comment == slot.comment
+            if unchanged:
+                continue
+            entries.append(
+                Entry(
+                    slot.indicator,
+                    self.unit,
+                    self.period.id,
+                    value,
+                    category=slot.category,
+                    comment=slot.comment if value is not None else "",
+                )
+            )
+        if problems:
+            raise DataEntryError("\n".join(problems))
+        return entries
+
+    def category_name(self, indicator: Indicator, code: str) -> str:
+        for slot in self.slots:
+            if slot.indicator.pk == indicator.pk and slot.category == code:
+                return slot.category_name
+        return code

@@ -1,0 +1,149 @@
+"""The unit tree: search, the tree as it was on a date, and one unit's page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tiendo.accounts import scope
+from tiendo.units.models import ChangeKind, Unit, UnitKind
+from tiendo.units.services import search_units
+
+SEARCH_LIMIT = 100
+CHILDREN_PER_PAGE = 50
+
+
+def parse_day(request, name: str = "date", default: date | None = None) -> date:
+    """The date asked for in the query string (ISO ``2024-12-31``), or ``default``/today."""
+    raw = (request.GET.get(name) or "").strip()
+    fallback = default or timezone.localdate()
+    if not raw:
+        return fallback
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        messages.warning(
+            request,
+            _("Ngày “%(raw)s” không hợp lệ; đang hiển thị ngày %(day)s.")
+            % {"raw": raw, "day": fallback.strftime("%d/%m/%Y")},
+        )
+        return fallback
+
+
+def official_order(queryset):
+    """Administrative units first, by official code (the order of official lists), then agencies."""
+    return queryset.annotate(
+        is_agency_sort=Case(
+            When(kind=UnitKind.AGENCY, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+    ).order_by("is_agency_sort", "code", "name")
+
+
+def _valid_children_filter(day: date) -> Q:
+    return (Q(children__valid_from__isnull=True) | Q(children__valid_from__lte=day)) & (
+        Q(children__valid_to__isnull=True) | Q(children__valid_to__gte=day)
+    )
+
+
+def _with_child_counts(queryset, day: date):
+    return queryset.annotate(child_count=Count("children", filter=_valid_children_filter(day)))
+
+
+@login_required
+def unit_list(request):
+    """Search by name or code, and the tree valid on a date, both within the user's scope."""
+    day = parse_day(request)
+    readable = scope.readable_units(request.user)
+    query = (request.GET.get("q") or "").strip()
+    results = None
+    truncated = False
+    if query:
+        found = search_units(query).filter(pk__in=readable.values("pk")).select_related("parent")
+        results = list(found[: SEARCH_LIMIT + 1])
+        truncated = len(results) > SEARCH_LIMIT
+        results = results[:SEARCH_LIMIT]
+    # The roots of what the user may read on that day: their unit, or for a merged unit
+    # the older units that became part of it (Hà Giang for a Tuyên Quang officer in 2024).
+    on_day = readable.valid_on(day)
+    roots = _with_child_counts(
+        official_order(on_day.exclude(parent_id__in=on_day.values("pk"))), day
+    )
+    roots = list(roots)
+    children_of = {}
+    if len(roots) <= 3:
+        # open the top of the tree so the page is useful at once
+        for root in roots:
+            children_of[root.pk] = list(
+                _with_child_counts(official_order(root.children.valid_on(day)), day)
+            )
+    context = {
+        "day": day,
+        "is_today": day == timezone.localdate(),
+        "query": query,
+        "results": results,
+        "truncated": truncated,
+        "search_limit": SEARCH_LIMIT,
+        "roots": [(root, children_of.get(root.pk)) for root in roots],
+    }
+    return render(request, "units/unit_list.html", context)
+
+
+@login_required
+def unit_children(request, pk: int):
+    """The children of one node of the tree on a date (htmx: expanding the tree)."""
+    unit = scope.check_unit(request.user, get_object_or_404(Unit, pk=pk))
+    day = parse_day(request)
+    children = _with_child_counts(official_order(unit.children.valid_on(day)), day)
+    return render(request, "units/_children.html", {"children": children, "day": day})
+
+
+@login_required
+def unit_detail(request, pk: int):
+    unit = scope.check_unit(request.user, get_object_or_404(Unit, pk=pk))
+    user = request.user
+    today = timezone.localdate()
+    # children as they were on the last day the unit existed, unless a date is asked for
+    default_day = today if unit.is_valid_on(today) or unit.valid_to is None else unit.valid_to
+    if unit.valid_from and unit.valid_from > today:
+        default_day = unit.valid_from
+    day = parse_day(request, default=default_day)
+    ancestors = [(a, scope.can_read(user, a)) for a in unit.ancestors()]
+    children = official_order(unit.children.valid_on(day))
+    page = Paginator(children, CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
+
+    def links(queryset, other: str):
+        rows = []
+        for link in queryset.select_related(other).order_by("effective_date", f"{other}__code"):
+            other_unit = getattr(link, other)
+            rows.append(
+                {
+                    "link": link,
+                    "unit": other_unit,
+                    "readable": scope.can_read(user, other_unit),
+                    # a split without an allocation share cannot be re-expressed in today's units
+                    "missing_share": link.share is None
+                    and (link.partial or link.kind == ChangeKind.SPLIT),
+                    "share_percent": None if link.share is None else link.share * 100,
+                }
+            )
+        return rows
+
+    context = {
+        "unit": unit,
+        "ancestors": ancestors,
+        "day": day,
+        "children_page": page,
+        "child_total": page.paginator.count,
+        "predecessors": links(unit.predecessor_links.all(), "predecessor"),
+        "successors": links(unit.successor_links.all(), "successor"),
+        "is_current": unit.is_valid_on(today),
+        "may_write": scope.can_write(user, unit),
+    }
+    return render(request, "units/unit_detail.html", context)
