@@ -41,7 +41,7 @@ def notify(recipients, message: str, *, link: str = "", subject: str = "") -> li
     notes = Notification.objects.bulk_create(
         [Notification(recipient=r, message=message, link=link) for r in recipients]
     )
-    if settings.EMAIL_HOST:
+    if settings.SMTP_HOST:
         addresses = [r.email for r in recipients if r.email]
         if addresses:
             try:
