@@ -69,7 +69,12 @@ class Unit(models.Model):
     kind = models.CharField(_("loại"), max_length=20, choices=UnitKind.choices)
     level = models.PositiveSmallIntegerField(_("cấp"), choices=Level.choices)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("trực thuộc")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("trực thuộc"),
     )
     # Materialised path of primary keys, "/1/57/902/": a whole subtree is one indexed
     # prefix query, and the depth is the number of segments.
@@ -104,6 +109,19 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        path = self.build_path()
+        if path != self.path:
+            old = self.path
+            self.path = path
+            Unit.objects.filter(pk=self.pk).update(path=path)
+            if old:
+                rebase_subtree(old, path)
+            UnitAncestor.rebuild_for(
+                [self.pk, *Unit.objects.filter(path__startswith=path).values_list("pk", flat=True)]
+            )
+
     @property
     def is_agency(self) -> bool:
         return self.kind == UnitKind.AGENCY
@@ -130,25 +148,19 @@ class Unit(models.Model):
         return self.path.startswith(other.path)
 
     def build_path(self) -> str:
-        return f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        path = self.build_path()
-        if path != self.path:
-            old = self.path
-            self.path = path
-            Unit.objects.filter(pk=self.pk).update(path=path)
-            if old:
-                rebase_subtree(old, path)
-            UnitAncestor.rebuild_for([self.pk, *Unit.objects.filter(path__startswith=path).values_list("pk", flat=True)])
+        if not self.parent_id:
+            return f"/{self.pk}/"
+        # Read the parent's path from the database: the instance in memory may be stale
+        # (its own path computed after it was fetched, or it was moved since).
+        parent_path = Unit.objects.filter(pk=self.parent_id).values_list("path", flat=True).first()
+        return f"{parent_path or '/'}{self.pk}/"
 
 
 def rebase_subtree(old_prefix: str, new_prefix: str) -> None:
     """Move the paths of a subtree after its root moved (rare: a manual re-parenting)."""
     moved = Unit.objects.filter(path__startswith=old_prefix)
     for unit in moved:
-        unit.path = new_prefix + unit.path[len(old_prefix):]
+        unit.path = new_prefix + unit.path[len(old_prefix) :]
     Unit.objects.bulk_update(moved, ["path"], batch_size=1000)
 
 
@@ -164,8 +176,13 @@ class UnitAncestor(models.Model):
     depth = models.PositiveSmallIntegerField(help_text="0 for the unit itself, 1 for its parent, …")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["unit", "ancestor"], name="unit_ancestor_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "ancestor"], name="unit_ancestor_unique")
+        ]
         indexes = [models.Index(fields=["ancestor", "depth"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} ⊂ {self.ancestor_id} ({self.depth})"
 
     @classmethod
     def rebuild_for(cls, unit_ids) -> None:
@@ -208,10 +225,16 @@ class UnitChange(models.Model):
         Unit, models.CASCADE, related_name="predecessor_links", verbose_name=_("đơn vị mới")
     )
     partial = models.BooleanField(
-        _("sáp nhập một phần"), default=False, help_text=_("Chỉ một phần đơn vị cũ nhập vào đơn vị mới")
+        _("sáp nhập một phần"),
+        default=False,
+        help_text=_("Chỉ một phần đơn vị cũ nhập vào đơn vị mới"),
     )
     share = models.DecimalField(
-        _("tỷ lệ phân bổ"), max_digits=7, decimal_places=6, null=True, blank=True,
+        _("tỷ lệ phân bổ"),
+        max_digits=7,
+        decimal_places=6,
+        null=True,
+        blank=True,
         help_text=_("Phần số liệu của đơn vị cũ tính cho đơn vị mới (0-1)"),
     )
     note = models.CharField(_("ghi chú"), max_length=300, blank=True)
@@ -220,7 +243,9 @@ class UnitChange(models.Model):
         verbose_name = _("thay đổi đơn vị")
         verbose_name_plural = _("thay đổi đơn vị")
         constraints = [
-            models.UniqueConstraint(fields=["predecessor", "successor"], name="unit_change_link_unique")
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="unit_change_link_unique"
+            )
         ]
 
     def __str__(self) -> str:
