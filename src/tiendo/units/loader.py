@@ -578,10 +578,7 @@ def _refresh_ancestors(report: LoadReport) -> None:
 
 
 def _upsert_links(specs: list[LinkSpec], key_to_pk: dict[Key, int], report: LoadReport) -> None:
-    existing = {
-        (link.predecessor_id, link.successor_id): link
-        for link in UnitChange.objects.filter(predecessor_id__in=set(key_to_pk.values()))
-    }
+    existing = {(link.predecessor_id, link.successor_id): link for link in UnitChange.objects.all()}
     to_create, to_update = [], []
     for spec in specs:
         pred, succ = key_to_pk[spec.predecessor], key_to_pk[spec.successor]

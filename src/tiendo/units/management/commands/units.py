@@ -14,7 +14,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", metavar="{load,stats}")
-        actions.required = True
         load = actions.add_parser(
             "load",
             help="Nạp (hoặc cập nhật) cây đơn vị trước và sau 01/7/2025 cùng các liên kết sáp nhập.",
@@ -26,7 +25,12 @@ class Command(BaseCommand):
         )
         actions.add_parser("stats", help="Số đơn vị theo giai đoạn, cấp và loại.")
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args, action: str | None = None, **options):
+        if action is None:
+            raise CommandError(
+                "Thiếu lệnh con: dùng “tiendo units load” (nạp cây đơn vị) "
+                "hoặc “tiendo units stats” (thống kê)."
+            )
         if action == "load":
             return self.load(dry_run=options.get("dry_run", False))
         if action == "stats":
