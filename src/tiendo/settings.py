@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "tiendo.accounts",
     "tiendo.programmes",
     "tiendo.data",
+    "tiendo.reporting",
     "tiendo.demo",
 ]
 
@@ -98,6 +99,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# the project's own CSS and the vendored htmx live in the package, not in an app
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 
 
 LOGGING = {

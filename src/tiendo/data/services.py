@@ -25,6 +25,16 @@ class DataEntryError(ValueError):
     """A value that cannot be saved; the message is Vietnamese and names the field."""
 
 
+# Later apps refuse some writes (reporting: values of an approved submission are locked).
+# A guard takes (entry, period) and returns a Vietnamese message to refuse it, or None.
+_WRITE_GUARDS: list = []
+
+
+def register_write_guard(guard) -> None:
+    if guard not in _WRITE_GUARDS:
+        _WRITE_GUARDS.append(guard)
+
+
 @dataclass(frozen=True)
 class Entry:
     indicator: Indicator
@@ -98,6 +108,10 @@ def check_entry(entry: Entry) -> Period:
             raise DataEntryError(f"{label}: không được âm.")
         if value.as_tuple().exponent < -6:
             raise DataEntryError(f"{label}: tối đa 6 chữ số thập phân.")
+    for guard in _WRITE_GUARDS:
+        refusal = guard(entry, period)
+        if refusal:
+            raise DataEntryError(f"{label}: {refusal}")
     return period
 
 
