@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiendo.programmes.expressions import ExpressionError, evaluate, parse, parse_rule, references
+from tiendo.programmes.expressions import (
+    Compare,
+    ExpressionError,
+    evaluate,
+    parse,
+    parse_rule,
+    references,
+    rule_sides,
+)
 
 VALUES = {"A": Decimal(6), "B": Decimal(3), "C": Decimal(0)}
 
@@ -100,3 +108,110 @@ def test_punctuation_soup_is_never_an_expression(text):
 @given(expressions())
 def test_parsing_is_stable_under_whitespace(text):
     assert parse(text) == parse("  " + text.replace(" ", "   ") + " ")
+
+
+# -- categories, previous period and sum over categories ------------------------------------
+
+categories = st.sampled_from(["TW", "DP", "TRAINING", "2021"])
+
+
+@st.composite
+def rich_expressions(draw, depth=0):
+    """Expressions that also read categories, previous periods and sums over categories."""
+    if depth > 3 or draw(st.booleans()):
+        kind = draw(st.sampled_from(["name", "number", "category", "sum"]))
+        if kind == "name":
+            return draw(names)
+        if kind == "number":
+            return str(draw(numbers))
+        if kind == "category":
+            return f"{draw(names)}[{draw(categories)}]"
+        return f"sum({draw(names)})"
+    shape = draw(st.sampled_from(["binary", "prev", "neg", "call"]))
+    if shape == "prev":
+        return f"prev({draw(rich_expressions(depth + 1))})"
+    if shape == "neg":
+        return f"-({draw(rich_expressions(depth + 1))})"
+    if shape == "call":
+        fn = draw(st.sampled_from(["abs", "min", "max"]))
+        args = [draw(rich_expressions(depth + 1))]
+        if fn != "abs":
+            args.append(draw(rich_expressions(depth + 1)))
+        return f"{fn}({', '.join(args)})"
+    op = draw(st.sampled_from(["+", "-", "*", "/", "×", "÷"]))
+    return f"({draw(rich_expressions(depth + 1))} {op} {draw(rich_expressions(depth + 1))})"
+
+
+def table_resolver(table):
+    """Values by (code, category, offset); anything absent is missing."""
+
+    def resolve(code, category, offset):
+        return table.get((code, category, offset))
+
+    return resolve
+
+
+value_tables = st.dictionaries(
+    st.tuples(
+        st.sampled_from(["A", "B", "C", "NQ05_DISBURSED"]),
+        st.sampled_from(["", "TW", "DP", "TRAINING", "2021"]),
+        st.integers(min_value=-4, max_value=0),
+    ),
+    numbers,
+    max_size=40,
+)
+
+
+@given(rich_expressions(), value_tables)
+def test_rich_expressions_parse_and_evaluate_to_a_number_or_nothing(text, table):
+    result = evaluate(parse(text), table_resolver(table))
+    assert result is None or isinstance(result, Decimal)
+
+
+@given(rich_expressions(), st.sampled_from(["=", "≠", "<", "≤", ">", "≥", "<=", ">=", "!="]))
+def test_rule_sides_give_back_the_two_expressions(text, op):
+    rule = f"{text} {op} 0"
+    left, normal_op, right = rule_sides(rule)
+    assert parse(left) == parse(text) and right == "0"
+    assert parse_rule(rule) == Compare(normal_op, parse(text), parse("0"))
+
+
+@given(names, categories, numbers, numbers)
+def test_a_category_reads_only_its_own_value(code, category, own, other):
+    table = {(code, category, 0): own, (code, "OTHER", 0): other}
+    assert evaluate(parse(f"{code}[{category}]"), table_resolver(table)) == own
+
+
+@given(rich_expressions(), value_tables)
+def test_prev_reads_the_same_expression_one_period_earlier(text, table):
+    shifted = {(code, cat, offset + 1): v for (code, cat, offset), v in table.items()}
+    assert evaluate(parse(f"prev({text})"), table_resolver(table)) == evaluate(
+        parse(text), table_resolver(shifted)
+    )
+
+
+@given(names, value_tables)
+def test_sum_over_categories_is_the_aggregated_total(code, table):
+    resolve = table_resolver(table)
+    assert evaluate(parse(f"sum({code})"), resolve) == evaluate(parse(code), resolve)
+    assert references(parse(f"sum({code}) + prev({code}[TW])")) == {code}
+
+
+@pytest.mark.parametrize(
+    "bad", ["sum()", "sum(A, B)", "sum(A[TW])", "sum(A + B)", "sum(1)", "sum A", "prev()"]
+)
+def test_sum_takes_exactly_one_indicator_code(bad):
+    with pytest.raises(ExpressionError):
+        parse(bad)
+
+
+@given(rich_expressions())
+def test_rich_expressions_alone_are_not_rules(text):
+    with pytest.raises(ExpressionError, match="so sánh"):
+        parse_rule(text)
+
+
+@given(rich_expressions(), st.text(alphabet=";:'\"!@#$%^&`~{}|\\?", min_size=1, max_size=3))
+def test_trailing_garbage_makes_a_rule_invalid(text, garbage):
+    with pytest.raises(ExpressionError):
+        parse_rule(f"{text} <= 1 {garbage}")

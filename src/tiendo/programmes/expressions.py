@@ -13,8 +13,10 @@ Grammar::
     atom       := NUMBER | reference | FUNCTION "(" args ")" | "(" sum ")"
     reference  := CODE ("[" CATEGORY "]")?
 
-Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``abs``, ``min``,
-``max``. A missing value makes the whole expression missing (``None``), as does a
+Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``sum(CODE)`` (the
+total over every category of an indicator — what a bare ``CODE`` means after aggregation,
+written out for readers of a rule such as ``sum(VON) = VON[TW] + VON[DP]``), ``abs``,
+``min``, ``max``. A missing value makes the whole expression missing (``None``), as does a
 division by zero: a rate with no plan is "not computed", never 0 or infinity.
 """
 
@@ -38,7 +40,7 @@ COMPARATORS = {
     ">=": ">=",
     "≥": ">=",
 }
-FUNCTIONS = {"prev": 1, "abs": 1, "min": None, "max": None}
+FUNCTIONS = {"prev": 1, "sum": 1, "abs": 1, "min": None, "max": None}
 
 _TOKEN = re.compile(
     r"\s*(?:"
@@ -186,6 +188,13 @@ class _Parser:
                 arity = FUNCTIONS[value.lower()]
                 if arity is not None and len(args) != arity:
                     raise ExpressionError(f"Hàm “{value}” cần {arity} tham số.")
+                if value.lower() == "sum" and not (
+                    isinstance(args[0], Ref) and not args[0].category
+                ):
+                    raise ExpressionError(
+                        f"Hàm “{value}” cộng mọi phân tổ của một chỉ tiêu: cần đúng một mã "
+                        f"chỉ tiêu không kèm phân tổ, ví dụ sum(MA_CHI_TIEU) (vị trí {position + 1})."
+                    )
                 return Call(value.lower(), tuple(args))
             category = ""
             if nxt and nxt[1] == "[":
@@ -214,6 +223,15 @@ def parse_rule(text: str) -> Compare:
     if not isinstance(node, Compare):
         raise ExpressionError("Quy tắc kiểm tra phải có một phép so sánh (=, ≠, <, ≤, >, ≥).")
     return node
+
+
+def rule_sides(text: str) -> tuple[str, str, str]:
+    """Split a rule into its left text, comparison (``==``, ``<=``, …) and right text."""
+    node = parse_rule(text)
+    for kind, value, position in _tokenize(text):
+        if kind == "op" and value in COMPARATORS:
+            return text[:position].strip(), node.op, text[position + len(value) :].strip()
+    raise AssertionError(text)  # parse_rule found a comparison
 
 
 def references(node) -> set[str]:
@@ -264,6 +282,9 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0):
                 return None
         case Call(name="prev", args=(arg,)):
             return evaluate(arg, resolve, offset=offset - 1)
+        case Call(name="sum", args=(arg,)):
+            # after aggregation a bare reference already is the total over its categories
+            return evaluate(arg, resolve, offset=offset)
         case Call(name=name, args=args):
             values = [evaluate(a, resolve, offset=offset) for a in args]
             if any(v is None for v in values):
