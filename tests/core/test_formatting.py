@@ -1,0 +1,53 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
+from tiendo.env import database_from_url, env_bool
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (66992, None, "66.992"),
+        (Decimal("234.9"), None, "234,9"),
+        (4757, 0, "4.757"),
+        (Decimal("39.69989"), 1, "39,7"),
+        (Decimal("18.000"), 1, "18"),
+        (Decimal("-1234567.891"), 2, "-1.234.567,89"),
+        (Decimal("49.325"), 1, "49,3"),
+        (None, 1, ""),
+    ],
+)
+def test_numbers_are_written_the_vietnamese_way(value, decimals, expected):
+    assert format_number(value, decimals) == expected
+
+
+def test_percent_and_dates():
+    assert format_percent(Decimal("98.45084")) == "98,45%"
+    assert format_date(date(2020, 10, 31)) == "31/10/2020"
+    assert format_date_long(date(2020, 11, 16)) == "ngày 16 tháng 11 năm 2020"
+    # Decree 30/2020: a leading zero on days under 10 and on months 1 and 2
+    assert format_date_long(date(2021, 2, 5)) == "ngày 05 tháng 02 năm 2021"
+
+
+def test_configuration_helpers_refuse_bad_values(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEBUG", "perhaps")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG", True)
+    with pytest.raises(ImproperlyConfigured, match="unsupported scheme"):
+        database_from_url("mysql://x/y", tmp_path)
+    with pytest.raises(ImproperlyConfigured, match="no database name"):
+        database_from_url("postgres://postgres@127.0.0.1:5432/", tmp_path)
+    pg = database_from_url("postgres://u:p%40ss@db.local:5433/tiendo", tmp_path)
+    assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["PASSWORD"]) == (
+        "db.local",
+        "5433",
+        "tiendo",
+        "p@ss",
+    )
+    assert database_from_url("sqlite:///var/x.sqlite3", tmp_path)["NAME"] == str(
+        tmp_path / "var/x.sqlite3"
+    )
