@@ -50,9 +50,8 @@ def database_from_url(url: str, base_dir) -> dict:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
-        if path.startswith("/") and not path.startswith("//"):
-            # sqlite:///relative/path -> "relative/path"; sqlite:////abs/path -> "/abs/path"
-            path = path[1:]
+        # sqlite:///relative/path -> "relative/path"; sqlite:////abs/path -> "/abs/path"
+        path = path[1:] if path.startswith("/") else path
         if not path:
             raise ImproperlyConfigured(f"DATABASE_URL={url!r}: no database file given")
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(base_dir / path)}

@@ -51,3 +51,7 @@ def test_configuration_helpers_refuse_bad_values(monkeypatch, tmp_path):
     assert database_from_url("sqlite:///var/x.sqlite3", tmp_path)["NAME"] == str(
         tmp_path / "var/x.sqlite3"
     )
+
+
+def test_an_absolute_sqlite_path_stays_absolute(tmp_path):
+    assert database_from_url("sqlite:////srv/tiendo/db.sqlite3", tmp_path)["NAME"] == "/srv/tiendo/db.sqlite3"
