@@ -107,3 +107,97 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"Σ {self.indicator_id}/{self.unit_id}/{self.period}/{self.category}: {self.total} ({self.count})"
+
+
+class Importance(models.TextChoices):
+    HIGH = "high", _("Cao")
+    MEDIUM = "medium", _("Trung bình")
+    LOW = "low", _("Thấp")
+
+
+class ValidationRule(models.Model):
+    """A check between figures: ``left  op  right``, e.g. ``NQ04_DISBURSED <= NQ04_CAPITAL_PLAN``.
+
+    Evaluated on aggregated values, so the same rule holds for a commune and a province.
+    A rule whose operand is missing is "not evaluated", never violated. The message may use
+    ``{left}`` and ``{right}``: the two sides' values, written the Vietnamese way.
+    """
+
+    programme = models.ForeignKey(
+        "programmes.Programme",
+        models.CASCADE,
+        related_name="validation_rules",
+        verbose_name=_("chương trình"),
+    )
+    code = models.CharField(_("mã"), max_length=60, unique=True)
+    name = models.CharField(_("tên"), max_length=400)
+    expression = models.CharField(
+        _("biểu thức"),
+        max_length=400,
+        help_text=_("Ví dụ: NQ04_DISBURSED <= NQ04_CAPITAL_PLAN; NQ05_AREA >= prev(NQ05_AREA)"),
+    )
+    importance = models.CharField(
+        _("mức độ"), max_length=10, choices=Importance.choices, default=Importance.MEDIUM
+    )
+    period_type = models.CharField(
+        _("loại kỳ"),
+        max_length=10,
+        blank=True,
+        help_text=_("year, half, quarter, month, date, phase; để trống: mọi kỳ"),
+    )
+    message = models.TextField(_("thông báo"))
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("quy tắc kiểm tra")
+        verbose_name_plural = _("quy tắc kiểm tra")
+        ordering = ["programme", "order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.expression}"
+
+
+class FindingKind(models.TextChoices):
+    RULE = "rule", _("Vi phạm quy tắc")
+    OUTLIER = "outlier", _("Giá trị bất thường")
+
+
+class ValidationFinding(models.Model):
+    """A violation or outlier that someone has looked at, with who, when and why.
+
+    A rule violation is *explained* (the officer says why the figures are right; a
+    high-importance violation then no longer blocks a submission); an outlier is *checked*
+    (followed up). The finding records the values it was about: once a figure changes, the
+    old explanation no longer covers it.
+    """
+
+    kind = models.CharField(_("loại"), max_length=10, choices=FindingKind.choices)
+    # "rule:NQ04_DISBURSED_WITHIN_PLAN" or "outlier:NQ05_AREA:" (indicator and category)
+    key = models.CharField(max_length=140)
+    rule = models.ForeignKey(
+        ValidationRule, models.CASCADE, null=True, blank=True, related_name="findings"
+    )
+    indicator = models.ForeignKey(
+        "programmes.Indicator", models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="+")
+    period = models.CharField(_("kỳ"), max_length=20)
+    category = models.CharField(_("phân tổ"), max_length=40, blank=True, default="")
+    value = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    reference = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    message = models.TextField(_("nội dung"))
+    note = models.TextField(_("giải trình"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("thời điểm"))
+
+    class Meta:
+        verbose_name = _("kết quả kiểm tra đã xử lý")
+        verbose_name_plural = _("kết quả kiểm tra đã xử lý")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "period", "key"], name="finding_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.unit_id}/{self.period}"
