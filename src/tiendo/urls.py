@@ -12,4 +12,5 @@ urlpatterns = [
     path("don-vi/", include("tiendo.units.urls")),
     path("chuong-trinh/", include("tiendo.programmes.urls")),
     path("nhap-so-lieu/", include("tiendo.data.urls")),
+    path("bao-cao/", include("tiendo.reporting.urls")),
 ]

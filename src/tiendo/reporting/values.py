@@ -1,0 +1,137 @@
+"""The figures of a submission: every line of its forms for the unit, as form fields.
+
+Like the data app's entry form, parsing and saving go through ``tiendo.data.services``;
+what differs is where the lines come from (the forms of the request) and that a line's
+period follows the request (the period itself, the letter's "as of" date, or period end).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from tiendo.core.formatting import format_number
+from tiendo.data.models import DataValue
+from tiendo.data.services import DataEntryError, Entry, parse_number
+from tiendo.programmes.models import Indicator
+from tiendo.programmes.periods import Period
+from tiendo.reporting.models import Form, FormIndicator, Submission
+
+
+@dataclass
+class Slot:
+    line: FormIndicator
+    indicator: Indicator
+    period: Period
+    category: str
+    category_name: str
+    existing: DataValue | None
+    value_text: str = ""
+    comment: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.line.pk}-{self.category}"
+
+    @property
+    def value_name(self) -> str:
+        return f"v-{self.key}"
+
+    @property
+    def comment_name(self) -> str:
+        return f"c-{self.key}"
+
+    @property
+    def label(self) -> str:
+        name = f"Chỉ tiêu “{self.indicator.name}”"
+        if self.category_name:
+            name += f" ({self.category_name})"
+        return f"{name}, {self.period.label}"
+
+
+@dataclass
+class FormBlock:
+    form: Form
+    slots: list[Slot] = field(default_factory=list)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "").strip()
+
+
+class SubmissionValues:
+    def __init__(self, submission: Submission, forms: list[Form], data=None):
+        self.submission = submission
+        request, unit = submission.request, submission.unit
+        lines = list(
+            FormIndicator.objects.filter(form__in=forms)
+            .select_related("form", "indicator__disaggregation")
+            .prefetch_related("indicator__disaggregation__options")
+            .order_by("form__code", "order", "pk")
+        )
+        periods = {line.pk: request.period_for(line.period_rule) for line in lines}
+        existing = {
+            (v.indicator_id, v.period, v.category): v
+            for v in DataValue.objects.filter(
+                unit=unit,
+                indicator__in={line.indicator_id for line in lines},
+                period__in={p.id for p in periods.values()},
+            )
+        }
+        blocks = {f.pk: FormBlock(f) for f in forms}
+        self.blocks = [blocks[f.pk] for f in forms]
+        self.slots: list[Slot] = []
+        seen = set()
+        for line in lines:
+            indicator, period = line.indicator, periods[line.pk]
+            if indicator.disaggregation_id:
+                options = [(o.code, o.name) for o in indicator.disaggregation.options.all()]
+                if line.categories:
+                    options = [o for o in options if o[0] in line.categories]
+            else:
+                options = [("", "")]
+            for code, name in options:
+                if (indicator.pk, period.id, code) in seen:
+                    continue  # the same figure asked twice by two forms: one field
+                seen.add((indicator.pk, period.id, code))
+                value = existing.get((indicator.pk, period.id, code))
+                slot = Slot(line, indicator, period, code, name, value)
+                if value is not None:
+                    slot.value_text = format_number(value.value)
+                    slot.comment = value.comment
+                if data is not None:
+                    slot.value_text = (data.get(slot.value_name) or "").strip()
+                    slot.comment = _nfc(data.get(slot.comment_name, ""))
+                blocks[line.form_id].slots.append(slot)
+                self.slots.append(slot)
+
+    def entries(self) -> list[Entry]:
+        """The values that differ from what is stored; every problem at once."""
+        problems, entries = [], []
+        for slot in self.slots:
+            try:
+                value = parse_number(slot.value_text, field=slot.label)
+            except DataEntryError as exc:
+                problems.append(str(exc))
+                continue
+            old = slot.existing
+            if value is None and slot.comment and old is None:
+                problems.append(f"{slot.label}: có ghi chú nhưng chưa có số liệu.")
+                continue
+            if old is None and value is None:
+                continue
+            if old is not None and old.value == value and old.comment == slot.comment:
+                continue
+            entries.append(
+                Entry(
+                    slot.indicator,
+                    self.submission.unit,
+                    slot.period.id,
+                    value,
+                    category=slot.category,
+                    comment=slot.comment if value is not None else "",
+                )
+            )
+        if problems:
+            raise DataEntryError("\n".join(problems))
+        return entries

@@ -1,0 +1,556 @@
+"""Pages of the reporting cycle: letters, a unit's inbox, a submission, completeness."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from io import BytesIO
+
+from django import forms as djforms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from tiendo.accounts import scope
+from tiendo.accounts.models import Role
+from tiendo.core.models import AuditEntry
+from tiendo.data.services import DataEntryError
+from tiendo.programmes.periods import Period, PeriodError
+from tiendo.reporting import services
+from tiendo.reporting.completeness import completeness, summary
+from tiendo.reporting.models import (
+    Form,
+    NarrativeSection,
+    RecipientRule,
+    ReportRequest,
+    RequestRecipient,
+    RequestStatus,
+    Submission,
+    SubmissionState,
+)
+from tiendo.reporting.services import ReportingError
+from tiendo.reporting.values import SubmissionValues
+from tiendo.units.models import Unit, UnitKind
+from tiendo.units.services import UnitNotFound, resolve_unit
+
+DEFAULT_SECTIONS = [
+    "Thuận lợi, khó khăn",
+    "Kết quả đạt được",
+    "Hạn chế, nguyên nhân",
+    "Nhiệm vụ, giải pháp",
+    "Kiến nghị, đề xuất",
+]
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "").strip()
+
+
+def _may_read_request(user, req: ReportRequest) -> bool:
+    return scope.can_read(user, req.issuer)
+
+
+def _get_request(user, pk: int) -> ReportRequest:
+    req = get_object_or_404(ReportRequest.objects.select_related("issuer"), pk=pk)
+    if not _may_read_request(user, req):
+        raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
+    return req
+
+
+# ---------------------------------------------------------------------------------------
+# Requests (coordinators)
+
+
+@login_required
+def request_list(request):
+    readable = scope.readable_units(request.user)
+    reqs = (
+        ReportRequest.objects.filter(issuer__in=readable)
+        .select_related("issuer")
+        .order_by("-issued_on", "-pk")
+    )
+    rows = []
+    for req in reqs[:200]:
+        rows.append({"request": req, "summary": summary(completeness(req))})
+    may_create = request.user.is_superuser or request.user.role in (Role.COORDINATOR, Role.ADMIN)
+    return render(request, "reporting/request_list.html", {"rows": rows, "may_create": may_create})
+
+
+class RequestForm(djforms.Form):
+    number_symbol = djforms.CharField(label=gettext_lazy("Số, ký hiệu"), max_length=80)
+    issued_on = djforms.DateField(
+        label=gettext_lazy("Ngày ban hành"), widget=djforms.DateInput(attrs={"type": "date"})
+    )
+    issuer = djforms.ModelChoiceField(
+        queryset=Unit.objects.none(), label=gettext_lazy("Đơn vị gửi")
+    )
+    title = djforms.CharField(label=gettext_lazy("Trích yếu"), max_length=400)
+    summary = djforms.CharField(
+        label=gettext_lazy("Nội dung yêu cầu"),
+        required=False,
+        widget=djforms.Textarea(attrs={"rows": 3}),
+    )
+    period = djforms.CharField(
+        label=gettext_lazy("Kỳ báo cáo"),
+        max_length=20,
+        help_text=gettext_lazy("2020, 2020S1, 2020Q3, 2021-2025"),
+    )
+    data_as_of = djforms.DateField(
+        label=gettext_lazy("Số liệu tính đến ngày"),
+        required=False,
+        widget=djforms.DateInput(attrs={"type": "date"}),
+    )
+    deadline = djforms.DateField(
+        label=gettext_lazy("Hạn gửi báo cáo"), widget=djforms.DateInput(attrs={"type": "date"})
+    )
+    forms = djforms.ModelMultipleChoiceField(
+        queryset=Form.objects.order_by("programme__code", "code"),
+        label=gettext_lazy("Biểu mẫu"),
+        required=False,
+        widget=djforms.CheckboxSelectMultiple,
+    )
+    sections = djforms.CharField(
+        label=gettext_lazy("Các mục nội dung báo cáo (mỗi dòng một mục)"),
+        widget=djforms.Textarea(attrs={"rows": 6}),
+        initial="\n".join(DEFAULT_SECTIONS),
+        required=False,
+    )
+    recipient_codes = djforms.CharField(
+        label=gettext_lazy("Đơn vị nhận (mã đơn vị, cách nhau bởi dấu phẩy)"),
+        required=False,
+        widget=djforms.Textarea(attrs={"rows": 2}),
+    )
+    rule_kind = djforms.ChoiceField(
+        label=gettext_lazy("Hoặc: mọi đơn vị loại"),
+        choices=[("", "—")] + list(UnitKind.choices),
+        required=False,
+    )
+    rule_under = djforms.CharField(
+        label=gettext_lazy("trực thuộc đơn vị (mã)"), required=False, max_length=40
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        issuers = [
+            u
+            for u in scope.readable_units(user).filter(
+                Q(pk=user.unit_id) | Q(kind=UnitKind.AGENCY)
+            )[:300]
+            if services.may_issue(user, u)
+        ]
+        self.fields["issuer"].queryset = Unit.objects.filter(pk__in=[u.pk for u in issuers])
+
+    def clean_period(self):
+        try:
+            return Period.parse(self.cleaned_data["period"]).id
+        except PeriodError as exc:
+            raise djforms.ValidationError(str(exc)) from exc
+
+    def _unit(self, code, field, on):
+        try:
+            unit = resolve_unit(code, on)
+        except UnitNotFound as exc:
+            self.add_error(field, str(exc))
+            return None
+        if not scope.can_read(self.user, unit):
+            self.add_error(field, _("Đơn vị %(code)s nằm ngoài phạm vi của bạn.") % {"code": code})
+            return None
+        return unit
+
+    def clean(self):
+        data = super().clean()
+        period = data.get("period")
+        on = Period.parse(period).end if period else None
+        codes = [
+            c.strip() for c in (data.get("recipient_codes") or "").replace(";", ",").split(",")
+        ]
+        data["recipients"] = [
+            u for u in (self._unit(c, "recipient_codes", on) for c in codes if c) if u
+        ]
+        kind, under = data.get("rule_kind"), (data.get("rule_under") or "").strip()
+        data["rule"] = None
+        if kind or under:
+            if not (kind and under):
+                self.add_error("rule_under", _("Chọn cả loại đơn vị và đơn vị trực thuộc."))
+            else:
+                unit = self._unit(under, "rule_under", on)
+                data["rule"] = (kind, unit) if unit else None
+        if not data["recipients"] and not data["rule"] and not self.errors:
+            self.add_error("recipient_codes", _("Xin chọn đơn vị nhận hoặc một quy tắc chọn."))
+        issued, deadline = data.get("issued_on"), data.get("deadline")
+        if issued and deadline and deadline < issued:
+            self.add_error("deadline", _("Hạn gửi báo cáo trước ngày ban hành công văn."))
+        wrong = [
+            f.name
+            for f in data.get("forms") or []
+            if period and f.period_type != Period.parse(period).type
+        ]
+        if wrong:
+            self.add_error(
+                "forms", _("Biểu không dùng cho loại kỳ này: %(f)s") % {"f": ", ".join(wrong)}
+            )
+        data["section_titles"] = [
+            _nfc(line) for line in (data.get("sections") or "").splitlines() if _nfc(line)
+        ]
+        return data
+
+
+@login_required
+def request_create(request):
+    user = request.user
+    if not (user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)):
+        raise PermissionDenied(_("Chỉ văn phòng điều phối được gửi công văn yêu cầu báo cáo."))
+    form = RequestForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                req = ReportRequest.objects.create(
+                    number_symbol=_nfc(d["number_symbol"]),
+                    issued_on=d["issued_on"],
+                    issuer=d["issuer"],
+                    title=_nfc(d["title"]),
+                    summary=_nfc(d["summary"]),
+                    period=d["period"],
+                    data_as_of=d["data_as_of"],
+                    deadline=d["deadline"],
+                    created_by=user,
+                )
+                req.forms.set(d["forms"])
+                for order, title in enumerate(d["section_titles"]):
+                    NarrativeSection.objects.create(request=req, order=order, title=title)
+                for unit in d["recipients"]:
+                    RequestRecipient.objects.get_or_create(request=req, unit=unit)
+                if d["rule"]:
+                    RecipientRule.objects.create(
+                        request=req, unit_kind=d["rule"][0], under=d["rule"][1]
+                    )
+        except IntegrityError:
+            form.add_error("number_symbol", _("Công văn số này của đơn vị đã có."))
+        else:
+            messages.success(request, _("Đã tạo công văn; kiểm tra rồi bấm “Gửi công văn”."))
+            return redirect("reporting:request", req.pk)
+    return render(request, "reporting/request_form.html", {"form": form})
+
+
+@login_required
+def request_detail(request, pk: int):
+    req = _get_request(request.user, pk)
+    rows = completeness(req)
+    for row in rows:
+        probe = row.submission or Submission(request=req, unit=row.unit)
+        row.may_waive = (
+            row.status in ("missing", "draft", "returned")
+            and row.waiver is None
+            and services.may_approve(request.user, probe)
+        )
+    context = {
+        "req": req,
+        "rows": rows,
+        "summary": summary(rows),
+        "may_issue": services.may_issue(request.user, req.issuer),
+        "rules": list(req.rules.select_related("under")),
+        "today": timezone.localdate(),
+    }
+    return render(request, "reporting/request_detail.html", context)
+
+
+@login_required
+@require_POST
+def request_send(request, pk: int):
+    req = _get_request(request.user, pk)
+    if not services.may_issue(request.user, req.issuer):
+        raise PermissionDenied(_("Bạn không có quyền gửi công văn của đơn vị này."))
+    try:
+        n = services.send_request(req, request.user)
+    except ReportingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã gửi công văn tới %(n)d đơn vị.") % {"n": n})
+    return redirect("reporting:request", req.pk)
+
+
+@login_required
+@require_POST
+def request_remind(request, pk: int):
+    req = _get_request(request.user, pk)
+    if not services.may_issue(request.user, req.issuer):
+        raise PermissionDenied(_("Bạn không có quyền nhắc báo cáo của công văn này."))
+    try:
+        n = services.send_reminders(req, request.user)
+    except ReportingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã nhắc %(n)d đơn vị chưa gửi báo cáo.") % {"n": n})
+    return redirect("reporting:request", req.pk)
+
+
+@login_required
+@require_POST
+def request_waive(request, pk: int, unit_pk: int):
+    req = _get_request(request.user, pk)
+    unit = get_object_or_404(Unit, pk=unit_pk)
+    scope.check_unit(request.user, unit)
+    try:
+        services.waive(req, unit, request.user, _nfc(request.POST.get("reason", "")))
+    except ReportingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã miễn báo cáo cho %(u)s.") % {"u": unit.name})
+    return redirect("reporting:request", req.pk)
+
+
+@login_required
+def request_export(request, pk: int):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    req = _get_request(request.user, pk)
+    rows = completeness(req)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tinh hinh bao cao"
+    ws.append([f"Tình hình gửi báo cáo theo công văn {req.number_symbol}"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([req.title])
+    ws.append(["Kỳ báo cáo", req.period_obj.label, "Hạn gửi", req.deadline])
+    ws["D3"].number_format = "DD/MM/YYYY"
+    ws.append([])
+    header = [
+        "STT",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Tình trạng",
+        "Gửi lần đầu",
+        "Gửi gần nhất",
+        "Đúng hạn",
+        "Số ngày trễ",
+        "Ngày duyệt",
+        "Ghi chú",
+    ]
+    ws.append(header)
+    for cell in ws[5]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for i, row in enumerate(rows, start=1):
+        first = row.first_submitted_on
+        late_days = (first - req.deadline).days if first and first > req.deadline else 0
+        note = ""
+        if row.waiver:
+            note = f"Miễn: {row.waiver.reason}"
+        elif row.submission and row.submission.return_reason and row.status == "returned":
+            note = f"Trả lại: {row.submission.return_reason}"
+        ws.append(
+            [
+                i,
+                row.unit.code,
+                row.unit.name,
+                row.status_label,
+                first,
+                row.submitted_on,
+                None if row.on_time is None else ("Có" if row.on_time else "Không"),
+                late_days if first else None,
+                row.approved_on,
+                note,
+            ]
+        )
+        r = ws.max_row
+        for col in ("E", "F", "I"):
+            ws[f"{col}{r}"].number_format = "DD/MM/YYYY"
+        ws[f"H{r}"].number_format = "#,##0"
+    for col, width in zip("ABCDEFGHIJ", (6, 14, 40, 22, 13, 13, 10, 11, 13, 50), strict=True):
+        ws.column_dimensions[col].width = width
+    buffer = BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    safe = "".join(ch if ch.isalnum() else "-" for ch in req.number_symbol)
+    response["Content-Disposition"] = f'attachment; filename="tinh-hinh-bao-cao-{safe}.xlsx"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------
+# A unit's inbox
+
+
+@login_required
+def inbox(request):
+    user = request.user
+    owed, done = [], []
+    if user.unit_id:
+        recipients = (
+            RequestRecipient.objects.filter(unit=user.unit, request__status=RequestStatus.SENT)
+            .select_related("request__issuer", "unit")
+            .order_by("request__deadline")
+        )
+        subs = {
+            s.request_id: s
+            for s in Submission.objects.filter(
+                unit=user.unit, request__in=[r.request_id for r in recipients]
+            )
+        }
+        for r in recipients:
+            sub = subs.get(r.request_id)
+            item = {"request": r.request, "unit": r.unit, "submission": sub}
+            if sub and sub.state in (SubmissionState.SUBMITTED, SubmissionState.APPROVED):
+                done.append(item)
+            else:
+                owed.append(item)
+    pending = [
+        s
+        for s in Submission.objects.filter(
+            state=SubmissionState.SUBMITTED, unit__in=scope.readable_units(user)
+        )
+        .exclude(unit_id=user.unit_id)
+        .select_related("unit", "request__issuer")
+        .order_by("submitted_at")[:200]
+        if services.may_approve(user, s)
+    ]
+    context = {
+        "owed": owed,
+        "done": done,
+        "pending": pending,
+        "today": timezone.localdate(),
+        "may_write": scope.can_write(user, user.unit) if user.unit_id else False,
+    }
+    return render(request, "reporting/inbox.html", context)
+
+
+@login_required
+def answer(request, pk: int, unit_pk: int):
+    """Open (creating on first use) the unit's submission for a request."""
+    req = get_object_or_404(ReportRequest, pk=pk, status=RequestStatus.SENT)
+    unit = get_object_or_404(Unit, pk=unit_pk)
+    scope.check_unit(request.user, unit)
+    existing = Submission.objects.filter(request=req, unit=unit).first()
+    if existing is not None:
+        return redirect("reporting:submission", existing.pk)
+    scope.check_unit(request.user, unit, write=True)
+    try:
+        submission = services.open_submission(req, unit)
+    except ReportingError as exc:
+        messages.error(request, str(exc))
+        return redirect("reporting:inbox")
+    return redirect("reporting:submission", submission.pk)
+
+
+# ---------------------------------------------------------------------------------------
+# A submission
+
+
+def _get_submission(user, pk: int) -> Submission:
+    sub = get_object_or_404(
+        Submission.objects.select_related("unit", "request__issuer", "approved_by"), pk=pk
+    )
+    if not (scope.can_read(user, sub.unit) or services.may_approve(user, sub)):
+        raise PermissionDenied(_("Bạn không có quyền xem báo cáo này."))
+    return sub
+
+
+@login_required
+def submission_page(request, pk: int):
+    user = request.user
+    sub = _get_submission(user, pk)
+    may_edit = services.may_edit(user, sub) and sub.is_editable
+    may_approve = services.may_approve(user, sub)
+    forms = services.forms_for(sub)
+    values = SubmissionValues(sub, forms)
+    texts = {s.section_id: s.text for s in sub.section_texts.all()}
+    errors: list[str] = []
+
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in ("save", "submit"):
+                if not services.may_edit(user, sub):
+                    raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
+                values = SubmissionValues(sub, forms, data=request.POST)
+                texts = {
+                    s.pk: _nfc(request.POST.get(f"section-{s.pk}", ""))
+                    for s in sub.request.sections.all()
+                }
+                entries = values.entries()
+                services.save_draft(sub, user, entries=entries, texts=texts)
+                if action == "submit":
+                    services.submit(sub, user)
+                    messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
+                else:
+                    messages.success(request, _("Đã lưu bản nháp."))
+            elif action in ("return", "approve", "unapprove"):
+                if not may_approve:
+                    raise PermissionDenied(_("Chỉ đơn vị cấp trên được duyệt báo cáo này."))
+                reason = _nfc(request.POST.get("reason", ""))
+                if action == "return":
+                    services.return_submission(sub, user, reason)
+                    messages.success(request, _("Đã trả lại báo cáo."))
+                elif action == "approve":
+                    services.approve(sub, user)
+                    messages.success(request, _("Đã duyệt báo cáo; số liệu đã khóa."))
+                else:
+                    services.unapprove(sub, user, reason)
+                    messages.success(request, _("Đã hủy duyệt báo cáo."))
+            elif action == "reopen":
+                form = get_object_or_404(Form, pk=request.POST.get("form") or 0)
+                until = date.fromisoformat(request.POST.get("until") or "1900-01-01")
+                if not services.may_issue(user, sub.request.issuer):
+                    raise PermissionDenied(_("Chỉ văn phòng điều phối được mở lại hạn nhập."))
+                services.reopen_window(
+                    form, sub.unit, sub.request.period, until, request.POST.get("reason", ""), user
+                )
+                messages.success(request, _("Đã mở lại hạn nhập số liệu."))
+            else:
+                raise ReportingError(_("Thao tác không hợp lệ."))
+        except (ReportingError, DataEntryError) as exc:
+            errors = list(dict.fromkeys(str(exc).splitlines()))
+        except ValueError:
+            errors = [_("Ngày mở đến không hợp lệ.")]
+        else:
+            return redirect("reporting:submission", sub.pk)
+
+    today = timezone.localdate()
+    period = sub.request.period_obj
+    windows = [services.entry_window(f, sub.unit, period, today) for f in forms]
+    sections = [
+        {"section": s, "text": texts.get(s.pk, ""), "name": f"section-{s.pk}"}
+        for s in sub.request.sections.all()
+    ]
+    history = AuditEntry.objects.filter(
+        object_type=Submission._meta.label_lower, object_id=str(sub.pk)
+    ).select_related("actor")
+    context = {
+        "sub": sub,
+        "req": sub.request,
+        "values": values,
+        "sections": sections,
+        "windows": windows,
+        "may_edit": may_edit,
+        "may_approve": may_approve,
+        "may_reopen": services.may_issue(user, sub.request.issuer),
+        "approvers": services.approver_units(sub),
+        "waiting": services.outstanding_below(sub) if may_edit else [],
+        "below": collect_below(sub),
+        "errors": errors,
+        "history": history,
+        "today": today,
+    }
+    return render(request, "reporting/submission.html", context)
+
+
+def collect_below(sub: Submission) -> list[dict]:
+    """The submissions of the units this one consolidates, with their states."""
+    below = services.units_below(sub)
+    if not below:
+        return []
+    subs = {s.unit_id: s for s in Submission.objects.filter(request=sub.request, unit__in=below)}
+    return [{"unit": u, "submission": subs.get(u.pk)} for u in below]

@@ -1,0 +1,223 @@
+from decimal import Decimal
+
+import pytest
+
+from tiendo.core.models import AuditEntry, Notification
+from tiendo.data.models import DataValue, DataValueChange
+from tiendo.data.services import DataEntryError, Entry, save_value
+from tiendo.reporting import services
+from tiendo.reporting.models import Submission, SubmissionState
+from tiendo.reporting.services import ReportingError
+
+
+def _fill(cycle, submission, households="12", loan="150,5"):
+    entries = [
+        Entry(cycle.households, submission.unit, "2024", Decimal(households)),
+        Entry(cycle.capital, submission.unit, "2024", Decimal(loan.replace(",", ".")), "LOAN"),
+    ]
+    texts = {cycle.sections[0].pk: "Đã hỗ trợ 12 hộ cải tạo vườn tạp."}
+    return services.save_draft(submission, cycle.commune_officer, entries=entries, texts=texts)
+
+
+def _actions(submission):
+    return list(
+        AuditEntry.objects.filter(object_type="reporting.submission", object_id=str(submission.pk))
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+
+
+def test_the_whole_cycle_keeps_history_audits_and_notifies(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    assert sub.state == SubmissionState.DRAFT
+    assert _fill(cycle, sub) == {"values": 2, "sections": 1}
+    services.submit(sub, cycle.commune_officer)
+    assert sub.state == SubmissionState.SUBMITTED and sub.first_submitted_at is not None
+    assert Notification.objects.filter(recipient=cycle.district_officer).exists()
+
+    services.return_submission(sub, cycle.district_officer, "Số hộ chưa khớp danh sách")
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.RETURNED
+    assert sub.return_reason == "Số hộ chưa khớp danh sách"
+    note = Notification.objects.filter(recipient=cycle.commune_officer).first()
+    assert "Số hộ chưa khớp danh sách" in note.message
+
+    _fill(cycle, sub, households="11")
+    services.submit(sub, cycle.commune_officer)
+    services.approve(sub, cycle.district_officer)
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.APPROVED and sub.approved_by == cycle.district_officer
+    assert _actions(sub) == [
+        "submission.saved",
+        "submission.submitted",
+        "submission.returned",
+        "submission.saved",
+        "submission.resubmitted",
+        "submission.approved",
+    ]
+    # the correction went through the data service: both figures are in the history
+    history = DataValueChange.objects.filter(indicator=cycle.households, unit=cycle.tree.c1)
+    assert sorted(h.new_value for h in history) == [11, 12]
+
+
+def test_approved_values_are_locked_until_unapproved(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    _fill(cycle, sub)
+    services.submit(sub, cycle.commune_officer)
+    services.approve(sub, cycle.district_officer)
+    with pytest.raises(DataEntryError, match="đã được duyệt"):
+        save_value(Entry(cycle.households, cycle.tree.c1, "2024", Decimal(99)))
+    with pytest.raises(ReportingError, match="đã được duyệt"):
+        _fill(cycle, sub, households="99")
+    # the same figure again (an idempotent reload) is not a change and passes
+    save_value(Entry(cycle.households, cycle.tree.c1, "2024", Decimal(12)))
+    # another period or another unit is not locked
+    save_value(Entry(cycle.households, cycle.tree.c1, "2023", Decimal(5)))
+    save_value(Entry(cycle.households, cycle.tree.c2, "2024", Decimal(5)))
+    assert (
+        DataValue.objects.get(indicator=cycle.households, unit=cycle.tree.c1, period="2024").value
+        == 12
+    )
+
+    with pytest.raises(ReportingError, match="lý do"):
+        services.unapprove(sub, cycle.district_officer, "  ")
+    services.unapprove(sub, cycle.district_officer, "Cần bổ sung vốn tự có")
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.RETURNED
+    save_value(Entry(cycle.households, cycle.tree.c1, "2024", Decimal(13)))
+    assert "submission.unapproved" in _actions(sub)
+
+
+def test_only_the_unit_above_approves_or_returns(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    _fill(cycle, sub)
+    services.submit(sub, cycle.commune_officer)
+    assert services.approver_units(sub) == [cycle.tree.vi_xuyen]
+    for user in (cycle.commune_officer, cycle.other_commune_officer, cycle.commune_leader):
+        with pytest.raises(ReportingError, match="cấp trên"):
+            services.approve(sub, user)
+    with pytest.raises(ReportingError, match="lý do"):
+        services.return_submission(sub, cycle.district_officer, "")
+    with pytest.raises(ReportingError, match="đang chờ duyệt"):
+        _fill(cycle, sub)
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.SUBMITTED
+
+
+def test_states_are_checked(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    with pytest.raises(ReportingError, match="đã gửi"):
+        services.approve(sub, cycle.district_officer)
+    with pytest.raises(ReportingError, match="chưa được duyệt"):
+        services.unapprove(sub, cycle.district_officer, "x")
+    with pytest.raises(ReportingError, match="không có quyền"):
+        services.save_draft(sub, cycle.commune_leader, entries=[], texts={})
+    with pytest.raises(ReportingError, match="không thuộc danh sách"):
+        services.open_submission(cycle.request, cycle.tree.c3)
+
+
+def test_a_consolidating_unit_waits_for_units_below_or_their_waiver(cycle):
+    district = services.open_submission(cycle.request, cycle.tree.vi_xuyen)
+    with pytest.raises(ReportingError, match="Xã Một, Xã Hai"):
+        services.submit(district, cycle.district_officer)
+    c1 = services.open_submission(cycle.request, cycle.tree.c1)
+    _fill(cycle, c1)
+    services.submit(c1, cycle.commune_officer)
+    services.approve(c1, cycle.district_officer)
+    with pytest.raises(ReportingError, match="lý do"):
+        services.waive(cycle.request, cycle.tree.c2, cycle.district_officer, "")
+    with pytest.raises(ReportingError, match="cấp trên"):
+        services.waive(cycle.request, cycle.tree.c2, cycle.commune_officer, "Không có hộ tham gia")
+    services.waive(cycle.request, cycle.tree.c2, cycle.district_officer, "Không có hộ tham gia")
+    services.submit(district, cycle.district_officer)
+    assert district.state == SubmissionState.SUBMITTED
+    # the district approves its communes, the province approves the district
+    assert not services.may_approve(cycle.district_officer, district)
+    assert services.may_approve(cycle.coordinator, district)
+    # a commune cannot be un-approved under a consolidated report that includes it
+    with pytest.raises(ReportingError, match="báo cáo tổng hợp"):
+        services.unapprove(c1, cycle.district_officer, "Sai số liệu")
+
+
+def test_a_closed_entry_window_refuses_figures_until_reopened(cycle):
+    cycle.form.closes_days_after_end = 0
+    cycle.form.save(update_fields=["closes_days_after_end"])
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    with pytest.raises(ReportingError, match="hết hạn nhập ngày 31/12/2024"):
+        _fill(cycle, sub)
+    with pytest.raises(ReportingError, match="văn phòng điều phối"):
+        services.reopen_window(
+            cycle.form, cycle.tree.c1, "2024", sub.created_at.date(), "x", cycle.commune_officer
+        )
+    from django.utils import timezone
+
+    services.reopen_window(
+        cycle.form,
+        cycle.tree.c1,
+        "2024",
+        timezone.localdate(),
+        "Xã mới có cán bộ",
+        cycle.coordinator,
+    )
+    _fill(cycle, sub)
+    assert AuditEntry.objects.filter(action="entry_window.reopened").exists()
+
+
+def test_reminders_go_to_units_that_have_not_submitted(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    _fill(cycle, sub)
+    services.submit(sub, cycle.commune_officer)
+    owing = services.not_submitted(cycle.request)
+    assert [u.code for u in owing] == ["00002", "028"]
+    before = Notification.objects.filter(recipient=cycle.commune_officer).count()
+    assert services.send_reminders(cycle.request, cycle.coordinator) == 2
+    assert Notification.objects.filter(
+        recipient=cycle.district_officer, message__startswith="Nhắc"
+    ).exists()
+    assert Notification.objects.filter(recipient=cycle.commune_officer).count() == before
+
+
+def test_reminders_send_email_when_smtp_is_configured(cycle, settings, mailoutbox):
+    settings.SMTP_HOST = "smtp.example.test"
+    cycle.district_officer.email = "huyen@example.test"
+    cycle.district_officer.save(update_fields=["email"])
+    services.send_reminders(cycle.request, cycle.coordinator)
+    assert [m.to for m in mailoutbox] == [["huyen@example.test"]]
+    assert "15/UBND-NN" in mailoutbox[0].subject
+
+
+def test_sections_and_collected_narrative(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    _fill(cycle, sub)
+    assert sub.sections == [
+        ("Kết quả đạt được", "Đã hỗ trợ 12 hộ cải tạo vườn tạp."),
+        ("Hạn chế, nguyên nhân", ""),
+        ("Kiến nghị, đề xuất", ""),
+    ]
+    assert services.collect_narrative(cycle.request, cycle.tree.vi_xuyen) == []
+    services.submit(sub, cycle.commune_officer)
+    services.approve(sub, cycle.district_officer)
+    collected = services.collect_narrative(cycle.request, cycle.tree.vi_xuyen)
+    assert [(u.code, s[0]) for u, s in collected] == [
+        ("00001", ("Kết quả đạt được", "Đã hỗ trợ 12 hộ cải tạo vườn tạp."))
+    ]
+
+
+def test_send_expands_rules_into_recipients(cycle):
+    from datetime import date
+
+    from tiendo.reporting.models import RecipientRule, ReportRequest
+
+    req = ReportRequest.objects.create(
+        number_symbol="16/UBND-NN",
+        issued_on=date(2024, 11, 21),
+        issuer=cycle.tree.ha_giang,
+        title="Báo cáo",
+        period="2024",
+        deadline=date(2024, 12, 15),
+    )
+    RecipientRule.objects.create(request=req, unit_kind="commune", under=cycle.tree.ha_giang)
+    assert services.send_request(req, cycle.coordinator) == 4
+    assert Submission.objects.filter(request=req).count() == 0
+    with pytest.raises(ReportingError, match="đã được gửi"):
+        services.send_request(req, cycle.coordinator)
