@@ -1,0 +1,235 @@
+"""Every reporting page: anonymous, another unit, read-only, allowed — and the steps."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests import factories
+from tiendo.accounts.models import Role
+from tiendo.reporting import services
+from tiendo.reporting.models import ReportRequest, Submission, SubmissionState
+
+
+@pytest.fixture
+def submitted(cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    services.save_draft(
+        sub, cycle.commune_officer, entries=[], texts={cycle.sections[0].pk: "Kết quả tốt."}
+    )
+    services.submit(sub, cycle.commune_officer)
+    return sub
+
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+def pages(cycle, sub):
+    req = cycle.request.pk
+    return [
+        reverse("reporting:inbox"),
+        reverse("reporting:requests"),
+        reverse("reporting:request", args=[req]),
+        reverse("reporting:request_export", args=[req]),
+        reverse("reporting:submission", args=[sub.pk]),
+    ]
+
+
+def test_anonymous_is_sent_to_login(client, cycle, submitted):
+    for url in [
+        *pages(cycle, submitted),
+        reverse("reporting:request_create"),
+        reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c2.pk]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/dang-nhap/" in response["Location"], url
+    for url in [
+        reverse("reporting:request_send", args=[cycle.request.pk]),
+        reverse("reporting:request_remind", args=[cycle.request.pk]),
+        reverse("reporting:submission", args=[submitted.pk]),
+    ]:
+        response = client.post(url, {"action": "approve"})
+        assert response.status_code == 302 and "/dang-nhap/" in response["Location"], url
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.SUBMITTED
+
+
+def test_a_user_of_another_unit_sees_nothing(client, cycle, submitted):
+    _login(client, cycle.other_commune_officer)
+    req = cycle.request.pk
+    for url in [
+        reverse("reporting:request", args=[req]),
+        reverse("reporting:request_export", args=[req]),
+        reverse("reporting:submission", args=[submitted.pk]),
+        reverse("reporting:answer", args=[req, cycle.tree.c2.pk]),
+        reverse("reporting:request_create"),
+    ]:
+        assert client.get(url).status_code == 403, url
+    response = client.get(reverse("reporting:requests"))
+    assert "15/UBND-NN" not in response.content.decode()
+    response = client.get(reverse("reporting:inbox"))
+    assert "15/UBND-NN" not in response.content.decode()
+    assert (
+        client.post(
+            reverse("reporting:submission", args=[submitted.pk]), {"action": "approve"}
+        ).status_code
+        == 403
+    )
+    assert client.post(reverse("reporting:request_remind", args=[req])).status_code == 403
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.SUBMITTED
+
+
+def test_a_leader_reads_but_cannot_write(client, cycle, submitted):
+    _login(client, cycle.commune_leader)
+    response = client.get(reverse("reporting:submission", args=[submitted.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Kết quả tốt." in body and 'name="action" value="submit"' not in body
+    assert 'value="approve"' not in body
+    inbox = client.get(reverse("reporting:inbox")).content.decode()
+    assert "15/UBND-NN" in inbox and "Lập báo cáo" not in inbox
+    response = client.post(reverse("reporting:submission", args=[submitted.pk]), {"action": "save"})
+    assert response.status_code == 403
+    assert (
+        client.get(
+            reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c1.pk])
+        ).status_code
+        == 302
+    )
+    # a leader has no unit of its own to write: creating a submission is refused
+    leader2 = factories.user("lanhdao.xa2", cycle.tree.c2, Role.LEADER)
+    _login(client, leader2)
+    assert (
+        client.get(
+            reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c2.pk])
+        ).status_code
+        == 403
+    )
+    assert not Submission.objects.filter(unit=cycle.tree.c2).exists()
+
+
+def test_the_commune_officer_fills_and_submits_through_the_page(client, cycle):
+    _login(client, cycle.commune_officer)
+    inbox = client.get(reverse("reporting:inbox")).content.decode()
+    assert "Yêu cầu báo cáo cần thực hiện" in inbox and "15/UBND-NN" in inbox
+    response = client.get(reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c1.pk]))
+    sub = Submission.objects.get(unit=cycle.tree.c1)
+    assert response["Location"] == reverse("reporting:submission", args=[sub.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Số hộ tham gia" in page and "Vốn vay" in page
+    form = {f"section-{cycle.sections[0].pk}": "Đã hỗ trợ 12 hộ.", "action": "save"}
+    line_h = cycle.form.lines.get(indicator=cycle.households)
+    line_c = cycle.form.lines.get(indicator=cycle.capital)
+    form[f"v-{line_h.pk}-"] = "12"
+    form[f"v-{line_c.pk}-LOAN"] = "1.234,5"
+    form[f"v-{line_c.pk}-OWN"] = "abc"
+    response = client.post(reverse("reporting:submission", args=[sub.pk]), form)
+    body = response.content.decode()
+    assert response.status_code == 200 and "“abc” không phải là số" in body
+    assert "Vốn tự có" in body
+    assert not sub.section_texts.exists()  # nothing half-saved
+    form[f"v-{line_c.pk}-OWN"] = ""
+    form["action"] = "submit"
+    response = client.post(reverse("reporting:submission", args=[sub.pk]), form)
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.SUBMITTED
+    page = client.get(reverse("reporting:submission", args=[sub.pk])).content.decode()
+    assert "1.234,5" in page and "submission.submitted" in page
+
+
+def test_the_district_returns_and_approves_through_the_page(client, cycle, submitted):
+    _login(client, cycle.district_officer)
+    inbox = client.get(reverse("reporting:inbox")).content.decode()
+    assert "Báo cáo của đơn vị cấp dưới chờ duyệt" in inbox and "Xã Một" in inbox
+    url = reverse("reporting:submission", args=[submitted.pk])
+    response = client.post(url, {"action": "return", "reason": ""})
+    assert "Xin ghi lý do trả lại" in response.content.decode()
+    client.post(url, {"action": "return", "reason": "Thiếu số hộ"})
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.RETURNED
+    _login(client, cycle.commune_officer)
+    assert "Thiếu số hộ" in client.get(url).content.decode()
+    client.post(url, {"action": "submit"})
+    _login(client, cycle.district_officer)
+    client.post(url, {"action": "approve"})
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.APPROVED
+    _login(client, cycle.commune_officer)
+    body = client.get(url).content.decode()
+    assert "số liệu đã khóa" in body and 'value="save"' not in body
+
+
+def test_request_page_counts_and_exports(client, cycle, submitted):
+    _login(client, cycle.coordinator)
+    response = client.get(reverse("reporting:request", args=[cycle.request.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-unit="00001" data-status="late"' in body  # deadline 10/12/2024 has passed
+    assert 'data-unit="00002" data-status="missing"' in body
+    response = client.get(reverse("reporting:request_export", args=[cycle.request.pk]))
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=6, values_only=True))
+    by_code = {r[1]: r for r in rows}
+    assert by_code["00001"][3] == "Đã gửi quá hạn"
+    assert by_code["00001"][4].date() > date(2024, 12, 10)
+    assert isinstance(by_code["00001"][7], int) and by_code["00001"][7] > 0
+    assert by_code["00002"][3] == "Chưa gửi" and by_code["00002"][4] is None
+    assert sheet["D3"].value.date() == date(2024, 12, 10)
+
+
+def test_reminder_button_and_waiver(client, cycle, submitted):
+    _login(client, cycle.district_officer)
+    # the district is the issuer's unit but only coordinators send reminders
+    assert (
+        client.post(reverse("reporting:request_remind", args=[cycle.request.pk])).status_code == 403
+    )
+    response = client.post(
+        reverse("reporting:request_waive", args=[cycle.request.pk, cycle.tree.c2.pk]),
+        {"reason": "Xã không có hộ tham gia"},
+    )
+    assert response.status_code == 302
+    _login(client, cycle.coordinator)
+    response = client.post(
+        reverse("reporting:request_remind", args=[cycle.request.pk]), follow=True
+    )
+    assert "Đã nhắc 1 đơn vị" in response.content.decode()
+
+
+def test_a_coordinator_creates_and_sends_a_request(client, cycle):
+    _login(client, cycle.coordinator)
+    url = reverse("reporting:request_create")
+    assert client.get(url).status_code == 200
+    data = {
+        "number_symbol": "20/BCĐ-NTM",
+        "issued_on": "2024-11-25",
+        "issuer": cycle.tree.ha_giang.pk,
+        "title": "Báo cáo kết quả năm 2024",
+        "period": "2024",
+        "deadline": "2024-11-20",
+        "forms": [cycle.form.pk],
+        "sections": "Kết quả đạt được\nKiến nghị, đề xuất",
+        "rule_kind": "rural_district",
+        "rule_under": "02",
+    }
+    response = client.post(url, data)
+    assert "Hạn gửi báo cáo trước ngày ban hành" in response.content.decode()
+    data["deadline"] = "2024-12-15"
+    response = client.post(url, data)
+    req = ReportRequest.objects.get(number_symbol="20/BCĐ-NTM")
+    assert response.status_code == 302
+    assert [s.title for s in req.sections.all()] == ["Kết quả đạt được", "Kiến nghị, đề xuất"]
+    client.post(reverse("reporting:request_send", args=[req.pk]))
+    req.refresh_from_db()
+    assert req.status == "sent"
+    assert sorted(r.unit.code for r in req.recipients.all()) == ["028", "032"]
+    # a commune officer may not write letters
+    _login(client, cycle.commune_officer)
+    assert client.get(url).status_code == 403
