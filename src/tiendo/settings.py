@@ -101,6 +101,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # the project's own CSS and the vendored htmx live in the package, not in an app
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# the project's own CSS and the vendored htmx live in the package, not in an app
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 
 
 LOGGING = {

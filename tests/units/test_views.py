@@ -68,9 +68,22 @@ def test_the_administrator_sees_the_nation_and_its_provinces_of_the_day(client, 
 
 def test_a_bad_date_falls_back_to_today_with_a_message(client, tree, coordinator):
     client.force_login(coordinator)
-    html = page(client, "units:list", date="31/12/2024")
+    html = page(client, "units:list", date="31/13/2024")
     assert "không hợp lệ" in html
     assert "Tỉnh Tuyên Quang" in html
+
+
+def test_a_date_typed_the_vietnamese_way_is_understood(client, tree, coordinator):
+    client.force_login(coordinator)
+    html = page(client, "units:list", date="31/12/2024")
+    assert "Cây đơn vị tại ngày 31/12/2024" in html and "Tỉnh Hà Giang" in html
+
+
+def test_a_user_of_a_merged_unit_first_sees_the_tree_of_its_last_day(client, tree):
+    client.force_login(factories.user("bcd.hagiang", tree.ha_giang, Role.COORDINATOR))
+    html = page(client, "units:list")
+    assert "Cây đơn vị tại ngày 30/06/2025" in html
+    assert "Huyện Vị Xuyên" in html
 
 
 def test_expanding_a_node_returns_its_children_on_the_date(client, tree, coordinator):

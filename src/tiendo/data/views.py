@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from tiendo.accounts import scope
@@ -20,6 +21,13 @@ from tiendo.units.services import search_units
 
 UNIT_CHOICES_LIMIT = 300
 HISTORY_LIMIT = 100
+# where a change came from, for the history panel when no person is recorded
+SOURCE_LABELS = {
+    "form": _lazy("Biểu nhập"),
+    "import": _lazy("Nhập từ tệp"),
+    "api": _lazy("API"),
+    "demo": _lazy("Dữ liệu mẫu"),
+}
 
 
 def writable_units(user, period: Period | None, query: str = "") -> tuple[list[Unit], bool]:
@@ -162,6 +170,10 @@ def history(programme: Programme, unit: Unit, period: Period, form: ValuesForm) 
         .order_by("-changed_at", "-pk")[:HISTORY_LIMIT]
     )
     return [
-        {"change": c, "category": form.category_name(c.indicator, c.category) if c.category else ""}
+        {
+            "change": c,
+            "category": form.category_name(c.indicator, c.category) if c.category else "",
+            "source": SOURCE_LABELS.get(c.source, c.source),
+        }
         for c in changes
     ]

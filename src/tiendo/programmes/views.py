@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -278,13 +278,22 @@ def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dic
             Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
             Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
         )
-    children = children.order_by("level", "code")
+    # administrative units by official code, then the agencies
+    children = children.annotate(
+        is_agency_sort=Case(
+            When(kind=UnitKind.AGENCY, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+    ).order_by("is_agency_sort", "code")
     page = Paginator(children, DRILL_PER_PAGE).get_page(request.GET.get("page"))
     members = list(page.object_list)
     # one batch for the unit and its children on this page
     cells = Aggregator([indicator], period, today=today).for_units([unit, *members])
     total = cells[unit.pk][indicator.code]
-    rows = [(child, Figure(period, cells[child.pk][indicator.code])) for child in members]
+    rows = [
+        # a unit that ended before the period did (a district abolished in mid-2025)
+        (child, Figure(period, cells[child.pk][indicator.code]), _ended_before(child, period))
+        for child in members
+    ]
     return {
         "indicator": indicator,
         "period": period,
@@ -294,6 +303,10 @@ def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dic
         "total": Figure(period, total),
         "page": page,
     }
+
+
+def _ended_before(unit: Unit, period: Period) -> bool:
+    return unit.valid_to is not None and unit.valid_to < period.end
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,6 +28,10 @@ def parse_day(request, name: str = "date", default: date | None = None) -> date:
         return fallback
     try:
         return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    try:  # typed the Vietnamese way, 31/12/2024
+        return datetime.strptime(raw, "%d/%m/%Y").date()
     except ValueError:
         messages.warning(
             request,
@@ -59,8 +63,14 @@ def _with_child_counts(queryset, day: date):
 @login_required
 def unit_list(request):
     """Search by name or code, and the tree valid on a date, both within the user's scope."""
-    day = parse_day(request)
-    readable = scope.readable_units(request.user)
+    user = request.user
+    today = timezone.localdate()
+    # A user whose unit was merged away (Hà Giang before July 2025) first sees the tree
+    # on the last day their unit existed rather than an empty tree.
+    home = user.unit
+    default_day = home.valid_to if home and home.valid_to and home.valid_to < today else today
+    day = parse_day(request, default=default_day)
+    readable = scope.readable_units(user)
     query = (request.GET.get("q") or "").strip()
     results = None
     truncated = False
@@ -85,7 +95,7 @@ def unit_list(request):
             )
     context = {
         "day": day,
-        "is_today": day == timezone.localdate(),
+        "is_today": day == today,
         "query": query,
         "results": results,
         "truncated": truncated,
@@ -117,6 +127,7 @@ def unit_detail(request, pk: int):
     ancestors = [(a, scope.can_read(user, a)) for a in unit.ancestors()]
     children = official_order(unit.children.valid_on(day))
     page = Paginator(children, CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
+    has_children_ever = page.paginator.count > 0 or unit.children.exists()
 
     def links(queryset, other: str):
         rows = []
@@ -141,6 +152,7 @@ def unit_detail(request, pk: int):
         "day": day,
         "children_page": page,
         "child_total": page.paginator.count,
+        "has_children_ever": has_children_ever,
         "predecessors": links(unit.predecessor_links.all(), "predecessor"),
         "successors": links(unit.successor_links.all(), "successor"),
         "is_current": unit.is_valid_on(today),
