@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "tiendo.programmes",
     "tiendo.data",
     "tiendo.reporting",
+    "tiendo.documents",
     "tiendo.demo",
 ]
 
@@ -99,8 +100,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# the project's own CSS and the vendored htmx live in the package, not in an app
-STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # the project's own CSS and the vendored htmx live in the package, not in an app
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 

@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from tiendo.data.services import Entry, load_values
+from tiendo.demo.reports import load_demo_reports
+from tiendo.demo.reporting import load_demo_reporting
 from tiendo.programmes.metadata import load_package
 from tiendo.programmes.models import Indicator
 from tiendo.units.models import Level, Unit
@@ -242,4 +244,7 @@ def load_demo(*, stdout=None) -> dict[str, int]:
         if stdout:
             stdout.write(f"{name}: {report.summary()}")
     entries = build_entries(Scopes())
-    return load_values(entries, source="demo")
+    counts = load_values(entries, source="demo")
+    load_demo_reporting()
+    load_demo_reports()
+    return counts

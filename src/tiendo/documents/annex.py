@@ -1,0 +1,190 @@
+"""Annex tables: one row per unit below the report's unit, with plan, actual and % achieved.
+
+A definition lists its annexes in ``options["annexes"]``::
+
+    {"title": "Kết quả giải ngân Nghị quyết 05 theo xã", "level": "commune",
+     "columns": [{"indicator": "NQ05_DISBURSED", "plan": "target"},
+                 {"indicator": "NQ04_DISBURSED", "plan": "NQ04_CAPITAL_PLAN"}]}
+
+``plan`` is ``"target"`` (the unit's target for the period), another indicator's code (a
+capital plan entered as data), or absent (actual only). Figures are aggregated for every
+unit at once (one :class:`Aggregator` pass), the total row is the report unit's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+
+from tiendo.core.formatting import format_number, format_percent
+from tiendo.data.aggregation import Aggregator
+from tiendo.programmes.models import Indicator
+from tiendo.programmes.periods import Period
+from tiendo.units.models import Level, Unit
+
+HUNDRED = Decimal(100)
+LEVELS = {"district": Level.DISTRICT, "commune": Level.COMMUNE, "province": Level.PROVINCE}
+
+
+class AnnexError(ValueError):
+    pass
+
+
+@dataclass
+class AnnexColumn:
+    indicator: Indicator
+    plan: str = ""  # "", "target" or an indicator code
+
+    @property
+    def has_plan(self) -> bool:
+        return bool(self.plan)
+
+    @property
+    def heading(self) -> str:
+        return f"{self.indicator.name} ({self.indicator.measure_unit})"
+
+
+@dataclass
+class AnnexCell:
+    plan: Decimal | None
+    actual: Decimal | None
+    decimals: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.actual is None or not self.plan:
+            return None
+        return self.actual / self.plan * HUNDRED
+
+    @property
+    def plan_text(self) -> str:
+        return format_number(self.plan, self.decimals)
+
+    @property
+    def actual_text(self) -> str:
+        return format_number(self.actual, self.decimals)
+
+    @property
+    def percent_text(self) -> str:
+        return format_percent(self.percent, 1)
+
+
+@dataclass
+class AnnexRow:
+    unit: Unit
+    parent_name: str
+    cells: list[AnnexCell]
+
+    @property
+    def has_data(self) -> bool:
+        return any(c.actual is not None or c.plan is not None for c in self.cells)
+
+
+@dataclass
+class AnnexTable:
+    title: str
+    level: str
+    columns: list[AnnexColumn]
+    rows: list[AnnexRow] = field(default_factory=list)
+    total: AnnexRow | None = None
+
+    @property
+    def show_parent(self) -> bool:
+        return self.level == "commune"
+
+
+def units_below(unit: Unit, level: int, period: Period) -> list[Unit]:
+    """Administrative units at ``level`` under ``unit`` that existed during the period."""
+    return list(
+        Unit.objects.subtree(unit, include_self=False)
+        .administrative()
+        .filter(level=level)
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
+        )
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) -> list[AnnexTable]:
+    tables = []
+    for number, spec in enumerate(definition.options.get("annexes", []), start=1):
+        level_name = spec.get("level", "commune")
+        if level_name not in LEVELS:
+            raise AnnexError(f"Phụ lục {number}: cấp “{level_name}” không hợp lệ.")
+        columns = []
+        for col in spec.get("columns", []):
+            code = col.get("indicator")
+            plan = col.get("plan", "") or ""
+            missing = [c for c in (code, plan) if c and c != "target" and c not in indicators]
+            if missing:
+                raise AnnexError(
+                    f"Phụ lục {number}: không có chỉ tiêu {', '.join(missing)} trong các "
+                    "chương trình của báo cáo."
+                )
+            columns.append(AnnexColumn(indicators[code], plan))
+        table = AnnexTable(spec.get("title", f"Phụ lục {number}"), level_name, columns)
+        needed = {c.indicator.code for c in columns} | {
+            c.plan for c in columns if c.plan and c.plan != "target"
+        }
+        aggregator = Aggregator([indicators[c] for c in sorted(needed)], period)
+        units = units_below(definition.unit, LEVELS[level_name], period)
+        cells_by_unit = aggregator.for_units([*units, definition.unit])
+        for unit in units:
+            row = _row(unit, unit.parent.name if unit.parent_id else "", columns, cells_by_unit)
+            if row.has_data or not spec.get("only_with_data", False):
+                table.rows.append(row)
+        table.total = _row(definition.unit, "", columns, cells_by_unit)
+        tables.append(table)
+    return tables
+
+
+def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
+    cells = cells_by_unit[unit.pk]
+    out = []
+    for column in columns:
+        actual = cells[column.indicator.code]
+        if column.plan == "target":
+            plan = actual.target
+        elif column.plan:
+            plan = cells[column.plan].value
+        else:
+            plan = None
+        out.append(AnnexCell(plan, actual.value, column.indicator.decimals))
+    return AnnexRow(unit, parent_name, out)
+
+
+def annex_records(tables: list[AnnexTable], period: Period) -> list[dict]:
+    """The annexes as plain data for the document's snapshot."""
+    records = []
+    for table in tables:
+        records.append(
+            {
+                "title": table.title,
+                "level": table.level,
+                "period": period.id,
+                "columns": [
+                    {"indicator": c.indicator.code, "name": c.indicator.name, "plan": c.plan}
+                    for c in table.columns
+                ],
+                "rows": [
+                    {
+                        "unit": row.unit.code,
+                        "unit_name": row.unit.name,
+                        "cells": [
+                            [_s(cell.plan), _s(cell.actual), _s(cell.percent)] for cell in row.cells
+                        ],
+                    }
+                    for row in [*table.rows, table.total]
+                ],
+            }
+        )
+    return records
+
+
+def _s(value):
+    return None if value is None else str(value)

@@ -1,0 +1,320 @@
+"""Figures as a template sees them: ``{{ f.NQ05_DISBURSED }}`` → ``66.992``.
+
+A :class:`FigureSet` aggregates the indicators of the report's programmes for one unit and
+one period (through :class:`~tiendo.data.aggregation.Aggregator`, on first use) and records
+every figure the template reads, so the generated document can say where each number came
+from. Computed phrases — % of plan, % of the phase target, the change on the previous
+period, the ratio to another figure — are methods of :class:`Figure`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
+from tiendo.data.aggregation import Aggregator, Cell
+from tiendo.data.pivot import format_cell
+from tiendo.programmes.models import Indicator, Target
+from tiendo.programmes.periods import Period, PeriodError
+from tiendo.units.models import Unit
+
+HUNDRED = Decimal(100)
+
+
+class TemplateDataError(ValueError):
+    """A template asks for something the data cannot give; the message is Vietnamese."""
+
+
+@dataclass
+class Recorder:
+    """Every figure a rendering read, in reading order, once each."""
+
+    figures: dict[str, dict] = field(default_factory=dict)
+
+    def record(self, figure: Figure) -> None:
+        key = figure.key
+        if key not in self.figures:
+            self.figures[key] = figure.as_record()
+
+
+class FigureSet:
+    """The figures of one unit and one period; attribute access by indicator code."""
+
+    def __init__(
+        self,
+        indicators: list[Indicator],
+        unit: Unit,
+        period: Period,
+        *,
+        recorder: Recorder | None = None,
+        phase: Period | None = None,
+        today: bool = False,
+    ):
+        self._indicators = indicators
+        self._unit = unit
+        self._period = period
+        self._phase = phase
+        self._today = today
+        self._recorder = recorder
+        self._cells: dict[str, Cell] | None = None
+        self._previous: FigureSet | None = None
+
+    # Template access ---------------------------------------------------------------------
+    def __getattr__(self, code: str) -> Figure:
+        if code.startswith("_"):
+            raise AttributeError(code)
+        return self[code]
+
+    def __getitem__(self, code: str) -> Figure:
+        cells = self._load()
+        if code not in cells:
+            raise TemplateDataError(
+                f"Mẫu báo cáo dùng chỉ tiêu “{code}” nhưng chỉ tiêu này không thuộc các "
+                f"chương trình của báo cáo (kỳ {self._period.label}, {self._unit.name})."
+            )
+        figure = Figure(self, cells[code])
+        if self._recorder is not None:
+            self._recorder.record(figure)
+        return figure
+
+    def has(self, code: str) -> bool:
+        cell = self._load().get(code)
+        return cell is not None and cell.has_data
+
+    @property
+    def unit(self) -> Unit:
+        return self._unit
+
+    @property
+    def period(self) -> Period:
+        return self._period
+
+    @property
+    def previous(self) -> FigureSet:
+        if self._previous is None:
+            self._previous = FigureSet(
+                self._indicators,
+                self._unit,
+                self._period.previous(),
+                recorder=self._recorder,
+                phase=self._phase,
+                today=self._today,
+            )
+        return self._previous
+
+    def all(self) -> list[Figure]:
+        """Every indicator with data, in programme order (for generic loops)."""
+        cells = self._load()
+        out = []
+        for indicator in self._indicators:
+            cell = cells.get(indicator.code)
+            if cell is not None and cell.has_data:
+                out.append(self[indicator.code])
+        return out
+
+    # Internals ---------------------------------------------------------------------------
+    def _load(self) -> dict[str, Cell]:
+        if self._cells is None:
+            aggregator = Aggregator(self._indicators, self._period, today=self._today)
+            self._cells = aggregator.for_unit(self._unit)
+        return self._cells
+
+    def phase_target(self, indicator: Indicator) -> Decimal | None:
+        """The target of the programme phase for this unit (own, else the sum below)."""
+        phase = self._phase
+        if phase is None:
+            try:
+                phase = Period.parse(indicator.programme.period)
+            except PeriodError:
+                return None
+        own = Target.objects.filter(indicator=indicator, unit=self._unit, period=phase.id).first()
+        if own is not None:
+            return own.value
+        return Target.objects.filter(
+            indicator=indicator,
+            unit__ancestor_links__ancestor=self._unit,
+            unit__ancestor_links__depth__gt=0,
+            period=phase.id,
+        ).aggregate(v=Sum("value"))["v"]
+
+
+class Figure:
+    """One aggregated figure; ``str()`` is its Vietnamese text (``66.992``, ``10 - 15``)."""
+
+    def __init__(self, owner: FigureSet, cell: Cell):
+        self._owner = owner
+        self.cell = cell
+        self.indicator = cell.indicator
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> str:  # noqa: PLW3201 - Jinja's markup protocol
+        return self.text
+
+    def __bool__(self) -> bool:
+        return self.cell.has_data
+
+    @property
+    def key(self) -> str:
+        return f"{self.indicator.code}@{self._owner.unit.code}@{self._owner.period.id}"
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    @property
+    def name(self) -> str:
+        return self.indicator.name
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.cell.value
+
+    @property
+    def text(self) -> str:
+        return format_cell(self.cell)
+
+    @property
+    def measure_unit(self) -> str:
+        return self.indicator.measure_unit
+
+    @property
+    def with_unit(self) -> str:
+        """``66.992 triệu đồng``; a percentage reads ``98,45%``."""
+        if not self.text:
+            return ""
+        if self.measure_unit == "%":
+            return f"{self.text}%"
+        return f"{self.text} {self.measure_unit}"
+
+    @property
+    def period_label(self) -> str:
+        return self._owner.period.label
+
+    # Computed phrases ---------------------------------------------------------------------
+    @property
+    def target(self) -> str:
+        return format_number(self.cell.target, self.indicator.decimals)
+
+    def achieved(self, decimals: int = 1) -> str:
+        """Percentage of the plan (target) of the same unit and period: ``48,8%``."""
+        return format_percent(self.cell.achieved, decimals)
+
+    def of_phase_target(self, decimals: int = 1) -> str:
+        """Percentage of the target of the programme phase (``2021-2025``)."""
+        target = self._owner.phase_target(self.indicator)
+        if self.value is None or not target:
+            return ""
+        return format_percent(self.value / target * HUNDRED, decimals)
+
+    def percent_of(self, other: Figure, decimals: int = 1) -> str:
+        if self.value is None or other.value in (None, 0):
+            return ""
+        return format_percent(self.value / other.value * HUNDRED, decimals)
+
+    def change(self, decimals: int = 1) -> str:
+        """``tăng 20,7% so với năm 2021`` (against the previous period of the same kind)."""
+        previous = self._owner.previous[self.code]
+        label = self._owner.previous.period.label
+        if self.value is None or previous.value in (None, 0):
+            return ""
+        delta = (self.value - previous.value) / previous.value * HUNDRED
+        if round(abs(delta), decimals) == 0:
+            return f"bằng {label}"
+        word = "tăng" if delta > 0 else "giảm"
+        return f"{word} {format_percent(abs(delta), decimals)} so với {label}"
+
+    def ratio_to(self, other: Figure, decimals: int = 1) -> str:
+        """``gấp 2,2 lần`` (``bằng 0,8 lần`` when smaller)."""
+        if self.value is None or other.value in (None, 0):
+            return ""
+        ratio = self.value / other.value
+        word = "gấp" if ratio >= 1 else "bằng"
+        return f"{word} {format_number(ratio, decimals)} lần"
+
+    def category(self, code: str) -> str:
+        value = self.cell.categories.get(code)
+        return format_number(value, self.indicator.decimals)
+
+    def breakdown(self) -> str:
+        """``đào tạo, tập huấn 200 triệu đồng, xúc tiến thương mại 200 triệu đồng``."""
+        disaggregation = self.indicator.disaggregation
+        if disaggregation is None:
+            return ""
+        parts = []
+        for option in disaggregation.options.order_by("order", "code"):
+            value = self.cell.categories.get(option.code)
+            if value is None:
+                continue
+            name = option.name[:1].lower() + option.name[1:]
+            text = format_number(value, self.indicator.decimals)
+            parts.append(f"{name} {text} {self.measure_unit}")
+        return ", ".join(parts)
+
+    @property
+    def as_of(self) -> str:
+        """The date the figure stands at (``31/10/2020``) for a stock or a to-date value."""
+        day = self._as_of_day()
+        return format_date(day) if day else ""
+
+    @property
+    def as_of_long(self) -> str:
+        day = self._as_of_day()
+        return format_date_long(day) if day else ""
+
+    def _as_of_day(self):
+        if self.cell.as_of:
+            try:
+                return Period.parse(self.cell.as_of).end
+            except PeriodError:
+                return None
+        return None
+
+    def as_record(self) -> dict:
+        cell = self.cell
+        return {
+            "key": self.key,
+            "indicator": self.indicator.code,
+            "indicator_name": self.indicator.name,
+            "measure_unit": self.measure_unit,
+            "unit": self._owner.unit.code,
+            "unit_name": self._owner.unit.name,
+            "unit_id": self._owner.unit.pk,
+            "period": self._owner.period.id,
+            "period_label": self._owner.period.label,
+            "value": _plain(cell.value),
+            "low": _plain(cell.low),
+            "high": _plain(cell.high),
+            "text": self.text,
+            "target": _plain(cell.target),
+            "as_of": cell.as_of or "",
+            "formula": self.indicator.formula,
+        }
+
+
+def _plain(value) -> str | None:
+    return (
+        None if value is None else str(value.normalize() if isinstance(value, Decimal) else value)
+    )
+
+
+class YearFigures:
+    """``fy[2021].NQ05_DISBURSED``: the report's figures for another period."""
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._sets: dict[str, FigureSet] = {}
+
+    def __getitem__(self, period) -> FigureSet:
+        key = str(period)
+        if key not in self._sets:
+            try:
+                parsed = Period.parse(key)
+            except PeriodError as exc:
+                raise TemplateDataError(f"Mẫu báo cáo dùng kỳ không hợp lệ: {exc}") from exc
+            self._sets[key] = self._factory(parsed)
+        return self._sets[key]

@@ -1,0 +1,57 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tiendo.documents.models import DocumentFormat, ReportDefinition
+from tiendo.documents.pdf import PdfError
+from tiendo.documents.render import RenderError
+from tiendo.documents.services import generate
+from tiendo.documents.templates_build import write_shipped
+
+
+class Command(BaseCommand):
+    help = "Báo cáo: liệt kê các báo cáo đã định nghĩa, xuất Word/PDF/Excel, ghi mẫu Word."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("list", help="Liệt kê các báo cáo đã định nghĩa.")
+        render = sub.add_parser("render", help="Xuất một báo cáo ra tệp .docx, .pdf hoặc .xlsx.")
+        render.add_argument("slug", help="Mã báo cáo, ví dụ quangtri-lmhtx-ntm-2020")
+        render.add_argument("--out", required=True, help="Tệp ra; định dạng theo phần mở rộng")
+        templates = sub.add_parser("templates", help="Ghi các mẫu Word của hệ thống ra thư mục.")
+        templates.add_argument("--out", required=True, help="Thư mục ghi mẫu")
+
+    def handle(self, *args, action, **options):
+        if action == "list":
+            definitions = ReportDefinition.objects.select_related("unit").order_by("slug")
+            if not definitions:
+                self.stdout.write("Chưa có báo cáo nào. Chạy: tiendo demo load")
+            for d in definitions:
+                self.stdout.write(f"{d.slug:<32} {d.period:<10} {d.unit.name:<40} {d.title}")
+            return
+        if action == "templates":
+            for path in write_shipped(Path(options["out"])):
+                self.stdout.write(str(path))
+            return
+        out = Path(options["out"])
+        fmt = out.suffix.lower().lstrip(".")
+        if fmt not in DocumentFormat.values:
+            raise CommandError(
+                f"Không biết xuất ra “{out.suffix or out.name}”: dùng .docx, .pdf hoặc .xlsx."
+            )
+        try:
+            definition = ReportDefinition.objects.get(slug=options["slug"])
+        except ReportDefinition.DoesNotExist as exc:
+            raise CommandError(
+                f"Không có báo cáo “{options['slug']}”. Xem danh sách: tiendo report list"
+            ) from exc
+        try:
+            document = generate(definition, fmt)
+        except (RenderError, PdfError) as exc:
+            raise CommandError(str(exc)) from exc
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(bytes(document.content))
+        self.stdout.write(
+            f"Đã ghi {out} ({document.size:,} byte, sha256 {document.sha256[:12]}…); "
+            f"lưu văn bản số {document.pk} cùng {len(document.snapshot['figures'])} số liệu."
+        )

@@ -1,0 +1,508 @@
+"""Rendering a report definition: the context a template sees, then Word, Excel or PDF.
+
+Everything a template prints comes from :func:`build_context`: figures from the aggregated
+data (``f``, ``fy[2021]``, ``fp``), the header of the official document, narrative
+sections (``n.KEY``, merged and attributed to their units) and annex tables.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, TemplateError, UndefinedError
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
+from tiendo.data.pivot import pivot
+from tiendo.documents.annex import AnnexTable, annex_records, build_annexes
+from tiendo.documents.figures import FigureSet, Recorder, TemplateDataError, YearFigures
+from tiendo.documents.narrative import NarrativePart, group_by_key, narrative_parts
+from tiendo.documents.templates_build import BODY_STYLE, FONT, TABLE_STYLE
+from tiendo.programmes.models import Indicator
+from tiendo.programmes.periods import Period, PeriodError
+
+
+class RenderError(ValueError):
+    """A report that cannot be rendered; the message is Vietnamese, for the user."""
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text
+
+
+def jinja_environment() -> Environment:
+    env = Environment(undefined=StrictUndefined, autoescape=True)
+    env.filters["vn_number"] = lambda v, d=None: format_number(v, d)
+    env.filters["vn_percent"] = lambda v, d=2: format_percent(v, d)
+    env.filters["vn_date"] = format_date
+    env.filters["vn_date_long"] = format_date_long
+    env.filters["lower_first"] = lower_first
+    return env
+
+
+def header_context(definition) -> dict:
+    issued = definition.issued_on
+    if issued:
+        date_long = format_date_long(issued)
+    else:
+        year = Period.parse(definition.period).end.year
+        date_long = f"ngày      tháng      năm {year}"
+    capacity = " ".join(
+        part for part in (definition.signer_capacity, definition.signing_for.upper()) if part
+    )
+    recipients = [r for r in definition.recipients if r.strip()]
+    if not any(r.lstrip("- ").startswith("Lưu") for r in recipients):
+        recipients.append("Lưu: VT.")
+    summary = definition.summary.strip()
+    return {
+        "parent_agency": definition.parent_agency.upper(),
+        "issuing_agency": definition.issuing_agency.upper(),
+        "number_symbol": definition.number_and_symbol,
+        "place": definition.place,
+        "date_long": date_long,
+        "place_date": f"{definition.place}, {date_long}",
+        "title": definition.doc_title.upper(),
+        "summary": summary,
+        "summary_sentence": f"báo cáo {lower_first(summary)}",
+        "basis": definition.basis.strip(),
+        "capacity_line": capacity or definition.signer_title.upper(),
+        "signer_title": definition.signer_title.upper() if capacity else "",
+        "signer_name": definition.signer_name,
+        "recipients": recipients,
+    }
+
+
+@dataclass
+class ReportData:
+    """Everything computed for one rendering, and what it records for traceability."""
+
+    definition: object
+    period: Period
+    indicators: dict[str, Indicator]
+    recorder: Recorder = field(default_factory=Recorder)
+    narrative: list[NarrativePart] = field(default_factory=list)
+    annexes: list[AnnexTable] = field(default_factory=list)
+    main: FigureSet | None = None
+
+    def figure_set(self, period: Period) -> FigureSet:
+        return FigureSet(
+            list(self.indicators.values()),
+            self.definition.unit,
+            period,
+            recorder=self.recorder,
+        )
+
+    def snapshot(self) -> dict:
+        d = self.definition
+        return {
+            "definition": d.slug,
+            "title": d.title,
+            "unit": {"code": d.unit.code, "name": d.unit.name, "id": d.unit.pk},
+            "period": self.period.id,
+            "period_label": self.period.label,
+            "programmes": sorted({i.programme.code for i in self.indicators.values()}),
+            "header": header_context(d),
+            "figures": list(self.recorder.figures.values()),
+            "narrative": [p.as_record() for p in self.narrative],
+            "annexes": annex_records(self.annexes, self.period),
+        }
+
+
+def prepare(definition) -> ReportData:
+    try:
+        period = Period.parse(definition.period)
+    except PeriodError as exc:
+        raise RenderError(f"Báo cáo “{definition.slug}”: {exc}") from exc
+    indicators = {
+        i.code: i
+        for i in Indicator.objects.filter(programme__in=definition.programmes.all())
+        .select_related("programme", "component", "disaggregation")
+        .order_by("programme__code", "order", "code")
+    }
+    if not indicators:
+        raise RenderError(f"Báo cáo “{definition.slug}” chưa gắn chương trình nào có chỉ tiêu.")
+    data = ReportData(definition, period, indicators)
+    data.main = data.figure_set(period)
+    data.narrative = narrative_parts(definition)
+    data.annexes = build_annexes(definition, period, indicators)
+    return data
+
+
+def _programmes_context(data: ReportData) -> list[dict]:
+    programmes: dict[str, dict] = {}
+    for figure in data.main.all():
+        prog = figure.indicator.programme
+        entry = programmes.setdefault(
+            prog.code,
+            {
+                "code": prog.code,
+                "name": prog.name,
+                "short_name": prog.short_name or prog.name,
+                "figures": [],
+            },
+        )
+        entry["figures"].append(figure)
+    return list(programmes.values())
+
+
+def base_context(data: ReportData) -> dict:
+    d = data.definition
+    names = [p.name for p in d.programmes.order_by("code")]
+    return {
+        "header": header_context(d),
+        "report": {
+            "title": d.title,
+            "unit_name": d.unit.name,
+            "unit_code": d.unit.code,
+            "period": data.period.id,
+            "period_label": data.period.label,
+            "year": data.period.end.year,
+            "next_year": data.period.end.year + 1,
+            "programme_name": names[0] if len(names) == 1 else "; ".join(names),
+            "allocation_basis": (
+                f" tại {d.options['allocation_basis']}" if d.options.get("allocation_basis") else ""
+            ),
+            "today": format_date_long(date.today()),
+        },
+        "f": data.main,
+        "fp": data.main.previous,
+        "fy": YearFigures(data.figure_set),
+        "programmes": _programmes_context(data),
+    }
+
+
+# --- Word ---------------------------------------------------------------------------------------
+
+
+def _style(paragraph, style_id: str) -> None:
+    p_pr = paragraph._p.get_or_add_pPr()
+    p_style = p_pr.find(qn("w:pStyle"))
+    if p_style is None:
+        p_style = OxmlElement("w:pStyle")
+        p_pr.insert(0, p_style)
+    p_style.set(qn("w:val"), style_id)
+
+
+def _run(paragraph, text, *, size=None, bold=None, italic=None):
+    run = paragraph.add_run(text)
+    run.font.name = FONT
+    if size:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.bold = bold
+    if italic is not None:
+        run.italic = italic
+    return run
+
+
+class NarrativeSections:
+    """``{{p n.leadership }}``: a section's paragraphs, one per line, attributed to units."""
+
+    def __init__(self, tpl: DocxTemplate, parts: list[NarrativePart], report_unit_code: str):
+        self._tpl = tpl
+        self._grouped = group_by_key(parts)
+        self._unit = report_unit_code
+
+    def __getattr__(self, key: str):
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self[key]
+
+    def __getitem__(self, key: str):
+        subdoc = self._tpl.new_subdoc()
+        parts = self._grouped.get(key, [])
+        if not parts:
+            paragraph = subdoc.add_paragraph()
+            _style(paragraph, BODY_STYLE)
+            _run(paragraph, "(Chưa có nội dung.)", italic=True)
+            return subdoc
+        attribute = len({p.unit_code for p in parts}) > 1 or parts[0].unit_code != self._unit
+        for part in parts:
+            for index, line in enumerate(part.paragraphs):
+                paragraph = subdoc.add_paragraph()
+                _style(paragraph, BODY_STYLE)
+                if attribute and index == 0:
+                    _run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
+                _run(paragraph, line)
+        return subdoc
+
+
+def _cell_text(cell, text, *, bold=False, align="right", size=11):
+    paragraph = cell.paragraphs[0]
+    _style(paragraph, TABLE_STYLE)
+    paragraph.alignment = {
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+    }[align]
+    if text:
+        _run(paragraph, text, size=size, bold=bold)
+
+
+def _repeat_header(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    element = OxmlElement("w:tblHeader")
+    element.set(qn("w:val"), "true")
+    tr_pr.append(element)
+
+
+def _grid_borders(table) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), "4")
+        element.set(qn("w:color"), "000000")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+def _annex_widths(grid, lead_mm: list[int], ncols: int, total_mm: int = 255) -> None:
+    rest = (total_mm - sum(lead_mm)) / max(ncols - len(lead_mm), 1)
+    widths = [Mm(w) for w in lead_mm] + [Mm(rest)] * (ncols - len(lead_mm))
+    grid.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    grid._tbl.tblPr.append(layout)
+    for col, width in zip(grid._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        col.set(qn("w:w"), str(int(width.twips)))
+    for row in grid.rows:
+        for cell, width in zip(row.cells, widths, strict=False):
+            cell.width = width
+
+
+def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
+    subdoc = tpl.new_subdoc()
+    if not tables:
+        paragraph = subdoc.add_paragraph()
+        _style(paragraph, BODY_STYLE)
+        _run(paragraph, "(Báo cáo này không có bảng phụ lục.)", italic=True)
+        return subdoc
+    for number, table in enumerate(tables, start=1):
+        title = subdoc.add_paragraph()
+        _style(title, BODY_STYLE)
+        _run(title, f"Biểu {number}. {table.title}", bold=True)
+        lead = 3 if table.show_parent else 2
+        per_col = [3 if c.has_plan else 1 for c in table.columns]
+        ncols = lead + sum(per_col)
+        grid = subdoc.add_table(rows=2, cols=ncols)
+        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+        _grid_borders(grid)
+        top, sub = grid.rows
+        _repeat_header(top)
+        _repeat_header(sub)
+        heads = ["STT", "Đơn vị"] + (["Trực thuộc"] if table.show_parent else [])
+        for i, text in enumerate(heads):
+            merged = top.cells[i].merge(sub.cells[i])
+            _cell_text(merged, text, bold=True, align="center")
+        col = lead
+        for column, width in zip(table.columns, per_col, strict=True):
+            if width == 1:
+                merged = top.cells[col].merge(sub.cells[col])
+                _cell_text(merged, column.heading, bold=True, align="center")
+            else:
+                merged = top.cells[col].merge(top.cells[col + 2])
+                _cell_text(merged, column.heading, bold=True, align="center")
+                for offset, text in enumerate(["Kế hoạch", "Thực hiện", "% đạt"]):
+                    _cell_text(sub.cells[col + offset], text, bold=True, align="center")
+            col += width
+        for index, row in enumerate([*table.rows, table.total], start=1):
+            is_total = index > len(table.rows)
+            cells = grid.add_row().cells
+            _cell_text(cells[0], "" if is_total else str(index), align="center", bold=is_total)
+            _cell_text(
+                cells[1], "Tổng cộng" if is_total else row.unit.name, align="left", bold=is_total
+            )
+            if table.show_parent:
+                _cell_text(cells[2], row.parent_name, align="left")
+            col = lead
+            for cell, width in zip(row.cells, per_col, strict=True):
+                texts = (
+                    [cell.plan_text, cell.actual_text, cell.percent_text]
+                    if width == 3
+                    else [cell.actual_text]
+                )
+                for offset, text in enumerate(texts):
+                    _cell_text(cells[col + offset], text, bold=is_total)
+                col += width
+        _annex_widths(grid, [12, 50] + ([40] if table.show_parent else []), ncols)
+        subdoc.add_paragraph()
+    return subdoc
+
+
+def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
+    tpl = DocxTemplate(io.BytesIO(template_bytes))
+    context = base_context(data)
+    context["n"] = NarrativeSections(tpl, data.narrative, data.definition.unit.code)
+    context["annexes"] = annex_subdoc(tpl, data.annexes)
+    try:
+        tpl.render(context, jinja_environment(), autoescape=True)
+    except TemplateDataError as exc:
+        raise RenderError(str(exc)) from exc
+    except UndefinedError as exc:
+        raise RenderError(f"Mẫu báo cáo dùng biến không có: {exc.message}.") from exc
+    except TemplateError as exc:
+        raise RenderError(f"Mẫu báo cáo có lỗi cú pháp: {exc}.") from exc
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+# --- Excel -------------------------------------------------------------------------------------
+
+THIN = Side(style="thin", color="000000")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEAD_FONT = Font(name=FONT, size=11, bold=True)
+CELL_FONT = Font(name=FONT, size=11)
+
+
+def _number_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def _setup_print(sheet, header_rows: str) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = header_rows
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddFooter.center.text = "Trang &P/&N"
+
+
+def _title_rows(sheet, definition, title: str, width: int) -> None:
+    sheet.append([definition.issuing_agency.upper()])
+    sheet.append([title])
+    sheet.append([f"{definition.unit.name} — {Period.parse(definition.period).label}"])
+    for row in (1, 2, 3):
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        cell = sheet.cell(row=row, column=1)
+        cell.font = Font(name=FONT, size=12, bold=row < 3, italic=row == 3)
+        cell.alignment = Alignment(horizontal="center")
+
+
+def render_xlsx(data: ReportData) -> bytes:
+    definition = data.definition
+    book = Workbook()
+    summary = book.active
+    summary.title = "Tổng hợp"
+    rows, _ = pivot(definition.unit, data.period)
+    codes = set(data.indicators)
+    rows = [r for r in rows if r.indicator.code in codes]
+    _title_rows(summary, definition, "Tổng hợp chỉ tiêu", 7)
+    summary.append([])
+    summary.append(["STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "% đạt", "Ghi chú"])
+    for cell in summary[5]:
+        cell.font = HEAD_FONT
+        cell.border = BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for index, row in enumerate(rows, start=1):
+        cell = row.cell
+        decimals = row.indicator.decimals
+        note = ""
+        if cell.low is not None:
+            note = f"Khoảng {row.value_text} {row.indicator.measure_unit}"
+        summary.append(
+            [
+                index,
+                row.indicator.name,
+                row.indicator.measure_unit,
+                float(cell.target) if cell.target is not None else None,
+                float(cell.value) if cell.value is not None else None,
+                float(cell.achieved / 100) if cell.achieved is not None else None,
+                note,
+            ]
+        )
+        r = summary.max_row
+        for col in range(1, 8):
+            summary.cell(row=r, column=col).font = CELL_FONT
+            summary.cell(row=r, column=col).border = BOX
+        summary.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        summary.cell(row=r, column=4).number_format = _number_format(decimals)
+        summary.cell(row=r, column=5).number_format = _number_format(decimals)
+        summary.cell(row=r, column=6).number_format = "0.0%"
+    for col, width in zip("ABCDEFG", [6, 60, 14, 14, 14, 10, 30], strict=True):
+        summary.column_dimensions[col].width = width
+    _setup_print(summary, "5:5")
+
+    for number, table in enumerate(data.annexes, start=1):
+        sheet = book.create_sheet(f"Phụ lục {number}")
+        lead = ["STT", "Đơn vị"] + (["Trực thuộc"] if table.show_parent else [])
+        per_col = [3 if c.has_plan else 1 for c in table.columns]
+        width = len(lead) + sum(per_col)
+        _title_rows(sheet, definition, f"Biểu {number}. {table.title}", width)
+        sheet.append([])
+        top = list(lead)
+        sub = [""] * len(lead)
+        for column, span in zip(table.columns, per_col, strict=True):
+            top += [column.heading] + [""] * (span - 1)
+            sub += ["Kế hoạch", "Thực hiện", "% đạt"] if span == 3 else [""]
+        sheet.append(top)
+        sheet.append(sub)
+        for i in range(1, len(lead) + 1):
+            sheet.merge_cells(start_row=5, start_column=i, end_row=6, end_column=i)
+        col = len(lead) + 1
+        for span in per_col:
+            if span == 3:
+                sheet.merge_cells(start_row=5, start_column=col, end_row=5, end_column=col + 2)
+            else:
+                sheet.merge_cells(start_row=5, start_column=col, end_row=6, end_column=col)
+            col += span
+        for row_cells in sheet.iter_rows(min_row=5, max_row=6, max_col=width):
+            for cell in row_cells:
+                cell.font = HEAD_FONT
+                cell.border = BOX
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        for index, row in enumerate([*table.rows, table.total], start=1):
+            is_total = index > len(table.rows)
+            values = [None if is_total else index, "Tổng cộng" if is_total else row.unit.name]
+            if table.show_parent:
+                values.append(row.parent_name)
+            formats = [None] * len(values)
+            for cell, span in zip(row.cells, per_col, strict=True):
+                fmt = _number_format(cell.decimals)
+                if span == 3:
+                    values += [
+                        _float(cell.plan),
+                        _float(cell.actual),
+                        _float(cell.percent / 100) if cell.percent is not None else None,
+                    ]
+                    formats += [fmt, fmt, "0.0%"]
+                else:
+                    values.append(_float(cell.actual))
+                    formats.append(fmt)
+            sheet.append(values)
+            r = sheet.max_row
+            for c, fmt in enumerate(formats, start=1):
+                target = sheet.cell(row=r, column=c)
+                target.border = BOX
+                target.font = HEAD_FONT if is_total else CELL_FONT
+                if fmt:
+                    target.number_format = fmt
+        sheet.column_dimensions["A"].width = 6
+        sheet.column_dimensions["B"].width = 28
+        if table.show_parent:
+            sheet.column_dimensions["C"].width = 22
+        for c in range(len(lead) + 1, width + 1):
+            sheet.column_dimensions[get_column_letter(c)].width = 14
+        sheet.freeze_panes = sheet.cell(row=7, column=len(lead) + 1)
+        _setup_print(sheet, "5:6")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _float(value):
+    return None if value is None else float(value)

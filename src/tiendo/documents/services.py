@@ -1,0 +1,257 @@
+"""Templates, rendering and stored documents: the service functions views and commands call."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+from django.db import transaction
+from django.db.models import Max
+
+from tiendo.core.audit import audit
+from tiendo.data.aggregation import with_operands
+from tiendo.data.models import DataValue
+from tiendo.documents.models import (
+    DocumentFormat,
+    GeneratedDocument,
+    ReportDefinition,
+    ReportTemplate,
+)
+from tiendo.documents.pdf import PdfError, docx_to_pdf
+from tiendo.documents.render import RenderError, prepare, render_docx, render_xlsx
+from tiendo.documents.templates_build import SHIPPED, content_digest
+from tiendo.programmes.models import Indicator
+from tiendo.programmes.periods import Period
+from tiendo.units.models import Unit
+
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+
+
+class TemplateUploadError(ValueError):
+    pass
+
+
+def ensure_shipped_templates() -> list[ReportTemplate]:
+    """Store the shipped templates (unit empty); a new version only when the builder changed."""
+    stored = []
+    for shipped in SHIPPED:
+        data = shipped.build()
+        digest = content_digest(data)
+        latest = (
+            ReportTemplate.objects.filter(kind=shipped.kind, unit__isnull=True)
+            .order_by("-version")
+            .first()
+        )
+        if latest is not None and latest.digest == digest:
+            stored.append(latest)
+            continue
+        with transaction.atomic():
+            ReportTemplate.objects.filter(kind=shipped.kind, unit__isnull=True).update(active=False)
+            template = ReportTemplate.objects.create(
+                kind=shipped.kind,
+                name=shipped.name,
+                version=(latest.version + 1) if latest else 1,
+                content=data,
+                digest=digest,
+                note="Mẫu của hệ thống",
+            )
+        stored.append(template)
+    return stored
+
+
+def template_for(definition: ReportDefinition) -> ReportTemplate:
+    """The active template of the definition's kind nearest to its unit, else the shipped one."""
+    unit_ids = [definition.unit.pk, *reversed(definition.unit.ancestor_ids)]
+    candidates = {
+        t.unit_id: t
+        for t in ReportTemplate.objects.filter(
+            kind=definition.kind, unit_id__in=unit_ids, active=True
+        ).order_by("version")
+    }
+    for unit_id in unit_ids:
+        if unit_id in candidates:
+            return candidates[unit_id]
+    shipped = (
+        ReportTemplate.objects.filter(kind=definition.kind, unit__isnull=True, active=True)
+        .order_by("-version")
+        .first()
+    )
+    if shipped is None:
+        ensure_shipped_templates()
+        shipped = ReportTemplate.objects.filter(
+            kind=definition.kind, unit__isnull=True, active=True
+        ).latest("version")
+    return shipped
+
+
+def check_docx(data: bytes) -> None:
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplateUploadError("Tệp mẫu lớn hơn 10 MB.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise TemplateUploadError("Tệp không phải văn bản Word (.docx).")
+    except zipfile.BadZipFile as exc:
+        raise TemplateUploadError("Tệp không phải văn bản Word (.docx).") from exc
+    from docxtpl import DocxTemplate  # noqa: PLC0415
+
+    from tiendo.documents.render import jinja_environment  # noqa: PLC0415
+
+    try:
+        tpl = DocxTemplate(io.BytesIO(data))
+        tpl.init_docx()
+        xml = tpl.patch_xml(tpl.get_xml())
+        jinja_environment().parse(xml)
+    except Exception as exc:  # a template Jinja cannot read
+        raise TemplateUploadError(f"Mẫu có lỗi ở chỗ đặt biến: {exc}") from exc
+
+
+def upload_template(*, user, unit: Unit, kind: str, data: bytes, name: str, note: str = ""):
+    """A new version of ``unit``'s template of ``kind``; earlier versions stay, inactive."""
+    check_docx(data)
+    with transaction.atomic():
+        latest = (
+            ReportTemplate.objects.select_for_update()
+            .filter(kind=kind, unit=unit)
+            .aggregate(v=Max("version"))["v"]
+        )
+        ReportTemplate.objects.filter(kind=kind, unit=unit).update(active=False)
+        template = ReportTemplate.objects.create(
+            unit=unit,
+            kind=kind,
+            name=name,
+            version=(latest or 0) + 1,
+            content=data,
+            digest=content_digest(data),
+            note=note,
+            uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        audit(
+            "report_template.uploaded",
+            actor=user,
+            unit=unit,
+            obj=template,
+            message=f"{template.name} v{template.version}",
+        )
+    return template
+
+
+def render_bytes(definition: ReportDefinition, fmt: str):
+    """Render without storing: ``(bytes, snapshot, template)``."""
+    data = prepare(definition)
+    template = None
+    if fmt == DocumentFormat.XLSX:
+        content = render_xlsx(data)
+    else:
+        template = template_for(definition)
+        content = render_docx(data, bytes(template.content))
+        if fmt == DocumentFormat.PDF:
+            content = docx_to_pdf(content)
+    snapshot = data.snapshot()
+    snapshot["template"] = (
+        {"id": template.pk, "name": template.name, "version": template.version}
+        if template
+        else None
+    )
+    return content, snapshot, template
+
+
+def generate(definition: ReportDefinition, fmt: str, *, user=None) -> GeneratedDocument:
+    """Render and store the document with the data it was built from."""
+    if fmt not in DocumentFormat.values:
+        raise RenderError(f"Định dạng “{fmt}” không hỗ trợ (chỉ .docx, .pdf, .xlsx).")
+    content, snapshot, template = render_bytes(definition, fmt)
+    snapshot["sources"] = collect_sources(snapshot["figures"])
+    with transaction.atomic():
+        document = GeneratedDocument.objects.create(
+            definition=definition,
+            format=fmt,
+            template=template,
+            content=content,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            snapshot=snapshot,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        audit(
+            "document.generated",
+            actor=user,
+            unit=definition.unit,
+            obj=document,
+            message=f"{definition.slug} ({fmt})",
+            sha256=document.sha256,
+        )
+    return document
+
+
+def collect_sources(figures: list[dict]) -> dict:
+    """The stored values every figure was computed from, with who entered them.
+
+    Returns ``{"values": {id: {...}}, "by_figure": {figure key: [value ids]}}``.
+    """
+    indicators = {
+        i.code: i
+        for i in Indicator.objects.filter(
+            code__in={f["indicator"] for f in figures}
+        ).select_related("disaggregation")
+    }
+    values: dict[str, dict] = {}
+    by_figure: dict[str, list[int]] = {}
+    for figure in figures:
+        indicator = indicators.get(figure["indicator"])
+        if indicator is None:
+            continue
+        operands = [i for i in with_operands([indicator]) if not i.formula]
+        period = Period.parse(figure["period"])
+        query = DataValue.objects.filter(
+            indicator__in=operands,
+            unit__ancestor_links__ancestor_id=figure["unit_id"],
+            period_start__gte=period.start,
+            period_end__lte=period.end,
+        )
+        if figure.get("as_of") and not indicator.formula:
+            query = query.filter(period=figure["as_of"])
+        rows = query.select_related("indicator", "unit", "created_by", "updated_by").order_by(
+            "indicator__code", "unit__path", "period", "category"
+        )
+        ids = []
+        for value in rows:
+            ids.append(value.pk)
+            if str(value.pk) in values:
+                continue
+            values[str(value.pk)] = {
+                "id": value.pk,
+                "indicator": value.indicator.code,
+                "unit": value.unit.code,
+                "unit_name": value.unit.name,
+                "period": value.period,
+                "category": value.category,
+                "value": str(value.value.normalize()),
+                "entered_by": _person(value.created_by),
+                "updated_by": _person(value.updated_by),
+                "updated_at": value.updated_at.isoformat(),
+                "approved_by": "",
+            }
+        by_figure[figure["key"]] = ids
+    return {"values": values, "by_figure": by_figure}
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
+
+
+__all__ = [
+    "PdfError",
+    "RenderError",
+    "TemplateUploadError",
+    "collect_sources",
+    "ensure_shipped_templates",
+    "generate",
+    "render_bytes",
+    "template_for",
+    "upload_template",
+]
