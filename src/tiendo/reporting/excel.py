@@ -1,0 +1,897 @@
+"""Excel forms: download a workbook prepared for a unit, upload it back checked whole.
+
+The workbook
+------------
+One sheet per period. Each sheet has a row per unit that reports the form (the communes
+below a district, or just the unit itself) and a column per (indicator, category) of the
+form; the existing figures are filled in. Header cells are locked by sheet protection
+*without a password*: protection stops accidental edits (sorting, typing over a code), it
+is not security — everything is checked again on upload. Data cells are unlocked and carry
+Excel data validation (whole numbers for integer indicators, ≥ 0 where a figure cannot be
+negative, the indicator's min/max).
+
+Numbers are stored as numbers with the format code ``#,##0`` or ``#,##0.0…``. In a format
+code "," and "." mean "thousands separator" and "decimal mark", not the characters: Excel
+and LibreOffice draw them with the reader's regional settings, so a computer set to
+Vietnamese shows ``66.992`` and ``234,9``, while one set to English shows ``66,992`` and
+``234.9``. The file's language is set to vi-VN (document property). Typing the figure as
+text is accepted on upload (``parse_number``) with a notice.
+
+A very hidden sheet ``_meta`` records the form code, the unit, every sheet's period, every
+column's indicator code, category and period and every row's unit id and code, signed with
+an HMAC of the server's secret key. The upload maps cells back through it and never
+through visible labels; a changed or removed ``_meta`` sheet is refused (a file downloaded
+from another installation is refused too, since its key differs).
+
+The upload
+----------
+:func:`check_workbook` is the dry run: it reads the whole file and lists every problem with
+its sheet, row, column letter and a Vietnamese message, and every change it would make.
+:func:`import_workbook` writes only when there is no problem at all, all values in one
+transaction through ``tiendo.data.services.save_values`` (history with source "excel").
+
+Formulas are refused rather than read through their cached results. A cached result exists
+only if the program that saved the file computed it (files written by scripts or some
+converters carry none), it may be stale, and a formula pointing at another sheet or file
+changes meaning silently; an official who pastes values (Paste Special → Values) gets
+exactly the figures he sees. The message says so.
+
+A blank cell leaves the stored figure as it is (a notice says so when there was one);
+deleting a figure is done on the entry screen, where the history shows it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.crypto import salted_hmac
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+from tiendo.accounts import scope
+from tiendo.core.audit import audit
+from tiendo.core.formatting import format_number
+from tiendo.data.models import DataValue
+from tiendo.data.services import (
+    MAX_ABS_VALUE,
+    DataEntryError,
+    Entry,
+    check_entry,
+    parse_number,
+    save_values,
+)
+from tiendo.programmes.models import Indicator, ValueType
+from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
+from tiendo.reporting.legacy_encoding import clean_text, notice_for
+from tiendo.reporting.models import Form, FormIndicator, PeriodRule, ReportRequest
+from tiendo.units.models import Unit
+
+FORMAT_VERSION = "tiendo-excel/1"
+META_SHEET = "_meta"
+TITLE_ROW, SUBTITLE_ROW, NOTE_ROW = 1, 2, 3
+HEADER_ROWS = (4, 5, 6)
+FIRST_DATA_ROW = 7
+NUMBER_COL, NAME_COL, CODE_COL = "A", "B", "C"
+FIRST_DATA_COL = 4  # D
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_SIGNING_SALT = "tiendo.reporting.excel"
+
+_FONT = "Times New Roman"
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+_LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
+_UNLOCKED = Protection(locked=False)
+
+
+class ExcelError(ValueError):
+    """A workbook that cannot be prepared; the message is Vietnamese."""
+
+
+# --- What a form asks of a unit ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    letter: str
+    indicator: Indicator
+    category: str
+    category_name: str
+    period: Period
+
+
+def line_period(line: FormIndicator, period: Period, report_request=None) -> Period:
+    """The period a form line's figure is entered for (as ``ReportRequest.period_for``)."""
+    if report_request is not None:
+        return report_request.period_for(line.period_rule)
+    if line.period_rule in (PeriodRule.AS_OF, PeriodRule.PERIOD_END):
+        return Period.parse(period.end.isoformat())
+    return period
+
+
+def form_lines(form: Form) -> list[FormIndicator]:
+    return list(
+        FormIndicator.objects.filter(form=form)
+        .select_related("indicator__disaggregation")
+        .prefetch_related("indicator__disaggregation__options")
+        .order_by("order", "pk")
+    )
+
+
+def columns_for(form: Form, period: Period, report_request=None) -> list[Column]:
+    columns: list[Column] = []
+    for line in form_lines(form):
+        indicator = line.indicator
+        if indicator.is_computed:
+            continue  # computed after aggregation, never typed
+        names = {}
+        if indicator.disaggregation_id:
+            names = {o.code: o.name for o in indicator.disaggregation.options.all()}
+        for category in line.categories or indicator.category_codes():
+            columns.append(
+                Column(
+                    get_column_letter(FIRST_DATA_COL + len(columns)),
+                    indicator,
+                    category,
+                    names.get(category, category),
+                    line_period(line, period, report_request),
+                )
+            )
+    return columns
+
+
+def _overlapping(units, period: Period):
+    return units.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
+    )
+
+
+def reporting_units(form: Form, unit: Unit, period: Period) -> list[Unit]:
+    """The units that fill the form for ``unit``: those below it of the form's kinds, or
+    its direct sub-units when the form is for every kind, or else the unit itself."""
+    below = _overlapping(Unit.objects.subtree(unit, include_self=False), period)
+    below = below.filter(kind__in=form.unit_kinds) if form.unit_kinds else below.filter(parent=unit)
+    units = list(below.order_by("code", "pk"))
+    if units:
+        return units
+    if form.applies_to(unit):
+        return [unit]
+    raise ExcelError(
+        f"Biểu “{form.code}” không áp dụng cho {unit.name} và không có đơn vị nào trực thuộc "
+        f"phải báo cáo biểu này trong {period.label}."
+    )
+
+
+# --- Download ------------------------------------------------------------------------------
+
+
+def _number_format(indicator: Indicator, places: int) -> str:
+    if indicator.value_type == ValueType.INTEGER:
+        return "#,##0"
+    places = max(indicator.decimals, places)
+    return "#,##0" + ("." + "0" * places if places else "")
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return min(-exponent, 6) if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def non_negative(indicator: Indicator) -> bool:
+    return indicator.value_type in (ValueType.INTEGER, ValueType.PERCENT) or (
+        indicator.min_value is not None and indicator.min_value >= 0
+    )
+
+
+def _validation(indicator: Indicator) -> DataValidation:
+    kind = "whole" if indicator.value_type == ValueType.INTEGER else "decimal"
+    low = indicator.min_value
+    if low is None and non_negative(indicator):
+        low = Decimal(0)
+    high = indicator.max_value
+    what = "số nguyên" if kind == "whole" else "số"
+    if low is not None and high is not None:
+        dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(high))
+        rule = f"{what} từ {format_number(low)} đến {format_number(high)}"
+    elif low is not None:
+        dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low))
+        rule = f"{what} không âm" if low == 0 else f"{what} từ {format_number(low)} trở lên"
+    elif high is not None:
+        dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=str(high))
+        rule = f"{what} không lớn hơn {format_number(high)}"
+    else:
+        limit = str(MAX_ABS_VALUE - 1)
+        dv = DataValidation(type=kind, operator="between", formula1=f"-{limit}", formula2=limit)
+        rule = what
+    dv.allow_blank = True
+    dv.showErrorMessage = True
+    dv.errorTitle = "Số liệu không hợp lệ"
+    dv.error = f"Chỉ tiêu “{indicator.name[:120]}” nhận {rule} ({indicator.measure_unit})."
+    return dv
+
+
+def _sheet_title(period: Period, used: set[str]) -> str:
+    base = period.label[:1].upper() + period.label[1:]
+    title = "".join(ch for ch in base if ch not in "[]:*?/\\")[:31]
+    candidate, n = title, 2
+    while candidate in used:
+        candidate = f"{title[:28]} ({n})"
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+def _sign(rows: list[list[str]]) -> str:
+    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return salted_hmac(_SIGNING_SALT, payload, algorithm="sha256").hexdigest()
+
+
+def _style_header(cell, *, bold=True) -> None:
+    cell.font = Font(name=_FONT, bold=bold, size=11)
+    cell.fill = _HEADER_FILL
+    cell.border = _BORDER
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def build_workbook(
+    form: Form, unit: Unit, periods, *, user, report_request: ReportRequest | None = None
+) -> bytes:
+    """An .xlsx of ``form`` for ``unit`` and ``periods`` (identifiers or Period objects)."""
+    scope.check_unit(user, unit)
+    parsed: list[Period] = []
+    for raw in periods:
+        period = raw if isinstance(raw, Period) else Period.parse(str(raw))
+        if period.type != form.period_type:
+            raise ExcelError(
+                f"Kỳ {period.id} ({period.label}) không phải loại kỳ của biểu “{form.code}” "
+                f"({PERIOD_TYPE_LABELS[PeriodType(form.period_type)]})."
+            )
+        if period not in parsed:
+            parsed.append(period)
+    if not parsed:
+        raise ExcelError("Xin chọn ít nhất một kỳ báo cáo.")
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.language = "vi-VN"
+    wb.properties.title = f"Biểu mẫu {form.code} — {unit.name}"
+    wb.properties.creator = "Tiến Độ"
+    meta: list[list[str]] = [
+        ["format", FORMAT_VERSION],
+        ["form", form.code],
+        ["unit", str(unit.pk), unit.code],
+        ["request", str(report_request.pk) if report_request else ""],
+    ]
+    used_titles: set[str] = set()
+    for period in parsed:
+        title = _sheet_title(period, used_titles)
+        columns = columns_for(form, period, report_request)
+        if not columns:
+            raise ExcelError(f"Biểu “{form.code}” chưa có chỉ tiêu nào để nhập.")
+        units = reporting_units(form, unit, period)
+        meta.append(["sheet", title, period.id])
+        for col in columns:
+            meta.append(["col", title, col.letter, col.indicator.code, col.category, col.period.id])
+        for i, row_unit in enumerate(units):
+            meta.append(["row", title, str(FIRST_DATA_ROW + i), str(row_unit.pk), row_unit.code])
+        _write_sheet(wb.create_sheet(title), form, unit, period, columns, units)
+
+    ws = wb.create_sheet(META_SHEET)
+    for row in meta:
+        ws.append(row)
+    ws.append(["signature", _sign(meta)])
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit]) -> None:
+    last_col = get_column_letter(FIRST_DATA_COL + len(columns) - 1)
+    ws["A1"] = f"BIỂU MẪU {form.code} — {unit.name} — {period.label}"
+    ws["A1"].font = Font(name=_FONT, bold=True, size=14)
+    ws["A2"] = f"{form.name} · Đơn vị: {unit.name} (mã {unit.code}) · Kỳ báo cáo: {period.label}"
+    ws["A2"].font = Font(name=_FONT, size=12)
+    ws["A3"] = (
+        "Gõ số vào các ô trắng; ô để trống thì giữ nguyên số liệu đã có. Không sửa các ô nền "
+        "màu, không chèn, xóa hay sắp xếp lại dòng. Dấu phân cách hàng nghìn và thập phân "
+        "hiển thị theo cài đặt vùng của máy (tiếng Việt: 66.992 và 234,9). Không dùng công thức."
+    )
+    ws["A3"].font = Font(name=_FONT, italic=True, size=10)
+    ws["A3"].alignment = Alignment(wrap_text=True, vertical="top")
+    for row in (TITLE_ROW, SUBTITLE_ROW, NOTE_ROW):
+        ws.merge_cells(f"A{row}:{last_col}{row}")
+    ws.row_dimensions[NOTE_ROW].height = 42
+
+    top, middle, bottom = HEADER_ROWS
+    for letter, label in ((NUMBER_COL, "STT"), (NAME_COL, "Tên đơn vị"), (CODE_COL, "Mã đơn vị")):
+        ws[f"{letter}{top}"] = label
+        ws.merge_cells(f"{letter}{top}:{letter}{bottom}")
+        for row in HEADER_ROWS:
+            _style_header(ws[f"{letter}{row}"])
+    # indicator names over their category columns
+    start = 0
+    while start < len(columns):
+        end = start
+        while (
+            end + 1 < len(columns) and columns[end + 1].indicator.pk == columns[start].indicator.pk
+        ):
+            end += 1
+        first, last = columns[start].letter, columns[end].letter
+        ws[f"{first}{top}"] = columns[start].indicator.name
+        if end > start:
+            ws.merge_cells(f"{first}{top}:{last}{top}")
+        start = end + 1
+    for col in columns:
+        ws[f"{col.letter}{middle}"] = col.category_name or "Giá trị"
+        unit_line = col.indicator.measure_unit
+        if col.period.id != period.id:
+            unit_line += f" · {col.period.label}"
+        ws[f"{col.letter}{bottom}"] = f"({unit_line})"
+        for row in HEADER_ROWS:
+            _style_header(ws[f"{col.letter}{row}"], bold=row == top)
+        ws.column_dimensions[col.letter].width = 16
+    ws.column_dimensions[NUMBER_COL].width = 6
+    ws.column_dimensions[NAME_COL].width = 32
+    ws.column_dimensions[CODE_COL].width = 12
+    ws.row_dimensions[top].height = 48
+
+    existing = {
+        (v.unit_id, v.indicator_id, v.period, v.category): v.value
+        for v in DataValue.objects.filter(
+            unit__in=units,
+            indicator__in={c.indicator.pk for c in columns},
+            period__in={c.period.id for c in columns},
+        )
+    }
+    places = {c.letter: 0 for c in columns}
+    for value_key, value in existing.items():
+        for col in columns:
+            if (col.indicator.pk, col.period.id, col.category) == value_key[1:]:
+                places[col.letter] = max(places[col.letter], _places(value))
+    last_row = FIRST_DATA_ROW + len(units) - 1
+    for i, row_unit in enumerate(units):
+        row = FIRST_DATA_ROW + i
+        for letter, value in (
+            (NUMBER_COL, i + 1),
+            (NAME_COL, row_unit.name),
+            (CODE_COL, row_unit.code),
+        ):
+            cell = ws[f"{letter}{row}"]
+            cell.value = value
+            cell.font = Font(name=_FONT, size=11)
+            cell.fill = _LOCKED_FILL
+            cell.border = _BORDER
+        ws[f"{CODE_COL}{row}"].number_format = "@"
+        for col in columns:
+            cell = ws[f"{col.letter}{row}"]
+            value = existing.get((row_unit.pk, col.indicator.pk, col.period.id, col.category))
+            if value is not None:
+                cell.value = int(value) if value == value.to_integral() else float(value)
+            cell.number_format = _number_format(col.indicator, places[col.letter])
+            cell.protection = _UNLOCKED
+            cell.border = _BORDER
+            cell.font = Font(name=_FONT, size=11)
+    for col in columns:
+        dv = _validation(col.indicator)
+        dv.add(f"{col.letter}{FIRST_DATA_ROW}:{col.letter}{last_row}")
+        ws.add_data_validation(dv)
+
+    ws.freeze_panes = f"{get_column_letter(FIRST_DATA_COL)}{FIRST_DATA_ROW}"
+    ws.print_title_rows = f"{top}:{bottom}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # widening a column is harmless
+    ws.protection.formatRows = False
+
+
+# --- Upload --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    sheet: str
+    row: int | None
+    column: str
+    message: str
+
+    @property
+    def cell(self) -> str:
+        return f"{self.column}{self.row}" if self.column and self.row else ""
+
+
+@dataclass(frozen=True)
+class Change:
+    entry: Entry
+    old: Decimal | None
+    sheet: str
+    cell: str
+
+    @property
+    def new(self) -> Decimal | None:
+        return self.entry.value
+
+    @property
+    def action(self) -> str:
+        return "create" if self.old is None else "update"
+
+
+@dataclass
+class UploadResult:
+    form: Form | None = None
+    unit: Unit | None = None
+    periods: list[Period] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, sheet: str, row: int | None, column: str, message: str) -> None:
+        self.errors.append(Problem(sheet, row, column, message))
+
+    def notice(self, sheet: str, row: int | None, column: str, message: str) -> None:
+        self.notices.append(Problem(sheet, row, column, message))
+
+    @property
+    def created(self) -> int:
+        return sum(1 for c in self.changes if c.old is None)
+
+    @property
+    def updated(self) -> int:
+        return sum(1 for c in self.changes if c.old is not None)
+
+
+class _MetaError(Exception):
+    pass
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _read_meta(wb) -> list[list[str]]:
+    if META_SHEET not in wb.sheetnames:
+        raise _MetaError(
+            "Tệp không có trang ẩn “_meta” của hệ thống: chỉ tải lên tệp biểu mẫu đã tải về từ "
+            "Tiến Độ (không chép sang tệp khác)."
+        )
+    rows = [
+        [_text(v) for v in row]
+        for row in wb[META_SHEET].iter_rows(values_only=True)
+        if any(v not in (None, "") for v in row)
+    ]
+    # trailing empty cells differ between writers; compare without them
+    rows = [row[: max(i for i, v in enumerate(row) if v) + 1] for row in rows]
+    if not rows or rows[-1][0] != "signature" or len(rows[-1]) < 2:
+        raise _MetaError("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
+    body, signature = rows[:-1], rows[-1][1]
+    # the signed rows kept their empty category cells; pad back to the written widths
+    widths = {"format": 2, "form": 2, "unit": 3, "request": 2, "sheet": 3, "col": 6, "row": 5}
+    body = [row + [""] * (widths.get(row[0], len(row)) - len(row)) for row in body]
+    if not hmac.compare_digest(signature, _sign(body)):
+        raise _MetaError("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
+    if body[0] != ["format", FORMAT_VERSION]:
+        raise _MetaError("Tệp theo mẫu cũ không còn dùng; xin tải lại biểu mẫu.")
+    return body
+
+
+@dataclass
+class _SheetMeta:
+    title: str
+    period_id: str
+    columns: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # letter, code, cat, period
+    rows: dict[int, tuple[int, str]] = field(default_factory=dict)  # row → (unit id, code)
+
+
+def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int):
+    """The cell's number, None when blank; an error (and None) when it is not a number."""
+    value = cell.value
+    if value is None:
+        return None
+    if isinstance(value, (ArrayFormula, DataTableFormula)) or cell.data_type == "f":
+        formula = value.text if isinstance(value, ArrayFormula) else str(value)
+        result.error(
+            sheet,
+            row,
+            ref_col,
+            f"Ô chứa công thức ({formula[:60]}); xin chép rồi dán dạng giá trị "
+            "(Paste Special → Values) và tải lên lại.",
+        )
+        return None
+    if isinstance(value, bool):
+        result.error(sheet, row, ref_col, "Ô chứa giá trị đúng/sai, không phải là số.")
+        return None
+    if isinstance(value, (datetime, date, time)):
+        result.error(
+            sheet,
+            row,
+            ref_col,
+            "Ô chứa ngày tháng, không phải là số (Excel có thể đã tự đổi số thành ngày; "
+            "xin định dạng ô là Số rồi gõ lại).",
+        )
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return parse_number(value)
+    cleaned = clean_text(str(value))
+    if cleaned.changed or cleaned.unrecognised:
+        result.notice(sheet, row, ref_col, notice_for(f"{ref_col}{row}", cleaned))
+    text = cleaned.text.strip()
+    if not text:
+        return None
+    try:
+        number = parse_number(text)
+    except DataEntryError:
+        result.error(sheet, row, ref_col, f"“{text[:60]}” không phải là số.")
+        return None
+    result.notice(
+        sheet,
+        row,
+        ref_col,
+        f"Số gõ dạng chữ “{text[:30]}” được đọc là {format_number(number)}; "
+        "lần sau xin gõ số để Excel lưu dạng số.",
+    )
+    return number
+
+
+def _open(file):
+    if hasattr(file, "seek"):
+        file.seek(0)
+    try:
+        return load_workbook(file, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        return None
+
+
+def check_workbook(
+    file, *, user, form: Form | None = None, unit: Unit | None = None
+) -> UploadResult:
+    """Dry run: every problem of the file and every change it would make; writes nothing.
+
+    ``form`` and ``unit``, when given, are what the user chose on the page; a file for
+    another form, or for a unit outside ``unit``, is refused.
+    """
+    result = UploadResult(form=form, unit=unit)
+    wb = _open(file)
+    if wb is None:
+        result.error("", None, "", "Tệp không đọc được: chỉ nhận bảng tính Excel dạng .xlsx.")
+        return result
+    try:
+        meta = _read_meta(wb)
+    except _MetaError as exc:
+        result.error(META_SHEET, None, "", str(exc))
+        return result
+
+    form_code = meta[1][1]
+    file_form = Form.objects.filter(code=form_code).first()
+    if file_form is None:
+        result.error(META_SHEET, None, "", f"Biểu “{form_code}” không còn trong hệ thống.")
+        return result
+    if form is not None and file_form.pk != form.pk:
+        result.error(
+            META_SHEET,
+            None,
+            "",
+            f"Tệp là biểu “{file_form.code}” ({file_form.name}), không phải biểu “{form.code}”.",
+        )
+        return result
+    result.form = form = file_form
+    root = Unit.objects.filter(pk=int(meta[2][1])).first()
+    if root is None:
+        result.error(META_SHEET, None, "", f"Đơn vị mã “{meta[2][2]}” không còn trong hệ thống.")
+        return result
+    if unit is not None and not root.is_within(unit):
+        result.error(
+            META_SHEET,
+            None,
+            "",
+            f"Tệp lập cho {root.name} (mã {root.code}), không thuộc {unit.name}.",
+        )
+        return result
+    result.unit = root
+
+    sheets: dict[str, _SheetMeta] = {}
+    for row in meta[4:]:
+        kind, title = row[0], row[1]
+        if kind == "sheet":
+            sheets[title] = _SheetMeta(title, row[2])
+        elif kind == "col":
+            sheets[title].columns.append((row[2], row[3], row[4], row[5]))
+        elif kind == "row":
+            sheets[title].rows[int(row[2])] = (int(row[3]), row[4])
+
+    indicators = {
+        i.code: i
+        for i in Indicator.objects.filter(
+            code__in={c[1] for s in sheets.values() for c in s.columns}
+        ).select_related("disaggregation")
+    }
+    form_indicator_ids = set(
+        FormIndicator.objects.filter(form=form).values_list("indicator_id", flat=True)
+    )
+    for name in wb.sheetnames:
+        if name not in sheets and name != META_SHEET:
+            result.notice(name, None, "", "Trang không thuộc biểu mẫu, bị bỏ qua.")
+    seen_units: dict[tuple[str, int], int] = {}
+    for sheet_meta in sheets.values():
+        if sheet_meta.title not in wb.sheetnames:
+            result.error(sheet_meta.title, None, "", "Thiếu trang này của biểu mẫu (đã bị xóa?).")
+            continue
+        _check_sheet(
+            wb[sheet_meta.title],
+            sheet_meta,
+            result,
+            user=user,
+            form=form,
+            root=root,
+            indicators=indicators,
+            form_indicator_ids=form_indicator_ids,
+            seen_units=seen_units,
+        )
+    return result
+
+
+def _check_sheet(
+    ws,
+    sheet_meta: _SheetMeta,
+    result,
+    *,
+    user,
+    form,
+    root,
+    indicators,
+    form_indicator_ids,
+    seen_units,
+):
+    title = sheet_meta.title
+    try:
+        period = Period.parse(sheet_meta.period_id)
+    except PeriodError as exc:
+        result.error(title, None, "", str(exc))
+        return
+    if period.type != form.period_type:
+        result.error(
+            title,
+            None,
+            "",
+            f"Kỳ {period.label} không đúng loại kỳ của biểu “{form.code}” "
+            f"({PERIOD_TYPE_LABELS[PeriodType(form.period_type)]}); xin tải lại biểu mẫu.",
+        )
+        return
+    result.periods.append(period)
+
+    columns: list[tuple[str, Indicator, str, Period]] = []
+    for letter, code, category, period_id in sheet_meta.columns:
+        indicator = indicators.get(code)
+        if indicator is None:
+            result.error(
+                title, HEADER_ROWS[0], letter, f"Chỉ tiêu mã “{code}” không còn trong hệ thống."
+            )
+            continue
+        if indicator.pk not in form_indicator_ids:
+            result.error(
+                title,
+                HEADER_ROWS[0],
+                letter,
+                f"Chỉ tiêu “{indicator.name}” không còn thuộc biểu “{form.code}”.",
+            )
+            continue
+        column_period = Period.parse(period_id)
+        if not period.contains(column_period):
+            result.error(
+                title,
+                HEADER_ROWS[0],
+                letter,
+                f"Kỳ của cột ({column_period.label}) không nằm trong kỳ của trang ({period.label}).",
+            )
+            continue
+        columns.append((letter, indicator, category, column_period))
+    known_letters = {c[0] for c in sheet_meta.columns}
+
+    units_by_id = Unit.objects.in_bulk([u for u, _ in sheet_meta.rows.values()])
+    rows: list[tuple[int, Unit]] = []
+    last_row = max([ws.max_row, *sheet_meta.rows])
+    for row in range(FIRST_DATA_ROW, last_row + 1):
+        code = clean_text(_text(ws[f"{CODE_COL}{row}"].value)).text
+        data_cells = [ws[f"{c[0]}{row}"].value for c in sheet_meta.columns]
+        has_data = any(v not in (None, "") for v in data_cells)
+        if row in sheet_meta.rows:
+            unit_id, meta_code = sheet_meta.rows[row]
+            row_unit = units_by_id.get(unit_id)
+            if row_unit is None:
+                result.error(
+                    title, row, CODE_COL, f"Đơn vị mã “{meta_code}” không còn trong hệ thống."
+                )
+                continue
+            if code != meta_code:
+                result.error(
+                    title,
+                    row,
+                    CODE_COL,
+                    f"Mã đơn vị “{code}” khác với tệp đã tải về (“{meta_code}”): không sửa mã, "
+                    "không chèn, xóa hay sắp xếp lại dòng.",
+                )
+                continue
+        else:
+            if not code and not has_data:
+                continue
+            if not code:
+                result.error(title, row, CODE_COL, "Dòng có số liệu nhưng không có mã đơn vị.")
+                continue
+            candidates = list(
+                _overlapping(Unit.objects.filter(code=code), period).filter(
+                    path__startswith=root.path
+                )
+            )
+            if len(candidates) != 1:
+                result.error(
+                    title,
+                    row,
+                    CODE_COL,
+                    f"Không có đơn vị mã “{code}” thuộc {root.name} trong {period.label}.",
+                )
+                continue
+            row_unit = candidates[0]
+            if not form.applies_to(row_unit):
+                result.error(
+                    title, row, CODE_COL, f"{row_unit.name} không phải báo cáo biểu “{form.code}”."
+                )
+                continue
+        key = (title, row_unit.pk)
+        if key in seen_units:
+            result.error(
+                title,
+                row,
+                CODE_COL,
+                f"{row_unit.name} (mã {row_unit.code}) đã có ở dòng {seen_units[key]}; "
+                "mỗi đơn vị chỉ một dòng.",
+            )
+            continue
+        seen_units[key] = row
+        name_raw = _text(ws[f"{NAME_COL}{row}"].value)
+        if name_raw:
+            cleaned = clean_text(name_raw)
+            if cleaned.changed or cleaned.unrecognised:
+                result.notice(title, row, NAME_COL, notice_for(f"{NAME_COL}{row}", cleaned))
+            if cleaned.text.casefold() != row_unit.name.casefold():
+                result.notice(
+                    title,
+                    row,
+                    NAME_COL,
+                    f"Tên “{cleaned.text}” khác tên trong hệ thống (“{row_unit.name}”); số liệu "
+                    f"ghi cho đơn vị mã {row_unit.code}.",
+                )
+        if has_data and not scope.can_write(user, row_unit):
+            result.error(
+                title,
+                row,
+                CODE_COL,
+                f"Bạn không có quyền ghi số liệu của {row_unit.name} (mã {row_unit.code}).",
+            )
+            continue
+        rows.append((row, row_unit))
+        for extra in ws[row][FIRST_DATA_COL - 1 :]:
+            if extra.column_letter not in known_letters and extra.value not in (None, ""):
+                result.notice(title, row, extra.column_letter, "Ô nằm ngoài biểu, bị bỏ qua.")
+
+    existing = {
+        (v.unit_id, v.indicator_id, v.period, v.category): v
+        for v in DataValue.objects.filter(
+            unit__in=[u for _, u in rows],
+            indicator__in=[c[1] for c in columns],
+            period__in={c[3].id for c in columns},
+        )
+    }
+    for row, row_unit in rows:
+        for letter, indicator, category, column_period in columns:
+            cell = ws[f"{letter}{row}"]
+            current = existing.get((row_unit.pk, indicator.pk, column_period.id, category))
+            try:
+                value = _cell_number(cell, result, title, letter, row)
+            except DataEntryError as exc:
+                result.error(title, row, letter, str(exc))
+                continue
+            if value is None:
+                if cell.value in (None, "") and current is not None:
+                    result.notice(
+                        title,
+                        row,
+                        letter,
+                        f"Ô để trống nhưng đã có số liệu {format_number(current.value)}: giữ "
+                        "nguyên (muốn xóa, dùng màn hình nhập số liệu).",
+                    )
+                continue
+            message = _value_problem(indicator, value)
+            if message:
+                result.error(title, row, letter, message)
+                continue
+            entry = Entry(
+                indicator=indicator,
+                unit=row_unit,
+                period=column_period.id,
+                value=value,
+                category=category,
+                comment=current.comment if current else "",
+            )
+            try:
+                check_entry(entry)
+            except DataEntryError as exc:
+                result.error(title, row, letter, str(exc))
+                continue
+            if current is not None and current.value == value:
+                result.unchanged += 1
+                continue
+            result.changes.append(
+                Change(entry, current.value if current else None, title, f"{letter}{row}")
+            )
+
+
+def _value_problem(indicator: Indicator, value: Decimal) -> str:
+    label = f"Chỉ tiêu “{indicator.name}”"
+    if value < 0 and non_negative(indicator):
+        return f"{label}: không được âm ({format_number(value)})."
+    if indicator.min_value is not None and value < indicator.min_value:
+        return f"{label}: nhỏ nhất là {format_number(indicator.min_value)}."
+    if indicator.max_value is not None and value > indicator.max_value:
+        return f"{label}: lớn nhất là {format_number(indicator.max_value)}."
+    if indicator.value_type == ValueType.INTEGER and value != value.to_integral():
+        return f"{label}: phải là số nguyên ({indicator.measure_unit}), không có phần thập phân."
+    return ""
+
+
+def import_workbook(
+    file, *, user, form: Form | None = None, unit: Unit | None = None, filename: str = ""
+) -> UploadResult:
+    """Check the whole file, then write every change in one transaction — or nothing."""
+    result = check_workbook(file, user=user, form=form, unit=unit)
+    if not result.ok:
+        return result
+    entries = [c.entry for c in result.changes]
+    try:
+        with transaction.atomic():
+            if entries:
+                save_values(entries, user=user, source="excel")
+            audit(
+                "data.excel_imported",
+                actor=user,
+                unit=result.unit,
+                obj=result.form,
+                message=f"Tải lên tệp Excel {filename}".strip()
+                + f": {result.created} số liệu mới, {result.updated} số liệu sửa.",
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                periods=[p.id for p in result.periods],
+            )
+    except DataEntryError as exc:  # changed since the check (e.g. approved meanwhile)
+        for line in dict.fromkeys(str(exc).splitlines()):
+            result.error("", None, "", line)
+        return result
+    result.written = True
+    return result
