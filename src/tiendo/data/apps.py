@@ -5,3 +5,9 @@ class DataConfig(AppConfig):
     name = "tiendo.data"
     label = "data"
     verbose_name = "Số liệu"
+
+    def ready(self):
+        from tiendo.data import validation
+        from tiendo.programmes.metadata import register_section
+
+        register_section("validation_rules", validation.check_section, validation.apply_section)

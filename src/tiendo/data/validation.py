@@ -1,0 +1,648 @@
+"""Validation rules and outliers: the checks a careful officer makes before sending figures up.
+
+Rules (:class:`~tiendo.data.models.ValidationRule`) compare two expressions over indicator
+codes (``NQ04_DISBURSED <= NQ04_CAPITAL_PLAN``; ``NTM_DISBURSED[TRAINING] <= ...``;
+``NQ05_AREA >= prev(NQ05_AREA)``). They are evaluated on the *aggregated* values of a unit
+(:class:`~tiendo.data.aggregation.Aggregator`), so one rule holds for a commune and for a
+province alike. A rule whose operand is missing (or divides by zero) is "not evaluated",
+never violated: an empty cell is not a wrong one.
+
+Public API, for the other apps:
+
+- :func:`validate_unit` — every applicable rule for one unit and period;
+- :func:`validate_units` — the same over many units at once (a province and all below it);
+- :func:`validate_entries` — the rules touching figures just saved (warnings beside fields);
+- :func:`blocking_violations` — what stops a submission (high importance, not explained);
+- :func:`explain_violation` / :func:`check_outlier` — record who looked at a finding and why;
+- :func:`find_outliers` — stored values outside the indicator's min–max, or far from the
+  unit's own history (robust z-score with the median absolute deviation).
+"""
+
+from __future__ import annotations
+
+import statistics
+import string
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tiendo.core.audit import audit
+from tiendo.core.formatting import format_number
+from tiendo.data.aggregation import Aggregator
+from tiendo.data.models import (
+    DataValue,
+    FindingKind,
+    Importance,
+    ValidationFinding,
+    ValidationRule,
+)
+from tiendo.programmes import expressions
+from tiendo.programmes.metadata import upsert
+from tiendo.programmes.models import Indicator, Programme
+from tiendo.programmes.periods import Period, PeriodError, PeriodType
+from tiendo.units.models import Unit
+
+# Iglewicz and Hoaglin's modified z-score: 0.6745 (x - median) / MAD; above 3.5 is an outlier.
+MAD_THRESHOLD = Decimal("3.5")
+MAD_SCALE = Decimal("0.6745")
+# When more than half the history is identical the MAD is 0; the mean absolute deviation
+# (scaled to the same units) then stands in for it.
+MEAN_AD_SCALE = Decimal("1.253314")
+MIN_HISTORY = 4
+
+OPERATOR_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+MESSAGE_FIELDS = {"left", "right"}
+IMPORTANCE_RANK = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
+
+
+class FindingError(ValueError):
+    """A finding that cannot be recorded; the message is Vietnamese."""
+
+
+def format_value(value) -> str:
+    """A rule's side as an official writes it: ``17.286``, ``29,41``, ``197,3``."""
+    return format_number(value, 2)
+
+
+def _period(period: Period | str) -> Period:
+    return period if isinstance(period, Period) else Period.parse(period)
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule that does not hold for a unit and period, with both sides' values."""
+
+    rule: ValidationRule
+    unit: Unit
+    period: Period
+    left: Decimal
+    right: Decimal
+    message: str
+
+    @property
+    def importance(self) -> str:
+        return self.rule.importance
+
+    @property
+    def key(self) -> str:
+        return f"rule:{self.rule.code}"
+
+    @property
+    def codes(self) -> set[str]:
+        """Indicator codes the rule reads: the fields beside which to show the warning."""
+        return expressions.references(expressions.parse_rule(self.rule.expression))
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule.code,
+            "name": self.rule.name,
+            "expression": self.rule.expression,
+            "importance": self.rule.importance,
+            "unit": {"code": self.unit.code, "name": self.unit.name},
+            "period": self.period.id,
+            "left": str(self.left),
+            "right": str(self.right),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """A stored value to follow up: outside the indicator's range or far from its history."""
+
+    indicator: Indicator
+    unit: Unit
+    period: str
+    category: str
+    value: Decimal
+    kind: str  # "range" or "history"
+    reason: str
+    median: Decimal | None = None
+
+    @property
+    def key(self) -> str:
+        return f"outlier:{self.indicator.code}:{self.category}"
+
+    def as_dict(self) -> dict:
+        return {
+            "indicator": self.indicator.code,
+            "unit": {"code": self.unit.code, "name": self.unit.name},
+            "period": self.period,
+            "category": self.category,
+            "value": str(self.value),
+            "kind": self.kind,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Report:
+    """What a run found, and how many checks ran or could not run for want of figures."""
+
+    violations: list[Violation] = field(default_factory=list)
+    evaluated: int = 0
+    not_evaluated: int = 0
+    rules: int = 0
+
+    def by_unit(self) -> list[tuple[Unit, list[Violation]]]:
+        grouped: dict[int, list[Violation]] = defaultdict(list)
+        units = {}
+        for v in self.violations:
+            grouped[v.unit.pk].append(v)
+            units[v.unit.pk] = v.unit
+        ordered = sorted(units.values(), key=lambda u: (u.level, u.code))
+        return [(u, grouped[u.pk]) for u in ordered]
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def rules_for(period: Period, programme: Programme | None = None):
+    """The rules that apply to a period of this type (and programme)."""
+    rules = ValidationRule.objects.select_related("programme").filter(
+        Q(period_type="") | Q(period_type=period.type.value)
+    )
+    if programme is not None:
+        rules = rules.filter(programme=programme)
+    return list(rules.order_by("programme__code", "order", "code"))
+
+
+def render_message(rule: ValidationRule, left: Decimal, right: Decimal) -> str:
+    return rule.message.format(left=format_value(left), right=format_value(right))
+
+
+def check_rules(units, period: Period | str, rules) -> Report:
+    """Evaluate ``rules`` on the aggregated values of each of ``units`` for ``period``."""
+    period = _period(period)
+    units = list(units)
+    report = Report(rules=len(rules))
+    if not units or not rules:
+        return report
+    parsed = [(rule, expressions.parse_rule(rule.expression)) for rule in rules]
+    codes = set().union(*(expressions.references(tree) for _rule, tree in parsed))
+    indicators = list(Indicator.objects.filter(code__in=codes).select_related("disaggregation"))
+    # offset -> unit pk -> code -> Cell; earlier periods are aggregated only when a rule
+    # reads them, for every unit at once
+    cells_by_offset = {0: Aggregator(indicators, period).for_units(units)}
+
+    def cells(offset: int) -> dict:
+        if offset not in cells_by_offset:
+            earlier = period
+            for _ in range(-offset):
+                earlier = earlier.previous()
+            cells_by_offset[offset] = Aggregator(indicators, earlier).for_units(units)
+        return cells_by_offset[offset]
+
+    for unit in units:
+
+        def resolve(code: str, category: str, offset: int, unit=unit):
+            try:
+                cell = cells(offset)[unit.pk].get(code)
+            except PeriodError:  # no period before the first year the calendar knows
+                return None
+            if cell is None:
+                return None
+            return cell.categories.get(category) if category else cell.value
+
+        for rule, tree in parsed:
+            left = expressions.evaluate(tree.left, resolve)
+            right = expressions.evaluate(tree.right, resolve)
+            if left is None or right is None:
+                report.not_evaluated += 1
+                continue
+            report.evaluated += 1
+            holds = expressions.evaluate(
+                expressions.Compare(tree.op, expressions.Num(left), expressions.Num(right)),
+                resolve,
+            )
+            if not holds:
+                report.violations.append(
+                    Violation(rule, unit, period, left, right, render_message(rule, left, right))
+                )
+    report.violations.sort(
+        key=lambda v: (v.unit.level, v.unit.code, IMPORTANCE_RANK.get(v.importance, 9))
+    )
+    return report
+
+
+def units_below(unit: Unit, period: Period | str) -> list[Unit]:
+    """The unit and every unit below it that existed during ``period``, top-down."""
+    period = _period(period)
+    below = (
+        Unit.objects.subtree(unit, include_self=False)
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
+        )
+        .order_by("level", "code")
+    )
+    return [unit, *below]
+
+
+def validate_units(units, period: Period | str, *, programme: Programme | None = None) -> Report:
+    """Every applicable rule over several units (e.g. :func:`units_below`), in one pass."""
+    period = _period(period)
+    return check_rules(units, period, rules_for(period, programme))
+
+
+def validate_unit(
+    unit: Unit, period: Period | str, *, programme: Programme | None = None
+) -> list[Violation]:
+    """Violations of the rules (of ``programme``, or all) by the aggregated figures of ``unit``."""
+    return validate_units([unit], period, programme=programme).violations
+
+
+def _enclosing(period: Period, period_type: str) -> Period | None:
+    """The period of ``period_type`` that contains ``period`` (a year holds its months)."""
+    if period.type == period_type:
+        return period
+    year, month = period.start.year, period.start.month
+    candidates = {
+        PeriodType.YEAR: str(year),
+        PeriodType.HALF: f"{year}S{1 if month <= 6 else 2}",
+        PeriodType.QUARTER: f"{year}Q{(month + 2) // 3}",
+        PeriodType.MONTH: f"{year}{month:02d}",
+    }
+    identifier = candidates.get(period_type)
+    if identifier is None:
+        return None
+    candidate = Period.parse(identifier)
+    return candidate if candidate.contains(period) else None
+
+
+def validate_entries(entries) -> list[Violation]:
+    """Violations of the rules that read the figures just saved (call it after saving).
+
+    ``entries`` are :class:`tiendo.data.services.Entry` objects. For each unit and period
+    saved, every rule that reads one of the saved indicators is evaluated — on the saved
+    period, or, for a rule of another period type, on the period of that type containing
+    it (a value "as of 31/10/2020" is checked by the year-2020 rules). Show each
+    violation beside the fields of ``violation.codes``.
+    """
+    saved: dict[tuple[int, str], set[str]] = defaultdict(set)
+    units: dict[int, Unit] = {}
+    for entry in entries:
+        saved[(entry.unit.pk, entry.period)].add(entry.indicator.code)
+        units[entry.unit.pk] = entry.unit
+    if not saved:
+        return []
+    all_rules = [
+        (rule, expressions.references(expressions.parse_rule(rule.expression)))
+        for rule in ValidationRule.objects.select_related("programme").order_by("order", "code")
+    ]
+    violations: list[Violation] = []
+    for (unit_pk, period_id), codes in saved.items():
+        period = Period.parse(period_id)
+        by_period: dict[Period, list[ValidationRule]] = defaultdict(list)
+        for rule, reads in all_rules:
+            if not reads & codes:
+                continue
+            target = _enclosing(period, rule.period_type) if rule.period_type else period
+            if target is not None:
+                by_period[target].append(rule)
+        for target, rules in by_period.items():
+            violations += check_rules([units[unit_pk]], target, rules).violations
+    return violations
+
+
+def _fingerprint(item) -> tuple:
+    if isinstance(item, Violation):
+        return (item.unit.pk, item.period.id, item.key, item.left, item.right)
+    return (item.unit.pk, item.period, item.key, item.value, None)
+
+
+def findings_for(items) -> dict[tuple, ValidationFinding]:
+    """The recorded finding of each item (violation or outlier), by ``(unit pk, period, key)``,
+    only while it still speaks of the same values."""
+    items = list(items)
+    if not items:
+        return {}
+    rows = ValidationFinding.objects.filter(
+        unit_id__in={i.unit.pk for i in items}, key__in={i.key for i in items}
+    ).select_related("resolved_by")
+    by_key = {(f.unit_id, f.period, f.key): f for f in rows}
+    out = {}
+    for item in items:
+        fp = _fingerprint(item)
+        finding = by_key.get(fp[:3])
+        if finding is not None and _same_values(finding, fp[3], fp[4]):
+            out[fp[:3]] = finding
+    return out
+
+
+def _same_values(finding: ValidationFinding, value, reference) -> bool:
+    def same(a, b):
+        return (a is None and b is None) or (a is not None and b is not None and a == b)
+
+    return same(finding.value, value) and same(finding.reference, reference)
+
+
+def blocking_violations(
+    unit: Unit, period: Period | str, programme: Programme | None
+) -> list[Violation]:
+    """What stops ``unit`` from submitting its figures for ``period``.
+
+    **Call this on submit** (reporting app): the high-importance violations of the
+    programme's rules by the unit's aggregated figures, except those the officer has
+    explained (:func:`explain_violation`) for exactly these values. An empty list means the
+    submission may go; otherwise show each ``violation.message`` and ask for an explanation.
+    """
+    violations = [
+        v for v in validate_unit(unit, period, programme=programme) if v.importance == "high"
+    ]
+    findings = findings_for(violations)
+    return [v for v in violations if (v.unit.pk, v.period.id, v.key) not in findings]
+
+
+@transaction.atomic
+def _record(item, *, kind: str, user, note: str, action: str) -> ValidationFinding:
+    note = (note or "").strip()
+    if not note:
+        raise FindingError("Xin ghi rõ lý do (giải trình) trước khi xác nhận.")
+    if isinstance(item, Violation):
+        values = {
+            "rule": item.rule,
+            "indicator": None,
+            "category": "",
+            "value": item.left,
+            "reference": item.right,
+            "message": item.message,
+        }
+        period_id = item.period.id
+    else:
+        values = {
+            "rule": None,
+            "indicator": item.indicator,
+            "category": item.category,
+            "value": item.value,
+            "reference": None,
+            "message": item.reason,
+        }
+        period_id = item.period
+    values |= {"note": note, "resolved_by": user, "resolved_at": timezone.now()}
+    finding = (
+        ValidationFinding.objects.select_for_update()
+        .filter(unit=item.unit, period=period_id, key=item.key)
+        .first()
+    )
+    old_note = finding.note if finding else ""
+    if finding is None:
+        finding = ValidationFinding.objects.create(
+            kind=kind, key=item.key, unit=item.unit, period=period_id, **values
+        )
+    else:
+        for name, value in values.items():
+            setattr(finding, name, value)
+        finding.save(update_fields=list(values))
+    audit(
+        action,
+        actor=user,
+        unit=item.unit,
+        obj=finding,
+        message=f"{values['message']} — {note}",
+        period=period_id,
+        key=item.key,
+        value=values["value"],
+        reference=values["reference"],
+        old_note=old_note,
+    )
+    return finding
+
+
+def explain_violation(violation: Violation, *, user, note: str) -> ValidationFinding:
+    """The officer explains why the figures are right despite the rule (kept with the values)."""
+    return _record(
+        violation, kind=FindingKind.RULE, user=user, note=note, action="validation.explained"
+    )
+
+
+def check_outlier(outlier: Outlier, *, user, note: str) -> ValidationFinding:
+    """Someone followed an outlier up: the value is confirmed (or was corrected)."""
+    return _record(
+        outlier, kind=FindingKind.OUTLIER, user=user, note=note, action="validation.outlier_checked"
+    )
+
+
+# -- outliers ------------------------------------------------------------------------------
+
+
+def robust_z(value: Decimal, history: list[Decimal]) -> tuple[Decimal | None, Decimal]:
+    """Modified z-score of ``value`` against ``history`` and the history's median.
+
+    ``None`` when the history is flat (every past value equal): nothing to compare against.
+    """
+    median = statistics.median(history)
+    deviations = [abs(x - median) for x in history]
+    mad = statistics.median(deviations)
+    if mad:
+        return MAD_SCALE * (value - median) / mad, median
+    mean_ad = sum(deviations) / len(deviations)
+    if mean_ad:
+        return (value - median) / (MEAN_AD_SCALE * mean_ad), median
+    return None, median
+
+
+def find_outliers(
+    unit: Unit,
+    period: Period | str,
+    programme: Programme | None = None,
+    *,
+    below: bool = False,
+) -> list[Outlier]:
+    """Stored values of ``unit`` (and, with ``below``, of every unit under it) inside
+    ``period`` that need a follow-up:
+
+    - outside the indicator's ``min_value`` – ``max_value``;
+    - far from the unit's own history for the same indicator, category and period type
+      (modified z-score above 3.5, with at least four earlier values).
+    """
+    period = _period(period)
+    scope = Q(unit__path__startswith=unit.path) if below else Q(unit=unit)
+    values = DataValue.objects.filter(
+        scope, period_start__gte=period.start, period_end__lte=period.end
+    )
+    if programme is not None:
+        values = values.filter(indicator__programme=programme)
+    values = list(values.select_related("indicator", "unit").order_by("unit__level", "unit__code"))
+    if not values:
+        return []
+    outliers: list[Outlier] = []
+    for dv in values:
+        indicator = dv.indicator
+        measure = indicator.measure_unit
+        if indicator.min_value is not None and dv.value < indicator.min_value:
+            outliers.append(
+                Outlier(
+                    indicator,
+                    dv.unit,
+                    dv.period,
+                    dv.category,
+                    dv.value,
+                    "range",
+                    f"Giá trị {format_value(dv.value)} nhỏ hơn mức thấp nhất cho phép "
+                    f"({format_value(indicator.min_value)} {measure}).",
+                )
+            )
+        elif indicator.max_value is not None and dv.value > indicator.max_value:
+            outliers.append(
+                Outlier(
+                    indicator,
+                    dv.unit,
+                    dv.period,
+                    dv.category,
+                    dv.value,
+                    "range",
+                    f"Giá trị {format_value(dv.value)} lớn hơn mức cao nhất cho phép "
+                    f"({format_value(indicator.max_value)} {measure}).",
+                )
+            )
+
+    # history: earlier values of the same (indicator, unit, category), same period type
+    history: dict[tuple, list[tuple]] = defaultdict(list)
+    rows = (
+        DataValue.objects.filter(
+            scope,
+            indicator_id__in={dv.indicator_id for dv in values},
+            period_end__lt=period.end,
+        )
+        .values_list("indicator_id", "unit_id", "category", "period", "period_end", "value")
+        .order_by()
+    )
+    types: dict[str, PeriodType] = {}
+    for indicator_id, unit_id, category, period_id, period_end, value in rows:
+        if period_id not in types:
+            types[period_id] = Period.parse(period_id).type
+        history[(indicator_id, unit_id, category, types[period_id])].append((period_end, value))
+    for dv in values:
+        own = Period.parse(dv.period)
+        past = [
+            value
+            for end, value in history.get((dv.indicator_id, dv.unit_id, dv.category, own.type), [])
+            if end < own.start
+        ]
+        if len(past) < MIN_HISTORY:
+            continue
+        z, median = robust_z(dv.value, past)
+        if z is not None and abs(z) > MAD_THRESHOLD:
+            outliers.append(
+                Outlier(
+                    dv.indicator,
+                    dv.unit,
+                    dv.period,
+                    dv.category,
+                    dv.value,
+                    "history",
+                    f"Giá trị {format_value(dv.value)} lệch xa so với các kỳ trước của đơn vị "
+                    f"(trung vị {format_value(median)}).",
+                    median=median,
+                )
+            )
+    return outliers
+
+
+# -- the validation_rules: section of metadata packages ------------------------------------
+
+
+def message_fields(message: str) -> set[str]:
+    """Placeholders a message uses; ``ValueError`` on unbalanced braces or a format spec."""
+    names = set()
+    for _text, name, spec, conversion in string.Formatter().parse(message):
+        if name is None:
+            continue
+        if spec or conversion:
+            raise ValueError(name)
+        names.add(name)
+    return names
+
+
+def check_section(items, checker, plan) -> list[dict]:
+    """Check the ``validation_rules:`` items of a package (see ``programmes.metadata``)."""
+    known = {i["code"] for i in plan["indicators"]} | set(
+        Indicator.objects.values_list("code", flat=True)
+    )
+    programme_code = (plan.get("programme") or {}).get("code")
+    owners = dict(ValidationRule.objects.values_list("code", "programme__code"))
+    period_types = [t.value for t in PeriodType]
+    importances = [i.value for i in Importance]
+    checked, seen = [], set()
+    for order, (path, item) in enumerate(items):
+        code = checker.code(item, "code", path)
+        if code in seen:
+            checker.error(f"{path}.code", f"quy tắc “{code}” bị khai báo hai lần.")
+        seen.add(code)
+        if code and code in owners and owners[code] != programme_code:
+            checker.error(
+                f"{path}.code", f"quy tắc “{code}” đã thuộc chương trình “{owners[code]}”."
+            )
+        expression = checker.text(item, "expression", path, max_length=400)
+        if expression:
+            try:
+                missing = expressions.references(expressions.parse_rule(expression)) - known
+            except expressions.ExpressionError as exc:
+                checker.error(f"{path}.expression", f"biểu thức “{expression}” sai: {exc}")
+            else:
+                if missing:
+                    checker.error(
+                        f"{path}.expression",
+                        f"biểu thức dùng chỉ tiêu không có: {', '.join(sorted(missing))}.",
+                    )
+        importance = item.get("importance", Importance.MEDIUM.value)
+        if importance not in importances:
+            checker.error(
+                f"{path}.importance",
+                f"“{importance}” không hợp lệ; chọn một trong: {', '.join(importances)}.",
+            )
+        period_type = item.get("period_type") or ""
+        if period_type and period_type not in period_types:
+            checker.error(
+                f"{path}.period_type",
+                f"“{period_type}” không hợp lệ; chọn một trong: {', '.join(period_types)} "
+                "(bỏ trống: mọi kỳ).",
+            )
+        message = checker.text(item, "message", path)
+        if message:
+            try:
+                unknown = message_fields(message) - MESSAGE_FIELDS
+            except ValueError:
+                checker.error(
+                    f"{path}.message",
+                    "chỉ dùng {left} và {right}, đúng như vậy (dấu ngoặc nhọn cân đối, "
+                    "không thêm định dạng).",
+                )
+            else:
+                if unknown:
+                    checker.error(
+                        f"{path}.message",
+                        f"chỉ được dùng {{left}} và {{right}}, không dùng "
+                        f"{', '.join('{' + u + '}' for u in sorted(unknown))}.",
+                    )
+        checked.append(
+            {
+                "code": code,
+                "name": checker.text(item, "name", path, max_length=400),
+                "expression": expression,
+                "importance": importance,
+                "period_type": period_type,
+                "message": message,
+                "order": order,
+            }
+        )
+    return checked
+
+
+def apply_section(checked: list[dict], saved: dict, report) -> None:
+    for rule in checked:
+        upsert(
+            report,
+            "quy tắc kiểm tra",
+            ValidationRule,
+            {"code": rule["code"]},
+            {"programme": saved["programme"], **{k: v for k, v in rule.items() if k != "code"}},
+        )
