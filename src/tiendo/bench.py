@@ -37,7 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PROGRAMME_CODE = "BENCH"
 DISAGGREGATION_CODE = "BENCH_NGUON_VON"
 CATEGORIES = (("TW", "Ngân sách trung ương"), ("DP", "Ngân sách địa phương"))
@@ -244,8 +244,10 @@ VALUE_SQL = "((u.unit_id * 7919 + i.id * 104729 + q.n * 2749 + c.n * 15485863) %
 
 
 def generate(tree: Tree, *, log=print) -> dict:
-    """Insert the synthetic values in SQL (one INSERT … SELECT per province), then rollups.
+    """Insert the synthetic values in SQL (one INSERT … SELECT per quarter), then the rollups.
 
+    Quarter by quarter, as values arrive in real life (every commune reports a quarter at
+    about the same time), so the table's physical order is the one a live system has.
     Returns counts and timings. Expects no benchmark programme yet.
     """
     from django.db import connection
@@ -257,31 +259,29 @@ def generate(tree: Tree, *, log=print) -> dict:
     programme = _create_programme()
     now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
     table = DataValue._meta.db_table
+    periods = quarters()
     with connection.cursor() as cursor:
         _helper_tables(cursor, connection, tree)
         inserted = 0
-        for number, province in enumerate(tree.provinces, start=1):
+        for n, period, _start, _end in periods:
             cursor.execute(
                 f"""
                 INSERT INTO {table} (indicator_id, unit_id, period, period_start, period_end,
                                      category, value, comment, created_at, updated_at)
                 SELECT i.id, u.unit_id, q.period, q.period_start, q.period_end, c.code,
                        {VALUE_SQL}, '', %s, %s
-                FROM bench_commune u
+                FROM bench_quarter q
+                CROSS JOIN bench_commune u
                 CROSS JOIN programmes_indicator i
-                CROSS JOIN bench_quarter q
                 CROSS JOIN bench_category c
-                WHERE u.province_id = %s AND i.programme_id = %s
-                ORDER BY u.unit_id, i.id, q.n, c.n
+                WHERE q.n = %s AND i.programme_id = %s
+                ORDER BY u.unit_id, i.id, c.n
                 """,
-                [now, now, province.pk, programme.pk],
+                [now, now, n, programme.pk],
             )
             inserted += cursor.rowcount
-            if number % 5 == 0 or number == len(tree.provinces):
-                log(
-                    f"  {number}/{len(tree.provinces)} provinces, {inserted:,} values, "
-                    f"{time.perf_counter() - started:.0f} s"
-                )
+            if n % 4 == 0:
+                log(f"  {period}: {inserted:,} values, {time.perf_counter() - started:.0f} s")
         _drop_helper_tables(cursor)
     values_done = time.perf_counter()
     rollups = rebuild_rollups()

@@ -62,20 +62,30 @@ class Cell:
         return self.value is not None or self.low is not None
 
 
-@dataclass
 class _Acc:
-    total: Decimal = ZERO
-    count: int = 0
-    by_category: dict = field(default_factory=lambda: defaultdict(lambda: [ZERO, 0]))
-    by_period: dict = field(default_factory=dict)  # period_end -> (period id, _Acc) for LAST
+    """Running total and count of one indicator for one unit, also per category.
 
-    def add(self, category: str, total, count, factor: Decimal = Decimal(1)) -> None:
-        total = Decimal(total) * factor
+    Plain slots and dicts: a pivot adds tens of thousands of rows, one call each.
+    """
+
+    __slots__ = ("by_category", "by_period", "count", "total")
+
+    def __init__(self) -> None:
+        self.total = ZERO
+        self.count = 0
+        self.by_category: dict[str, list] = {}  # category -> [total, count]
+        self.by_period: dict = {}  # period_end -> (period id, _Acc) for LAST
+
+    def add(self, category: str, total, count, factor: Decimal | None = None) -> None:
+        total = Decimal(total) if factor is None else Decimal(total) * factor
         self.total += total
         self.count += count
-        slot = self.by_category[category]
-        slot[0] += total
-        slot[1] += count
+        slot = self.by_category.get(category)
+        if slot is None:
+            self.by_category[category] = [total, count]
+        else:
+            slot[0] += total
+            slot[1] += count
 
 
 def with_operands(indicators) -> list[Indicator]:
@@ -134,8 +144,9 @@ class Aggregator:
         ranged = [i for i in self.stored if i.aggregation == Aggregation.RANGE]
         window = {"period_start__gte": self.period.start, "period_end__lte": self.period.end}
 
+        # COUNT(*), not COUNT(id): the value query is then answered from the covering index
         for model, total, count, ids in (
-            (DataValue, Sum("value"), Count("pk"), flat + own_only),
+            (DataValue, Sum("value"), Count("*"), flat + own_only),
             (Rollup, Sum("total"), Sum("count"), flat),
         ):
             if not ids:
@@ -147,7 +158,16 @@ class Aggregator:
                 .order_by()
             )
             for unit_id, indicator_id, category, t, c in rows:
-                accs[unit_id][indicator_id].add(category, t, c)
+                # _Acc.add inlined: this loop runs once per row of a pivot (t is a Decimal)
+                acc = accs[unit_id][indicator_id]
+                acc.total += t
+                acc.count += c
+                slot = acc.by_category.get(category)
+                if slot is None:
+                    acc.by_category[category] = [t, c]
+                else:
+                    slot[0] += t
+                    slot[1] += c
         if last:
             for model, total, count in (
                 (DataValue, Sum("value"), Count("pk")),
@@ -172,39 +192,45 @@ class Aggregator:
         targets = self._targets(unit_ids)
 
         result: dict[int, dict[str, Cell]] = {}
+        finish, computed = self._finish, any(i.formula for i in self.indicators)
+        plan = [(pk, i, i.code, i.aggregation == Aggregation.RANGE) for pk, i in by_id.items()]
         for unit_id in unit_ids:
             cells: dict[str, Cell] = {}
-            for indicator_id, indicator in by_id.items():
-                cell = Cell(indicator)
-                acc = accs[unit_id].get(indicator_id)
-                if indicator.aggregation == Aggregation.RANGE:
+            unit_accs = accs[unit_id]
+            for indicator_id, indicator, code, is_range in plan:
+                if is_range:
+                    cell = Cell(indicator)
                     low_high = ranges.get((unit_id, indicator_id))
                     if low_high:
                         cell.low, cell.high, cell.count = low_high
-                elif acc is not None:
-                    self._finish(cell, acc)
-                cell.target = targets.get((unit_id, indicator_id))
-                cells[indicator.code] = cell
-            self._formulas(cells, unit_id, units, targets)
+                else:
+                    acc = unit_accs.get(indicator_id)
+                    cell = Cell(indicator) if acc is None else finish(indicator, acc)
+                if targets:
+                    cell.target = targets.get((unit_id, indicator_id))
+                cells[code] = cell
+            if computed:
+                self._formulas(cells, unit_id, units, targets)
             result[unit_id] = cells
         return result
 
-    def _finish(self, cell: Cell, acc: _Acc) -> None:
-        aggregation = cell.indicator.aggregation
+    def _finish(self, indicator: Indicator, acc: _Acc) -> Cell:
+        """The cell of one indicator from its accumulated rows."""
+        aggregation = indicator.aggregation
+        as_of = None
         if aggregation == Aggregation.LAST:
             if not acc.by_period:
-                return
+                return Cell(indicator)
             latest = max(acc.by_period)
-            cell.as_of, acc = acc.by_period[latest]
-        if acc.count == 0:
-            return
-        cell.count = acc.count
+            as_of, acc = acc.by_period[latest]
+        count = acc.count
+        if count == 0:
+            return Cell(indicator, as_of=as_of)
         if aggregation == Aggregation.AVERAGE:
-            cell.value = acc.total / acc.count
-            cell.categories = {c: t / n for c, (t, n) in acc.by_category.items() if n}
-        else:
-            cell.value = acc.total
-            cell.categories = {c: t for c, (t, _n) in acc.by_category.items()}
+            categories = {c: t / n for c, (t, n) in acc.by_category.items() if n}
+            return Cell(indicator, acc.total / count, categories, as_of=as_of, count=count)
+        categories = {c: t for c, (t, _n) in acc.by_category.items()}
+        return Cell(indicator, acc.total, categories, as_of=as_of, count=count)
 
     def _add_extra(self, accs, extra, flat_ids, last_ids, window) -> None:
         """Add the own values of older units (today's view), scaled by their factor."""
