@@ -13,4 +13,5 @@ urlpatterns = [
     path("chuong-trinh/", include("tiendo.programmes.urls")),
     path("nhap-so-lieu/", include("tiendo.data.urls")),
     path("bao-cao/", include("tiendo.reporting.urls")),
+    path("van-ban-bao-cao/", include("tiendo.documents.urls")),
 ]

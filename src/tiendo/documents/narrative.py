@@ -66,18 +66,58 @@ def narrative_parts(definition) -> list[NarrativePart]:
 def parts_from_submissions(definition) -> list[NarrativePart]:
     """Approved submissions answering the definition's report request (reporting app).
 
-    Returns nothing while the reporting app has no submissions for the request, so the
-    definition's own narrative is used.
+    The request is found by its number and symbol (``228/VPĐP-NTM``); the units are the
+    definition's unit and those below it. A section maps to a template key through
+    ``options["section_keys"]`` (section title → key); unmapped sections are left out, and
+    without a mapping the definition's own narrative is used.
     """
     if not definition.narrative_request:
         return []
-    try:
-        from tiendo.reporting import models as reporting  # noqa: PLC0415 - optional app
-    except ImportError:
+    from tiendo.reporting.models import (  # noqa: PLC0415 - reporting comes before documents
+        ReportRequest,
+        SubmissionSection,
+        SubmissionState,
+    )
+
+    request = (
+        ReportRequest.objects.filter(number_symbol=definition.narrative_request)
+        .order_by("-issued_on", "-pk")
+        .first()
+    )
+    if request is None:
         return []
-    if not hasattr(reporting, "Submission"):
-        return []
-    return []  # see the report: the adapter is written when the Submission model lands
+    keys = definition.options.get("section_keys", {})
+    if not keys:
+        return []  # the template's sections cannot be matched: use the definition's text
+    rows = (
+        SubmissionSection.objects.filter(
+            submission__request=request,
+            submission__state=SubmissionState.APPROVED,
+            submission__unit__path__startswith=definition.unit.path,
+        )
+        .exclude(text="")
+        .select_related("section", "submission__unit", "submission__approved_by")
+        .order_by("section__order", "section__pk", "submission__unit__path")
+    )
+    parts = []
+    for row in rows:
+        if row.section.title not in keys:
+            continue
+        submission = row.submission
+        approver = submission.approved_by
+        parts.append(
+            NarrativePart(
+                key=keys[row.section.title],
+                title=row.section.title,
+                unit_code=submission.unit.code,
+                unit_name=submission.unit.name,
+                text=row.text,
+                approved_by=(approver.get_full_name() or approver.username) if approver else "",
+                approved_at=submission.approved_at.isoformat() if submission.approved_at else "",
+                source=f"submission:{submission.pk}",
+            )
+        )
+    return parts
 
 
 def group_by_key(parts: list[NarrativePart]) -> dict[str, list[NarrativePart]]:

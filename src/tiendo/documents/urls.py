@@ -1,0 +1,17 @@
+from django.urls import path
+
+from tiendo.documents import views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("", views.report_list, name="reports"),
+    path("van-ban/", views.document_list, name="documents"),
+    path("van-ban/<int:pk>/", views.document_detail, name="document"),
+    path("van-ban/<int:pk>/tai-ve/", views.document_download, name="download"),
+    path("mau/", views.template_list, name="templates"),
+    path("mau/<int:pk>/tai-ve/", views.template_download, name="template_download"),
+    path("mau/bien/", views.variables, name="variables"),
+    path("<slug:slug>/", views.report_detail, name="report"),
+    path("<slug:slug>/xuat/", views.report_render, name="render"),
+]

@@ -1,0 +1,230 @@
+"""Report pages: definitions, rendering, stored documents, traceability, templates.
+
+Access (decided here, tested in tests/documents/test_views.py): reading a report, its stored
+documents and their traceability needs read access to the report's unit; rendering stores a
+new document, so it needs write access (a leader reads and downloads, but does not render);
+uploading a template needs write access to the user's own unit. Shipped templates can be
+downloaded by every signed-in user.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tiendo.accounts import scope
+from tiendo.core.formatting import format_number
+from tiendo.documents.models import (
+    DocumentFormat,
+    GeneratedDocument,
+    ReportDefinition,
+    ReportTemplate,
+    TemplateKind,
+)
+from tiendo.documents.pdf import PdfError
+from tiendo.documents.render import RenderError
+from tiendo.documents.services import TemplateUploadError, generate, upload_template
+from tiendo.documents.variables import documented_variables
+
+
+def _readable_definitions(user):
+    units = scope.readable_units(user)
+    return ReportDefinition.objects.filter(unit__in=units).select_related("unit").order_by("slug")
+
+
+def _definition(user, slug: str, *, write: bool = False) -> ReportDefinition:
+    definition = get_object_or_404(ReportDefinition.objects.select_related("unit"), slug=slug)
+    scope.check_unit(user, definition.unit, write=write)
+    return definition
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(bytes(content), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def report_list(request):
+    definitions = list(_readable_definitions(request.user))
+    return render(request, "documents/report_list.html", {"definitions": definitions})
+
+
+@login_required
+def report_detail(request, slug):
+    definition = _definition(request.user, slug)
+    documents = definition.documents.select_related("created_by").defer("content")[:50]
+    return render(
+        request,
+        "documents/report_detail.html",
+        {
+            "definition": definition,
+            "documents": documents,
+            "formats": DocumentFormat.choices,
+            "can_render": scope.can_write(request.user, definition.unit),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_render(request, slug):
+    definition = _definition(request.user, slug, write=True)
+    fmt = request.POST.get("format", "")
+    if fmt not in DocumentFormat.values:
+        messages.error(request, _("Định dạng không hợp lệ: chọn Word, PDF hoặc Excel."))
+        return redirect("documents:report", slug=slug)
+    try:
+        document = generate(definition, fmt, user=request.user)
+    except (RenderError, PdfError) as exc:
+        messages.error(request, str(exc))
+        return redirect("documents:report", slug=slug)
+    messages.success(
+        request,
+        _("Đã tạo văn bản %(name)s (%(size)s byte).")
+        % {"name": document.filename, "size": format_number(document.size)},
+    )
+    return redirect("documents:document", pk=document.pk)
+
+
+@login_required
+def document_list(request):
+    units = scope.readable_units(request.user)
+    documents = (
+        GeneratedDocument.objects.filter(definition__unit__in=units)
+        .select_related("definition", "created_by")
+        .defer("content", "snapshot")[:200]
+    )
+    return render(request, "documents/document_list.html", {"documents": documents})
+
+
+def _document(user, pk) -> GeneratedDocument:
+    document = get_object_or_404(
+        GeneratedDocument.objects.select_related("definition__unit", "created_by", "template"),
+        pk=pk,
+    )
+    scope.check_unit(user, document.definition.unit)
+    return document
+
+
+@login_required
+def document_detail(request, pk):
+    """Traceability: each figure with the stored values it came from and who entered them."""
+    document = _document(request.user, pk)
+    snapshot = document.snapshot
+    sources = snapshot.get("sources", {})
+    values = sources.get("values", {})
+    figures = []
+    for figure in snapshot.get("figures", []):
+        ids = sources.get("by_figure", {}).get(figure["key"], [])
+        rows = [values[str(i)] for i in ids if str(i) in values]
+        figures.append({**figure, "sources": rows[:200], "source_count": len(rows)})
+    return render(
+        request,
+        "documents/document_detail.html",
+        {
+            "document": document,
+            "snapshot": snapshot,
+            "figures": figures,
+            "narrative": snapshot.get("narrative", []),
+            "annexes": snapshot.get("annexes", []),
+        },
+    )
+
+
+@login_required
+def document_download(request, pk):
+    document = _document(request.user, pk)
+    return _download(document.content, document.filename, document.content_type)
+
+
+def _readable_templates(user):
+    units = scope.readable_units(user)
+    return ReportTemplate.objects.filter(unit__isnull=True) | ReportTemplate.objects.filter(
+        unit__in=units
+    )
+
+
+@login_required
+def template_list(request):
+    user = request.user
+    can_upload = user.unit_id is not None and scope.can_write(user, user.unit)
+    if request.method == "POST":
+        if not can_upload:
+            raise PermissionDenied(_("Bạn không có quyền tải mẫu báo cáo lên."))
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind", "")
+        name = (request.POST.get("name") or "").strip()
+        errors = []
+        if kind not in TemplateKind.values:
+            errors.append(_("Chọn loại báo cáo."))
+        if not name:
+            errors.append(_("Nhập tên mẫu."))
+        if upload is None:
+            errors.append(_("Chọn tệp .docx."))
+        if not errors:
+            try:
+                template = upload_template(
+                    user=user,
+                    unit=user.unit,
+                    kind=kind,
+                    data=upload.read(),
+                    name=name,
+                    note=(request.POST.get("note") or "").strip(),
+                )
+            except TemplateUploadError as exc:
+                errors.append(str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Đã lưu mẫu “%(name)s”, phiên bản %(version)s.")
+                    % {"name": template.name, "version": template.version},
+                )
+                return redirect("documents:templates")
+        for error in errors:
+            messages.error(request, error)
+    templates = (
+        _readable_templates(user)
+        .select_related("unit", "uploaded_by")
+        .defer("content")
+        .order_by("kind", "unit__code", "-version")
+    )
+    return render(
+        request,
+        "documents/template_list.html",
+        {"templates": templates, "kinds": TemplateKind.choices, "can_upload": can_upload},
+    )
+
+
+@login_required
+def template_download(request, pk):
+    template = get_object_or_404(ReportTemplate.objects.select_related("unit"), pk=pk)
+    if template.unit_id is not None:
+        scope.check_unit(request.user, template.unit)
+    return _download(
+        template.content,
+        template.filename,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+
+@login_required
+def variables(request):
+    definitions = list(_readable_definitions(request.user))
+    slug = request.GET.get("report", "")
+    definition = next((d for d in definitions if d.slug == slug), None)
+    if definition is None and slug:
+        definition = _definition(request.user, slug)  # 404 or 403, never someone else's data
+    if definition is None and definitions:
+        definition = definitions[0]
+    groups, error = documented_variables(definition)
+    return render(
+        request,
+        "documents/variables.html",
+        {"definitions": definitions, "definition": definition, "groups": groups, "error": error},
+    )
