@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tiendo.reporting import views
+from tiendo.reporting import views, views_excel
 
 app_name = "reporting"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("cong-van/<int:pk>/mien/<int:unit_pk>/", views.request_waive, name="request_waive"),
     path("cong-van/<int:pk>/don-vi/<int:unit_pk>/", views.answer, name="answer"),
     path("bao-cao/<int:pk>/", views.submission_page, name="submission"),
+    path("bieu-mau/<str:code>/excel/", views_excel.excel_download, name="excel_download"),
+    path("bieu-mau/<str:code>/excel/tai-len/", views_excel.excel_upload, name="excel_upload"),
 ]

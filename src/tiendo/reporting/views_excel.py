@@ -1,0 +1,240 @@
+"""Pages for Excel forms: download a workbook prepared for a unit; upload it back.
+
+The upload is two steps — check, then confirm — and the file is kept on the server in
+between (``VAR_DIR/uploads/<random>.xlsx``, its name held in the user's session), so the
+official does not have to pick the file twice and cannot confirm a different file from
+the one he saw checked. On confirm the stored file is checked again from scratch (figures
+may have been approved meanwhile) and written only if it is still clean. Files are
+deleted after the import or when abandoned for a day.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from tiendo.accounts import scope
+from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
+from tiendo.reporting.excel import (
+    MAX_UPLOAD_BYTES,
+    XLSX_CONTENT_TYPE,
+    ExcelError,
+    build_workbook,
+    check_workbook,
+    import_workbook,
+)
+from tiendo.reporting.models import Form, ReportRequest
+from tiendo.units.models import Unit
+
+SESSION_KEY = "excel_uploads"
+STALE_SECONDS = 24 * 3600
+UNIT_CHOICES_LIMIT = 300
+
+
+def upload_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sweep(directory: Path) -> None:
+    cutoff = time.time() - STALE_SECONDS
+    for old in directory.glob("*.xlsx"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:  # removed meanwhile by another request
+            pass
+
+
+def _unit(request) -> Unit | None:
+    source = request.POST if request.method == "POST" else request.GET
+    raw = (source.get("unit") or "").strip()
+    if not raw:
+        return request.user.unit
+    if not raw.isdigit():
+        raise Http404
+    return get_object_or_404(Unit, pk=int(raw))
+
+
+def _report_request(request, form: Form) -> ReportRequest | None:
+    raw = (request.GET.get("request") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    report_request = get_object_or_404(ReportRequest, pk=int(raw), forms=form)
+    if not scope.can_read(request.user, report_request.issuer) and not (
+        report_request.recipients.filter(unit__in=scope.readable_units(request.user)).exists()
+    ):
+        raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
+    return report_request
+
+
+def period_suggestions(form: Form) -> list[Period]:
+    try:
+        phase = Period.parse(form.programme.period)
+    except PeriodError:
+        return []
+    kind = PeriodType(form.period_type)
+    found = []
+    for year in phase.years():
+        y = year.start.year
+        ids = {
+            PeriodType.YEAR: [str(y)],
+            PeriodType.HALF: [f"{y}S1", f"{y}S2"],
+            PeriodType.QUARTER: [f"{y}Q{q}" for q in range(1, 5)],
+            PeriodType.MONTH: [f"{y}{m:02d}" for m in range(1, 13)],
+            PeriodType.DATE: [f"{y}-06-30", f"{y}-12-31"],
+        }.get(kind, [])
+        found += [Period.parse(i) for i in ids]
+    if kind is PeriodType.PHASE:
+        found.append(phase)
+    return found
+
+
+def _unit_choices(user, chosen: Unit | None) -> list[Unit]:
+    home = user.unit
+    units = scope.readable_units(user)
+    units = units.filter(Q(pk=home.pk) | Q(parent=home)) if home else units.filter(level__lte=1)
+    choices = list(units.order_by("level", "code")[:UNIT_CHOICES_LIMIT])
+    if chosen is not None and all(u.pk != chosen.pk for u in choices):
+        choices.insert(0, chosen)
+    return choices
+
+
+@login_required
+def excel_download(request, code: str):
+    form = get_object_or_404(Form.objects.select_related("programme"), code=code)
+    user = request.user
+    unit = _unit(request)
+    if unit is not None:
+        scope.check_unit(user, unit)  # before anything is read or built
+    report_request = _report_request(request, form)
+    raw_periods = [
+        p.strip() for value in request.GET.getlist("period") for p in value.split(",") if p.strip()
+    ]
+    if report_request is not None and not raw_periods:
+        raw_periods = [report_request.period]
+    context = {
+        "form": form,
+        "unit": unit,
+        "report_request": report_request,
+        "period_raw": ", ".join(raw_periods),
+        "period_type_label": PERIOD_TYPE_LABELS[PeriodType(form.period_type)],
+        "period_suggestions": period_suggestions(form),
+        "unit_choices": _unit_choices(user, unit),
+        "may_upload": unit is not None and scope.can_write(user, unit),
+    }
+    if unit is None or not raw_periods:
+        return render(request, "reporting/excel_download.html", context)
+    try:
+        periods = [Period.parse(p) for p in raw_periods]
+        data = build_workbook(form, unit, periods, user=user, report_request=report_request)
+    except (PeriodError, ExcelError) as exc:
+        context["error"] = str(exc)
+        return render(request, "reporting/excel_download.html", context, status=400)
+    name = f"{form.code}_{unit.code}_{'_'.join(p.id for p in periods)}.xlsx"
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@login_required
+def excel_upload(request, code: str):
+    form = get_object_or_404(Form.objects.select_related("programme"), code=code)
+    user = request.user
+    unit = _unit(request)
+    if unit is None:
+        raise PermissionDenied(_("Tài khoản chưa gắn đơn vị; xin chọn đơn vị cần tải lên."))
+    scope.check_unit(user, unit, write=True)
+    page = reverse("reporting:excel_upload", args=[form.code]) + f"?unit={unit.pk}"
+    context = {"form": form, "unit": unit, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    if request.method != "POST":
+        return render(request, "reporting/excel_upload.html", context)
+
+    pending = request.session.get(SESSION_KEY, {})
+    token = request.POST.get("token", "")
+    if token:
+        info = pending.get(token)
+        path = (
+            upload_dir() / f"{token}.xlsx"
+            if token.replace("-", "").replace("_", "").isalnum()
+            else None
+        )
+        if (
+            not info
+            or info["form"] != form.pk
+            or info["unit"] != unit.pk
+            or path is None
+            or not path.exists()
+        ):
+            context["errors_plain"] = [_("Tệp đã hết hạn hoặc không còn; xin tải lên lại.")]
+            return render(request, "reporting/excel_upload.html", context)
+        if request.POST.get("action") == "cancel":
+            path.unlink(missing_ok=True)
+            pending.pop(token, None)
+            request.session[SESSION_KEY] = pending
+            messages.info(request, _("Đã hủy, không ghi số liệu nào."))
+            return redirect(page)
+        with path.open("rb") as handle:
+            result = import_workbook(handle, user=user, form=form, unit=unit, filename=info["name"])
+        path.unlink(missing_ok=True)
+        pending.pop(token, None)
+        request.session[SESSION_KEY] = pending
+        if result.written:
+            messages.success(
+                request,
+                _(
+                    "Đã ghi số liệu từ tệp %(name)s: %(created)d số liệu mới, %(updated)d số liệu sửa."
+                )
+                % {"name": info["name"], "created": result.created, "updated": result.updated},
+            )
+            return redirect(page)
+        context.update(result=result, filename=info["name"])
+        return render(request, "reporting/excel_upload.html", context)
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["errors_plain"] = [_("Xin chọn tệp Excel (.xlsx) để tải lên.")]
+        return render(request, "reporting/excel_upload.html", context)
+    if not upload.name.lower().endswith(".xlsx"):
+        context["errors_plain"] = [
+            _("Tệp “%(name)s” không phải dạng .xlsx; xin lưu lại bằng Excel dạng .xlsx.")
+            % {"name": upload.name}
+        ]
+        return render(request, "reporting/excel_upload.html", context)
+    if upload.size > MAX_UPLOAD_BYTES:
+        context["errors_plain"] = [
+            _("Tệp lớn quá %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        ]
+        return render(request, "reporting/excel_upload.html", context)
+    directory = upload_dir()
+    _sweep(directory)
+    token = secrets.token_urlsafe(18)
+    path = directory / f"{token}.xlsx"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    with path.open("rb") as handle:
+        result = check_workbook(handle, user=user, form=form, unit=unit)
+    if result.ok and result.changes:
+        pending[token] = {"form": form.pk, "unit": unit.pk, "name": upload.name}
+        request.session[SESSION_KEY] = pending
+        context["token"] = token
+    else:
+        path.unlink(missing_ok=True)  # nothing to confirm: errors, or no change at all
+    context.update(result=result, filename=upload.name)
+    return render(request, "reporting/excel_upload.html", context)
