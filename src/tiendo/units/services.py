@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from tiendo.units.models import Unit, UnitChange
+from tiendo.units.models import Unit, UnitAncestor, UnitChange
 
 
 class UnitNotFound(LookupError):
@@ -89,6 +89,7 @@ def map_to_today(target: Unit) -> TodayMapping:
         all_links[link.predecessor_id].append(link)
 
     linked_ids = set(UnitChange.objects.values_list("predecessor_id", flat=True).distinct())
+    accepted: dict[int, Decimal] = {}
     for pred_id, links in all_links.items():
         inside = [lk for lk in links if lk.successor.path.startswith(target.path)]
         if len(inside) == len(links):
@@ -105,14 +106,16 @@ def map_to_today(target: Unit) -> TodayMapping:
                 )
             )
             continue
-        if factor == 0:
-            continue
-        predecessor = links[0].predecessor
-        for unit_id, path in Unit.objects.filter(path__startswith=predecessor.path).values_list(
-            "pk", "path"
-        ):
-            if _nearest_linked(path, linked_ids) == pred_id:
-                mapping.factors.setdefault(unit_id, factor)
+        if factor:
+            accepted[pred_id] = factor
+    # Every unit at or below an accepted predecessor, in one query through the closure.
+    rows = UnitAncestor.objects.filter(ancestor_id__in=list(accepted)).values_list(
+        "unit_id", "unit__path"
+    )
+    for unit_id, path in rows:
+        nearest = _nearest_linked(path, linked_ids)
+        if nearest in accepted:
+            mapping.factors.setdefault(unit_id, accepted[nearest])
     return mapping
 
 
