@@ -358,3 +358,14 @@ def test_without_libreoffice_the_message_says_what_to_install(settings):
     settings.SOFFICE_PATH = "/nonexistent/soffice"
     with pytest.raises(PdfError, match="chưa cài LibreOffice"):
         docx_to_pdf(b"PK")
+
+
+def test_the_benchmark_renders_a_provincial_report_with_every_commune(demo_db):
+    from tiendo.documents.bench import bench_render
+
+    _soffice()
+    timings = bench_render()
+    assert timings["communes"] > 150  # every commune of old Hà Giang, data or not
+    assert timings["docx_bytes"] > 0 and timings["pdf_bytes"] > 0
+    assert {"compute_s", "docx_s", "pdf_s"} <= set(timings)
+    assert not ReportDefinition.objects.filter(slug="bench-provincial-report").exists()

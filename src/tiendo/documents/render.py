@@ -251,9 +251,7 @@ def _cell_text(cell, text, *, bold=False, align="right", size=11):
 
 def _repeat_header(row) -> None:
     tr_pr = row._tr.get_or_add_trPr()
-    element = OxmlElement("w:tblHeader")
-    element.set(qn("w:val"), "true")
-    tr_pr.append(element)
+    tr_pr.append(OxmlElement("w:tblHeader"))  # no w:val: "on", which every reader accepts
 
 
 def _grid_borders(table) -> None:
@@ -299,8 +297,6 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
         grid.alignment = WD_TABLE_ALIGNMENT.CENTER
         _grid_borders(grid)
         top, sub = grid.rows
-        _repeat_header(top)
-        _repeat_header(sub)
         heads = ["STT", "Đơn vị"] + (["Trực thuộc"] if table.show_parent else [])
         for i, text in enumerate(heads):
             merged = top.cells[i].merge(sub.cells[i])
@@ -335,6 +331,9 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
                 for offset, text in enumerate(texts):
                     _cell_text(cells[col + offset], text, bold=is_total)
                 col += width
+        # After the rows are added: add_row copies the last row's properties.
+        _repeat_header(top)
+        _repeat_header(sub)
         _annex_widths(grid, [12, 50] + ([40] if table.show_parent else []), ncols)
         subdoc.add_paragraph()
     return subdoc

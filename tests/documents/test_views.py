@@ -1,0 +1,221 @@
+"""Access to every report page: anonymous, another unit, read-only leader, allowed."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from docx import Document
+
+from tests import factories
+from tests.factories import D
+from tiendo.accounts.models import Role
+from tiendo.core.models import AuditEntry
+from tiendo.data.services import Entry, save_value
+from tiendo.documents.models import (
+    GeneratedDocument,
+    ReportDefinition,
+    ReportTemplate,
+    TemplateKind,
+)
+from tiendo.documents.services import ensure_shipped_templates, generate
+
+
+@pytest.fixture
+def report(tree):
+    prog = factories.programme("NQ05", "Cải tạo vườn tạp")
+    prog.short_name = "Nghị quyết 05"
+    prog.save(update_fields=["short_name"])
+    disbursed = factories.indicator(
+        prog, "GN", name="Vốn giải ngân", measure_unit="triệu đồng", decimals=0
+    )
+    officer = factories.user("xa.mot", tree.c1, Role.COMMUNE_OFFICER, first_name="Cán bộ Một")
+    save_value(Entry(disbursed, tree.c1, "2024", D(66992)), user=officer)
+    ensure_shipped_templates()
+    definition = ReportDefinition.objects.create(
+        slug="xa-mot-2024",
+        title="Báo cáo xã Một năm 2024",
+        kind=TemplateKind.PROGRAMME_RESULTS,
+        unit=tree.c1,
+        period="2024",
+        issuing_agency="UBND xã Một",
+        parent_agency="UBND huyện Vị Xuyên",
+        symbol="BC-UBND",
+        number="5",
+        place="Xã Một",
+        summary="Kết quả thực hiện Nghị quyết 05 năm 2024",
+        signer_capacity="TM.",
+        signing_for="Ủy ban nhân dân",
+        signer_title="Chủ tịch",
+        signer_name="Nguyễn Văn Một",
+        recipients=["UBND huyện;"],
+        narrative=[
+            {"key": "leadership", "title": "Lãnh đạo", "text": "Xã đã triển khai kịp thời."},
+            {
+                "key": "leadership",
+                "title": "Lãnh đạo",
+                "unit": "00002",
+                "text": "Xã Hai phối hợp tốt.",
+                "approved_by": "Người duyệt",
+            },
+        ],
+    )
+    definition.programmes.set([prog])
+    return definition
+
+
+@pytest.fixture
+def people(tree, report):
+    return {
+        "allowed": report.unit.users.get(username="xa.mot"),
+        "other": factories.user("xa.hai", tree.c2, Role.COMMUNE_OFFICER),
+        "leader": factories.user("lanhdao", tree.ha_giang, Role.LEADER),
+    }
+
+
+@pytest.fixture
+def stored(report):
+    return generate(report, "docx")
+
+
+def pages(report, stored):
+    return [
+        reverse("documents:reports"),
+        reverse("documents:report", args=[report.slug]),
+        reverse("documents:documents"),
+        reverse("documents:document", args=[stored.pk]),
+        reverse("documents:download", args=[stored.pk]),
+        reverse("documents:templates"),
+        reverse("documents:variables"),
+    ]
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, report, stored):
+    for url in pages(report, stored) + [reverse("documents:render", args=[report.slug])]:
+        response = client.get(url)
+        assert response.status_code == 302 and reverse("login") in response["Location"], url
+
+
+def test_the_allowed_officer_sees_every_page(client, report, stored, people):
+    client.force_login(people["allowed"])
+    for url in pages(report, stored):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_commune_officer_cannot_see_or_render_another_communes_report(
+    client, report, stored, people
+):
+    client.force_login(people["other"])
+    assert client.get(reverse("documents:report", args=[report.slug])).status_code == 403
+    assert client.get(reverse("documents:document", args=[stored.pk])).status_code == 403
+    assert client.get(reverse("documents:download", args=[stored.pk])).status_code == 403
+    response = client.post(reverse("documents:render", args=[report.slug]), {"format": "docx"})
+    assert response.status_code == 403
+    assert GeneratedDocument.objects.count() == 1
+    assert report.slug not in client.get(reverse("documents:reports")).content.decode()
+    assert stored.filename not in client.get(reverse("documents:documents")).content.decode()
+    variables = client.get(reverse("documents:variables"), {"report": report.slug})
+    assert variables.status_code == 403
+
+
+def test_a_leader_reads_and_downloads_but_does_not_render_or_upload(client, report, stored, people):
+    client.force_login(people["leader"])
+    assert client.get(reverse("documents:report", args=[report.slug])).status_code == 200
+    download = client.get(reverse("documents:download", args=[stored.pk]))
+    assert download.status_code == 200 and download.content == bytes(stored.content)
+    response = client.post(reverse("documents:render", args=[report.slug]), {"format": "docx"})
+    assert response.status_code == 403
+    upload = SimpleUploadedFile("mau.docx", bytes(stored.content))
+    response = client.post(
+        reverse("documents:templates"),
+        {"kind": TemplateKind.PROGRAMME_RESULTS, "name": "x", "file": upload},
+    )
+    assert response.status_code == 403
+    assert not ReportTemplate.objects.filter(unit__isnull=False).exists()
+
+
+def test_rendering_stores_the_document_and_the_download_is_unchanged(client, report, people):
+    client.force_login(people["allowed"])
+    response = client.post(reverse("documents:render", args=[report.slug]), {"format": "docx"})
+    document = GeneratedDocument.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("documents:document", args=[document.pk])
+    assert document.created_by == people["allowed"]
+    assert AuditEntry.objects.filter(action="document.generated").count() == 1
+    download = client.get(reverse("documents:download", args=[document.pk]))
+    assert download.content == bytes(document.content)
+    assert download["Content-Disposition"] == f'attachment; filename="{document.filename}"'
+    text = "\n".join(p.text for p in Document(io.BytesIO(download.content)).paragraphs)
+    assert "Vốn giải ngân: 66.992 triệu đồng." in text
+    # narrative merged and attributed to the units that wrote it
+    assert "Xã Một: Xã đã triển khai kịp thời." in text
+    assert "Xã Hai: Xã Hai phối hợp tốt." in text
+    header = Document(io.BytesIO(download.content)).tables[0].rows[0].cells[0].text
+    assert "Số: 05/BC-UBND" in header
+
+
+def test_the_traceability_page_names_the_values_and_who_entered_them(
+    client, report, stored, people
+):
+    client.force_login(people["allowed"])
+    html = client.get(reverse("documents:document", args=[stored.pk])).content.decode()
+    assert "66.992" in html and "Vốn giải ngân" in html and "Xã Một" in html
+    assert "Cán bộ Một (xa.mot)" in html
+    assert "Người duyệt" in html
+
+
+def test_a_bad_format_is_refused_with_a_message(client, report, people):
+    client.force_login(people["allowed"])
+    response = client.post(
+        reverse("documents:render", args=[report.slug]), {"format": "odt"}, follow=True
+    )
+    assert "Định dạng không hợp lệ" in response.content.decode()
+    assert not GeneratedDocument.objects.exists()
+
+
+def test_an_officer_uploads_a_new_template_version_for_their_unit(client, report, people):
+    client.force_login(people["allowed"])
+    shipped = ReportTemplate.objects.get(kind=TemplateKind.PROGRAMME_RESULTS, unit__isnull=True)
+    for expected_version in (1, 2):
+        upload = SimpleUploadedFile("mau.docx", bytes(shipped.content))
+        response = client.post(
+            reverse("documents:templates"),
+            {"kind": TemplateKind.PROGRAMME_RESULTS, "name": "Mẫu của xã", "file": upload},
+        )
+        assert response.status_code == 302
+        latest = ReportTemplate.objects.filter(unit=report.unit).latest("version")
+        assert latest.version == expected_version and latest.active
+    assert ReportTemplate.objects.filter(unit=report.unit, active=True).count() == 1
+    download = client.get(reverse("documents:template_download", args=[latest.pk]))
+    assert download.content == bytes(shipped.content)
+    # another commune's officer cannot download it
+    client.force_login(people["other"])
+    assert client.get(reverse("documents:template_download", args=[latest.pk])).status_code == 403
+    assert client.get(reverse("documents:template_download", args=[shipped.pk])).status_code == 200
+
+
+def test_a_file_that_is_not_word_is_refused(client, report, people):
+    client.force_login(people["allowed"])
+    upload = SimpleUploadedFile("mau.docx", b"not a zip")
+    response = client.post(
+        reverse("documents:templates"),
+        {"kind": TemplateKind.PROGRAMME_RESULTS, "name": "x", "file": upload},
+        follow=True,
+    )
+    assert "không phải văn bản Word" in response.content.decode()
+    assert not ReportTemplate.objects.filter(unit__isnull=False).exists()
+
+
+def test_the_variable_page_gives_examples_from_the_report(client, report, people):
+    client.force_login(people["allowed"])
+    html = client.get(reverse("documents:variables"), {"report": report.slug}).content.decode()
+    assert "f.GN" in html and "66.992 triệu đồng" in html
+    assert "header.place_date" in html and "Xã Một, ngày" in html
+    assert "f.CODE.change(1)" in html
+
+
+def test_shipped_templates_are_stored_once_per_builder_version(db):
+    first = ensure_shipped_templates()
+    again = ensure_shipped_templates()
+    assert [t.pk for t in first] == [t.pk for t in again]
+    assert ReportTemplate.objects.filter(unit__isnull=True).count() == len(TemplateKind.values)
