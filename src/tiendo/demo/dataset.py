@@ -44,6 +44,9 @@ class Spread:
     scope: str
     category: str = ""
     comment: str = ""
+    # Split in proportion to what the units below already hold of this indicator (a
+    # district's capital plan follows its communes' disbursements), not at random.
+    follows: str = ""
 
 
 def D(x) -> Decimal:
@@ -54,10 +57,10 @@ def D(x) -> Decimal:
 # 2021 value too, split with the same commune weights so each commune's stock only grows.
 SPREADS = [
     # Resolution 04: Cam Sành orange
-    Spread("NQ04_CAPITAL_PLAN", "2021", D(7600), "orange_districts"),
-    Spread("NQ04_CAPITAL_PLAN", "2022", D(9958), "orange_districts"),
     Spread("NQ04_DISBURSED", "2021", D(7512), "orange_communes"),
     Spread("NQ04_DISBURSED", "2022", D(9774), "orange_communes"),
+    Spread("NQ04_CAPITAL_PLAN", "2021", D(7600), "orange_districts", follows="NQ04_DISBURSED"),
+    Spread("NQ04_CAPITAL_PLAN", "2022", D(9958), "orange_districts", follows="NQ04_DISBURSED"),
     Spread("NQ04_LOAN_HOUSEHOLDS", "2021", D(71), "orange_communes"),
     Spread("NQ04_LOAN_HOUSEHOLDS", "2022", D(167), "orange_communes"),
     Spread("NQ04_LOAN_AREA", "2021", D("121.4"), "orange_communes"),
@@ -215,7 +218,14 @@ def build_entries(scopes: Scopes) -> list[Entry]:
             values = [spread.total]
         else:
             rng = random.Random(f"{spread.indicator}-{spread.period}")
-            weights = [scopes.weight(u) * rng.uniform(0.9, 1.1) for u in units]
+            if spread.follows:
+                weights = [
+                    float(_held_below(entries, spread.follows, spread.period, u))
+                    * rng.uniform(0.98, 1.02)
+                    for u in units
+                ]
+            else:
+                weights = [scopes.weight(u) * rng.uniform(0.9, 1.1) for u in units]
             values = split_total(spread.total, weights, indicator.decimals)
         for unit, value in zip(units, values, strict=True):
             if value == 0 and len(units) > 1:
@@ -224,6 +234,17 @@ def build_entries(scopes: Scopes) -> list[Entry]:
                 Entry(indicator, unit, spread.period, value, spread.category, spread.comment)
             )
     return entries
+
+
+def _held_below(entries: list[Entry], code: str, period: str, unit: Unit) -> Decimal:
+    return sum(
+        (
+            e.value
+            for e in entries
+            if e.indicator.code == code and e.period == period and e.unit.path.startswith(unit.path)
+        ),
+        Decimal(0),
+    )
 
 
 def _spread_text(spread: Spread, units: list[Unit]) -> list[Decimal]:
