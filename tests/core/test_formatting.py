@@ -55,3 +55,10 @@ def test_configuration_helpers_refuse_bad_values(monkeypatch, tmp_path):
 
 def test_an_absolute_sqlite_path_stays_absolute(tmp_path):
     assert database_from_url("sqlite:////srv/tiendo/db.sqlite3", tmp_path)["NAME"] == "/srv/tiendo/db.sqlite3"
+
+
+def test_screens_stay_vietnamese_for_an_english_browser_until_english_is_chosen(client, db):
+    page = client.get("/dang-nhap/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Đăng nhập" in page.content.decode()
+    client.post("/ngon-ngu/", {"language": "en", "next": "/dang-nhap/"})
+    assert "Đăng nhập" not in client.get("/dang-nhap/").content.decode()
