@@ -221,3 +221,33 @@ def test_send_expands_rules_into_recipients(cycle):
     assert Submission.objects.filter(request=req).count() == 0
     with pytest.raises(ReportingError, match="đã được gửi"):
         services.send_request(req, cycle.coordinator)
+
+
+def test_a_high_importance_rule_violation_stops_the_submission(cycle):
+    from tiendo.data.models import ValidationRule
+
+    ValidationRule.objects.create(
+        programme=cycle.programme,
+        code="OWN_WITHIN_LOAN",
+        name="Vốn tự có không vượt vốn vay",
+        expression="CAPITAL[OWN] <= CAPITAL[LOAN]",
+        importance="high",
+        message="Vốn tự có ({left}) vượt vốn vay ({right}).",
+    )
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    entries = [
+        Entry(cycle.capital, sub.unit, "2024", Decimal(10), "LOAN"),
+        Entry(cycle.capital, sub.unit, "2024", Decimal(50), "OWN"),
+    ]
+    services.save_draft(sub, cycle.commune_officer, entries=entries, texts={})
+    with pytest.raises(ReportingError, match="Vốn tự có \\(50\\) vượt vốn vay \\(10\\)"):
+        services.submit(sub, cycle.commune_officer)
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.DRAFT
+    services.save_draft(
+        sub,
+        cycle.commune_officer,
+        entries=[Entry(cycle.capital, sub.unit, "2024", Decimal(5), "OWN")],
+        texts={},
+    )
+    services.submit(sub, cycle.commune_officer)

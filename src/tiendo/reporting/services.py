@@ -314,10 +314,20 @@ def save_draft(
 def run_submit_checks(submission: Submission) -> list[str]:
     """High-importance validation-rule violations that stop a submission.
 
-    Call site for the data app's validation rules (another engineer's work). Until their
-    function lands there are no rules, so nothing is reported here.
+    The data app's :func:`~tiendo.data.validation.blocking_violations` over the unit's
+    figures, for each programme whose forms the request asks for; a violation the officer
+    has explained for exactly these values no longer blocks.
     """
-    return []
+    from tiendo.data.validation import blocking_violations
+
+    period = submission.request.period_obj
+    programmes = {f.programme_id: f.programme for f in forms_for(submission)}
+    messages: list[str] = []
+    for programme in programmes.values():
+        for violation in blocking_violations(submission.unit, period, programme):
+            if violation.message not in messages:
+                messages.append(violation.message)
+    return messages
 
 
 def units_below(submission: Submission) -> list[Unit]:

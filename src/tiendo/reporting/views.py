@@ -41,6 +41,14 @@ from tiendo.reporting.values import SubmissionValues
 from tiendo.units.models import Unit, UnitKind
 from tiendo.units.services import UnitNotFound, resolve_unit
 
+ACTION_LABELS = {
+    "submission.saved": gettext_lazy("Lưu nháp"),
+    "submission.submitted": gettext_lazy("Gửi báo cáo"),
+    "submission.resubmitted": gettext_lazy("Gửi lại"),
+    "submission.returned": gettext_lazy("Trả lại"),
+    "submission.approved": gettext_lazy("Duyệt"),
+    "submission.unapproved": gettext_lazy("Hủy duyệt"),
+}
 DEFAULT_SECTIONS = [
     "Thuận lợi, khó khăn",
     "Kết quả đạt được",
@@ -525,9 +533,13 @@ def submission_page(request, pk: int):
         {"section": s, "text": texts.get(s.pk, ""), "name": f"section-{s.pk}"}
         for s in sub.request.sections.all()
     ]
-    history = AuditEntry.objects.filter(
-        object_type=Submission._meta.label_lower, object_id=str(sub.pk)
-    ).select_related("actor")
+    history = list(
+        AuditEntry.objects.filter(
+            object_type=Submission._meta.label_lower, object_id=str(sub.pk)
+        ).select_related("actor")
+    )
+    for entry in history:
+        entry.label = ACTION_LABELS.get(entry.action, "")
     context = {
         "sub": sub,
         "req": sub.request,
