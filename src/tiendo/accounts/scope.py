@@ -71,10 +71,7 @@ def _cached_paths(user):
     cache = getattr(user, "_tiendo_scope_paths", "missing")
     if cache == "missing":
         cache = _home_paths(user)
-        try:
-            user._tiendo_scope_paths = cache
-        except AttributeError:  # AnonymousUser is immutable enough
-            pass
+        user._tiendo_scope_paths = cache
     return cache
 
 
@@ -105,5 +102,26 @@ def check_unit(user, unit: Unit, *, write: bool = False) -> Unit:
             "Bạn không có quyền ghi số liệu của đơn vị này."
             if write
             else "Bạn không có quyền xem đơn vị này."
+        )
+    return unit
+
+
+def can_manage_units(user, unit: Unit) -> bool:
+    """Create agencies under ``unit`` or set allocation shares of its changes.
+
+    Unit lists are the coordination office's and the administrator's business, within
+    what they may write.
+    """
+    if not user.is_authenticated:
+        return False
+    if not (user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)):
+        return False
+    return can_write(user, unit)
+
+
+def check_manage_units(user, unit: Unit) -> Unit:
+    if not can_manage_units(user, unit):
+        raise PermissionDenied(
+            "Chỉ văn phòng điều phối hoặc quản trị hệ thống của đơn vị mới được sửa danh mục đơn vị."
         )
     return unit

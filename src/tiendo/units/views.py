@@ -7,13 +7,17 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
-from tiendo.units.models import ChangeKind, Unit, UnitKind
+from tiendo.core.audit import audit
+from tiendo.units.forms import AgencyForm, SharesForm
+from tiendo.units.models import ChangeKind, Unit, UnitChange, UnitKind
 from tiendo.units.services import search_units
 
 SEARCH_LIMIT = 100
@@ -157,5 +161,83 @@ def unit_detail(request, pk: int):
         "successors": links(unit.successor_links.all(), "successor"),
         "is_current": unit.is_valid_on(today),
         "may_write": scope.can_write(user, unit),
+        "may_add_agency": scope.can_manage_units(user, unit) and unit.kind != UnitKind.AGENCY,
     }
+    successors = context["successors"]
+    context["may_set_shares"] = len(successors) > 1 and all(
+        scope.can_manage_units(user, row["unit"]) for row in successors
+    )
     return render(request, "units/unit_detail.html", context)
+
+
+@login_required
+def agency_create(request, pk: int):
+    """Attach an agency or organisation (Sở, Liên minh HTX, Ban chỉ đạo…) to a unit."""
+    parent = scope.check_manage_units(request.user, get_object_or_404(Unit, pk=pk))
+    form = AgencyForm(request.POST or None, parent=parent)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            agency = Unit(
+                code=data["code"],
+                name=data["name"],
+                kind=UnitKind.AGENCY,
+                level=form.level(),
+                parent=parent,
+                valid_from=data["valid_from"],
+                valid_to=data["valid_to"],
+                source="thủ công",
+            )
+            agency.save()
+            audit(
+                "unit.agency_created",
+                actor=request.user,
+                unit=parent,
+                obj=agency,
+                message=f"Thêm {agency.name} ({agency.code}) trực thuộc {parent.name}",
+            )
+        messages.success(request, _("Đã thêm %(name)s.") % {"name": agency.name})
+        return redirect("units:detail", agency.pk)
+    return render(request, "units/agency_form.html", {"unit": parent, "form": form})
+
+
+@login_required
+def shares_edit(request, pk: int):
+    """Allocation shares of a unit split across several successors (one per successor)."""
+    predecessor = get_object_or_404(Unit, pk=pk)
+    links = list(
+        UnitChange.objects.filter(predecessor=predecessor)
+        .select_related("successor")
+        .order_by("successor__code")
+    )
+    if len(links) < 2:
+        raise Http404(_("Đơn vị này không bị chia tách."))
+    for link in links:
+        scope.check_manage_units(request.user, link.successor)
+    form = SharesForm(request.POST or None, links=links)
+    if request.method == "POST" and form.is_valid():
+        shares = form.shares()
+        with transaction.atomic():
+            changed = []
+            for link in links:
+                new = shares[link.pk]
+                if link.share != new:
+                    changed.append(
+                        {"successor": link.successor.code, "old": link.share, "new": new}
+                    )
+                    link.share = new
+                    link.save(update_fields=["share"])
+            if changed:
+                audit(
+                    "unit_change.shares_set",
+                    actor=request.user,
+                    unit=predecessor,
+                    obj=predecessor,
+                    message=f"Tỷ lệ phân bổ số liệu của {predecessor.name}",
+                    changes=changed,
+                )
+        messages.success(request, _("Đã lưu tỷ lệ phân bổ."))
+        return redirect("units:detail", predecessor.pk)
+    return render(
+        request, "units/shares_form.html", {"unit": predecessor, "form": form, "links": links}
+    )
