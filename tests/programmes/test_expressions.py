@@ -215,3 +215,13 @@ def test_rich_expressions_alone_are_not_rules(text):
 def test_trailing_garbage_makes_a_rule_invalid(text, garbage):
     with pytest.raises(ExpressionError):
         parse_rule(f"{text} <= 1 {garbage}")
+
+
+@given(st.text(max_size=40))
+def test_any_text_either_parses_or_is_refused_with_a_vietnamese_message(text):
+    try:
+        tree = parse_rule(text)
+    except ExpressionError as exc:
+        assert str(exc)  # never an IndexError, TypeError or a silent None
+    else:
+        assert isinstance(tree, Compare)
