@@ -71,3 +71,20 @@ def test_loading_again_changes_nothing():
     before = Submission.objects.count()
     assert load_demo_reporting() == []
     assert Submission.objects.count() == before
+
+
+def test_the_demo_pages_show_letter_228(client):
+    from django.urls import reverse
+
+    from tiendo.accounts.models import User
+
+    req = ReportRequest.objects.get(number_symbol="228/VPĐP-NTM")
+    client.force_login(User.objects.get(username="vpdp.quangtri"))
+    body = client.get(reverse("reporting:request", args=[req.pk])).content.decode()
+    assert 'data-unit="45.LMHTX" data-status="approved"' in body
+    assert "Phụ lục kết quả các tiêu chí chưa gửi kèm" in body
+    alliance = Submission.objects.get(request=req, unit__code="45.LMHTX")
+    client.force_login(User.objects.get(username="lmhtx.quangtri"))
+    body = client.get(reverse("reporting:submission", args=[alliance.pk])).content.decode()
+    assert "Không được phân công." in body and 'id="locked"' in body
+    assert "197,3" in body  # the as-of-31/10/2020 disbursement, read-only

@@ -233,3 +233,14 @@ def test_a_coordinator_creates_and_sends_a_request(client, cycle):
     # a commune officer may not write letters
     _login(client, cycle.commune_officer)
     assert client.get(url).status_code == 403
+
+
+def test_the_approver_does_not_answer_in_the_unit_s_name(client, cycle, submitted):
+    services.return_submission(submitted, cycle.district_officer, "Thiếu số hộ")
+    _login(client, cycle.district_officer)
+    url = reverse("reporting:submission", args=[submitted.pk])
+    body = client.get(url).content.decode()
+    assert 'value="submit"' not in body and "chờ đơn vị sửa và gửi lại" in body
+    assert client.post(url, {"action": "submit"}).status_code == 403
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.RETURNED

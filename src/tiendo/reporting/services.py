@@ -65,7 +65,11 @@ def may_approve(user, submission: Submission) -> bool:
 
 
 def may_edit(user, submission: Submission) -> bool:
-    return scope.can_write(user, submission.unit)
+    """A unit answers for itself: its own officers write the submission, not the approvers
+    above (who may write its figures elsewhere but must not answer in its name)."""
+    if not scope.can_write(user, submission.unit):
+        return False
+    return user.unit_id == submission.unit_id or user.is_superuser or user.role == Role.ADMIN
 
 
 def may_issue(user, issuer: Unit) -> bool:

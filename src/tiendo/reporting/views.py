@@ -444,7 +444,8 @@ def answer(request, pk: int, unit_pk: int):
     existing = Submission.objects.filter(request=req, unit=unit).first()
     if existing is not None:
         return redirect("reporting:submission", existing.pk)
-    scope.check_unit(request.user, unit, write=True)
+    if not services.may_edit(request.user, Submission(request=req, unit=unit)):
+        raise PermissionDenied(_("Chỉ cán bộ của đơn vị được lập báo cáo của đơn vị."))
     try:
         submission = services.open_submission(req, unit)
     except ReportingError as exc:
