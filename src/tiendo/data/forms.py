@@ -53,6 +53,7 @@ class Line:
     indicator: Indicator
     slots: list[Slot]
     group: str = ""  # the component's name on the first line of a component
+    warnings: list = field(default_factory=list)  # validation rules the saved values break
 
 
 @dataclass
@@ -120,6 +121,12 @@ class ValuesForm:
                 line.group = indicator.component.name if indicator.component else ""
                 last_component[key] = component_id
             by_disaggregation[key].lines.append(line)
+
+    def attach_warnings(self, violations) -> None:
+        """Put each violated rule beside the fields of the indicators it reads."""
+        for section in self.sections:
+            for line in section.lines:
+                line.warnings = [v for v in violations if line.indicator.code in v.codes]
 
     def entries(self) -> list[Entry]:
         """The values that differ from what is stored; every problem at once, Vietnamese."""

@@ -14,6 +14,7 @@ from tiendo.accounts import scope
 from tiendo.data.forms import ValuesForm
 from tiendo.data.models import DataValueChange
 from tiendo.data.services import DataEntryError, save_values
+from tiendo.data.validation import validate_entries
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.models import Unit
@@ -157,6 +158,10 @@ def entry(request):
             else:
                 messages.info(request, _("Không có số liệu nào thay đổi."))
             form = ValuesForm(programme, unit, period)
+            # the rules that read what was just saved: warnings, the values stay saved
+            violations = validate_entries([e for e, _r in changes])
+            form.attach_warnings(violations)
+            context["violations"] = violations
     context["form"] = form
     context["history"] = history(programme, unit, period, form)
     return render(request, "data/entry.html", context)
