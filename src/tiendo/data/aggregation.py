@@ -88,6 +88,23 @@ class _Acc:
             slot[1] += count
 
 
+class _Sum(Sum):
+    """SUM without Django's per-row ``Decimal(value)``: the drivers already return a Decimal
+    (psycopg for numeric; SQLite through its backend converter) or an int for integers."""
+
+    @property
+    def convert_value(self):
+        return self._convert_value_noop
+
+
+class _Count(Count):
+    """COUNT without Django's per-row ``int(value)``: every driver returns an int."""
+
+    @property
+    def convert_value(self):
+        return self._convert_value_noop
+
+
 def with_operands(indicators) -> list[Indicator]:
     """The indicators plus every indicator their formulas read, recursively."""
     found = {i.code: i for i in indicators}
@@ -144,10 +161,13 @@ class Aggregator:
         ranged = [i for i in self.stored if i.aggregation == Aggregation.RANGE]
         window = {"period_start__gte": self.period.start, "period_end__lte": self.period.end}
 
-        # COUNT(*), not COUNT(id): the value query is then answered from the covering index
+        # The hot path of every pivot: one row per (unit, indicator, category), summed into
+        # plain dicts of totals and counts per category. COUNT(*), not COUNT(id), so that
+        # the value query is answered from the covering index alone.
+        sums: dict[tuple[int, int], tuple[dict, dict]] = {}
         for model, total, count, ids in (
-            (DataValue, Sum("value"), Count("*"), flat + own_only),
-            (Rollup, Sum("total"), Sum("count"), flat),
+            (DataValue, _Sum("value"), _Count("*"), flat + own_only),
+            (Rollup, _Sum("total"), _Sum("count"), flat),
         ):
             if not ids:
                 continue
@@ -158,16 +178,17 @@ class Aggregator:
                 .order_by()
             )
             for unit_id, indicator_id, category, t, c in rows:
-                # _Acc.add inlined: this loop runs once per row of a pivot (t is a Decimal)
-                acc = accs[unit_id][indicator_id]
-                acc.total += t
-                acc.count += c
-                slot = acc.by_category.get(category)
-                if slot is None:
-                    acc.by_category[category] = [t, c]
+                entry = sums.get((unit_id, indicator_id))
+                if entry is None:
+                    sums[unit_id, indicator_id] = ({category: t}, {category: c})
+                    continue
+                totals, counts = entry
+                if category in totals:
+                    totals[category] += t
+                    counts[category] += c
                 else:
-                    slot[0] += t
-                    slot[1] += c
+                    totals[category] = t
+                    counts[category] = c
         if last:
             for model, total, count in (
                 (DataValue, Sum("value"), Count("pk")),
@@ -192,7 +213,8 @@ class Aggregator:
         targets = self._targets(unit_ids)
 
         result: dict[int, dict[str, Cell]] = {}
-        finish, computed = self._finish, any(i.formula for i in self.indicators)
+        finish, summed = self._finish, self._summed
+        computed = any(i.formula for i in self.indicators)
         plan = [(pk, i, i.code, i.aggregation == Aggregation.RANGE) for pk, i in by_id.items()]
         for unit_id in unit_ids:
             cells: dict[str, Cell] = {}
@@ -204,8 +226,15 @@ class Aggregator:
                     if low_high:
                         cell.low, cell.high, cell.count = low_high
                 else:
-                    acc = unit_accs.get(indicator_id)
-                    cell = Cell(indicator) if acc is None else finish(indicator, acc)
+                    entry = sums.get((unit_id, indicator_id))
+                    acc = unit_accs.get(indicator_id) if unit_accs else None
+                    if acc is None:
+                        cell = Cell(indicator) if entry is None else summed(indicator, *entry)
+                    else:
+                        if entry is not None:
+                            for category, t in entry[0].items():
+                                acc.add(category, t, entry[1][category])
+                        cell = finish(indicator, acc)
                 if targets:
                     cell.target = targets.get((unit_id, indicator_id))
                 cells[code] = cell
@@ -213,6 +242,18 @@ class Aggregator:
                 self._formulas(cells, unit_id, units, targets)
             result[unit_id] = cells
         return result
+
+    @staticmethod
+    def _summed(indicator: Indicator, totals: dict, counts: dict) -> Cell:
+        """The cell of a sum, average or own-value indicator from its per-category sums."""
+        count = sum(counts.values())
+        if count == 0:
+            return Cell(indicator)
+        total = sum(totals.values(), ZERO)
+        if indicator.aggregation == Aggregation.AVERAGE:
+            categories = {c: totals[c] / n for c, n in counts.items() if n}
+            return Cell(indicator, total / count, categories, count=count)
+        return Cell(indicator, total, totals, count=count)
 
     def _finish(self, indicator: Indicator, acc: _Acc) -> Cell:
         """The cell of one indicator from its accumulated rows."""
