@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from openpyxl.utils import get_column_letter
 
@@ -20,6 +22,7 @@ from tiendo.reporting.excel import (
     import_workbook,
 )
 from tiendo.reporting.legacy_encoding import encode_tcvn3, encode_vni
+from tiendo.reporting.models import FormIndicator, PeriodRule
 
 SHEET = "Năm 2024"
 
@@ -284,3 +287,21 @@ def test_every_column_letter_is_named_in_the_meta_sheet(form, tree, people):
     wb = open_book(download(form, tree, people["district"]))
     letters = [r[2].value for r in wb["_meta"].iter_rows() if r[0].value == "col"]
     assert letters == [get_column_letter(4 + i) for i in range(4)]
+
+
+def test_lines_of_a_request_take_its_as_of_date(form, tree, people):
+    FormIndicator.objects.filter(form=form, indicator__code="DT").update(
+        period_rule=PeriodRule.AS_OF
+    )
+    # a letter for 2024 (Bắc Quang's answer is approved; Vị Xuyên's communes are not locked)
+    report_request = approve(form, tree, tree.c3).request
+    report_request.data_as_of = date(2024, 10, 31)
+    report_request.save(update_fields=["data_as_of"])
+    user = people["district"]
+    data = build_workbook(form, tree.vi_xuyen, ["2024"], user=user, report_request=report_request)
+    wb = open_book(data)
+    assert wb[SHEET]["G6"].value == "(ha · đến ngày 31/10/2024)"
+    wb[SHEET]["G7"] = 3.5
+    result = import_workbook(save_book(wb), user=user, form=form)
+    assert result.ok and result.written
+    assert DataValue.objects.get().period == "2024-10-31"

@@ -5,10 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests import factories
-from tests.reporting.excel_helpers import make_form, open_book, personas, save_book
+from tests.reporting.excel_helpers import approve, make_form, open_book, personas, save_book
 from tiendo.accounts.models import Role
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.reporting.excel import XLSX_CONTENT_TYPE
+from tiendo.reporting.models import RequestRecipient
 
 SHEET = "Năm 2024"
 
@@ -179,3 +180,18 @@ def test_a_file_that_is_not_xlsx_is_refused_by_name(client, form, tree, people):
     upload = SimpleUploadedFile("bieu.xls", b"\xd0\xcf\x11\xe0", "application/vnd.ms-excel")
     html = post_file(client, form, tree.vi_xuyen, upload).content.decode()
     assert "không phải dạng .xlsx" in html
+
+
+def test_a_link_from_a_request_downloads_its_period(client, form, tree, people):
+    report_request = approve(form, tree, tree.c3).request
+    url = reverse("reporting:excel_download", args=[form.code])
+    client.force_login(people["district"])
+    response = client.get(url, {"unit": tree.vi_xuyen.pk, "request": report_request.pk})
+    assert response.status_code == 403  # a letter to others is not Vị Xuyên's to read
+    RequestRecipient.objects.create(request=report_request, unit=tree.vi_xuyen)
+    response = client.get(url, {"unit": tree.vi_xuyen.pk, "request": report_request.pk})
+    assert response.status_code == 200
+    assert open_book(response.content).sheetnames == [SHEET, "_meta"]
+    report_request.forms.clear()
+    response = client.get(url, {"unit": tree.vi_xuyen.pk, "request": report_request.pk})
+    assert response.status_code == 404
