@@ -305,3 +305,14 @@ def test_lines_of_a_request_take_its_as_of_date(form, tree, people):
     result = import_workbook(save_book(wb), user=user, form=form)
     assert result.ok and result.written
     assert DataValue.objects.get().period == "2024-10-31"
+
+
+def test_an_approved_figure_sent_back_unchanged_is_no_error(form, tree, people):
+    user = people["district"]
+    save_value(Entry(ind("HO"), tree.c1, "2024", D(12)))
+    approve(form, tree, tree.c1)
+    wb = open_book(download(form, tree, user))
+    wb[SHEET]["D8"] = 3  # Xã Hai is not locked
+    result = import_workbook(save_book(wb), user=user, form=form)
+    assert result.ok and result.written and result.unchanged == 1
+    assert [(c.cell, c.period_label) for c in result.changes] == [("D8", "năm 2024")]

@@ -125,7 +125,7 @@ def test_a_clean_file_is_summarised_then_written_on_confirm(client, form, tree, 
     upload = filled(client, form, tree.vi_xuyen, D7=12, E7="66.992", G8=2.6)
     html = post_file(client, form, tree.vi_xuyen, upload).content.decode()
     assert "Sẽ ghi 3 số liệu mới và sửa 0 số liệu" in html
-    assert "66.992" in html and "2,6" in html
+    assert "66.992" in html and "2,6" in html and "<td>năm 2024</td>" in html
     assert DataValue.objects.count() == 0  # not yet
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     assert client.session["excel_uploads"][token]["name"] == "bieu-vixuyen.xlsx"

@@ -435,6 +435,10 @@ class Change:
     def action(self) -> str:
         return "create" if self.old is None else "update"
 
+    @property
+    def period_label(self) -> str:
+        return Period.parse(self.entry.period).label
+
 
 @dataclass
 class UploadResult:
@@ -827,6 +831,11 @@ def _check_sheet(
                         "nguyên (muốn xóa, dùng màn hình nhập số liệu).",
                     )
                 continue
+            if current is not None and current.value == value:
+                # the figure as stored: nothing to write, nothing to check (an approved
+                # figure sent back unchanged is not an error)
+                result.unchanged += 1
+                continue
             message = _value_problem(indicator, value)
             if message:
                 result.error(title, row, letter, message)
@@ -843,9 +852,6 @@ def _check_sheet(
                 check_entry(entry)
             except DataEntryError as exc:
                 result.error(title, row, letter, str(exc))
-                continue
-            if current is not None and current.value == value:
-                result.unchanged += 1
                 continue
             result.changes.append(
                 Change(entry, current.value if current else None, title, f"{letter}{row}")
