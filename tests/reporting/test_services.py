@@ -251,3 +251,21 @@ def test_a_high_importance_rule_violation_stops_the_submission(cycle):
         texts={},
     )
     services.submit(sub, cycle.commune_officer)
+
+
+def test_completeness_takes_three_queries_whatever_the_number_of_recipients(
+    cycle, django_assert_num_queries
+):
+    from tiendo.reporting.completeness import completeness, summary
+
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    services.submit(sub, cycle.commune_officer)
+    services.waive(cycle.request, cycle.tree.c2, cycle.district_officer, "Không có hộ")
+    with django_assert_num_queries(3):
+        rows = completeness(cycle.request)
+    assert [(r.unit.code, r.status) for r in rows] == [
+        ("00001", "late"),
+        ("00002", "waived"),
+        ("028", "missing"),
+    ]
+    assert summary(rows)["owing"] == 1

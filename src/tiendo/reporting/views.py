@@ -431,6 +431,7 @@ def inbox(request):
         "pending": pending,
         "today": timezone.localdate(),
         "may_write": scope.can_write(user, user.unit) if user.unit_id else False,
+        "may_issue": user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN),
     }
     return render(request, "reporting/inbox.html", context)
 
