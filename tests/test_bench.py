@@ -1,5 +1,9 @@
 """The benchmark's own code, run at a tiny scale on the miniature tree so that it cannot rot."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tiendo import bench
@@ -56,3 +60,20 @@ def test_arguments():
     assert (args.scale, args.repeat, args.db, args.rebuild) == (0.1, 3, "sqlite", False)
     with pytest.raises(SystemExit):
         bench.parse_args(["--scale", "0"])
+
+
+@pytest.mark.slow
+def test_make_bench_end_to_end_on_sqlite_at_a_tiny_scale(tmp_path):
+    """The real command: parent and child process, real unit tree, cache marker, table."""
+    env = {**os.environ, "TIENDO_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    cmd = [sys.executable, "-m", "tiendo.bench", "--db", "sqlite", "--scale", "0.005"]
+    cmd += ["--repeat", "1", "--json", str(tmp_path / "bench.json")]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "generated" in first.stdout and "(a) national pivot" in first.stdout
+    assert (tmp_path / "bench.sqlite3").exists()
+
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "reusing the data set" in second.stdout

@@ -530,6 +530,7 @@ def _analyze(connection) -> None:
             # in the middle of the measurements
             cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
         else:
+            cursor.execute("PRAGMA analysis_limit=1000")  # sampled statistics, in seconds
             cursor.execute("ANALYZE")
 
 
