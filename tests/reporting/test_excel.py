@@ -168,6 +168,18 @@ def test_a_file_with_many_kinds_of_errors_writes_nothing_and_lists_every_error(f
         ("Năm 2023", "E7"),
         ("Năm 2023", "F7"),
     }
+    # listed in reading order: sheet by sheet, row by row, column by column
+    assert [(p.sheet, p.cell) for p in result.errors] == [
+        ("Năm 2023", "D7"),
+        ("Năm 2023", "E7"),
+        ("Năm 2023", "F7"),
+        (SHEET, "D7"),
+        (SHEET, "E7"),
+        (SHEET, "G7"),
+        (SHEET, "C8"),
+        (SHEET, "C9"),
+        (SHEET, "C10"),
+    ]
     messages = {cell: message for sheet, cell, message in found if sheet == SHEET}
     assert "phải là số nguyên" in messages["D7"]
     assert "công thức" in messages["E7"] and "Paste Special" in messages["E7"]

@@ -658,6 +658,14 @@ def check_workbook(
             form_indicator_ids=form_indicator_ids,
             seen_units=seen_units,
         )
+    order = {title: i for i, title in enumerate(["", META_SHEET, *sheets])}
+
+    def position(problem: Problem):
+        column = (len(problem.column), problem.column)
+        return (order.get(problem.sheet, len(order)), problem.row or 0, column)
+
+    result.errors.sort(key=position)
+    result.notices.sort(key=position)
     return result
 
 
