@@ -530,7 +530,8 @@ def _analyze(connection) -> None:
             # in the middle of the measurements
             cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
         else:
-            cursor.execute("PRAGMA analysis_limit=1000")  # sampled statistics, in seconds
+            # full statistics: with sampled ones (analysis_limit) SQLite reads a quarter
+            # through the unique key instead of the covering index, ten times slower
             cursor.execute("ANALYZE")
 
 
