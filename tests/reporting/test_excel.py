@@ -1,3 +1,4 @@
+import io
 from datetime import date
 
 import pytest
@@ -289,8 +290,6 @@ def test_a_file_of_another_form_or_unit_is_refused(form, tree, people):
 
 
 def test_something_that_is_not_an_xlsx_is_refused(form, tree, people):
-    import io
-
     result = check_workbook(io.BytesIO(b"STT;Ten\n1;Xa Mot\n"), user=people["district"])
     assert result.errors[0].message.startswith("Tệp không đọc được")
 
@@ -328,3 +327,26 @@ def test_an_approved_figure_sent_back_unchanged_is_no_error(form, tree, people):
     result = import_workbook(save_book(wb), user=user, form=form)
     assert result.ok and result.written and result.unchanged == 1
     assert [(c.cell, c.period_label) for c in result.changes] == [("D8", "năm 2024")]
+
+
+def test_stray_data_far_below_the_form_is_refused(form, tree, people):
+    user = people["district"]
+    wb = open_book(download(form, tree, user))
+    wb[SHEET]["D5000"] = 1
+    result = check_workbook(save_book(wb), user=user, form=form)
+    assert [(p.sheet, p.message) for p in result.errors] == [
+        (
+            SHEET,
+            "Trang có dữ liệu đến dòng 5000, quá xa dòng cuối của biểu (8); "
+            "xin xóa các dòng thừa rồi tải lên lại.",
+        )
+    ]
+
+
+def test_a_zip_that_unpacks_to_too_much_is_refused(form, tree, people, monkeypatch):
+    import tiendo.reporting.excel as excel
+
+    data = download(form, tree, people["district"])
+    monkeypatch.setattr(excel, "MAX_UNPACKED_BYTES", 1000)
+    result = check_workbook(io.BytesIO(data), user=people["district"], form=form)
+    assert result.errors[0].message.startswith("Tệp quá lớn khi giải nén")

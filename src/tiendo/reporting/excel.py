@@ -86,6 +86,10 @@ FIRST_DATA_ROW = 7
 NUMBER_COL, NAME_COL, CODE_COL = "A", "B", "C"
 FIRST_DATA_COL = 4  # D
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# An .xlsx is a zip: refuse one that would unpack to more than this (a "zip bomb").
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# Rows read below the form's last unit (units added by hand); more means stray data.
+MAX_EXTRA_ROWS = 1000
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SIGNING_SALT = "tiendo.reporting.excel"
 
@@ -564,10 +568,19 @@ def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int)
     return number
 
 
+class _TooBig(Exception):
+    pass
+
+
 def _open(file):
-    if hasattr(file, "seek"):
-        file.seek(0)
     try:
+        if hasattr(file, "seek"):
+            file.seek(0)
+        with zipfile.ZipFile(file) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise _TooBig
+        if hasattr(file, "seek"):
+            file.seek(0)
         return load_workbook(file, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         return None
@@ -582,7 +595,11 @@ def check_workbook(
     another form, or for a unit outside ``unit``, is refused.
     """
     result = UploadResult(form=form, unit=unit)
-    wb = _open(file)
+    try:
+        wb = _open(file)
+    except _TooBig:
+        result.error("", None, "", "Tệp quá lớn khi giải nén; biểu mẫu không thể lớn như vậy.")
+        return result
     if wb is None:
         result.error("", None, "", "Tệp không đọc được: chỉ nhận bảng tính Excel dạng .xlsx.")
         return result
@@ -728,7 +745,17 @@ def _check_sheet(
 
     units_by_id = Unit.objects.in_bulk([u for u, _ in sheet_meta.rows.values()])
     rows: list[tuple[int, Unit]] = []
-    last_row = max([ws.max_row, *sheet_meta.rows])
+    form_end = max(sheet_meta.rows, default=FIRST_DATA_ROW - 1)
+    if ws.max_row > form_end + MAX_EXTRA_ROWS:
+        result.error(
+            title,
+            None,
+            "",
+            f"Trang có dữ liệu đến dòng {ws.max_row}, quá xa dòng cuối của biểu ({form_end}); "
+            "xin xóa các dòng thừa rồi tải lên lại.",
+        )
+        return
+    last_row = max(ws.max_row, form_end)
     for row in range(FIRST_DATA_ROW, last_row + 1):
         code = clean_text(_text(ws[f"{CODE_COL}{row}"].value)).text
         data_cells = [ws[f"{c[0]}{row}"].value for c in sheet_meta.columns]
