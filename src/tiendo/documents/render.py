@@ -27,7 +27,7 @@ from tiendo.data.pivot import pivot
 from tiendo.documents.annex import AnnexTable, annex_records, build_annexes
 from tiendo.documents.figures import FigureSet, Recorder, TemplateDataError, YearFigures
 from tiendo.documents.narrative import NarrativePart, group_by_key, narrative_parts
-from tiendo.documents.templates_build import BODY_STYLE, FONT, TABLE_STYLE
+from tiendo.documents.templates_build import BODY_STYLE, FONT, TABLE_STYLE, ensure_styles
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
 
@@ -251,6 +251,7 @@ def _cell_text(cell, text, *, bold=False, align="right", size=11):
 
 def _repeat_header(row) -> None:
     tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))  # a header row is never split across pages
     tr_pr.append(OxmlElement("w:tblHeader"))  # no w:val: "on", which every reader accepts
 
 
@@ -293,18 +294,23 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
         lead = 3 if table.show_parent else 2
         per_col = [3 if c.has_plan else 1 for c in table.columns]
         ncols = lead + sum(per_col)
-        grid = subdoc.add_table(rows=2, cols=ncols)
+        # A second header row only when a column has sub-headings (plan, actual, %): a row
+        # made only of vertically merged continuation cells stops LibreOffice from
+        # repeating the header rows on the following pages.
+        two_rows = any(width == 3 for width in per_col)
+        grid = subdoc.add_table(rows=2 if two_rows else 1, cols=ncols)
         grid.alignment = WD_TABLE_ALIGNMENT.CENTER
         _grid_borders(grid)
-        top, sub = grid.rows
+        header_rows = list(grid.rows)
+        top, sub = header_rows[0], header_rows[-1]
         heads = ["STT", "Đơn vị"] + (["Trực thuộc"] if table.show_parent else [])
         for i, text in enumerate(heads):
-            merged = top.cells[i].merge(sub.cells[i])
+            merged = top.cells[i].merge(sub.cells[i]) if two_rows else top.cells[i]
             _cell_text(merged, text, bold=True, align="center")
         col = lead
         for column, width in zip(table.columns, per_col, strict=True):
             if width == 1:
-                merged = top.cells[col].merge(sub.cells[col])
+                merged = top.cells[col].merge(sub.cells[col]) if two_rows else top.cells[col]
                 _cell_text(merged, column.heading, bold=True, align="center")
             else:
                 merged = top.cells[col].merge(top.cells[col + 2])
@@ -332,15 +338,23 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
                     _cell_text(cells[col + offset], text, bold=is_total)
                 col += width
         # After the rows are added: add_row copies the last row's properties.
-        _repeat_header(top)
-        _repeat_header(sub)
+        for row in header_rows:
+            _repeat_header(row)
         _annex_widths(grid, [12, 50] + ([40] if table.show_parent else []), ncols)
         subdoc.add_paragraph()
     return subdoc
 
 
-def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
+def open_template(template_bytes: bytes) -> DocxTemplate:
+    """The template, with the paragraph styles the narrative and annex blocks refer to."""
     tpl = DocxTemplate(io.BytesIO(template_bytes))
+    tpl.init_docx()
+    ensure_styles(tpl.docx)
+    return tpl
+
+
+def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
+    tpl = open_template(template_bytes)
     context = base_context(data)
     context["n"] = NarrativeSections(tpl, data.narrative, data.definition.unit.code)
     context["annexes"] = annex_subdoc(tpl, data.annexes)

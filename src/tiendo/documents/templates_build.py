@@ -234,19 +234,22 @@ def _add_paragraph_style(doc, style_id, name, size, *, bold=False, italic=False,
     return style
 
 
-def _styles(doc) -> None:
-    normal = doc.styles["Normal"]
-    _style_fonts(normal, BODY_PT)
-    normal.paragraph_format.space_after = Pt(0)
+def _body_style(doc):
     body = _add_paragraph_style(
         doc, BODY_STYLE, "Tiendo Body", BODY_PT, align=WD_ALIGN_PARAGRAPH.JUSTIFY
     )
     body.paragraph_format.first_line_indent = Mm(10)
+
+
+def _heading_style(doc):
     heading = _add_paragraph_style(
         doc, HEADING_STYLE, "Tiendo Heading", BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY
     )
     heading.paragraph_format.first_line_indent = Mm(10)
     heading.paragraph_format.keep_with_next = True
+
+
+def _subheading_style(doc):
     sub = _add_paragraph_style(
         doc,
         SUBHEADING_STYLE,
@@ -258,13 +261,52 @@ def _styles(doc) -> None:
     )
     sub.paragraph_format.first_line_indent = Mm(10)
     sub.paragraph_format.keep_with_next = True
+
+
+def _centred_style(doc):
     centred = _add_paragraph_style(
         doc, CENTRED_STYLE, "Tiendo Centred", BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER
     )
     centred.paragraph_format.keep_with_next = True
+
+
+def _table_style(doc):
     table = _add_paragraph_style(doc, TABLE_STYLE, "Tiendo Table", RECIPIENTS_PT)
     table.paragraph_format.space_after = Pt(0)
     table.paragraph_format.line_spacing = 1.0
+
+
+PARAGRAPH_STYLES = {
+    BODY_STYLE: _body_style,
+    HEADING_STYLE: _heading_style,
+    SUBHEADING_STYLE: _subheading_style,
+    CENTRED_STYLE: _centred_style,
+    TABLE_STYLE: _table_style,
+}
+
+
+def ensure_styles(doc) -> list[str]:
+    """Add the paragraph styles the renderer refers to by id when a template lacks them.
+
+    An officer's template written from scratch may not have them, and LibreOffice lays out
+    the cells of a table whose paragraphs name a missing style as loose paragraphs.
+    Returns the ids added.
+    """
+    present = {style.style_id for style in doc.styles}
+    added = []
+    for style_id, add in PARAGRAPH_STYLES.items():
+        if style_id not in present:
+            add(doc)
+            added.append(style_id)
+    return added
+
+
+def _styles(doc) -> None:
+    normal = doc.styles["Normal"]
+    _style_fonts(normal, BODY_PT)
+    normal.paragraph_format.space_after = Pt(0)
+    for add in PARAGRAPH_STYLES.values():
+        add(doc)
 
 
 def _page_setup(section) -> None:
