@@ -244,3 +244,20 @@ def test_the_approver_does_not_answer_in_the_unit_s_name(client, cycle, submitte
     assert client.post(url, {"action": "submit"}).status_code == 403
     submitted.refresh_from_db()
     assert submitted.state == SubmissionState.RETURNED
+
+
+def test_the_submission_page_links_the_excel_form_for_the_unit_and_request(client, cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    page = (
+        _login(client, cycle.commune_officer)
+        .get(reverse("reporting:submission", args=[sub.pk]))
+        .content.decode()
+    )
+    download = reverse("reporting:excel_download", args=[cycle.form.code])
+    assert f"{download}?unit={cycle.tree.c1.pk}&amp;request={cycle.request.pk}" in page
+    assert reverse("reporting:excel_upload", args=[cycle.form.code]) in page
+    response = client.get(f"{download}?unit={cycle.tree.c1.pk}&request={cycle.request.pk}")
+    assert response.status_code == 200 and response["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
+    assert load_workbook(BytesIO(response.content)).sheetnames
