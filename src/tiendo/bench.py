@@ -23,6 +23,7 @@ Nothing is cached between measured runs: every pivot reads the live value and ro
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -326,14 +327,17 @@ class Measurement:
         return statistics.median(self.runs_ms)
 
 
-def _timed(fn, repeat: int) -> tuple[list[float], object]:
-    result = fn()  # warm-up
+def _timed(fn, repeat: int) -> list[float]:
+    """Milliseconds of ``repeat`` runs, each from a clean slate: the previous result freed
+    and a full garbage collection done before the clock starts (not during the run)."""
     runs = []
     for _ in range(repeat):
+        gc.collect()
         start = time.perf_counter()
         result = fn()
         runs.append((time.perf_counter() - start) * 1000)
-    return runs, result
+        del result
+    return runs
 
 
 def _dec(x) -> Decimal:
@@ -462,25 +466,25 @@ class Bench:
             raise AssertionError(f"province pivot ≠ floor ({len(pivot)} vs {len(floor)} cells)")
 
     def run(self, repeat: int, *, log=print) -> list[Measurement]:
+        # warm-up, which is also the check that the pivots and the floor agree
+        self.check(
+            self.national(), self.province_pivot(), self.floor_national(), self.floor_province()
+        )
         out = []
-        results = {}
         for name, fn in (
             ("national", self.national),
             ("floor_national", self.floor_national),
             ("province", self.province_pivot),
             ("floor_province", self.floor_province),
         ):
-            runs, results[name] = _timed(fn, repeat)
-            out.append(Measurement(name, runs))
+            out.append(Measurement(name, _timed(fn, repeat)))
             log(f"  {LABELS[name]}: median {out[-1].median_ms:.1f} ms")
-        self.check(
-            results["national"],
-            results["province"],
-            results["floor_national"],
-            results["floor_province"],
-        )
         self.save_visible(-1)  # warm-up
-        visible = Measurement("save_visible", [self.save_visible(run) for run in range(repeat)])
+        runs = []
+        for run in range(repeat):
+            gc.collect()
+            runs.append(self.save_visible(run))
+        visible = Measurement("save_visible", runs)
         log(f"  {LABELS['save_visible']}: median {visible.median_ms:.1f} ms")
         out.append(visible)
         return out
