@@ -789,7 +789,15 @@ def main(argv=None) -> int:
                 "--result",
                 str(out),
             ]
-            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tiendo.settings"}
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "DJANGO_SETTINGS_MODULE": "tiendo.settings",
+                # measured as in production: no debug cursor recording every query
+                "DEBUG": "false",
+                "SECRET_KEY": os.environ.get("SECRET_KEY")
+                or "tiendo-bench-" + os.urandom(16).hex(),
+            }
             proc = subprocess.run(cmd, env=env, check=False)
             if proc.returncode != 0:
                 line = f"{db}: the benchmark failed (exit {proc.returncode}), see above"
