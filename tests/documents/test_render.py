@@ -124,6 +124,87 @@ def test_the_programme_report_has_annex_tables_by_unit(demo_db, rendered):
     assert doc.sections[-1].page_width > doc.sections[-1].page_height  # landscape annex
 
 
+def _paragraphs_printed_twice(doc) -> list[str]:
+    seen, twice = set(), []
+    for paragraph in doc.paragraphs:
+        text = " ".join(paragraph.text.split())
+        if len(text) > 30 and text in seen:
+            twice.append(text)
+        seen.add(text)
+    return twice
+
+
+def test_the_programme_report_takes_its_narrative_from_the_approved_submissions(demo_db, rendered):
+    doc = docx_of(rendered[HG])
+    text = body_text(doc)
+    # the province's own text (seed 000, as the officer typed it), not attributed
+    assert "quán triệt Nghị quyết, nhất là ở cấp cơ sở" in text
+    assert "Tỉnh Hà Giang:" not in text
+    # the districts' text, merged under the sections and attributed
+    assert "Huyện Vị Xuyên: Thuận lợi: cấp ủy, chính quyền các xã vùng cam" in text
+    assert "Huyện Xín Mần: Đề nghị tỉnh hỗ trợ xây dựng kho lạnh" in text
+    assert text.index("Huyện Xín Mần: Đề nghị") > text.index("5. Một số đề xuất")
+    # the results the template writes from the data are not printed a second time
+    assert _paragraphs_printed_twice(doc) == []
+    assert text.count("Nguồn vốn giải ngân 66.992") == 1
+    snapshot = rendered[HG].snapshot
+    assert snapshot["request"]["number_symbol"] == "25/BCĐ-NQ"
+    parts = snapshot["narrative"]["parts"]
+    own = [p for p in parts if p["own"]]
+    assert {p["approved_by"] for p in own} == {"Đỗ Văn Trưởng Ban (truongban.hagiang)"}
+    assert {p["section"] for p in snapshot["narrative"]["from_data"]} == {"2.2", "2.3"}
+    assert snapshot["narrative"]["unplaced"] == []
+    units = {p["unit_name"] for p in parts if not p["own"]}
+    assert units == {"Huyện Vị Xuyên", "Huyện Xín Mần"}
+
+
+def test_the_agency_report_takes_its_narrative_from_the_alliances_submission(demo_db, rendered):
+    doc = docx_of(rendered[QT])
+    text = body_text(doc)
+    definition = ReportDefinition.objects.get(slug=QT)
+    assert definition.request.number_symbol == "228/VPĐP-NTM"
+    # seed 003 as the Alliance typed it (a line broken in mid-sentence joined again)
+    assert "Liên minh HTX tinh đã chủ động phối hợp" in text
+    assert "tập trung quy mô lớn còn bách cập" in text
+    assert "Hình thành các Liên hiệp HTX" in text
+    assert text.count("Phân bổ năm 2020 là") == 1  # written from the data only
+    assert _paragraphs_printed_twice(doc) == []
+    narrative = rendered[QT].snapshot["narrative"]
+    [alliance] = [s for s in narrative["submissions"] if s["counted"]]
+    assert alliance["unit"] == "45.LMHTX" and alliance["state"] == "approved"
+    assert alliance["approved_by"] == "Phạm Văn Điều Phối (vpdp.quangtri)"
+    assert alliance["approved_at"].startswith("2020-11-18T14:00")
+
+
+def test_a_district_renders_its_own_report_from_its_submission(demo_db):
+    from tiendo.documents.services import generate_for_submission
+    from tiendo.reporting.models import Submission
+
+    submission = Submission.objects.get(
+        request__number_symbol="25/BCĐ-NQ", unit__name="Huyện Vị Xuyên"
+    )
+    document = generate_for_submission(submission, "docx")
+    doc = docx_of(document)
+    text = body_text(doc)
+    assert "Thuận lợi: cấp ủy, chính quyền các xã vùng cam" in text
+    assert "Huyện Vị Xuyên:" not in text and "Huyện Xín Mần" not in text
+    assert "quán triệt Nghị quyết, nhất là ở cấp cơ sở" not in text  # the province's text
+    header = doc.tables[0].rows[0].cells[0].text
+    assert "ỦY BAN NHÂN DÂN HUYỆN VỊ XUYÊN" in header and "/BC-UBND" in header
+    figures = {f["indicator"]: f for f in document.snapshot["figures"]}
+    assert figures["NQ05_DISBURSED"]["unit_name"] == "Huyện Vị Xuyên"
+    province = next(f for f in rendered_province_figures() if f["indicator"] == "NQ05_DISBURSED")
+    assert float(figures["NQ05_DISBURSED"]["value"]) < float(province["value"])
+    annexes = document.snapshot["annexes"]
+    assert [a["level"] for a in annexes] == ["commune"]
+    assert {r["unit_name"] for r in annexes[0]["rows"][-1:]} == {"Huyện Vị Xuyên"}
+    assert document.template.unit.code == "02"  # Hà Giang's template serves its districts
+
+
+def rendered_province_figures():
+    return GeneratedDocument.objects.filter(definition__slug=HG).latest("pk").snapshot["figures"]
+
+
 def test_the_agency_report_has_the_header_signature_and_recipients_of_seed_003(demo_db, rendered):
     doc = docx_of(rendered[QT])
     header, signature = doc.tables[0], doc.tables[-1]
@@ -337,6 +418,10 @@ def test_the_pdf_shows_the_text_with_its_diacritics(demo_db, tmp_path):
     )
     pages = sorted(tmp_path.glob("p-*.png"))
     assert len(pages) == 2 and all(p.stat().st_size > 5000 for p in pages)
+    # the annex runs over several pages, each with the table's header rows
+    commune_pages = [p for p in text.split("\f") if re.search(r"Xã .* Huyện ", p)]
+    assert len(commune_pages) >= 2
+    assert all("STT" in p and "Trực thuộc" in p for p in commune_pages)
 
 
 def test_parallel_pdf_conversions_do_not_collide(demo_db):

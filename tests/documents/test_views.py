@@ -1,6 +1,7 @@
 """Access to every report page: anonymous, another unit, read-only leader, allowed."""
 
 import io
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,6 +20,12 @@ from tiendo.documents.models import (
     TemplateKind,
 )
 from tiendo.documents.services import ensure_shipped_templates, generate
+from tiendo.reporting.models import (
+    NarrativeSection,
+    ReportRequest,
+    Submission,
+    SubmissionSection,
+)
 
 
 @pytest.fixture
@@ -32,6 +39,19 @@ def report(tree):
     officer = factories.user("xa.mot", tree.c1, Role.COMMUNE_OFFICER, first_name="Cán bộ Một")
     save_value(Entry(disbursed, tree.c1, "2024", D(66992)), user=officer)
     ensure_shipped_templates()
+    request = ReportRequest.objects.create(
+        number_symbol="12/UBND-NN",
+        issued_on=date(2024, 11, 20),
+        issuer=tree.vi_xuyen,
+        title="Báo cáo kết quả Nghị quyết 05 năm 2024",
+        period="2024",
+        deadline=date(2024, 12, 10),
+    )
+    section = NarrativeSection.objects.create(request=request, order=0, title="Lãnh đạo")
+    submission = Submission.objects.create(request=request, unit=tree.c1)
+    SubmissionSection.objects.create(
+        submission=submission, section=section, text="Xã đã triển khai kịp thời."
+    )
     definition = ReportDefinition.objects.create(
         slug="xa-mot-2024",
         title="Báo cáo xã Một năm 2024",
@@ -49,16 +69,8 @@ def report(tree):
         signer_title="Chủ tịch",
         signer_name="Nguyễn Văn Một",
         recipients=["UBND huyện;"],
-        narrative=[
-            {"key": "leadership", "title": "Lãnh đạo", "text": "Xã đã triển khai kịp thời."},
-            {
-                "key": "leadership",
-                "title": "Lãnh đạo",
-                "unit": "00002",
-                "text": "Xã Hai phối hợp tốt.",
-                "approved_by": "Người duyệt",
-            },
-        ],
+        options={"narrative_sections": {"1": "leadership"}},
+        request=request,
     )
     definition.programmes.set([prog])
     return definition
@@ -147,9 +159,8 @@ def test_rendering_stores_the_document_and_the_download_is_unchanged(client, rep
     assert download["Content-Disposition"] == f'attachment; filename="{document.filename}"'
     text = "\n".join(p.text for p in Document(io.BytesIO(download.content)).paragraphs)
     assert "Vốn giải ngân: 66.992 triệu đồng." in text
-    # narrative merged and attributed to the units that wrote it
-    assert "Xã Một: Xã đã triển khai kịp thời." in text
-    assert "Xã Hai: Xã Hai phối hợp tốt." in text
+    # the unit's own narrative, from its submission, not attributed to itself
+    assert "Xã đã triển khai kịp thời." in text and "Xã Một: Xã đã" not in text
     header = Document(io.BytesIO(download.content)).tables[0].rows[0].cells[0].text
     assert "Số: 05/BC-UBND" in header
 
@@ -161,7 +172,7 @@ def test_the_traceability_page_names_the_values_and_who_entered_them(
     html = client.get(reverse("documents:document", args=[stored.pk])).content.decode()
     assert "66.992" in html and "Vốn giải ngân" in html and "Xã Một" in html
     assert "Cán bộ Một (xa.mot)" in html
-    assert "Người duyệt" in html
+    assert "Người duyệt" in html and "12/UBND-NN" in html
 
 
 def test_a_bad_format_is_refused_with_a_message(client, report, people):

@@ -102,12 +102,17 @@ class ReportDefinition(models.Model):
     recipients = models.JSONField(_("nơi nhận"), default=list)
     # Figures: extra periods shown beside the main one, annex tables.
     options = models.JSONField(default=dict, blank=True)
-    # Narrative source: the report request answered and the unit that consolidates it.
-    narrative_request = models.CharField(
-        _("công văn yêu cầu báo cáo"), max_length=80, blank=True, help_text="228/VPĐP-NTM"
+    # Narrative source: the report request answered; ``unit`` consolidates it. Which of the
+    # request's sections goes where in the template: ``options["narrative_sections"]``
+    # (see narrative.py).
+    request = models.ForeignKey(
+        "reporting.ReportRequest",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="report_definitions",
+        verbose_name=_("công văn yêu cầu báo cáo"),
     )
-    # Narrative kept with the definition until submissions hold it (see narrative.py).
-    narrative = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +120,13 @@ class ReportDefinition(models.Model):
         verbose_name = _("báo cáo định nghĩa")
         verbose_name_plural = _("báo cáo định nghĩa")
         ordering = ["slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "unit"],
+                condition=Q(request__isnull=False),
+                name="reportdefinition_one_per_request_unit",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

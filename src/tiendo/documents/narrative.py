@@ -1,17 +1,46 @@
-"""Narrative sections of a report: the text units write, merged and attributed.
+"""Narrative sections of a report: the text units wrote in their submissions, merged and
+attributed to their units.
 
-The renderer sees only :class:`NarrativePart` — (section key, section title, unit, text,
-approved by, approved at). Where the parts come from is one function,
-:func:`narrative_parts`: the approved submissions of the report request when the
-``reporting`` app holds them, else the narrative kept in the report definition (the demo
-reports carry the seeds' text there).
+A report definition answers one report request (``definition.request``); its unit
+consolidates. The request asks for numbered sections ("1. Thuận lợi, khó khăn", "2. Kết quả
+thực hiện", …, numbered as the letter and the submission page number them), and the
+definition says where each goes in the template::
+
+    options["narrative_sections"] = {
+        "1": "advantages_difficulties",   # section 1 → {{p n.advantages_difficulties }}
+        "2": "results",                   # section 2, text before its first sub-heading
+        "2.1": "leadership",              # the part of section 2 under "2.1." → n.leadership
+        "2.3": "",                        # written by the template from the data
+    }
+
+A section is cut at its own sub-headings ("2.1.", "6.1 ") only when the mapping names one
+of them; a sub-part the mapping does not name goes with its section. ``""`` marks a part
+the template writes from the aggregated data: the officer's text of it is not printed
+again (no sentence twice) but kept in the document's traceability. A section the mapping
+does not place is listed there too, so nothing an officer wrote disappears unseen.
+
+Under each key: the text of the consolidating unit's own submission first (whatever its
+state: it is the author's own report), then the approved submissions of the units below,
+in tree order, each attributed to its unit ("Huyện Vị Xuyên: …"). Submissions not yet
+approved below the unit do not count.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 
-from tiendo.units.models import Unit
+from django.utils import timezone
+
+from tiendo.reporting.models import Submission, SubmissionState
+
+REF = re.compile(r"^\d+(\.\d+)?$")
+KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+FROM_DATA = ""
+
+
+class NarrativeConfigError(ValueError):
+    """The definition's section mapping is wrong; the message is Vietnamese."""
 
 
 @dataclass(frozen=True)
@@ -21,103 +50,184 @@ class NarrativePart:
     unit_code: str
     unit_name: str
     text: str
+    section: str = ""  # "2" or "2.1": where in the request the text was written
+    submission_id: int | None = None
+    state: str = ""
+    state_label: str = ""
     approved_by: str = ""
     approved_at: str = ""
-    source: str = "definition"
+    own: bool = False  # the consolidating unit's own text (not attributed)
 
     def as_record(self) -> dict:
         return asdict(self)
 
     @property
     def paragraphs(self) -> list[str]:
-        lines = [line.strip() for line in self.text.replace("\r\n", "\n").split("\n")]
-        return [line for line in lines if line]
+        """One paragraph a line; a line that begins in lower case goes on the one before
+        (text pasted from a PDF breaks lines in mid-sentence: "… quy" / "mô lớn …")."""
+        out: list[str] = []
+        for raw in self.text.replace("\r\n", "\n").split("\n"):
+            line = " ".join(raw.split())
+            if not line:
+                continue
+            if out and line[0].islower():
+                out[-1] = f"{out[-1]} {line}"
+            else:
+                out.append(line)
+        return out
 
 
-def parts_from_definition(definition) -> list[NarrativePart]:
-    """The narrative stored with the definition: ``[{key, title, unit, text, approved_by,
-    approved_at}]``; ``unit`` is a unit code, the definition's unit when absent."""
-    codes = {item.get("unit") for item in definition.narrative if item.get("unit")}
-    units = {u.code: u for u in Unit.objects.filter(code__in=codes)} if codes else {}
-    parts = []
-    for item in definition.narrative:
-        unit = units.get(item.get("unit"), definition.unit)
-        parts.append(
-            NarrativePart(
-                key=item["key"],
-                title=item.get("title", ""),
-                unit_code=unit.code,
-                unit_name=unit.name,
-                text=item.get("text", ""),
-                approved_by=item.get("approved_by", ""),
-                approved_at=item.get("approved_at", ""),
-            )
+@dataclass
+class Narrative:
+    """What a rendering takes from the submissions, and what it leaves to the data."""
+
+    parts: list[NarrativePart] = field(default_factory=list)
+    from_data: list[NarrativePart] = field(default_factory=list)
+    unplaced: list[NarrativePart] = field(default_factory=list)
+    submissions: list[dict] = field(default_factory=list)
+
+    def records(self) -> dict:
+        return {
+            "parts": [p.as_record() for p in self.parts],
+            "from_data": [p.as_record() for p in self.from_data],
+            "unplaced": [p.as_record() for p in self.unplaced],
+            "submissions": self.submissions,
+        }
+
+
+def section_map(definition) -> dict[str, str]:
+    """The definition's mapping, checked: ``{"2.1": "leadership", "2.3": ""}``."""
+    raw = definition.options.get("narrative_sections", {}) or {}
+    if not isinstance(raw, dict):
+        raise NarrativeConfigError(
+            f"Báo cáo “{definition.slug}”: narrative_sections phải là bảng “mục → khóa”."
         )
-    return parts
+    mapping = {}
+    for ref, key in raw.items():
+        ref = str(ref).strip()
+        if not REF.match(ref):
+            raise NarrativeConfigError(
+                f"Báo cáo “{definition.slug}”: mục “{ref}” trong narrative_sections không phải "
+                "số mục (ví dụ 2 hoặc 2.1)."
+            )
+        key = (key or "").strip()
+        if key and not KEY.match(key):
+            raise NarrativeConfigError(
+                f"Báo cáo “{definition.slug}”: khóa “{key}” của mục {ref} chỉ được gồm chữ "
+                "thường không dấu, số và dấu gạch dưới."
+            )
+        mapping[ref] = key
+    return mapping
 
 
-def narrative_parts(definition) -> list[NarrativePart]:
-    parts = parts_from_submissions(definition)
-    if parts:
-        return parts
-    return parts_from_definition(definition)
+def split_subparts(number: int, text: str) -> list[tuple[str, str]]:
+    """``[(ref, text)]``: the text before the first "N.k" sub-heading as ``"N"``, then each
+    sub-part. The heading line goes (the template has its own headings) but words after a
+    colon on it stay ("6.1 Mục tiêu: giữ vững …")."""
+    heading = re.compile(rf"^\s*{number}\.(\d+)\.?\s+(.*)$")
+    parts: list[tuple[str, list[str]]] = [(str(number), [])]
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = heading.match(line)
+        if match:
+            rest = match.group(2).strip()
+            body = []
+            if ":" in rest and not rest.rstrip().endswith(":"):
+                body.append(rest.split(":", 1)[1].strip())
+            parts.append((f"{number}.{match.group(1)}", body))
+        else:
+            parts[-1][1].append(line)
+    return [(ref, "\n".join(lines).strip()) for ref, lines in parts]
 
 
-def parts_from_submissions(definition) -> list[NarrativePart]:
-    """Approved submissions answering the definition's report request (reporting app).
+def _person(user) -> str:
+    if user is None:
+        return ""
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
 
-    The request is found by its number and symbol (``228/VPĐP-NTM``); the units are the
-    definition's unit and those below it. A section maps to a template key through
-    ``options["section_keys"]`` (section title → key); unmapped sections are left out, and
-    without a mapping the definition's own narrative is used.
-    """
-    if not definition.narrative_request:
-        return []
-    from tiendo.reporting.models import (  # noqa: PLC0415 - reporting comes before documents
-        ReportRequest,
-        SubmissionSection,
-        SubmissionState,
-    )
 
-    request = (
-        ReportRequest.objects.filter(number_symbol=definition.narrative_request)
-        .order_by("-issued_on", "-pk")
-        .first()
-    )
+def _local(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="minutes") if moment else ""
+
+
+def collect(definition) -> Narrative:
+    """The narrative of ``definition`` from the submissions answering its request."""
+    narrative = Narrative()
+    request = definition.request
     if request is None:
-        return []
-    keys = definition.options.get("section_keys", {})
-    if not keys:
-        return []  # the template's sections cannot be matched: use the definition's text
-    rows = (
-        SubmissionSection.objects.filter(
-            submission__request=request,
-            submission__state=SubmissionState.APPROVED,
-            submission__unit__path__startswith=definition.unit.path,
-        )
-        .exclude(text="")
-        .select_related("section", "submission__unit", "submission__approved_by")
-        .order_by("section__order", "section__pk", "submission__unit__path")
+        return narrative
+    mapping = section_map(definition)
+    sections = list(request.sections.order_by("order", "pk"))
+    numbers = {s.pk: index for index, s in enumerate(sections, start=1)}
+    missing = sorted(
+        {ref.split(".")[0] for ref in mapping if int(ref.split(".")[0]) > len(sections)}, key=int
     )
-    parts = []
-    for row in rows:
-        if row.section.title not in keys:
-            continue
-        submission = row.submission
-        approver = submission.approved_by
-        parts.append(
-            NarrativePart(
-                key=keys[row.section.title],
-                title=row.section.title,
-                unit_code=submission.unit.code,
-                unit_name=submission.unit.name,
-                text=row.text,
-                approved_by=(approver.get_full_name() or approver.username) if approver else "",
-                approved_at=submission.approved_at.isoformat() if submission.approved_at else "",
-                source=f"submission:{submission.pk}",
-            )
+    if missing:
+        raise NarrativeConfigError(
+            f"Báo cáo “{definition.slug}”: công văn {request.number_symbol} chỉ có "
+            f"{len(sections)} mục, không có mục {', '.join(missing)}."
         )
-    return parts
+    unit = definition.unit
+    submissions = list(
+        Submission.objects.filter(request=request, unit__path__startswith=unit.path)
+        .select_related("unit", "approved_by", "submitted_by")
+        .prefetch_related("section_texts")
+        .order_by("unit__path")
+    )
+    own = [s for s in submissions if s.unit_id == unit.pk]
+    below = [s for s in submissions if s.unit_id != unit.pk]
+    counted = own + [s for s in below if s.state == SubmissionState.APPROVED]
+    for submission in submissions:
+        narrative.submissions.append(
+            {
+                "id": submission.pk,
+                "unit": submission.unit.code,
+                "unit_name": submission.unit.name,
+                "state": submission.state,
+                "state_label": str(submission.get_state_display()),
+                "submitted_by": _person(submission.submitted_by),
+                "submitted_at": _local(submission.submitted_at),
+                "approved_by": _person(submission.approved_by),
+                "approved_at": _local(submission.approved_at),
+                "counted": submission in counted,
+            }
+        )
+    for submission in counted:
+        texts = {t.section_id: t.text for t in submission.section_texts.all()}
+        for section in sections:
+            text = (texts.get(section.pk) or "").strip()
+            if not text:
+                continue
+            number = numbers[section.pk]
+            has_subparts = any(ref.startswith(f"{number}.") for ref in mapping)
+            pieces = split_subparts(number, text) if has_subparts else [(str(number), text)]
+            for ref, piece in pieces:
+                if not piece:
+                    continue
+                target = ref if ref in mapping else str(number)
+                part = NarrativePart(
+                    key=mapping.get(target, ""),
+                    title=section.title,
+                    unit_code=submission.unit.code,
+                    unit_name=submission.unit.name,
+                    text=piece,
+                    section=ref,
+                    submission_id=submission.pk,
+                    state=submission.state,
+                    state_label=str(submission.get_state_display()),
+                    approved_by=_person(submission.approved_by),
+                    approved_at=_local(submission.approved_at),
+                    own=submission.unit_id == unit.pk,
+                )
+                if target not in mapping:
+                    narrative.unplaced.append(part)
+                elif mapping[target] == FROM_DATA:
+                    narrative.from_data.append(part)
+                else:
+                    narrative.parts.append(part)
+    # The consolidating unit's own text first under each key, then the units below.
+    narrative.parts.sort(key=lambda p: not p.own)
+    return narrative
 
 
 def group_by_key(parts: list[NarrativePart]) -> dict[str, list[NarrativePart]]:

@@ -26,7 +26,13 @@ from tiendo.core.formatting import format_date, format_date_long, format_number,
 from tiendo.data.pivot import pivot
 from tiendo.documents.annex import AnnexTable, annex_records, build_annexes
 from tiendo.documents.figures import FigureSet, Recorder, TemplateDataError, YearFigures
-from tiendo.documents.narrative import NarrativePart, group_by_key, narrative_parts
+from tiendo.documents.narrative import (
+    Narrative,
+    NarrativeConfigError,
+    NarrativePart,
+    collect,
+    group_by_key,
+)
 from tiendo.documents.templates_build import BODY_STYLE, FONT, TABLE_STYLE, ensure_styles
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
@@ -90,7 +96,7 @@ class ReportData:
     period: Period
     indicators: dict[str, Indicator]
     recorder: Recorder = field(default_factory=Recorder)
-    narrative: list[NarrativePart] = field(default_factory=list)
+    narrative: Narrative = field(default_factory=Narrative)
     annexes: list[AnnexTable] = field(default_factory=list)
     main: FigureSet | None = None
 
@@ -113,7 +119,18 @@ class ReportData:
             "programmes": sorted({i.programme.code for i in self.indicators.values()}),
             "header": header_context(d),
             "figures": list(self.recorder.figures.values()),
-            "narrative": [p.as_record() for p in self.narrative],
+            "request": (
+                {
+                    "id": d.request.pk,
+                    "number_symbol": d.request.number_symbol,
+                    "issued_on": d.request.issued_on.isoformat(),
+                    "issuer": d.request.issuer.name,
+                    "title": d.request.title,
+                }
+                if d.request_id
+                else None
+            ),
+            "narrative": self.narrative.records(),
             "annexes": annex_records(self.annexes, self.period),
         }
 
@@ -133,7 +150,10 @@ def prepare(definition) -> ReportData:
         raise RenderError(f"Báo cáo “{definition.slug}” chưa gắn chương trình nào có chỉ tiêu.")
     data = ReportData(definition, period, indicators)
     data.main = data.figure_set(period)
-    data.narrative = narrative_parts(definition)
+    try:
+        data.narrative = collect(definition)
+    except NarrativeConfigError as exc:
+        raise RenderError(str(exc)) from exc
     data.annexes = build_annexes(definition, period, indicators)
     return data
 
@@ -206,17 +226,21 @@ def _run(paragraph, text, *, size=None, bold=None, italic=None):
 
 
 class NarrativeSections:
-    """``{{p n.leadership }}``: a section's paragraphs, one per line, attributed to units."""
+    """``{{p n.leadership }}``: a section's paragraphs, one per line; the text of the units
+    below the report's unit begins with the unit's name ("Huyện Vị Xuyên: …").
+    ``{%p if n.has('results') %}`` tests whether any unit wrote under a key."""
 
-    def __init__(self, tpl: DocxTemplate, parts: list[NarrativePart], report_unit_code: str):
+    def __init__(self, tpl: DocxTemplate, parts: list[NarrativePart]):
         self._tpl = tpl
         self._grouped = group_by_key(parts)
-        self._unit = report_unit_code
 
     def __getattr__(self, key: str):
         if key.startswith("_"):
             raise AttributeError(key)
         return self[key]
+
+    def has(self, key: str) -> bool:
+        return bool(self._grouped.get(key))
 
     def __getitem__(self, key: str):
         subdoc = self._tpl.new_subdoc()
@@ -226,12 +250,11 @@ class NarrativeSections:
             _style(paragraph, BODY_STYLE)
             _run(paragraph, "(Chưa có nội dung.)", italic=True)
             return subdoc
-        attribute = len({p.unit_code for p in parts}) > 1 or parts[0].unit_code != self._unit
         for part in parts:
             for index, line in enumerate(part.paragraphs):
                 paragraph = subdoc.add_paragraph()
                 _style(paragraph, BODY_STYLE)
-                if attribute and index == 0:
+                if not part.own and index == 0:
                     _run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
                 _run(paragraph, line)
         return subdoc
@@ -356,7 +379,7 @@ def open_template(template_bytes: bytes) -> DocxTemplate:
 def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     tpl = open_template(template_bytes)
     context = base_context(data)
-    context["n"] = NarrativeSections(tpl, data.narrative, data.definition.unit.code)
+    context["n"] = NarrativeSections(tpl, data.narrative.parts)
     context["annexes"] = annex_subdoc(tpl, data.annexes)
     try:
         tpl.render(context, jinja_environment(), autoescape=True)

@@ -10,8 +10,10 @@ from django.db import transaction
 from django.db.models import Max
 
 from tiendo.core.audit import audit
+from tiendo.core.formatting import format_date
 from tiendo.data.aggregation import with_operands
 from tiendo.data.models import DataValue
+from tiendo.documents.annex import LEVELS
 from tiendo.documents.models import (
     DocumentFormat,
     GeneratedDocument,
@@ -19,10 +21,17 @@ from tiendo.documents.models import (
     ReportTemplate,
 )
 from tiendo.documents.pdf import PdfError, docx_to_pdf
-from tiendo.documents.render import RenderError, prepare, render_docx, render_xlsx
+from tiendo.documents.render import (
+    RenderError,
+    lower_first,
+    prepare,
+    render_docx,
+    render_xlsx,
+)
 from tiendo.documents.templates_build import SHIPPED, content_digest
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period
+from tiendo.reporting.models import Submission
 from tiendo.units.models import Unit
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -237,6 +246,113 @@ def collect_sources(figures: list[dict]) -> dict:
     return {"values": values, "by_figure": by_figure}
 
 
+# --- a unit's own report, from its submission ---------------------------------------------------
+
+PLACE_PREFIXES = (
+    "Thành phố ",
+    "Thị xã ",
+    "Thị trấn ",
+    "Huyện ",
+    "Quận ",
+    "Phường ",
+    "Xã ",
+    "Tỉnh ",
+)
+
+
+def _place(unit: Unit, fallback: str) -> str:
+    """The place name of the header: the unit's name without its kind ("Vị Xuyên")."""
+    if unit.is_agency:
+        return fallback
+    for prefix in PLACE_PREFIXES:
+        if unit.name.startswith(prefix):
+            return unit.name[len(prefix) :]
+    return unit.name
+
+
+def base_definition(submission: Submission) -> ReportDefinition | None:
+    """The report defined for the submission's request that a unit's own report follows:
+    the one of the nearest unit above (or of the unit itself), else any for the request."""
+    candidates = list(
+        ReportDefinition.objects.filter(request=submission.request).select_related("unit")
+    )
+    if not candidates:
+        return None
+    chain = [submission.unit.pk, *reversed(submission.unit.ancestor_ids)]
+    by_unit = {d.unit_id: d for d in candidates}
+    for unit_id in chain:
+        if unit_id in by_unit:
+            return by_unit[unit_id]
+    return min(candidates, key=lambda d: d.pk)
+
+
+def definition_for_submission(submission: Submission) -> ReportDefinition:
+    """The report of ``submission``'s unit for its request: the unit's own definition when
+    it has one, else a new one made from the request's report (same template kind,
+    programmes, period and section placing; the unit's header; annexes only for levels
+    below the unit). The unit edits its header like any definition's."""
+    request = submission.request
+    unit = submission.unit
+    existing = ReportDefinition.objects.filter(request=request, unit=unit).first()
+    if existing is not None:
+        return existing
+    base = base_definition(submission)
+    if base is None:
+        raise RenderError(
+            f"Chưa có báo cáo nào được định nghĩa cho công văn {request.number_symbol}: "
+            "đơn vị gửi công văn cần định nghĩa báo cáo (mẫu, chương trình, các mục) trước."
+        )
+    options = {k: v for k, v in base.options.items() if k != "annexes"}
+    if not unit.is_agency:
+        annexes = [
+            a
+            for a in base.options.get("annexes", [])
+            if LEVELS.get(a.get("level", "commune"), 0) > unit.level
+        ]
+        if annexes:
+            options["annexes"] = annexes
+    administrative = not unit.is_agency
+    slug = f"{base.slug}-{unit.code}".lower().replace(".", "-")[:80]
+    issued = format_date(request.issued_on)
+    with transaction.atomic():
+        definition = ReportDefinition.objects.create(
+            slug=slug,
+            title=base.title,
+            kind=base.kind,
+            unit=unit,
+            period=base.period,
+            parent_agency="",
+            issuing_agency=(
+                f"Ủy ban nhân dân {lower_first(unit.name)}" if administrative else unit.name
+            ),
+            number="",
+            symbol="BC-UBND" if administrative else "BC",
+            place=_place(unit, base.place),
+            issued_on=None,
+            doc_title=base.doc_title,
+            summary=base.summary,
+            basis=(
+                f"Thực hiện Công văn số {request.number_symbol} ngày {issued} của "
+                f"{request.issuer.name} về {lower_first(request.title)}. {unit.name} báo cáo "
+                "kết quả như sau:"
+            ),
+            signer_capacity="TM." if administrative else "",
+            signing_for="Ủy ban nhân dân" if administrative else "",
+            signer_title="Chủ tịch" if administrative else "Thủ trưởng đơn vị",
+            signer_name="",
+            recipients=[f"{request.issuer.name};"],
+            options=options,
+            request=request,
+        )
+        definition.programmes.set(base.programmes.all())
+    return definition
+
+
+def generate_for_submission(submission: Submission, fmt: str, *, user=None):
+    """Render and store the report of a submission's unit (its figures and narrative)."""
+    return generate(definition_for_submission(submission), fmt, user=user)
+
+
 def _person(user) -> str:
     if user is None:
         return ""
@@ -249,8 +365,10 @@ __all__ = [
     "RenderError",
     "TemplateUploadError",
     "collect_sources",
+    "definition_for_submission",
     "ensure_shipped_templates",
     "generate",
+    "generate_for_submission",
     "render_bytes",
     "template_for",
     "upload_template",

@@ -89,6 +89,11 @@ def n(key):
     return Block("n", key)
 
 
+def n_if(key):
+    """A narrative section printed only when some unit wrote under ``key``."""
+    return [tag(f"{{%p if n.has('{key}') %}}"), n(key), tag("{%p endif %}")]
+
+
 # --- the programme results report, in the shape of seed 000 ---------------------------------
 
 GENERIC_RESULTS = [
@@ -104,7 +109,7 @@ GENERIC_RESULTS = [
     ),
     tag("{%p endfor %}"),
     tag("{%p endfor %}"),
-    n("component_results"),
+    *n_if("results"),
     h2("2.4. Các kết quả khác"),
     n("other_results"),
     h2("2.5. Một số mô hình, cách làm hay"),
@@ -124,6 +129,7 @@ def programme_results_body(results: Iterable[Block] = GENERIC_RESULTS) -> list[B
         n("leadership"),
         *results,
         h1("3. Đánh giá chung"),
+        *n_if("assessment"),
         h2("3.1. Kết quả đạt được"),
         n("achievements"),
         h2("3.2. Hạn chế, vướng mắc, nguyên nhân"),
@@ -174,10 +180,11 @@ AGENCY_NTM_BODY = [
         " {{ f.NTM_RECURRENT_ESTIMATE.with_unit }}, đạt"
         " {{ f.NTM_RECURRENT_ESTIMATE.percent_of(f.NTM_RECURRENT_ALLOCATED, 0) }} kế hoạch."
     ),
-    n("disbursement"),
+    *n_if("disbursement"),
     h1("5. Những khó khăn, tồn tại, kiến nghị, đề xuất giải pháp khắc phục"),
     n("difficulties"),
     h1("6. Mục tiêu, nhiệm vụ, giải pháp năm {{ report.next_year }}"),
+    *n_if("plans"),
     h2("6.1. Mục tiêu"),
     n("objectives"),
     h2("6.2. Nhiệm vụ và giải pháp"),

@@ -55,6 +55,7 @@ FIGURE_METHODS = [
     ("fp.CODE", "Số liệu kỳ trước", ""),
     ("programmes", "Danh sách chương trình, mỗi chương trình có .figures (vòng lặp)", ""),
     ("{{p n.KEY }}", "Phần thuyết minh KEY, gộp từ các đơn vị, ghi tên đơn vị", ""),
+    ("n.has('KEY')", "Có đơn vị nào viết phần KEY không (dùng với {%p if … %})", ""),
     ("{{p annexes }}", "Các biểu phụ lục theo đơn vị (kế hoạch, thực hiện, % đạt)", ""),
     ("|vn_number, |vn_percent, |vn_date, |vn_date_long", "Bộ lọc định dạng số, ngày", ""),
 ]
@@ -88,9 +89,13 @@ def documented_variables(definition) -> tuple[list[tuple[str, list[Variable]]], 
                         figure.with_unit or "(chưa có số liệu)",
                     )
                 )
-            for part in data.narrative:
+            for part in data.narrative.parts:
                 narrative.append(
-                    Variable(f"{{{{p n.{part.key} }}}}", part.title, part.text[:120] + "…")
+                    Variable(
+                        f"{{{{p n.{part.key} }}}}",
+                        f"{part.section}. {part.title} — {part.unit_name}",
+                        part.text[:120] + "…",
+                    )
                 )
     groups = [
         (

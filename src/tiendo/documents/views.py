@@ -28,8 +28,15 @@ from tiendo.documents.models import (
 )
 from tiendo.documents.pdf import PdfError
 from tiendo.documents.render import RenderError
-from tiendo.documents.services import TemplateUploadError, generate, upload_template
+from tiendo.documents.services import (
+    TemplateUploadError,
+    base_definition,
+    generate,
+    generate_for_submission,
+    upload_template,
+)
 from tiendo.documents.variables import documented_variables
+from tiendo.reporting.models import Submission
 
 
 def _readable_definitions(user):
@@ -38,7 +45,9 @@ def _readable_definitions(user):
 
 
 def _definition(user, slug: str, *, write: bool = False) -> ReportDefinition:
-    definition = get_object_or_404(ReportDefinition.objects.select_related("unit"), slug=slug)
+    definition = get_object_or_404(
+        ReportDefinition.objects.select_related("unit", "request"), slug=slug
+    )
     scope.check_unit(user, definition.unit, write=write)
     return definition
 
@@ -93,6 +102,56 @@ def report_render(request, slug):
 
 
 @login_required
+def submission_report(request, pk):
+    """A unit's own report for a request, from its submission: its figures and narrative.
+
+    Reading needs read access to the submission's unit; rendering stores a document (and,
+    the first time, the unit's report definition), so it needs write access."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("unit", "request__issuer"), pk=pk
+    )
+    scope.check_unit(request.user, submission.unit, write=request.method == "POST")
+    if request.method == "POST":
+        fmt = request.POST.get("format", "")
+        if fmt not in DocumentFormat.values:
+            messages.error(request, _("Định dạng không hợp lệ: chọn Word, PDF hoặc Excel."))
+            return redirect("documents:from_submission", pk=pk)
+        try:
+            document = generate_for_submission(submission, fmt, user=request.user)
+        except (RenderError, PdfError) as exc:
+            messages.error(request, str(exc))
+            return redirect("documents:from_submission", pk=pk)
+        messages.success(
+            request,
+            _("Đã tạo văn bản %(name)s (%(size)s byte).")
+            % {"name": document.filename, "size": format_number(document.size)},
+        )
+        return redirect("documents:document", pk=document.pk)
+    definition = (
+        submission.request.report_definitions.filter(unit=submission.unit)
+        .select_related("unit")
+        .first()
+    )
+    documents = (
+        definition.documents.select_related("created_by").defer("content")[:50]
+        if definition
+        else []
+    )
+    return render(
+        request,
+        "documents/submission_report.html",
+        {
+            "submission": submission,
+            "definition": definition,
+            "base": base_definition(submission) if definition is None else None,
+            "documents": documents,
+            "formats": DocumentFormat.choices,
+            "can_render": scope.can_write(request.user, submission.unit),
+        },
+    )
+
+
+@login_required
 def document_list(request):
     units = scope.readable_units(request.user)
     documents = (
@@ -131,10 +190,19 @@ def document_detail(request, pk):
             "document": document,
             "snapshot": snapshot,
             "figures": figures,
-            "narrative": snapshot.get("narrative", []),
+            "narrative": _narrative_record(snapshot.get("narrative")),
+            "request_record": snapshot.get("request"),
             "annexes": snapshot.get("annexes", []),
         },
     )
+
+
+def _narrative_record(record) -> dict:
+    """The snapshot's narrative; documents stored before submissions fed the narrative kept
+    a plain list of parts."""
+    if isinstance(record, list):
+        return {"parts": record, "from_data": [], "unplaced": [], "submissions": []}
+    return record or {"parts": [], "from_data": [], "unplaced": [], "submissions": []}
 
 
 @login_required
