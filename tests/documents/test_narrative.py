@@ -16,7 +16,7 @@ from tiendo.accounts.models import Role
 from tiendo.data.services import Entry, save_value
 from tiendo.documents.models import GeneratedDocument, ReportDefinition, TemplateKind
 from tiendo.documents.narrative import NarrativePart, collect, split_subparts
-from tiendo.documents.render import RenderError
+from tiendo.documents.render import RenderError, header_context
 from tiendo.documents.services import (
     definition_for_submission,
     ensure_shipped_templates,
@@ -230,6 +230,7 @@ def test_a_units_report_follows_the_requests_report_with_its_own_header(cycle):
         definition.basis
     )
     assert "annexes" not in definition.options  # no unit below a commune
+    assert "năm 2024" in header_context(definition)["date_long"]  # the year of the request
     assert definition.options["narrative_sections"]["2.1"] == "leadership"
     assert list(definition.programmes.all()) == list(cycle["definition"].programmes.all())
     assert definition_for_submission(cycle["c1"]).pk == definition.pk  # made once

@@ -61,7 +61,9 @@ def header_context(definition) -> dict:
     if issued:
         date_long = format_date_long(issued)
     else:
-        year = Period.parse(definition.period).end.year
+        # Not dated yet: the year the request is answered in, else the period's last year.
+        request = definition.request if definition.request_id else None
+        year = request.deadline.year if request else Period.parse(definition.period).end.year
         date_long = f"ngày      tháng      năm {year}"
     capacity = " ".join(
         part for part in (definition.signer_capacity, definition.signing_for.upper()) if part
