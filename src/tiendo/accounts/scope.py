@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from tiendo.accounts.models import WRITING_ROLES, Role
 from tiendo.units.models import Unit, UnitChange
@@ -99,9 +100,9 @@ def check_unit(user, unit: Unit, *, write: bool = False) -> Unit:
     allowed = can_write(user, unit) if write else can_read(user, unit)
     if not allowed:
         raise PermissionDenied(
-            "Bạn không có quyền ghi số liệu của đơn vị này."
+            _("Bạn không có quyền ghi số liệu của đơn vị này.")
             if write
-            else "Bạn không có quyền xem đơn vị này."
+            else _("Bạn không có quyền xem đơn vị này.")
         )
     return unit
 
@@ -122,6 +123,9 @@ def can_manage_units(user, unit: Unit) -> bool:
 def check_manage_units(user, unit: Unit) -> Unit:
     if not can_manage_units(user, unit):
         raise PermissionDenied(
-            "Chỉ văn phòng điều phối hoặc quản trị hệ thống của đơn vị mới được sửa danh mục đơn vị."
+            _(
+                "Chỉ văn phòng điều phối hoặc quản trị hệ thống của đơn vị mới được sửa danh mục "
+                "đơn vị."
+            )
         )
     return unit

@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from tiendo.core.formatting import format_number
 from tiendo.data.models import DataValue
 from tiendo.data.services import DataEntryError, Entry, parse_number
@@ -44,8 +46,11 @@ class Slot:
     @property
     def label(self) -> str:
         if self.category_name:
-            return f"Chỉ tiêu “{self.indicator.name}” ({self.category_name})"
-        return f"Chỉ tiêu “{self.indicator.name}”"
+            return _("Chỉ tiêu “%(name)s” (%(category)s)") % {
+                "name": self.indicator.name,
+                "category": self.category_name,
+            }
+        return _("Chỉ tiêu “%(name)s”") % {"name": self.indicator.name}
 
 
 @dataclass
@@ -138,7 +143,9 @@ class ValuesForm:
                 problems.append(str(exc))
                 continue
             if value is None and slot.comment and slot.existing is None:
-                problems.append(f"{slot.label}: có ghi chú nhưng chưa có số liệu.")
+                problems.append(
+                    _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
+                )
                 continue
             old = slot.existing
             if old is None and value is None:

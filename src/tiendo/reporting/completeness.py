@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from tiendo.reporting.models import ReportRequest, Submission, SubmissionState, SubmissionWaiver
 from tiendo.units.models import Unit
@@ -22,13 +23,13 @@ class Status:
 
 
 STATUS_LABELS = {
-    Status.APPROVED: "Đã duyệt",
-    Status.ON_TIME: "Đã gửi đúng hạn",
-    Status.LATE: "Đã gửi quá hạn",
-    Status.RETURNED: "Bị trả lại",
-    Status.DRAFT: "Đang soạn, chưa gửi",
-    Status.MISSING: "Chưa gửi",
-    Status.WAIVED: "Được miễn",
+    Status.APPROVED: gettext_noop("Đã duyệt"),
+    Status.ON_TIME: gettext_noop("Đã gửi đúng hạn"),
+    Status.LATE: gettext_noop("Đã gửi quá hạn"),
+    Status.RETURNED: gettext_noop("Bị trả lại"),
+    Status.DRAFT: gettext_noop("Đang soạn, chưa gửi"),
+    Status.MISSING: gettext_noop("Chưa gửi"),
+    Status.WAIVED: gettext_noop("Được miễn"),
 }
 STATUS_ORDER = list(STATUS_LABELS)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from tiendo.core.formatting import format_number
 from tiendo.data.models import DataValue
 from tiendo.data.services import DataEntryError, Entry, parse_number
@@ -43,7 +45,7 @@ class Slot:
 
     @property
     def label(self) -> str:
-        name = f"Chỉ tiêu “{self.indicator.name}”"
+        name = _("Chỉ tiêu “%(name)s”") % {"name": self.indicator.name}
         if self.category_name:
             name += f" ({self.category_name})"
         return f"{name}, {self.period.label}"
@@ -116,7 +118,9 @@ class SubmissionValues:
                 continue
             old = slot.existing
             if value is None and slot.comment and old is None:
-                problems.append(f"{slot.label}: có ghi chú nhưng chưa có số liệu.")
+                problems.append(
+                    _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
+                )
                 continue
             if old is None and value is None:
                 continue
