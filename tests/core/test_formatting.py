@@ -54,7 +54,10 @@ def test_configuration_helpers_refuse_bad_values(monkeypatch, tmp_path):
 
 
 def test_an_absolute_sqlite_path_stays_absolute(tmp_path):
-    assert database_from_url("sqlite:////srv/tiendo/db.sqlite3", tmp_path)["NAME"] == "/srv/tiendo/db.sqlite3"
+    assert (
+        database_from_url("sqlite:////srv/tiendo/db.sqlite3", tmp_path)["NAME"]
+        == "/srv/tiendo/db.sqlite3"
+    )
 
 
 def test_screens_stay_vietnamese_for_an_english_browser_until_english_is_chosen(client, db):

@@ -167,19 +167,28 @@ def test_the_leader_sees_the_figures_read_only(client, prog, tree):
     assert 'name="v-' not in html
 
 
-def test_a_broken_rule_is_shown_beside_the_field_and_the_value_stays_saved(client, prog, tree, officer):
+def test_a_broken_rule_is_shown_beside_the_field_and_the_value_stays_saved(
+    client, prog, tree, officer
+):
     from tiendo.data.models import ValidationRule
 
     ValidationRule.objects.create(
-        programme=prog, code="GN_TRONG_KH", name="Giải ngân không vượt kế hoạch",
-        expression="GN <= KH", importance="high",
+        programme=prog,
+        code="GN_TRONG_KH",
+        name="Giải ngân không vượt kế hoạch",
+        expression="GN <= KH",
+        importance="high",
         message="Vốn giải ngân ({left}) vượt kế hoạch vốn ({right}).",
     )
     client.force_login(officer)
-    page = client.post(form_url(tree), posted(prog, tree, KH="100", GN_TW="80", GN_DP="40")).content.decode()
+    page = client.post(
+        form_url(tree), posted(prog, tree, KH="100", GN_TW="80", GN_DP="40")
+    ).content.decode()
     assert "field-warning" in page
     warning = page.split("field-warning")[1].split("</p>")[0]
     assert "Vốn giải ngân (120" in warning and "vượt kế hoạch vốn (100" in warning, warning
     assert DataValue.objects.filter(unit=tree.c1).count() == 3
-    calm = client.post(form_url(tree), posted(prog, tree, KH="200", GN_TW="80", GN_DP="40")).content.decode()
+    calm = client.post(
+        form_url(tree), posted(prog, tree, KH="200", GN_TW="80", GN_DP="40")
+    ).content.decode()
     assert "field-warning" not in calm

@@ -15,8 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from tiendo.data.services import Entry, load_values
-from tiendo.demo.reports import load_demo_reports
 from tiendo.demo.reporting import load_demo_reporting
+from tiendo.demo.reports import load_demo_reports
 from tiendo.programmes.metadata import load_package
 from tiendo.programmes.models import Indicator
 from tiendo.units.models import Level, Unit
