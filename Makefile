@@ -45,8 +45,15 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
+BENCH_DOCS_DB := DATABASE_URL=sqlite:///var/bench-docs.sqlite3
+
 bench: $(STAMP)
 	$(BIN)/python -m tiendo.bench $(BENCH_ARGS)
+	@echo "== rendering a provincial report (demo data on SQLite, var/bench-docs.sqlite3)"
+	$(BENCH_DOCS_DB) $(BIN)/tiendo migrate --noinput -v0
+	$(BENCH_DOCS_DB) $(BIN)/tiendo units load > /dev/null
+	$(BENCH_DOCS_DB) $(BIN)/tiendo demo load > /dev/null
+	$(BENCH_DOCS_DB) $(BIN)/python -m tiendo.documents.bench
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

@@ -94,14 +94,15 @@ def main() -> None:  # pragma: no cover - command-line entry
     import django
 
     django.setup()
+    from tiendo.core.formatting import format_number as n  # noqa: PLC0415
+
     timings = bench_render()
     print(
         f"Báo cáo tỉnh, phụ lục {timings['communes']} xã: tính số liệu "
-        f"{timings['compute_s']:.2f} s, Word {timings['docx_s']:.2f} s "
-        f"({timings['docx_bytes']:,} byte), PDF {timings.get('pdf_s', 0):.2f} s "
-        f"({timings.get('pdf_bytes', 0):,} byte)"
+        f"{n(timings['compute_s'], 2, trim=False)} s, Word {n(timings['docx_s'], 2, trim=False)} s "
+        f"({n(timings['docx_bytes'])} byte), PDF {n(timings.get('pdf_s', 0), 2, trim=False)} s "
+        f"({n(timings.get('pdf_bytes', 0))} byte)"
     )
-
 
 if __name__ == "__main__":  # pragma: no cover
     import os
