@@ -164,3 +164,20 @@ def test_demo_users_cover_every_role(demo_db):
         "lmhtx.quangtri",
     ]:
         assert username in text
+
+
+def test_the_demo_rules_catch_the_planted_slip_of_2019(demo_db):
+    out = io.StringIO()
+    call_command("validate", "--unit", "45", "--period", "2019", "--below", stdout=out)
+    text = out.getvalue()
+    assert "Sở Nông nghiệp và Phát triển nông thôn tỉnh Quảng Trị" in text
+    assert (
+        "Đào tạo, tập huấn: đã giải ngân 165 triệu đồng, vượt vốn phân bổ 150 triệu đồng." in text
+    )
+    # found at the department and again in the province's totals, which include it
+    assert "Kết quả: 4 vi phạm (4 mức cao" in text
+    # and the 2020 figures of the seed are untouched
+    assert (
+        pivot("--unit", "45", "--period", "2020")["NTM_RECURRENT_DISBURSED"]["value_text"]
+        == "197,3"
+    )

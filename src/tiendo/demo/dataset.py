@@ -106,6 +106,13 @@ SPREADS = [
     Spread("HG_SUPERMARKET_VEGETABLE_AREA", "2022", D("7.0"), "xin_man_supermarket"),
     Spread("HG_CLEAN_VEGETABLE_COMMUNES", "2022", "each:1", "dong_van_nine"),
     # Quảng Trị Cooperative Alliance, NTM 2020 (Decision 3771/QĐ-UBND)
+    # A slip the demo's validation rules are there to catch (not part of any seed figure):
+    # the Department of Agriculture reports more training money disbursed in 2019 than it was
+    # allocated — 165 typed for 16,5. `tiendo validate --unit 45 --period 2019 --below`.
+    Spread("NTM_RECURRENT_ALLOCATED", "2019", D(150), "qt_agriculture", "TRAINING"),
+    Spread("NTM_RECURRENT_ALLOCATED", "2019", D(100), "qt_agriculture", "TRADE_PROMOTION"),
+    Spread("NTM_RECURRENT_DISBURSED", "2019-12-31", D(165), "qt_agriculture", "TRAINING"),
+    Spread("NTM_RECURRENT_DISBURSED", "2019-12-31", D(92), "qt_agriculture", "TRADE_PROMOTION"),
     Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRAINING"),
     Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRADE_PROMOTION"),
     Spread("NTM_RECURRENT_DISBURSED", "2020-10-31", D("197.3"), "alliance", "TRAINING"),
@@ -187,6 +194,7 @@ class Scopes:
             "dong_van_nine": dong_van[:9],
             "agriculture_department": [resolve_unit("02.SNNPTNT")],
             "alliance": [resolve_unit("45.LMHTX")],
+            "qt_agriculture": [resolve_unit("45.SNNPTNT")],
         }
         missing = [
             n
