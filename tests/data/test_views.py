@@ -192,3 +192,11 @@ def test_a_broken_rule_is_shown_beside_the_field_and_the_value_stays_saved(
         form_url(tree), posted(prog, tree, KH="200", GN_TW="80", GN_DP="40")
     ).content.decode()
     assert "field-warning" not in calm
+
+
+def test_an_officer_of_a_commune_merged_in_2025_is_offered_it_before_choosing_a_period(
+    client, prog, tree, officer
+):
+    client.force_login(officer)  # Xã Một existed until 30/06/2025
+    page = client.get(reverse("data:entry") + "?programme=NQ05").content.decode()
+    assert "Xã Một" in page and "không có quyền nhập số liệu cho đơn vị nào" not in page

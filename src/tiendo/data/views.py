@@ -32,13 +32,12 @@ SOURCE_LABELS = {
 
 
 def writable_units(user, period: Period | None, query: str = "") -> tuple[list[Unit], bool]:
-    """Units the user may write that exist in the period (or today); capped, with a flag."""
+    """Units the user may write that exist in the period (any, before a period is chosen:
+    an officer of a commune merged in 2025 still enters its 2022 figures); capped, with a flag."""
     units = scope.readable_units(user)
     if query:
         units = search_units(query).filter(pk__in=units.values("pk"))
-    if period is None:
-        units = units.current()
-    else:
+    if period is not None:
         units = units.filter(
             Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
             Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
