@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -33,6 +32,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
+from tiendo.core.text import nfc_deep
 from tiendo.programmes import expressions
 from tiendo.programmes.models import (
     Aggregation,
@@ -118,16 +118,6 @@ class LoadReport:
         )
 
 
-def _nfc(value):
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value.strip())
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
-
 def read_package(path: Path | str) -> dict:
     path = Path(path)
     try:
@@ -148,7 +138,7 @@ def read_package(path: Path | str) -> dict:
         raise PackageError([f"{path}: dòng {exc.lineno}: lỗi cú pháp JSON: {exc.msg}."]) from exc
     if not isinstance(data, dict):
         raise PackageError([f"{path}: gói siêu dữ liệu phải là một bảng khóa: giá trị (mapping)."])
-    return _nfc(data)
+    return nfc_deep(data)
 
 
 class _Checker:

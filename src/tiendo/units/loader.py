@@ -22,7 +22,6 @@ partial link, a legal basis or a note someone has filled in.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from tiendo.core.formatting import format_number
+from tiendo.core.text import nfc
 from tiendo.units.models import (
     PRE_REFORM_END,
     REFORM_DATE,
@@ -63,10 +64,6 @@ ANCESTOR_BATCH = 5000
 
 # (level, kind, code, valid_from)
 Key = tuple[int, str, str, date | None]
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", str(text)).strip()
 
 
 def official_name(text: str) -> str:
@@ -145,7 +142,7 @@ class LoadReport:
         )
 
     def lines(self) -> list[str]:
-        n = _vn_int
+        n = format_number
         return [
             f"Đơn vị: tạo mới {n(self.units_created)}, cập nhật {n(self.units_updated)}, "
             f"không đổi {n(self.units_unchanged)}.",
@@ -154,11 +151,6 @@ class LoadReport:
             f"Đường dẫn cây sửa lại: {n(self.paths_fixed)}; quan hệ tổ tiên thêm "
             f"{n(self.ancestors_created)}, xóa {n(self.ancestors_deleted)}.",
         ]
-
-
-def _vn_int(value: int) -> str:
-    """14166 → "14.166" (Vietnamese thousands separator)."""
-    return f"{value:,}".replace(",", ".")
 
 
 # --- reading the package ------------------------------------------------------------------

@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tiendo.core.formatting import format_number
 from tiendo.units.loader import link_stats, load_official_tree, unit_stats
 
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         for line in report.lines():
             self.stdout.write(line)
         verdict = "Chạy thử, không ghi gì" if dry_run else "Đã nạp cây đơn vị hành chính"
-        seconds = f"{elapsed:.1f}".replace(".", ",")
+        seconds = format_number(elapsed, 1)
         self.stdout.write(self.style.SUCCESS(f"{verdict} trong {seconds} giây."))
 
     def stats(self) -> None:
@@ -61,14 +62,12 @@ class Command(BaseCommand):
             if era != current:
                 self.stdout.write(self.style.MIGRATE_HEADING(f"Giai đoạn: {era}"))
                 current = era
-            self.stdout.write(f"  {level:<11} {kind:<{width}} {n:>7,}".replace(",", "."))
+            self.stdout.write(f"  {level:<11} {kind:<{width}} {format_number(n):>7}")
             total += n
-        self.stdout.write(f"Tổng số đơn vị: {total:,}".replace(",", "."))
+        self.stdout.write(f"Tổng số đơn vị: {format_number(total)}")
         links = link_stats()
         if links:
             self.stdout.write(self.style.MIGRATE_HEADING("Liên kết thay đổi đơn vị"))
             for kind, n, waiting in links:
-                extra = (
-                    f" (chưa có tỷ lệ phân bổ: {waiting:,})".replace(",", ".") if waiting else ""
-                )
-                self.stdout.write(f"  {kind:<22} {n:>7,}".replace(",", ".") + extra)
+                extra = f" (chưa có tỷ lệ phân bổ: {format_number(waiting)})" if waiting else ""
+                self.stdout.write(f"  {kind:<22} {format_number(n):>7}{extra}")
