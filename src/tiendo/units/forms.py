@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.formatting import format_number
+from tiendo.core.text import nfc
 from tiendo.units.models import Level, Unit, UnitKind
 
 AGENCY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -35,7 +36,7 @@ class AgencyForm(forms.Form):
         return code
 
     def clean_name(self) -> str:
-        return unicodedata.normalize("NFC", self.cleaned_data["name"].strip())
+        return nfc(self.cleaned_data["name"])
 
     def clean(self):
         data = super().clean()
@@ -86,7 +87,7 @@ class SharesForm(forms.Form):
         if all(v is not None for v in values) and sum(values) != 100:
             raise forms.ValidationError(
                 _("Tổng tỷ lệ phân bổ phải bằng 100%%, hiện là %(total)s%%.")
-                % {"total": str(sum(values)).replace(".", ",")}
+                % {"total": format_number(sum(values))}
             )
         return data
 
