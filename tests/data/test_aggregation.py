@@ -130,6 +130,26 @@ def test_todays_view_puts_old_data_under_the_new_units_and_flags_unallocated_spl
     assert today(tree.n3) == (D(750), [])
 
 
+def test_aggregators_sharing_mappings_map_a_unit_to_today_once(tree, prog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hh = indicator(prog, "HH")
+    put(hh, tree.c3, "2022", 100)
+    put(hh, tree.c3, "2023", 7)
+    mappings = {}
+    first = Aggregator([hh], "2022", today=True, mappings=mappings)
+    assert first.for_unit(tree.tuyen_quang)["HH"].value == 100
+    with CaptureQueriesContext(connection) as fresh:
+        Aggregator([hh], "2023", today=True).for_unit(tree.tuyen_quang)
+    with CaptureQueriesContext(connection) as shared:
+        second = Aggregator([hh], "2023", today=True, mappings=mappings)
+        assert second.for_unit(tree.tuyen_quang)["HH"].value == 7
+    assert list(mappings) == [tree.tuyen_quang.pk]
+    assert len(shared) < len(fresh)
+    assert not any("units_unitchange" in q["sql"] for q in shared.captured_queries)
+
+
 def test_bad_values_are_refused_with_a_vietnamese_message(tree, prog):
     hh = indicator(prog, "HH", value_type="integer")
     with pytest.raises(DataEntryError, match="số nguyên"):

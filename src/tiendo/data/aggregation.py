@@ -33,7 +33,7 @@ from tiendo.programmes import expressions
 from tiendo.programmes.models import Aggregation, Indicator, Target
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Unit
-from tiendo.units.services import map_to_today
+from tiendo.units.services import TodayMapping, map_to_today
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -146,20 +146,32 @@ def with_operands(indicators) -> list[Indicator]:
 class Aggregator:
     """Aggregates a set of indicators for a period; reusable for several units."""
 
-    def __init__(self, indicators, period: Period | str, *, today: bool = False):
+    def __init__(
+        self,
+        indicators,
+        period: Period | str,
+        *,
+        today: bool = False,
+        mappings: dict[int, TodayMapping] | None = None,
+    ):
+        """``mappings`` caches today's mapping of each unit (by pk); pass the same dict to
+        the aggregators of several periods so that a unit is mapped once per request."""
         self.period = Period.parse(period) if isinstance(period, str) else period
         self.requested = list(indicators)
         self.indicators = with_operands(self.requested)
         self.by_code = {i.code: i for i in self.indicators}
         self.stored = [i for i in self.indicators if not i.formula]
         self.today = today
+        self.mappings: dict[int, TodayMapping] = {} if mappings is None else mappings
         self.flagged: list[tuple[Unit, str]] = []
         self._previous: Aggregator | None = None
 
     # -- public -------------------------------------------------------------------------
     def for_unit(self, unit: Unit) -> dict[str, Cell]:
         if self.today:
-            mapping = map_to_today(unit)
+            mapping = self.mappings.get(unit.pk)
+            if mapping is None:
+                mapping = self.mappings[unit.pk] = map_to_today(unit)
             self.flagged = mapping.flagged
             return self._compute([unit], extra={unit.pk: mapping.factors})[unit.pk]
         return self._compute([unit])[unit.pk]
@@ -405,7 +417,9 @@ class Aggregator:
 
     def _previous_value(self, code, category, offset, unit_id, units):
         if self._previous is None:
-            self._previous = Aggregator(self.indicators, self.period.previous(), today=self.today)
+            self._previous = Aggregator(
+                self.indicators, self.period.previous(), today=self.today, mappings=self.mappings
+            )
             self._previous_cells = {}
         if unit_id not in self._previous_cells:
             unit = next(u for u in units if u.pk == unit_id)

@@ -185,8 +185,9 @@ def indicator_table(request, programme: Programme) -> dict:
     flagged: dict[int, tuple[Unit, str]] = {}
     if unit is not None and indicators:
         columns: dict[str, dict[str, Cell]] = {}
+        mappings = {}  # today's view: the unit is mapped once, not once per column
         for period in [*years, phase]:
-            aggregator = Aggregator(indicators, period, today=today)
+            aggregator = Aggregator(indicators, period, today=today, mappings=mappings)
             columns[period.id] = aggregator.for_unit(unit)
             for old_unit, reason in aggregator.flagged:
                 flagged.setdefault(old_unit.pk, (old_unit, reason))
