@@ -13,6 +13,7 @@ from docx import Document
 from tests import factories
 from tests.factories import D
 from tiendo.accounts.models import Role
+from tiendo.core.formatting import format_number
 from tiendo.data.services import Entry, save_value
 from tiendo.documents.models import GeneratedDocument, ReportDefinition, TemplateKind
 from tiendo.documents.narrative import NarrativePart, collect, split_subparts
@@ -257,7 +258,11 @@ def test_the_command_renders_a_submissions_report(cycle, tmp_path, capsys):
     out = tmp_path / "xa-mot.docx"
     call_command("report", "render", "--submission", str(cycle["c1"].pk), "--out", str(out))
     assert out.read_bytes()[:2] == b"PK"
-    assert "vixuyen-nq05-2024-00001" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "vixuyen-nq05-2024-00001" in printed
+    # The byte count reads the Vietnamese way (12.345 byte), not 12,345.
+    assert f"({format_number(out.stat().st_size)} byte," in printed
+    assert "." in format_number(out.stat().st_size)
     with pytest.raises(CommandError, match="Không có báo cáo đơn vị số 999999"):
         call_command("report", "render", "--submission", "999999", "--out", str(out))
     with pytest.raises(CommandError, match="một trong hai"):

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tiendo.core.formatting import format_number
 from tiendo.documents.models import DocumentFormat, ReportDefinition
 from tiendo.documents.pdf import PdfError
 from tiendo.documents.render import RenderError
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(bytes(document.content))
         self.stdout.write(
-            f"Đã ghi {out} ({document.size:,} byte, sha256 {document.sha256[:12]}…); "
+            f"Đã ghi {out} ({format_number(document.size)} byte, sha256 {document.sha256[:12]}…); "
             f"lưu văn bản số {document.pk} của báo cáo “{document.definition.slug}” cùng "
             f"{len(document.snapshot['figures'])} số liệu."
         )
