@@ -130,6 +130,24 @@ def test_todays_view_puts_old_data_under_the_new_units_and_flags_unallocated_spl
     assert today(tree.n3) == (D(750), [])
 
 
+def test_a_units_own_target_wins_over_the_sum_of_the_targets_below(tree, prog):
+    hh = indicator(prog, "HH")
+    Target.objects.create(indicator=hh, unit=tree.c1, period="2021", value=40)
+    Target.objects.create(indicator=hh, unit=tree.c3, period="2021", value=60)
+    Target.objects.create(indicator=hh, unit=tree.c1, period="2022", value=40)
+    Target.objects.create(indicator=hh, unit=tree.vi_xuyen, period="2022", value=45)
+    units = [tree.ha_giang, tree.vi_xuyen, tree.c1, tree.c2]
+    cells = Aggregator([hh], "2021").for_units(units)
+    assert cells[tree.ha_giang.pk]["HH"].target == 100  # none of its own: the sum below
+    assert cells[tree.vi_xuyen.pk]["HH"].target == 40
+    assert cells[tree.c1.pk]["HH"].target == 40
+    assert cells[tree.c2.pk]["HH"].target is None
+    cells = Aggregator([hh], "2022").for_units(units)
+    assert cells[tree.vi_xuyen.pk]["HH"].target == 45  # its own, not 40 from below
+    assert cells[tree.c1.pk]["HH"].target == 40
+    assert Aggregator([hh], "2023").for_unit(tree.ha_giang)["HH"].target is None
+
+
 def test_aggregators_sharing_mappings_map_a_unit_to_today_once(tree, prog):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

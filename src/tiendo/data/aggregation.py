@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Case, Count, Max, Min, Sum, When
 
 from tiendo.data.models import DataValue, Rollup
 from tiendo.programmes import expressions
@@ -362,27 +362,23 @@ class Aggregator:
         return out
 
     def _targets(self, unit_ids) -> dict:
+        """The target of each (unit, indicator): the unit's own, else the sum of the targets
+        set below it. One query through the closure (depth 0 is the unit itself)."""
         ids = [i.pk for i in self.indicators]
-        own = {
-            (u, i): v
-            for u, i, v in Target.objects.filter(
-                unit_id__in=unit_ids, indicator_id__in=ids, period=self.period.id
-            ).values_list("unit_id", "indicator_id", "value")
-        }
-        below = (
+        rows = (
             Target.objects.filter(
                 unit__ancestor_links__ancestor_id__in=unit_ids,
-                unit__ancestor_links__depth__gt=0,
                 indicator_id__in=ids,
                 period=self.period.id,
             )
             .values_list("unit__ancestor_links__ancestor_id", "indicator_id")
-            .annotate(v=Sum("value"))
+            .annotate(
+                own=Sum(Case(When(unit__ancestor_links__depth=0, then="value"))),
+                below=Sum(Case(When(unit__ancestor_links__depth__gt=0, then="value"))),
+            )
             .order_by()
         )
-        for u, i, v in below:
-            own.setdefault((u, i), v)
-        return own
+        return {(u, i): below if own is None else own for u, i, own, below in rows}
 
     def _formulas(self, cells: dict[str, Cell], unit_id: int, units, targets) -> None:
         computing: set[str] = set()
