@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
 from tiendo.core.audit import audit
+from tiendo.core.formatting import format_date
 from tiendo.units.forms import AgencyForm, SharesForm
 from tiendo.units.models import ChangeKind, Unit, UnitChange, UnitKind
 from tiendo.units.services import search_units
@@ -40,7 +41,7 @@ def parse_day(request, name: str = "date", default: date | None = None) -> date:
         messages.warning(
             request,
             _("Ngày “%(raw)s” không hợp lệ; đang hiển thị ngày %(day)s.")
-            % {"raw": raw, "day": fallback.strftime("%d/%m/%Y")},
+            % {"raw": raw, "day": format_date(fallback)},
         )
         return fallback
 
