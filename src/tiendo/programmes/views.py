@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
+from tiendo.data.pivot import format_cell
 from tiendo.programmes.models import Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.models import Level, Unit, UnitKind
@@ -37,17 +38,6 @@ def programme_list(request):
 # -- figures ------------------------------------------------------------------------------
 
 
-def figure_text(cell: Cell | None) -> str:
-    """A cell as officials write it: the indicator's decimals, a range as ``10 - 15``."""
-    if cell is None:
-        return ""
-    decimals = cell.indicator.decimals
-    if cell.low is not None or cell.high is not None:
-        low, high = format_number(cell.low, decimals), format_number(cell.high, decimals)
-        return low if low == high else f"{low} - {high}"
-    return format_number(cell.value, decimals)
-
-
 @dataclass
 class Figure:
     period: Period
@@ -61,7 +51,7 @@ class Figure:
         cell = self.cell
         if cell is None:
             return
-        self.text = figure_text(cell)
+        self.text = format_cell(cell)  # a range as officials write it: ``10 - 15``
         self.target = format_number(cell.target, cell.indicator.decimals)
         achieved = cell.achieved
         self.achieved = format_percent(achieved) if achieved is not None else ""
