@@ -371,6 +371,22 @@ def test_the_stored_document_is_the_rendered_file_with_its_data(demo_db, rendere
     assert len(sources["by_figure"][rate_key]) == 2
 
 
+def test_sources_are_collected_per_unit_and_period_not_per_figure(
+    demo_db, rendered, django_assert_max_num_queries
+):
+    from tiendo.documents.services import collect_sources
+
+    document = GeneratedDocument.objects.get(pk=rendered[HG].pk)
+    figures = document.snapshot["figures"]
+    groups = {(f["unit_id"], f["period"], f["as_of"]) for f in figures}
+    formulas = {f["indicator"] for f in figures if f["formula"]}
+    assert len(groups) + len(formulas) + 1 < len(figures)
+    # one query for the indicators, one per formula's operands, one per (unit, period, as-of)
+    with django_assert_max_num_queries(1 + len(formulas) + len(groups)):
+        sources = collect_sources(figures)
+    assert sources == document.snapshot["sources"]
+
+
 def test_the_excel_annex_stores_numbers_with_formats(demo_db):
     definition = ReportDefinition.objects.get(slug=HG)
     document = generate(definition, "xlsx")

@@ -205,44 +205,54 @@ def collect_sources(figures: list[dict]) -> dict:
             code__in={f["indicator"] for f in figures}
         ).select_related("disaggregation")
     }
-    values: dict[str, dict] = {}
-    by_figure: dict[str, list[int]] = {}
+    # The stored operands of each indicator (a formula reads others), looked up once each.
+    operands: dict[str, set[int]] = {}
+    # One query per (unit, period, as-of) instead of one per figure: the figures of a report
+    # mostly share the report's unit and a few periods.
+    groups: dict[tuple, list[dict]] = {}
     for figure in figures:
         indicator = indicators.get(figure["indicator"])
         if indicator is None:
             continue
-        operands = [i for i in with_operands([indicator]) if not i.formula]
-        period = Period.parse(figure["period"])
+        if indicator.code not in operands:
+            operands[indicator.code] = {i.pk for i in with_operands([indicator]) if not i.formula}
+        as_of = figure["as_of"] if figure.get("as_of") and not indicator.formula else ""
+        groups.setdefault((figure["unit_id"], figure["period"], as_of), []).append(figure)
+    values: dict[str, dict] = {}
+    by_figure: dict[str, list[int]] = {}
+    for (unit_id, period_id, as_of), members in groups.items():
+        period = Period.parse(period_id)
         query = DataValue.objects.filter(
-            indicator__in=operands,
-            unit__ancestor_links__ancestor_id=figure["unit_id"],
+            indicator__in=set().union(*(operands[f["indicator"]] for f in members)),
+            unit__ancestor_links__ancestor_id=unit_id,
             period_start__gte=period.start,
             period_end__lte=period.end,
         )
-        if figure.get("as_of") and not indicator.formula:
-            query = query.filter(period=figure["as_of"])
-        rows = query.select_related("indicator", "unit", "created_by", "updated_by").order_by(
-            "indicator__code", "unit__path", "period", "category"
+        if as_of:
+            query = query.filter(period=as_of)
+        rows = list(
+            query.select_related("indicator", "unit", "created_by", "updated_by").order_by(
+                "indicator__code", "unit__path", "period", "category"
+            )
         )
-        ids = []
         for value in rows:
-            ids.append(value.pk)
-            if str(value.pk) in values:
-                continue
-            values[str(value.pk)] = {
-                "id": value.pk,
-                "indicator": value.indicator.code,
-                "unit": value.unit.code,
-                "unit_name": value.unit.name,
-                "period": value.period,
-                "category": value.category,
-                "value": str(value.value.normalize()),
-                "entered_by": _person(value.created_by),
-                "updated_by": _person(value.updated_by),
-                "updated_at": value.updated_at.isoformat(),
-                "approved_by": "",
-            }
-        by_figure[figure["key"]] = ids
+            if str(value.pk) not in values:
+                values[str(value.pk)] = {
+                    "id": value.pk,
+                    "indicator": value.indicator.code,
+                    "unit": value.unit.code,
+                    "unit_name": value.unit.name,
+                    "period": value.period,
+                    "category": value.category,
+                    "value": str(value.value.normalize()),
+                    "entered_by": _person(value.created_by),
+                    "updated_by": _person(value.updated_by),
+                    "updated_at": value.updated_at.isoformat(),
+                    "approved_by": "",
+                }
+        for figure in members:
+            wanted = operands[figure["indicator"]]
+            by_figure[figure["key"]] = [v.pk for v in rows if v.indicator_id in wanted]
     return {"values": values, "by_figure": by_figure}
 
 
