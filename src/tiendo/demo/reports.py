@@ -19,7 +19,7 @@ from datetime import date
 
 from tiendo.documents import templates_build as tb
 from tiendo.documents.models import ReportDefinition, ReportTemplate, TemplateKind
-from tiendo.documents.services import ensure_shipped_templates
+from tiendo.documents.services import ensure_shipped_templates, upload_template
 from tiendo.documents.templates_build import content_digest
 from tiendo.programmes.models import Programme
 from tiendo.reporting.models import ReportRequest
@@ -170,21 +170,12 @@ def load_demo_reports() -> list[ReportDefinition]:
     if not ReportTemplate.objects.filter(
         kind=TemplateKind.PROGRAMME_RESULTS, unit=ha_giang, digest=digest
     ).exists():
-        latest = (
-            ReportTemplate.objects.filter(kind=TemplateKind.PROGRAMME_RESULTS, unit=ha_giang)
-            .order_by("-version")
-            .first()
-        )
-        ReportTemplate.objects.filter(kind=TemplateKind.PROGRAMME_RESULTS, unit=ha_giang).update(
-            active=False
-        )
-        ReportTemplate.objects.create(
-            kind=TemplateKind.PROGRAMME_RESULTS,
+        upload_template(
+            user=None,
             unit=ha_giang,
+            kind=TemplateKind.PROGRAMME_RESULTS,
+            data=data,
             name="Báo cáo tóm tắt kết quả thực hiện Nghị quyết (mẫu của tỉnh Hà Giang)",
-            version=(latest.version + 1) if latest else 1,
-            content=data,
-            digest=digest,
             note="Tỉnh điều chỉnh từ mẫu của hệ thống: câu chữ quanh các số liệu NQ 04, 05.",
         )
 
