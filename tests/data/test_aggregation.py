@@ -168,6 +168,21 @@ def test_aggregators_sharing_mappings_map_a_unit_to_today_once(tree, prog):
     assert not any("units_unitchange" in q["sql"] for q in shared.captured_queries)
 
 
+def test_todays_view_of_several_units_in_one_batch_agrees_with_each_alone(tree, prog):
+    hh = indicator(prog, "HH")
+    put(hh, tree.c1, "2022", 1)
+    put(hh, tree.c3, "2022", 100)
+    put(hh, tree.c4, "2022", 1000)  # split between N2 and N3, no shares
+    units = [tree.tuyen_quang, tree.n1, tree.n2, tree.n3, tree.other_province]
+    batch = Aggregator([hh], "2022", today=True)
+    cells = batch.for_units(units)
+    for unit in units:
+        alone = Aggregator([hh], "2022", today=True).for_unit(unit)
+        assert cells[unit.pk]["HH"].value == alone["HH"].value
+    assert [cells[u.pk]["HH"].value for u in units] == [D(1101), D(1), D(100), None, None]
+    assert [u.code for u, _reason in batch.flagged] == ["00004"]  # once, though N2 and N3
+
+
 def test_bad_values_are_refused_with_a_vietnamese_message(tree, prog):
     hh = indicator(prog, "HH", value_type="integer")
     with pytest.raises(DataEntryError, match="số nguyên"):

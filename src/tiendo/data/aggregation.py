@@ -168,19 +168,28 @@ class Aggregator:
 
     # -- public -------------------------------------------------------------------------
     def for_unit(self, unit: Unit) -> dict[str, Cell]:
-        if self.today:
-            mapping = self.mappings.get(unit.pk)
-            if mapping is None:
-                mapping = self.mappings[unit.pk] = map_to_today(unit)
-            self.flagged = mapping.flagged
-            return self._compute([unit], extra={unit.pk: mapping.factors})[unit.pk]
-        return self._compute([unit])[unit.pk]
+        return self.for_units([unit])[unit.pk]
 
     def for_units(self, units) -> dict[int, dict[str, Cell]]:
+        """The cells of each unit, by pk, in one batch of queries. In today's view
+        ``flagged`` lists the older units left out of any of them (each once)."""
         units = list(units)
-        if self.today:
-            return {u.pk: self.for_unit(u) for u in units}
-        return self._compute(units)
+        if not self.today:
+            return self._compute(units)
+        extra, flagged = {}, {}
+        for unit in units:
+            mapping = self._mapping(unit)
+            extra[unit.pk] = mapping.factors
+            for old_unit, reason in mapping.flagged:
+                flagged.setdefault(old_unit.pk, (old_unit, reason))
+        self.flagged = list(flagged.values())
+        return self._compute(units, extra=extra)
+
+    def _mapping(self, unit: Unit) -> TodayMapping:
+        mapping = self.mappings.get(unit.pk)
+        if mapping is None:
+            mapping = self.mappings[unit.pk] = map_to_today(unit)
+        return mapping
 
     # -- internals ----------------------------------------------------------------------
     def _compute(self, units, extra=None) -> dict[int, dict[str, Cell]]:
