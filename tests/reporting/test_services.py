@@ -4,7 +4,7 @@ import pytest
 
 from tiendo.core.models import AuditEntry, Notification
 from tiendo.data.models import DataValue, DataValueChange
-from tiendo.data.services import DataEntryError, Entry, save_value
+from tiendo.data.services import DataEntryError, Entry, check_entries, save_value, save_values
 from tiendo.reporting import services
 from tiendo.reporting.models import Submission, SubmissionState
 from tiendo.reporting.services import ReportingError
@@ -86,6 +86,32 @@ def test_approved_values_are_locked_until_unapproved(cycle):
     assert sub.state == SubmissionState.RETURNED
     save_value(Entry(cycle.households, cycle.tree.c1, "2024", Decimal(13)))
     assert "submission.unapproved" in _actions(sub)
+
+
+def test_the_lock_is_checked_for_a_whole_batch_at_once(cycle, django_assert_num_queries):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    _fill(cycle, sub)
+    services.submit(sub, cycle.commune_officer)
+    services.approve(sub, cycle.district_officer)
+    tree = cycle.tree
+    entries = [
+        Entry(cycle.households, tree.c1, "2024", Decimal(12)),  # approved, unchanged
+        Entry(cycle.capital, tree.c1, "2024", Decimal(7), "OWN"),  # approved, changed
+        Entry(cycle.households, tree.c1, "2023", Decimal(5)),  # another period
+        Entry(cycle.households, tree.c2, "2024", Decimal(5)),  # another unit
+    ]
+    # the capital's categories, then the guard's approved submissions, their form lines and
+    # the stored figures: one query each, however many entries
+    with django_assert_num_queries(4):
+        outcomes = check_entries(entries)
+    refused = [i for i, o in enumerate(outcomes) if isinstance(o, DataEntryError)]
+    assert refused == [1] and "15/UBND-NN" in str(outcomes[1])
+    with pytest.raises(DataEntryError, match="Vốn thực hiện.*đã được duyệt") as exc:
+        save_values(entries)
+    assert len(str(exc.value).splitlines()) == 1
+    assert not DataValue.objects.filter(period="2023").exists()  # nothing half-saved
+    save_values([e for i, e in enumerate(entries) if i != 1])
+    assert DataValue.objects.get(indicator=cycle.households, unit=tree.c2).value == 5
 
 
 def test_only_the_unit_above_approves_or_returns(cycle):

@@ -26,7 +26,9 @@ class DataEntryError(ValueError):
 
 
 # Later apps refuse some writes (reporting: values of an approved submission are locked).
-# A guard takes (entry, period) and returns a Vietnamese message to refuse it, or None.
+# A guard takes a batch — a list of (entry, period) pairs — and returns one item per pair:
+# a Vietnamese message to refuse that entry, or None. One call answers for a whole save,
+# so a guard can look its rows up in one query instead of one per value.
 _WRITE_GUARDS: list = []
 
 
@@ -81,9 +83,14 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
     return value
 
 
-def check_entry(entry: Entry) -> Period:
+def _label(entry: Entry) -> str:
+    return f"Chỉ tiêu “{entry.indicator.name}”"
+
+
+def _check_own(entry: Entry) -> Period:
+    """Everything about one entry except the write guards."""
     indicator = entry.indicator
-    label = f"Chỉ tiêu “{indicator.name}”"
+    label = _label(entry)
     if indicator.is_computed:
         raise DataEntryError(f"{label} được tính theo công thức, không nhập trực tiếp.")
     try:
@@ -108,16 +115,58 @@ def check_entry(entry: Entry) -> Period:
             raise DataEntryError(f"{label}: không được âm.")
         if value.as_tuple().exponent < -6:
             raise DataEntryError(f"{label}: tối đa 6 chữ số thập phân.")
-    for guard in _WRITE_GUARDS:
-        refusal = guard(entry, period)
-        if refusal:
-            raise DataEntryError(f"{label}: {refusal}")
     return period
+
+
+def check_entries(entries: list[Entry]) -> list[Period | DataEntryError]:
+    """Check several entries together: item i is entry i's period, or the error refusing it.
+
+    Each write guard is asked once for all the entries that passed the checks before it.
+    """
+    outcomes: list[Period | DataEntryError] = []
+    for entry in entries:
+        try:
+            outcomes.append(_check_own(entry))
+        except DataEntryError as exc:
+            outcomes.append(exc)
+    pending = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, Period)]
+    for guard in _WRITE_GUARDS:
+        if not pending:
+            break
+        refusals = guard([(entries[i], outcomes[i]) for i in pending])
+        still = []
+        for i, refusal in zip(pending, refusals, strict=True):
+            if refusal:
+                outcomes[i] = DataEntryError(f"{_label(entries[i])}: {refusal}")
+            else:
+                still.append(i)
+        pending = still
+    return outcomes
+
+
+def _checked(entries: list[Entry]) -> list[Period]:
+    """The entries' periods, or one DataEntryError listing every problem."""
+    outcomes = check_entries(entries)
+    problems = [str(o) for o in outcomes if isinstance(o, DataEntryError)]
+    if problems:
+        raise DataEntryError("\n".join(problems))
+    return outcomes
+
+
+def check_entry(entry: Entry) -> Period:
+    outcome = check_entries([entry])[0]
+    if isinstance(outcome, DataEntryError):
+        raise outcome
+    return outcome
 
 
 def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
     """Create, change or (value None) delete one value, with history and rollups."""
-    period = check_entry(entry)
+    return _write(entry, check_entry(entry), user=user, source=source)
+
+
+def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
+    """Write one checked entry."""
     with transaction.atomic():
         existing = (
             DataValue.objects.select_for_update()
@@ -186,16 +235,12 @@ def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
 
 def save_values(entries: list[Entry], *, user=None, source: str = "form") -> list[SaveResult]:
     """Save several values all or nothing: every entry is checked before any is written."""
-    problems = []
-    for entry in entries:
-        try:
-            check_entry(entry)
-        except DataEntryError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise DataEntryError("\n".join(problems))
     with transaction.atomic():
-        return [save_value(entry, user=user, source=source) for entry in entries]
+        periods = _checked(entries)
+        return [
+            _write(entry, period, user=user, source=source)
+            for entry, period in zip(entries, periods, strict=True)
+        ]
 
 
 def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
@@ -262,15 +307,7 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
     history for every new or changed figure — but new values are inserted in bulk and the
     rollup is rebuilt once at the end instead of being moved value by value.
     """
-    problems = []
-    periods = {}
-    for entry in entries:
-        try:
-            periods[id(entry)] = check_entry(entry)
-        except DataEntryError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise DataEntryError("\n".join(problems))
+    periods = {id(e): p for e, p in zip(entries, _checked(entries), strict=True)}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     with transaction.atomic():
         existing = {}

@@ -68,7 +68,7 @@ from tiendo.data.services import (
     MAX_ABS_VALUE,
     DataEntryError,
     Entry,
-    check_entry,
+    check_entries,
     parse_number,
     save_values,
 )
@@ -847,6 +847,7 @@ def _check_sheet(
             period__in={c[3].id for c in columns},
         )
     }
+    candidates = []  # entries to write, checked together below (one guard query)
     for row, row_unit in rows:
         for letter, indicator, category, column_period in columns:
             cell = ws[f"{letter}{row}"]
@@ -883,14 +884,15 @@ def _check_sheet(
                 category=category,
                 comment=current.comment if current else "",
             )
-            try:
-                check_entry(entry)
-            except DataEntryError as exc:
-                result.error(title, row, letter, str(exc))
-                continue
-            result.changes.append(
-                Change(entry, current.value if current else None, title, f"{letter}{row}")
-            )
+            candidates.append((entry, current, row, letter))
+    outcomes = check_entries([entry for entry, *_ in candidates])
+    for (entry, current, row, letter), outcome in zip(candidates, outcomes, strict=True):
+        if isinstance(outcome, DataEntryError):
+            result.error(title, row, letter, str(outcome))
+            continue
+        result.changes.append(
+            Change(entry, current.value if current else None, title, f"{letter}{row}")
+        )
 
 
 def _value_problem(indicator: Indicator, value: Decimal) -> str:
