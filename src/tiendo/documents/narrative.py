@@ -139,7 +139,8 @@ def split_subparts(number: int, text: str) -> list[tuple[str, str]]:
     return [(ref, "\n".join(lines).strip()) for ref, lines in parts]
 
 
-def _person(user) -> str:
+def person_label(user) -> str:
+    """``Nguyễn Văn A (username)`` for the snapshot; empty for no user."""
     if user is None:
         return ""
     full = user.get_full_name()
@@ -185,9 +186,9 @@ def collect(definition) -> Narrative:
                 "unit_name": submission.unit.name,
                 "state": submission.state,
                 "state_label": str(submission.get_state_display()),
-                "submitted_by": _person(submission.submitted_by),
+                "submitted_by": person_label(submission.submitted_by),
                 "submitted_at": _local(submission.submitted_at),
-                "approved_by": _person(submission.approved_by),
+                "approved_by": person_label(submission.approved_by),
                 "approved_at": _local(submission.approved_at),
                 "counted": submission in counted,
             }
@@ -215,7 +216,7 @@ def collect(definition) -> Narrative:
                     submission_id=submission.pk,
                     state=submission.state,
                     state_label=str(submission.get_state_display()),
-                    approved_by=_person(submission.approved_by),
+                    approved_by=person_label(submission.approved_by),
                     approved_at=_local(submission.approved_at),
                     own=submission.unit_id == unit.pk,
                 )

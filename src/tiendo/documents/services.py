@@ -20,6 +20,7 @@ from tiendo.documents.models import (
     ReportDefinition,
     ReportTemplate,
 )
+from tiendo.documents.narrative import person_label
 from tiendo.documents.pdf import PdfError, docx_to_pdf
 from tiendo.documents.render import (
     RenderError,
@@ -245,8 +246,8 @@ def collect_sources(figures: list[dict]) -> dict:
                     "period": value.period,
                     "category": value.category,
                     "value": str(value.value.normalize()),
-                    "entered_by": _person(value.created_by),
-                    "updated_by": _person(value.updated_by),
+                    "entered_by": person_label(value.created_by),
+                    "updated_by": person_label(value.updated_by),
                     "updated_at": value.updated_at.isoformat(),
                     "approved_by": "",
                 }
@@ -361,13 +362,6 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
 def generate_for_submission(submission: Submission, fmt: str, *, user=None):
     """Render and store the report of a submission's unit (its figures and narrative)."""
     return generate(definition_for_submission(submission), fmt, user=user)
-
-
-def _person(user) -> str:
-    if user is None:
-        return ""
-    full = user.get_full_name()
-    return f"{full} ({user.username})" if full else user.username
 
 
 __all__ = [
