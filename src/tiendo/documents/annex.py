@@ -42,6 +42,16 @@ class AnnexColumn:
         return bool(self.plan)
 
     @property
+    def sub_headings(self) -> list[str]:
+        """The headings under the column's own: plan, actual, % achieved (none without a plan)."""
+        return ["Kế hoạch", "Thực hiện", "% đạt"] if self.has_plan else []
+
+    @property
+    def span(self) -> int:
+        """Columns the indicator takes in the table."""
+        return len(self.sub_headings) or 1
+
+    @property
     def heading(self) -> str:
         return f"{self.indicator.name} ({self.indicator.measure_unit})"
 
@@ -93,6 +103,11 @@ class AnnexTable:
     @property
     def show_parent(self) -> bool:
         return self.level == "commune"
+
+    @property
+    def lead_headings(self) -> list[str]:
+        """The headings of the columns before the figures."""
+        return ["STT", "Đơn vị"] + (["Trực thuộc"] if self.show_parent else [])
 
 
 def units_below(unit: Unit, level: int, period: Period) -> list[Unit]:

@@ -316,8 +316,9 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
         title = subdoc.add_paragraph()
         _style(title, BODY_STYLE)
         _run(title, f"Biểu {number}. {table.title}", bold=True)
-        lead = 3 if table.show_parent else 2
-        per_col = [3 if c.has_plan else 1 for c in table.columns]
+        heads = table.lead_headings
+        lead = len(heads)
+        per_col = [c.span for c in table.columns]
         ncols = lead + sum(per_col)
         # A second header row only when a column has sub-headings (plan, actual, %): a row
         # made only of vertically merged continuation cells stops LibreOffice from
@@ -328,7 +329,6 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
         _grid_borders(grid)
         header_rows = list(grid.rows)
         top, sub = header_rows[0], header_rows[-1]
-        heads = ["STT", "Đơn vị"] + (["Trực thuộc"] if table.show_parent else [])
         for i, text in enumerate(heads):
             merged = top.cells[i].merge(sub.cells[i]) if two_rows else top.cells[i]
             _cell_text(merged, text, bold=True, align="center")
@@ -340,7 +340,7 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
             else:
                 merged = top.cells[col].merge(top.cells[col + 2])
                 _cell_text(merged, column.heading, bold=True, align="center")
-                for offset, text in enumerate(["Kế hoạch", "Thực hiện", "% đạt"]):
+                for offset, text in enumerate(column.sub_headings):
                     _cell_text(sub.cells[col + offset], text, bold=True, align="center")
             col += width
         for index, row in enumerate([*table.rows, table.total], start=1):
@@ -477,8 +477,8 @@ def render_xlsx(data: ReportData) -> bytes:
 
     for number, table in enumerate(data.annexes, start=1):
         sheet = book.create_sheet(f"Phụ lục {number}")
-        lead = ["STT", "Đơn vị"] + (["Trực thuộc"] if table.show_parent else [])
-        per_col = [3 if c.has_plan else 1 for c in table.columns]
+        lead = table.lead_headings
+        per_col = [c.span for c in table.columns]
         width = len(lead) + sum(per_col)
         _title_rows(sheet, definition, f"Biểu {number}. {table.title}", width)
         sheet.append([])
@@ -486,7 +486,7 @@ def render_xlsx(data: ReportData) -> bytes:
         sub = [""] * len(lead)
         for column, span in zip(table.columns, per_col, strict=True):
             top += [column.heading] + [""] * (span - 1)
-            sub += ["Kế hoạch", "Thực hiện", "% đạt"] if span == 3 else [""]
+            sub += column.sub_headings or [""]
         sheet.append(top)
         sheet.append(sub)
         for i in range(1, len(lead) + 1):
