@@ -104,6 +104,7 @@ def main() -> None:  # pragma: no cover - command-line entry
         f"({n(timings.get('pdf_bytes', 0))} byte)"
     )
 
+
 if __name__ == "__main__":  # pragma: no cover
     import os
 
