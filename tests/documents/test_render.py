@@ -371,6 +371,19 @@ def test_the_stored_document_is_the_rendered_file_with_its_data(demo_db, rendere
     assert len(sources["by_figure"][rate_key]) == 2
 
 
+def test_a_period_is_aggregated_once_per_rendering(demo_db):
+    from tiendo.documents.render import base_context, prepare
+
+    data = prepare(ReportDefinition.objects.get(slug=HG))
+    context = base_context(data)
+    fy = context["fy"]
+    # fy[2022].NQ05_DISBURSED.change() reads 2021: the same set as fy[2021], not a second pass
+    assert fy[2022].previous is fy[2021]
+    assert fy["2021-2025"] is context["f"] is data.main
+    assert context["fp"] is fy["2016-2020"]
+    assert str(fy[2022].NQ05_DISBURSED.change(1)).startswith(("tăng", "giảm", "bằng"))
+
+
 def test_sources_are_collected_per_unit_and_period_not_per_figure(
     demo_db, rendered, django_assert_max_num_queries
 ):

@@ -52,8 +52,12 @@ class FigureSet:
         recorder: Recorder | None = None,
         phase: Period | None = None,
         today: bool = False,
+        sets=None,
     ):
+        """``sets``: a callable giving the set of another period; the report shares one so
+        ``fy[2021]`` and ``fy[2022].previous`` are aggregated once."""
         self._indicators = indicators
+        self._sets = sets
         self._unit = unit
         self._period = period
         self._phase = phase
@@ -94,7 +98,9 @@ class FigureSet:
 
     @property
     def previous(self) -> FigureSet:
-        if self._previous is None:
+        if self._previous is None and self._sets is not None:
+            self._previous = self._sets(self._period.previous())
+        elif self._previous is None:
             self._previous = FigureSet(
                 self._indicators,
                 self._unit,

@@ -101,14 +101,19 @@ class ReportData:
     narrative: Narrative = field(default_factory=Narrative)
     annexes: list[AnnexTable] = field(default_factory=list)
     main: FigureSet | None = None
+    sets: dict[str, FigureSet] = field(default_factory=dict, repr=False)
 
     def figure_set(self, period: Period) -> FigureSet:
-        return FigureSet(
-            list(self.indicators.values()),
-            self.definition.unit,
-            period,
-            recorder=self.recorder,
-        )
+        """The report unit's figures for ``period``, aggregated once per rendering."""
+        if period.id not in self.sets:
+            self.sets[period.id] = FigureSet(
+                list(self.indicators.values()),
+                self.definition.unit,
+                period,
+                recorder=self.recorder,
+                sets=self.figure_set,
+            )
+        return self.sets[period.id]
 
     def snapshot(self) -> dict:
         d = self.definition
