@@ -535,7 +535,6 @@ def build_template(blocks: Iterable[Block], *, annexes: bool = False, title: str
     _signature(doc)
     if annexes:
         _annex_section(doc)
-    # The default document ends with an empty paragraph we do not want.
     props = doc.core_properties
     props.title = title
     props.author = "Tiến Độ"
