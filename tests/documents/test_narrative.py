@@ -306,3 +306,13 @@ def test_the_units_officer_renders_the_report_from_the_submission_page(client, c
     assert document.filename in client.get(url).content.decode()
     bad = client.post(url, {"format": "odt"}, follow=True)
     assert "Định dạng không hợp lệ" in bad.content.decode()
+
+
+def test_the_variable_page_cuts_only_long_narrative_examples(cycle):
+    from tiendo.documents.variables import documented_variables
+
+    groups, error = documented_variables(cycle["definition"])
+    assert not error
+    examples = {v.example for v in dict(groups)["Thuyết minh"]}
+    assert "Huyện có nhiều thuận lợi." in examples  # short: printed whole, no "…"
+    assert all(len(e) <= 121 for e in examples)

@@ -94,7 +94,7 @@ def documented_variables(definition) -> tuple[list[tuple[str, list[Variable]]], 
                     Variable(
                         f"{{{{p n.{part.key} }}}}",
                         f"{part.section}. {part.title} — {part.unit_name}",
-                        part.text[:120] + "…",
+                        part.text if len(part.text) <= 120 else part.text[:120] + "…",
                     )
                 )
     groups = [
