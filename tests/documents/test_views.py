@@ -175,6 +175,19 @@ def test_the_traceability_page_names_the_values_and_who_entered_them(
     assert "Người duyệt" in html and "12/UBND-NN" in html
 
 
+def test_the_traceability_page_does_not_read_the_file(client, report, stored, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people["allowed"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("documents:document", args=[stored.pk]))
+    assert response.status_code == 200
+    assert not [q for q in queries if '"content"' in q["sql"]]
+    download = client.get(reverse("documents:download", args=[stored.pk]))
+    assert b"".join(download) == bytes(stored.content)
+
+
 def test_a_bad_format_is_refused_with_a_message(client, report, people):
     client.force_login(people["allowed"])
     response = client.post(

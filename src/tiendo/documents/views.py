@@ -162,11 +162,13 @@ def document_list(request):
     return render(request, "documents/document_list.html", {"documents": documents})
 
 
-def _document(user, pk) -> GeneratedDocument:
-    document = get_object_or_404(
-        GeneratedDocument.objects.select_related("definition__unit", "created_by", "template"),
-        pk=pk,
+def _document(user, pk, *, content: bool = True) -> GeneratedDocument:
+    documents = GeneratedDocument.objects.select_related(
+        "definition__unit", "created_by", "template"
     )
+    if not content:  # the file itself is read only to download it
+        documents = documents.defer("content", "template__content")
+    document = get_object_or_404(documents, pk=pk)
     scope.check_unit(user, document.definition.unit)
     return document
 
@@ -174,7 +176,7 @@ def _document(user, pk) -> GeneratedDocument:
 @login_required
 def document_detail(request, pk):
     """Traceability: each figure with the stored values it came from and who entered them."""
-    document = _document(request.user, pk)
+    document = _document(request.user, pk, content=False)
     snapshot = document.snapshot
     sources = snapshot.get("sources", {})
     values = sources.get("values", {})
