@@ -261,3 +261,46 @@ def test_the_submission_page_links_the_excel_form_for_the_unit_and_request(clien
         "application/vnd.openxmlformats"
     )
     assert load_workbook(BytesIO(response.content)).sheetnames
+
+
+def test_the_request_list_counts_every_request_in_the_same_queries(
+    client, cycle, submitted, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _login(client, cycle.coordinator)
+    with CaptureQueriesContext(connection) as one:
+        response = client.get(reverse("reporting:requests"))
+    assert response.status_code == 200
+    for n in range(5):
+        extra = ReportRequest.objects.create(
+            number_symbol=f"{20 + n}/UBND-NN",
+            issued_on=date(2024, 11, 21),
+            issuer=cycle.tree.vi_xuyen,
+            title="Báo cáo bổ sung",
+            period="2024",
+            deadline=date(2024, 12, 10),
+        )
+        extra.recipients.create(unit=cycle.tree.c1)
+    with django_assert_num_queries(len(one)):
+        response = client.get(reverse("reporting:requests"))
+    page = response.content.decode()
+    assert "15/UBND-NN" in page and "24/UBND-NN" in page
+
+
+def test_the_request_page_takes_the_same_queries_for_more_recipients(
+    client, cycle, submitted, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _login(client, cycle.district_officer)
+    url = reverse("reporting:request", args=[cycle.request.pk])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for unit in (cycle.tree.c3, cycle.tree.c4):  # owing: the page asks who may waive them
+        cycle.request.recipients.create(unit=unit)
+    with django_assert_num_queries(len(few)):
+        page = client.get(url).content.decode()
+    assert "Xã Ba" in page and "Xã Bốn" in page

@@ -8,7 +8,13 @@ from datetime import date, datetime
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from tiendo.reporting.models import ReportRequest, Submission, SubmissionState, SubmissionWaiver
+from tiendo.reporting.models import (
+    ReportRequest,
+    RequestRecipient,
+    Submission,
+    SubmissionState,
+    SubmissionWaiver,
+)
 from tiendo.units.models import Unit
 
 
@@ -65,17 +71,31 @@ def _day(moment: datetime | None) -> date | None:
 
 def completeness(request: ReportRequest) -> list[Row]:
     """One row per recipient, in three queries whatever the number of recipients."""
-    submissions = {
-        s.unit_id: s
-        for s in Submission.objects.filter(request=request).select_related(
-            "approved_by", "submitted_by"
-        )
+    return completeness_of([request])[request.pk]
+
+
+def completeness_of(requests) -> dict[int, list[Row]]:
+    """The rows of several requests (by request id), in three queries for them all."""
+    requests = {r.pk: r for r in requests}
+    submissions = {}
+    for s in Submission.objects.filter(request__in=requests).select_related(
+        "approved_by", "submitted_by"
+    ):
+        s.request = requests[s.request_id]  # loaded already: no query per row for its request
+        submissions[(s.request_id, s.unit_id)] = s
+    waivers = {
+        (w.request_id, w.unit_id): w for w in SubmissionWaiver.objects.filter(request__in=requests)
     }
-    waivers = {w.unit_id: w for w in SubmissionWaiver.objects.filter(request=request)}
-    rows = []
-    for recipient in request.recipients.select_related("unit").order_by("unit__code"):
-        unit = recipient.unit
-        sub, waiver = submissions.get(unit.pk), waivers.get(unit.pk)
+    rows: dict[int, list[Row]] = {pk: [] for pk in requests}
+    recipients = (
+        RequestRecipient.objects.filter(request__in=requests)
+        .select_related("unit__parent")  # the approver of a unit is its parent
+        .order_by("unit__code")
+    )
+    for recipient in recipients:
+        request, unit = requests[recipient.request_id], recipient.unit
+        key = (request.pk, unit.pk)
+        sub, waiver = submissions.get(key), waivers.get(key)
         on_time = None
         if sub is not None and sub.first_submitted_at is not None:
             on_time = _day(sub.first_submitted_at) <= request.deadline
@@ -91,7 +111,7 @@ def completeness(request: ReportRequest) -> list[Row]:
             status = Status.DRAFT
         else:
             status = Status.MISSING
-        rows.append(Row(unit, sub, waiver, status, on_time))
+        rows[request.pk].append(Row(unit, sub, waiver, status, on_time))
     return rows
 
 
