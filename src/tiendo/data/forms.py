@@ -135,40 +135,47 @@ class ValuesForm:
 
     def entries(self) -> list[Entry]:
         """The values that differ from what is stored; every problem at once, Vietnamese."""
-        problems, entries = [], []
-        for slot in self.slots:
-            try:
-                value = parse_number(slot.value_text, field=slot.label)
-            except DataEntryError as exc:
-                problems.append(str(exc))
-                continue
-            if value is None and slot.comment and slot.existing is None:
-                problems.append(
-                    _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
-                )
-                continue
-            old = slot.existing
-            if old is None and value is None:
-                continue
-            unchanged = old is not None and old.value == value and old.comment == slot.comment
-            if unchanged:
-                continue
-            entries.append(
-                Entry(
-                    slot.indicator,
-                    self.unit,
-                    self.period.id,
-                    value,
-                    category=slot.category,
-                    comment=slot.comment if value is not None else "",
-                )
-            )
-        if problems:
-            raise DataEntryError("\n".join(problems))
-        return entries
+        return changed_entries(self.slots, self.unit, lambda slot: self.period.id)
 
     def category_name(self, indicator: Indicator, code: str) -> str:
         for slot in self.slots:
             if slot.indicator.pk == indicator.pk and slot.category == code:
                 return slot.category_name
         return code
+
+
+def changed_entries(slots, unit: Unit, period_of) -> list[Entry]:
+    """The slots' values that differ from what is stored, as entries for ``unit`` (a slot's
+    period id is ``period_of(slot)``); every problem at once, Vietnamese. The reporting
+    app's submission form reads its slots through this too."""
+    problems, entries = [], []
+    for slot in slots:
+        try:
+            value = parse_number(slot.value_text, field=slot.label)
+        except DataEntryError as exc:
+            problems.append(str(exc))
+            continue
+        if value is None and slot.comment and slot.existing is None:
+            problems.append(
+                _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
+            )
+            continue
+        old = slot.existing
+        if old is None and value is None:
+            continue
+        unchanged = old is not None and old.value == value and old.comment == slot.comment
+        if unchanged:
+            continue
+        entries.append(
+            Entry(
+                slot.indicator,
+                unit,
+                period_of(slot),
+                value,
+                category=slot.category,
+                comment=slot.comment if value is not None else "",
+            )
+        )
+    if problems:
+        raise DataEntryError("\n".join(problems))
+    return entries

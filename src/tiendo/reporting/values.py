@@ -1,7 +1,8 @@
 """The figures of a submission: every line of its forms for the unit, as form fields.
 
-Like the data app's entry form, parsing and saving go through ``tiendo.data.services``;
-what differs is where the lines come from (the forms of the request) and that a line's
+Like the data app's entry form, the typed figures become entries through
+``tiendo.data.forms.changed_entries`` and are saved through ``tiendo.data.services``; what
+differs is where the lines come from (the forms of the request) and that a line's
 period follows the request (the period itself, the letter's "as of" date, or period end).
 """
 
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from tiendo.core.formatting import format_number
+from tiendo.data.forms import changed_entries
 from tiendo.data.models import DataValue
-from tiendo.data.services import DataEntryError, Entry, parse_number
+from tiendo.data.services import Entry
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period
 from tiendo.reporting.models import Form, FormIndicator, Submission
@@ -109,33 +111,4 @@ class SubmissionValues:
 
     def entries(self) -> list[Entry]:
         """The values that differ from what is stored; every problem at once."""
-        problems, entries = [], []
-        for slot in self.slots:
-            try:
-                value = parse_number(slot.value_text, field=slot.label)
-            except DataEntryError as exc:
-                problems.append(str(exc))
-                continue
-            old = slot.existing
-            if value is None and slot.comment and old is None:
-                problems.append(
-                    _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
-                )
-                continue
-            if old is None and value is None:
-                continue
-            if old is not None and old.value == value and old.comment == slot.comment:
-                continue
-            entries.append(
-                Entry(
-                    slot.indicator,
-                    self.submission.unit,
-                    slot.period.id,
-                    value,
-                    category=slot.category,
-                    comment=slot.comment if value is not None else "",
-                )
-            )
-        if problems:
-            raise DataEntryError("\n".join(problems))
-        return entries
+        return changed_entries(self.slots, self.submission.unit, lambda slot: slot.period.id)
