@@ -7,12 +7,12 @@ small hand-made form rather than a ``django.forms.Form``; parsing and saving go 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from tiendo.core.formatting import format_number
+from tiendo.core.text import nfc
 from tiendo.data.models import DataValue
 from tiendo.data.services import DataEntryError, Entry, parse_number
 from tiendo.programmes.models import Disaggregation, Indicator, Programme
@@ -78,10 +78,6 @@ def stored_indicators(programme: Programme) -> list[Indicator]:
     )
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text or "").strip()
-
-
 class ValuesForm:
     def __init__(self, programme: Programme, unit: Unit, period: Period, data=None):
         self.programme, self.unit, self.period = programme, unit, period
@@ -117,7 +113,7 @@ class ValuesForm:
                     slot.comment = value.comment
                 if data is not None:
                     slot.value_text = (data.get(slot.value_name) or "").strip()
-                    slot.comment = _nfc(data.get(slot.comment_name, ""))
+                    slot.comment = nfc(data.get(slot.comment_name, ""))
                 slots.append(slot)
             self.slots.extend(slots)
             line = Line(indicator, slots)

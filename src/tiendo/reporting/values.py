@@ -8,12 +8,12 @@ period follows the request (the period itself, the letter's "as of" date, or per
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from tiendo.core.formatting import format_number
+from tiendo.core.text import nfc
 from tiendo.data.forms import changed_entries
 from tiendo.data.models import DataValue
 from tiendo.data.services import Entry
@@ -59,10 +59,6 @@ class FormBlock:
     slots: list[Slot] = field(default_factory=list)
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text or "").strip()
-
-
 class SubmissionValues:
     def __init__(self, submission: Submission, forms: list[Form], data=None):
         self.submission = submission
@@ -105,7 +101,7 @@ class SubmissionValues:
                     slot.comment = value.comment
                 if data is not None:
                     slot.value_text = (data.get(slot.value_name) or "").strip()
-                    slot.comment = _nfc(data.get(slot.comment_name, ""))
+                    slot.comment = nfc(data.get(slot.comment_name, ""))
                 blocks[line.form_id].slots.append(slot)
                 self.slots.append(slot)
 

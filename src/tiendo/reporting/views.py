@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from io import BytesIO
 
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 from tiendo.accounts import scope
 from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
+from tiendo.core.text import nfc
 from tiendo.data.services import DataEntryError
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.reporting import services
@@ -56,10 +56,6 @@ DEFAULT_SECTIONS = [
     "Nhiệm vụ, giải pháp",
     "Kiến nghị, đề xuất",
 ]
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text or "").strip()
 
 
 def _may_read_request(user, req: ReportRequest) -> bool:
@@ -207,7 +203,7 @@ class RequestForm(djforms.Form):
                 "forms", _("Biểu không dùng cho loại kỳ này: %(f)s") % {"f": ", ".join(wrong)}
             )
         data["section_titles"] = [
-            _nfc(line) for line in (data.get("sections") or "").splitlines() if _nfc(line)
+            nfc(line) for line in (data.get("sections") or "").splitlines() if nfc(line)
         ]
         return data
 
@@ -223,11 +219,11 @@ def request_create(request):
         try:
             with transaction.atomic():
                 req = ReportRequest.objects.create(
-                    number_symbol=_nfc(d["number_symbol"]),
+                    number_symbol=nfc(d["number_symbol"]),
                     issued_on=d["issued_on"],
                     issuer=d["issuer"],
-                    title=_nfc(d["title"]),
-                    summary=_nfc(d["summary"]),
+                    title=nfc(d["title"]),
+                    summary=nfc(d["summary"]),
                     period=d["period"],
                     data_as_of=d["data_as_of"],
                     deadline=d["deadline"],
@@ -309,7 +305,7 @@ def request_waive(request, pk: int, unit_pk: int):
     unit = get_object_or_404(Unit, pk=unit_pk)
     scope.check_unit(request.user, unit)
     try:
-        services.waive(req, unit, request.user, _nfc(request.POST.get("reason", "")))
+        services.waive(req, unit, request.user, nfc(request.POST.get("reason", "")))
     except ReportingError as exc:
         messages.error(request, str(exc))
     else:
@@ -487,7 +483,7 @@ def submission_page(request, pk: int):
                     raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
                 values = SubmissionValues(sub, forms, data=request.POST)
                 texts = {
-                    s.pk: _nfc(request.POST.get(f"section-{s.pk}", ""))
+                    s.pk: nfc(request.POST.get(f"section-{s.pk}", ""))
                     for s in sub.request.sections.all()
                 }
                 entries = values.entries()
@@ -500,7 +496,7 @@ def submission_page(request, pk: int):
             elif action in ("return", "approve", "unapprove"):
                 if not may_approve:
                     raise PermissionDenied(_("Chỉ đơn vị cấp trên được duyệt báo cáo này."))
-                reason = _nfc(request.POST.get("reason", ""))
+                reason = nfc(request.POST.get("reason", ""))
                 if action == "return":
                     services.return_submission(sub, user, reason)
                     messages.success(request, _("Đã trả lại báo cáo."))
