@@ -9,13 +9,35 @@ reports the units it had to leave out.
 Per aggregation type, over all periods inside the requested one:
 
 - ``sum``: the total; ``average``: total ÷ number of values;
-- ``last``: the values of the latest period that has any (a cumulative stock such as
-  "households implementing so far");
+- ``last``: a cumulative stock such as "households implementing so far" — see below;
 - ``range``: the lowest and highest value entered in the scope ("10 - 15 triệu đồng");
 - ``none``: the unit's own value only.
 
 Computed indicators are evaluated after aggregation, from the aggregated operands: a
 disbursement rate is total disbursed ÷ total plan, never an average of rates.
+
+``last`` is DHIS2's "last value, sum in the org-unit hierarchy": every reporting unit of the
+scope (and every category) contributes its own latest value as of the end of the requested
+period — carried forward from an earlier period when it reported nothing since, values dated
+before the period's start included; on a tie of ``period_end`` the narrowest period (the
+latest ``period_start``) wins — and these are summed up the tree. ``Cell.as_of`` is the
+latest period among the contributing values, ``Cell.count`` their number. The rollup table
+is per exact period and cannot answer this; one query picks each unit's latest value with
+``ROW_NUMBER() OVER (PARTITION BY unit, indicator, category ...)`` through the closure table
+and sums them per queried unit in SQL (:data:`_LAST_SQL`).
+
+A unit that ceased (a pre-2025 commune) keeps contributing its last value — through its
+successor in today's view, scaled by its factor — until a successor takes over: the value
+of a unit that ceased before the end of the period is *superseded*, for one indicator and
+category, once a successor it is linked to (a :class:`~tiendo.units.models.UnitChange` of
+the ceased unit itself) lying in the same scope has a value of its own dated after the
+ceased unit's last day (``period_end > valid_to``). The successor's figure is taken to
+include what it inherited, so counting both would count the old stock twice. When every
+link of the ceased unit carries a share, only the shares of the successors that reported
+are dropped (a commune split 25/75 whose first part reports keeps 75 % of its old value
+until the second does); without shares one reporting successor supersedes it all. Units
+counted through an ancestor's link (an agency of an old province) have no successor of
+their own and are carried forward as they are.
 """
 
 from __future__ import annotations
@@ -24,19 +46,74 @@ import gc
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, Count, Max, Min, Sum, When
 
 from tiendo.data.models import DataValue, Rollup
 from tiendo.programmes import expressions
 from tiendo.programmes.models import Aggregation, Indicator, Target
 from tiendo.programmes.periods import Period
-from tiendo.units.models import Unit
+from tiendo.units.models import Unit, UnitAncestor, UnitChange
 from tiendo.units.services import TodayMapping, map_to_today
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+MICRO = Decimal("0.000001")  # the scale of DataValue.value
+
+# Each reporting unit's latest value per (indicator, category) as of a day, for the units
+# a scope clause selects. Ties on period_end go to the narrowest period (latest start).
+_LATEST_SQL = """
+SELECT v.unit_id, v.indicator_id, v.category, v.period, v.period_start, v.period_end,
+       v.value,
+       ROW_NUMBER() OVER (
+           PARTITION BY v.unit_id, v.indicator_id, v.category
+           ORDER BY v.period_end DESC, v.period_start DESC, v.id DESC
+       ) AS rn
+FROM {values} v
+WHERE v.indicator_id IN ({indicators}) AND v.period_end <= %s AND {scope}
+"""
+
+# The latest values summed per queried unit (through the closure), per period they are
+# dated. A unit that ceased before the day and has successor links of its own comes back
+# on rows of its own (``changed``), to be checked for a successor that took over.
+_LAST_SQL = """
+SELECT t.ancestor_id, t.indicator_id, t.category, t.period, t.period_start, t.period_end,
+       t.changed, SUM(t.value), COUNT(*)
+FROM (
+    SELECT a.ancestor_id, l.indicator_id, l.category, l.period, l.period_start,
+           l.period_end, l.value,
+           CASE WHEN u.valid_to < %s AND EXISTS (
+               SELECT 1 FROM {changes} c WHERE c.predecessor_id = l.unit_id
+           ) THEN l.unit_id END AS changed
+    FROM ({latest}) l
+    JOIN {closure} a ON a.unit_id = l.unit_id
+    JOIN {units} u ON u.id = l.unit_id
+    WHERE l.rn = 1 AND a.ancestor_id IN ({targets})
+) t
+GROUP BY t.ancestor_id, t.indicator_id, t.category, t.period, t.period_start,
+         t.period_end, t.changed
+"""
+
+
+def _decimal(value) -> Decimal:
+    """A number read by a raw query: a Decimal (PostgreSQL), an int or a float (SQLite,
+    rounded to the column's six places as Django's own converter does)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(value)).quantize(MICRO)
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _placeholders(items) -> str:
+    return ", ".join(["%s"] * len(items))
 
 
 @dataclass
@@ -64,19 +141,46 @@ class Cell:
         return self.value is not None or self.low is not None
 
 
+class _Latest:
+    """The latest values of one ``last`` indicator summed for one queried unit."""
+
+    __slots__ = ("by_category", "count", "newest")
+
+    def __init__(self) -> None:
+        self.by_category: dict[str, Decimal] = {}
+        self.count = 0
+        self.newest: tuple = ()  # (period_end, period_start, period id) of the latest value
+
+    def add(self, category: str, total: Decimal, count: int, dated: tuple) -> None:
+        self.by_category[category] = self.by_category.get(category, ZERO) + total
+        self.count += count
+        if dated > self.newest:
+            self.newest = dated
+
+    def cell(self, indicator: Indicator) -> Cell:
+        if not self.count:
+            return Cell(indicator)
+        return Cell(
+            indicator,
+            sum(self.by_category.values(), ZERO),
+            dict(self.by_category),
+            as_of=self.newest[2],
+            count=self.count,
+        )
+
+
 class _Acc:
     """Running total and count of one indicator for one unit, also per category.
 
     Plain slots and dicts: a pivot adds tens of thousands of rows, one call each.
     """
 
-    __slots__ = ("by_category", "by_period", "count", "total")
+    __slots__ = ("by_category", "count", "total")
 
     def __init__(self) -> None:
         self.total = ZERO
         self.count = 0
         self.by_category: dict[str, list] = {}  # category -> [total, count]
-        self.by_period: dict = {}  # period_end -> (period id, _Acc) for LAST
 
     def add(self, category: str, total, count, factor: Decimal | None = None) -> None:
         total = Decimal(total) if factor is None else Decimal(total) * factor
@@ -236,25 +340,10 @@ class Aggregator:
                 else:
                     totals[category] = t
                     counts[category] = c
-        if last:
-            for model, total, count in (
-                (DataValue, Sum("value"), Count("pk")),
-                (Rollup, Sum("total"), Sum("count")),
-            ):
-                rows = (
-                    model.objects.filter(unit_id__in=unit_ids, indicator_id__in=last, **window)
-                    .values_list("unit_id", "indicator_id", "category", "period", "period_end")
-                    .annotate(t=total, c=count)
-                    .order_by()
-                )
-                for unit_id, indicator_id, category, period_id, period_end, t, c in rows:
-                    slot = accs[unit_id][indicator_id].by_period.setdefault(
-                        period_end, (period_id, _Acc())
-                    )
-                    slot[1].add(category, t, c)
+        latest = self._last(units, last, extra) if last else {}
 
         if extra:
-            self._add_extra(accs, extra, flat + own_only, last, window)
+            self._add_extra(accs, extra, flat + own_only, window)
 
         ranges = self._ranges(unit_ids, ranged, window, extra) if ranged else {}
         targets = self._targets(unit_ids)
@@ -262,12 +351,15 @@ class Aggregator:
         result: dict[int, dict[str, Cell]] = {}
         finish, summed = self._finish, self._summed
         computed = any(i.formula for i in self.indicators)
-        plan = [(pk, i, i.code, i.aggregation == Aggregation.RANGE) for pk, i in by_id.items()]
+        plan = [(pk, i, i.code, i.aggregation) for pk, i in by_id.items()]
         for unit_id in unit_ids:
             cells: dict[str, Cell] = {}
             unit_accs = accs[unit_id]
-            for indicator_id, indicator, code, is_range in plan:
-                if is_range:
+            for indicator_id, indicator, code, aggregation in plan:
+                if aggregation == Aggregation.LAST:
+                    found = latest.get((unit_id, indicator_id))
+                    cell = Cell(indicator) if found is None else found.cell(indicator)
+                elif aggregation == Aggregation.RANGE:
                     cell = Cell(indicator)
                     low_high = ranges.get((unit_id, indicator_id))
                     if low_high:
@@ -304,40 +396,137 @@ class Aggregator:
 
     def _finish(self, indicator: Indicator, acc: _Acc) -> Cell:
         """The cell of one indicator from its accumulated rows."""
-        aggregation = indicator.aggregation
-        as_of = None
-        if aggregation == Aggregation.LAST:
-            if not acc.by_period:
-                return Cell(indicator)
-            latest = max(acc.by_period)
-            as_of, acc = acc.by_period[latest]
         count = acc.count
         if count == 0:
-            return Cell(indicator, as_of=as_of)
-        if aggregation == Aggregation.AVERAGE:
+            return Cell(indicator)
+        if indicator.aggregation == Aggregation.AVERAGE:
             categories = {c: t / n for c, (t, n) in acc.by_category.items() if n}
-            return Cell(indicator, acc.total / count, categories, as_of=as_of, count=count)
+            return Cell(indicator, acc.total / count, categories, count=count)
         categories = {c: t for c, (t, _n) in acc.by_category.items()}
-        return Cell(indicator, acc.total, categories, as_of=as_of, count=count)
+        return Cell(indicator, acc.total, categories, count=count)
 
-    def _add_extra(self, accs, extra, flat_ids, last_ids, window) -> None:
+    def _add_extra(self, accs, extra, flat_ids, window) -> None:
         """Add the own values of older units (today's view), scaled by their factor."""
         for target_id, factors in extra.items():
             ids = list(factors)
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = DataValue.objects.filter(
-                    unit_id__in=chunk, indicator_id__in=flat_ids + last_ids, **window
-                ).values_list(
-                    "unit_id", "indicator_id", "category", "period", "period_end", "value"
+                    unit_id__in=chunk, indicator_id__in=flat_ids, **window
+                ).values_list("unit_id", "indicator_id", "category", "value")
+                for unit_id, indicator_id, category, value in rows:
+                    accs[target_id][indicator_id].add(category, value, 1, factors[unit_id])
+
+    def _last(self, units, last_ids, extra) -> dict[tuple[int, int], _Latest]:
+        """Each queried unit's ``last`` figures: the latest value of every reporting unit
+        of its scope (its subtree, and in today's view the older units mapped to it)."""
+        day = self.period.end
+        out: dict[tuple[int, int], _Latest] = {}
+        # (queried unit, ceased unit, indicator, category, value, dated, base factor)
+        pending: list[tuple] = []
+        sql_day = connection.ops.adapt_datefield_value(day)
+        names = {
+            "values": DataValue._meta.db_table,
+            "closure": UnitAncestor._meta.db_table,
+            "units": Unit._meta.db_table,
+            "changes": UnitChange._meta.db_table,
+        }
+        unit_ids = [u.pk for u in units]
+        latest = _LATEST_SQL.format(
+            values=names["values"],
+            indicators=_placeholders(last_ids),
+            scope=f"v.unit_id IN (SELECT s.unit_id FROM {names['closure']} s "
+            f"WHERE s.ancestor_id IN ({_placeholders(unit_ids)}))",
+        )
+        sql = _LAST_SQL.format(latest=latest, targets=_placeholders(unit_ids), **names)
+        params = [sql_day, *last_ids, sql_day, *unit_ids, *unit_ids]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for target, indicator_id, category, period_id, start, end, changed, total, n in rows:
+            dated = (_day(end), _day(start), period_id)
+            if changed is not None:
+                pending.append((target, changed, indicator_id, category, total, dated, None))
+                continue
+            acc = out.get((target, indicator_id))
+            if acc is None:
+                acc = out[target, indicator_id] = _Latest()
+            acc.add(category, _decimal(total), n, dated)
+
+        for target, factors in (extra or {}).items():
+            ids = list(factors)
+            for begin in range(0, len(ids), 500):
+                chunk = ids[begin : begin + 500]
+                sql = (
+                    _LATEST_SQL.format(
+                        values=names["values"],
+                        indicators=_placeholders(last_ids),
+                        scope=f"v.unit_id IN ({_placeholders(chunk)})",
+                    )
+                    .strip()
+                    .join(["SELECT * FROM (", ") l WHERE l.rn = 1"])
                 )
-                for unit_id, indicator_id, category, period_id, period_end, value in rows:
-                    acc = accs[target_id][indicator_id]
-                    if indicator_id in last_ids:
-                        slot = acc.by_period.setdefault(period_end, (period_id, _Acc()))
-                        slot[1].add(category, value, 1, factors[unit_id])
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [*last_ids, sql_day, *chunk])
+                    found = cursor.fetchall()
+                for unit_id, indicator_id, category, period_id, start, end, value, _rn in found:
+                    dated = (_day(end), _day(start), period_id)
+                    pending.append(
+                        (target, unit_id, indicator_id, category, value, dated, factors[unit_id])
+                    )
+        if pending:
+            self._add_ceased(out, pending, units, extra or {}, last_ids)
+        return out
+
+    def _add_ceased(self, out, pending, units, extra, last_ids) -> None:
+        """Add the last values of ceased units unless a successor took over (module doc)."""
+        day = self.period.end
+        paths = {u.pk: u.path for u in units}
+        links: dict[int, list[tuple]] = defaultdict(list)  # ceased -> [(successor, share, path)]
+        ended: dict[int, date | None] = {}
+        for pred, succ, share, path, valid_to in UnitChange.objects.filter(
+            predecessor_id__in={p[1] for p in pending}
+        ).values_list(
+            "predecessor_id", "successor_id", "share", "successor__path", "predecessor__valid_to"
+        ):
+            links[pred].append((succ, share, path))
+            ended[pred] = valid_to
+        # the latest day each successor reported each (indicator, category) on
+        reported: dict[tuple, date] = {}
+        successors = {succ for group in links.values() for succ, _s, _p in group}
+        if successors:
+            rows = (
+                DataValue.objects.filter(
+                    unit_id__in=successors, indicator_id__in=last_ids, period_end__lte=day
+                )
+                .values_list("unit_id", "indicator_id", "category")
+                .annotate(newest=Max("period_end"))
+                .order_by()
+            )
+            reported = {(u, i, c): _day(newest) for u, i, c, newest in rows}
+        for target, unit_id, indicator_id, category, value, dated, factor in pending:
+            factor = Decimal(1) if factor is None else factor
+            valid_to = ended.get(unit_id)
+            if valid_to is not None and valid_to < day:
+                target_path = paths[target]
+                mapped = extra.get(target, {})
+                took_over = [
+                    share
+                    for succ, share, path in links[unit_id]
+                    if (path.startswith(target_path) or succ in mapped)
+                    and reported.get((succ, indicator_id, category), date.min) > valid_to
+                ]
+                if took_over:
+                    if all(share is not None for _s, share, _p in links[unit_id]):
+                        factor = max(factor - sum(took_over, ZERO), ZERO)
                     else:
-                        acc.add(category, value, 1, factors[unit_id])
+                        factor = ZERO
+            if not factor:
+                continue
+            acc = out.get((target, indicator_id))
+            if acc is None:
+                acc = out[target, indicator_id] = _Latest()
+            acc.add(category, _decimal(value) * factor, 1, dated)
 
     def _ranges(self, unit_ids, ranged, window, extra) -> dict:
         ids = [i.pk for i in ranged]
