@@ -13,6 +13,7 @@ from tests import factories
 from tests.factories import D, indicator, programme
 from tiendo.accounts.models import Role
 from tiendo.data.aggregation import Aggregator
+from tiendo.data.models import DataValue
 from tiendo.data.pivot import pivot
 from tiendo.data.services import Entry, save_value
 from tiendo.programmes.models import Aggregation, CategoryOption, Disaggregation
@@ -121,6 +122,10 @@ def test_a_successor_reporting_after_the_merge_supersedes_its_predecessors(tree,
     assert cell(stock, tree.nation, "2025").value == D(25)
     # the old province, history-true, is not: N2 is not part of it
     assert cell(stock, tree.ha_giang, "2025").value == D(22)
+    # the values listed as a figure's sources follow the same rule
+    ids = Aggregator([stock], "2025", today=True).last_value_ids(tree.tuyen_quang)[stock.pk]
+    listed = DataValue.objects.filter(pk__in=ids).values_list("unit__code", "value")
+    assert sorted(listed) == [("00001", D(10)), ("10002", D(15))]
 
 
 def test_a_split_commune_is_superseded_share_by_share(tree, stock):
@@ -222,3 +227,22 @@ def test_a_deleted_latest_value_lets_the_earlier_one_count_again(tree, stock):
     total = cell(stock, tree.ha_giang, "2025")
     assert (total.value, total.as_of) == (D(10), "2021")
     assert isinstance(total.value, Decimal)
+
+
+def test_a_reports_sources_of_a_last_figure_are_the_values_it_adds_up(tree, stock):
+    from tiendo.documents.services import collect_sources
+
+    put(stock, tree.c1, "2021", 10)
+    put(stock, tree.c2, "2023", 20)
+    put(stock, tree.c3, "2021", 5)
+    put(stock, tree.c3, "2024", 7)
+    figure = {"key": "STOCK@hg", "indicator": "STOCK", "unit_id": tree.ha_giang.pk}
+    figure |= {"period": "2021-2025", "as_of": "2024"}
+    sources = collect_sources([figure])
+    listed = sorted(
+        (sources["values"][str(pk)]["unit"], sources["values"][str(pk)]["period"])
+        for pk in sources["by_figure"]["STOCK@hg"]
+    )
+    assert listed == [("00001", "2021"), ("00002", "2023"), ("00003", "2024")]
+    ids = Aggregator([stock], "2021-2025").last_value_ids(tree.ha_giang)
+    assert sorted(ids[stock.pk]) == sorted(sources["by_figure"]["STOCK@hg"])

@@ -67,7 +67,7 @@ MICRO = Decimal("0.000001")  # the scale of DataValue.value
 # a scope clause selects. Ties on period_end go to the narrowest period (latest start).
 _LATEST_SQL = """
 SELECT v.unit_id, v.indicator_id, v.category, v.period, v.period_start, v.period_end,
-       v.value,
+       v.value, v.id,
        ROW_NUMBER() OVER (
            PARTITION BY v.unit_id, v.indicator_id, v.category
            ORDER BY v.period_end DESC, v.period_start DESC, v.id DESC
@@ -96,6 +96,14 @@ FROM (
 GROUP BY t.ancestor_id, t.indicator_id, t.category, t.period, t.period_start,
          t.period_end, t.changed
 """
+
+
+_TABLES = {
+    "values": DataValue._meta.db_table,
+    "closure": UnitAncestor._meta.db_table,
+    "units": Unit._meta.db_table,
+    "changes": UnitChange._meta.db_table,
+}
 
 
 def _decimal(value) -> Decimal:
@@ -420,66 +428,85 @@ class Aggregator:
     def _last(self, units, last_ids, extra) -> dict[tuple[int, int], _Latest]:
         """Each queried unit's ``last`` figures: the latest value of every reporting unit
         of its scope (its subtree, and in today's view the older units mapped to it)."""
-        day = self.period.end
         out: dict[tuple[int, int], _Latest] = {}
-        # (queried unit, ceased unit, indicator, category, value, dated, base factor)
+        # (queried unit, ceased unit, indicator, category, base factor, value, dated)
         pending: list[tuple] = []
-        sql_day = connection.ops.adapt_datefield_value(day)
-        names = {
-            "values": DataValue._meta.db_table,
-            "closure": UnitAncestor._meta.db_table,
-            "units": Unit._meta.db_table,
-            "changes": UnitChange._meta.db_table,
-        }
         unit_ids = [u.pk for u in units]
-        latest = _LATEST_SQL.format(
-            values=names["values"],
-            indicators=_placeholders(last_ids),
-            scope=f"v.unit_id IN (SELECT s.unit_id FROM {names['closure']} s "
-            f"WHERE s.ancestor_id IN ({_placeholders(unit_ids)}))",
-        )
-        sql = _LAST_SQL.format(latest=latest, targets=_placeholders(unit_ids), **names)
-        params = [sql_day, *last_ids, sql_day, *unit_ids, *unit_ids]
+        latest = self._latest_sql(last_ids, subtree_of=unit_ids)
+        sql = _LAST_SQL.format(latest=latest, targets=_placeholders(unit_ids), **_TABLES)
+        day = connection.ops.adapt_datefield_value(self.period.end)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, [day, *last_ids, day, *unit_ids, *unit_ids])
             rows = cursor.fetchall()
         for target, indicator_id, category, period_id, start, end, changed, total, n in rows:
             dated = (_day(end), _day(start), period_id)
             if changed is not None:
-                pending.append((target, changed, indicator_id, category, total, dated, None))
+                pending.append((target, changed, indicator_id, category, None, total, dated))
                 continue
             acc = out.get((target, indicator_id))
             if acc is None:
                 acc = out[target, indicator_id] = _Latest()
             acc.add(category, _decimal(total), n, dated)
+        for (
+            target,
+            unit_id,
+            indicator_id,
+            category,
+            period_id,
+            start,
+            end,
+            value,
+            _id,
+        ) in self._latest_of_mapped(last_ids, extra):
+            factor = extra[target][unit_id]
+            dated = (_day(end), _day(start), period_id)
+            pending.append((target, unit_id, indicator_id, category, factor, value, dated))
+        if pending:
+            factors = self._remaining(pending, units, extra or {}, last_ids)
+            for (target, _u, indicator_id, category, _f, value, dated), factor in zip(
+                pending, factors, strict=True
+            ):
+                if not factor:
+                    continue
+                acc = out.get((target, indicator_id))
+                if acc is None:
+                    acc = out[target, indicator_id] = _Latest()
+                acc.add(category, _decimal(value) * factor, 1, dated)
+        return out
 
+    def _latest_sql(self, last_ids, *, subtree_of=None, units=None) -> str:
+        """:data:`_LATEST_SQL` for the subtrees of some units, or for some units alone;
+        its parameters: the indicators, the day, then the units."""
+        if subtree_of is not None:
+            scope = (
+                f"v.unit_id IN (SELECT s.unit_id FROM {_TABLES['closure']} s "
+                f"WHERE s.ancestor_id IN ({_placeholders(subtree_of)}))"
+            )
+        else:
+            scope = f"v.unit_id IN ({_placeholders(units)})"
+        return _LATEST_SQL.format(
+            values=_TABLES["values"], indicators=_placeholders(last_ids), scope=scope
+        )
+
+    def _latest_of_mapped(self, last_ids, extra):
+        """The latest values of the older units mapped to each queried unit (today's view):
+        rows ``(queried unit, unit, indicator, category, period, start, end, value, id)``."""
+        day = connection.ops.adapt_datefield_value(self.period.end)
         for target, factors in (extra or {}).items():
             ids = list(factors)
             for begin in range(0, len(ids), 500):
                 chunk = ids[begin : begin + 500]
-                sql = (
-                    _LATEST_SQL.format(
-                        values=names["values"],
-                        indicators=_placeholders(last_ids),
-                        scope=f"v.unit_id IN ({_placeholders(chunk)})",
-                    )
-                    .strip()
-                    .join(["SELECT * FROM (", ") l WHERE l.rn = 1"])
-                )
+                latest = self._latest_sql(last_ids, units=chunk)
+                sql = f"SELECT * FROM ({latest}) l WHERE l.rn = 1"
                 with connection.cursor() as cursor:
-                    cursor.execute(sql, [*last_ids, sql_day, *chunk])
-                    found = cursor.fetchall()
-                for unit_id, indicator_id, category, period_id, start, end, value, _rn in found:
-                    dated = (_day(end), _day(start), period_id)
-                    pending.append(
-                        (target, unit_id, indicator_id, category, value, dated, factors[unit_id])
-                    )
-        if pending:
-            self._add_ceased(out, pending, units, extra or {}, last_ids)
-        return out
+                    cursor.execute(sql, [*last_ids, day, *chunk])
+                    for row in cursor.fetchall():
+                        yield (target, *row[:-1])
 
-    def _add_ceased(self, out, pending, units, extra, last_ids) -> None:
-        """Add the last values of ceased units unless a successor took over (module doc)."""
+    def _remaining(self, pending, units, extra, last_ids) -> list[Decimal]:
+        """The factor each ceased unit's last value still counts with in each queried unit
+        (``pending``: rows ``(queried unit, unit, indicator, category, base factor, ...)``):
+        its base factor, less what the successors that reported since took over."""
         day = self.period.end
         paths = {u.pk: u.path for u in units}
         links: dict[int, list[tuple]] = defaultdict(list)  # ceased -> [(successor, share, path)]
@@ -504,7 +531,8 @@ class Aggregator:
                 .order_by()
             )
             reported = {(u, i, c): _day(newest) for u, i, c, newest in rows}
-        for target, unit_id, indicator_id, category, value, dated, factor in pending:
+        out = []
+        for target, unit_id, indicator_id, category, factor, *_rest in pending:
             factor = Decimal(1) if factor is None else factor
             valid_to = ended.get(unit_id)
             if valid_to is not None and valid_to < day:
@@ -521,12 +549,33 @@ class Aggregator:
                         factor = max(factor - sum(took_over, ZERO), ZERO)
                     else:
                         factor = ZERO
-            if not factor:
-                continue
-            acc = out.get((target, indicator_id))
-            if acc is None:
-                acc = out[target, indicator_id] = _Latest()
-            acc.add(category, _decimal(value) * factor, 1, dated)
+            out.append(factor)
+        return out
+
+    def last_value_ids(self, unit: Unit) -> dict[int, list[int]]:
+        """The stored values the ``last`` figures of ``unit`` add up, by indicator pk — the
+        same values, by the same rule, as its cells (for a report's traceability)."""
+        last_ids = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST]
+        if not last_ids:
+            return {}
+        extra = {unit.pk: self._mapping(unit).factors} if self.today else {}
+        day = connection.ops.adapt_datefield_value(self.period.end)
+        sql = f"SELECT * FROM ({self._latest_sql(last_ids, subtree_of=[unit.pk])}) l WHERE l.rn = 1"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*last_ids, day, unit.pk])
+            rows = [(unit.pk, *row[:-1]) for row in cursor.fetchall()]
+        rows += list(self._latest_of_mapped(last_ids, extra))
+        pending = [
+            (target, unit_id, indicator_id, category, extra.get(target, {}).get(unit_id), pk)
+            for target, unit_id, indicator_id, category, *_dated, _value, pk in rows
+        ]
+        out: dict[int, list[int]] = defaultdict(list)
+        for row, factor in zip(
+            pending, self._remaining(pending, [unit], extra, last_ids), strict=True
+        ):
+            if factor:
+                out[row[2]].append(row[-1])
+        return dict(out)
 
     def _ranges(self, unit_ids, ranged, window, extra) -> dict:
         ids = [i.pk for i in ranged]

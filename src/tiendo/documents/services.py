@@ -7,11 +7,11 @@ import io
 import zipfile
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_date
-from tiendo.data.aggregation import with_operands
+from tiendo.data.aggregation import Aggregator, with_operands
 from tiendo.data.models import DataValue
 from tiendo.documents.annex import LEVELS
 from tiendo.documents.models import (
@@ -30,10 +30,10 @@ from tiendo.documents.render import (
     render_xlsx,
 )
 from tiendo.documents.templates_build import SHIPPED, content_digest
-from tiendo.programmes.models import Indicator
+from tiendo.programmes.models import Aggregation, Indicator
 from tiendo.programmes.periods import Period
 from tiendo.reporting.models import Submission
-from tiendo.units.models import Unit
+from tiendo.units.models import Unit, UnitAncestor
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
@@ -208,7 +208,8 @@ def collect_sources(figures: list[dict]) -> dict:
     }
     # The stored operands of each indicator (a formula reads others), looked up once each.
     operands: dict[str, set[int]] = {}
-    # One query per (unit, period, as-of) instead of one per figure: the figures of a report
+    cumulative: dict[int, Indicator] = {}  # "last" operands: each unit's latest value counts
+    # One query per (unit, period) instead of one per figure: the figures of a report
     # mostly share the report's unit and a few periods.
     groups: dict[tuple, list[dict]] = {}
     for figure in figures:
@@ -216,21 +217,29 @@ def collect_sources(figures: list[dict]) -> dict:
         if indicator is None:
             continue
         if indicator.code not in operands:
-            operands[indicator.code] = {i.pk for i in with_operands([indicator]) if not i.formula}
-        as_of = figure["as_of"] if figure.get("as_of") and not indicator.formula else ""
-        groups.setdefault((figure["unit_id"], figure["period"], as_of), []).append(figure)
+            stored = [i for i in with_operands([indicator]) if not i.formula]
+            operands[indicator.code] = {i.pk for i in stored}
+            cumulative.update({i.pk: i for i in stored if i.aggregation == Aggregation.LAST})
+        groups.setdefault((figure["unit_id"], figure["period"]), []).append(figure)
     values: dict[str, dict] = {}
     by_figure: dict[str, list[int]] = {}
-    for (unit_id, period_id, as_of), members in groups.items():
+    units = Unit.objects.in_bulk({unit_id for unit_id, _p in groups})
+    for (unit_id, period_id), members in groups.items():
         period = Period.parse(period_id)
-        query = DataValue.objects.filter(
-            indicator__in=set().union(*(operands[f["indicator"]] for f in members)),
-            unit__ancestor_links__ancestor_id=unit_id,
+        wanted_ids = set().union(*(operands[f["indicator"]] for f in members))
+        below = UnitAncestor.objects.filter(ancestor_id=unit_id).values("unit_id")
+        query = Q(
+            indicator__in=wanted_ids - set(cumulative),
+            unit_id__in=below,
             period_start__gte=period.start,
             period_end__lte=period.end,
         )
-        if as_of:
-            query = query.filter(period=as_of)
+        last = [cumulative[pk] for pk in wanted_ids & set(cumulative)]
+        if last and unit_id in units:
+            # the same values, by the same rule, as the figure itself
+            ids = Aggregator(last, period).last_value_ids(units[unit_id])
+            query |= Q(pk__in=[pk for group in ids.values() for pk in group])
+        query = DataValue.objects.filter(query)
         rows = list(
             query.select_related("indicator", "unit", "created_by", "updated_by").order_by(
                 "indicator__code", "unit__path", "period", "category"
