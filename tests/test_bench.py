@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from tiendo import bench
+from tiendo.data.models import DataValue, Rollup
 
 
 @pytest.fixture
@@ -28,14 +29,31 @@ def test_the_new_tree_is_the_one_in_force_since_the_reform(tree):
 
 def test_generation_fills_every_commune_indicator_category_and_quarter(generated):
     _tree, stats = generated
-    assert stats["values"] == 4 * bench.INDICATOR_COUNT * 2 * 24
-    # rollups: two provinces and the nation, per indicator, quarter and category
-    assert stats["rollups"] == 3 * bench.INDICATOR_COUNT * 2 * 24
+    summed = bench.INDICATOR_COUNT - bench.INDICATOR_COUNT // bench.LAST_EVERY
+    assert DataValue.objects.filter(indicator__aggregation="sum").count() == 4 * summed * 2 * 24
+    assert stats["values"] == DataValue.objects.count()
+    # rollups: two provinces and the nation, per summed indicator, quarter and category
+    sums = Rollup.objects.filter(indicator__aggregation="sum")
+    assert sums.count() == 3 * summed * 2 * 24
+
+
+def test_the_cumulative_indicators_are_reported_in_different_quarters_by_each_commune(generated):
+    _tree, _stats = generated
+    last = bench.bench_indicators("last")
+    assert len(last) == bench.INDICATOR_COUNT // bench.LAST_EVERY
+    reported = DataValue.objects.filter(indicator__in=last, category="TW")
+    assert reported.count() == 4 * len(last) * 24 // bench.REPORT_EVERY
+    quarters = {}
+    for unit_id, indicator_id, period in reported.values_list("unit_id", "indicator_id", "period"):
+        quarters.setdefault((unit_id, indicator_id), set()).add(period)
+    assert len({frozenset(q) for q in quarters.values()}) > 1
 
 
 def test_every_measurement_runs_and_the_pivots_agree_with_the_floor(generated):
     tree, _stats = generated
-    runner = bench.Bench(bench.new_tree(), bench.bench_indicators())
+    runner = bench.Bench(
+        bench.new_tree(), bench.bench_indicators("sum"), bench.bench_indicators("last")
+    )
     assert runner.province == tree.tuyen_quang
     measurements = runner.run(2, log=lambda _msg: None)  # run() checks pivot == floor
     assert [m.name for m in measurements] == [
@@ -43,6 +61,8 @@ def test_every_measurement_runs_and_the_pivots_agree_with_the_floor(generated):
         "floor_national",
         "province",
         "floor_province",
+        "last_national",
+        "floor_last",
         "save_visible",
     ]
     assert all(len(m.runs_ms) == 2 and m.median_ms >= 0 for m in measurements)
@@ -53,6 +73,18 @@ def test_every_measurement_runs_and_the_pivots_agree_with_the_floor(generated):
     }
     table = bench.format_table([result])
     assert "(a) national pivot" in table and "(d) save → visible in pivot" in table
+    assert "(e) national pivot, last" in table and "(e) floor: ROW_NUMBER, last" in table
+
+
+def test_the_last_pivot_and_its_floor_sum_each_communes_latest_value(generated):
+    _tree, _stats = generated
+    runner = bench.Bench(
+        bench.new_tree(), bench.bench_indicators("sum"), bench.bench_indicators("last")
+    )
+    pivot, floor = runner.last_national(), runner.floor_last()
+    runner.check_last(pivot, floor)  # raises when they differ
+    # by 2025 every commune has reported every cumulative indicator at least once
+    assert len(floor[2025]) == 2 * len(runner.last) * 2  # two provinces, two categories
 
 
 def test_arguments():

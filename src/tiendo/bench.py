@@ -4,13 +4,18 @@
 post-2025 unit tree — every commune, 60 indicators with a 2-option disaggregation, the 24
 quarters 2020Q1-2025Q4 — and measures, as medians of repeated runs after one warm-up:
 
-(a) the national pivot: 60 indicators × 34 provinces × 6 years, through :class:`Aggregator`;
+(a) the national pivot: the summed indicators × 34 provinces × 6 years, through
+    :class:`Aggregator`;
 (b) a province pivot: the province with most communes × its communes × the 4 quarters of
     2025, through :class:`Aggregator`;
 (c) the floor: a plain ``GROUP BY`` over the raw value table computing the same sums (one
     for the national and one for the province pivot);
 (d) save → visible: :func:`save_value` on one commune, then the province's figure read back
-    through :class:`Aggregator` until it shows the new total.
+    through :class:`Aggregator` until it shows the new total;
+(e) the national pivot of the cumulative ("last") indicators — one in four, each commune
+    reporting them only in some quarters, not the same ones — through :class:`Aggregator`:
+    every commune's latest value as of each year's end, summed per province; against its
+    floor, one plain ``ROW_NUMBER()`` query per year over the raw values.
 
 Each database gets its own process (Django is configured once per process, from
 ``DATABASE_URL``): the parent re-invokes ``python -m tiendo.bench --child --db …`` and prints
@@ -38,11 +43,16 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 PROGRAMME_CODE = "BENCH"
 DISAGGREGATION_CODE = "BENCH_NGUON_VON"
 CATEGORIES = (("TW", "Ngân sách trung ương"), ("DP", "Ngân sách địa phương"))
 INDICATOR_COUNT = 60
+LAST_EVERY = 4  # every fourth indicator is cumulative ("last")
+# A commune reports a cumulative indicator in one quarter out of REPORT_EVERY, which quarter
+# depending on the commune and the indicator ("%%": the statement has parameters).
+REPORT_EVERY = 5
+REPORTS_SQL = f"((u.unit_id * 7 + i.id * 3 + q.n) %% {REPORT_EVERY}) = 0"
 YEARS = tuple(range(2020, 2026))
 PROVINCE_YEAR = 2025
 SAVE_PERIOD = "2025Q4"  # the new communes exist from 2025-07-01, so save_value accepts it
@@ -60,8 +70,14 @@ LABELS = {
     "floor_national": "(c) floor: GROUP BY, national",
     "floor_province": "(c) floor: GROUP BY, province",
     "save_visible": "(d) save → visible in pivot",
+    "last_national": "(e) national pivot, last",
+    "floor_last": "(e) floor: ROW_NUMBER, last",
 }
-FLOOR_OF = {"national": "floor_national", "province": "floor_province"}
+FLOOR_OF = {
+    "national": "floor_national",
+    "province": "floor_province",
+    "last_national": "floor_last",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,14 +160,14 @@ def new_tree(scale: float = 1.0) -> Tree:
     return Tree(provinces, communes)
 
 
-def bench_indicators() -> list:
+def bench_indicators(aggregation: str | None = None) -> list:
+    """The benchmark's indicators; of one aggregation type only (``"sum"``, ``"last"``)."""
     from tiendo.programmes.models import Indicator
 
-    return list(
-        Indicator.objects.filter(programme__code=PROGRAMME_CODE)
-        .select_related("disaggregation")
-        .order_by("order", "code")
-    )
+    indicators = Indicator.objects.filter(programme__code=PROGRAMME_CODE)
+    if aggregation is not None:
+        indicators = indicators.filter(aggregation=aggregation)
+    return list(indicators.select_related("disaggregation").order_by("order", "code"))
 
 
 def quarters() -> list[tuple[int, str, date, date]]:
@@ -195,7 +211,7 @@ def _create_programme():
             programme=programme,
             measure_unit="triệu đồng",
             value_type=ValueType.NUMBER,
-            aggregation=Aggregation.SUM,
+            aggregation=Aggregation.LAST if n % LAST_EVERY == 0 else Aggregation.SUM,
             disaggregation=split,
             order=n,
         )
@@ -276,6 +292,7 @@ def generate(tree: Tree, *, log=print) -> dict:
                 CROSS JOIN programmes_indicator i
                 CROSS JOIN bench_category c
                 WHERE q.n = %s AND i.programme_id = %s
+                  AND (i.aggregation <> 'last' OR {REPORTS_SQL})
                 ORDER BY u.unit_id, i.id, c.n
                 """,
                 [now, now, n, programme.pk],
@@ -345,7 +362,8 @@ def _dec(x) -> Decimal:
 
 
 class Bench:
-    def __init__(self, tree: Tree, indicators: list):
+    def __init__(self, tree: Tree, indicators: list, last: list | None = None):
+        """``indicators``: the summed ones, of (a)-(d); ``last``: the cumulative ones, of (e)."""
         from django.db import connection
 
         from tiendo.data.models import DataValue
@@ -354,6 +372,8 @@ class Bench:
         self.tree = tree
         self.indicators = indicators
         self.indicator_ids = [i.pk for i in indicators]
+        self._indicator_list = ", ".join(str(pk) for pk in self.indicator_ids)
+        self.last = last or []
         self.provinces = tree.provinces
         # the province with most communes in the (scaled) data set, ties by code
         self.province = max(self.provinces, key=lambda p: (len(tree.communes[p.pk]), -int(p.pk)))
@@ -391,7 +411,8 @@ class Bench:
                 SELECT u.parent_id, dv.indicator_id, substr(dv.period, 1, 4), dv.category,
                        SUM(dv.value)
                 FROM {self.value_table} dv JOIN units_unit u ON u.id = dv.unit_id
-                WHERE u.parent_id IN ({ids}) AND dv.period_start >= %s AND dv.period_end <= %s
+                WHERE u.parent_id IN ({ids}) AND dv.indicator_id IN ({self._indicator_list})
+                  AND dv.period_start >= %s AND dv.period_end <= %s
                 GROUP BY u.parent_id, dv.indicator_id, substr(dv.period, 1, 4), dv.category
                 """,
                 self._dates(date(YEARS[0], 1, 1), date(YEARS[-1], 12, 31)),
@@ -404,7 +425,8 @@ class Bench:
                 f"""
                 SELECT dv.unit_id, dv.indicator_id, dv.period, dv.category, SUM(dv.value)
                 FROM {self.value_table} dv JOIN units_unit u ON u.id = dv.unit_id
-                WHERE u.parent_id = %s AND dv.period_start >= %s AND dv.period_end <= %s
+                WHERE u.parent_id = %s AND dv.indicator_id IN ({self._indicator_list})
+                  AND dv.period_start >= %s AND dv.period_end <= %s
                 GROUP BY dv.unit_id, dv.indicator_id, dv.period, dv.category
                 """,
                 [
@@ -413,6 +435,44 @@ class Bench:
                 ],
             )
             return cursor.fetchall()
+
+    # (e)
+    def last_national(self) -> dict:
+        from tiendo.data.aggregation import Aggregator
+        from tiendo.programmes.periods import Period
+
+        return {
+            year: Aggregator(self.last, Period.parse(str(year))).for_units(self.provinces)
+            for year in YEARS
+        }
+
+    def floor_last(self) -> dict:
+        """Each commune's latest value as of each year's end, summed per province: one
+        plain window query per year, as the pivot reads one year at a time."""
+        ids = ", ".join(str(i.pk) for i in self.last)
+        provinces = ", ".join(str(p.pk) for p in self.provinces)
+        out = {}
+        with self.connection.cursor() as cursor:
+            for year in YEARS:
+                cursor.execute(
+                    f"""
+                    SELECT u.parent_id, l.indicator_id, l.category, SUM(l.value)
+                    FROM (
+                        SELECT dv.unit_id, dv.indicator_id, dv.category, dv.value,
+                               ROW_NUMBER() OVER (
+                                   PARTITION BY dv.unit_id, dv.indicator_id, dv.category
+                                   ORDER BY dv.period_end DESC, dv.period_start DESC
+                               ) AS rn
+                        FROM {self.value_table} dv
+                        WHERE dv.indicator_id IN ({ids}) AND dv.period_end <= %s
+                    ) l JOIN units_unit u ON u.id = l.unit_id
+                    WHERE l.rn = 1 AND u.parent_id IN ({provinces})
+                    GROUP BY u.parent_id, l.indicator_id, l.category
+                    """,
+                    self._dates(date(year, 12, 31)),
+                )
+                out[year] = cursor.fetchall()
+        return out
 
     def _dates(self, *days):
         return [self.connection.ops.adapt_datefield_value(d) for d in days]
@@ -465,18 +525,39 @@ class Bench:
         if pivot != floor:
             raise AssertionError(f"province pivot ≠ floor ({len(pivot)} vs {len(floor)} cells)")
 
+    def check_last(self, last: dict, floor_last: dict) -> None:
+        codes = {i.pk: i.code for i in self.last}
+        floor = {
+            (u, codes[i], year, c): _dec(v)
+            for year, rows in floor_last.items()
+            for u, i, c, v in rows
+        }
+        pivot = {
+            (unit_id, code, year, c): _dec(v)
+            for year, by_unit in last.items()
+            for unit_id, cells in by_unit.items()
+            for code, cell in cells.items()
+            for c, v in cell.categories.items()
+        }
+        if pivot != floor:
+            raise AssertionError(f"last pivot ≠ floor ({len(pivot)} vs {len(floor)} cells)")
+
     def run(self, repeat: int, *, log=print) -> list[Measurement]:
         # warm-up, which is also the check that the pivots and the floor agree
         self.check(
             self.national(), self.province_pivot(), self.floor_national(), self.floor_province()
         )
-        out = []
-        for name, fn in (
+        measured = [
             ("national", self.national),
             ("floor_national", self.floor_national),
             ("province", self.province_pivot),
             ("floor_province", self.floor_province),
-        ):
+        ]
+        if self.last:
+            self.check_last(self.last_national(), self.floor_last())
+            measured += [("last_national", self.last_national), ("floor_last", self.floor_last)]
+        out = []
+        for name, fn in measured:
             out.append(Measurement(name, _timed(fn, repeat)))
             log(f"  {LABELS[name]}: median {out[-1].median_ms:.1f} ms")
         self.save_visible(-1)  # warm-up
@@ -611,7 +692,7 @@ def child(args) -> dict:
             _write_marker(cursor, marker)
         log(f"generated {stats['values']:,} values in {generation:.0f} s")
 
-    bench = Bench(tree, bench_indicators())
+    bench = Bench(tree, bench_indicators("sum"), bench_indicators("last"))
     log(
         f"measuring, {args.repeat} runs after a warm-up; province pivot: {bench.province.name} "
         f"({len(bench.communes)} communes)"
@@ -667,7 +748,15 @@ def format_table(results: list[dict]) -> str:
     for res in results:
         by_name = {m["name"]: m for m in res["measurements"]}
         db = "PostgreSQL" if res["db"] == "postgres" else "SQLite"
-        for name in ("national", "province", "floor_national", "floor_province", "save_visible"):
+        for name in (
+            "national",
+            "province",
+            "floor_national",
+            "floor_province",
+            "save_visible",
+            "last_national",
+            "floor_last",
+        ):
             m = by_name.get(name)
             if m is None:
                 continue
@@ -698,6 +787,8 @@ def format_table(results: list[dict]) -> str:
 
 
 def report(results: list[dict], skipped: list[str], info: dict, args) -> str:
+    n_last = INDICATOR_COUNT // LAST_EVERY
+    n_sum = INDICATOR_COUNT - n_last
     servers = ", ".join(r["server"] for r in results)
     lines = [
         "",
@@ -715,10 +806,11 @@ def report(results: list[dict], skipped: list[str], info: dict, args) -> str:
             f"{res['rollups']:,} rollup rows; {gen}; province pivot: {res['province']}"
         )
     lines.append(
-        f"Medians of {args.repeat} runs after one warm-up. (a) = {INDICATOR_COUNT} indicators × "
+        f"Medians of {args.repeat} runs after one warm-up. (a) = the {n_sum} summed indicators × "
         f"34 provinces × {len(YEARS)} years; (b) = one province × its communes × 4 quarters of "
-        f"{PROVINCE_YEAR}; × floor = ratio to the plain GROUP BY over the raw values; pivot "
-        "targets apply to PostgreSQL (SQLite verdicts in parentheses)."
+        f"{PROVINCE_YEAR}; (e) = the {n_last} cumulative indicators × 34 provinces × "
+        f"{len(YEARS)} years, each commune's latest value; × floor = ratio to the plain query "
+        "over the raw values; pivot targets apply to PostgreSQL (SQLite verdicts in parentheses)."
     )
     lines += skipped
     lines += ["", format_table(results)] if results else ["", "No database was measured."]
