@@ -246,3 +246,18 @@ def test_a_reports_sources_of_a_last_figure_are_the_values_it_adds_up(tree, stoc
     assert listed == [("00001", "2021"), ("00002", "2023"), ("00003", "2024")]
     ids = Aggregator([stock], "2021-2025").last_value_ids(tree.ha_giang)
     assert sorted(ids[stock.pk]) == sorted(sources["by_figure"]["STOCK@hg"])
+
+
+def test_last_in_period_carries_nothing_from_before_the_period(tree, prog):
+    spent = indicator(prog, "SPENT", aggregation=Aggregation.LAST_IN_PERIOD)
+    put(spent, tree.c1, "2019-12-31", 165)  # last year's budget
+    put(spent, tree.c2, "2020-06-30", 50)
+    put(spent, tree.c2, "2020-10-31", 90)
+    year = cell(spent, tree.ha_giang, "2020")
+    assert (year.value, year.as_of, year.count) == (D(90), "2020-10-31", 1)
+    assert cell(spent, tree.ha_giang, "2016-2020").value == D(255)
+    assert cell(spent, tree.ha_giang, "2021").value is None
+    ids = Aggregator([spent], "2020").last_value_ids(tree.ha_giang)[spent.pk]
+    assert list(DataValue.objects.filter(pk__in=ids).values_list("period", flat=True)) == [
+        "2020-10-31"
+    ]

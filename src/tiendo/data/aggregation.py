@@ -10,6 +10,9 @@ Per aggregation type, over all periods inside the requested one:
 
 - ``sum``: the total; ``average``: total ÷ number of values;
 - ``last``: a cumulative stock such as "households implementing so far" — see below;
+- ``last_in_period``: the same, from the values dated inside the period only (DHIS2's
+  "last value in period"): a figure cumulated within a budget year, "disbursed so far this
+  year", is not carried into the next year;
 - ``range``: the lowest and highest value entered in the scope ("10 - 15 triệu đồng");
 - ``none``: the unit's own value only.
 
@@ -62,6 +65,8 @@ from tiendo.units.services import TodayMapping, map_to_today
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 MICRO = Decimal("0.000001")  # the scale of DataValue.value
+EVER = date(1, 1, 1)  # "last" looks back without limit
+LATEST = (Aggregation.LAST, Aggregation.LAST_IN_PERIOD)
 
 # Each reporting unit's latest value per (indicator, category) as of a day, for the units
 # a scope clause selects. Ties on period_end go to the narrowest period (latest start).
@@ -73,7 +78,8 @@ SELECT v.unit_id, v.indicator_id, v.category, v.period, v.period_start, v.period
            ORDER BY v.period_end DESC, v.period_start DESC, v.id DESC
        ) AS rn
 FROM {values} v
-WHERE v.indicator_id IN ({indicators}) AND v.period_end <= %s AND {scope}
+WHERE v.indicator_id IN ({indicators}) AND v.period_end <= %s AND v.period_start >= %s
+  AND {scope}
 """
 
 # The latest values summed per queried unit (through the closure), per period they are
@@ -316,6 +322,7 @@ class Aggregator:
             i.pk for i in self.stored if i.aggregation in (Aggregation.SUM, Aggregation.AVERAGE)
         ]
         last = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST]
+        last_in = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST_IN_PERIOD]
         own_only = [i.pk for i in self.stored if i.aggregation == Aggregation.NONE]
         ranged = [i for i in self.stored if i.aggregation == Aggregation.RANGE]
         window = {"period_start__gte": self.period.start, "period_end__lte": self.period.end}
@@ -348,7 +355,9 @@ class Aggregator:
                 else:
                     totals[category] = t
                     counts[category] = c
-        latest = self._last(units, last, extra) if last else {}
+        latest = self._last(units, last, extra, EVER) if last else {}
+        if last_in:
+            latest |= self._last(units, last_in, extra, self.period.start)
 
         if extra:
             self._add_extra(accs, extra, flat + own_only, window)
@@ -364,7 +373,7 @@ class Aggregator:
             cells: dict[str, Cell] = {}
             unit_accs = accs[unit_id]
             for indicator_id, indicator, code, aggregation in plan:
-                if aggregation == Aggregation.LAST:
+                if aggregation in LATEST:
                     found = latest.get((unit_id, indicator_id))
                     cell = Cell(indicator) if found is None else found.cell(indicator)
                 elif aggregation == Aggregation.RANGE:
@@ -425,7 +434,7 @@ class Aggregator:
                 for unit_id, indicator_id, category, value in rows:
                     accs[target_id][indicator_id].add(category, value, 1, factors[unit_id])
 
-    def _last(self, units, last_ids, extra) -> dict[tuple[int, int], _Latest]:
+    def _last(self, units, last_ids, extra, since: date) -> dict[tuple[int, int], _Latest]:
         """Each queried unit's ``last`` figures: the latest value of every reporting unit
         of its scope (its subtree, and in today's view the older units mapped to it)."""
         out: dict[tuple[int, int], _Latest] = {}
@@ -435,8 +444,9 @@ class Aggregator:
         latest = self._latest_sql(last_ids, subtree_of=unit_ids)
         sql = _LAST_SQL.format(latest=latest, targets=_placeholders(unit_ids), **_TABLES)
         day = connection.ops.adapt_datefield_value(self.period.end)
+        start = connection.ops.adapt_datefield_value(since)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [day, *last_ids, day, *unit_ids, *unit_ids])
+            cursor.execute(sql, [day, *last_ids, day, start, *unit_ids, *unit_ids])
             rows = cursor.fetchall()
         for target, indicator_id, category, period_id, start, end, changed, total, n in rows:
             dated = (_day(end), _day(start), period_id)
@@ -457,12 +467,12 @@ class Aggregator:
             end,
             value,
             _id,
-        ) in self._latest_of_mapped(last_ids, extra):
+        ) in self._latest_of_mapped(last_ids, extra, since):
             factor = extra[target][unit_id]
             dated = (_day(end), _day(start), period_id)
             pending.append((target, unit_id, indicator_id, category, factor, value, dated))
         if pending:
-            factors = self._remaining(pending, units, extra or {}, last_ids)
+            factors = self._remaining(pending, units, extra or {}, last_ids, since)
             for (target, _u, indicator_id, category, _f, value, dated), factor in zip(
                 pending, factors, strict=True
             ):
@@ -476,7 +486,7 @@ class Aggregator:
 
     def _latest_sql(self, last_ids, *, subtree_of=None, units=None) -> str:
         """:data:`_LATEST_SQL` for the subtrees of some units, or for some units alone;
-        its parameters: the indicators, the day, then the units."""
+        its parameters: the indicators, the day, the earliest start, then the units."""
         if subtree_of is not None:
             scope = (
                 f"v.unit_id IN (SELECT s.unit_id FROM {_TABLES['closure']} s "
@@ -488,10 +498,11 @@ class Aggregator:
             values=_TABLES["values"], indicators=_placeholders(last_ids), scope=scope
         )
 
-    def _latest_of_mapped(self, last_ids, extra):
+    def _latest_of_mapped(self, last_ids, extra, since: date):
         """The latest values of the older units mapped to each queried unit (today's view):
         rows ``(queried unit, unit, indicator, category, period, start, end, value, id)``."""
         day = connection.ops.adapt_datefield_value(self.period.end)
+        start = connection.ops.adapt_datefield_value(since)
         for target, factors in (extra or {}).items():
             ids = list(factors)
             for begin in range(0, len(ids), 500):
@@ -499,11 +510,11 @@ class Aggregator:
                 latest = self._latest_sql(last_ids, units=chunk)
                 sql = f"SELECT * FROM ({latest}) l WHERE l.rn = 1"
                 with connection.cursor() as cursor:
-                    cursor.execute(sql, [*last_ids, day, *chunk])
+                    cursor.execute(sql, [*last_ids, day, start, *chunk])
                     for row in cursor.fetchall():
                         yield (target, *row[:-1])
 
-    def _remaining(self, pending, units, extra, last_ids) -> list[Decimal]:
+    def _remaining(self, pending, units, extra, last_ids, since: date) -> list[Decimal]:
         """The factor each ceased unit's last value still counts with in each queried unit
         (``pending``: rows ``(queried unit, unit, indicator, category, base factor, ...)``):
         its base factor, less what the successors that reported since took over."""
@@ -524,7 +535,10 @@ class Aggregator:
         if successors:
             rows = (
                 DataValue.objects.filter(
-                    unit_id__in=successors, indicator_id__in=last_ids, period_end__lte=day
+                    unit_id__in=successors,
+                    indicator_id__in=last_ids,
+                    period_end__lte=day,
+                    period_start__gte=since,
                 )
                 .values_list("unit_id", "indicator_id", "category")
                 .annotate(newest=Max("period_end"))
@@ -555,26 +569,32 @@ class Aggregator:
     def last_value_ids(self, unit: Unit) -> dict[int, list[int]]:
         """The stored values the ``last`` figures of ``unit`` add up, by indicator pk — the
         same values, by the same rule, as its cells (for a report's traceability)."""
-        last_ids = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST]
-        if not last_ids:
-            return {}
         extra = {unit.pk: self._mapping(unit).factors} if self.today else {}
-        day = connection.ops.adapt_datefield_value(self.period.end)
-        sql = f"SELECT * FROM ({self._latest_sql(last_ids, subtree_of=[unit.pk])}) l WHERE l.rn = 1"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*last_ids, day, unit.pk])
-            rows = [(unit.pk, *row[:-1]) for row in cursor.fetchall()]
-        rows += list(self._latest_of_mapped(last_ids, extra))
-        pending = [
-            (target, unit_id, indicator_id, category, extra.get(target, {}).get(unit_id), pk)
-            for target, unit_id, indicator_id, category, *_dated, _value, pk in rows
-        ]
         out: dict[int, list[int]] = defaultdict(list)
-        for row, factor in zip(
-            pending, self._remaining(pending, [unit], extra, last_ids), strict=True
+        for aggregation, since in (
+            (Aggregation.LAST, EVER),
+            (Aggregation.LAST_IN_PERIOD, self.period.start),
         ):
-            if factor:
-                out[row[2]].append(row[-1])
+            last_ids = [i.pk for i in self.stored if i.aggregation == aggregation]
+            if not last_ids:
+                continue
+            day = connection.ops.adapt_datefield_value(self.period.end)
+            start = connection.ops.adapt_datefield_value(since)
+            latest = self._latest_sql(last_ids, subtree_of=[unit.pk])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT * FROM ({latest}) l WHERE l.rn = 1", [*last_ids, day, start, unit.pk]
+                )
+                rows = [(unit.pk, *row[:-1]) for row in cursor.fetchall()]
+            rows += list(self._latest_of_mapped(last_ids, extra, since))
+            pending = [
+                (target, unit_id, indicator_id, category, extra.get(target, {}).get(unit_id), pk)
+                for target, unit_id, indicator_id, category, *_dated, _value, pk in rows
+            ]
+            factors = self._remaining(pending, [unit], extra, last_ids, since)
+            for row, factor in zip(pending, factors, strict=True):
+                if factor:
+                    out[row[2]].append(row[-1])
         return dict(out)
 
     def _ranges(self, unit_ids, ranged, window, extra) -> dict:

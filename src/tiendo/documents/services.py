@@ -11,7 +11,7 @@ from django.db.models import Max, Q
 
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_date
-from tiendo.data.aggregation import Aggregator, with_operands
+from tiendo.data.aggregation import LATEST, Aggregator, with_operands
 from tiendo.data.models import DataValue
 from tiendo.documents.annex import LEVELS
 from tiendo.documents.models import (
@@ -30,7 +30,7 @@ from tiendo.documents.render import (
     render_xlsx,
 )
 from tiendo.documents.templates_build import SHIPPED, content_digest
-from tiendo.programmes.models import Aggregation, Indicator
+from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period
 from tiendo.reporting.models import Submission
 from tiendo.units.models import Unit, UnitAncestor
@@ -219,7 +219,7 @@ def collect_sources(figures: list[dict]) -> dict:
         if indicator.code not in operands:
             stored = [i for i in with_operands([indicator]) if not i.formula]
             operands[indicator.code] = {i.pk for i in stored}
-            cumulative.update({i.pk: i for i in stored if i.aggregation == Aggregation.LAST})
+            cumulative.update({i.pk: i for i in stored if i.aggregation in LATEST})
         groups.setdefault((figure["unit_id"], figure["period"]), []).append(figure)
     values: dict[str, dict] = {}
     by_figure: dict[str, list[int]] = {}

@@ -129,6 +129,7 @@ class Aggregation(models.TextChoices):
     SUM = "sum", _("Cộng")
     AVERAGE = "average", _("Trung bình")
     LAST = "last", _("Giá trị mới nhất (số lũy kế)")
+    LAST_IN_PERIOD = "last_in_period", _("Giá trị mới nhất trong kỳ (lũy kế trong kỳ)")
     RANGE = "range", _("Khoảng (thấp nhất - cao nhất)")
     NONE = "none", _("Không tổng hợp")
 
@@ -146,7 +147,7 @@ class Indicator(models.Model):
         _("kiểu giá trị"), max_length=10, choices=ValueType.choices, default=ValueType.NUMBER
     )
     aggregation = models.CharField(
-        _("cách tổng hợp"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM
+        _("cách tổng hợp"), max_length=20, choices=Aggregation.choices, default=Aggregation.SUM
     )
     decimals = models.PositiveSmallIntegerField(_("số chữ số thập phân"), default=0)
     disaggregation = models.ForeignKey(
