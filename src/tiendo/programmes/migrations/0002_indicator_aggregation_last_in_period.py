@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0001_initial'),
+        ("programmes", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='indicator',
-            name='aggregation',
-            field=models.CharField(choices=[('sum', 'Cộng'), ('average', 'Trung bình'), ('last', 'Giá trị mới nhất (số lũy kế)'), ('last_in_period', 'Giá trị mới nhất trong kỳ (lũy kế trong kỳ)'), ('range', 'Khoảng (thấp nhất - cao nhất)'), ('none', 'Không tổng hợp')], default='sum', max_length=20, verbose_name='cách tổng hợp'),
+            model_name="indicator",
+            name="aggregation",
+            field=models.CharField(
+                choices=[
+                    ("sum", "Cộng"),
+                    ("average", "Trung bình"),
+                    ("last", "Giá trị mới nhất (số lũy kế)"),
+                    ("last_in_period", "Giá trị mới nhất trong kỳ (lũy kế trong kỳ)"),
+                    ("range", "Khoảng (thấp nhất - cao nhất)"),
+                    ("none", "Không tổng hợp"),
+                ],
+                default="sum",
+                max_length=20,
+                verbose_name="cách tổng hợp",
+            ),
         ),
     ]
