@@ -255,9 +255,10 @@ def check_rules(units, period: Period | str, rules) -> Report:
 def to_date_period(period: Period, programme: Programme | None) -> Period | None:
     """From the start of ``programme``'s period to the end of ``period`` (``todate(x)``).
 
-    A 2022 report of a 2021-2025 programme states "so far" figures: 2021-2022. ``None``
-    when that is not a span of whole years inside the programme period (a quarter, a
-    date, a year before the programme began): the rule is then not evaluated.
+    A 2022 report of a 2021-2025 programme states "so far" figures: 2021-2022 (so does one
+    for 2022Q4 or as of 31/12/2022). ``None`` when that is not a span of whole years inside
+    the programme period (a period ending within a year, one starting before the programme):
+    the rule is then not evaluated.
     """
     if programme is None:
         return None
