@@ -444,3 +444,14 @@ def test_a_stated_phase_total_is_held_to_the_sum_of_its_years(prog, tree):
     report = validate_units([tree.c1, tree.c2], "2022")
     (violation,) = report.violations
     assert violation.unit == tree.c2 and (violation.left, violation.right) == (69992, 66992)
+
+
+def test_a_rule_with_a_condition_is_not_evaluated_where_it_does_not_apply(prog, tree):
+    rule(prog, "NOT_COPIED", "HH != PLAN if HH >= 100", message="{left} = {right}")
+    for unit, count in ((tree.c1, "11"), (tree.c2, "2274")):
+        put(prog, unit, "HH", "2022", count)
+        put(prog, unit, "PLAN", "2022", count)
+    report = validate_units([tree.c1, tree.c2], "2022")
+    (violation,) = report.violations  # eleven and eleven agree by chance; 2.274 and 2.274 not
+    assert violation.unit == tree.c2 and violation.message == "2.274 = 2.274"
+    assert (report.evaluated, report.not_evaluated) == (1, 1)

@@ -270,3 +270,14 @@ def test_todate_belongs_to_rules_not_to_formulas():
     with pytest.raises(ExpressionError, match="chỉ dùng trong quy tắc kiểm tra"):
         parse("todate(A) / B")
     assert references(parse_rule("todate(A) <= B")) == {"A", "B"}
+
+
+def test_a_rule_with_a_condition_applies_only_where_the_condition_holds():
+    rule = parse_rule("A != B * 2 if A >= 100")
+    assert references(rule) == {"A", "B"}
+    assert evaluate(rule, resolve) is None  # A = 6: the rule does not apply
+    assert evaluate(parse_rule("A != B * 2 if A >= 5"), resolve) is False
+    assert evaluate(parse_rule("A = 6 if Z >= 5"), resolve) is None
+    for bad in ("A if A > 1", "A > 1 if A", "A > 1 if B > 1 if C > 1"):
+        with pytest.raises(ExpressionError):
+            parse_rule(bad)

@@ -2,7 +2,8 @@
 
 Rules (:class:`~tiendo.data.models.ValidationRule`) compare two expressions over indicator
 codes (``NQ04_DISBURSED <= NQ04_CAPITAL_PLAN``; ``NTM_DISBURSED[TRAINING] <= ...``;
-``NQ05_AREA >= prev(NQ05_AREA)``). They are evaluated on the *aggregated* values of a unit
+``NQ05_AREA >= prev(NQ05_AREA)``; a stated rate against its operands,
+``RATE_STATED ≈ todate(PAID) / todate(PLAN) * 100 ± 0.005``; ``... if CONDITION``). They are evaluated on the *aggregated* values of a unit
 (:class:`~tiendo.data.aggregation.Aggregator`), so one rule holds for a commune and for a
 province alike. A rule whose operand is missing (or divides by zero) is "not evaluated",
 never violated: an empty cell is not a wrong one.
@@ -224,6 +225,9 @@ def check_rules(units, period: Period | str, rules) -> Report:
                     return None
                 return cell.categories.get(category) if category else cell.value
 
+            if tree.condition is not None and not expressions.evaluate(tree.condition, resolve):
+                report.not_evaluated += 1  # the rule does not apply here (or cannot tell)
+                continue
             left = expressions.evaluate(tree.left, resolve)
             right = expressions.evaluate(tree.right, resolve)
             tolerance = None

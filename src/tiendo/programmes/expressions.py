@@ -6,7 +6,8 @@ and evaluated by walking that tree: nothing is ever handed to ``eval``.
 
 Grammar::
 
-    rule       := sum (COMPARE sum | "≈" sum "±" sum)?
+    rule       := comparison ("if" comparison)?
+    comparison := sum (COMPARE sum | "≈" sum "±" sum)?
     sum        := product (("+" | "-") product)*
     product    := unary (("*" | "/" | "×" | "÷") unary)*
     unary      := "-" unary | atom
@@ -16,6 +17,10 @@ Grammar::
 ``A ≈ B ± t`` (ASCII ``A ~= B +/- t``) holds when ``A`` and ``B`` differ by at most ``t``: a
 ratio a report states beside its operands (``STATED_RATE ≈ PAID / PLAN * 100 ± 0.05``) is
 right to within its rounding, never exactly.
+
+``RULE if CONDITION`` applies the rule only where the condition holds (elsewhere it is not
+evaluated): ``JOBS != HOUSEHOLDS if JOBS >= 100`` — two counts agreeing by chance is
+likely in a small commune, not in a province.
 
 Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``todate(x)`` (in a
 validation rule only: ``x`` from the start of the rule's programme period to the end of the
@@ -102,6 +107,7 @@ class Compare:
     left: object
     right: object
     tolerance: object = None  # only for "~=": the largest difference that still holds
+    condition: object = None  # "... if CONDITION": where the rule applies at all
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
@@ -141,6 +147,26 @@ class _Parser:
     def parse(self, *, allow_compare: bool):
         if not self.tokens:
             raise ExpressionError("Biểu thức trống.")
+        node = self.comparison(allow_compare=allow_compare)
+        token = self.peek()
+        if token and token[0] == "name" and token[1].lower() == "if":
+            if not isinstance(node, Compare):
+                raise ExpressionError(
+                    f"Điều kiện “if” (vị trí {token[2] + 1}) chỉ theo sau một phép so sánh."
+                )
+            self.take()
+            condition = self.comparison(allow_compare=True)
+            if not isinstance(condition, Compare) or condition.condition is not None:
+                raise ExpressionError(
+                    f"Sau “if” (vị trí {token[2] + 1}) cần một phép so sánh, ví dụ if A >= 100."
+                )
+            node = Compare(node.op, node.left, node.right, node.tolerance, condition)
+        token = self.peek()
+        if token is not None:
+            raise ExpressionError(f"Thừa “{token[1]}” ở vị trí {token[2] + 1}.")
+        return node
+
+    def comparison(self, *, allow_compare: bool):
         node = self.sum()
         token = self.peek()
         if token and token[1] in COMPARATORS:
@@ -169,9 +195,6 @@ class _Parser:
                     "sánh gần đúng ≈."
                 )
             node = Compare(op, node, right, tolerance)
-        token = self.peek()
-        if token is not None:
-            raise ExpressionError(f"Thừa “{token[1]}” ở vị trí {token[2] + 1}.")
         return node
 
     def sum(self):
@@ -279,8 +302,11 @@ def references(node) -> set[str]:
             return set()
         case Neg(operand=operand):
             return references(operand)
-        case Compare(left=left, right=right, tolerance=tolerance):
-            extra = references(tolerance) if tolerance is not None else set()
+        case Compare(left=left, right=right, tolerance=tolerance, condition=condition):
+            extra = set()
+            for part in (tolerance, condition):
+                if part is not None:
+                    extra |= references(part)
             return references(left) | references(right) | extra
         case BinOp(left=left, right=right):
             return references(left) | references(right)
@@ -340,7 +366,11 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False)
             if name == "abs":
                 return abs(values[0])
             return min(values) if name == "min" else max(values)
-        case Compare(op=op, left=left, right=right, tolerance=tolerance):
+        case Compare(op=op, left=left, right=right, tolerance=tolerance, condition=condition):
+            if condition is not None:
+                applies = evaluate(condition, resolve, **kw)
+                if not applies:  # missing, or the rule does not apply here
+                    return None
             a = evaluate(left, resolve, **kw)
             b = evaluate(right, resolve, **kw)
             if a is None or b is None:
