@@ -164,12 +164,12 @@ CONSISTENT_COMMUNE = [
     ("NQ05_AREA", "2021", "1.0"),
     ("NQ05_AREA", "2022", "2.5"),
     ("NQ05_GARDENS", "2021", "12"),
-    ("NQ05_GARDENS", "2022", "25"),
+    ("NQ05_GARDENS", "2022", "30"),
     ("NQ05_TARGET_GROUP_HOUSEHOLDS", "2022", "20"),
     ("NQ05_TARGET_GROUP_AREA", "2022", "2.0"),  # 1.000 m² a household
     ("NQ05_GARDEN_INCOME", "2022", "470"),
     ("NQ05_STABLE_JOBS", "2021", "11"),
-    ("NQ05_STABLE_JOBS", "2022", "30"),
+    ("NQ05_STABLE_JOBS", "2022", "130"),  # from 100 people the copy rule applies
     ("HG_HOUSEHOLDS_IMPLEMENTING", "2021", "30"),
     ("HG_HOUSEHOLDS_IMPLEMENTING", "2022", "60"),
     ("HG_HOUSEHOLDS_BENEFITING", "2021", "18"),
