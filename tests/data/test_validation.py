@@ -393,3 +393,65 @@ def test_the_command_speaks_json(prog, tree, within_plan):
 def test_the_command_refuses_bad_arguments_in_vietnamese(tree, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
+
+
+# -- stated figures and "so far" figures -----------------------------------------------------
+
+
+def test_a_stated_rate_is_held_to_its_own_operands_within_its_rounding(prog, tree):
+    factories.indicator(prog, "RATE_STATED", name="Tỷ lệ nêu trong báo cáo", measure_unit="%")
+    rule(
+        prog,
+        "RATE_MATCHES",
+        "RATE_STATED ≈ sum(PAID) / PLAN * 100 ± 0.05",
+        message="Báo cáo nêu {left}%, số liệu cho {right}%.",
+    )
+    for unit, stated in ((tree.c1, "49.3"), (tree.c2, "98.45")):
+        put(prog, unit, "PLAN", "2020", "400")
+        put(prog, unit, "PAID", "2020", "197.3", "TW")
+        put(prog, unit, "RATE_STATED", "2020", stated)
+    report = validate_units([tree.c1, tree.c2], "2020")
+    (violation,) = report.violations  # 49,325 is 49,3 to its rounding; 98,45 is not
+    assert violation.unit == tree.c2 and report.evaluated == 2
+    assert violation.message == "Báo cáo nêu 98,45%, số liệu cho 49,33%."
+
+
+def test_todate_reads_the_programme_period_so_far(prog, tree):
+    rule(prog, "PAID_SO_FAR", "todate(PAID) <= 150", message="Từ đầu giai đoạn {left}.")
+    put(prog, tree.c1, "PAID", "2021", "100", "TW")
+    put(prog, tree.c1, "PAID", "2022", "100", "DP")
+    assert validate_unit(tree.c1, "2021") == []  # 100 so far
+    (in_2022,) = validate_unit(tree.c1, "2022")  # 100 in the year, 200 so far
+    (in_phase,) = validate_unit(tree.c1, "2021-2025")
+    assert in_2022.left == in_phase.left == 200 and in_2022.message == "Từ đầu giai đoạn 200."
+    # a quarter ending at the year's end reads the years so far; one ending inside a year,
+    # or a year before the programme began, is no span of its years: not evaluated
+    assert validate_unit(tree.c1, "2022Q4")[0].left == 200
+    for period in ("2022Q3", "2019"):
+        report = validate_units([tree.c1], period)
+        assert report.violations == [] and report.not_evaluated == 1
+
+
+def test_a_stated_phase_total_is_held_to_the_sum_of_its_years(prog, tree):
+    factories.indicator(prog, "TOTAL_STATED", aggregation=Aggregation.LAST, measure_unit="tr.đ")
+    rule(prog, "TOTAL_IS_SUM", "TOTAL_STATED ≈ todate(PAID) ± 0.5")
+    put(prog, tree.c1, "PAID", "2021", "30355", "TW")
+    put(prog, tree.c1, "PAID", "2022", "36637", "TW")
+    put(prog, tree.c2, "PAID", "2021", "30355", "TW")
+    put(prog, tree.c2, "PAID", "2022", "36637", "TW")
+    put(prog, tree.c1, "TOTAL_STATED", "2022", "66992")
+    put(prog, tree.c2, "TOTAL_STATED", "2022", "69992")  # a slip in the stated total
+    report = validate_units([tree.c1, tree.c2], "2022")
+    (violation,) = report.violations
+    assert violation.unit == tree.c2 and (violation.left, violation.right) == (69992, 66992)
+
+
+def test_a_rule_with_a_condition_is_not_evaluated_where_it_does_not_apply(prog, tree):
+    rule(prog, "NOT_COPIED", "HH != PLAN if HH >= 100", message="{left} = {right}")
+    for unit, count in ((tree.c1, "11"), (tree.c2, "2274")):
+        put(prog, unit, "HH", "2022", count)
+        put(prog, unit, "PLAN", "2022", count)
+    report = validate_units([tree.c1, tree.c2], "2022")
+    (violation,) = report.violations  # eleven and eleven agree by chance; 2.274 and 2.274 not
+    assert violation.unit == tree.c2 and violation.message == "2.274 = 2.274"
+    assert (report.evaluated, report.not_evaluated) == (1, 1)

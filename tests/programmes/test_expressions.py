@@ -225,3 +225,59 @@ def test_any_text_either_parses_or_is_refused_with_a_vietnamese_message(text):
         assert str(exc)  # never an IndexError, TypeError or a silent None
     else:
         assert isinstance(tree, Compare)
+
+
+@pytest.mark.parametrize(
+    ("rule", "holds"),
+    [
+        ("A ≈ B * 2 ± 0.05", True),
+        ("A ≈ 6.04 ± 0.05", True),
+        ("A ≈ 6.06 ± 0.05", False),
+        ("A ~= 5.96 +/- 0.05", True),
+        ("A ≈ B ± B", True),  # a difference equal to the tolerance still holds
+        ("A ≈ Z ± 0.05", None),
+        ("A ≈ B ± Z", None),
+    ],
+)
+def test_an_approximate_comparison_holds_within_its_tolerance(rule, holds):
+    assert evaluate(parse_rule(rule), resolve) is holds
+
+
+def test_an_approximate_comparison_needs_a_tolerance_and_only_it_takes_one():
+    with pytest.raises(ExpressionError, match="sai lệch cho phép"):
+        parse_rule("A ≈ B")
+    with pytest.raises(ExpressionError, match="chỉ dùng với phép so sánh gần đúng"):
+        parse_rule("A <= B ± 1")
+    with pytest.raises(ExpressionError):
+        parse("A ± 1")
+    assert references(parse_rule("A ≈ B ± C / 100")) == {"A", "B", "C"}
+    assert parse_rule("A ≈ B ± 1") == parse_rule("A ~= B +/- 1")
+
+
+def test_todate_asks_the_resolver_for_the_programme_period_so_far():
+    asked = []
+
+    def resolve(code, category, offset, to_date=False):
+        asked.append((code, offset, to_date))
+        return Decimal(10) if to_date else Decimal(4)
+
+    assert evaluate(parse_rule("todate(A) / B >= 2.5"), resolve) is True
+    assert evaluate(parse_rule("prev(todate(A)) + A = 14"), resolve) is True
+    assert ("A", 0, True) in asked and ("B", 0, False) in asked and ("A", -1, True) in asked
+
+
+def test_todate_belongs_to_rules_not_to_formulas():
+    with pytest.raises(ExpressionError, match="chỉ dùng trong quy tắc kiểm tra"):
+        parse("todate(A) / B")
+    assert references(parse_rule("todate(A) <= B")) == {"A", "B"}
+
+
+def test_a_rule_with_a_condition_applies_only_where_the_condition_holds():
+    rule = parse_rule("A != B * 2 if A >= 100")
+    assert references(rule) == {"A", "B"}
+    assert evaluate(rule, resolve) is None  # A = 6: the rule does not apply
+    assert evaluate(parse_rule("A != B * 2 if A >= 5"), resolve) is False
+    assert evaluate(parse_rule("A = 6 if Z >= 5"), resolve) is None
+    for bad in ("A if A > 1", "A > 1 if A", "A > 1 if B > 1 if C > 1"):
+        with pytest.raises(ExpressionError):
+            parse_rule(bad)

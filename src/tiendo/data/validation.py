@@ -2,7 +2,8 @@
 
 Rules (:class:`~tiendo.data.models.ValidationRule`) compare two expressions over indicator
 codes (``NQ04_DISBURSED <= NQ04_CAPITAL_PLAN``; ``NTM_DISBURSED[TRAINING] <= ...``;
-``NQ05_AREA >= prev(NQ05_AREA)``). They are evaluated on the *aggregated* values of a unit
+``NQ05_AREA >= prev(NQ05_AREA)``; a stated rate against its operands,
+``RATE_STATED ≈ todate(PAID) / todate(PLAN) * 100 ± 0.005``; ``... if CONDITION``). They are evaluated on the *aggregated* values of a unit
 (:class:`~tiendo.data.aggregation.Aggregator`), so one rule holds for a commune and for a
 province alike. A rule whose operand is missing (or divides by zero) is "not evaluated",
 never violated: an empty cell is not a wrong one.
@@ -54,7 +55,15 @@ MAD_SCALE = Decimal("0.6745")
 MEAN_AD_SCALE = Decimal("1.253314")
 MIN_HISTORY = 4
 
-OPERATOR_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+OPERATOR_SYMBOLS = {
+    "==": "=",
+    "!=": "≠",
+    "<": "<",
+    "<=": "≤",
+    ">": ">",
+    ">=": "≥",
+    "~=": "≈",
+}
 MESSAGE_FIELDS = {"left", "right"}
 IMPORTANCE_RANK = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
 
@@ -188,38 +197,53 @@ def check_rules(units, period: Period | str, rules) -> Report:
     parsed = [(rule, expressions.parse_rule(rule.expression)) for rule in rules]
     codes = set().union(*(expressions.references(tree) for _rule, tree in parsed))
     indicators = list(Indicator.objects.filter(code__in=codes).select_related("disaggregation"))
-    # offset -> unit pk -> code -> Cell; earlier periods are aggregated only when a rule
-    # reads them, for every unit at once
-    cells_by_offset = {0: Aggregator(indicators, period).for_units(units)}
+    # period id -> unit pk -> code -> Cell; other periods (the year before, the programme
+    # period so far) are aggregated only when a rule reads them, for every unit at once
+    cells_by_period = {period.id: Aggregator(indicators, period).for_units(units)}
 
-    def cells(offset: int) -> dict:
-        if offset not in cells_by_offset:
-            earlier = period
-            for _ in range(-offset):
-                earlier = earlier.previous()
-            cells_by_offset[offset] = Aggregator(indicators, earlier).for_units(units)
-        return cells_by_offset[offset]
+    def cells(target: Period) -> dict:
+        if target.id not in cells_by_period:
+            cells_by_period[target.id] = Aggregator(indicators, target).for_units(units)
+        return cells_by_period[target.id]
 
     for unit in units:
-
-        def resolve(code: str, category: str, offset: int, unit=unit):
-            try:
-                cell = cells(offset)[unit.pk].get(code)
-            except PeriodError:  # no period before the first year the calendar knows
-                return None
-            if cell is None:
-                return None
-            return cell.categories.get(category) if category else cell.value
-
         for rule, tree in parsed:
+
+            def resolve(code, category, offset, to_date=False, unit=unit, rule=rule):
+                try:
+                    target = period
+                    for _ in range(-offset):
+                        target = target.previous()
+                    if to_date:
+                        target = to_date_period(target, rule.programme)
+                except PeriodError:  # no period before the first year the calendar knows
+                    return None
+                if target is None:
+                    return None
+                cell = cells(target)[unit.pk].get(code)
+                if cell is None:
+                    return None
+                return cell.categories.get(category) if category else cell.value
+
+            if tree.condition is not None and not expressions.evaluate(tree.condition, resolve):
+                report.not_evaluated += 1  # the rule does not apply here (or cannot tell)
+                continue
             left = expressions.evaluate(tree.left, resolve)
             right = expressions.evaluate(tree.right, resolve)
-            if left is None or right is None:
+            tolerance = None
+            if tree.tolerance is not None:
+                tolerance = expressions.evaluate(tree.tolerance, resolve)
+            if left is None or right is None or (tree.tolerance is not None and tolerance is None):
                 report.not_evaluated += 1
                 continue
             report.evaluated += 1
             holds = expressions.evaluate(
-                expressions.Compare(tree.op, expressions.Num(left), expressions.Num(right)),
+                expressions.Compare(
+                    tree.op,
+                    expressions.Num(left),
+                    expressions.Num(right),
+                    None if tolerance is None else expressions.Num(tolerance),
+                ),
                 resolve,
             )
             if not holds:
@@ -230,6 +254,29 @@ def check_rules(units, period: Period | str, rules) -> Report:
         key=lambda v: (v.unit.level, v.unit.code, IMPORTANCE_RANK.get(v.importance, 9))
     )
     return report
+
+
+def to_date_period(period: Period, programme: Programme | None) -> Period | None:
+    """From the start of ``programme``'s period to the end of ``period`` (``todate(x)``).
+
+    A 2022 report of a 2021-2025 programme states "so far" figures: 2021-2022 (so does one
+    for 2022Q4 or as of 31/12/2022). ``None`` when that is not a span of whole years inside
+    the programme period (a period ending within a year, one starting before the programme):
+    the rule is then not evaluated.
+    """
+    if programme is None:
+        return None
+    try:
+        phase = Period.parse(programme.period)
+    except PeriodError:
+        return None
+    start, end = phase.start.year, period.end.year
+    if period.end.month != 12 or period.end.day != 31 or not phase.start <= period.start:
+        return None
+    end = min(end, phase.end.year)
+    if end < start:
+        return None
+    return Period.year(start) if end == start else Period.parse(f"{start}-{end}")
 
 
 def units_below(unit: Unit, period: Period | str) -> list[Unit]:

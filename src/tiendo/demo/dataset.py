@@ -61,6 +61,8 @@ SPREADS = [
     Spread("NQ04_DISBURSED", "2022", D(9774), "orange_communes"),
     Spread("NQ04_CAPITAL_PLAN", "2021", D(7600), "orange_districts", follows="NQ04_DISBURSED"),
     Spread("NQ04_CAPITAL_PLAN", "2022", D(9958), "orange_districts", follows="NQ04_DISBURSED"),
+    # the rate as the report states it, beside its operands (a rule holds one to the other)
+    Spread("NQ04_DISBURSEMENT_RATE_STATED", "2022", D("98.45"), "steering_committee"),
     Spread("NQ04_LOAN_HOUSEHOLDS", "2021", D(71), "orange_communes"),
     Spread("NQ04_LOAN_HOUSEHOLDS", "2022", D(167), "orange_communes"),
     Spread("NQ04_LOAN_AREA", "2021", D("121.4"), "orange_communes"),
@@ -68,6 +70,8 @@ SPREADS = [
     Spread("NQ04_GROSS_INCOME_BEFORE", "2022", D("5272.2"), "orange_communes"),
     Spread("NQ04_GROSS_INCOME", "2022", D("24017.8"), "orange_communes"),
     Spread("NQ04_NET_INCOME", "2022", D("11628.1"), "orange_communes"),
+    # "thu nhập gấp 2,2 lần so với trước" — beside "từ 18 triệu đồng lên 82 triệu đồng/ha"
+    Spread("NQ04_INCOME_MULTIPLE_STATED", "2022", D("2.2"), "steering_committee"),
     Spread("NQ04_STABLE_JOBS", "2021", D(141), "orange_communes"),
     Spread("NQ04_STABLE_JOBS", "2022", D(334), "orange_communes"),
     Spread("NQ04_OCOP_PRODUCTS", "2021", D(1), "orange_communes"),
@@ -77,6 +81,7 @@ SPREADS = [
     # Resolution 05: mixed gardens
     Spread("NQ05_DISBURSED", "2021", D(30355), "garden_communes"),
     Spread("NQ05_DISBURSED", "2022", D(36637), "garden_communes"),
+    Spread("NQ05_DISBURSED_STATED_TOTAL", "2022", D(66992), "steering_committee"),
     Spread("NQ05_DISBURSED_HOUSEHOLDS", "2021", D(1032), "garden_communes"),
     Spread("NQ05_DISBURSED_HOUSEHOLDS", "2022", D(1242), "garden_communes"),
     Spread("NQ05_DIRECT_SUPPORT", "2021", D(2210), "garden_communes"),
@@ -116,6 +121,7 @@ SPREADS = [
     Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRAINING"),
     Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRADE_PROMOTION"),
     Spread("NTM_RECURRENT_DISBURSED", "2020-10-31", D("197.3"), "alliance", "TRAINING"),
+    Spread("NTM_RECURRENT_DISBURSEMENT_RATE_STATED", "2020-10-31", D("49.3"), "alliance"),
     Spread(
         "NTM_RECURRENT_DISBURSED",
         "2020-10-31",
@@ -193,6 +199,8 @@ class Scopes:
             "xin_man_supermarket": xin_man[4:7],
             "dong_van_nine": dong_van[:9],
             "agriculture_department": [resolve_unit("02.SNNPTNT")],
+            # the issuer of seed 000: the figures it states itself (rates, totals)
+            "steering_committee": [resolve_unit("02.BCD")],
             "alliance": [resolve_unit("45.LMHTX")],
             "qt_agriculture": [resolve_unit("45.SNNPTNT")],
         }

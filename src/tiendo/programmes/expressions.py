@@ -6,14 +6,26 @@ and evaluated by walking that tree: nothing is ever handed to ``eval``.
 
 Grammar::
 
-    rule       := sum (COMPARE sum)?
+    rule       := comparison ("if" comparison)?
+    comparison := sum (COMPARE sum | "≈" sum "±" sum)?
     sum        := product (("+" | "-") product)*
     product    := unary (("*" | "/" | "×" | "÷") unary)*
     unary      := "-" unary | atom
     atom       := NUMBER | reference | FUNCTION "(" args ")" | "(" sum ")"
     reference  := CODE ("[" CATEGORY "]")?
 
-Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``sum(CODE)`` (the
+``A ≈ B ± t`` (ASCII ``A ~= B +/- t``) holds when ``A`` and ``B`` differ by at most ``t``: a
+ratio a report states beside its operands (``STATED_RATE ≈ PAID / PLAN * 100 ± 0.05``) is
+right to within its rounding, never exactly.
+
+``RULE if CONDITION`` applies the rule only where the condition holds (elsewhere it is not
+evaluated): ``JOBS != HOUSEHOLDS if JOBS >= 100`` — two counts agreeing by chance is
+likely in a small commune, not in a province.
+
+Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``todate(x)`` (in a
+validation rule only: ``x`` from the start of the rule's programme period to the end of the
+period checked — the disbursement "so far" of a 2022 report, beside the cumulative
+households of 2022), ``sum(CODE)`` (the
 total over every category of an indicator — what a bare ``CODE`` means after aggregation,
 written out for readers of a rule such as ``sum(VON) = VON[TW] + VON[DP]``), ``abs``,
 ``min``, ``max``. A missing value makes the whole expression missing (``None``), as does a
@@ -39,14 +51,19 @@ COMPARATORS = {
     ">": ">",
     ">=": ">=",
     "≥": ">=",
+    "≈": "~=",
+    "~=": "~=",
 }
-FUNCTIONS = {"prev": 1, "sum": 1, "abs": 1, "min": None, "max": None}
+TOLERANCE_SIGNS = {"±", "+/-"}
+FUNCTIONS = {"prev": 1, "todate": 1, "sum": 1, "abs": 1, "min": None, "max": None}
+# functions that move a reference to another period: only validation rules may use them
+RULE_ONLY_FUNCTIONS = {"todate"}
 
 _TOKEN = re.compile(
     r"\s*(?:"
     r"(?P<number>\d+(?:\.\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op><=|>=|==|!=|<>|[-+*/×÷()\[\],<>=≤≥≠])"
+    r"|(?P<op><=|>=|==|!=|<>|~=|\+/-|[-+*/×÷()\[\],<>=≤≥≠≈±])"
     r")"
 )
 
@@ -89,6 +106,8 @@ class Compare:
     op: str
     left: object
     right: object
+    tolerance: object = None  # only for "~=": the largest difference that still holds
+    condition: object = None  # "... if CONDITION": where the rule applies at all
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
@@ -107,10 +126,11 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, *, allow_compare: bool = False):
         self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.in_rule = allow_compare
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -127,6 +147,26 @@ class _Parser:
     def parse(self, *, allow_compare: bool):
         if not self.tokens:
             raise ExpressionError("Biểu thức trống.")
+        node = self.comparison(allow_compare=allow_compare)
+        token = self.peek()
+        if token and token[0] == "name" and token[1].lower() == "if":
+            if not isinstance(node, Compare):
+                raise ExpressionError(
+                    f"Điều kiện “if” (vị trí {token[2] + 1}) chỉ theo sau một phép so sánh."
+                )
+            self.take()
+            condition = self.comparison(allow_compare=True)
+            if not isinstance(condition, Compare) or condition.condition is not None:
+                raise ExpressionError(
+                    f"Sau “if” (vị trí {token[2] + 1}) cần một phép so sánh, ví dụ if A >= 100."
+                )
+            node = Compare(node.op, node.left, node.right, node.tolerance, condition)
+        token = self.peek()
+        if token is not None:
+            raise ExpressionError(f"Thừa “{token[1]}” ở vị trí {token[2] + 1}.")
+        return node
+
+    def comparison(self, *, allow_compare: bool):
         node = self.sum()
         token = self.peek()
         if token and token[1] in COMPARATORS:
@@ -137,10 +177,24 @@ class _Parser:
             self.take()
             if self.peek() and self.peek()[1] in COMPARATORS:
                 raise ExpressionError(f"Hai phép so sánh liền nhau ở vị trí {self.peek()[2] + 1}.")
-            node = Compare(COMPARATORS[token[1]], node, self.sum())
-        token = self.peek()
-        if token is not None:
-            raise ExpressionError(f"Thừa “{token[1]}” ở vị trí {token[2] + 1}.")
+            op = COMPARATORS[token[1]]
+            right = self.sum()
+            tolerance = None
+            sign = self.peek()
+            if op == "~=":
+                if sign is None or sign[1] not in TOLERANCE_SIGNS:
+                    raise ExpressionError(
+                        f"Phép so sánh gần đúng “{token[1]}” (vị trí {token[2] + 1}) cần mức "
+                        "sai lệch cho phép, ví dụ A ≈ B ± 0.05."
+                    )
+                self.take()
+                tolerance = self.sum()
+            elif sign is not None and sign[1] in TOLERANCE_SIGNS:
+                raise ExpressionError(
+                    f"Mức sai lệch “{sign[1]}” (vị trí {sign[2] + 1}) chỉ dùng với phép so "
+                    "sánh gần đúng ≈."
+                )
+            node = Compare(op, node, right, tolerance)
         return node
 
     def sum(self):
@@ -179,6 +233,11 @@ class _Parser:
                     raise ExpressionError(
                         f"Hàm “{value}” không được hỗ trợ (vị trí {position + 1})."
                     )
+                if value.lower() in RULE_ONLY_FUNCTIONS and not self.in_rule:
+                    raise ExpressionError(
+                        f"Hàm “{value}” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
+                        f"công thức (vị trí {position + 1})."
+                    )
                 self.take("(")
                 args = [self.sum()]
                 while self.peek() and self.peek()[1] == ",":
@@ -215,7 +274,7 @@ def parse(text: str, *, allow_compare: bool = False):
     """Parse ``text`` into a tree; raise :class:`ExpressionError` if it is not an expression."""
     if not isinstance(text, str):
         raise ExpressionError("Biểu thức phải là chuỗi ký tự.")
-    return _Parser(text).parse(allow_compare=allow_compare)
+    return _Parser(text, allow_compare=allow_compare).parse(allow_compare=allow_compare)
 
 
 def parse_rule(text: str) -> Compare:
@@ -243,29 +302,42 @@ def references(node) -> set[str]:
             return set()
         case Neg(operand=operand):
             return references(operand)
-        case BinOp(left=left, right=right) | Compare(left=left, right=right):
+        case Compare(left=left, right=right, tolerance=tolerance, condition=condition):
+            extra = set()
+            for part in (tolerance, condition):
+                if part is not None:
+                    extra |= references(part)
+            return references(left) | references(right) | extra
+        case BinOp(left=left, right=right):
             return references(left) | references(right)
         case Call(args=args):
             return set().union(*(references(a) for a in args))
     raise TypeError(node)
 
 
-Resolver = Callable[[str, str, int], Decimal | None]
+Resolver = Callable[..., Decimal | None]
 
 
-def evaluate(node, resolve: Resolver, *, offset: int = 0):
-    """Evaluate with ``resolve(code, category, period_offset)`` giving values (or None)."""
+def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False):
+    """Evaluate with ``resolve(code, category, period_offset)`` giving values (or None).
+
+    Inside ``todate(...)`` the resolver is asked ``resolve(code, category, offset,
+    to_date=True)``: only a rule's resolver needs to know that keyword.
+    """
+    kw = {"offset": offset, "to_date": to_date}
     match node:
         case Num(value=value):
             return value
         case Ref(code=code, category=category):
+            if to_date:
+                return resolve(code, category, offset, to_date=True)
             return resolve(code, category, offset)
         case Neg(operand=operand):
-            value = evaluate(operand, resolve, offset=offset)
+            value = evaluate(operand, resolve, **kw)
             return None if value is None else -value
         case BinOp(op=op, left=left, right=right):
-            a = evaluate(left, resolve, offset=offset)
-            b = evaluate(right, resolve, offset=offset)
+            a = evaluate(left, resolve, **kw)
+            b = evaluate(right, resolve, **kw)
             if a is None or b is None:
                 return None
             try:
@@ -281,22 +353,31 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0):
             except InvalidOperation:
                 return None
         case Call(name="prev", args=(arg,)):
-            return evaluate(arg, resolve, offset=offset - 1)
+            return evaluate(arg, resolve, offset=offset - 1, to_date=to_date)
+        case Call(name="todate", args=(arg,)):
+            return evaluate(arg, resolve, offset=offset, to_date=True)
         case Call(name="sum", args=(arg,)):
             # after aggregation a bare reference already is the total over its categories
-            return evaluate(arg, resolve, offset=offset)
+            return evaluate(arg, resolve, **kw)
         case Call(name=name, args=args):
-            values = [evaluate(a, resolve, offset=offset) for a in args]
+            values = [evaluate(a, resolve, **kw) for a in args]
             if any(v is None for v in values):
                 return None
             if name == "abs":
                 return abs(values[0])
             return min(values) if name == "min" else max(values)
-        case Compare(op=op, left=left, right=right):
-            a = evaluate(left, resolve, offset=offset)
-            b = evaluate(right, resolve, offset=offset)
+        case Compare(op=op, left=left, right=right, tolerance=tolerance, condition=condition):
+            if condition is not None:
+                applies = evaluate(condition, resolve, **kw)
+                if not applies:  # missing, or the rule does not apply here
+                    return None
+            a = evaluate(left, resolve, **kw)
+            b = evaluate(right, resolve, **kw)
             if a is None or b is None:
                 return None
+            if op == "~=":
+                t = evaluate(tolerance, resolve, **kw)
+                return None if t is None else abs(a - b) <= t
             return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
                 op
             ]
