@@ -26,6 +26,7 @@ from tiendo.programmes.periods import Period
 from tiendo.reporting.models import (
     EntryWindowReopening,
     Form,
+    FormIndicator,
     NarrativeSection,
     RecipientRule,
     ReportRequest,
@@ -166,6 +167,19 @@ def send_request(request: ReportRequest, user, *, now: datetime | None = None) -
     return len(recipients)
 
 
+def closed_forms(request: ReportRequest, today: date | None = None) -> list[Window]:
+    """The letter's forms whose entry window has already closed: the recipients will not
+    be able to enter their figures (unless a coordinator reopens the form for a unit)."""
+    today = today or timezone.localdate()
+    period = request.period_obj
+    closed = []
+    for form in request.forms.order_by("code"):
+        opens, closes = form.window(period)
+        if today > closes:
+            closed.append(Window(form, opens, closes, None, False))
+    return closed
+
+
 def add_rule(request: ReportRequest, unit_kind: str, under: Unit) -> RecipientRule:
     return RecipientRule.objects.create(request=request, unit_kind=unit_kind, under=under)
 
@@ -255,18 +269,32 @@ def closed_windows(submission: Submission, today: date) -> list[Window]:
     return [w for w in windows if not w.is_open]
 
 
-def _window_message(windows: list[Window], today: date) -> str:
+def _window_message(windows: list[Window], today: date, *, step: str = "nhập được số liệu") -> str:
     parts = []
     for w in windows:
         if today < w.opens:
             parts.append(f"biểu “{w.form.name}” mở nhập từ ngày {format_date(w.opens)}")
         else:
             parts.append(f"biểu “{w.form.name}” đã hết hạn nhập ngày {format_date(w.closes)}")
-    return (
-        "Chưa nhập được số liệu: "
-        + "; ".join(parts)
-        + ". Liên hệ văn phòng điều phối để được mở lại."
+    after = (
+        ". Liên hệ văn phòng điều phối để được mở lại."
+        if any(today > w.closes for w in windows)
+        else "."
     )
+    return f"Chưa {step}: " + "; ".join(parts) + after
+
+
+def _windows_touched(windows: list[Window], entries: list[Entry]) -> list[Window]:
+    """The windows among ``windows`` whose form has a line for one of the entries."""
+    if not windows:
+        return []
+    touched = set(
+        FormIndicator.objects.filter(
+            form__in=[w.form for w in windows],
+            indicator_id__in={e.indicator.pk for e in entries},
+        ).values_list("form_id", flat=True)
+    )
+    return [w for w in windows if w.form.pk in touched]
 
 
 def save_draft(
@@ -281,7 +309,9 @@ def save_draft(
     _check_editable(submission, user)  # early, for a clear message; again under the lock
     today = _today(now)
     if entries:
-        closed = closed_windows(submission, today)
+        # Only the forms the figures belong to: the narrative, and the figures of a form
+        # still open, are saved whatever the state of another form's window.
+        closed = _windows_touched(closed_windows(submission, today), entries)
         if closed:
             raise ReportingError(_window_message(closed, today))
     sections = {s.pk: s for s in NarrativeSection.objects.filter(request=submission.request)}
@@ -387,7 +417,7 @@ def submit(submission: Submission, user, *, now: datetime | None = None) -> Subm
         _check_editable(submission, user)
         closed = closed_windows(submission, today)
         if closed:
-            raise ReportingError(_window_message(closed, today))
+            raise ReportingError(_window_message(closed, today, step="gửi được báo cáo"))
         waiting = outstanding_below(submission)
         if waiting:
             names = ", ".join(u.name for u in waiting[:10])
@@ -456,8 +486,7 @@ def return_submission(
         )
         notify(
             unit_users([submission.unit]),
-            f"Báo cáo theo công văn {submission.request.number_symbol} bị trả lại. "
-            f"Lý do: {reason}",
+            f"Báo cáo theo công văn {submission.request.number_symbol} bị trả lại. Lý do: {reason}",
             link=submission_link(submission),
         )
     return submission
