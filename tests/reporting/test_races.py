@@ -269,6 +269,9 @@ def test_opening_a_request_s_answer_page_writes_nothing(client, cycle):
 
 
 def test_no_reporting_page_writes_on_get(client, cycle, submitted):
+    commune_two = type(cycle.commune_officer).objects.create(
+        username="xa2", unit=cycle.tree.c2, role=cycle.commune_officer.role
+    )
     pages = [
         reverse("reporting:inbox"),
         reverse("reporting:requests"),
@@ -277,7 +280,7 @@ def test_no_reporting_page_writes_on_get(client, cycle, submitted):
         reverse("reporting:submission", args=[submitted.pk]),
         reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c2.pk]),
     ]
-    for user in (cycle.commune_officer, cycle.district_officer, cycle.coordinator):
+    for user in (commune_two, cycle.commune_officer, cycle.district_officer, cycle.coordinator):
         client.force_login(user)
         for url in pages:
             with CaptureQueriesContext(connection) as queries:
