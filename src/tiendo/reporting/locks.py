@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tiendo.core.formatting import format_date
 from tiendo.data.models import DataValue
@@ -38,9 +39,9 @@ def _unchanged(pairs) -> set[int]:
         return set()
     current = {}
     for value in DataValue.objects.filter(
-        indicator_id__in={entry.indicator.pk for entry, _ in pairs},
-        unit_id__in={entry.unit.pk for entry, _ in pairs},
-        period__in={period.id for _, period in pairs},
+        indicator_id__in={entry.indicator.pk for entry, _period in pairs},
+        unit_id__in={entry.unit.pk for entry, _period in pairs},
+        period__in={period.id for _entry, period in pairs},
     ):
         current[(value.indicator_id, value.unit_id, value.period, value.category)] = value
     same = set()
@@ -63,10 +64,10 @@ def _locks(pairs) -> dict[tuple[int, int, str], list[tuple[list, Submission]]]:
     The unit of a key is the approving submission's unit; an entry is looked up under its
     own unit and each of its ancestors."""
     unit_ids = set()
-    for entry, _ in pairs:
+    for entry, _period in pairs:
         unit_ids.add(entry.unit.pk)
         unit_ids.update(entry.unit.ancestor_ids)
-    indicator_ids = {entry.indicator.pk for entry, _ in pairs}
+    indicator_ids = {entry.indicator.pk for entry, _period in pairs}
     approved = list(
         Submission.objects.filter(
             unit_id__in=unit_ids,
@@ -118,20 +119,25 @@ def approved_value_guard(pairs) -> list[str | None]:
     same = _unchanged([pairs[i] for i in locked])
     unchanged = {locked[j] for j in same}
     refusals: list[str | None] = []
-    for i, ((entry, _), submission) in enumerate(zip(pairs, locking, strict=True)):
+    for i, ((entry, _period), submission) in enumerate(zip(pairs, locking, strict=True)):
         if submission is None or i in unchanged:
             refusals.append(None)
         elif submission.unit_id == entry.unit.pk:
             refusals.append(
-                f"số liệu đã được duyệt trong báo cáo theo công văn "
-                f"{submission.request.number_symbol}, không sửa được; đề nghị cấp duyệt "
-                "hủy duyệt trước khi sửa."
+                _(
+                    "số liệu đã được duyệt trong báo cáo theo công văn %(number)s, không sửa "
+                    "được; đề nghị cấp duyệt hủy duyệt trước khi sửa."
+                )
+                % {"number": submission.request.number_symbol}
             )
         else:
             refusals.append(
-                f"số liệu đã được tổng hợp trong báo cáo của {submission.unit.name} theo công "
-                f"văn {submission.request.number_symbol} đã được duyệt, không sửa được; đề "
-                "nghị cấp duyệt hủy duyệt báo cáo đó trước khi sửa."
+                _(
+                    "số liệu đã được tổng hợp trong báo cáo của %(unit)s theo công văn "
+                    "%(number)s đã được duyệt, không sửa được; đề nghị cấp duyệt hủy duyệt "
+                    "báo cáo đó trước khi sửa."
+                )
+                % {"unit": submission.unit.name, "number": submission.request.number_symbol}
             )
     return refusals
 
@@ -139,8 +145,8 @@ def approved_value_guard(pairs) -> list[str | None]:
 def _closed_lines(pairs, today: date) -> list[tuple[str, str, date] | None]:
     """For each (entry, period): (form name, letter number, closing day) of a form whose
     entry window has closed for the entry's unit, or None. Two queries at most."""
-    unit_ids = {entry.unit.pk for entry, _ in pairs}
-    indicator_ids = {entry.indicator.pk for entry, _ in pairs}
+    unit_ids = {entry.unit.pk for entry, _period in pairs}
+    indicator_ids = {entry.indicator.pk for entry, _period in pairs}
     # One row per (line, letter, recipient): the letters sent to the entries' units whose
     # forms ask for the entries' indicators.
     rows = FormIndicator.objects.filter(
@@ -204,7 +210,7 @@ def _closed_lines(pairs, today: date) -> list[tuple[str, str, date] | None]:
                 until__gte=today,
             ).values_list("form_id", "unit_id", "period")
         )
-    for (entry, _), found in zip(pairs, candidates, strict=True):
+    for (entry, _period), found in zip(pairs, candidates, strict=True):
         still = [line for line in found if (line[0], entry.unit.pk, line[5]) not in reopened]
         closed.append((still[0][1], still[0][4], still[0][6]) if still else None)
     return closed
@@ -225,7 +231,10 @@ def entry_window_guard(pairs, *, today: date | None = None) -> list[str | None]:
             continue
         form_name, number, closes = item
         refusals.append(
-            f"biểu “{form_name}” của công văn {number} đã hết hạn nhập ngày "
-            f"{format_date(closes)}; liên hệ văn phòng điều phối để được mở lại."
+            _(
+                "biểu “%(form)s” của công văn %(number)s đã hết hạn nhập ngày %(closes)s; "
+                "liên hệ văn phòng điều phối để được mở lại."
+            )
+            % {"form": form_name, "number": number, "closes": format_date(closes)}
         )
     return refusals

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
 from tiendo.accounts.models import Role, User
@@ -129,7 +130,7 @@ def expand_recipients(request: ReportRequest) -> list[Unit]:
             .exclude(valid_from__gt=period.end)
         )
         for unit in units.order_by("code"):
-            _, created = RequestRecipient.objects.get_or_create(
+            _recipient, created = RequestRecipient.objects.get_or_create(
                 request=request, unit=unit, defaults={"rule": rule}
             )
             if created:
@@ -250,7 +251,7 @@ def open_submission(request: ReportRequest, unit: Unit) -> Submission:
     """The unit's submission for this request, created as a draft the first time."""
     if not RequestRecipient.objects.filter(request=request, unit=unit).exists():
         raise ReportingError(f"{unit.name} không thuộc danh sách nhận công văn này.")
-    submission, _ = Submission.objects.get_or_create(request=request, unit=unit)
+    submission, _created = Submission.objects.get_or_create(request=request, unit=unit)
     return submission
 
 
@@ -269,19 +270,24 @@ def closed_windows(submission: Submission, today: date) -> list[Window]:
     return [w for w in windows if not w.is_open]
 
 
-def _window_message(windows: list[Window], today: date, *, step: str = "nhập được số liệu") -> str:
+def _window_message(windows: list[Window], today: date, *, submitting: bool = False) -> str:
     parts = []
     for w in windows:
         if today < w.opens:
-            parts.append(f"biểu “{w.form.name}” mở nhập từ ngày {format_date(w.opens)}")
+            parts.append(
+                _("biểu “%(form)s” mở nhập từ ngày %(opens)s")
+                % {"form": w.form.name, "opens": format_date(w.opens)}
+            )
         else:
-            parts.append(f"biểu “{w.form.name}” đã hết hạn nhập ngày {format_date(w.closes)}")
-    after = (
-        ". Liên hệ văn phòng điều phối để được mở lại."
-        if any(today > w.closes for w in windows)
-        else "."
-    )
-    return f"Chưa {step}: " + "; ".join(parts) + after
+            parts.append(
+                _("biểu “%(form)s” đã hết hạn nhập ngày %(closes)s")
+                % {"form": w.form.name, "closes": format_date(w.closes)}
+            )
+    head = _("Chưa gửi được báo cáo") if submitting else _("Chưa nhập được số liệu")
+    message = f"{head}: " + "; ".join(parts) + "."
+    if any(today > w.closes for w in windows):
+        message += " " + _("Liên hệ văn phòng điều phối để được mở lại.")
+    return message
 
 
 def _windows_touched(windows: list[Window], entries: list[Entry]) -> list[Window]:
@@ -417,7 +423,7 @@ def submit(submission: Submission, user, *, now: datetime | None = None) -> Subm
         _check_editable(submission, user)
         closed = closed_windows(submission, today)
         if closed:
-            raise ReportingError(_window_message(closed, today, step="gửi được báo cáo"))
+            raise ReportingError(_window_message(closed, today, submitting=True))
         waiting = outstanding_below(submission)
         if waiting:
             names = ", ".join(u.name for u in waiting[:10])
