@@ -64,6 +64,8 @@ def test_sending_a_letter_whose_entry_window_has_closed_warns_without_blocking(
     cycle.form.closes_days_after_end = 0
     cycle.form.save(update_fields=["closes_days_after_end"])
     client.force_login(cycle.coordinator)
+    page = client.get(reverse("reporting:request", args=[letter.pk])).content.decode()
+    assert 'id="closed-windows"' in page  # said on the letter's page already
     url = reverse("reporting:request_send", args=[letter.pk])
     body = client.post(url).content.decode()
     assert 'id="closed-windows"' in body

@@ -263,6 +263,7 @@ def request_detail(request, pk: int):
         "summary": summary(rows),
         "may_issue": services.may_issue(request.user, req.issuer),
         "rules": list(req.rules.select_related("under")),
+        "closed": services.closed_forms(req) if req.status == RequestStatus.DRAFT else [],
         "today": timezone.localdate(),
     }
     return render(request, "reporting/request_detail.html", context)
