@@ -1,8 +1,9 @@
 """The whole cycle in a real browser (Debian's Chromium through Playwright).
 
-A commune officer fills the form and submits; the district officer returns it with a
-reason; the commune corrects a figure and resubmits; the district approves; the commune's
-form is then read-only and a direct save through the data service is refused.
+A commune officer fills the form and submits (confirming on the page that asks); the
+district officer returns it with a reason; the commune corrects a figure and resubmits;
+the district approves (confirming too); the commune's form is then read-only and a direct
+save through the data service is refused.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def test_fill_submit_return_correct_resubmit_approve_lock(
     page.fill("textarea[aria-label='Kết quả đạt được']", "Đã hỗ trợ 12 hộ cải tạo vườn tạp.")
     shot(page, "1-commune-fills")
     page.click("button[value=submit]")
+    page.wait_for_selector("#confirm-submit")
+    assert page.input_value(households) == "12"  # what was typed is still on the page
+    assert not Submission.objects.filter(unit=cycle.tree.c1).exists()  # nothing saved yet
+    shot(page, "1b-commune-confirms")
+    page.click("#confirm-submit button[value=submit]")
     page.wait_for_selector("#waiting-approval")
     assert "Xã Một" in page.inner_text("h1")
     assert page.locator("[data-state=submitted]").count() == 1
@@ -101,6 +107,7 @@ def test_fill_submit_return_correct_resubmit_approve_lock(
     assert page.input_value(households) == "12"
     page.fill(households, "11")
     page.click("button[value=submit]")
+    page.click("#confirm-submit button[value=submit]")
     page.wait_for_selector("#waiting-approval")
 
     # 4. the district officer approves
@@ -108,6 +115,8 @@ def test_fill_submit_return_correct_resubmit_approve_lock(
     page.click("#pending a:has-text('Xã Một')")
     assert page.locator("#history tr[data-action='submission.resubmitted']").count() == 1
     page.click("#approval button[value=approve]")
+    page.wait_for_selector("#confirm-approve")
+    page.click("#confirm-approve button[value=approve]")
     page.wait_for_selector("#locked")
     shot(page, "4-district-approved")
 

@@ -100,9 +100,10 @@ def test_the_lock_is_checked_for_a_whole_batch_at_once(cycle, django_assert_num_
         Entry(cycle.households, tree.c1, "2023", Decimal(5)),  # another period
         Entry(cycle.households, tree.c2, "2024", Decimal(5)),  # another unit
     ]
-    # the capital's categories, then the guard's approved submissions, their form lines and
-    # the stored figures: one query each, however many entries
-    with django_assert_num_queries(4):
+    # the capital's categories, then the lock's approved submissions, their form lines and
+    # the stored figures, then the entry windows' letters: one query each, however many
+    # entries
+    with django_assert_num_queries(5):
         outcomes = check_entries(entries)
     refused = [i for i, o in enumerate(outcomes) if isinstance(o, DataEntryError)]
     assert refused == [1] and "15/UBND-NN" in str(outcomes[1])
@@ -203,11 +204,14 @@ def test_reminders_go_to_units_that_have_not_submitted(cycle):
     assert Notification.objects.filter(recipient=cycle.commune_officer).count() == before
 
 
-def test_reminders_send_email_when_smtp_is_configured(cycle, settings, mailoutbox):
+def test_reminders_send_email_when_smtp_is_configured(
+    cycle, settings, mailoutbox, django_capture_on_commit_callbacks
+):
     settings.SMTP_HOST = "smtp.example.test"
     cycle.district_officer.email = "huyen@example.test"
     cycle.district_officer.save(update_fields=["email"])
-    services.send_reminders(cycle.request, cycle.coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_reminders(cycle.request, cycle.coordinator)
     assert [m.to for m in mailoutbox] == [["huyen@example.test"]]
     assert "15/UBND-NN" in mailoutbox[0].subject
 

@@ -119,26 +119,30 @@ def test_the_commune_officer_fills_and_submits_through_the_page(client, cycle):
     _login(client, cycle.commune_officer)
     inbox = client.get(reverse("reporting:inbox")).content.decode()
     assert "Yêu cầu báo cáo cần thực hiện" in inbox and "15/UBND-NN" in inbox
-    response = client.get(reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c1.pk]))
-    sub = Submission.objects.get(unit=cycle.tree.c1)
-    assert response["Location"] == reverse("reporting:submission", args=[sub.pk])
-    page = client.get(response["Location"]).content.decode()
+    answer = reverse("reporting:answer", args=[cycle.request.pk, cycle.tree.c1.pk])
+    page = client.get(answer).content.decode()
     assert "Số hộ tham gia" in page and "Vốn vay" in page
+    assert not Submission.objects.filter(unit=cycle.tree.c1).exists()  # a GET writes nothing
     form = {f"section-{cycle.sections[0].pk}": "Đã hỗ trợ 12 hộ.", "action": "save"}
     line_h = cycle.form.lines.get(indicator=cycle.households)
     line_c = cycle.form.lines.get(indicator=cycle.capital)
     form[f"v-{line_h.pk}-"] = "12"
     form[f"v-{line_c.pk}-LOAN"] = "1.234,5"
     form[f"v-{line_c.pk}-OWN"] = "abc"
-    response = client.post(reverse("reporting:submission", args=[sub.pk]), form)
+    response = client.post(answer, form)
     body = response.content.decode()
     assert response.status_code == 200 and "“abc” không phải là số" in body
     assert "Vốn tự có" in body
-    assert not sub.section_texts.exists()  # nothing half-saved
+    assert not Submission.objects.filter(unit=cycle.tree.c1).exists()  # nothing half-saved
     form[f"v-{line_c.pk}-OWN"] = ""
     form["action"] = "submit"
-    response = client.post(reverse("reporting:submission", args=[sub.pk]), form)
+    response = client.post(answer, form)
+    assert response.status_code == 200 and 'id="confirm-submit"' in response.content.decode()
+    assert not Submission.objects.filter(unit=cycle.tree.c1).exists()
+    response = client.post(answer, {**form, "confirm": "submit"})
+    sub = Submission.objects.get(unit=cycle.tree.c1)
     assert response.status_code == 302
+    assert response["Location"] == reverse("reporting:submission", args=[sub.pk])
     sub.refresh_from_db()
     assert sub.state == SubmissionState.SUBMITTED
     page = client.get(reverse("reporting:submission", args=[sub.pk])).content.decode()
@@ -157,9 +161,9 @@ def test_the_district_returns_and_approves_through_the_page(client, cycle, submi
     assert submitted.state == SubmissionState.RETURNED
     _login(client, cycle.commune_officer)
     assert "Thiếu số hộ" in client.get(url).content.decode()
-    client.post(url, {"action": "submit"})
+    client.post(url, {"action": "submit", "confirm": "submit", "confirm_empty": "1"})
     _login(client, cycle.district_officer)
-    client.post(url, {"action": "approve"})
+    client.post(url, {"action": "approve", "confirm": "approve"})
     submitted.refresh_from_db()
     assert submitted.state == SubmissionState.APPROVED
     _login(client, cycle.commune_officer)
@@ -226,7 +230,7 @@ def test_a_coordinator_creates_and_sends_a_request(client, cycle):
     req = ReportRequest.objects.get(number_symbol="20/BCĐ-NTM")
     assert response.status_code == 302
     assert [s.title for s in req.sections.all()] == ["Kết quả đạt được", "Kiến nghị, đề xuất"]
-    client.post(reverse("reporting:request_send", args=[req.pk]))
+    client.post(reverse("reporting:request_send", args=[req.pk]), {"confirm": "send"})
     req.refresh_from_db()
     assert req.status == "sent"
     assert sorted(r.unit.code for r in req.recipients.all()) == ["028", "032"]

@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 
 from tiendo.core.models import AuditEntry, Notification
 
@@ -36,16 +37,28 @@ def _jsonable(value):
 
 
 def notify(recipients, message: str, *, link: str = "", subject: str = "") -> list[Notification]:
-    """In-app notification for each recipient; an email too when SMTP is configured."""
-    recipients = [r for r in recipients if r is not None]
+    """In-app notification for each recipient; an email too when SMTP is configured.
+
+    Call it inside the step's transaction: the notifications are rows of that transaction
+    (a step that rolls back leaves none), and the mails go out only once it has committed,
+    one message per recipient so that no one sees the others' addresses.
+    """
+    recipients = list(dict.fromkeys(r for r in recipients if r is not None))
     notes = Notification.objects.bulk_create(
         [Notification(recipient=r, message=message, link=link) for r in recipients]
     )
     if settings.SMTP_HOST:
         addresses = [r.email for r in recipients if r.email]
         if addresses:
-            try:
-                send_mail(subject or message[:80], f"{message}\n{link}", None, addresses)
-            except OSError:  # the in-app notification is the record; mail is best effort
-                log.warning("could not send mail to %s", addresses, exc_info=True)
+            subject = subject or message[:80]
+            body = f"{message}\n{link}" if link else message
+            transaction.on_commit(lambda: _send_mails(subject, body, addresses))
     return notes
+
+
+def _send_mails(subject: str, body: str, addresses: list[str]) -> None:
+    for address in dict.fromkeys(addresses):
+        try:
+            send_mail(subject, body, None, [address])
+        except OSError:  # the in-app notification is the record; mail is best effort
+            log.warning("could not send mail to %s", address, exc_info=True)

@@ -12,4 +12,5 @@ class ReportingConfig(AppConfig):
         from tiendo.reporting import locks, packages
 
         register_write_guard(locks.approved_value_guard)
+        register_write_guard(locks.entry_window_guard)
         register_section("forms", packages.check_forms, packages.apply_forms)

@@ -1,9 +1,11 @@
 """The steps of the reporting cycle, each one shaped the same way.
 
-Check the state → raise :class:`ReportingError` with a Vietnamese message → one
-transaction → save with ``update_fields`` → an audit entry with a dotted action code →
-notify the people concerned. ``now`` parameters let the demo and the tests replay a cycle
-that happened on other days; views never pass them.
+Inside one transaction: re-read the row with ``select_for_update()`` (two approvers who
+press at the same moment queue on the lock, and the second sees the first one's state) →
+check the state, raising :class:`ReportingError` with a Vietnamese message → save with
+``update_fields`` → an audit entry with a dotted action code → notify the people concerned
+(their mails leave only once the transaction has committed). ``now`` parameters let the
+demo and the tests replay a cycle that happened on other days; views never pass them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
 from tiendo.accounts.models import Role, User
@@ -24,6 +27,7 @@ from tiendo.programmes.periods import Period
 from tiendo.reporting.models import (
     EntryWindowReopening,
     Form,
+    FormIndicator,
     NarrativeSection,
     RecipientRule,
     ReportRequest,
@@ -126,7 +130,7 @@ def expand_recipients(request: ReportRequest) -> list[Unit]:
             .exclude(valid_from__gt=period.end)
         )
         for unit in units.order_by("code"):
-            _, created = RequestRecipient.objects.get_or_create(
+            _recipient, created = RequestRecipient.objects.get_or_create(
                 request=request, unit=unit, defaults={"rule": rule}
             )
             if created:
@@ -136,10 +140,11 @@ def expand_recipients(request: ReportRequest) -> list[Unit]:
 
 def send_request(request: ReportRequest, user, *, now: datetime | None = None) -> int:
     """Send the letter: expand the rules, notify every recipient. Returns the recipients."""
-    if request.status != RequestStatus.DRAFT:
-        raise ReportingError(f"Công văn {request.number_symbol} đã được gửi trước đó.")
-    check_request_forms(request, request.forms.all())
     with transaction.atomic():
+        request.refresh_from_db(from_queryset=ReportRequest.objects.select_for_update())
+        if request.status != RequestStatus.DRAFT:
+            raise ReportingError(f"Công văn {request.number_symbol} đã được gửi trước đó.")
+        check_request_forms(request, request.forms.all())
         expand_recipients(request)
         recipients = list(request.recipients.select_related("unit"))
         if not recipients:
@@ -154,13 +159,26 @@ def send_request(request: ReportRequest, user, *, now: datetime | None = None) -
             message=f"Gửi công văn {request.number_symbol} tới {len(recipients)} đơn vị",
             recipients=[r.unit.code for r in recipients],
         )
-    notify(
-        unit_users(r.unit for r in recipients),
-        f"{request.issuer.name} yêu cầu báo cáo theo công văn {request.number_symbol}: "
-        f"{request.title}. Hạn gửi: {format_date(request.deadline)}.",
-        link=reverse("reporting:inbox"),
-    )
+        notify(
+            unit_users(r.unit for r in recipients),
+            f"{request.issuer.name} yêu cầu báo cáo theo công văn {request.number_symbol}: "
+            f"{request.title}. Hạn gửi: {format_date(request.deadline)}.",
+            link=reverse("reporting:inbox"),
+        )
     return len(recipients)
+
+
+def closed_forms(request: ReportRequest, today: date | None = None) -> list[Window]:
+    """The letter's forms whose entry window has already closed: the recipients will not
+    be able to enter their figures (unless a coordinator reopens the form for a unit)."""
+    today = today or timezone.localdate()
+    period = request.period_obj
+    closed = []
+    for form in request.forms.order_by("code"):
+        opens, closes = form.window(period)
+        if today > closes:
+            closed.append(Window(form, opens, closes, None, False))
+    return closed
 
 
 def add_rule(request: ReportRequest, unit_kind: str, under: Unit) -> RecipientRule:
@@ -213,10 +231,11 @@ def reopen_window(
             obj=reopening,
             message=f"Mở lại biểu {form.name} kỳ {period} đến {format_date(until)}: {reason}",
         )
-    notify(
-        unit_users([unit]),
-        f"Biểu {form.name} ({period}) được mở lại đến ngày {format_date(until)}. Lý do: {reason}",
-    )
+        notify(
+            unit_users([unit]),
+            f"Biểu {form.name} ({period}) được mở lại đến ngày {format_date(until)}. "
+            f"Lý do: {reason}",
+        )
     return reopening
 
 
@@ -232,7 +251,7 @@ def open_submission(request: ReportRequest, unit: Unit) -> Submission:
     """The unit's submission for this request, created as a draft the first time."""
     if not RequestRecipient.objects.filter(request=request, unit=unit).exists():
         raise ReportingError(f"{unit.name} không thuộc danh sách nhận công văn này.")
-    submission, _ = Submission.objects.get_or_create(request=request, unit=unit)
+    submission, _created = Submission.objects.get_or_create(request=request, unit=unit)
     return submission
 
 
@@ -251,18 +270,37 @@ def closed_windows(submission: Submission, today: date) -> list[Window]:
     return [w for w in windows if not w.is_open]
 
 
-def _window_message(windows: list[Window], today: date) -> str:
+def _window_message(windows: list[Window], today: date, *, submitting: bool = False) -> str:
     parts = []
     for w in windows:
         if today < w.opens:
-            parts.append(f"biểu “{w.form.name}” mở nhập từ ngày {format_date(w.opens)}")
+            parts.append(
+                _("biểu “%(form)s” mở nhập từ ngày %(opens)s")
+                % {"form": w.form.name, "opens": format_date(w.opens)}
+            )
         else:
-            parts.append(f"biểu “{w.form.name}” đã hết hạn nhập ngày {format_date(w.closes)}")
-    return (
-        "Chưa nhập được số liệu: "
-        + "; ".join(parts)
-        + ". Liên hệ văn phòng điều phối để được mở lại."
+            parts.append(
+                _("biểu “%(form)s” đã hết hạn nhập ngày %(closes)s")
+                % {"form": w.form.name, "closes": format_date(w.closes)}
+            )
+    head = _("Chưa gửi được báo cáo") if submitting else _("Chưa nhập được số liệu")
+    message = f"{head}: " + "; ".join(parts) + "."
+    if any(today > w.closes for w in windows):
+        message += " " + _("Liên hệ văn phòng điều phối để được mở lại.")
+    return message
+
+
+def _windows_touched(windows: list[Window], entries: list[Entry]) -> list[Window]:
+    """The windows among ``windows`` whose form has a line for one of the entries."""
+    if not windows:
+        return []
+    touched = set(
+        FormIndicator.objects.filter(
+            form__in=[w.form for w in windows],
+            indicator_id__in={e.indicator.pk for e in entries},
+        ).values_list("form_id", flat=True)
     )
+    return [w for w in windows if w.form.pk in touched]
 
 
 def save_draft(
@@ -274,10 +312,12 @@ def save_draft(
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Save values (through the data service, with history) and narrative texts."""
-    _check_editable(submission, user)
+    _check_editable(submission, user)  # early, for a clear message; again under the lock
     today = _today(now)
     if entries:
-        closed = closed_windows(submission, today)
+        # Only the forms the figures belong to: the narrative, and the figures of a form
+        # still open, are saved whatever the state of another form's window.
+        closed = _windows_touched(closed_windows(submission, today), entries)
         if closed:
             raise ReportingError(_window_message(closed, today))
     sections = {s.pk: s for s in NarrativeSection.objects.filter(request=submission.request)}
@@ -285,6 +325,8 @@ def save_draft(
     if unknown:
         raise ReportingError("Mục báo cáo không thuộc công văn này.")
     with transaction.atomic():
+        _lock(submission)
+        _check_editable(submission, user)
         results = save_values(entries, user=user, source="submission") if entries else []
         changed_texts = 0
         existing = {s.section_id: s for s in submission.section_texts.all()}
@@ -367,27 +409,34 @@ def outstanding_below(submission: Submission) -> list[Unit]:
     return [u for u in below if u.pk not in approved and u.pk not in waived]
 
 
+def _lock(submission: Submission) -> Submission:
+    """Re-read the submission's row, locked until the end of the transaction."""
+    submission.refresh_from_db(from_queryset=Submission.objects.select_for_update())
+    return submission
+
+
 def submit(submission: Submission, user, *, now: datetime | None = None) -> Submission:
-    _check_editable(submission, user)
-    today = _today(now)
-    closed = closed_windows(submission, today)
-    if closed:
-        raise ReportingError(_window_message(closed, today))
-    waiting = outstanding_below(submission)
-    if waiting:
-        names = ", ".join(u.name for u in waiting[:10])
-        more = f" và {len(waiting) - 10} đơn vị khác" if len(waiting) > 10 else ""
-        raise ReportingError(
-            f"Chưa gửi được: báo cáo của {names}{more} chưa được duyệt hoặc miễn báo cáo."
-        )
-    violations = run_submit_checks(submission)
-    if violations:
-        raise ReportingError(
-            "Chưa gửi được, số liệu vi phạm quy tắc kiểm tra: " + "; ".join(violations)
-        )
-    again = submission.state == SubmissionState.RETURNED
     moment = _now(now)
+    today = timezone.localdate(moment)
     with transaction.atomic():
+        _lock(submission)
+        _check_editable(submission, user)
+        closed = closed_windows(submission, today)
+        if closed:
+            raise ReportingError(_window_message(closed, today, submitting=True))
+        waiting = outstanding_below(submission)
+        if waiting:
+            names = ", ".join(u.name for u in waiting[:10])
+            more = f" và {len(waiting) - 10} đơn vị khác" if len(waiting) > 10 else ""
+            raise ReportingError(
+                f"Chưa gửi được: báo cáo của {names}{more} chưa được duyệt hoặc miễn báo cáo."
+            )
+        violations = run_submit_checks(submission)
+        if violations:
+            raise ReportingError(
+                "Chưa gửi được, số liệu vi phạm quy tắc kiểm tra: " + "; ".join(violations)
+            )
+        again = submission.state == SubmissionState.RETURNED
         submission.state = SubmissionState.SUBMITTED
         submission.submitted_at, submission.submitted_by = moment, user
         fields = ["state", "submitted_at", "submitted_by", "updated_at"]
@@ -402,12 +451,12 @@ def submit(submission: Submission, user, *, now: datetime | None = None) -> Subm
             obj=submission,
             message=("Gửi lại báo cáo" if again else "Gửi báo cáo"),
         )
-    notify(
-        unit_users(approver_units(submission)),
-        f"{submission.unit.name} đã {'gửi lại' if again else 'gửi'} báo cáo theo công văn "
-        f"{submission.request.number_symbol}; đề nghị xem xét, duyệt.",
-        link=submission_link(submission),
-    )
+        notify(
+            unit_users(approver_units(submission)),
+            f"{submission.unit.name} đã {'gửi lại' if again else 'gửi'} báo cáo theo công văn "
+            f"{submission.request.number_symbol}; đề nghị xem xét, duyệt.",
+            link=submission_link(submission),
+        )
     return submission
 
 
@@ -421,11 +470,12 @@ def return_submission(
 ) -> Submission:
     _check_approver(submission, user)
     reason = (reason or "").strip()
-    if submission.state != SubmissionState.SUBMITTED:
-        raise ReportingError("Chỉ trả lại được báo cáo đã gửi, đang chờ duyệt.")
-    if not reason:
-        raise ReportingError("Xin ghi lý do trả lại báo cáo.")
     with transaction.atomic():
+        _lock(submission)
+        if submission.state != SubmissionState.SUBMITTED:
+            raise ReportingError("Chỉ trả lại được báo cáo đã gửi, đang chờ duyệt.")
+        if not reason:
+            raise ReportingError("Xin ghi lý do trả lại báo cáo.")
         submission.state = SubmissionState.RETURNED
         submission.returned_at, submission.returned_by = _now(now), user
         submission.return_reason = reason
@@ -440,19 +490,20 @@ def return_submission(
             message=f"Trả lại báo cáo: {reason}",
             reason=reason,
         )
-    notify(
-        unit_users([submission.unit]),
-        f"Báo cáo theo công văn {submission.request.number_symbol} bị trả lại. Lý do: {reason}",
-        link=submission_link(submission),
-    )
+        notify(
+            unit_users([submission.unit]),
+            f"Báo cáo theo công văn {submission.request.number_symbol} bị trả lại. Lý do: {reason}",
+            link=submission_link(submission),
+        )
     return submission
 
 
 def approve(submission: Submission, user, *, now: datetime | None = None) -> Submission:
     _check_approver(submission, user)
-    if submission.state != SubmissionState.SUBMITTED:
-        raise ReportingError("Chỉ duyệt được báo cáo đã gửi, đang chờ duyệt.")
     with transaction.atomic():
+        _lock(submission)
+        if submission.state != SubmissionState.SUBMITTED:
+            raise ReportingError("Chỉ duyệt được báo cáo đã gửi, đang chờ duyệt.")
         submission.state = SubmissionState.APPROVED
         submission.approved_at, submission.approved_by = _now(now), user
         submission.save(update_fields=["state", "approved_at", "approved_by", "updated_at"])
@@ -463,11 +514,11 @@ def approve(submission: Submission, user, *, now: datetime | None = None) -> Sub
             obj=submission,
             message="Duyệt báo cáo; số liệu đã khóa",
         )
-    notify(
-        unit_users([submission.unit]),
-        f"Báo cáo theo công văn {submission.request.number_symbol} đã được duyệt.",
-        link=submission_link(submission),
-    )
+        notify(
+            unit_users([submission.unit]),
+            f"Báo cáo theo công văn {submission.request.number_symbol} đã được duyệt.",
+            link=submission_link(submission),
+        )
     return submission
 
 
@@ -477,25 +528,26 @@ def unapprove(
     """Take an approval back (the figures unlock); the unit may then correct and resubmit."""
     _check_approver(submission, user)
     reason = (reason or "").strip()
-    if submission.state != SubmissionState.APPROVED:
-        raise ReportingError("Báo cáo chưa được duyệt nên không hủy duyệt được.")
-    if not reason:
-        raise ReportingError("Xin ghi lý do hủy duyệt.")
-    above = (
-        Submission.objects.filter(
-            request=submission.request,
-            unit_id__in=submission.unit.ancestor_ids,
-            state__in=[SubmissionState.SUBMITTED, SubmissionState.APPROVED],
-        )
-        .select_related("unit")
-        .first()
-    )
-    if above is not None:
-        raise ReportingError(
-            f"{above.unit.name} đã gửi báo cáo tổng hợp có số liệu này; "
-            "cần trả lại báo cáo tổng hợp trước khi hủy duyệt."
-        )
     with transaction.atomic():
+        _lock(submission)
+        if submission.state != SubmissionState.APPROVED:
+            raise ReportingError("Báo cáo chưa được duyệt nên không hủy duyệt được.")
+        if not reason:
+            raise ReportingError("Xin ghi lý do hủy duyệt.")
+        above = (
+            Submission.objects.filter(
+                request=submission.request,
+                unit_id__in=submission.unit.ancestor_ids,
+                state__in=[SubmissionState.SUBMITTED, SubmissionState.APPROVED],
+            )
+            .select_related("unit")
+            .first()
+        )
+        if above is not None:
+            raise ReportingError(
+                f"{above.unit.name} đã gửi báo cáo tổng hợp có số liệu này; "
+                "cần trả lại báo cáo tổng hợp trước khi hủy duyệt."
+            )
         submission.state = SubmissionState.RETURNED
         submission.returned_at, submission.returned_by = _now(now), user
         submission.return_reason = reason
@@ -518,32 +570,38 @@ def unapprove(
             message=f"Hủy duyệt báo cáo: {reason}",
             reason=reason,
         )
-    notify(
-        unit_users([submission.unit]),
-        f"Báo cáo theo công văn {submission.request.number_symbol} bị hủy duyệt. Lý do: {reason}",
-        link=submission_link(submission),
-    )
+        notify(
+            unit_users([submission.unit]),
+            f"Báo cáo theo công văn {submission.request.number_symbol} bị hủy duyệt. "
+            f"Lý do: {reason}",
+            link=submission_link(submission),
+        )
     return submission
 
 
 def waive(request: ReportRequest, unit: Unit, user, reason: str) -> SubmissionWaiver:
     """Excuse a unit below from this request, so the unit above can consolidate without it."""
     reason = (reason or "").strip()
-    recipient = RequestRecipient.objects.filter(request=request, unit=unit).exists()
-    if not recipient:
-        raise ReportingError(f"{unit.name} không thuộc danh sách nhận công văn này.")
     probe = Submission(request=request, unit=unit)
     if not may_approve(user, probe):
         raise ReportingError("Chỉ đơn vị cấp trên được miễn báo cáo cho đơn vị này.")
-    if Submission.objects.filter(
-        request=request, unit=unit, state=SubmissionState.APPROVED
-    ).exists():
-        raise ReportingError(f"Báo cáo của {unit.name} đã được duyệt, không cần miễn.")
-    if not reason:
-        raise ReportingError("Xin ghi lý do miễn báo cáo.")
-    if SubmissionWaiver.objects.filter(request=request, unit=unit).exists():
-        raise ReportingError(f"{unit.name} đã được miễn báo cáo.")
     with transaction.atomic():
+        # The recipient row stands for the unit's place in the letter: waivers and the
+        # unit's own approval of this request queue on it.
+        recipient = (
+            RequestRecipient.objects.select_for_update().filter(request=request, unit=unit).first()
+        )
+        if recipient is None:
+            raise ReportingError(f"{unit.name} không thuộc danh sách nhận công văn này.")
+        submission = (
+            Submission.objects.select_for_update().filter(request=request, unit=unit).first()
+        )
+        if submission is not None and submission.state == SubmissionState.APPROVED:
+            raise ReportingError(f"Báo cáo của {unit.name} đã được duyệt, không cần miễn.")
+        if not reason:
+            raise ReportingError("Xin ghi lý do miễn báo cáo.")
+        if SubmissionWaiver.objects.filter(request=request, unit=unit).exists():
+            raise ReportingError(f"{unit.name} đã được miễn báo cáo.")
         waiver = SubmissionWaiver.objects.create(
             request=request, unit=unit, reason=reason, created_by=user
         )
@@ -555,10 +613,10 @@ def waive(request: ReportRequest, unit: Unit, user, reason: str) -> SubmissionWa
             message=f"Miễn báo cáo: {reason}",
             reason=reason,
         )
-    notify(
-        unit_users([unit]),
-        f"Đơn vị được miễn báo cáo theo công văn {request.number_symbol}. Lý do: {reason}",
-    )
+        notify(
+            unit_users([unit]),
+            f"Đơn vị được miễn báo cáo theo công văn {request.number_symbol}. Lý do: {reason}",
+        )
     return waiver
 
 
@@ -600,17 +658,17 @@ def send_reminders(request: ReportRequest, user=None, *, now: datetime | None = 
             message=f"Nhắc {len(owing)} đơn vị chưa gửi báo cáo",
             units=[u.code for u in owing],
         )
-    message = (
-        f"Nhắc: đơn vị chưa gửi báo cáo theo công văn {request.number_symbol} "
-        f"({request.title}); hạn gửi {format_date(request.deadline)}"
-        + (" — đã quá hạn." if late else ".")
-    )
-    notify(
-        unit_users(owing),
-        message,
-        link=reverse("reporting:inbox"),
-        subject=f"Nhắc gửi báo cáo theo công văn {request.number_symbol}",
-    )
+        message = (
+            f"Nhắc: đơn vị chưa gửi báo cáo theo công văn {request.number_symbol} "
+            f"({request.title}); hạn gửi {format_date(request.deadline)}"
+            + (" — đã quá hạn." if late else ".")
+        )
+        notify(
+            unit_users(owing),
+            message,
+            link=reverse("reporting:inbox"),
+            subject=f"Nhắc gửi báo cáo theo công văn {request.number_symbol}",
+        )
     return len(owing)
 
 

@@ -263,6 +263,7 @@ def request_detail(request, pk: int):
         "summary": summary(rows),
         "may_issue": services.may_issue(request.user, req.issuer),
         "rules": list(req.rules.select_related("under")),
+        "closed": services.closed_forms(req) if req.status == RequestStatus.DRAFT else [],
         "today": timezone.localdate(),
     }
     return render(request, "reporting/request_detail.html", context)
@@ -274,6 +275,17 @@ def request_send(request, pk: int):
     req = _get_request(request.user, pk)
     if not services.may_issue(request.user, req.issuer):
         raise PermissionDenied(_("Bạn không có quyền gửi công văn của đơn vị này."))
+    if request.POST.get("confirm") != "send":
+        # A letter goes out once: show what it sends, to whom, and what cannot be entered
+        # any more, before it does. Nothing is written here.
+        context = {
+            "req": req,
+            "recipients": list(req.recipients.select_related("unit").order_by("unit__code")),
+            "rules": list(req.rules.select_related("under")),
+            "closed": services.closed_forms(req),
+            "today": timezone.localdate(),
+        }
+        return render(request, "reporting/request_send_confirm.html", context)
     try:
         n = services.send_request(req, request.user)
     except ReportingError as exc:
@@ -434,21 +446,23 @@ def inbox(request):
 
 @login_required
 def answer(request, pk: int, unit_pk: int):
-    """Open (creating on first use) the unit's submission for a request."""
-    req = get_object_or_404(ReportRequest, pk=pk, status=RequestStatus.SENT)
+    """The unit's submission for a request: the page of an empty, unsaved draft until the
+    first POST creates it (a GET writes nothing)."""
+    req = get_object_or_404(
+        ReportRequest.objects.select_related("issuer"), pk=pk, status=RequestStatus.SENT
+    )
     unit = get_object_or_404(Unit, pk=unit_pk)
     scope.check_unit(request.user, unit)
     existing = Submission.objects.filter(request=req, unit=unit).first()
     if existing is not None:
         return redirect("reporting:submission", existing.pk)
-    if not services.may_edit(request.user, Submission(request=req, unit=unit)):
+    draft = Submission(request=req, unit=unit)
+    if not services.may_edit(request.user, draft):
         raise PermissionDenied(_("Chỉ cán bộ của đơn vị được lập báo cáo của đơn vị."))
-    try:
-        submission = services.open_submission(req, unit)
-    except ReportingError as exc:
-        messages.error(request, str(exc))
+    if not RequestRecipient.objects.filter(request=req, unit=unit).exists():
+        messages.error(request, _("%(u)s không thuộc danh sách nhận công văn này.") % {"u": unit})
         return redirect("reporting:inbox")
-    return redirect("reporting:submission", submission.pk)
+    return _submission_view(request, draft)
 
 
 # ---------------------------------------------------------------------------------------
@@ -466,76 +480,129 @@ def _get_submission(user, pk: int) -> Submission:
 
 @login_required
 def submission_page(request, pk: int):
+    return _submission_view(request, _get_submission(request.user, pk))
+
+
+class NeedsConfirmation(Exception):
+    """The step is asked for without its confirmation: show the page that asks for it."""
+
+    def __init__(self, step: str):
+        super().__init__(step)
+        self.step = step
+
+
+def _is_empty(values: SubmissionValues, texts: dict[int, str]) -> bool:
+    """No figure and no narrative in what the form holds (typed or already stored)."""
+    return not any(slot.value_text for slot in values.slots) and not any(texts.values())
+
+
+def _submission_view(request, sub: Submission):
+    """The submission page; ``sub`` unsaved means a draft the first POST creates."""
     user = request.user
-    sub = _get_submission(user, pk)
     may_edit = services.may_edit(user, sub) and sub.is_editable
-    may_approve = services.may_approve(user, sub)
+    may_approve = sub.pk is not None and services.may_approve(user, sub)
     forms = services.forms_for(sub)
     values = SubmissionValues(sub, forms)
-    texts = {s.section_id: s.text for s in sub.section_texts.all()}
+    texts = {s.section_id: s.text for s in sub.section_texts.all()} if sub.pk else {}
     errors: list[str] = []
+    confirm = ""
 
     if request.method == "POST":
         action = request.POST.get("action", "")
+        draft = sub
         try:
-            if action in ("save", "submit"):
-                if not services.may_edit(user, sub):
-                    raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
-                values = SubmissionValues(sub, forms, data=request.POST)
-                texts = {
-                    s.pk: nfc(request.POST.get(f"section-{s.pk}", ""))
-                    for s in sub.request.sections.all()
-                }
-                entries = values.entries()
-                services.save_draft(sub, user, entries=entries, texts=texts)
-                if action == "submit":
-                    services.submit(sub, user)
-                    messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
+            with transaction.atomic():
+                if action in ("save", "submit"):
+                    if not services.may_edit(user, sub):
+                        raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
+                    values = SubmissionValues(sub, forms, data=request.POST)
+                    texts = {
+                        s.pk: nfc(request.POST.get(f"section-{s.pk}", ""))
+                        for s in sub.request.sections.all()
+                    }
+                    if action == "submit":
+                        if request.POST.get("confirm") != "submit":
+                            raise NeedsConfirmation("submit")
+                        if _is_empty(values, texts) and request.POST.get("confirm_empty") != "1":
+                            raise NeedsConfirmation("submit")
+                    entries = values.entries()
+                    if sub.pk is None:
+                        sub = services.open_submission(sub.request, sub.unit)
+                        values.submission = sub
+                    services.save_draft(sub, user, entries=entries, texts=texts)
+                    if action == "submit":
+                        services.submit(sub, user)
+                        messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
+                    else:
+                        messages.success(request, _("Đã lưu bản nháp."))
+                elif sub.pk is None:
+                    raise ReportingError(_("Thao tác không hợp lệ."))
+                elif action in ("return", "approve", "unapprove"):
+                    if not may_approve:
+                        raise PermissionDenied(_("Chỉ đơn vị cấp trên được duyệt báo cáo này."))
+                    reason = nfc(request.POST.get("reason", ""))
+                    if action == "return":
+                        services.return_submission(sub, user, reason)
+                        messages.success(request, _("Đã trả lại báo cáo."))
+                    elif action == "approve":
+                        if request.POST.get("confirm") != "approve":
+                            raise NeedsConfirmation("approve")
+                        services.approve(sub, user)
+                        messages.success(
+                            request,
+                            _(
+                                "Đã duyệt báo cáo; số liệu của các biểu trong báo cáo đã khóa, "
+                                "kể cả của các đơn vị trực thuộc."
+                            ),
+                        )
+                    else:
+                        services.unapprove(sub, user, reason)
+                        messages.success(request, _("Đã hủy duyệt báo cáo."))
+                elif action == "reopen":
+                    form = get_object_or_404(Form, pk=request.POST.get("form") or 0)
+                    until = date.fromisoformat(request.POST.get("until") or "1900-01-01")
+                    if not services.may_issue(user, sub.request.issuer):
+                        raise PermissionDenied(_("Chỉ văn phòng điều phối được mở lại hạn nhập."))
+                    services.reopen_window(
+                        form,
+                        sub.unit,
+                        sub.request.period,
+                        until,
+                        request.POST.get("reason", ""),
+                        user,
+                    )
+                    messages.success(request, _("Đã mở lại hạn nhập số liệu."))
                 else:
-                    messages.success(request, _("Đã lưu bản nháp."))
-            elif action in ("return", "approve", "unapprove"):
-                if not may_approve:
-                    raise PermissionDenied(_("Chỉ đơn vị cấp trên được duyệt báo cáo này."))
-                reason = nfc(request.POST.get("reason", ""))
-                if action == "return":
-                    services.return_submission(sub, user, reason)
-                    messages.success(request, _("Đã trả lại báo cáo."))
-                elif action == "approve":
-                    services.approve(sub, user)
-                    messages.success(request, _("Đã duyệt báo cáo; số liệu đã khóa."))
-                else:
-                    services.unapprove(sub, user, reason)
-                    messages.success(request, _("Đã hủy duyệt báo cáo."))
-            elif action == "reopen":
-                form = get_object_or_404(Form, pk=request.POST.get("form") or 0)
-                until = date.fromisoformat(request.POST.get("until") or "1900-01-01")
-                if not services.may_issue(user, sub.request.issuer):
-                    raise PermissionDenied(_("Chỉ văn phòng điều phối được mở lại hạn nhập."))
-                services.reopen_window(
-                    form, sub.unit, sub.request.period, until, request.POST.get("reason", ""), user
-                )
-                messages.success(request, _("Đã mở lại hạn nhập số liệu."))
-            else:
-                raise ReportingError(_("Thao tác không hợp lệ."))
+                    raise ReportingError(_("Thao tác không hợp lệ."))
+        except NeedsConfirmation as exc:
+            confirm = exc.step
         except (ReportingError, DataEntryError) as exc:
             errors = list(dict.fromkeys(str(exc).splitlines()))
         except ValueError:
             errors = [_("Ngày mở đến không hợp lệ.")]
         else:
             return redirect("reporting:submission", sub.pk)
+        if draft.pk is None and sub.pk is not None:  # the creation was rolled back
+            sub = draft
+            values.submission = sub
 
     today = timezone.localdate()
     period = sub.request.period_obj
     windows = [services.entry_window(f, sub.unit, period, today) for f in forms]
+    by_form = {w.form.pk: w for w in windows}
+    for block in values.blocks:
+        block.window = by_form.get(block.form.pk)
     sections = [
         {"section": s, "text": texts.get(s.pk, ""), "name": f"section-{s.pk}"}
         for s in sub.request.sections.all()
     ]
-    history = list(
-        AuditEntry.objects.filter(
-            object_type=Submission._meta.label_lower, object_id=str(sub.pk)
-        ).select_related("actor")
-    )
+    history = []
+    if sub.pk is not None:
+        history = list(
+            AuditEntry.objects.filter(
+                object_type=Submission._meta.label_lower, object_id=str(sub.pk)
+            ).select_related("actor")
+        )
     for entry in history:
         entry.label = ACTION_LABELS.get(entry.action, "")
     context = {
@@ -546,11 +613,13 @@ def submission_page(request, pk: int):
         "windows": windows,
         "may_edit": may_edit,
         "may_approve": may_approve,
-        "may_reopen": services.may_issue(user, sub.request.issuer),
+        "may_reopen": sub.pk is not None and services.may_issue(user, sub.request.issuer),
         "approvers": services.approver_units(sub),
         "waiting": services.outstanding_below(sub) if may_edit else [],
         "below": collect_below(sub),
         "errors": errors,
+        "confirm": confirm,
+        "empty": confirm == "submit" and _is_empty(values, texts),
         "history": history,
         "today": today,
     }
