@@ -103,6 +103,9 @@ STATIC_ROOT = VAR_DIR / "static"
 # the project's own CSS and the vendored htmx live in the package, not in an app
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 
+# A metadata package (tiendo metadata load) larger than this is refused before it is parsed.
+PACKAGE_MAX_BYTES = env_int("PACKAGE_MAX_BYTES", 2 * 1024 * 1024)
+
 
 LOGGING = {
     "version": 1,
