@@ -160,3 +160,30 @@ def test_the_entry_form_still_loads_after_the_largest_value_is_saved(client, tre
     page = client.get(reverse("data:entry"), where)
     assert page.status_code == 200
     assert "99.999.999.999.999,9" in page.content.decode()
+
+
+def test_the_command_line_reads_a_look_alike_period_as_the_ascii_one(tree, prog):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    households = indicator(prog, "HH")
+    save_value(Entry(households, tree.c1, "2022", D(22)))
+    out = StringIO()
+    call_command("pivot", "--unit", "028", "--period", "٢٠٢٢", "--format", "json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["period"]["id"] == "2022"
+    assert "22" in out.getvalue()
+
+
+def test_a_look_alike_period_in_the_address_opens_and_saves_the_ascii_period(client, tree, prog):
+    households = indicator(prog, "HH")
+    save_value(Entry(households, tree.c1, "2022", D(22)))
+    client.force_login(user("xa.mot", tree.c1))
+    where = {"programme": prog.code, "unit": tree.c1.pk, "period": "２０２２"}
+    html = client.get(reverse("data:entry"), where).content.decode()
+    assert 'value="22"' in html
+    client.post(reverse("data:entry"), {**where, f"v-{households.pk}-": "23"})
+    assert list(DataValue.objects.values_list("period", "value")) == [("2022", D(23))]
+    assert Rollup.objects.get(unit=tree.vi_xuyen).total == D(23)
