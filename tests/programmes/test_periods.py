@@ -84,7 +84,7 @@ def test_look_alike_digits_name_the_same_period_with_its_ascii_id(typed, canonic
 
 @pytest.mark.parametrize(
     "typed",
-    ["2022\u200b", "20²²", "２０２０Ⅲ", "2020Q٣x", "2022\x00", "2022\n2023"],
+    ["2022\u200b", "20²²", "2020\u017f1", "２０２０Ⅲ", "2020Q٣x", "2022\x00", "2022\n2023"],
 )
 def test_anything_else_that_is_not_an_ascii_period_is_refused_in_vietnamese(typed):
     with pytest.raises(PeriodError, match="Kỳ báo cáo"):

@@ -84,13 +84,14 @@ class Period:
         text = "" if identifier is None else str(identifier)
         if len(text) > MAX_INPUT_LENGTH:
             raise PeriodError(f"Kỳ báo cáo “{shown(text)}” quá dài ({len(text)} ký tự).")
-        text = to_ascii(text).strip().upper()
-        if not text.isascii():
+        text = to_ascii(text).strip()
+        if not text.isascii():  # checked before upper(): "ſ".upper() is "S"
             odd = next(c for c in text if not c.isascii())
             raise PeriodError(
                 f"Kỳ báo cáo “{shown(identifier)}” chứa ký tự “{odd}” (U+{ord(odd):04X}): "
                 "chỉ dùng chữ số, chữ S hoặc Q và dấu gạch ngang, ví dụ 2022, 2020Q3."
             )
+        text = text.upper()
         for period_type, pattern in _PATTERNS:
             match = pattern.fullmatch(text)
             if match:
