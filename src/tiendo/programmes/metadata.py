@@ -171,6 +171,15 @@ class _PackageLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def fetch_flow_collection_start(self, TokenClass):
+        # Refused while scanning too: the scanner's look-ahead costs O(depth) per bracket.
+        if self.flow_level >= MAX_DEPTH:
+            raise _Refused(
+                f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).",
+                self.get_mark().line + 1,
+            )
+        super().fetch_flow_collection_start(TokenClass)
+
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
             seen: dict = {}
