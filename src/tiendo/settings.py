@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tiendo.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tiendo.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +103,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # the project's own CSS and the vendored htmx live in the package, not in an app
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+
+# A metadata package (tiendo metadata load) larger than this is refused before it is parsed.
+PACKAGE_MAX_BYTES = env_int("PACKAGE_MAX_BYTES", 2 * 1024 * 1024)
 
 
 LOGGING = {

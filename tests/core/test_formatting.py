@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
 from tiendo.env import database_from_url, env_bool
@@ -65,3 +67,35 @@ def test_screens_stay_vietnamese_for_an_english_browser_until_english_is_chosen(
     assert "Đăng nhập" in page.content.decode()
     client.post("/ngon-ngu/", {"language": "en", "next": "/dang-nhap/"})
     assert "Đăng nhập" not in client.get("/dang-nhap/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1e999999"), "1 × 10^999999"),
+        (Decimal("-1e999999"), "-1 × 10^999999"),
+        (Decimal("1e99999999999"), "1 × 10^99999999999"),
+        (Decimal("1.2345e30"), "1,23 × 10^30"),
+        (10**5000, "1 × 10^5000"),
+        (Decimal("1e-999999"), "0"),
+        (Decimal("1e-99999999999"), "0"),
+        (Decimal("0.1234567890123456789"), "0,123456789012"),
+        (Decimal("NaN"), "—"),
+        (Decimal("sNaN"), "—"),
+        (Decimal("Infinity"), "—"),
+        (Decimal("-Infinity"), "—"),
+        (float("inf"), "—"),
+        (float("nan"), "—"),
+        ("không phải số", "—"),
+    ],
+    ids=lambda v: "int-5000-digits" if isinstance(v, int) else str(v)[:20],
+)
+def test_huge_tiny_and_odd_numbers_are_formatted_without_raising(value, expected):
+    assert format_number(value) == expected
+    assert format_number(value, 2) == expected.replace("0,123456789012", "0,12")
+    assert isinstance(format_percent(value), str)
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True), st.none() | st.integers(-5, 40))
+def test_format_number_never_raises_for_any_decimal(value, decimals):
+    assert isinstance(format_number(value, decimals), str)

@@ -1,4 +1,5 @@
 import textwrap
+from decimal import Decimal
 
 import pytest
 
@@ -106,3 +107,180 @@ def test_the_command_reports_errors_in_vietnamese(tree, tmp_path):
     with pytest.raises(CommandError, match="chưa nạp gì") as info:
         call_command("metadata", "load", str(path))
     assert "bogus" in str(info.value) and "programme.name" in str(info.value)
+
+
+# --- what a package may contain: plain data, ASCII codes, values a column keeps exactly ---
+
+
+def refused(tmp_path, text, name="goi.yaml") -> str:
+    path = write(tmp_path, text, name)
+    with pytest.raises(PackageError) as info:
+        load_package(path)
+    assert not Programme.objects.exists()
+    return "\n".join(info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e309", "quá lớn"),
+        ("1.0e+309", "không phải là số"),
+        (".inf", "không phải là số"),
+        (".nan", "không phải là số"),
+        ('"99999999999999.999999"', "chữ số có nghĩa"),
+        ("100000000000000", "quá lớn"),
+        ("0.0000001", "chữ số thập phân"),
+        ("[1, 2]", "không phải là số"),
+    ],
+)
+def test_a_target_no_column_can_keep_is_refused_with_its_key_path(tree, tmp_path, value, message):
+    text = refused(
+        tmp_path,
+        GOOD.replace("period: 2021-2025, value: 100", f"period: 2021-2025, value: {value}"),
+    )
+    assert "targets[0].value:" in text and message in text
+
+
+def test_the_largest_target_accepted_is_stored_exactly(tree, tmp_path):
+    load_package(write(tmp_path, GOOD.replace("value: 100,", 'value: "99999999999999.9",')))
+    assert Target.objects.get(period="2021-2025").value == Decimal("99999999999999.9")
+
+
+def test_a_target_period_in_look_alike_digits_is_stored_with_its_ascii_id(tree, tmp_path):
+    load_package(write(tmp_path, GOOD.replace('period: "2022"', 'period: "٢٠٢٢"')))
+    assert set(Target.objects.values_list("period", flat=True)) == {"2021-2025", "2022"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("{code: PLAN,", "{code: ＰＬＡＮ,", "indicators[0].code"),
+        ('unit: "02", period: 2021-2025', 'unit: "٠٢", period: 2021-2025', "targets[0].unit"),
+        ("{indicator: PLAN,", "{indicator: PLАN,", "targets[0].indicator"),  # Cyrillic А
+        (
+            "component: VON, measure_unit: triệu đồng}\n  - {code: PAID",
+            "component: VОN, measure_unit: triệu đồng}\n  - {code: PAID",
+            "indicators[0].component",
+        ),
+        ("code: TN-01", "code: TN-０1", "programme.code"),
+    ],
+)
+def test_codes_in_a_package_are_ascii_only(tree, tmp_path, old, new, key):
+    assert old in GOOD
+    text = refused(tmp_path, GOOD.replace(old, new))
+    assert f"{key}:" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("package: a\npackage: b\n", 2, "package"),
+        ("package: a\nprogramme:\n  code: X\n  name: Y\n  code: Z\n", 5, "code"),
+        ("package: a\ntargets:\n  - {indicator: A, indicator: B}\n", 3, "indicator"),
+    ],
+)
+def test_a_key_given_twice_is_refused_with_the_key_and_line(tmp_path, db, text, line, key):
+    problems = refused(tmp_path, text)
+    assert f"dòng {line}:" in problems and f"khóa “{key}” bị khai báo hai lần" in problems
+
+
+def test_a_key_given_twice_in_json_is_refused_with_the_key(tmp_path, db):
+    problems = refused(tmp_path, '{"package": "a", "package": "b"}', "goi.json")
+    assert "khóa “package” bị khai báo hai lần" in problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "package: &p x\nprogramme: {code: *p}\n",
+        "package: x\nprogramme: &a [*a]\n",  # a cycle
+        "package: x\nbase: &b {name: Y}\nprogramme:\n  <<: *b\n  code: X\n",
+    ],
+)
+def test_anchors_and_aliases_are_refused_naming_the_line(tmp_path, db, text):
+    problems = refused(tmp_path, text)
+    assert "không được dùng: gói siêu dữ liệu là dữ liệu thuần" in problems
+    assert "dòng " in problems
+
+
+@pytest.mark.parametrize("name", ["goi.yaml", "goi.json"])
+def test_ten_thousand_nested_lists_are_refused_with_a_message(tmp_path, db, name):
+    body = "[" * 10_000 + "]" * 10_000
+    problems = refused(tmp_path, f'{{"package": "x", "programme": {body}}}', name)
+    assert "lồng nhau quá 20 cấp" in problems
+
+
+@pytest.mark.parametrize("name", ["goi.yaml", "goi.json"])
+def test_a_hundred_thousand_digit_integer_is_refused_naming_the_line(tmp_path, db, name):
+    digits = "9" * 100_000
+    problems = refused(tmp_path, f'{{"package": "x",\n "programme": {digits}}}', name)
+    assert "100000 chữ số" in problems or "quá dài" in problems
+    if name.endswith("yaml"):
+        assert "dòng 2:" in problems
+
+
+def test_a_package_larger_than_the_setting_is_refused_before_it_is_parsed(tmp_path, db, settings):
+    settings.PACKAGE_MAX_BYTES = 1024
+    problems = refused(tmp_path, "package: x\n# " + "a" * 2000 + "\n")
+    assert "tệp lớn quá 1 KB" in problems
+
+
+BILLION_LAUGHS = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+UNDER_A_MEMORY_LIMIT = """
+import resource, sys
+import django
+django.setup()
+from tiendo.programmes.metadata import PackageError, read_package
+
+def vm_bytes():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+resource.setrlimit(resource.RLIMIT_AS, (vm_bytes() + 200 * 1024 * 1024,) * 2)
+resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
+try:
+    read_package(sys.argv[1])
+except PackageError as exc:
+    print("REFUSED", exc)
+"""
+
+
+def test_a_yaml_alias_bomb_is_refused_within_200_mb(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = write(tmp_path, BILLION_LAUGHS, "bom.yaml")
+    assert path.stat().st_size < 500
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tiendo.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", UNDER_A_MEMORY_LIMIT, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert "MemoryError" not in done.stderr
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "REFUSED" in done.stdout
+    assert "dòng 1:" in done.stdout and "neo “&a”" in done.stdout
+
+
+def test_the_command_refuses_aliases_in_vietnamese(tmp_path, db):
+    from django.core.management import CommandError, call_command
+
+    path = write(tmp_path, "package: &p x\nprogramme: {code: *p, name: *p}\n")
+    with pytest.raises(CommandError, match="(?s)chưa nạp gì.*dữ liệu thuần"):
+        call_command("metadata", "load", str(path))

@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 
@@ -57,3 +59,49 @@ def test_previous_periods():
     assert Period.parse("2021S1").previous().id == "2020S2"
     assert Period.parse("202101").previous().id == "202012"
     assert Period.parse("2021-2025").previous().id == "2016-2020"
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("٢٠٢٢", "2022"),  # Arabic-Indic
+        ("۲۰۲۲", "2022"),  # Extended Arabic-Indic (Persian)
+        ("２０２２", "2022"),  # full-width
+        ("२०२२", "2022"),  # Devanagari
+        ("２０２０Ｑ３", "2020Q3"),
+        ("２０２０ｓ１", "2020S1"),
+        ("2021–2025", "2021-2025"),  # en dash
+        ("２０２１－２０２５", "2021-2025"),
+        ("٢٠٢٠-١٠-٣١", "2020-10-31"),
+        ("\u00a02022\u3000", "2022"),
+    ],
+)
+def test_look_alike_digits_name_the_same_period_with_its_ascii_id(typed, canonical):
+    period = Period.parse(typed)
+    assert period.id == canonical
+    assert period == Period.parse(canonical)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2022\u200b", "20²²", "2020\u017f1", "２０２０Ⅲ", "2020Q٣x", "2022\x00", "2022\n2023"],
+)
+def test_anything_else_that_is_not_an_ascii_period_is_refused_in_vietnamese(typed):
+    with pytest.raises(PeriodError, match="Kỳ báo cáo"):
+        Period.parse(typed)
+
+
+def test_a_very_long_identifier_is_refused_without_quoting_it_whole():
+    with pytest.raises(PeriodError, match="quá dài") as caught:
+        Period.parse("2" * 1_000_000)
+    assert len(str(caught.value)) < 200
+
+
+@given(st.text(max_size=30))
+def test_any_text_either_parses_to_an_ascii_id_or_raises_period_error(text):
+    try:
+        period = Period.parse(text)
+    except PeriodError:
+        return
+    assert period.id.isascii()
+    assert Period.parse(period.id) == period

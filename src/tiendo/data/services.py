@@ -6,6 +6,7 @@ the unit's ancestors by the difference, in one transaction.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -13,12 +14,11 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from tiendo.core.numbers import MAX_ABS_VALUE, shown, storable_problem, to_ascii  # noqa: F401
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
 from tiendo.programmes.models import Indicator, ValueType
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
-
-MAX_ABS_VALUE = Decimal("1e14")
 
 
 class DataEntryError(ValueError):
@@ -54,33 +54,62 @@ class SaveResult:
     new_value: Decimal | None
 
 
+MAX_NUMBER_LENGTH = 40  # "-12.345.678.901.234,5" is 21; longer text is not a figure
+
+
 def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
     """Read a number as an official types it: ``66.992``, ``234,9``, ``1.234,5``, ``98,45``.
 
     A dot followed by exactly three digits is a thousands separator in Vietnamese; a comma
     is the decimal mark. Plain machine numbers (``234.9`` from a spreadsheet) also pass.
+    Spaces (also non-breaking ones) and a leading ``+`` are allowed; other Unicode digits
+    (``١٢٣``, full-width ``１２３``) are read as the ASCII digits they are. Refused, with a
+    message naming ``field``: exponents (``1e5``), underscores (``1_000``, which Python's
+    Decimal would take), ``NaN``/``Infinity`` and text longer than ``MAX_NUMBER_LENGTH``.
+    Whether the number fits a value column is :func:`_check_own`'s question.
     """
     if raw is None:
         return None
-    if isinstance(raw, (int, Decimal)):
-        return Decimal(raw)
-    if isinstance(raw, float):
-        return Decimal(repr(raw))
-    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if isinstance(raw, bool):
+        raise DataEntryError(f"{field}: “{raw}” không phải là số.")
+    if isinstance(raw, (int, float, Decimal)):
+        if isinstance(raw, int):
+            value = Decimal(raw)
+        elif isinstance(raw, float):
+            value = Decimal(repr(raw)) if math.isfinite(raw) else Decimal("NaN")
+        else:
+            value = raw
+        if not value.is_finite():
+            raise DataEntryError(f"{field}: “{raw}” không phải là số.")
+        return value
+    raw = str(raw)
+    if len(raw) > MAX_NUMBER_LENGTH:
+        raise DataEntryError(
+            f"{field}: “{shown(raw, 20)}” dài {len(raw)} ký tự, không phải một số "
+            f"(tối đa {MAX_NUMBER_LENGTH} ký tự)."
+        )
+    text = "".join(to_ascii(raw).split())  # str.split() also splits on U+00A0, U+202F
     if text == "":
         return None
+    if "_" in text:
+        raise DataEntryError(
+            f"{field}: “{shown(raw)}” có dấu gạch dưới; nhóm hàng nghìn bằng dấu chấm (1.000)."
+        )
+    if re.fullmatch(r"[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+", text):
+        raise DataEntryError(
+            f"{field}: “{shown(raw)}” viết dạng lũy thừa; xin gõ đủ các chữ số (100000, không 1e5)."
+        )
+    if not re.fullmatch(r"[+-]?[0-9.,]*[0-9][0-9.,]*", text):
+        raise DataEntryError(f"{field}: “{shown(raw)}” không phải là số.")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+    elif re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+", text):
         # "66.992" or "1.234.567": dots group thousands, as on every Vietnamese screen
         text = text.replace(".", "")
     try:
-        value = Decimal(text)
+        return Decimal(text)
     except InvalidOperation as exc:
-        raise DataEntryError(f"{field}: “{raw}” không phải là số.") from exc
-    if not value.is_finite():
-        raise DataEntryError(f"{field}: “{raw}” không phải là số.")
-    return value
+        raise DataEntryError(f"{field}: “{shown(raw)}” không phải là số.") from exc
 
 
 def _label(entry: Entry) -> str:
@@ -107,14 +136,13 @@ def _check_own(entry: Entry) -> Period:
         )
     value = entry.value
     if value is not None:
-        if abs(value) >= MAX_ABS_VALUE:
-            raise DataEntryError(f"{label}: giá trị {value} quá lớn.")
+        problem = storable_problem(value)
+        if problem:
+            raise DataEntryError(f"{label}: giá trị {shown(value)} {problem}.")
         if indicator.value_type == ValueType.INTEGER and value != value.to_integral():
             raise DataEntryError(f"{label}: phải là số nguyên ({indicator.measure_unit}).")
         if value < 0 and indicator.value_type in (ValueType.INTEGER, ValueType.PERCENT):
             raise DataEntryError(f"{label}: không được âm.")
-        if value.as_tuple().exponent < -6:
-            raise DataEntryError(f"{label}: tối đa 6 chữ số thập phân.")
     return period
 
 

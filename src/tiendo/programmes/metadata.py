@@ -30,8 +30,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 
+from tiendo.core.formatting import format_number
+from tiendo.core.numbers import shown, storable_problem
 from tiendo.core.text import nfc_deep
 from tiendo.programmes import expressions
 from tiendo.programmes.models import (
@@ -118,16 +121,187 @@ class LoadReport:
         )
 
 
-def read_package(path: Path | str) -> dict:
-    path = Path(path)
+MAX_DEPTH = 20  # a real package nests 4 levels (indicators[3].options[0].code)
+MAX_NUMBER_DIGITS = 40  # digits in one YAML/JSON number; values are bounded far below
+
+
+class _Refused(Exception):
+    """Something a package may not contain, found while reading it (before any check)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.message, self.line = message, line
+        super().__init__(message)
+
+
+def _refuse_anchor(event) -> None:
+    kind = "bí danh “*" if isinstance(event, yaml.AliasEvent) else "neo “&"
+    raise _Refused(
+        f"{kind}{shown(event.anchor)}” của YAML không được dùng: gói siêu dữ liệu là dữ liệu "
+        "thuần, xin viết đầy đủ từng giá trị (neo và bí danh cho phép một tệp vài trăm byte "
+        "nở thành hàng tỷ phần tử).",
+        event.start_mark.line + 1,
+    )
+
+
+class _PackageLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, for plain data only.
+
+    Refuses anchors and aliases (``&a`` / ``*a``: the "billion laughs" bomb and cycles),
+    nesting deeper than ``MAX_DEPTH`` (the composer recurses once per level), numbers of
+    more than ``MAX_NUMBER_DIGITS`` digits (``int()`` raises past 4.300) and a key given twice
+    in one mapping (PyYAML keeps the last one silently).
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            _refuse_anchor(event)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(
+                    f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).",
+                    event.start_mark.line + 1,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def fetch_flow_collection_start(self, TokenClass):
+        # Refused while scanning too: the scanner's look-ahead costs O(depth) per bracket.
+        if self.flow_level >= MAX_DEPTH:
+            raise _Refused(
+                f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).",
+                self.get_mark().line + 1,
+            )
+        super().fetch_flow_collection_start(TokenClass)
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key, line = self.construct_object(key_node), key_node.start_mark.line + 1
+                try:
+                    first = seen.get(key)
+                except TypeError:  # unhashable: PyYAML refuses it below
+                    continue
+                if first is not None:
+                    raise _Refused(
+                        f"khóa “{shown(key)}” bị khai báo hai lần (lần đầu ở dòng {first}).", line
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def _bounded(self, node) -> None:
+        digits = sum(ch.isdigit() for ch in node.value)
+        if digits > MAX_NUMBER_DIGITS:
+            raise _Refused(
+                f"số “{shown(node.value, 20)}” có {digits} chữ số, quá dài "
+                f"(tối đa {MAX_NUMBER_DIGITS}).",
+                node.start_mark.line + 1,
+            )
+
+    def construct_yaml_int(self, node):
+        self._bounded(node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node):
+        self._bounded(node)
+        return super().construct_yaml_float(node)
+
+
+_PackageLoader.add_constructor("tag:yaml.org,2002:int", _PackageLoader.construct_yaml_int)
+_PackageLoader.add_constructor("tag:yaml.org,2002:float", _PackageLoader.construct_yaml_float)
+
+
+def _json_object(pairs: list) -> dict:
+    data: dict = {}
+    for key, value in pairs:
+        if key in data:
+            raise _Refused(f"khóa “{shown(key)}” bị khai báo hai lần trong cùng một bảng.")
+        data[key] = value
+    return data
+
+
+def _json_number(text: str, kind=int):
+    if sum(ch.isdigit() for ch in text) > MAX_NUMBER_DIGITS:
+        raise _Refused(f"số “{shown(text, 20)}” quá dài (tối đa {MAX_NUMBER_DIGITS} chữ số).")
+    return kind(text)
+
+
+def _json_constant(name: str):
+    raise _Refused(f"“{name}” không phải là số.")
+
+
+def _too_deep(data) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+def _parse(text: str, suffix: str):
+    if suffix == ".json":
+        data = json.loads(
+            text,
+            object_pairs_hook=_json_object,
+            parse_int=_json_number,
+            parse_float=lambda t: _json_number(t, float),
+            parse_constant=_json_constant,
+        )
+        if _too_deep(data):
+            raise _Refused(f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).")
+        return data
+    loader = _PackageLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def read_package(path: Path | str) -> dict:
+    """The parsed package, or a PackageError naming the file and line.
+
+    The file is refused unread past ``settings.PACKAGE_MAX_BYTES``; YAML goes through
+    :class:`_PackageLoader`, JSON through the same limits.
+    """
+    path = Path(path)
+    limit = settings.PACKAGE_MAX_BYTES
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(limit + 1)
     except FileNotFoundError as exc:
         raise PackageError([f"{path}: không tìm thấy tệp."]) from exc
+    except OSError as exc:
+        raise PackageError([f"{path}: không đọc được tệp ({exc.strerror})."]) from exc
+    if len(raw) > limit:
+        raise PackageError(
+            [
+                f"{path}: tệp lớn quá {format_number(limit // 1024)} KB; một gói siêu dữ liệu "
+                "chỉ vài chục KB — xin tách thành nhiều gói."
+            ]
+        )
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PackageError([f"{path}: tệp không phải UTF-8 ({exc.reason})."]) from exc
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = _parse(text, path.suffix.lower())
+    except _Refused as exc:
+        where = f" dòng {exc.line}:" if exc.line else ""
+        raise PackageError([f"{path}:{where} {exc.message}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
@@ -136,6 +310,10 @@ def read_package(path: Path | str) -> dict:
         ) from exc
     except json.JSONDecodeError as exc:
         raise PackageError([f"{path}: dòng {exc.lineno}: lỗi cú pháp JSON: {exc.msg}."]) from exc
+    except RecursionError:
+        raise PackageError(
+            [f"{path}: lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…)."]
+        ) from None
     if not isinstance(data, dict):
         raise PackageError([f"{path}: gói siêu dữ liệu phải là một bảng khóa: giá trị (mapping)."])
     return nfc_deep(data)
@@ -182,13 +360,25 @@ class _Checker:
 
     def code(self, data: dict, key: str, path: str, pattern=CODE_RE, *, required=True) -> str:
         value = self.text(data, key, path, required=required, max_length=60)
-        if value and not pattern.match(value):
+        if value and not pattern.fullmatch(value):
             hint = (
                 "chữ in hoa, số và dấu gạch dưới, bắt đầu bằng chữ"
                 if pattern is CODE_RE
                 else "chữ, số, dấu chấm, gạch ngang"
             )
-            self.error(f"{path}.{key}", f"mã “{value}” không hợp lệ ({hint}).")
+            self.error(f"{path}.{key}", f"mã “{shown(value)}” không hợp lệ ({hint}).")
+        return value
+
+    def reference(self, data: dict, key: str, path: str, *, required=True) -> str:
+        """The code of something declared elsewhere (a unit, an indicator): ASCII only."""
+        value = self.text(data, key, path, required=required, max_length=60)
+        if value and not value.isascii():
+            self.error(
+                f"{path}.{key}",
+                f"mã “{shown(value)}” chứa ký tự ngoài bảng ASCII; mã chỉ dùng chữ không dấu, "
+                "chữ số 0-9, dấu chấm, gạch ngang và gạch dưới.",
+            )
+            return ""
         return value
 
     def choice(self, data: dict, key: str, path: str, choices, default):
@@ -221,16 +411,17 @@ class _Checker:
             if required:
                 self.error(f"{path}.{key}", "thiếu giá trị số.")
             return None
-        if isinstance(value, bool):
-            self.error(f"{path}.{key}", f"“{value}” không phải là số.")
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+            self.error(f"{path}.{key}", f"“{shown(value)}” không phải là số.")
             return None
         try:
-            number = Decimal(str(value))
+            number = Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
         except InvalidOperation:
-            self.error(f"{path}.{key}", f"“{value}” không phải là số.")
+            self.error(f"{path}.{key}", f"“{shown(value)}” không phải là số.")
             return None
-        if not number.is_finite():
-            self.error(f"{path}.{key}", f"“{value}” không phải là số.")
+        problem = storable_problem(number)
+        if problem:
+            self.error(f"{path}.{key}", f"“{shown(value)}” {problem}.")
             return None
         return number
 
@@ -253,7 +444,7 @@ class _Checker:
         required=True,
         agencies=None,
     ):
-        code = self.text(data, key, path, required=required)
+        code = self.reference(data, key, path, required=required)
         if not code:
             return None
         if agencies and code in agencies:
@@ -387,10 +578,10 @@ def _check(data: dict, source: str) -> dict:
         code = c.code(item, "code", path)
         if code in indicator_codes:
             c.error(f"{path}.code", f"chỉ tiêu “{code}” bị khai báo hai lần.")
-        component = c.text(item, "component", path, required=False)
+        component = c.reference(item, "component", path, required=False)
         if component and component not in component_codes:
             c.error(f"{path}.component", f"không có nội dung “{component}” trong mục components.")
-        disaggregation = c.text(item, "disaggregation", path, required=False)
+        disaggregation = c.reference(item, "disaggregation", path, required=False)
         if (
             disaggregation
             and disaggregation not in options_by_disaggregation
@@ -445,7 +636,7 @@ def _check(data: dict, source: str) -> dict:
     _check_cycles(c, indicator_codes)
 
     for path, item in c.items(data, "targets"):
-        code = c.text(item, "indicator", path)
+        code = c.reference(item, "indicator", path)
         if code and code not in known:
             c.error(f"{path}.indicator", f"không có chỉ tiêu “{code}”.")
         period_id = c.period(item, "period", path)

@@ -13,6 +13,11 @@ identifier  type           shown as
 
 A period is a closed date range; containment is range containment, so a month lies in its
 quarter, half-year, year and every phase that covers that year.
+
+Identifiers are ASCII. :meth:`Period.parse` is the one place an id is formed (forms, Excel,
+packages, the command line and GET parameters all go through it): it first turns other
+Unicode decimal digits and full-width forms into ASCII (``٢٠٢٢`` and ``２０２２`` are the
+period ``2022``, never a second one beside it) and refuses anything else that is not ASCII.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from tiendo.core.numbers import shown, to_ascii
 
 
 class PeriodError(ValueError):
@@ -47,14 +54,16 @@ PERIOD_TYPE_LABELS = {
 }
 
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# [0-9], not \d: \d also matches ٢ and ２, which made look-alike ids.
 _PATTERNS = [
-    (PeriodType.DATE, re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
-    (PeriodType.PHASE, re.compile(r"^(\d{4})-(\d{4})$")),
-    (PeriodType.HALF, re.compile(r"^(\d{4})S([12])$")),
-    (PeriodType.QUARTER, re.compile(r"^(\d{4})Q([1-4])$")),
-    (PeriodType.MONTH, re.compile(r"^(\d{4})(\d{2})$")),
-    (PeriodType.YEAR, re.compile(r"^(\d{4})$")),
+    (PeriodType.DATE, re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")),
+    (PeriodType.PHASE, re.compile(r"([0-9]{4})-([0-9]{4})")),
+    (PeriodType.HALF, re.compile(r"([0-9]{4})S([12])")),
+    (PeriodType.QUARTER, re.compile(r"([0-9]{4})Q([1-4])")),
+    (PeriodType.MONTH, re.compile(r"([0-9]{4})([0-9]{2})")),
+    (PeriodType.YEAR, re.compile(r"([0-9]{4})")),
 ]
+MAX_INPUT_LENGTH = 80  # the longest id is 10 characters; this only bounds the work
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
@@ -71,13 +80,24 @@ class Period:
 
     @classmethod
     def parse(cls, identifier: str) -> Period:
-        text = (identifier or "").strip().upper()
+        """The period named by ``identifier``; its ``id`` is always the canonical ASCII form."""
+        text = "" if identifier is None else str(identifier)
+        if len(text) > MAX_INPUT_LENGTH:
+            raise PeriodError(f"Kỳ báo cáo “{shown(text)}” quá dài ({len(text)} ký tự).")
+        text = to_ascii(text).strip()
+        if not text.isascii():  # checked before upper(): "ſ".upper() is "S"
+            odd = next(c for c in text if not c.isascii())
+            raise PeriodError(
+                f"Kỳ báo cáo “{shown(identifier)}” chứa ký tự “{odd}” (U+{ord(odd):04X}): "
+                "chỉ dùng chữ số, chữ S hoặc Q và dấu gạch ngang, ví dụ 2022, 2020Q3."
+            )
+        text = text.upper()
         for period_type, pattern in _PATTERNS:
-            match = pattern.match(text)
+            match = pattern.fullmatch(text)
             if match:
                 return cls._build(period_type, text, *map(int, match.groups()))
         raise PeriodError(
-            f"Kỳ báo cáo “{identifier}” không hợp lệ. Dùng một trong các dạng: 2020 (năm), "
+            f"Kỳ báo cáo “{shown(identifier)}” không hợp lệ. Dùng một trong các dạng: 2020 (năm), "
             "2020S1 (6 tháng), 2020Q3 (quý), 202010 (tháng), 2020-10-31 (đến ngày), "
             "2021-2025 (giai đoạn)."
         )

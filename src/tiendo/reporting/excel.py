@@ -546,7 +546,11 @@ def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int)
         )
         return None
     if isinstance(value, (int, float, Decimal)):
-        return parse_number(value)
+        try:
+            return parse_number(value)
+        except DataEntryError:  # a crafted file can hold inf or NaN in a numeric cell
+            result.error(sheet, row, ref_col, f"“{value}” không phải là số.")
+            return None
     cleaned = clean_text(str(value))
     if cleaned.changed or cleaned.unrecognised:
         result.notice(sheet, row, ref_col, notice_for(f"{ref_col}{row}", cleaned))
@@ -554,9 +558,9 @@ def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int)
     if not text:
         return None
     try:
-        number = parse_number(text)
-    except DataEntryError:
-        result.error(sheet, row, ref_col, f"“{text[:60]}” không phải là số.")
+        number = parse_number(text, field=f"{ref_col}{row}")
+    except DataEntryError as exc:  # says why: an exponent, an underscore, too long…
+        result.error(sheet, row, ref_col, str(exc).removeprefix(f"{ref_col}{row}: "))
         return None
     result.notice(
         sheet,

@@ -1,0 +1,189 @@
+"""What a typed number or period may be, and the largest value every database keeps exactly."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.factories import D, indicator, programme, user
+from tiendo.data.models import DataValue, Rollup
+from tiendo.data.services import DataEntryError, Entry, parse_number, save_value
+
+
+@pytest.fixture
+def prog(db):
+    return programme()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("١٢٣", 123),  # Arabic-Indic digits
+        ("۱۲۳", 123),  # Persian digits
+        ("１２３", 123),  # full-width
+        ("１．２３４，５", D("1234.5")),  # full-width dot and comma
+        ("२३४,९", D("234.9")),  # Devanagari
+        (" 12 ", 12),
+        ("\u00a012\u202f345", 12345),  # non-breaking and narrow no-break spaces
+        ("1 234 567", 1234567),
+        ("+5", 5),
+        ("−5", -5),  # U+2212 minus sign
+        ("-1.234,5", D("-1234.5")),
+        ("0,000001", D("0.000001")),
+    ],
+)
+def test_other_digit_forms_spaces_and_a_plus_sign_are_read_as_the_ascii_number(raw, expected):
+    assert parse_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1_000", "gạch dưới"),
+        ("１_０００", "gạch dưới"),
+        ("1e5", "lũy thừa"),
+        ("1E+5", "lũy thừa"),
+        ("2,5e-3", "lũy thừa"),
+        ("NaN", "không phải là số"),
+        ("nan", "không phải là số"),
+        ("Infinity", "không phải là số"),
+        ("-inf", "không phải là số"),
+        ("sNaN", "không phải là số"),
+        ("0x10", "không phải là số"),
+        ("12\x00", "không phải là số"),
+        ("1\u200b2", "không phải là số"),  # zero-width space
+        ("²", "không phải là số"),  # superscripts are not decimal digits
+        ("+-5", "không phải là số"),
+        ("-", "không phải là số"),
+        ("1,2,3", "không phải là số"),
+    ],
+)
+def test_underscores_exponents_and_not_numbers_are_refused_naming_the_field(raw, message):
+    with pytest.raises(DataEntryError, match=message) as caught:
+        parse_number(raw, field="Số hộ")
+    assert str(caught.value).startswith("Số hộ: ")
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), Decimal("NaN"), True])
+def test_numbers_from_a_spreadsheet_that_are_not_finite_are_refused(raw):
+    with pytest.raises(DataEntryError, match="không phải là số"):
+        parse_number(raw)
+
+
+def test_a_megabyte_of_digits_is_refused_by_its_length_naming_the_field():
+    with pytest.raises(DataEntryError, match="dài 1000000 ký tự") as caught:
+        parse_number("9" * 1_000_000, field="Diện tích")
+    assert str(caught.value).startswith("Diện tích: ")
+    assert len(str(caught.value)) < 200
+
+
+@given(st.text(max_size=60) | st.integers() | st.floats() | st.decimals())
+def test_parse_number_never_raises_anything_but_a_data_entry_error(raw):
+    try:
+        value = parse_number(raw)
+    except DataEntryError:
+        return
+    assert value is None or (isinstance(value, Decimal) and value.is_finite())
+
+
+def test_a_period_typed_in_look_alike_digits_is_the_same_period_and_counted_once(tree, prog):
+    households = indicator(prog, "HH")
+    save_value(Entry(households, tree.c1, "2022", D(22)))
+    save_value(Entry(households, tree.c1, "٢٠٢٢", D(22)))
+    save_value(Entry(households, tree.c1, "２０２２", D(22)))
+    assert list(DataValue.objects.values_list("period", "value")) == [("2022", D(22))]
+    assert Rollup.objects.get(unit=tree.vi_xuyen).total == D(22)
+
+
+# The extremes accepted: 14 digits before the comma, 6 after, 15 significant digits in all.
+EXTREMES = [
+    D("99999999999999.9"),
+    D("-99999999999999.9"),
+    D("99999999999999"),
+    D("123456789.123456"),
+    D("0.000001"),
+    D("12345678901234.5"),
+]
+
+
+@pytest.mark.parametrize("value", EXTREMES)
+def test_the_extreme_values_accepted_are_stored_and_read_back_exactly(tree, prog, value):
+    area = indicator(prog, "AREA", measure_unit="ha")
+    save_value(Entry(area, tree.c1, "2022", value))
+    assert DataValue.objects.get().value == value
+    assert Rollup.objects.get(unit=tree.vi_xuyen).total == value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (D("99999999999999.999999"), "quá lớn|chữ số có nghĩa"),
+        (D("100000000000000"), "quá lớn"),
+        (D("-100000000000000"), "quá lớn"),
+        (D("1e309"), "quá lớn"),
+        (D("9999999999999.999"), "chữ số có nghĩa"),
+        (D("1234567890.1234567"), "chữ số thập phân"),
+        (D("0.0000001"), "chữ số thập phân"),
+    ],
+)
+def test_values_a_database_would_round_are_refused_and_nothing_is_saved(tree, prog, value, message):
+    area = indicator(prog, "AREA", measure_unit="ha")
+    with pytest.raises(DataEntryError, match=message) as caught:
+        save_value(Entry(area, tree.c1, "2022", value))
+    assert "Chỉ tiêu “AREA”" in str(caught.value)
+    assert not DataValue.objects.exists()
+
+
+def test_trailing_zeros_after_the_sixth_decimal_do_not_count(tree, prog):
+    area = indicator(prog, "AREA", measure_unit="ha")
+    save_value(Entry(area, tree.c1, "2022", D("1.500000000")))
+    assert DataValue.objects.get().value == D("1.5")
+
+
+def test_the_entry_form_still_loads_after_the_largest_value_is_saved(client, tree, prog):
+    area = indicator(prog, "AREA", measure_unit="ha")
+    officer = user("xa.mot", tree.c1)
+    client.force_login(officer)
+    where = {"programme": prog.code, "unit": tree.c1.pk, "period": "2022"}
+    too_precise = {**where, f"v-{area.pk}-": "99.999.999.999.999,999999"}
+    refused = client.post(reverse("data:entry"), too_precise).content.decode()
+    assert "chữ số có nghĩa" in refused
+    assert not DataValue.objects.exists()
+    assert client.get(reverse("data:entry"), where).status_code == 200
+    response = client.post(
+        reverse("data:entry"), {**where, f"v-{area.pk}-": "99.999.999.999.999,9"}
+    )
+    assert response.status_code == 200
+    assert DataValue.objects.get().value == D("99999999999999.9")
+    page = client.get(reverse("data:entry"), where)
+    assert page.status_code == 200
+    assert "99.999.999.999.999,9" in page.content.decode()
+
+
+def test_the_command_line_reads_a_look_alike_period_as_the_ascii_one(tree, prog):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    households = indicator(prog, "HH")
+    save_value(Entry(households, tree.c1, "2022", D(22)))
+    out = StringIO()
+    call_command("pivot", "--unit", "028", "--period", "٢٠٢٢", "--format", "json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["period"]["id"] == "2022"
+    assert "22" in out.getvalue()
+
+
+def test_a_look_alike_period_in_the_address_opens_and_saves_the_ascii_period(client, tree, prog):
+    households = indicator(prog, "HH")
+    save_value(Entry(households, tree.c1, "2022", D(22)))
+    client.force_login(user("xa.mot", tree.c1))
+    where = {"programme": prog.code, "unit": tree.c1.pk, "period": "２０２２"}
+    html = client.get(reverse("data:entry"), where).content.decode()
+    assert 'value="22"' in html
+    client.post(reverse("data:entry"), {**where, f"v-{households.pk}-": "23"})
+    assert list(DataValue.objects.values_list("period", "value")) == [("2022", D(23))]
+    assert Rollup.objects.get(unit=tree.vi_xuyen).total == D(23)
