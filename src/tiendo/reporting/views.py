@@ -22,7 +22,7 @@ from tiendo.accounts import scope
 from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
 from tiendo.core.text import nfc
-from tiendo.data.services import DataEntryError
+from tiendo.data.services import DataEntryError, ValueConflictError, busy_as_message
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.reporting import services
 from tiendo.reporting.completeness import completeness, completeness_of, summary
@@ -487,7 +487,8 @@ def submission_page(request, pk: int):
                     for s in sub.request.sections.all()
                 }
                 entries = values.entries()
-                services.save_draft(sub, user, entries=entries, texts=texts)
+                with busy_as_message():
+                    services.save_draft(sub, user, entries=entries, texts=texts)
                 if action == "submit":
                     services.submit(sub, user)
                     messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
@@ -519,6 +520,8 @@ def submission_page(request, pk: int):
                 raise ReportingError(_("Thao tác không hợp lệ."))
         except (ReportingError, DataEntryError) as exc:
             errors = list(dict.fromkeys(str(exc).splitlines()))
+            if isinstance(exc, ValueConflictError):
+                values.mark_conflicts(exc.conflicts)
         except ValueError:
             errors = [_("Ngày mở đến không hợp lệ.")]
         else:
