@@ -20,7 +20,7 @@ from tests import factories
 from tests.factories import D, form_inputs
 from tiendo.accounts.models import Role
 from tiendo.data.models import DataValue, DataValueChange, Rollup
-from tiendo.data.services import Entry, ValueConflictError, save_value, save_values
+from tiendo.data.services import BusyError, Entry, ValueConflictError, save_value, save_values
 from tiendo.units.models import Unit
 
 from .test_views import form_url, indicator, posted
@@ -192,7 +192,7 @@ def threads_db(tree, prog, tmp_path):
     database: read results through :func:`_in_thread`.
     """
     if connection.vendor != "sqlite":
-        yield
+        yield None
         return
     import sqlite3
 
@@ -200,6 +200,7 @@ def threads_db(tree, prog, tmp_path):
     connection.ensure_connection()
     copy = sqlite3.connect(path)
     connection.connection.backup(copy)
+    copy.execute("PRAGMA journal_mode=WAL")  # as the server's database file is
     copy.close()
     shared = {id(connection.settings_dict): connection.settings_dict}
     shared[id(connections.settings["default"])] = connections.settings["default"]
@@ -207,7 +208,7 @@ def threads_db(tree, prog, tmp_path):
     for settings_dict in shared.values():
         settings_dict["NAME"] = str(path)
     try:
-        yield
+        yield path
     finally:
         for settings_dict in shared.values():
             settings_dict["NAME"] = saved
@@ -320,3 +321,25 @@ def test_concurrent_first_saves_of_a_cell_loaded_empty_give_one_save_and_conflic
     assert _in_thread(lambda: _stored(kh.pk)) == {tree.c1.pk: history[0][2]}
     pairs = _in_thread(lambda: _rollups_against_leaves(kh.pk))
     assert len(pairs) == 3 and all(rollup == leaves for rollup, leaves in pairs), pairs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_locked_past_the_timeout_is_a_message_and_nothing_is_saved(
+    prog, tree, threads_db
+):
+    if threads_db is None:
+        pytest.skip("PostgreSQL waits for row locks: it has no “database is locked” error")
+    import sqlite3
+
+    holder = sqlite3.connect(threads_db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    options = connection.settings_dict["OPTIONS"]
+    saved, options["timeout"] = options["timeout"], 0.05
+    try:
+        with pytest.raises(BusyError, match="Hệ thống đang bận"):
+            _in_thread(lambda: save_value(Entry(indicator(prog, "KH"), tree.c1, "2024", D(1))))
+    finally:
+        options["timeout"] = saved
+        holder.rollback()
+        holder.close()
+    assert _in_thread(lambda: DataValueChange.objects.count()) == 0

@@ -181,7 +181,9 @@ def bind_slots(slots, data) -> None:
         slot.comment = nfc(data.get(slot.comment_name, ""))
         raw = (data.get(slot.version_name) or "").strip()
         if raw:
-            slot.seen_version = int(raw) if raw.isascii() and raw.isdigit() else -1
+            # a version is a history id; anything else (tampered) matches no figure
+            valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
+            slot.seen_version = int(raw) if valid else -1
     stale = [s for s in slots if s.seen_version is not None and s.seen_version != s.version]
     seen_changes = DataValueChange.objects.in_bulk(
         [s.seen_version for s in stale if s.seen_version > 0]

@@ -222,7 +222,7 @@ def _check_version(entry: Entry, period: Period, current: DataValue | None) -> N
     if (latest.pk if latest else 0) == entry.expected_version:
         return
     seen = None
-    if entry.expected_version:
+    if entry.expected_version > 0:
         at = DataValueChange.objects.filter(pk=entry.expected_version).first()
         seen = at.new_value if at else None
     raise ValueConflictError(
@@ -507,7 +507,7 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
     """
     periods = {id(e): p for e, p in zip(entries, _checked(entries), strict=True)}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with transaction.atomic():
+    with busy_as_message(), transaction.atomic():
         existing = {}
         unit_ids = {e.unit.pk for e in entries}
         for dv in DataValue.objects.filter(
@@ -516,12 +516,22 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
             existing[(dv.indicator_id, dv.unit_id, dv.period, dv.category)] = dv
         new_values, history = [], []
         changed = []
+        versions = {}
+        if any(e.expected_version is not None for e in entries):
+            versions = versions_of(
+                units=unit_ids,
+                indicators={e.indicator.pk for e in entries},
+                periods={p.id for p in periods.values()},
+            )
         for entry in entries:
             period = periods[id(entry)]
             key = (entry.indicator.pk, entry.unit.pk, period.id, entry.category)
             current = existing.get(key)
             if current is None:
                 if entry.value is None:
+                    continue
+                if entry.expected_version not in (None, versions.get(key, 0)):
+                    changed.append(entry)  # save_value refuses it with the conflict message
                     continue
                 new_values.append(
                     DataValue(

@@ -1043,7 +1043,10 @@ def import_workbook(
     except ValueConflictError as exc:  # changed by someone else between check and write
         cells = {id(c.entry): c for c in result.changes}
         for conflict in exc.conflicts:
-            change = cells[id(conflict.entry)]
+            change = cells.get(id(conflict.entry))
+            if change is None:
+                result.error("", None, "", f"{conflict.field}: {_conflict_message(conflict)}")
+                continue
             column, row = coordinate_from_string(change.cell)
             result.error(change.sheet, row, column, _conflict_message(conflict))
         return result
