@@ -234,16 +234,19 @@ def _in_thread(function):
     return outcome["result"]
 
 
-def _save_together(entries: list[Entry]) -> tuple[list, list, list]:
-    """Each entry saved by its own thread (its own connection), all released at once."""
+def _save_together(entries: list) -> tuple[list, list, list]:
+    """Each entry (or list of entries, saved together) saved by its own thread (its own
+    connection), all released at once."""
     barrier = threading.Barrier(len(entries))
     accepted, conflicts, failures = [], [], []
 
     def work(entry):
         try:
             barrier.wait()
-            result = save_value(entry, source="api")
-            accepted.append(result)
+            if isinstance(entry, list):
+                accepted.extend(save_values(entry, source="api"))
+            else:
+                accepted.append(save_value(entry, source="api"))
         except ValueConflictError as exc:
             conflicts.append(exc)
         except Exception as exc:  # anything else would be a server error
@@ -321,6 +324,31 @@ def test_concurrent_first_saves_of_a_cell_loaded_empty_give_one_save_and_conflic
     assert _in_thread(lambda: _stored(kh.pk)) == {tree.c1.pk: history[0][2]}
     pairs = _in_thread(lambda: _rollups_against_leaves(kh.pk))
     assert len(pairs) == 3 and all(rollup == leaves for rollup, leaves in pairs), pairs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_of_several_figures_in_any_order_wait_instead_of_deadlocking(
+    prog, tree, threads_db
+):
+    kh, dt = indicator(prog, "KH"), indicator(prog, "DT")
+    for unit in (tree.c1, tree.c2):  # existing rows: every save locks them
+        _in_thread(lambda unit=unit: save_value(Entry(kh, unit, "2024", D(1))))
+    batches = []
+    for i in range(THREADS):
+        batch = [
+            Entry(kh, tree.c1, "2024", Decimal(i + 2)),
+            Entry(dt, tree.c1, "2024", Decimal(i + 2)),  # a new cell, created by one
+            Entry(kh, tree.c2, "2024", Decimal(i + 2)),
+        ]
+        batches.append(batch if i % 2 else batch[::-1])
+    accepted, conflicts, failures = _save_together(batches)
+    assert failures == [] and conflicts == [] and len(accepted) == 3 * THREADS
+    history = _in_thread(lambda: _history(kh.pk) + _history(dt.pk))
+    assert len(history) == 2 + 3 * THREADS
+    assert [action for _u, action, _v in history].count("create") == 3
+    for code in (kh, dt):
+        pairs = _in_thread(lambda code=code: _rollups_against_leaves(code.pk))
+        assert len(pairs) == 3 and all(rollup == leaves for rollup, leaves in pairs), pairs
 
 
 @pytest.mark.django_db(transaction=True)

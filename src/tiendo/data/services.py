@@ -319,15 +319,24 @@ def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
         return _write(entry, period, user=user, source=source)
 
 
+# OperationalErrors after which nothing was written and the same save may simply be sent
+# again: SQLite's lock held by other writers past the timeout, a deadlock PostgreSQL broke
+_RETRYABLE = ("database is locked", "deadlock detected")
+
+
 class busy_as_message:
-    """Outside any transaction, SQLite's "database is locked" (the other writers held it
-    past the timeout) becomes a message asking to save again, not a server error."""
+    """Around an outermost transaction: a database busy with other writers (see
+    ``_RETRYABLE``) becomes a message asking to save again, not a server error."""
 
     def __enter__(self):
         self.outermost = not connection.in_atomic_block
 
     def __exit__(self, kind, exc, tb):
-        busy = kind is not None and issubclass(kind, OperationalError) and "locked" in str(exc)
+        busy = (
+            kind is not None
+            and issubclass(kind, OperationalError)
+            and any(text in str(exc) for text in _RETRYABLE)
+        )
         if self.outermost and busy:
             raise BusyError(
                 _("Hệ thống đang bận ghi số liệu khác; chưa lưu gì, xin lưu lại.")
@@ -344,12 +353,13 @@ def _key(entry: Entry, period: Period) -> dict:
     }
 
 
-def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
+def _write(entry: Entry, period: Period, *, user, source: str, moves=None) -> SaveResult:
     """Write one checked entry.
 
     The row is locked before the version check and the write. A figure not stored yet has
     no row to lock: it is inserted in a savepoint, and when a concurrent save inserted it
     first (unique key), the row it committed is locked and the save becomes an update.
+    With ``moves`` (a dict) the rollup moves are collected there instead of made now.
     """
     key = _key(entry, period)
     with transaction.atomic():
@@ -396,12 +406,12 @@ def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
                 user,
                 source,
             )
-            _move_rollups(entry, period, entry.value, 1)
+            _move_rollups(entry, period, entry.value, 1, moves)
             return SaveResult(ChangeAction.CREATE, None, entry.value)
         if entry.value is None:
             existing.delete()
             _log(entry, period, ChangeAction.DELETE, old, None, existing.comment, "", user, source)
-            _move_rollups(entry, period, -old, -1)
+            _move_rollups(entry, period, -old, -1, moves)
             return SaveResult(ChangeAction.DELETE, old, None)
         old_comment = existing.comment
         existing.value, existing.comment, existing.updated_by = entry.value, entry.comment, user
@@ -418,7 +428,7 @@ def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
             source,
         )
         if entry.value != old:
-            _move_rollups(entry, period, entry.value - old, 0)
+            _move_rollups(entry, period, entry.value - old, 0, moves)
         return SaveResult(ChangeAction.UPDATE, old, entry.value)
 
 
@@ -427,17 +437,32 @@ def save_values(entries: list[Entry], *, user=None, source: str = "form") -> lis
 
     Figures changed meanwhile by someone else (see ``Entry.expected_version``) refuse the
     whole save with one :class:`ValueConflictError` listing every one of them.
+
+    Locks are taken in one order by every save, so that concurrent saves wait for each
+    other instead of deadlocking: first the values' rows, sorted by key, then the rollup
+    rows, sorted by key (the moves of all the values summed per rollup row).
     """
     with busy_as_message(), transaction.atomic():
         periods = _checked(entries)
-        results, conflicts = [], []
-        for entry, period in zip(entries, periods, strict=True):
+        order = sorted(
+            range(len(entries)),
+            key=lambda i: (
+                entries[i].indicator.pk,
+                entries[i].unit.pk,
+                periods[i].id,
+                entries[i].category,
+            ),
+        )
+        results: list[SaveResult | None] = [None] * len(entries)
+        conflicts, moves = [], {}
+        for i in order:
             try:
-                results.append(_write(entry, period, user=user, source=source))
+                results[i] = _write(entries[i], periods[i], user=user, source=source, moves=moves)
             except ValueConflictError as exc:  # its savepoint is rolled back; go on to list all
                 conflicts += exc.conflicts
         if conflicts:
-            raise ValueConflictError(conflicts)
+            raise ValueConflictError(sorted(conflicts, key=lambda c: entries.index(c.entry)))
+        _apply_rollup_moves(moves)
         return results
 
 
@@ -457,10 +482,27 @@ def _log(entry, period, action, old, new, old_comment, new_comment, user, source
     )
 
 
-def _move_rollups(entry: Entry, period: Period, delta: Decimal, count_delta: int) -> None:
-    key = {"indicator": entry.indicator, "period": period.id, "category": entry.category}
+def _move_rollups(
+    entry: Entry, period: Period, delta: Decimal, count_delta: int, moves=None
+) -> None:
+    """Move the rollup rows of the entry's ancestors — now, or collected into ``moves``."""
+    now = {} if moves is None else moves
     for ancestor_id in entry.unit.ancestor_ids:
-        rows = Rollup.objects.filter(unit_id=ancestor_id, **key)
+        key = (entry.indicator.pk, ancestor_id, period.id, entry.category)
+        total, count, _period = now.get(key, (Decimal(0), 0, period))
+        now[key] = (total + delta, count + count_delta, period)
+    if moves is None:
+        _apply_rollup_moves(now)
+
+
+def _apply_rollup_moves(moves: dict) -> None:
+    for (indicator_id, unit_id, _period_id, category), (delta, count_delta, period) in sorted(
+        moves.items(), key=lambda item: item[0]
+    ):
+        if not delta and not count_delta:
+            continue
+        key = {"indicator_id": indicator_id, "period": period.id, "category": category}
+        rows = Rollup.objects.filter(unit_id=unit_id, **key)
         if rows.update(total=F("total") + delta, count=F("count") + count_delta):
             if count_delta < 0:
                 rows.filter(count__lte=0).delete()
@@ -468,7 +510,7 @@ def _move_rollups(entry: Entry, period: Period, delta: Decimal, count_delta: int
         try:
             with transaction.atomic():
                 Rollup.objects.create(
-                    unit_id=ancestor_id,
+                    unit_id=unit_id,
                     period_start=period.start,
                     period_end=period.end,
                     total=delta,
@@ -569,7 +611,7 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
         DataValueChange.objects.bulk_create(history, batch_size=1000)
         if new_values:
             rebuild_rollups()
-        for entry in changed:
-            save_value(entry, user=user, source=source)
-            counts["updated"] += 1
+        if changed:
+            save_values(changed, user=user, source=source)
+            counts["updated"] += len(changed)
     return counts
