@@ -352,6 +352,47 @@ def test_concurrent_saves_of_several_figures_in_any_order_wait_instead_of_deadlo
 
 
 @pytest.mark.django_db(transaction=True)
+def test_officers_posting_the_same_new_cell_together_get_pages_not_server_errors(
+    prog, tree, threads_db
+):
+    from django.test import Client
+
+    officers = _in_thread(
+        lambda: [
+            factories.user(f"xa.mot.{i}", tree.c1, Role.COMMUNE_OFFICER) for i in range(THREADS)
+        ]
+    )
+    barrier = threading.Barrier(THREADS)
+    statuses, pages = [], []
+
+    def officer_saves(i):
+        try:
+            client = Client(raise_request_exception=False)
+            client.force_login(officers[i])
+            form = posted(prog, tree)
+            form.update(form_inputs(client.get(form_url(tree)).content.decode()))
+            form[field(prog, "DT")] = str(i + 1)
+            barrier.wait()
+            response = client.post(reverse("data:entry"), form)
+            statuses.append(response.status_code)
+            pages.append(response.content.decode())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=officer_saves, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * THREADS
+    saved = [p for p in pages if "Đã lưu 1 số liệu." in p]
+    refused = [p for p in pages if "Không lưu số liệu nào" in p]
+    assert len(saved) == 1 and len(refused) == THREADS - 1
+    dt = indicator(prog, "DT")
+    assert [action for _u, action, _v in _in_thread(lambda: _history(dt.pk))] == ["create"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_database_locked_past_the_timeout_is_a_message_and_nothing_is_saved(
     prog, tree, threads_db
 ):
