@@ -102,7 +102,8 @@ def _label(entry: Entry) -> str:
 
 
 class BusyError(DataEntryError):
-    """The database stayed locked by other writers (SQLite) past the timeout."""
+    """The database was busy with other writers (SQLite's lock past the timeout, a
+    PostgreSQL deadlock): nothing was written, the same save may be sent again."""
 
 
 @dataclass(frozen=True)
