@@ -127,3 +127,19 @@ def user(username, unit_obj, role=Role.COMMUNE_OFFICER, **kw) -> User:
 
 def D(x) -> Decimal:
     return Decimal(str(x))
+
+
+def form_inputs(html: str) -> dict[str, str]:
+    """The named ``<input>`` fields of a page with their values, as a browser posts them."""
+    from html.parser import HTMLParser
+
+    fields: dict[str, str] = {}
+
+    class Inputs(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "input" and attrs.get("name") and attrs.get("type") != "submit":
+                fields[attrs["name"]] = attrs.get("value") or ""
+
+    Inputs().feed(html)
+    return fields

@@ -3,6 +3,12 @@
 The fields depend on the programme's indicators and their disaggregations, so this is a
 small hand-made form rather than a ``django.forms.Form``; parsing and saving go through
 :mod:`tiendo.data.services` like every other way of entering data.
+
+Each field carries, hidden, the version of the figure it showed (``ver-…``). On a post a
+field the user left as it was shown is not written, even when the figure changed meanwhile
+(the newer figure stays, and is shown again if the form comes back); a field the user
+changed is written only if its figure is still at the version shown — the check is the
+data service's, under the row lock. See :func:`bind_slots`.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from tiendo.core.formatting import format_number
 from tiendo.core.text import nfc
-from tiendo.data.models import DataValue
-from tiendo.data.services import DataEntryError, Entry, parse_number
+from tiendo.data.models import DataValue, DataValueChange
+from tiendo.data.services import DataEntryError, Entry, parse_number, versions_of
 from tiendo.programmes.models import Disaggregation, Indicator, Programme
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Unit
@@ -30,10 +36,18 @@ class Slot:
     existing: DataValue | None
     value_text: str = ""
     comment: str = ""
+    version: int = 0  # the figure's version now (see tiendo.data.services)
+    seen_version: int | None = None  # the version the posted form showed; None: not posted
+    touched: bool = True  # the user typed something else than the form showed
+    conflict: str = ""  # changed meanwhile by someone else: what happened
 
     @property
     def key(self) -> str:
         return f"{self.indicator.pk}-{self.category}"
+
+    @property
+    def version_name(self) -> str:
+        return f"ver-{self.key}"
 
     @property
     def value_name(self) -> str:
@@ -88,6 +102,7 @@ class ValuesForm:
                 unit=unit, period=period.id, indicator__in=self.indicators
             )
         }
+        versions = versions_of(units=[unit], indicators=self.indicators, periods=[period.id])
         self.sections: list[Section] = []
         by_disaggregation: dict[int | None, Section] = {}
         last_component: dict[int | None, int | None] = {}
@@ -108,12 +123,7 @@ class ValuesForm:
             for code, name in categories:
                 value = existing.get((indicator.pk, code))
                 slot = Slot(indicator, code, name, value)
-                if value is not None:
-                    slot.value_text = format_number(value.value)
-                    slot.comment = value.comment
-                if data is not None:
-                    slot.value_text = (data.get(slot.value_name) or "").strip()
-                    slot.comment = nfc(data.get(slot.comment_name, ""))
+                slot.version = versions.get((indicator.pk, unit.pk, period.id, code), 0)
                 slots.append(slot)
             self.slots.extend(slots)
             line = Line(indicator, slots)
@@ -122,6 +132,7 @@ class ValuesForm:
                 line.group = indicator.component.name if indicator.component else ""
                 last_component[key] = component_id
             by_disaggregation[key].lines.append(line)
+        bind_slots(self.slots, data)
 
     def attach_warnings(self, violations) -> None:
         """Put each violated rule beside the fields of the indicators it reads."""
@@ -133,11 +144,82 @@ class ValuesForm:
         """The values that differ from what is stored; every problem at once, Vietnamese."""
         return changed_entries(self.slots, self.unit, lambda slot: self.period.id)
 
+    def mark_conflicts(self, conflicts) -> None:
+        mark_conflicts(self.slots, conflicts, lambda slot: self.period.id)
+
     def category_name(self, indicator: Indicator, code: str) -> str:
         for slot in self.slots:
             if slot.indicator.pk == indicator.pk and slot.category == code:
                 return slot.category_name
         return code
+
+
+def _shown(slot) -> tuple:
+    if slot.existing is None:
+        return None, ""
+    return slot.existing.value, slot.existing.comment
+
+
+def bind_slots(slots, data) -> None:
+    """Fill the slots (their ``existing`` and ``version`` set) from a post, if any.
+
+    What the user saw of a figure is what is stored when the posted version is the current
+    one; otherwise the history row of the posted version (0: the field was empty). A field
+    left as it was shown is marked untouched and, if its figure changed meanwhile, shows
+    the stored figure again, so that a form sent back after a refusal never carries a
+    figure the user did not type. Every slot keeps the current version: sent again, the
+    typed figure replaces the one the conflict message showed.
+    """
+    for slot in slots:
+        if slot.existing is not None:
+            slot.value_text = format_number(slot.existing.value)
+            slot.comment = slot.existing.comment
+    if data is None:
+        return
+    for slot in slots:
+        slot.value_text = (data.get(slot.value_name) or "").strip()
+        slot.comment = nfc(data.get(slot.comment_name, ""))
+        raw = (data.get(slot.version_name) or "").strip()
+        if raw:
+            # a version is a history id; anything else (tampered) matches no figure
+            valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
+            slot.seen_version = int(raw) if valid else -1
+    stale = [s for s in slots if s.seen_version is not None and s.seen_version != s.version]
+    seen_changes = DataValueChange.objects.in_bulk(
+        [s.seen_version for s in stale if s.seen_version > 0]
+    )
+    unknown = object()
+    for slot in slots:
+        if slot.seen_version is None or slot.seen_version == slot.version:
+            seen_value, seen_comment = _shown(slot)
+        elif slot.seen_version == 0:
+            seen_value, seen_comment = None, ""
+        else:
+            change = seen_changes.get(slot.seen_version)
+            if change and (change.indicator_id, change.category) == (
+                slot.indicator.pk,
+                slot.category,
+            ):
+                seen_value, seen_comment = change.new_value, change.new_comment
+            else:
+                seen_value, seen_comment = unknown, ""
+        try:
+            typed = parse_number(slot.value_text, field=slot.label)
+        except DataEntryError:
+            continue  # touched; changed_entries reports it
+        slot.touched = typed != seen_value or (typed is not None and slot.comment != seen_comment)
+        if not slot.touched and slot.seen_version != slot.version:
+            current_value, slot.comment = _shown(slot)
+            slot.value_text = format_number(current_value) if current_value is not None else ""
+
+
+def mark_conflicts(slots, conflicts, period_of) -> None:
+    """Put each conflict of a refused save beside its field."""
+    by_key = {(c.entry.indicator.pk, c.period.id, c.entry.category): c for c in conflicts}
+    for slot in slots:
+        conflict = by_key.get((slot.indicator.pk, period_of(slot), slot.category))
+        if conflict is not None:
+            slot.conflict = conflict.describe()
 
 
 def changed_entries(slots, unit: Unit, period_of) -> list[Entry]:
@@ -146,6 +228,8 @@ def changed_entries(slots, unit: Unit, period_of) -> list[Entry]:
     app's submission form reads its slots through this too."""
     problems, entries = [], []
     for slot in slots:
+        if not slot.touched:
+            continue  # as the form showed it: nothing to write, whatever was saved meanwhile
         try:
             value = parse_number(slot.value_text, field=slot.label)
         except DataEntryError as exc:
@@ -170,6 +254,7 @@ def changed_entries(slots, unit: Unit, period_of) -> list[Entry]:
                 value,
                 category=slot.category,
                 comment=slot.comment if value is not None else "",
+                expected_version=slot.seen_version,
             )
         )
     if problems:

@@ -2,6 +2,16 @@
 
 Every write checks the value, keeps the old one in the history, and moves the rollup rows of
 the unit's ancestors by the difference, in one transaction.
+
+Versions
+--------
+The version of a figure — of its key (indicator, unit, period, category), whether a value is
+stored or not — is the id of its latest history row, 0 when it has none. History ids only
+grow, so a figure deleted and typed again never returns to a version a stale form carries,
+and "the cell was empty when I loaded the form" is a version too. A form, a submission or an
+Excel file remembers the version of every figure it showed; an entry carrying it
+(``expected_version``) is written only if the figure is still at that version, checked
+under the row lock in :func:`_write`, so every way of entering data gets the same check.
 """
 
 from __future__ import annotations
@@ -11,10 +21,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
 
 from tiendo.core.numbers import MAX_ABS_VALUE, shown, storable_problem, to_ascii  # noqa: F401
+from tiendo.core.formatting import format_datetime, format_number
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
 from tiendo.programmes.models import Indicator, ValueType
 from tiendo.programmes.periods import Period, PeriodError
@@ -45,6 +57,8 @@ class Entry:
     value: Decimal | None  # None deletes the value
     category: str = ""
     comment: str = ""
+    # the figure's version when the user saw it (see the module's head); None: no check
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,145 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
 
 def _label(entry: Entry) -> str:
     return f"Chỉ tiêu “{entry.indicator.name}”"
+
+
+class BusyError(DataEntryError):
+    """The database was busy with other writers (SQLite's lock past the timeout, a
+    PostgreSQL deadlock): nothing was written, the same save may be sent again."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A figure changed by someone else since the user loaded it."""
+
+    entry: Entry
+    period: Period
+    expected_version: int
+    seen: Decimal | None  # the value at the expected version (None: empty)
+    current: Decimal | None  # the value stored now (None: empty or deleted)
+    change: DataValueChange | None  # the latest change: who, when
+
+    @property
+    def field(self) -> str:
+        label = _label(self.entry)
+        if self.entry.category:
+            option = None
+            if self.entry.indicator.disaggregation_id:
+                option = self.entry.indicator.disaggregation.options.filter(
+                    code=self.entry.category
+                ).first()
+            label += f" ({option.name if option else self.entry.category})"
+        return f"{label}, {self.period.label}"
+
+    @property
+    def who(self) -> str:
+        if self.change is None:
+            return _("người khác")
+        if self.change.changed_by is not None:
+            return str(self.change.changed_by)
+        return _("hệ thống (nguồn “%(source)s”)") % {"source": self.change.source}
+
+    @property
+    def when(self) -> str:
+        return format_datetime(self.change.changed_at) if self.change else ""
+
+    def describe(self, since: str = "") -> str:
+        """What happened to the figure, in Vietnamese, without the field's name; ``since``
+        names the moment the user saw it (default: when the form was opened)."""
+        empty = _("(trống)")
+        if self.current is None and self.change is not None:
+            action = _("%(who)s đã xóa số liệu lúc %(when)s") % {
+                "who": self.who,
+                "when": self.when,
+            }
+        else:
+            action = _("%(who)s đã sửa thành %(current)s lúc %(when)s") % {
+                "who": self.who,
+                "current": format_number(self.current) if self.current is not None else empty,
+                "when": self.when,
+            }
+        return _("%(action)s, sau %(since)s (lúc đó: %(seen)s); giá trị bạn nhập: %(new)s") % {
+            "action": action,
+            "since": since or _("khi bạn mở biểu"),
+            "seen": format_number(self.seen) if self.seen is not None else empty,
+            "new": format_number(self.entry.value) if self.entry.value is not None else empty,
+        }
+
+
+class ValueConflictError(DataEntryError):
+    """Figures changed meanwhile by someone else: the whole save is refused, nothing written.
+
+    ``conflicts`` lists every such figure; the message is Vietnamese, one line per figure,
+    then a line saying that nothing was saved and what to do.
+    """
+
+    def __init__(self, conflicts: list[Conflict]):
+        self.conflicts = conflicts
+        lines = [
+            _("%(field)s: %(what)s.") % {"field": c.field, "what": c.describe()} for c in conflicts
+        ]
+        lines.append(conflict_advice(len(conflicts)))
+        super().__init__("\n".join(lines))
+
+
+def conflict_advice(count: int) -> str:
+    return _(
+        "Không lưu số liệu nào: %(n)d số liệu đã được người khác thay đổi sau khi bạn mở. "
+        "Các giá trị bạn nhập vẫn giữ trong biểu; xem lại từng số nêu trên rồi lưu lại "
+        "(lưu lại sẽ ghi giá trị bạn nhập thay cho giá trị mới)."
+    ) % {"n": count}
+
+
+def versions_of(*, units, indicators, periods) -> dict[tuple[int, int, str, str], int]:
+    """The version of every figure with history among these units, indicators and period
+    ids, keyed (indicator id, unit id, period id, category); absent keys are at version 0."""
+    rows = (
+        DataValueChange.objects.filter(unit__in=units, indicator__in=indicators, period__in=periods)
+        .order_by()
+        .values_list("indicator_id", "unit_id", "period", "category")
+        .annotate(version=Max("id"))
+    )
+    return {(i, u, p, c): v for i, u, p, c, v in rows}
+
+
+def _latest_change(entry: Entry, period: Period) -> DataValueChange | None:
+    return (
+        DataValueChange.objects.filter(
+            indicator=entry.indicator,
+            unit=entry.unit,
+            period=period.id,
+            category=entry.category,
+        )
+        .select_related("changed_by")
+        .order_by("-id")
+        .first()
+    )
+
+
+def _check_version(entry: Entry, period: Period, current: DataValue | None) -> None:
+    """Raise a conflict when the figure (its row locked, or inserted by us) has moved on
+    from the version the entry was made against."""
+    if entry.expected_version is None:
+        return
+    latest = _latest_change(entry, period)
+    if (latest.pk if latest else 0) == entry.expected_version:
+        return
+    seen = None
+    if entry.expected_version > 0:
+        at = DataValueChange.objects.filter(pk=entry.expected_version).first()
+        seen = at.new_value if at else None
+    raise ValueConflictError(
+        [
+            Conflict(
+                entry,
+                period,
+                entry.expected_version,
+                seen,
+                current.value if current is not None else None,
+                latest,
+            )
+        ]
+    )
 
 
 def _check_own(entry: Entry) -> Period:
@@ -190,43 +343,87 @@ def check_entry(entry: Entry) -> Period:
 
 def save_value(entry: Entry, *, user=None, source: str = "form") -> SaveResult:
     """Create, change or (value None) delete one value, with history and rollups."""
-    return _write(entry, check_entry(entry), user=user, source=source)
+    period = check_entry(entry)
+    with busy_as_message():
+        return _write(entry, period, user=user, source=source)
 
 
-def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
-    """Write one checked entry."""
-    with transaction.atomic():
-        existing = (
-            DataValue.objects.select_for_update()
-            .filter(
-                indicator=entry.indicator,
-                unit=entry.unit,
-                period=period.id,
-                category=entry.category,
-            )
-            .first()
+# OperationalErrors after which nothing was written and the same save may simply be sent
+# again: SQLite's lock held by other writers past the timeout, a deadlock PostgreSQL broke
+_RETRYABLE = ("database is locked", "deadlock detected")
+
+
+class busy_as_message:
+    """Around an outermost transaction: a database busy with other writers (see
+    ``_RETRYABLE``) becomes a message asking to save again, not a server error."""
+
+    def __enter__(self):
+        self.outermost = not connection.in_atomic_block
+
+    def __exit__(self, kind, exc, tb):
+        busy = (
+            kind is not None
+            and issubclass(kind, OperationalError)
+            and any(text in str(exc) for text in _RETRYABLE)
         )
-        old = existing.value if existing else None
-        if entry.value is None:
-            if existing is None:
-                return SaveResult(None, None, None)
-            existing.delete()
-            _log(entry, period, ChangeAction.DELETE, old, None, existing.comment, "", user, source)
-            _move_rollups(entry, period, -old, -1)
-            return SaveResult(ChangeAction.DELETE, old, None)
-        if existing is None:
-            DataValue.objects.create(
-                indicator=entry.indicator,
-                unit=entry.unit,
-                period=period.id,
-                period_start=period.start,
-                period_end=period.end,
-                category=entry.category,
-                value=entry.value,
-                comment=entry.comment,
-                created_by=user,
-                updated_by=user,
+        if self.outermost and busy:
+            raise BusyError(
+                _("Hệ thống đang bận ghi số liệu khác; chưa lưu gì, xin lưu lại.")
+            ) from exc
+        return False
+
+
+def _key(entry: Entry, period: Period) -> dict:
+    return {
+        "indicator": entry.indicator,
+        "unit": entry.unit,
+        "period": period.id,
+        "category": entry.category,
+    }
+
+
+def _write(entry: Entry, period: Period, *, user, source: str, moves=None) -> SaveResult:
+    """Write one checked entry.
+
+    The row is locked before the version check and the write. A figure not stored yet has
+    no row to lock: it is inserted in a savepoint, and when a concurrent save inserted it
+    first (unique key), the row it committed is locked and the save becomes an update.
+    With ``moves`` (a dict) the rollup moves are collected there instead of made now.
+    """
+    key = _key(entry, period)
+    with transaction.atomic():
+        existing = DataValue.objects.select_for_update().filter(**key).first()
+        created = None
+        if existing is None and entry.value is not None:
+            try:
+                with transaction.atomic():
+                    created = DataValue.objects.create(
+                        **key,
+                        period_start=period.start,
+                        period_end=period.end,
+                        value=entry.value,
+                        comment=entry.comment,
+                        created_by=user,
+                        updated_by=user,
+                    )
+            except IntegrityError:  # inserted meanwhile by a concurrent save: update it
+                existing = DataValue.objects.select_for_update().filter(**key).first()
+                if existing is None:
+                    raise
+        if created is None and (
+            (existing is None and entry.value is None)
+            or (
+                existing is not None
+                and existing.value == entry.value
+                and existing.comment == entry.comment
             )
+        ):
+            # already as the user wants it, whoever did it: nothing to write or refuse
+            old = existing.value if existing else None
+            return SaveResult(None, old, old)
+        _check_version(entry, period, existing)
+        old = existing.value if existing else None
+        if created is not None:
             _log(
                 entry,
                 period,
@@ -238,10 +435,13 @@ def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
                 user,
                 source,
             )
-            _move_rollups(entry, period, entry.value, 1)
+            _move_rollups(entry, period, entry.value, 1, moves)
             return SaveResult(ChangeAction.CREATE, None, entry.value)
-        if existing.value == entry.value and existing.comment == entry.comment:
-            return SaveResult(None, old, old)
+        if entry.value is None:
+            existing.delete()
+            _log(entry, period, ChangeAction.DELETE, old, None, existing.comment, "", user, source)
+            _move_rollups(entry, period, -old, -1, moves)
+            return SaveResult(ChangeAction.DELETE, old, None)
         old_comment = existing.comment
         existing.value, existing.comment, existing.updated_by = entry.value, entry.comment, user
         existing.save(update_fields=["value", "comment", "updated_by", "updated_at"])
@@ -257,18 +457,42 @@ def _write(entry: Entry, period: Period, *, user, source: str) -> SaveResult:
             source,
         )
         if entry.value != old:
-            _move_rollups(entry, period, entry.value - old, 0)
+            _move_rollups(entry, period, entry.value - old, 0, moves)
         return SaveResult(ChangeAction.UPDATE, old, entry.value)
 
 
 def save_values(entries: list[Entry], *, user=None, source: str = "form") -> list[SaveResult]:
-    """Save several values all or nothing: every entry is checked before any is written."""
-    with transaction.atomic():
+    """Save several values all or nothing: every entry is checked before any is written.
+
+    Figures changed meanwhile by someone else (see ``Entry.expected_version``) refuse the
+    whole save with one :class:`ValueConflictError` listing every one of them.
+
+    Locks are taken in one order by every save, so that concurrent saves wait for each
+    other instead of deadlocking: first the values' rows, sorted by key, then the rollup
+    rows, sorted by key (the moves of all the values summed per rollup row).
+    """
+    with busy_as_message(), transaction.atomic():
         periods = _checked(entries)
-        return [
-            _write(entry, period, user=user, source=source)
-            for entry, period in zip(entries, periods, strict=True)
-        ]
+        order = sorted(
+            range(len(entries)),
+            key=lambda i: (
+                entries[i].indicator.pk,
+                entries[i].unit.pk,
+                periods[i].id,
+                entries[i].category,
+            ),
+        )
+        results: list[SaveResult | None] = [None] * len(entries)
+        conflicts, moves = [], {}
+        for i in order:
+            try:
+                results[i] = _write(entries[i], periods[i], user=user, source=source, moves=moves)
+            except ValueConflictError as exc:  # its savepoint is rolled back; go on to list all
+                conflicts += exc.conflicts
+        if conflicts:
+            raise ValueConflictError(sorted(conflicts, key=lambda c: entries.index(c.entry)))
+        _apply_rollup_moves(moves)
+        return results
 
 
 def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
@@ -287,10 +511,27 @@ def _log(entry, period, action, old, new, old_comment, new_comment, user, source
     )
 
 
-def _move_rollups(entry: Entry, period: Period, delta: Decimal, count_delta: int) -> None:
-    key = {"indicator": entry.indicator, "period": period.id, "category": entry.category}
+def _move_rollups(
+    entry: Entry, period: Period, delta: Decimal, count_delta: int, moves=None
+) -> None:
+    """Move the rollup rows of the entry's ancestors — now, or collected into ``moves``."""
+    now = {} if moves is None else moves
     for ancestor_id in entry.unit.ancestor_ids:
-        rows = Rollup.objects.filter(unit_id=ancestor_id, **key)
+        key = (entry.indicator.pk, ancestor_id, period.id, entry.category)
+        total, count, _period = now.get(key, (Decimal(0), 0, period))
+        now[key] = (total + delta, count + count_delta, period)
+    if moves is None:
+        _apply_rollup_moves(now)
+
+
+def _apply_rollup_moves(moves: dict) -> None:
+    for (indicator_id, unit_id, _period_id, category), (delta, count_delta, period) in sorted(
+        moves.items(), key=lambda item: item[0]
+    ):
+        if not delta and not count_delta:
+            continue
+        key = {"indicator_id": indicator_id, "period": period.id, "category": category}
+        rows = Rollup.objects.filter(unit_id=unit_id, **key)
         if rows.update(total=F("total") + delta, count=F("count") + count_delta):
             if count_delta < 0:
                 rows.filter(count__lte=0).delete()
@@ -298,7 +539,7 @@ def _move_rollups(entry: Entry, period: Period, delta: Decimal, count_delta: int
         try:
             with transaction.atomic():
                 Rollup.objects.create(
-                    unit_id=ancestor_id,
+                    unit_id=unit_id,
                     period_start=period.start,
                     period_end=period.end,
                     total=delta,
@@ -337,7 +578,7 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
     """
     periods = {id(e): p for e, p in zip(entries, _checked(entries), strict=True)}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with transaction.atomic():
+    with busy_as_message(), transaction.atomic():
         existing = {}
         unit_ids = {e.unit.pk for e in entries}
         for dv in DataValue.objects.filter(
@@ -346,12 +587,22 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
             existing[(dv.indicator_id, dv.unit_id, dv.period, dv.category)] = dv
         new_values, history = [], []
         changed = []
+        versions = {}
+        if any(e.expected_version is not None for e in entries):
+            versions = versions_of(
+                units=unit_ids,
+                indicators={e.indicator.pk for e in entries},
+                periods={p.id for p in periods.values()},
+            )
         for entry in entries:
             period = periods[id(entry)]
             key = (entry.indicator.pk, entry.unit.pk, period.id, entry.category)
             current = existing.get(key)
             if current is None:
                 if entry.value is None:
+                    continue
+                if entry.expected_version not in (None, versions.get(key, 0)):
+                    changed.append(entry)  # save_value refuses it with the conflict message
                     continue
                 new_values.append(
                     DataValue(
@@ -389,7 +640,7 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
         DataValueChange.objects.bulk_create(history, batch_size=1000)
         if new_values:
             rebuild_rollups()
-        for entry in changed:
-            save_value(entry, user=user, source=source)
-            counts["updated"] += 1
+        if changed:
+            save_values(changed, user=user, source=source)
+            counts["updated"] += len(changed)
     return counts

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from tiendo.accounts import scope
 from tiendo.data.forms import ValuesForm
 from tiendo.data.models import DataValueChange
-from tiendo.data.services import DataEntryError, save_values
+from tiendo.data.services import DataEntryError, ValueConflictError, save_values
 from tiendo.data.validation import validate_entries
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
@@ -134,6 +134,8 @@ def entry(request):
         except DataEntryError as exc:
             # nothing was saved: show every problem beside the form, with what was typed
             context["errors"] = list(dict.fromkeys(str(exc).splitlines()))
+            if isinstance(exc, ValueConflictError):
+                form.mark_conflicts(exc.conflicts)
         else:
             changes = [
                 (e, r) for e, r in zip(entries, results, strict=True) if r.action is not None

@@ -18,8 +18,10 @@ Vietnamese shows ``66.992`` and ``234,9``, while one set to English shows ``66,9
 text is accepted on upload (``parse_number``) with a notice.
 
 A very hidden sheet ``_meta`` records the form code, the unit, every sheet's period, every
-column's indicator code, category and period and every row's unit id and code, signed with
-an HMAC of the server's secret key. The upload maps cells back through it and never
+column's indicator code, category and period, every row's unit id and code, and the version
+and value of every figure the file was prepared with (``tiendo.data.services``: a figure
+with no history is at version 0 and not listed), signed with an HMAC of the server's secret
+key. The upload maps cells back through it and never
 through visible labels; a changed or removed ``_meta`` sheet is refused (a file downloaded
 from another installation is refused too, since its key differs).
 
@@ -38,6 +40,12 @@ exactly the figures he sees. The message says so.
 
 A blank cell leaves the stored figure as it is (a notice says so when there was one);
 deleting a figure is done on the entry screen, where the history shows it.
+
+A figure changed by someone else since the download is never overwritten silently: a cell
+left as it was downloaded keeps the newer figure (with a notice), a cell changed in the file
+is a conflict of the dry run — at download, now, who changed it when — and nothing is
+written. The versions go with the entries, so a change between the dry run and the write
+is caught by the data service under the row lock.
 """
 
 from __future__ import annotations
@@ -53,9 +61,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
@@ -63,14 +73,18 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
-from tiendo.data.models import DataValue
+from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import (
     MAX_ABS_VALUE,
+    Conflict,
     DataEntryError,
     Entry,
+    ValueConflictError,
+    busy_as_message,
     check_entries,
     parse_number,
     save_values,
+    versions_of,
 )
 from tiendo.programmes.models import Indicator, ValueType
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
@@ -78,7 +92,7 @@ from tiendo.reporting.legacy_encoding import clean_text, notice_for
 from tiendo.reporting.models import Form, FormIndicator, PeriodRule, ReportRequest
 from tiendo.units.models import Unit
 
-FORMAT_VERSION = "tiendo-excel/1"
+FORMAT_VERSION = "tiendo-excel/2"  # 2: figure versions in _meta
 META_SHEET = "_meta"
 TITLE_ROW, SUBTITLE_ROW, NOTE_ROW = 1, 2, 3
 HEADER_ROWS = (4, 5, 6)
@@ -292,7 +306,10 @@ def build_workbook(
             meta.append(["col", title, col.letter, col.indicator.code, col.category, col.period.id])
         for i, row_unit in enumerate(units):
             meta.append(["row", title, str(FIRST_DATA_ROW + i), str(row_unit.pk), row_unit.code])
-        _write_sheet(wb.create_sheet(title), form, unit, period, columns, units)
+        for row, letter, version, value in _write_sheet(
+            wb.create_sheet(title), form, unit, period, columns, units
+        ):
+            meta.append(["ver", title, str(row), letter, str(version), value])
 
     ws = wb.create_sheet(META_SHEET)
     for row in meta:
@@ -305,7 +322,9 @@ def build_workbook(
     return buffer.getvalue()
 
 
-def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit]) -> None:
+def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit]) -> list:
+    """Fill the sheet; returns (row, column letter, version, value text) of every figure
+    that has a version or a value, for ``_meta``."""
     last_col = get_column_letter(FIRST_DATA_COL + len(columns) - 1)
     ws["A1"] = f"BIỂU MẪU {form.code} — {unit.name} — {period.label}"
     ws["A1"].font = Font(name=_FONT, bold=True, size=14)
@@ -363,6 +382,12 @@ def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit
             period__in={c.period.id for c in columns},
         )
     }
+    versions = versions_of(
+        units=units,
+        indicators={c.indicator.pk for c in columns},
+        periods={c.period.id for c in columns},
+    )
+    shown = []
     places = {c.letter: 0 for c in columns}
     for value_key, value in existing.items():
         for col in columns:
@@ -385,6 +410,9 @@ def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit
         for col in columns:
             cell = ws[f"{col.letter}{row}"]
             value = existing.get((row_unit.pk, col.indicator.pk, col.period.id, col.category))
+            version = versions.get((col.indicator.pk, row_unit.pk, col.period.id, col.category), 0)
+            if value is not None or version:
+                shown.append((row, col.letter, version, "" if value is None else str(value)))
             if value is not None:
                 cell.value = int(value) if value == value.to_integral() else float(value)
             cell.number_format = _number_format(col.indicator, places[col.letter])
@@ -407,6 +435,7 @@ def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # widening a column is harmless
     ws.protection.formatRows = False
+    return shown
 
 
 # --- Upload --------------------------------------------------------------------------------
@@ -499,7 +528,16 @@ def _read_meta(wb) -> list[list[str]]:
         raise _MetaError("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
     body, signature = rows[:-1], rows[-1][1]
     # the signed rows kept their empty category cells; pad back to the written widths
-    widths = {"format": 2, "form": 2, "unit": 3, "request": 2, "sheet": 3, "col": 6, "row": 5}
+    widths = {
+        "format": 2,
+        "form": 2,
+        "unit": 3,
+        "request": 2,
+        "sheet": 3,
+        "col": 6,
+        "row": 5,
+        "ver": 6,
+    }
     body = [row + [""] * (widths.get(row[0], len(row)) - len(row)) for row in body]
     if not hmac.compare_digest(signature, _sign(body)):
         raise _MetaError("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
@@ -516,6 +554,8 @@ class _SheetMeta:
         default_factory=list
     )  # letter, code, cat, period
     rows: dict[int, tuple[int, str]] = field(default_factory=dict)  # row → (unit id, code)
+    # (row, letter) → (version, value) of the figures the file was prepared with
+    versions: dict[tuple[int, str], tuple[int, Decimal | None]] = field(default_factory=dict)
 
 
 def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int):
@@ -650,6 +690,9 @@ def check_workbook(
             sheets[title].columns.append((row[2], row[3], row[4], row[5]))
         elif kind == "row":
             sheets[title].rows[int(row[2])] = (int(row[3]), row[4])
+        elif kind == "ver":
+            value = Decimal(row[5]) if row[5] else None
+            sheets[title].versions[(int(row[2]), row[3])] = (int(row[4]), value)
 
     indicators = {
         i.code: i
@@ -851,6 +894,12 @@ def _check_sheet(
             period__in={c[3].id for c in columns},
         )
     }
+    versions = versions_of(
+        units=[u for _, u in rows],
+        indicators=[c[1] for c in columns],
+        periods={c[3].id for c in columns},
+    )
+    moved = []  # (row, letter, entry, seen, current, version, touched) changed since download
     candidates = []  # entries to write, checked together below (one guard query)
     for row, row_unit in rows:
         for letter, indicator, category, column_period in columns:
@@ -860,6 +909,21 @@ def _check_sheet(
                 value = _cell_number(cell, result, title, letter, row)
             except DataEntryError as exc:
                 result.error(title, row, letter, str(exc))
+                continue
+            # a row of the file as prepared knows the figure's version at download (0: none);
+            # a row added by hand does not, and is written as before
+            seen_version, seen = None, None
+            if row in sheet_meta.rows:
+                seen_version, seen = sheet_meta.versions.get((row, letter), (0, None))
+            version = versions.get((indicator.pk, row_unit.pk, column_period.id, category), 0)
+            if (
+                value is not None
+                and seen_version is not None
+                and seen_version != version
+                and (current is None or current.value != value)
+            ):
+                entry = Entry(indicator, row_unit, column_period.id, value, category)
+                moved.append((row, letter, entry, seen, current, version, value != seen))
                 continue
             if value is None:
                 if cell.value in (None, "") and current is not None:
@@ -887,8 +951,10 @@ def _check_sheet(
                 value=value,
                 category=category,
                 comment=current.comment if current else "",
+                expected_version=seen_version,
             )
             candidates.append((entry, current, row, letter))
+    _report_moved(title, moved, result)
     outcomes = check_entries([entry for entry, *_ in candidates])
     for (entry, current, row, letter), outcome in zip(candidates, outcomes, strict=True):
         if isinstance(outcome, DataEntryError):
@@ -897,6 +963,48 @@ def _check_sheet(
         result.changes.append(
             Change(entry, current.value if current else None, title, f"{letter}{row}")
         )
+
+
+def _report_moved(title: str, moved: list, result: UploadResult) -> None:
+    """Figures changed by someone else since the download: a cell left as downloaded keeps
+    the newer figure (a notice); a cell changed in the file is a conflict (an error)."""
+    changes = DataValueChange.objects.select_related("changed_by").in_bulk(
+        [version for *_, version, _touched in moved]
+    )
+    for row, letter, entry, seen, current, version, touched in moved:
+        conflict = Conflict(
+            entry,
+            Period.parse(entry.period),
+            0,
+            seen,
+            current.value if current is not None else None,
+            changes.get(version),
+        )
+        if touched:
+            result.error(title, row, letter, _conflict_message(conflict))
+        else:
+            result.unchanged += 1
+            result.notice(
+                title,
+                row,
+                letter,
+                _(
+                    "Ô giữ nguyên như lúc tải về (%(seen)s), nhưng số liệu đã được %(who)s "
+                    "đổi thành %(current)s lúc %(when)s: giữ số mới."
+                )
+                % {
+                    "seen": format_number(seen),
+                    "who": conflict.who,
+                    "current": format_number(conflict.current) or _("(trống)"),
+                    "when": conflict.when,
+                },
+            )
+
+
+def _conflict_message(conflict: Conflict) -> str:
+    return _("Số liệu đã thay đổi: %(what)s. Không ghi số liệu nào của tệp.") % {
+        "what": conflict.describe(since=_("khi tệp được tải về"))
+    }
 
 
 def _value_problem(indicator: Indicator, value: Decimal) -> str:
@@ -921,7 +1029,7 @@ def import_workbook(
         return result
     entries = [c.entry for c in result.changes]
     try:
-        with transaction.atomic():
+        with busy_as_message(), transaction.atomic():
             if entries:
                 save_values(entries, user=user, source="excel")
             audit(
@@ -936,6 +1044,16 @@ def import_workbook(
                 unchanged=result.unchanged,
                 periods=[p.id for p in result.periods],
             )
+    except ValueConflictError as exc:  # changed by someone else between check and write
+        cells = {id(c.entry): c for c in result.changes}
+        for conflict in exc.conflicts:
+            change = cells.get(id(conflict.entry))
+            if change is None:
+                result.error("", None, "", f"{conflict.field}: {_conflict_message(conflict)}")
+                continue
+            column, row = coordinate_from_string(change.cell)
+            result.error(change.sheet, row, column, _conflict_message(conflict))
+        return result
     except DataEntryError as exc:  # changed since the check (e.g. approved meanwhile)
         for line in dict.fromkeys(str(exc).splitlines()):
             result.error("", None, "", line)

@@ -4,6 +4,9 @@ Like the data app's entry form, the typed figures become entries through
 ``tiendo.data.forms.changed_entries`` and are saved through ``tiendo.data.services``; what
 differs is where the lines come from (the forms of the request) and that a line's
 period follows the request (the period itself, the letter's "as of" date, or period end).
+Each field carries the version of the figure it showed, as on the entry form
+(``tiendo.data.forms.bind_slots``): a figure changed meanwhile by someone else is a conflict,
+never silently overwritten.
 """
 
 from __future__ import annotations
@@ -12,11 +15,9 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from tiendo.core.formatting import format_number
-from tiendo.core.text import nfc
-from tiendo.data.forms import changed_entries
+from tiendo.data.forms import bind_slots, changed_entries, mark_conflicts
 from tiendo.data.models import DataValue
-from tiendo.data.services import Entry
+from tiendo.data.services import Entry, versions_of
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period
 from tiendo.reporting.models import Form, FormIndicator, Submission
@@ -32,10 +33,18 @@ class Slot:
     existing: DataValue | None
     value_text: str = ""
     comment: str = ""
+    version: int = 0  # the figure's version now (see tiendo.data.services)
+    seen_version: int | None = None  # the version the posted form showed; None: not posted
+    touched: bool = True  # the user typed something else than the form showed
+    conflict: str = ""  # changed meanwhile by someone else: what happened
 
     @property
     def key(self) -> str:
         return f"{self.line.pk}-{self.category}"
+
+    @property
+    def version_name(self) -> str:
+        return f"ver-{self.key}"
 
     @property
     def value_name(self) -> str:
@@ -78,6 +87,11 @@ class SubmissionValues:
                 period__in={p.id for p in periods.values()},
             )
         }
+        versions = versions_of(
+            units=[unit],
+            indicators={line.indicator_id for line in lines},
+            periods={p.id for p in periods.values()},
+        )
         blocks = {f.pk: FormBlock(f) for f in forms}
         self.blocks = [blocks[f.pk] for f in forms]
         self.slots: list[Slot] = []
@@ -96,15 +110,14 @@ class SubmissionValues:
                 seen.add((indicator.pk, period.id, code))
                 value = existing.get((indicator.pk, period.id, code))
                 slot = Slot(line, indicator, period, code, name, value)
-                if value is not None:
-                    slot.value_text = format_number(value.value)
-                    slot.comment = value.comment
-                if data is not None:
-                    slot.value_text = (data.get(slot.value_name) or "").strip()
-                    slot.comment = nfc(data.get(slot.comment_name, ""))
+                slot.version = versions.get((indicator.pk, unit.pk, period.id, code), 0)
                 blocks[line.form_id].slots.append(slot)
                 self.slots.append(slot)
+        bind_slots(self.slots, data)
 
     def entries(self) -> list[Entry]:
         """The values that differ from what is stored; every problem at once."""
         return changed_entries(self.slots, self.submission.unit, lambda slot: slot.period.id)
+
+    def mark_conflicts(self, conflicts) -> None:
+        mark_conflicts(self.slots, conflicts, lambda slot: slot.period.id)

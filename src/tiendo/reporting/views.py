@@ -22,7 +22,7 @@ from tiendo.accounts import scope
 from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
 from tiendo.core.text import nfc
-from tiendo.data.services import DataEntryError
+from tiendo.data.services import DataEntryError, ValueConflictError, busy_as_message
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.reporting import services
 from tiendo.reporting.completeness import completeness, completeness_of, summary
@@ -529,7 +529,8 @@ def _submission_view(request, sub: Submission):
                     if sub.pk is None:
                         sub = services.open_submission(sub.request, sub.unit)
                         values.submission = sub
-                    services.save_draft(sub, user, entries=entries, texts=texts)
+                    with busy_as_message():
+                        services.save_draft(sub, user, entries=entries, texts=texts)
                     if action == "submit":
                         services.submit(sub, user)
                         messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
@@ -578,6 +579,8 @@ def _submission_view(request, sub: Submission):
             confirm = exc.step
         except (ReportingError, DataEntryError) as exc:
             errors = list(dict.fromkeys(str(exc).splitlines()))
+            if isinstance(exc, ValueConflictError):
+                values.mark_conflicts(exc.conflicts)
         except ValueError:
             errors = [_("Ngày mở đến không hợp lệ.")]
         else:
