@@ -103,6 +103,18 @@ STATIC_ROOT = VAR_DIR / "static"
 # the project's own CSS and the vendored htmx live in the package, not in an app
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 
+# Uploaded .xlsx forms and .docx templates, checked before they are parsed
+# (tiendo.core.uploads). Django keeps a file above 2,5 MB on disk, not in memory.
+UPLOAD_MAX_BYTES = env_int("TIENDO_UPLOAD_MAX_MB", 10) * 1024 * 1024
+UPLOAD_MAX_MEMBERS = env_int("TIENDO_UPLOAD_MAX_PARTS", 1000)
+UPLOAD_MAX_UNPACKED_BYTES = env_int("TIENDO_UPLOAD_MAX_UNPACKED_MB", 50) * 1024 * 1024
+UPLOAD_MAX_XML_PART_BYTES = env_int("TIENDO_UPLOAD_MAX_XML_PART_MB", 5) * 1024 * 1024
+UPLOAD_MAX_RATIO = env_int("TIENDO_UPLOAD_MAX_RATIO", 100)
+FILE_UPLOAD_HANDLERS = [
+    "tiendo.core.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

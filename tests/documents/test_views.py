@@ -197,8 +197,8 @@ def test_a_bad_format_is_refused_with_a_message(client, report, people):
     assert not GeneratedDocument.objects.exists()
 
 
-def test_an_officer_uploads_a_new_template_version_for_their_unit(client, report, people):
-    client.force_login(people["allowed"])
+def test_a_coordinator_uploads_a_new_template_version_for_their_unit(client, tree, report, people):
+    client.force_login(factories.user("vpdp.mot", report.unit, Role.COORDINATOR))
     shipped = ReportTemplate.objects.get(kind=TemplateKind.PROGRAMME_RESULTS, unit__isnull=True)
     for expected_version in (1, 2):
         upload = SimpleUploadedFile("mau.docx", bytes(shipped.content))
@@ -219,7 +219,7 @@ def test_an_officer_uploads_a_new_template_version_for_their_unit(client, report
 
 
 def test_a_file_that_is_not_word_is_refused(client, report, people):
-    client.force_login(people["allowed"])
+    client.force_login(factories.user("vpdp.mot", report.unit, Role.COORDINATOR))
     upload = SimpleUploadedFile("mau.docx", b"not a zip")
     response = client.post(
         reverse("documents:templates"),
@@ -243,3 +243,116 @@ def test_shipped_templates_are_stored_once_per_builder_version(db):
     again = ensure_shipped_templates()
     assert [t.pk for t in first] == [t.pk for t in again]
     assert ReportTemplate.objects.filter(unit__isnull=True).count() == len(TemplateKind.values)
+
+
+# --- uploaded templates are code the server runs ------------------------------------------
+
+PAYLOADS = {
+    "{{ lipsum.__globals__['os'].popen('id').read() }}": "biến “lipsum” không có",
+    "{{ ''.__class__.__mro__ }}": "thuộc tính “__mro__” bắt đầu bằng “_”",
+    "{{ settings.SECRET_KEY }}": "biến “settings” không có",
+    "{{ header.title|attr('__class__') }}": "thuộc tính “__class__” bắt đầu bằng “_”",
+    "{% for r in header.recipients %}{{ r.__class__ }}{% endfor %}": "“__class__”",
+    "{{ cycler.__init__.__globals__.os }}": "biến “cycler” không có",
+}
+
+
+def _template_with(text: str) -> bytes:
+    doc = Document()
+    doc.add_paragraph("{{ header.title }}")
+    doc.add_paragraph("Kết quả: {{ f.GN }}")
+    doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _upload(client, data: bytes, name="mau.docx"):
+    return client.post(
+        reverse("documents:templates"),
+        {
+            "kind": TemplateKind.PROGRAMME_RESULTS,
+            "name": "Mẫu",
+            "file": SimpleUploadedFile(name, data),
+        },
+        follow=True,
+    )
+
+
+@pytest.mark.parametrize("role", [Role.COMMUNE_OFFICER, Role.AGENCY_OFFICER, Role.LEADER])
+def test_only_coordinators_and_administrators_upload_templates(client, tree, report, role):
+    client.force_login(factories.user("nguoi.dung", tree.vi_xuyen, role))
+    shipped = ReportTemplate.objects.get(kind=TemplateKind.PROGRAMME_RESULTS, unit__isnull=True)
+    assert _upload(client, bytes(shipped.content)).status_code == 403
+    assert not ReportTemplate.objects.filter(unit__isnull=False).exists()
+    for allowed, unit in ((Role.COORDINATOR, tree.vi_xuyen), (Role.ADMIN, tree.ha_giang)):
+        client.force_login(factories.user(f"u.{allowed}", unit, allowed))
+        response = _upload(client, bytes(shipped.content))
+        assert "Đã lưu mẫu" in response.content.decode()
+    assert ReportTemplate.objects.filter(unit__isnull=False).count() == 2
+
+
+@pytest.mark.parametrize("payload", list(PAYLOADS))
+def test_a_placeholder_reaching_python_internals_is_refused_at_upload(
+    client, tree, report, payload
+):
+    client.force_login(factories.user("vpdp.vixuyen", tree.vi_xuyen, Role.COORDINATOR))
+    html = _upload(client, _template_with(payload)).content.decode()
+    assert "Đoạn 3: " in html and PAYLOADS[payload] in html
+    assert not ReportTemplate.objects.filter(unit__isnull=False).exists()
+
+
+def test_the_message_names_the_placeholder_and_its_paragraph():
+    from tiendo.documents.services import TemplateUploadError, check_docx
+
+    with pytest.raises(TemplateUploadError) as caught:
+        check_docx(_template_with("{{ lipsum.__globals__['os'].popen('id').read() }}"))
+    assert str(caught.value).startswith(
+        "Đoạn 3: biến “lipsum” không có trong danh sách biến của mẫu báo cáo "
+        "({{ lipsum.__globals__['os'].popen('id').read() }})."
+    )
+
+
+@pytest.mark.parametrize("payload", list(PAYLOADS))
+def test_a_template_stored_before_the_check_is_refused_at_render(client, tree, report, payload):
+    ReportTemplate.objects.create(
+        unit=tree.vi_xuyen,
+        kind=report.kind,
+        name="Mẫu cũ",
+        version=1,
+        content=_template_with(payload),
+        digest="x",
+    )
+    client.force_login(factories.user("vpdp.mot", report.unit, Role.COORDINATOR))
+    response = client.post(
+        reverse("documents:render", args=[report.slug]), {"format": "docx"}, follow=True
+    )
+    html = response.content.decode()
+    assert "Mẫu báo cáo không dùng được" in html and PAYLOADS[payload] in html
+    assert "uid=" not in html
+    assert not GeneratedDocument.objects.exists()
+
+
+def test_the_sandbox_refuses_python_internals_even_without_the_check():
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    from tiendo.documents.render import jinja_environment
+
+    env = jinja_environment()
+    for source in (
+        "{{ ''.__class__.__mro__ }}",
+        "{{ lipsum.__globals__ }}",
+        "{{ x.__init__.__globals__ }}",
+        "{{ ''.format.__self__ }}",
+    ):
+        with pytest.raises((SecurityError, UndefinedError)):
+            env.from_string(source).render(x=object())
+    assert env.from_string("{{ 1234.5|vn_number(1) }} {{ 'a'|upper }}").render() == "1.234,5 A"
+
+
+def test_the_shipped_templates_pass_the_check():
+    from tiendo.documents.services import check_docx
+    from tiendo.documents.templates_build import SHIPPED
+
+    for shipped in SHIPPED:
+        check_docx(shipped.build())
