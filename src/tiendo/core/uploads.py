@@ -105,7 +105,9 @@ def inspect_zip(
             _("Tệp “%(name)s” lớn hơn %(mb)s MB.") % {"name": name, "mb": _mb(limits.max_bytes)}
         )
     source = io.BytesIO(file) if isinstance(file, (bytes, bytearray, memoryview)) else file
-    not_kind = _("Tệp “%(name)s” không phải %(kind)s (không mở được dạng nén zip).") % {
+    not_kind = _(
+        "Tệp không đọc được: “%(name)s” không phải %(kind)s (không mở được dạng nén zip)."
+    ) % {
         "name": name,
         "kind": kind,
     }
@@ -201,7 +203,7 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
     missing = [part for part in required if part not in names]
     if missing:
         raise UploadError(
-            _("Tệp “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”).")
+            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”).")
             % {"name": name, "kind": kind, "part": missing[0]}
         )
 

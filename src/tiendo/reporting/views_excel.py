@@ -229,7 +229,7 @@ def excel_upload(request, code: str):
         for chunk in upload.chunks():
             out.write(chunk)
     with path.open("rb") as handle:
-        result = check_workbook(handle, user=user, form=form, unit=unit)
+        result = check_workbook(handle, user=user, form=form, unit=unit, filename=upload.name)
     if result.ok and result.changes:
         pending[token] = {"form": form.pk, "unit": unit.pk, "name": upload.name}
         request.session[SESSION_KEY] = pending
