@@ -1,6 +1,7 @@
 """Access to every report page: anonymous, another unit, read-only leader, allowed."""
 
 import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -356,3 +357,78 @@ def test_the_shipped_templates_pass_the_check():
 
     for shipped in SHIPPED:
         check_docx(shipped.build())
+
+
+# --- hostile .docx files --------------------------------------------------------------------
+
+
+def test_a_docx_that_unpacks_to_a_gibibyte_is_refused_within_the_memory_limit():
+    from tests.hostile import MB, replace_members, run_limited, zeros
+    from tiendo.documents.services import TemplateUploadError, check_docx
+
+    bomb = replace_members(
+        _template_with("Kết quả"), {}, extra={"word/media/image1.png": zeros(1024 * MB)}
+    )
+    assert len(bomb) < 2 * MB
+
+    def upload():
+        try:
+            check_docx(bomb, filename="mau.docx")
+        except TemplateUploadError as exc:
+            return str(exc)
+        return "accepted"
+
+    report = run_limited(upload)
+    assert report == {
+        "outcome": "done",
+        "value": "Tệp quá lớn khi giải nén: “mau.docx” giải nén ra 1.024,8 MB, quá 50 MB; "
+        "biểu mẫu hay mẫu báo cáo không thể lớn như vậy.",
+    }
+
+
+def test_a_stored_docx_bomb_is_refused_at_render_within_the_memory_limit(tree, report):
+    from tests.hostile import MB, replace_members, run_limited, zeros
+    from tiendo.documents.render import RenderError
+    from tiendo.documents.services import render_bytes
+
+    bomb = replace_members(
+        _template_with("Kết quả"), {}, extra={"word/media/image1.png": zeros(1024 * MB)}
+    )
+    ReportTemplate.objects.create(
+        unit=tree.vi_xuyen, kind=report.kind, name="Mẫu cũ", version=1, content=bomb, digest="x"
+    )
+
+    def render():
+        try:
+            render_bytes(report, "docx")
+        except RenderError as exc:
+            return str(exc)
+        return "rendered"
+
+    report_ = run_limited(render)
+    assert report_["outcome"] == "done" and report_["value"].startswith("Tệp quá lớn khi giải nén")
+
+
+def test_an_external_entity_in_a_docx_is_refused_naming_the_part(client, tree, report):
+    from tests.hostile import XXE, replace_members
+
+    data = _template_with("{{ header.title }}")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        body = archive.read("word/document.xml").decode().split("?>", 1)[1]
+    hostile = replace_members(
+        data, {"word/document.xml": (XXE + body.replace("Kết quả", "&xxe;", 1)).encode()}
+    )
+    client.force_login(factories.user("vpdp.vixuyen", tree.vi_xuyen, Role.COORDINATOR))
+    html = _upload(client, hostile).content.decode()
+    assert "Phần “word/document.xml” của tệp “mau.docx” có khai báo DOCTYPE/ENTITY" in html
+    assert not ReportTemplate.objects.filter(unit__isnull=False).exists()
+
+
+def test_a_file_larger_than_the_site_accepts_is_dropped_while_it_arrives(
+    client, tree, report, settings
+):
+    settings.UPLOAD_MAX_BYTES = 100_000
+    client.force_login(factories.user("vpdp.vixuyen", tree.vi_xuyen, Role.COORDINATOR))
+    html = _upload(client, b"x" * 300_000, name="to.docx").content.decode()
+    assert "Tệp “to.docx” lớn hơn 0,1 MB." in html
+    assert not ReportTemplate.objects.filter(unit__isnull=False).exists()
