@@ -25,7 +25,6 @@ when it is one part's fault, the part.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ CHUNK = 64 * 1024
 RATIO_FLOOR = MB
 # In a streamed part, the most bytes between two row starts (a form's row is a few KB).
 MAX_ROW_SPAN = MB
-_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_AFTER_ROW = frozenset(b" \t\r\n/>")
 
 
 class UploadError(ValueError):
@@ -208,6 +207,20 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
         )
 
 
+def _last_row_start(window: bytes) -> int:
+    """Where the last row tag (``<row`` or a prefixed ``x:row``) begins, -1 if none."""
+    best = -1
+    for needle in (b"<row", b":row"):
+        end = len(window)
+        while (position := window.rfind(needle, 0, end)) > best:
+            following = window[position + 4 : position + 5]
+            if following and following[0] in _AFTER_ROW:
+                best = position
+                break
+            end = position
+    return best
+
+
 class _Forbidden(Exception):
     def __init__(self, what: str):
         self.what = what
@@ -246,8 +259,9 @@ def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
                 if streamed:
                     window = tail + chunk
                     start = offset - len(tail)
-                    for match in _ROW_START.finditer(window):
-                        last_row = max(last_row, start + match.start())
+                    found = _last_row_start(window)
+                    if found >= 0:
+                        last_row = max(last_row, start + found)
                     offset += len(chunk)
                     if offset - last_row > MAX_ROW_SPAN:
                         raise UploadError(

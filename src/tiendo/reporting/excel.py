@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
@@ -581,8 +582,8 @@ def _open(file, filename: str = ""):
     """The workbook, read-only and streamed, after the zip is inspected
     (``tiendo.core.uploads``: sizes, ratios, no DOCTYPE/ENTITY, well-formed XML)."""
     limits = default_limits(
-        max_bytes=MAX_UPLOAD_BYTES,
-        max_unpacked=MAX_UNPACKED_BYTES,
+        max_bytes=min(MAX_UPLOAD_BYTES, settings.UPLOAD_MAX_BYTES),
+        max_unpacked=min(MAX_UNPACKED_BYTES, settings.UPLOAD_MAX_UNPACKED_BYTES),
         streamed=("xl/worksheets/sheet",),
     )
     if isinstance(file, (bytes, bytearray)):
