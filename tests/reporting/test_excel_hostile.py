@@ -179,3 +179,14 @@ def test_no_garbage_file_ends_in_a_server_error(client, clean, form, tree, peopl
         assert response.status_code == 200, label
         result = response.context["result"]
         assert result.errors and not result.changes, label
+
+
+def test_a_figure_typed_outside_the_form_still_gets_its_notice(clean, form, people):
+    wb = open_book(clean)
+    wb["Năm 2024"]["J7"] = 5
+    wb["Năm 2024"]["A8"] = None  # the row number deleted: no notice for A, B or C
+    result = check_workbook(save_book(wb), user=people["district"], form=form)
+    assert result.ok
+    assert [(p.row, p.column, p.message) for p in result.notices] == [
+        (7, "J", "Ô nằm ngoài biểu, bị bỏ qua.")
+    ]

@@ -607,6 +607,13 @@ def _open(file, filename: str = ""):
         ) from exc
 
 
+@dataclass(frozen=True)
+class _Blank:
+    column_letter: str
+    value: None = None
+    data_type: str = "n"
+
+
 class _Grid:
     """A sheet's cells up to the rows the form can have, read once from the stream.
 
@@ -620,8 +627,14 @@ class _Grid:
         self.max_row = max_row
 
     def __getitem__(self, key):
-        if isinstance(key, int):
-            return tuple(self._cells.get(key, {}).values())
+        if isinstance(key, int):  # like a worksheet row: columns A, B, C, then the rest
+            row = self._cells.get(key, {})
+            lead = tuple(row.get(c, _Blank(c)) for c in (NUMBER_COL, NAME_COL, CODE_COL))
+            rest = sorted(
+                (c for letter, c in row.items() if letter not in (NUMBER_COL, NAME_COL, CODE_COL)),
+                key=lambda c: c.column,
+            )
+            return lead + tuple(rest)
         letters = key.rstrip("0123456789")
         return self._cells.get(int(key[len(letters) :]), {}).get(letters, EMPTY_CELL)
 
