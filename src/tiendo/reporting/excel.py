@@ -617,8 +617,8 @@ class _Blank:
 class _Grid:
     """A sheet's cells up to the rows the form can have, read once from the stream.
 
-    Offers what ``_check_sheet`` asks of a worksheet: ``grid["C7"]``, ``grid[7]`` (the
-    row's non-empty cells) and ``max_row``. Reading stops past the form's last row plus
+    Offers what ``_check_sheet`` asks of a worksheet: ``grid["C7"]``, ``grid[7]`` (columns
+    A to C, then the row's other non-empty cells) and ``max_row``. Reading stops past the form's last row plus
     ``MAX_EXTRA_ROWS``; a sheet whose dimension already says it is longer is not read.
     """
 
