@@ -107,6 +107,18 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # A metadata package (tiendo metadata load) larger than this is refused before it is parsed.
 PACKAGE_MAX_BYTES = env_int("PACKAGE_MAX_BYTES", 2 * 1024 * 1024)
 
+# Uploaded .xlsx forms and .docx templates, checked before they are parsed
+# (tiendo.core.uploads). Django keeps a file above 2,5 MB on disk, not in memory.
+UPLOAD_MAX_BYTES = env_int("TIENDO_UPLOAD_MAX_MB", 10) * 1024 * 1024
+UPLOAD_MAX_MEMBERS = env_int("TIENDO_UPLOAD_MAX_PARTS", 1000)
+UPLOAD_MAX_UNPACKED_BYTES = env_int("TIENDO_UPLOAD_MAX_UNPACKED_MB", 50) * 1024 * 1024
+UPLOAD_MAX_XML_PART_BYTES = env_int("TIENDO_UPLOAD_MAX_XML_PART_MB", 5) * 1024 * 1024
+UPLOAD_MAX_RATIO = env_int("TIENDO_UPLOAD_MAX_RATIO", 100)
+FILE_UPLOAD_HANDLERS = [
+    "tiendo.core.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

@@ -120,6 +120,17 @@ def can_manage_units(user, unit: Unit) -> bool:
     return can_write(user, unit)
 
 
+def may_manage_templates(user, unit: Unit) -> bool:
+    """Upload Word templates for ``unit``: a template is code the server runs when a report
+    is rendered, so only the coordination office and the administrator, within what they
+    may write."""
+    if not user.is_authenticated:
+        return False
+    if not (user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)):
+        return False
+    return can_write(user, unit)
+
+
 def check_manage_units(user, unit: Unit) -> Unit:
     if not can_manage_units(user, unit):
         raise PermissionDenied(

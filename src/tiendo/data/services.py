@@ -25,8 +25,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
-from tiendo.core.numbers import MAX_ABS_VALUE, shown, storable_problem, to_ascii  # noqa: F401
 from tiendo.core.formatting import format_datetime, format_number
+from tiendo.core.numbers import MAX_ABS_VALUE, shown, storable_problem, to_ascii  # noqa: F401
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
 from tiendo.programmes.models import Indicator, ValueType
 from tiendo.programmes.periods import Period, PeriodError

@@ -11,18 +11,22 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext as _
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
+from tiendo.core.uploads import UploadError
 from tiendo.data.pivot import pivot
 from tiendo.documents.annex import AnnexTable, annex_records, build_annexes
 from tiendo.documents.figures import FigureSet, Recorder, TemplateDataError, YearFigures
@@ -46,8 +50,11 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
-def jinja_environment() -> Environment:
-    env = Environment(undefined=StrictUndefined, autoescape=True)
+def jinja_environment() -> SandboxedEnvironment:
+    """Templates are uploaded by users: a sandbox (no ``_`` attributes, no unsafe calls) with
+    only our filters and Jinja's, and no globals (``lipsum``, ``cycler``, … reach Python)."""
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    env.globals.clear()
     env.filters["vn_number"] = lambda v, d=None: format_number(v, d)
     env.filters["vn_percent"] = lambda v, d=2: format_percent(v, d)
     env.filters["vn_date"] = format_date
@@ -376,7 +383,16 @@ def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
 
 
 def open_template(template_bytes: bytes) -> DocxTemplate:
-    """The template, with the paragraph styles the narrative and annex blocks refer to."""
+    """The template, with the paragraph styles the narrative and annex blocks refer to.
+
+    The zip is inspected first (``tiendo.core.uploads``): a stored template is checked
+    again at every rendering, it may predate the checks."""
+    from tiendo.documents.services import inspect_docx  # noqa: PLC0415
+
+    try:
+        inspect_docx(template_bytes, filename="")
+    except UploadError as exc:
+        raise RenderError(str(exc)) from exc
     tpl = DocxTemplate(io.BytesIO(template_bytes))
     tpl.init_docx()
     ensure_styles(tpl.docx)
@@ -384,16 +400,28 @@ def open_template(template_bytes: bytes) -> DocxTemplate:
 
 
 def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
+    from tiendo.documents.placeholders import template_problems  # noqa: PLC0415
+
     tpl = open_template(template_bytes)
+    env = jinja_environment()
+    problems = template_problems(tpl, env)
+    if problems:
+        raise RenderError(
+            _("Mẫu báo cáo không dùng được: %(problems)s") % {"problems": " ".join(problems)}
+        )
     context = base_context(data)
     context["n"] = NarrativeSections(tpl, data.narrative.parts)
     context["annexes"] = annex_subdoc(tpl, data.annexes)
     try:
-        tpl.render(context, jinja_environment(), autoescape=True)
+        tpl.render(context, env, autoescape=True)
     except TemplateDataError as exc:
         raise RenderError(str(exc)) from exc
     except UndefinedError as exc:
         raise RenderError(f"Mẫu báo cáo dùng biến không có: {exc.message}.") from exc
+    except SecurityError as exc:
+        raise RenderError(
+            _("Mẫu báo cáo dùng chỗ đặt biến không được phép: %(error)s.") % {"error": exc}
+        ) from exc
     except TemplateError as exc:
         raise RenderError(f"Mẫu báo cáo có lỗi cú pháp: {exc}.") from exc
     out = io.BytesIO()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils.translation import gettext as _
 
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_date
+from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.aggregation import LATEST, Aggregator, with_operands
 from tiendo.data.models import DataValue
 from tiendo.documents.annex import LEVELS
@@ -95,31 +96,43 @@ def template_for(definition: ReportDefinition) -> ReportTemplate:
     return shipped
 
 
-def check_docx(data: bytes) -> None:
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplateUploadError("Tệp mẫu lớn hơn 10 MB.")
+def inspect_docx(data: bytes, *, filename: str) -> None:
+    """Refuse a .docx that is too large, a zip bomb or carries XML declarations
+    (``tiendo.core.uploads``), before python-docx unpacks it."""
+    inspect_zip(
+        data,
+        filename=filename or _("mẫu báo cáo"),
+        kind=_("văn bản Word (.docx)"),
+        limits=default_limits(max_bytes=MAX_TEMPLATE_BYTES),
+        required=("word/document.xml",),
+    )
+
+
+def check_docx(data: bytes, *, filename: str = "") -> None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if "word/document.xml" not in archive.namelist():
-                raise TemplateUploadError("Tệp không phải văn bản Word (.docx).")
-    except zipfile.BadZipFile as exc:
-        raise TemplateUploadError("Tệp không phải văn bản Word (.docx).") from exc
+        inspect_docx(data, filename=filename)
+    except UploadError as exc:
+        raise TemplateUploadError(str(exc)) from exc
     from docxtpl import DocxTemplate  # noqa: PLC0415
 
+    from tiendo.documents.placeholders import template_problems  # noqa: PLC0415
     from tiendo.documents.render import jinja_environment  # noqa: PLC0415
 
     try:
         tpl = DocxTemplate(io.BytesIO(data))
         tpl.init_docx()
-        xml = tpl.patch_xml(tpl.get_xml())
-        jinja_environment().parse(xml)
-    except Exception as exc:  # a template Jinja cannot read
+        problems = template_problems(tpl, jinja_environment())
+    except Exception as exc:  # a template python-docx or Jinja cannot read
         raise TemplateUploadError(f"Mẫu có lỗi ở chỗ đặt biến: {exc}") from exc
+    if problems:
+        raise TemplateUploadError(" ".join(problems))
 
 
-def upload_template(*, user, unit: Unit, kind: str, data: bytes, name: str, note: str = ""):
+def upload_template(
+    *, user, unit: Unit, kind: str, data: bytes, name: str, note: str = "", filename: str = ""
+):
     """A new version of ``unit``'s template of ``kind``; earlier versions stay, inactive."""
-    check_docx(data)
+    check_docx(data, filename=filename)
     with transaction.atomic():
         latest = (
             ReportTemplate.objects.select_for_update()

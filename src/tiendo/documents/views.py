@@ -3,7 +3,8 @@
 Access (decided here, tested in tests/documents/test_views.py): reading a report, its stored
 documents and their traceability needs read access to the report's unit; rendering stores a
 new document, so it needs write access (a leader reads and downloads, but does not render);
-uploading a template needs write access to the user's own unit. Shipped templates can be
+uploading a template is for coordinators and administrators of the user's own unit
+(``scope.may_manage_templates``). Shipped templates can be
 downloaded by every signed-in user.
 """
 
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_number
+from tiendo.core.uploads import UploadError, uploaded_file
 from tiendo.documents.models import (
     DocumentFormat,
     GeneratedDocument,
@@ -223,19 +225,25 @@ def _readable_templates(user):
 @login_required
 def template_list(request):
     user = request.user
-    can_upload = user.unit_id is not None and scope.can_write(user, user.unit)
+    can_upload = user.unit_id is not None and scope.may_manage_templates(user, user.unit)
     if request.method == "POST":
         if not can_upload:
             raise PermissionDenied(_("Bạn không có quyền tải mẫu báo cáo lên."))
-        upload = request.FILES.get("file")
+        errors = []
+        upload_error = ""
+        try:
+            upload = uploaded_file(request, "file")
+        except UploadError as exc:
+            upload, upload_error = None, str(exc)
         kind = request.POST.get("kind", "")
         name = (request.POST.get("name") or "").strip()
-        errors = []
         if kind not in TemplateKind.values:
             errors.append(_("Chọn loại báo cáo."))
         if not name:
             errors.append(_("Nhập tên mẫu."))
-        if upload is None:
+        if upload_error:
+            errors.append(upload_error)
+        elif upload is None:
             errors.append(_("Chọn tệp .docx."))
         if not errors:
             try:
@@ -246,6 +254,7 @@ def template_list(request):
                     data=upload.read(),
                     name=name,
                     note=(request.POST.get("note") or "").strip(),
+                    filename=upload.name,
                 )
             except TemplateUploadError as exc:
                 errors.append(str(exc))

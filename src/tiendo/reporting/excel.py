@@ -53,26 +53,27 @@ from __future__ import annotations
 import hmac
 import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
+from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import (
     MAX_ABS_VALUE,
@@ -104,6 +105,11 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 # Rows read below the form's last unit (units added by hand); more means stray data.
 MAX_EXTRA_ROWS = 1000
+# Rows of the _meta sheet read at most (a form of every commune of a province has a few
+# thousand); the signature then fails on a longer one.
+MAX_META_ROWS = 100_000
+# Columns read right of the form's last column (cells there get a notice).
+MAX_EXTRA_COLUMNS = 100
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SIGNING_SALT = "tiendo.reporting.excel"
 
@@ -519,7 +525,7 @@ def _read_meta(wb) -> list[list[str]]:
         )
     rows = [
         [_text(v) for v in row]
-        for row in wb[META_SHEET].iter_rows(values_only=True)
+        for row in wb[META_SHEET].iter_rows(values_only=True, max_row=MAX_META_ROWS)
         if any(v not in (None, "") for v in row)
     ]
     # trailing empty cells differ between writers; compare without them
@@ -612,26 +618,89 @@ def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int)
     return number
 
 
-class _TooBig(Exception):
-    pass
+class _Unreadable(Exception):
+    """The file cannot be read as a workbook; the message is Vietnamese."""
 
 
-def _open(file):
+def _open(file, filename: str = ""):
+    """The workbook, read-only and streamed, after the zip is inspected
+    (``tiendo.core.uploads``: sizes, ratios, no DOCTYPE/ENTITY, well-formed XML)."""
+    limits = default_limits(
+        max_bytes=min(MAX_UPLOAD_BYTES, settings.UPLOAD_MAX_BYTES),
+        max_unpacked=min(MAX_UNPACKED_BYTES, settings.UPLOAD_MAX_UNPACKED_BYTES),
+        streamed=("xl/worksheets/sheet",),
+    )
+    if isinstance(file, (bytes, bytearray)):
+        file = io.BytesIO(file)
     try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        with zipfile.ZipFile(file) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise _TooBig
-        if hasattr(file, "seek"):
-            file.seek(0)
-        return load_workbook(file, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
-        return None
+        inspect_zip(
+            file,
+            filename=filename or "tải lên",
+            kind="bảng tính Excel (.xlsx)",
+            limits=limits,
+            required=("xl/workbook.xml",),
+        )
+    except UploadError as exc:
+        raise _Unreadable(str(exc)) from exc
+    try:
+        return load_workbook(file, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl on a hostile file: any error is a refusal
+        raise _Unreadable(
+            "Tệp không đọc được: chỉ nhận bảng tính Excel dạng .xlsx "
+            f"(tệp “{filename or 'tải lên'}” hỏng: {exc.__class__.__name__})."
+        ) from exc
+
+
+@dataclass(frozen=True)
+class _Blank:
+    column_letter: str
+    value: None = None
+    data_type: str = "n"
+
+
+class _Grid:
+    """A sheet's cells up to the rows the form can have, read once from the stream.
+
+    Offers what ``_check_sheet`` asks of a worksheet: ``grid["C7"]``, ``grid[7]`` (columns
+    A to C, then the row's other non-empty cells) and ``max_row``. Reading stops past the form's last row plus
+    ``MAX_EXTRA_ROWS``; a sheet whose dimension already says it is longer is not read.
+    """
+
+    def __init__(self, cells: dict[int, dict[str, object]], max_row: int):
+        self._cells = cells
+        self.max_row = max_row
+
+    def __getitem__(self, key):
+        if isinstance(key, int):  # like a worksheet row: columns A, B, C, then the rest
+            row = self._cells.get(key, {})
+            lead = tuple(row.get(c, _Blank(c)) for c in (NUMBER_COL, NAME_COL, CODE_COL))
+            rest = sorted(
+                (c for letter, c in row.items() if letter not in (NUMBER_COL, NAME_COL, CODE_COL)),
+                key=lambda c: c.column,
+            )
+            return lead + tuple(rest)
+        letters = key.rstrip("0123456789")
+        return self._cells.get(int(key[len(letters) :]), {}).get(letters, EMPTY_CELL)
+
+    @classmethod
+    def read(cls, ws, form_end: int, max_col: int) -> _Grid:
+        limit = form_end + MAX_EXTRA_ROWS
+        declared = ws.max_row or 0
+        if declared > limit:
+            return cls({}, declared)
+        cells: dict[int, dict[str, object]] = {}
+        last = 0
+        for row in ws.iter_rows(min_row=1, max_row=limit + 1, max_col=max_col):
+            for cell in row:
+                if cell is EMPTY_CELL or cell.value is None:
+                    continue
+                cells.setdefault(cell.row, {})[cell.column_letter] = cell
+                last = max(last, cell.row)
+        return cls(cells, max(last, declared) if last > limit else last)
 
 
 def check_workbook(
-    file, *, user, form: Form | None = None, unit: Unit | None = None
+    file, *, user, form: Form | None = None, unit: Unit | None = None, filename: str = ""
 ) -> UploadResult:
     """Dry run: every problem of the file and every change it would make; writes nothing.
 
@@ -640,19 +709,29 @@ def check_workbook(
     """
     result = UploadResult(form=form, unit=unit)
     try:
-        wb = _open(file)
-    except _TooBig:
-        result.error("", None, "", "Tệp quá lớn khi giải nén; biểu mẫu không thể lớn như vậy.")
-        return result
-    if wb is None:
-        result.error("", None, "", "Tệp không đọc được: chỉ nhận bảng tính Excel dạng .xlsx.")
-        return result
-    try:
+        wb = _open(file, filename)
         meta = _read_meta(wb)
+    except _Unreadable as exc:
+        result.error("", None, "", str(exc))
+        return result
     except _MetaError as exc:
         result.error(META_SHEET, None, "", str(exc))
         return result
+    except Exception as exc:  # a part openpyxl reads only now (the _meta sheet) is broken
+        result.error(
+            META_SHEET,
+            None,
+            "",
+            f"Trang ẩn “_meta” không đọc được ({exc.__class__.__name__}); xin tải lại biểu mẫu.",
+        )
+        return result
+    try:
+        return _check_opened(wb, meta, result, user=user, form=form, unit=unit)
+    finally:
+        wb.close()
 
+
+def _check_opened(wb, meta, result: UploadResult, *, user, form, unit) -> UploadResult:
     form_code = meta[1][1]
     file_form = Form.objects.filter(code=form_code).first()
     if file_form is None:
@@ -711,8 +790,22 @@ def check_workbook(
         if sheet_meta.title not in wb.sheetnames:
             result.error(sheet_meta.title, None, "", "Thiếu trang này của biểu mẫu (đã bị xóa?).")
             continue
+        form_end = max(sheet_meta.rows, default=FIRST_DATA_ROW - 1)
+        max_col = max(
+            (column_index_from_string(c[0]) for c in sheet_meta.columns), default=FIRST_DATA_COL
+        )
+        try:
+            grid = _Grid.read(wb[sheet_meta.title], form_end, max_col + MAX_EXTRA_COLUMNS)
+        except Exception as exc:  # the sheet's XML holds something openpyxl cannot read
+            result.error(
+                sheet_meta.title,
+                None,
+                "",
+                f"Trang không đọc được ({exc.__class__.__name__}); xin lưu lại bằng Excel.",
+            )
+            continue
         _check_sheet(
-            wb[sheet_meta.title],
+            grid,
             sheet_meta,
             result,
             user=user,
@@ -1024,7 +1117,7 @@ def import_workbook(
     file, *, user, form: Form | None = None, unit: Unit | None = None, filename: str = ""
 ) -> UploadResult:
     """Check the whole file, then write every change in one transaction — or nothing."""
-    result = check_workbook(file, user=user, form=form, unit=unit)
+    result = check_workbook(file, user=user, form=form, unit=unit, filename=filename)
     if not result.ok:
         return result
     entries = [c.entry for c in result.changes]

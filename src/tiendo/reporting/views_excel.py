@@ -26,6 +26,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
+from tiendo.core.uploads import UploadError, uploaded_file
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
 from tiendo.reporting.excel import (
     MAX_UPLOAD_BYTES,
@@ -206,7 +207,11 @@ def excel_upload(request, code: str):
         context.update(result=result, filename=info["name"])
         return render(request, "reporting/excel_upload.html", context)
 
-    upload = request.FILES.get("file")
+    try:
+        upload = uploaded_file(request, "file")
+    except UploadError as exc:
+        context["errors_plain"] = [str(exc)]
+        return render(request, "reporting/excel_upload.html", context)
     if upload is None:
         context["errors_plain"] = [_("Xin chọn tệp Excel (.xlsx) để tải lên.")]
         return render(request, "reporting/excel_upload.html", context)
@@ -229,7 +234,7 @@ def excel_upload(request, code: str):
         for chunk in upload.chunks():
             out.write(chunk)
     with path.open("rb") as handle:
-        result = check_workbook(handle, user=user, form=form, unit=unit)
+        result = check_workbook(handle, user=user, form=form, unit=unit, filename=upload.name)
     if result.ok and result.changes:
         pending[token] = {"form": form.pk, "unit": unit.pk, "name": upload.name}
         request.session[SESSION_KEY] = pending

@@ -1,0 +1,350 @@
+"""Uploaded Office files (.xlsx forms, .docx templates), inspected before anything parses them.
+
+An Office file is a zip of XML parts, and every reader we use (openpyxl, python-docx,
+docxtpl) trusts it: it unpacks whole parts into memory and hands them to an XML parser.
+A 1 MB zip can unpack to gigabytes, an XML part can declare entities that expand a
+thousandfold ("billion laughs") or point at files on the server (XXE). So
+:func:`inspect_zip` looks at the archive first, from its directory and by streaming each
+XML part through expat without building anything:
+
+- the upload's own size, the number of parts, the sum of their unpacked sizes, each part's
+  compression ratio and the size of each XML part a reader parses whole;
+- no ``DOCTYPE`` or ``ENTITY`` declaration in any XML part (Office never writes one); the
+  readers also parse through ``defusedxml`` (openpyxl uses it when installed), this check
+  refuses the file with a message before they are reached;
+- in the parts a reader streams row by row (a worksheet), no stretch of more than
+  :data:`MAX_ROW_SPAN` bytes without a row: one giant row would be built whole.
+
+``zipfile`` never yields more bytes than a part's directory entry declares (a mismatch is
+a CRC error), so the declared sizes are what the readers will get.
+
+Every refusal is an :class:`UploadError` with a Vietnamese message that names the file and,
+when it is one part's fault, the part.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass
+from xml.parsers import expat
+
+from defusedxml import DTDForbidden, EntitiesForbidden
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.utils.translation import gettext as _
+
+from tiendo.core.formatting import format_number
+
+MB = 1024 * 1024
+CHUNK = 64 * 1024
+# A part smaller than this is never refused for its ratio: short XML parts compress well.
+RATIO_FLOOR = MB
+# In a streamed part, the most bytes between two row starts (a form's row is a few KB).
+MAX_ROW_SPAN = MB
+_AFTER_ROW = frozenset(b" \t\r\n/>")
+
+
+class UploadError(ValueError):
+    """An uploaded file refused before it is parsed; the message is Vietnamese."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_bytes: int  # the upload itself
+    max_members: int
+    max_unpacked: int  # sum of the parts' unpacked sizes
+    max_xml_part: int  # an XML part a reader parses whole
+    max_ratio: int  # unpacked / packed size of one part
+    streamed: tuple[str, ...] = ()  # name prefixes of XML parts read as a stream
+
+
+def default_limits(**overrides) -> ZipLimits:
+    values = {
+        "max_bytes": settings.UPLOAD_MAX_BYTES,
+        "max_members": settings.UPLOAD_MAX_MEMBERS,
+        "max_unpacked": settings.UPLOAD_MAX_UNPACKED_BYTES,
+        "max_xml_part": settings.UPLOAD_MAX_XML_PART_BYTES,
+        "max_ratio": settings.UPLOAD_MAX_RATIO,
+    }
+    values.update(overrides)
+    return ZipLimits(**values)
+
+
+def _mb(size: int) -> str:
+    return format_number(size / MB, 1 if size % MB else 0)
+
+
+def _size(file) -> int:
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        return len(file)
+    position = file.tell()
+    file.seek(0, io.SEEK_END)
+    size = file.tell()
+    file.seek(position)
+    return size
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml"))
+
+
+def inspect_zip(
+    file, *, filename: str, kind: str, limits: ZipLimits, required: tuple[str, ...] = ()
+) -> None:
+    """Refuse ``file`` (bytes or a seekable binary file) unless it is a sane Office zip.
+
+    ``kind`` names what was expected ("bảng tính Excel (.xlsx)"); ``required`` lists the
+    parts the file must have. The file is left at position 0.
+    """
+    name = filename or _("(không tên)")
+    if _size(file) > limits.max_bytes:
+        raise UploadError(
+            _("Tệp “%(name)s” lớn hơn %(mb)s MB.") % {"name": name, "mb": _mb(limits.max_bytes)}
+        )
+    source = io.BytesIO(file) if isinstance(file, (bytes, bytearray, memoryview)) else file
+    not_kind = _(
+        "Tệp không đọc được: “%(name)s” không phải %(kind)s (không mở được dạng nén zip)."
+    ) % {
+        "name": name,
+        "kind": kind,
+    }
+    source.seek(0)
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise UploadError(not_kind) from exc
+    try:
+        with archive:
+            _check_directory(archive, name, kind, limits, required)
+            for info in archive.infolist():
+                if _is_xml(info.filename):
+                    _scan_xml(
+                        archive, info, name, streamed=info.filename.startswith(limits.streamed)
+                    )
+    finally:
+        source.seek(0)
+
+
+def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
+    infos = archive.infolist()
+    if len(infos) > limits.max_members:
+        raise UploadError(
+            _("Tệp “%(name)s” có %(count)s phần, quá %(max)s phần một tệp Office có thể có.")
+            % {
+                "name": name,
+                "count": format_number(len(infos)),
+                "max": format_number(limits.max_members),
+            }
+        )
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_unpacked:
+        raise UploadError(
+            _(
+                "Tệp quá lớn khi giải nén: “%(name)s” giải nén ra %(size)s MB, quá %(max)s MB; "
+                "biểu mẫu hay mẫu báo cáo không thể lớn như vậy."
+            )
+            % {"name": name, "size": _mb(total), "max": _mb(limits.max_unpacked)}
+        )
+    names = set()
+    for info in infos:
+        part = info.filename
+        if part in names:
+            raise UploadError(
+                _("Tệp “%(name)s” hỏng: phần “%(part)s” có hai lần.") % {"name": name, "part": part}
+            )
+        names.add(part)
+        if info.flag_bits & 0x1:
+            raise UploadError(
+                _(
+                    "Tệp “%(name)s” có phần “%(part)s” được đặt mật khẩu; xin lưu lại không mật khẩu."
+                )
+                % {"name": name, "part": part}
+            )
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UploadError(
+                _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng.")
+                % {"name": name, "part": part}
+            )
+        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise UploadError(
+                _(
+                    "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” nén %(ratio)s lần "
+                    "(tối đa %(max)s lần), có thể là tệp độc hại (bom nén)."
+                )
+                % {
+                    "name": name,
+                    "part": part,
+                    "ratio": format_number(info.file_size // max(info.compress_size, 1)),
+                    "max": format_number(limits.max_ratio),
+                }
+            )
+        if (
+            _is_xml(part)
+            and not part.startswith(limits.streamed)
+            and info.file_size > limits.max_xml_part
+        ):
+            raise UploadError(
+                _(
+                    "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” là %(size)s MB, "
+                    "quá %(max)s MB."
+                )
+                % {
+                    "name": name,
+                    "part": part,
+                    "size": _mb(info.file_size),
+                    "max": _mb(limits.max_xml_part),
+                }
+            )
+    missing = [part for part in required if part not in names]
+    if missing:
+        raise UploadError(
+            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”).")
+            % {"name": name, "kind": kind, "part": missing[0]}
+        )
+
+
+def _last_row_start(window: bytes) -> int:
+    """Where the last row tag (``<row`` or a prefixed ``x:row``) begins, -1 if none."""
+    best = -1
+    for needle in (b"<row", b":row"):
+        end = len(window)
+        while (position := window.rfind(needle, 0, end)) > best:
+            following = window[position + 4 : position + 5]
+            if following and following[0] in _AFTER_ROW:
+                best = position
+                break
+            end = position
+    return best
+
+
+class _Forbidden(Exception):
+    def __init__(self, what: str):
+        self.what = what
+
+
+def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
+    """Stream one XML part through expat; refuse declarations and malformed XML."""
+    parser = expat.ParserCreate()
+
+    def doctype(*args):
+        raise DTDForbidden(*args[:3])
+
+    def entity(entity_name, *args):
+        raise EntitiesForbidden(entity_name, None, None, None, None, None)
+
+    def hidden(*args):
+        # a comment, processing instruction or CDATA section could hide a row tag
+        raise _Forbidden("comment")
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = entity
+    parser.ExternalEntityRefHandler = entity
+    if streamed:
+        parser.CommentHandler = hidden
+        parser.ProcessingInstructionHandler = hidden
+        parser.StartCdataSectionHandler = hidden
+    part = info.filename
+    offset = 0
+    last_row = 0
+    tail = b""
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK):
+                parser.Parse(chunk, False)
+                if streamed:
+                    window = tail + chunk
+                    start = offset - len(tail)
+                    found = _last_row_start(window)
+                    if found >= 0:
+                        last_row = max(last_row, start + found)
+                    offset += len(chunk)
+                    if offset - last_row > MAX_ROW_SPAN:
+                        raise UploadError(
+                            _(
+                                "Phần “%(part)s” của tệp “%(name)s” có một dòng dài hơn %(mb)s MB; "
+                                "biểu mẫu không có dòng nào như vậy."
+                            )
+                            % {"name": name, "part": part, "mb": _mb(MAX_ROW_SPAN)}
+                        )
+                    tail = window[-32:]
+            parser.Parse(b"", True)
+    except UploadError:
+        raise
+    except (DTDForbidden, EntitiesForbidden) as exc:
+        raise UploadError(
+            _(
+                "Phần “%(part)s” của tệp “%(name)s” có khai báo DOCTYPE/ENTITY (tệp Office không "
+                "bao giờ có; có thể là tệp độc hại): không nhận."
+            )
+            % {"name": name, "part": part}
+        ) from exc
+    except _Forbidden as exc:
+        raise UploadError(
+            _(
+                "Phần “%(part)s” của tệp “%(name)s” có chú thích hoặc chỉ thị XML mà bảng tính "
+                "không có: không nhận."
+            )
+            % {"name": name, "part": part}
+        ) from exc
+    except expat.ExpatError as exc:
+        raise UploadError(
+            _(
+                "Tệp “%(name)s” hỏng: phần “%(part)s” không phải XML đúng (dòng %(line)s: %(error)s)."
+            )
+            % {
+                "name": name,
+                "part": part,
+                "line": format_number(exc.lineno),
+                "error": expat.ErrorString(exc.code),
+            }
+        ) from exc
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
+        # CRC mismatch, truncated or corrupt deflate stream, a password we don't have
+        raise UploadError(
+            _("Tệp “%(name)s” hỏng: không giải nén được phần “%(part)s”.")
+            % {"name": name, "part": part}
+        ) from exc
+
+
+# --- while the request arrives -------------------------------------------------------------
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """The first upload handler: a file beyond ``UPLOAD_MAX_BYTES`` is dropped as it
+    arrives (the rest is read and discarded, nothing is written to disk);
+    :func:`uploaded_file` then tells the user which file was too large."""
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > settings.UPLOAD_MAX_BYTES:
+            if self.request is not None:
+                dropped = getattr(self.request, "_tiendo_dropped_uploads", {})
+                dropped[self.field_name] = self.file_name
+                self.request._tiendo_dropped_uploads = dropped
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def uploaded_file(request, field: str):
+    """The file posted as ``field``, ``None`` when none was chosen; :class:`UploadError`
+    when it was larger than the site accepts."""
+    upload = request.FILES.get(field)
+    dropped = getattr(request, "_tiendo_dropped_uploads", {})
+    if upload is None and field in dropped:
+        raise UploadError(
+            _("Tệp “%(name)s” lớn hơn %(mb)s MB.")
+            % {"name": dropped[field], "mb": _mb(settings.UPLOAD_MAX_BYTES)}
+        )
+    if upload is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+        raise UploadError(
+            _("Tệp “%(name)s” lớn hơn %(mb)s MB.")
+            % {"name": upload.name, "mb": _mb(settings.UPLOAD_MAX_BYTES)}
+        )
+    return upload
