@@ -184,6 +184,7 @@ class Route:
     write: Callable[[factories.AccessWorld], dict] | None = None
     leader_post: tuple[int, ...] = (403,)
     stranger_post: str = "denied"
+    allowed_writes: bool = True  # False: the payload is refused on its merits (a bad file)
 
 
 def _entry_data(w):
@@ -204,13 +205,13 @@ def _request_data(w):
     return {
         "number_symbol": "99/UBND-NN",
         "issued_on": "2024-11-25",
-        "issuer": w.tree.vi_xuyen.pk,
+        "issuer": w.tree.ha_giang.pk,
         "title": "Công văn mới",
         "period": "2024",
         "deadline": "2024-12-20",
         "forms": [w.form.pk],
-        "recipients": [w.tree.c1.pk],
-        "section_titles": "Kết quả",
+        "sections": "Kết quả",
+        "recipient_codes": "00001",
     }
 
 
@@ -226,6 +227,7 @@ ROUTES: dict[str, Route] = {
     # logging out and choosing a language touch only the visitor's own session
     "logout": Route(
         lambda w: reverse("logout"),
+        allowed_writes=False,
         public=True,
         allowed_get=405,
         leader_get=405,
@@ -236,6 +238,7 @@ ROUTES: dict[str, Route] = {
     ),
     "set_language": Route(
         lambda w: reverse("set_language"),
+        allowed_writes=False,
         public=True,
         allowed_get=302,
         leader_get=302,
@@ -260,7 +263,7 @@ ROUTES: dict[str, Route] = {
         allowed="new_coordinator",
         leader_get=403,
         write=lambda w: {
-            f"share-{link.pk}": "50" for link in UnitChange.objects.filter(predecessor=w.tree.c4)
+            f"share_{link.pk}": "50" for link in UnitChange.objects.filter(predecessor=w.tree.c4)
         },
     ),
     "programmes:list": Route(lambda w: reverse("programmes:list"), stranger="no leak"),
@@ -282,6 +285,7 @@ ROUTES: dict[str, Route] = {
     ),
     "data:validation_resolve": Route(
         lambda w: reverse("data:validation_resolve"),
+        allowed_writes=False,
         allowed_get=405,
         leader_get=405,
         stranger="no leak",
@@ -304,7 +308,7 @@ ROUTES: dict[str, Route] = {
         leader_get=403,
         stranger="no leak",
         write=_request_data,
-        stranger_post="no leak",  # the form does not offer Vị Xuyên as issuer
+        stranger_post="no leak",  # the form does not offer Hà Giang as issuer
     ),
     "reporting:request": Route(
         lambda w: reverse("reporting:request", args=[w.request.pk]), allowed="coordinator"
@@ -359,6 +363,7 @@ ROUTES: dict[str, Route] = {
     ),
     "reporting:excel_upload": Route(
         lambda w: reverse("reporting:excel_upload", args=["P1_XA"]) + f"?unit={w.tree.c1.pk}",
+        allowed_writes=False,
         leader_get=403,
         write=lambda w: {"unit": w.tree.c1.pk, "file": _upload("bieu.xlsx")},
     ),
@@ -368,6 +373,7 @@ ROUTES: dict[str, Route] = {
     "documents:download": Route(lambda w: reverse("documents:download", args=[w.document.pk])),
     "documents:templates": Route(
         lambda w: reverse("documents:templates"),
+        allowed="coordinator",  # issue 7 point 2: only coordinators and administrators upload
         stranger="no leak",
         write=lambda w: {
             "kind": w.template.kind,
@@ -516,3 +522,17 @@ def test_every_route_answers_each_persona_and_only_the_allowed_one_writes(access
                     f"expected {route.allowed_get}"
                 )
     assert not failures, "\n".join(failures)
+
+
+WRITE_ROUTES = [n for n, r in ROUTES.items() if r.write is not None and r.allowed_writes]
+
+
+@pytest.mark.parametrize("name", WRITE_ROUTES)
+def test_the_allowed_persona_writes_through_the_route(access_world, name):
+    """The other side of the walk: the same POST that changes nothing for the others does
+    write for the persona allowed to (so a route refusing everyone would be caught)."""
+    route, world = ROUTES[name], access_world
+    before = snapshot()
+    response = _client(world, route.allowed).post(route.url(world), route.write(world))
+    assert response.status_code < 400, response.status_code
+    assert changed_rows(before, snapshot()), f"POST {name} as {route.allowed} wrote nothing"
