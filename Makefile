@@ -49,7 +49,8 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-BENCH_DOCS_DB := $(DEMO_ENV) DATABASE_URL=sqlite:///var/bench-docs.sqlite3
+# measured as in production (DEBUG off), with a key of its own
+BENCH_DOCS_DB := SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=sqlite:///var/bench-docs.sqlite3
 
 bench: $(STAMP)
 	$(BIN)/python -m tiendo.bench $(BENCH_ARGS)
