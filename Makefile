@@ -24,12 +24,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The demo runs in debug mode with a key everyone knows; production sets neither (README,
+# Configuration). A SECRET_KEY or DEBUG already in the environment wins.
+DEMO_ENV := DEBUG=$${DEBUG:-true} SECRET_KEY=$${SECRET_KEY:-tiendo-demo-key-not-secret}
+
 demo: $(STAMP)
-	$(BIN)/tiendo migrate --noinput
-	$(BIN)/tiendo units load
-	$(BIN)/tiendo demo load
-	$(BIN)/tiendo demo users
-	$(BIN)/tiendo runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/tiendo migrate --noinput
+	$(DEMO_ENV) $(BIN)/tiendo units load
+	$(DEMO_ENV) $(BIN)/tiendo demo load
+	$(DEMO_ENV) $(BIN)/tiendo demo users
+	$(DEMO_ENV) $(BIN)/tiendo runserver 127.0.0.1:8000
 
 serve: $(STAMP)
 	$(BIN)/tiendo runserver 127.0.0.1:8000
@@ -45,7 +49,8 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-BENCH_DOCS_DB := DATABASE_URL=sqlite:///var/bench-docs.sqlite3
+# measured as in production (DEBUG off), with a key of its own
+BENCH_DOCS_DB := SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=sqlite:///var/bench-docs.sqlite3
 
 bench: $(STAMP)
 	$(BIN)/python -m tiendo.bench $(BENCH_ARGS)

@@ -143,3 +143,133 @@ def form_inputs(html: str) -> dict[str, str]:
 
     Inputs().feed(html)
     return fields
+
+
+@dataclass
+class AccessWorld:
+    """One of everything a page can show, all belonging to commune 00001 (Xã Một) of the old
+    Hà Giang tree, and the people who look at it (see tests/test_access.py)."""
+
+    tree: MiniTree
+    programme: Programme
+    indicator: Indicator
+    form: object
+    request: object
+    draft_request: object
+    submission: object
+    definition: object
+    document: object
+    template: object
+    people: dict
+
+
+def access_world(tree: MiniTree) -> AccessWorld:
+    from django.utils import timezone
+
+    from tiendo.data.services import Entry, save_value
+    from tiendo.documents.models import ReportDefinition, ReportTemplate, TemplateKind
+    from tiendo.documents.services import ensure_shipped_templates, generate
+    from tiendo.programmes.periods import Period
+    from tiendo.reporting import services
+    from tiendo.reporting.models import (
+        Form,
+        FormIndicator,
+        NarrativeSection,
+        ReportRequest,
+        RequestRecipient,
+        SubmissionSection,
+    )
+
+    prog = programme("P1", "Chương trình thử")
+    households = indicator(prog, "HH", name="Số hộ tham gia", value_type="integer")
+    open_days = (timezone.localdate() - Period.parse("2024").end).days + 30
+    form = Form.objects.create(
+        code="P1_XA",
+        name="Biểu kết quả chương trình thử",
+        programme=prog,
+        unit_kinds=["commune", "rural_district"],
+        period_type="year",
+        opens_days_before_end=400,
+        closes_days_after_end=open_days,
+    )
+    FormIndicator.objects.create(form=form, indicator=households, order=0)
+    people = {
+        "officer": user("xa.mot", tree.c1, Role.COMMUNE_OFFICER),
+        "district": user("huyen.vixuyen", tree.vi_xuyen, Role.AGENCY_OFFICER),
+        "coordinator": user("bcd.hagiang", tree.ha_giang, Role.COORDINATOR),
+        "new_coordinator": user("bcd.tuyenquang", tree.tuyen_quang, Role.COORDINATOR),
+        "leader": user("lanhdao.hagiang", tree.ha_giang, Role.LEADER),
+        "stranger": user("bcd.quangtri", tree.other_province, Role.COORDINATOR),
+    }
+    save_value(Entry(households, tree.c1, "2024", D(4321)), user=people["officer"])
+
+    def letter(number, **kw):
+        req = ReportRequest.objects.create(
+            number_symbol=number,
+            issued_on=date(2024, 11, 20),
+            issuer=tree.vi_xuyen,
+            title="Báo cáo kết quả chương trình thử năm 2024",
+            period="2024",
+            deadline=date(2024, 12, 10),
+            **kw,
+        )
+        req.forms.add(form)
+        NarrativeSection.objects.create(request=req, order=0, title="Kết quả đạt được")
+        for u in (tree.c1, tree.c2):
+            RequestRecipient.objects.create(request=req, unit=u)
+        return req
+
+    sent = letter("15/UBND-NN")
+    services.send_request(sent, people["coordinator"])
+    draft = letter("16/UBND-NN")
+    submission = services.open_submission(sent, tree.c1)
+    SubmissionSection.objects.create(
+        submission=submission,
+        section=sent.sections.get(),
+        text="Xã Một đã triển khai kịp thời.",
+    )
+    ensure_shipped_templates()
+    definition = ReportDefinition.objects.create(
+        slug="xa-mot-2024",
+        title="Báo cáo xã Một năm 2024",
+        kind=TemplateKind.PROGRAMME_RESULTS,
+        unit=tree.c1,
+        period="2024",
+        issuing_agency="UBND xã Một",
+        parent_agency="UBND huyện Vị Xuyên",
+        symbol="BC-UBND",
+        number="5",
+        place="Xã Một",
+        summary="Kết quả thực hiện chương trình thử năm 2024",
+        signer_capacity="TM.",
+        signing_for="Ủy ban nhân dân",
+        signer_title="Chủ tịch",
+        signer_name="Nguyễn Văn Một",
+        recipients=["UBND huyện;"],
+        request=sent,
+    )
+    definition.programmes.set([prog])
+    document = generate(definition, "docx")
+    shipped = ReportTemplate.objects.filter(unit__isnull=True).first()
+    template = ReportTemplate.objects.create(
+        unit=tree.c1,
+        kind=shipped.kind,
+        name="Mẫu của xã Một",
+        version=1,
+        content=shipped.content,
+        digest=shipped.digest,
+        uploaded_by=people["officer"],
+    )
+    return AccessWorld(
+        tree,
+        prog,
+        households,
+        form,
+        sent,
+        draft,
+        submission,
+        definition,
+        document,
+        template,
+        people,
+    )

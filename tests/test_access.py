@@ -6,13 +6,21 @@ Quảng Trị is another province. Every view answers through ``tiendo.accounts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pytest
-from django.urls import reverse
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
 
 from tests import factories
 from tiendo.accounts.models import Role
+from tiendo.core.models import AuditEntry
 from tiendo.data.models import DataValue
 from tiendo.programmes.models import Programme
+from tiendo.units.models import UnitChange
 
 
 @pytest.fixture
@@ -141,3 +149,390 @@ def test_the_officer_cannot_read_above_the_unit(client, world):
     assert client.get(reverse("units:detail", args=[tree.vi_xuyen.pk])).status_code == 403
     url = reverse("programmes:detail", args=["P1"]) + f"?unit={tree.ha_giang.pk}"
     assert client.get(url).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------
+# Every route Django resolves, four personas. A new URL pattern without an entry in ROUTES
+# fails test_every_route_has_an_access_rule: add one saying who may read and who may write.
+
+ANONYMOUS, STRANGER, LEADER = "anonymous", "stranger", "leader"
+DENIED = (403, 404)
+# What the other unit's people must never see: names, figures and papers of Xã Một.
+# (Not the ids or slugs of the URL: a 403 page may repeat the address that was asked for.)
+SECRETS = ["Xã Một", "Huyện Vị Xuyên", "15/UBND-NN", "16/UBND-NN", "4.321", "Nguyễn Văn Một"]
+WATCHED_APPS = {"units", "accounts", "programmes", "data", "reporting", "documents", "core"}
+
+
+@dataclass
+class Route:
+    """How one route answers each persona.
+
+    ``url(world)`` builds it from the world's real ids. ``allowed`` is the persona (a key of
+    ``world.people``) who may use it; ``stranger`` is "denied" (403/404) or "no leak" (the page
+    answers, but nothing of the other unit is in it). ``write(world)`` gives the form data of
+    the write the route performs; without it the route only reads (a POST to it must not
+    write either). ``stranger_post`` "own unit": the stranger may write, but only rows of
+    their own unit (an upload is always for the uploader's unit).
+    """
+
+    url: Callable[[factories.AccessWorld], str]
+    allowed: str = "officer"
+    allowed_get: int = 200
+    leader_get: int = 200
+    stranger: str = "denied"
+    public: bool = False
+    write: Callable[[factories.AccessWorld], dict] | None = None
+    leader_post: tuple[int, ...] = (403,)
+    stranger_post: str = "denied"
+    allowed_writes: bool = True  # False: the payload is refused on its merits (a bad file)
+
+
+def _entry_data(w):
+    return {
+        "programme": "P1",
+        "unit": w.tree.c1.pk,
+        "period": "2024",
+        f"v-{w.indicator.pk}-": "99",
+        f"c-{w.indicator.pk}-": "",
+    }
+
+
+def _upload(name, content=b"PK\x03\x04 not really a file"):
+    return SimpleUploadedFile(name, content)
+
+
+def _request_data(w):
+    return {
+        "number_symbol": "99/UBND-NN",
+        "issued_on": "2024-11-25",
+        "issuer": w.tree.ha_giang.pk,
+        "title": "Công văn mới",
+        "period": "2024",
+        "deadline": "2024-12-20",
+        "forms": [w.form.pk],
+        "sections": "Kết quả",
+        "recipient_codes": "00001",
+    }
+
+
+ROUTES: dict[str, Route] = {
+    "home": Route(lambda w: reverse("home"), stranger="no leak"),
+    "login": Route(
+        lambda w: reverse("login"),
+        public=True,
+        allowed_get=302,
+        leader_get=302,
+        stranger="no leak",
+    ),
+    # logging out and choosing a language touch only the visitor's own session
+    "logout": Route(
+        lambda w: reverse("logout"),
+        allowed_writes=False,
+        public=True,
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {},
+        leader_post=(302,),
+        stranger_post="no leak",
+    ),
+    "set_language": Route(
+        lambda w: reverse("set_language"),
+        allowed_writes=False,
+        public=True,
+        allowed_get=302,
+        leader_get=302,
+        stranger="no leak",
+        write=lambda w: {"language": "en", "next": "/"},
+        leader_post=(302,),
+        stranger_post="no leak",
+    ),
+    "units:list": Route(lambda w: reverse("units:list"), stranger="no leak"),
+    "units:detail": Route(lambda w: reverse("units:detail", args=[w.tree.c1.pk])),
+    "units:children": Route(
+        lambda w: reverse("units:children", args=[w.tree.vi_xuyen.pk]), allowed="district"
+    ),
+    "units:agency_create": Route(
+        lambda w: reverse("units:agency_create", args=[w.tree.vi_xuyen.pk]),
+        allowed="coordinator",
+        leader_get=403,
+        write=lambda w: {"code": "028.PNN", "name": "Phòng Nông nghiệp huyện Vị Xuyên"},
+    ),
+    "units:shares_edit": Route(
+        lambda w: reverse("units:shares_edit", args=[w.tree.c4.pk]),
+        allowed="new_coordinator",
+        leader_get=403,
+        write=lambda w: {
+            f"share_{link.pk}": "50" for link in UnitChange.objects.filter(predecessor=w.tree.c4)
+        },
+    ),
+    "programmes:list": Route(lambda w: reverse("programmes:list"), stranger="no leak"),
+    "programmes:detail": Route(
+        lambda w: reverse("programmes:detail", args=["P1"]) + f"?unit={w.tree.c1.pk}"
+    ),
+    "programmes:drill": Route(
+        lambda w: (
+            reverse("programmes:drill", args=["P1"])
+            + f"?unit={w.tree.c1.pk}&indicator=HH&period=2024"
+        )
+    ),
+    "data:entry": Route(
+        lambda w: reverse("data:entry") + f"?programme=P1&unit={w.tree.c1.pk}&period=2024",
+        write=_entry_data,
+    ),
+    "data:validation": Route(
+        lambda w: reverse("data:validation") + f"?programme=P1&unit={w.tree.c1.pk}&period=2024"
+    ),
+    "data:validation_resolve": Route(
+        lambda w: reverse("data:validation_resolve"),
+        allowed_writes=False,
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {
+            "target": w.tree.c1.pk,
+            "unit": w.tree.c1.pk,
+            "programme": "P1",
+            "period": "2024",
+            "key": "rule:anything",
+            "note": "giải trình",
+        },
+    ),
+    "reporting:inbox": Route(lambda w: reverse("reporting:inbox"), stranger="no leak"),
+    "reporting:requests": Route(
+        lambda w: reverse("reporting:requests"), allowed="coordinator", stranger="no leak"
+    ),
+    "reporting:request_create": Route(
+        lambda w: reverse("reporting:request_create"),
+        allowed="coordinator",
+        leader_get=403,
+        stranger="no leak",
+        write=_request_data,
+        stranger_post="no leak",  # the form does not offer Hà Giang as issuer
+    ),
+    "reporting:request": Route(
+        lambda w: reverse("reporting:request", args=[w.request.pk]), allowed="coordinator"
+    ),
+    "reporting:request_send": Route(
+        lambda w: reverse("reporting:request_send", args=[w.draft_request.pk]),
+        allowed="coordinator",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {},
+    ),
+    "reporting:request_remind": Route(
+        lambda w: reverse("reporting:request_remind", args=[w.request.pk]),
+        allowed="coordinator",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {},
+    ),
+    "reporting:request_export": Route(
+        lambda w: reverse("reporting:request_export", args=[w.request.pk]),
+        allowed="coordinator",
+    ),
+    "reporting:request_waive": Route(
+        lambda w: reverse("reporting:request_waive", args=[w.request.pk, w.tree.c2.pk]),
+        allowed="district",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {"reason": "Xã sáp nhập"},
+        # the service refuses with a message on the request page
+        leader_post=(302,),
+    ),
+    "reporting:answer": Route(
+        lambda w: reverse("reporting:answer", args=[w.request.pk, w.tree.c1.pk]),
+        allowed_get=302,
+        leader_get=302,
+    ),
+    "reporting:submission": Route(
+        lambda w: reverse("reporting:submission", args=[w.submission.pk]),
+        write=lambda w: {
+            "action": "submit",
+            f"section-{w.request.sections.get().pk}": "Viết lại",
+        },
+    ),
+    "reporting:excel_download": Route(
+        lambda w: (
+            reverse("reporting:excel_download", args=["P1_XA"])
+            + f"?unit={w.tree.c1.pk}&period=2024"
+        )
+    ),
+    "reporting:excel_upload": Route(
+        lambda w: reverse("reporting:excel_upload", args=["P1_XA"]) + f"?unit={w.tree.c1.pk}",
+        allowed_writes=False,
+        leader_get=403,
+        write=lambda w: {"unit": w.tree.c1.pk, "file": _upload("bieu.xlsx")},
+    ),
+    "documents:reports": Route(lambda w: reverse("documents:reports"), stranger="no leak"),
+    "documents:documents": Route(lambda w: reverse("documents:documents"), stranger="no leak"),
+    "documents:document": Route(lambda w: reverse("documents:document", args=[w.document.pk])),
+    "documents:download": Route(lambda w: reverse("documents:download", args=[w.document.pk])),
+    "documents:templates": Route(
+        lambda w: reverse("documents:templates"),
+        allowed="coordinator",  # issue 7 point 2: only coordinators and administrators upload
+        stranger="no leak",
+        write=lambda w: {
+            "kind": w.template.kind,
+            "name": "Mẫu mới",
+            "file": _upload("mau.docx", bytes(w.template.content)),
+        },
+        stranger_post="own unit",  # an upload is for the uploader's unit, never Xã Một's
+    ),
+    "documents:template_download": Route(
+        lambda w: reverse("documents:template_download", args=[w.template.pk])
+    ),
+    "documents:variables": Route(lambda w: reverse("documents:variables"), stranger="no leak"),
+    "documents:from_submission": Route(
+        lambda w: reverse("documents:from_submission", args=[w.submission.pk]),
+        write=lambda w: {"format": "docx"},
+    ),
+    "documents:report": Route(lambda w: reverse("documents:report", args=["xa-mot-2024"])),
+    "documents:render": Route(
+        lambda w: reverse("documents:render", args=["xa-mot-2024"]),
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {"format": "docx"},
+    ),
+}
+
+
+def route_names(patterns=None, namespace: str = "") -> list[str]:
+    """The name of every URL pattern Django resolves, with its namespace."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    names = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names += route_names(pattern.url_patterns, inner)
+        else:
+            names.append(f"{namespace}{pattern.name}" if pattern.name else str(pattern.pattern))
+    return names
+
+
+def snapshot() -> dict:
+    """Every row the application keeps, by model and primary key (the audit log aside:
+    reading a file writes to it; and a user's last login)."""
+    state = {}
+    for model in apps.get_models():
+        if model._meta.app_label not in WATCHED_APPS or model is AuditEntry:
+            continue
+        fields = [f.attname for f in model._meta.concrete_fields if f.name != "last_login"]
+        state[model._meta.label] = {
+            row["id"]: {k: bytes(v) if isinstance(v, memoryview) else v for k, v in row.items()}
+            for row in model.objects.values(*fields)
+        }
+    return state
+
+
+def changed_rows(before: dict, after: dict) -> list[dict]:
+    """Rows added, changed or removed between two snapshots."""
+    rows = []
+    for label, old in before.items():
+        new = after[label]
+        for pk in old.keys() | new.keys():
+            if old.get(pk) != new.get(pk):
+                rows.append(new.get(pk) or old[pk])
+    return rows
+
+
+def _client(world, persona) -> Client:
+    client = Client()
+    if persona != ANONYMOUS:
+        client.force_login(world.people[persona])
+    return client
+
+
+def _leaks(response) -> list[str]:
+    if response.get("Content-Type", "").startswith("text/html"):
+        body = response.content.decode()
+        return [s for s in SECRETS if s in body]
+    return []
+
+
+@pytest.fixture
+def access_world(tree):
+    return factories.access_world(tree)
+
+
+def test_every_route_has_an_access_rule():
+    names = route_names()
+    missing = sorted(set(names) - set(ROUTES))
+    assert not missing, (
+        f"no access rule for {missing}: add an entry to ROUTES in tests/test_access.py "
+        "saying who may read the route and who may write through it"
+    )
+    assert not sorted(set(ROUTES) - set(names)), "ROUTES names a route that no longer exists"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_every_route_answers_each_persona_and_only_the_allowed_one_writes(access_world, method):
+    world = access_world
+    login = reverse("login")
+    failures = []
+    for name, route in ROUTES.items():
+        url = route.url(world)
+        for persona in (ANONYMOUS, STRANGER, LEADER):
+            before = snapshot()
+            client = _client(world, persona)
+            if method == "get":
+                response = client.get(url)
+            else:
+                response = client.post(url, route.write(world) if route.write else {})
+            status = response.status_code
+            where = f"{method.upper()} {name} as {persona}: {status}"
+            writes = method == "post" and route.write is not None
+            changed = changed_rows(before, snapshot())
+            if persona == STRANGER and writes and route.stranger_post == "own unit":
+                own = world.people[STRANGER].unit_id
+                changed = [row for row in changed if row.get("unit_id") != own]
+            if changed:
+                failures.append(f"{where} changed data: {changed}")
+            if status >= 500:
+                failures.append(f"{where} is a server error")
+            if persona == ANONYMOUS:
+                if not route.public and not (
+                    status == 302 and response["Location"].startswith(login)
+                ):
+                    failures.append(f"{where}, not sent to the login page")
+            elif persona == STRANGER:
+                rule = route.stranger_post if writes else route.stranger
+                if method == "post" and not writes:
+                    rule = "no leak"  # a POST to a page that only reads: the data checks hold
+                if rule == "denied" and status not in DENIED:
+                    failures.append(f"{where}, not refused")
+                if _leaks(response):
+                    failures.append(f"{where} shows {_leaks(response)}")
+            elif persona == LEADER:
+                expected = route.leader_post if writes else (route.leader_get,)
+                if method == "post" and not writes:
+                    expected = (route.leader_get, 405)
+                if status not in expected:
+                    failures.append(f"{where}, expected {expected}")
+        if method == "get":
+            response = _client(world, route.allowed).get(url)
+            if response.status_code != route.allowed_get:
+                failures.append(
+                    f"GET {name} as {route.allowed}: {response.status_code}, "
+                    f"expected {route.allowed_get}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+WRITE_ROUTES = [n for n, r in ROUTES.items() if r.write is not None and r.allowed_writes]
+
+
+@pytest.mark.parametrize("name", WRITE_ROUTES)
+def test_the_allowed_persona_writes_through_the_route(access_world, name):
+    """The other side of the walk: the same POST that changes nothing for the others does
+    write for the persona allowed to (so a route refusing everyone would be caught)."""
+    route, world = ROUTES[name], access_world
+    before = snapshot()
+    response = _client(world, route.allowed).post(route.url(world), route.write(world))
+    assert response.status_code < 400, response.status_code
+    assert changed_rows(before, snapshot()), f"POST {name} as {route.allowed} wrote nothing"

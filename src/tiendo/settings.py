@@ -1,10 +1,15 @@
 """Settings for Tiến Độ: one module, configured from environment variables.
 
-With nothing set, the system runs on an SQLite database under ``var/`` in debug mode.
+With nothing set, the system runs as in production — DEBUG off, and it refuses to start
+without a SECRET_KEY — on an SQLite database under ``var/``. ``make demo`` turns DEBUG on and
+sets a demonstration key. Every variable is listed in the README's Configuration table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.env import database_from_url, env_bool, env_int, env_list, env_str
@@ -13,13 +18,17 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
 VAR_DIR = Path(env_str("TIENDO_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", True)
+# Production is the default: debug pages (settings, tracebacks, SQL) only when asked for.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (e.g. SECRET_KEY=$(python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(50))')); see the README's "
+            "Configuration table"
+        )
+    # a developer's machine with DEBUG=true: sessions signed with a throwaway key
     SECRET_KEY = "tiendo-insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
@@ -38,6 +47,7 @@ INSTALLED_APPS = [
     "tiendo.reporting",
     "tiendo.documents",
     "tiendo.demo",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +60,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # last: it turns the lockout raised by AxesBackend into the Vietnamese lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tiendo.urls"
@@ -86,7 +99,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# AxesBackend first: it refuses a locked-out username or address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -119,6 +143,59 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Login throttle (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username,
+# or from one address, that username or address is refused — even with the right password —
+# for LOGIN_COOLOFF_MINUTES after the last failure.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "tiendo.accounts.security.lockout_response"
+# a success does not clear the count: an attacker with an account of their own could
+# otherwise reset the count of the address they guess from
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "tiendo.accounts.security.client_ip"
+# Behind a reverse proxy every request comes from the proxy's address: PROXY_COUNT says how
+# many proxies of our own stand in front, so the client is read from X-Forwarded-For.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_VERBOSE = False
+
+# Served over HTTPS (HTTPS=true, usually behind a proxy that terminates TLS): cookies only over
+# TLS, HSTS, redirect plain HTTP, and trust the proxy's X-Forwarded-Proto header.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' preload list binds every subdomain of the agency's domain
+        # for months; that is the operator's decision (HSTS_PRELOAD=true), not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 12) * 3600
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content Security Policy: scripts and styles come only from our own static files — no
+# inline <script>, no on*= handlers, no style= attributes (htmx's indicator styles are
+# switched off in base.html's htmx-config meta tag).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,

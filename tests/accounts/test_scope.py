@@ -58,3 +58,86 @@ def test_an_administrator_reads_and_writes_everywhere(tree):
     admin = user("quantri", tree.nation, Role.ADMIN)
     assert can_write(admin, tree.other_commune) and can_read(admin, tree.c4)
     assert readable_units(admin).count() == 15
+
+
+def took_over_many(communes: int = 48):
+    """A province of today whose communes were formed, through two reorganisations, from
+    ``2 × communes`` communes of provinces that were not themselves merged into it."""
+    from datetime import date
+
+    from tests.factories import NEW_START, OLD_END, unit
+    from tiendo.units.models import ChangeKind, Level, UnitChange, UnitKind
+
+    nation = unit("VN", "Việt Nam", UnitKind.NATION, Level.NATION)
+    older = unit(
+        "90", "Tỉnh Cũ Hơn", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_to=date(2019, 12, 31)
+    )
+    old = unit("91", "Tỉnh Cũ", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_to=OLD_END)
+    today = unit("92", "Tỉnh Mới", UnitKind.PROVINCE, Level.PROVINCE, nation, valid_from=NEW_START)
+    new_communes = [
+        unit(
+            f"920{i:02}",
+            f"Xã Mới {i}",
+            UnitKind.COMMUNE,
+            Level.COMMUNE,
+            today,
+            valid_from=NEW_START,
+        )
+        for i in range(communes // 4)
+    ]
+    changes = []
+    leaves = []
+    for i in range(communes):
+        a = unit(
+            f"900{i:02}",
+            f"Xã Xưa {i}",
+            UnitKind.COMMUNE,
+            Level.COMMUNE,
+            older,
+            valid_to=date(2019, 12, 31),
+        )
+        b = unit(f"910{i:02}", f"Xã Cũ {i}", UnitKind.COMMUNE, Level.COMMUNE, old, valid_to=OLD_END)
+        leaves += [a, b]
+        changes += [
+            UnitChange(
+                kind=ChangeKind.MERGE,
+                effective_date=date(2020, 1, 1),
+                legal_basis="thử",
+                predecessor=a,
+                successor=b,
+            ),
+            UnitChange(
+                kind=ChangeKind.MERGE,
+                effective_date=NEW_START,
+                legal_basis="thử",
+                predecessor=b,
+                successor=new_communes[i // 4],
+            ),
+        ]
+    UnitChange.objects.bulk_create(changes)
+    return today, leaves, old
+
+
+def test_the_scope_of_a_unit_that_took_over_many_units_costs_two_queries(
+    db, django_assert_num_queries
+):
+    today, leaves, old_province = took_over_many()
+    leader = user("lanhdao.tinhmoi", today, Role.LEADER)
+    leader = type(leader).objects.get(pk=leader.pk)  # nothing cached on the object
+    with django_assert_num_queries(2):  # the user's unit, then every predecessor at once
+        assert all(can_read(leader, u) for u in leaves)
+        assert not can_read(leader, old_province)
+        readable_units(leader)  # no further query: the paths are kept on the user
+    assert set(leaves) <= set(readable_units(leader))
+    assert old_province not in set(readable_units(leader))
+
+
+def test_the_home_page_costs_as_many_queries_for_a_unit_that_took_over_many_units(
+    db, client, django_assert_num_queries
+):
+    from django.urls import reverse
+
+    today, leaves, _ = took_over_many()
+    client.force_login(user("lanhdao.tinhmoi", today, Role.LEADER))
+    with django_assert_num_queries(5):  # session, user, scope paths, programmes…
+        assert client.get(reverse("home")).status_code == 200

@@ -181,3 +181,25 @@ def test_the_demo_rules_catch_the_planted_slip_of_2019(demo_db):
         pivot("--unit", "45", "--period", "2020")["NTM_RECURRENT_DISBURSED"]["value_text"]
         == "197,3"
     )
+
+
+def test_the_tuyen_quang_leaders_scope_and_home_page_cost_a_fixed_number_of_queries(
+    demo_db, client, django_assert_num_queries
+):
+    """The demo's Tuyên Quang took over Hà Giang and the old Tuyên Quang (hundreds of
+    communes): issue 7 measured 333 queries per scope check before the recursive query."""
+    from django.urls import reverse
+
+    from tiendo.accounts import scope
+    from tiendo.accounts.models import User
+    from tiendo.units.models import Unit
+
+    old_communes = list(Unit.objects.filter(level=Level.COMMUNE, valid_to__isnull=False)[:300])
+    leader = User.objects.get(username="lanhdao.tuyenquang")
+    with django_assert_num_queries(2):
+        readable = [u for u in old_communes if scope.can_read(leader, u)]
+        scope.readable_units(leader)
+    assert readable  # Hà Giang's communes of before the merger
+    client.force_login(leader)
+    with django_assert_num_queries(5):
+        assert client.get(reverse("home")).status_code == 200

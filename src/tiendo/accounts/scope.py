@@ -9,6 +9,7 @@ became part of it — and writes there only with a writing role.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -25,28 +26,11 @@ def _home_paths(user) -> list[str] | None:
     if user.unit_id is None:
         return []
     home = user.unit
-    paths = [home.path]
     # Units of the tree before a reorganisation that became part of the user's unit: a
-    # Tuyên Quang officer reads what Hà Giang reported before the 2025 merger.
-    seen = {home.pk}
-    frontier = list(
-        UnitChange.objects.filter(successor__path__startswith=home.path).values_list(
-            "predecessor_id", "predecessor__path"
-        )
-    )
-    while frontier:
-        next_frontier = []
-        for pk, path in frontier:
-            if pk in seen:
-                continue
-            seen.add(pk)
-            paths.append(path)
-            next_frontier.extend(
-                UnitChange.objects.filter(successor_id=pk).values_list(
-                    "predecessor_id", "predecessor__path"
-                )
-            )
-        frontier = next_frontier
+    # Tuyên Quang officer reads what Hà Giang reported before the 2025 merger. One recursive
+    # query follows the predecessor chains, however many units were merged and however many
+    # reorganisations ago, instead of one query per unit.
+    paths = [home.path, *_predecessor_paths(home.path)]
     # keep only the outermost prefixes
     paths.sort(key=len)
     outer: list[str] = []
@@ -54,6 +38,36 @@ def _home_paths(user) -> list[str] | None:
         if not any(path.startswith(o) for o in outer):
             outer.append(path)
     return outer
+
+
+_PREDECESSOR_PATHS_SQL = """
+WITH RECURSIVE reached(unit_id) AS (
+    SELECT uc.predecessor_id
+    FROM {change} uc JOIN {unit} successor ON successor.id = uc.successor_id
+    WHERE successor.path LIKE %s
+    UNION
+    SELECT uc.predecessor_id
+    FROM {change} uc JOIN reached ON uc.successor_id = reached.unit_id
+)
+SELECT unit.path FROM reached JOIN {unit} unit ON unit.id = reached.unit_id
+"""
+
+
+def _predecessor_paths(home_path: str) -> list[str]:
+    """Paths of every unit that became, through one or more changes, part of ``home_path``.
+
+    The first step takes the changes into any unit of the subtree; later steps follow each
+    predecessor's own predecessors. ``UNION`` (not ``UNION ALL``) stops at a cycle. Both
+    SQLite and PostgreSQL run ``WITH RECURSIVE``; paths hold only digits and slashes, so the
+    ``LIKE`` prefix needs no escaping.
+    """
+    sql = _PREDECESSOR_PATHS_SQL.format(
+        change=connection.ops.quote_name(UnitChange._meta.db_table),
+        unit=connection.ops.quote_name(Unit._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [home_path + "%"])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def readable_units(user) -> QuerySet[Unit]:

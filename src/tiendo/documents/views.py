@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
+from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
 from tiendo.core.uploads import UploadError, uploaded_file
 from tiendo.documents.models import (
@@ -212,6 +213,13 @@ def _narrative_record(record) -> dict:
 @login_required
 def document_download(request, pk):
     document = _document(request.user, pk)
+    audit(
+        "document.downloaded",
+        actor=request.user,
+        unit=document.definition.unit,
+        obj=document,
+        filename=document.filename,
+    )
     return _download(document.content, document.filename, document.content_type)
 
 
@@ -285,6 +293,13 @@ def template_download(request, pk):
     template = get_object_or_404(ReportTemplate.objects.select_related("unit"), pk=pk)
     if template.unit_id is not None:
         scope.check_unit(request.user, template.unit)
+    audit(
+        "template.downloaded",
+        actor=request.user,
+        unit=template.unit,
+        obj=template,
+        filename=template.filename,
+    )
     return _download(
         template.content,
         template.filename,

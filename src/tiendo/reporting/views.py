@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
 from tiendo.accounts.models import Role
+from tiendo.core.audit import audit
 from tiendo.core.models import AuditEntry
 from tiendo.core.text import nfc
 from tiendo.data.services import DataEntryError, ValueConflictError, busy_as_message
@@ -392,6 +393,7 @@ def request_export(request, pk: int):
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     safe = "".join(ch if ch.isalnum() else "-" for ch in req.number_symbol)
+    audit("completeness.downloaded", actor=request.user, unit=req.issuer, obj=req)
     response["Content-Disposition"] = f'attachment; filename="tinh-hinh-bao-cao-{safe}.xlsx"'
     return response
 

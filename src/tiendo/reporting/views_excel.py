@@ -26,6 +26,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
+from tiendo.core.audit import audit
 from tiendo.core.uploads import UploadError, uploaded_file
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
 from tiendo.reporting.excel import (
@@ -148,6 +149,14 @@ def excel_download(request, code: str):
         context["error"] = str(exc)
         return render(request, "reporting/excel_download.html", context, status=400)
     name = f"{form.code}_{unit.code}_{'_'.join(p.id for p in periods)}.xlsx"
+    audit(
+        "excel_form.downloaded",
+        actor=user,
+        unit=unit,
+        obj=form,
+        filename=name,
+        periods=[p.id for p in periods],
+    )
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
