@@ -35,6 +35,7 @@ serve: $(STAMP)
 	$(BIN)/tiendo runserver 127.0.0.1:8000
 
 test: $(STAMP)
+	scripts/debian-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
