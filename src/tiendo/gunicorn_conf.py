@@ -21,3 +21,7 @@ max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# the control socket (one fixed path under $HOME) would clash between two servers on a machine
+control_socket_disable = True
+# import the application once in the master: workers start warm and share its memory
+preload_app = True
