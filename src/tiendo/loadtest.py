@@ -248,6 +248,7 @@ def post_form(page: str, action_part: str) -> list[list[str]]:
 @dataclass
 class Stats:
     latencies: list[float] = field(default_factory=list)
+    save_latencies: list[float] = field(default_factory=list)
     login_latencies: list[float] = field(default_factory=list)
     requests: int = 0
     server_errors: int = 0
@@ -296,6 +297,8 @@ class Editor:
             self.stats.requests += 1
             if timed:
                 self.stats.latencies.append(elapsed)
+                if data is not None:
+                    self.stats.save_latencies.append(elapsed)
             else:
                 self.stats.login_latencies.append(elapsed)
             if status >= 500 or status < 0:
@@ -439,6 +442,11 @@ def main() -> int:
     print(f"latency p50       {percentile(lat, 50):.0f} ms")
     print(f"latency p95       {percentile(lat, 95):.0f} ms (target ≤ 250 ms)")
     print(f"latency max       {max(lat, default=0):.0f} ms")
+    saves = [x * 1000 for x in stats.save_latencies]
+    print(
+        f"saves alone       p50 {percentile(saves, 50):.0f} ms, p95 {percentile(saves, 95):.0f} ms"
+    )
+    print(f"machine load      {os.getloadavg()[0]:.1f} (1-minute load average at the end)")
     login = [x * 1000 for x in stats.login_latencies]
     print(f"login (untimed)   {len(login)} requests, p50 {percentile(login, 50):.0f} ms")
     problems = check(connection, after_pk=after_pk, accepted=stats.accepted)
