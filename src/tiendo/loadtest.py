@@ -4,7 +4,8 @@
 
 1. Prepares a dedicated database (``LOADTEST_DATABASE_URL``, by default ``tiendo_loadtest``
    on 127.0.0.1:5432): created if missing, migrated, the real unit tree and the demo loaded
-   once, one commune officer per editor (five editors per commune of Huyện Vị Xuyên).
+   once, one commune officer per editor (five editors per commune of Huyện Vị Xuyên); the
+   communes' values of the period written are removed, so every run creates its cells.
 2. Starts gunicorn as `make serve` does (DEBUG off, WhiteNoise, a throw-away SECRET_KEY)
    on 127.0.0.1 and a free port. Nothing is ever sent to any other address.
 3. Each editor logs in once (CSRF flow of the login page), then until the time is up or its
@@ -165,6 +166,14 @@ def prepare(editors: int) -> list[dict]:
     needed = -(-editors // EDITORS_PER_COMMUNE)
     if len(communes) < needed:
         raise SystemExit(f"{DISTRICT} has {len(communes)} communes, {needed} needed")
+    # every run starts from empty cells: the first saves create them, concurrently
+    from tiendo.data.models import DataValue
+    from tiendo.data.services import rebuild_rollups
+
+    DataValue.objects.filter(
+        unit__in=communes, period=PERIOD, indicator__programme__code=PROGRAMME
+    ).delete()
+    rebuild_rollups()
     accounts = []
     for i in range(editors):
         commune = communes[i // EDITORS_PER_COMMUNE]
