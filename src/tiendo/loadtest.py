@@ -10,10 +10,14 @@
    on 127.0.0.1 and a free port. Nothing is ever sent to any other address.
 3. Each editor logs in once (CSRF flow of the login page), then until the time is up or its
    share of ``LOADTEST_MAX_REQUESTS`` is spent: loads the data entry form of its commune,
-   changes one figure — four times in five one that only it writes, else the one figure
-   its commune's five editors all write — and saves the form as a browser would (every
-   field the page had, the CSRF token), then thinks ``LOADTEST_THINK`` seconds (2 by default, ±50 %) before each request.
-   A save is counted as accepted from the page's "Đã lưu N số liệu".
+   changes one figure — four times in five one that no other editor changes, else the one
+   figure its commune's five editors all change — and saves the form as a browser would
+   (every field the page had, the CSRF token); it thinks ``LOADTEST_THINK`` seconds (2 by
+   default, ±50 %) before each request. A save is counted as accepted from the page's
+   "Đã lưu N số liệu". As the whole form goes back, a form loaded before another editor's
+   save also sends that figure's older value: without a version check (issue 7, point 4)
+   this silently reverts it, and the page counts the revert as a save — recorded in the
+   history, so invisible to the checks below.
 4. Prints requests, server errors, p50/p95 latency, then checks in SQL that no update was
    lost: one history row per accepted save, the latest history row of every touched cell is
    its value, and every rollup row equals the sum and count of its leaves recomputed from
@@ -261,6 +265,7 @@ class Stats:
     login_latencies: list[float] = field(default_factory=list)
     requests: int = 0
     server_errors: int = 0
+    no_answer: int = 0  # timed out (60 s) or connection refused or reset
     other_errors: list[str] = field(default_factory=list)
     accepted: int = 0
     saves: int = 0
@@ -310,8 +315,10 @@ class Editor:
                     self.stats.save_latencies.append(elapsed)
             else:
                 self.stats.login_latencies.append(elapsed)
-            if status >= 500 or status < 0:
+            if status >= 500:
                 self.stats.server_errors += 1
+            elif status < 0:
+                self.stats.no_answer += 1
             elif status != 200:
                 self.stats.other_errors.append(f"{status} {path}")
         return status, text, url
@@ -445,7 +452,8 @@ def main() -> int:
     print(
         f"requests          {stats.requests} in {elapsed:.0f} s ({stats.requests / elapsed:.1f}/s)"
     )
-    print(f"server errors     {stats.server_errors}")
+    print(f"server errors     {stats.server_errors} (HTTP 5xx)")
+    print(f"no answer         {stats.no_answer} (no reply within 60 s, or connection lost)")
     print(f"other errors      {len(stats.other_errors)} {stats.other_errors[:5]}")
     print(f"saves             {stats.saves} posted, {stats.accepted} figures accepted")
     print(f"latency p50       {percentile(lat, 50):.0f} ms")
@@ -463,7 +471,7 @@ def main() -> int:
         print(f"!! {p}")
     if not problems:
         print("lost updates      0 (history rows = accepted saves; every rollup = its leaves)")
-    failed = bool(problems or stats.server_errors or stats.other_errors)
+    failed = bool(problems or stats.server_errors or stats.no_answer or stats.other_errors)
     print("== FAIL" if failed else "== PASS")
     return 1 if failed else 0
 
