@@ -223,6 +223,27 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
+def cpu_seconds(server_pid: int, database: str) -> float:
+    """CPU time used so far by gunicorn's workers and by the PostgreSQL backends of the
+    load-test database (Linux /proc). Divided by the requests served, it is what a request
+    costs whatever else the machine is doing at the time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ppid, utime, stime = int(fields[1]), int(fields[11]), int(fields[12])
+        if ppid == server_pid or (cmdline.startswith("postgres:") and f" {database} " in cmdline):
+            total += (utime + stime) / tick
+    return total
+
+
 # -- the editors ---------------------------------------------------------------------------
 
 
@@ -436,6 +457,8 @@ def main() -> int:
         for t in logins:
             t.join(300)
         print(f"== {sum(e.logged_in for e in crew)} editors logged in", flush=True)
+        database = urllib.parse.urlsplit(database_url).path.lstrip("/")
+        cpu_before = cpu_seconds(server.pid, database)
         deadline = time.monotonic() + seconds
         threads = [threading.Thread(target=e.run, args=(deadline, think)) for e in crew]
         started = time.monotonic()
@@ -444,6 +467,7 @@ def main() -> int:
         for t in threads:
             t.join(seconds + 60)
         elapsed = time.monotonic() - started
+        cpu = cpu_seconds(server.pid, database) - cpu_before
     finally:
         server.terminate()
         server.wait(30)
@@ -462,6 +486,10 @@ def main() -> int:
     saves = [x * 1000 for x in stats.save_latencies]
     print(
         f"saves alone       p50 {percentile(saves, 50):.0f} ms, p95 {percentile(saves, 95):.0f} ms"
+    )
+    print(
+        f"CPU per request   {cpu * 1000 / max(len(stats.latencies), 1):.0f} ms (gunicorn workers + PostgreSQL "
+        f"backends, {cpu:.0f} s in all)"
     )
     print(f"machine load      {os.getloadavg()[0]:.1f} (1-minute load average at the end)")
     login = [x * 1000 for x in stats.login_latencies]
