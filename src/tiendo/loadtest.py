@@ -495,6 +495,11 @@ def main() -> int:
     login = [x * 1000 for x in stats.login_latencies]
     print(f"login (untimed)   {len(login)} requests, p50 {percentile(login, 50):.0f} ms")
     problems = check(connection, after_pk=after_pk, accepted=stats.accepted)
+    if problems and stats.no_answer:
+        problems.append(
+            f"{stats.no_answer} requests had no answer: a save among them may have been "
+            "written without the driver knowing"
+        )
     for p in problems:
         print(f"!! {p}")
     if not problems:
