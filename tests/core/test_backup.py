@@ -149,3 +149,24 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
     other.write_bytes(b"PGDMP" if connection.vendor == "sqlite" else b"SQLite format 3\x00")
     with pytest.raises(CommandError, match="không khôi phục được vào"):
         call_command("restore", str(other), "--force")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump: PostgreSQL only")
+def test_backup_refuses_a_pg_dump_older_than_the_server_and_says_what_to_install(
+    tmp_path, monkeypatch
+):
+    old = tmp_path / "bin" / "pg_dump"
+    old.parent.mkdir()
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    old.chmod(0o755)
+    monkeypatch.setenv("PATH", str(old.parent))
+
+    with pytest.raises(CommandError, match=r"cũ hơn máy chủ PostgreSQL .*postgresql-client-"):
+        call_command("backup", str(tmp_path / "x.backup"))
+
+    old.unlink()
+    with pytest.raises(
+        CommandError, match="Không tìm thấy chương trình pg_dump.*postgresql-client"
+    ):
+        call_command("backup", str(tmp_path / "x.backup"))
+    assert not (tmp_path / "x.backup").exists()
