@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $(PYENV_ROOT)/versions
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint format bench venv clean serve
+.PHONY: demo test test-postgres lint format bench venv clean serve loadtest
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Không tìm thấy Python >= 3.12 (thử: make PYTHON=/đường/dẫn/python3.12)"; exit 1; fi
@@ -35,10 +35,22 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/tiendo demo users
 	$(DEMO_ENV) $(BIN)/tiendo runserver 127.0.0.1:8000
 
+# As in production: gunicorn (settings in src/tiendo/gunicorn_conf.py), DEBUG off, static
+# files collected and served by WhiteNoise. Needs SECRET_KEY (and DATABASE_URL, ALLOWED_HOSTS
+# beyond localhost); BIND, WEB_CONCURRENCY, GUNICORN_THREADS tune the server.
 serve: $(STAMP)
-	$(BIN)/tiendo runserver 127.0.0.1:8000
+	@if [ -z "$$SECRET_KEY" ]; then echo "Đặt biến SECRET_KEY trước (ví dụ: export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'))"; exit 1; fi
+	DEBUG=false $(BIN)/tiendo collectstatic --noinput -v0
+	DEBUG=false $(BIN)/tiendo migrate --noinput
+	DEBUG=false $(BIN)/gunicorn -c python:tiendo.gunicorn_conf tiendo.wsgi
+
+# 50 editors for 2 minutes against gunicorn on PostgreSQL (database tiendo_loadtest on
+# 127.0.0.1:5432, created and loaded if missing); LOADTEST_SECONDS, LOADTEST_EDITORS tune it.
+loadtest: $(STAMP)
+	$(BIN)/python -m tiendo.loadtest $(LOADTEST_ARGS)
 
 test: $(STAMP)
+	scripts/debian-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "tiendo.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tiendo.core.middleware.LanguageMiddleware",
@@ -127,6 +128,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # the project's own CSS and the vendored htmx live in the package, not in an app
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Static files are served by WhiteNoise from STATIC_ROOT (`tiendo collectstatic`, which
+# `make serve` runs), compressed (gzip); not the manifest storage, which would make every
+# page of the test suite need a collectstatic first.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # A metadata package (tiendo metadata load) larger than this is refused before it is parsed.
 PACKAGE_MAX_BYTES = env_int("PACKAGE_MAX_BYTES", 2 * 1024 * 1024)
