@@ -19,7 +19,10 @@ def run(code: str, tmp_path, **env) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
+        # only what an operator sets: not the test run's own switches (the browser tests'
+        # DJANGO_ALLOW_ASYNC_UNSAFE is itself a deploy-check error)
         if k not in {"DEBUG", "SECRET_KEY", "HTTPS", "ALLOWED_HOSTS", "DATABASE_URL"}
+        and not k.startswith("DJANGO_")
     }
     clean.update(
         DJANGO_SETTINGS_MODULE="tiendo.settings",

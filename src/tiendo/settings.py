@@ -166,6 +166,9 @@ AXES_CLIENT_IP_CALLABLE = "tiendo.accounts.security.client_ip"
 # many proxies of our own stand in front, so the client is read from X-Forwarded-For.
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_VERBOSE = False
+# logins and logouts are in our own audit log (accounts/security.py); axes keeps only the
+# failure counts it locks by
+AXES_DISABLE_ACCESS_LOG = True
 
 # Served over HTTPS (HTTPS=true, usually behind a proxy that terminates TLS): cookies only over
 # TLS, HSTS, redirect plain HTTP, and trust the proxy's X-Forwarded-Proto header.
