@@ -319,7 +319,7 @@ ROUTES: dict[str, Route] = {
         allowed_get=405,
         leader_get=405,
         stranger="no leak",
-        write=lambda w: {},
+        write=lambda w: {"confirm": "send"},
     ),
     "reporting:request_remind": Route(
         lambda w: reverse("reporting:request_remind", args=[w.request.pk]),
@@ -352,6 +352,7 @@ ROUTES: dict[str, Route] = {
         lambda w: reverse("reporting:submission", args=[w.submission.pk]),
         write=lambda w: {
             "action": "submit",
+            "confirm": "submit",
             f"section-{w.request.sections.get().pk}": "Viết lại",
         },
     ),
