@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from tests.demo.conftest import demo, demo_db  # noqa: F401  (module-scoped demo data)
 from tests.factories import D
+from tiendo.accounts.models import User
 from tiendo.data.models import ValidationRule
 from tiendo.data.services import Entry, save_values
 from tiendo.data.validation import (
@@ -19,6 +20,8 @@ from tiendo.data.validation import (
     validate_units,
 )
 from tiendo.programmes.models import Indicator
+from tiendo.reporting.models import Form
+from tiendo.reporting.services import reopen_window
 from tiendo.units.models import Level, Unit
 from tiendo.units.services import resolve_unit
 
@@ -223,6 +226,11 @@ def test_the_rules_that_find_the_contradictions_raise_nothing_where_figures_agre
 
 def test_the_estimate_rules_raise_nothing_for_an_agency_whose_estimate_is_plausible():
     agency = resolve_unit("45.STC")  # sent nothing in the demo
+    # letter 228's entry window closed on 15/01/2021: the coordination office reopens it
+    # for the department, as it would for a late answer
+    coordinator = User.objects.get(username="vpdp.quangtri")
+    for form in Form.objects.filter(requests__number_symbol__startswith="228/"):
+        reopen_window(form, agency, "2020", date.today(), "Nhập bổ sung", coordinator)
     _enter(agency, CONSISTENT_AGENCY)
     report = validate_units([agency], "2020")
     ntm_rules = ValidationRule.objects.filter(programme__code="NTM-2016-2020").count()
