@@ -12,12 +12,12 @@
    share of ``LOADTEST_MAX_REQUESTS`` is spent: loads the data entry form of its commune,
    changes one figure — four times in five one that no other editor changes, else the one
    figure its commune's five editors all change — and saves the form as a browser would
-   (every field the page had, the CSRF token); it thinks ``LOADTEST_THINK`` seconds (2 by
-   default, ±50 %) before each request. A save is counted as accepted from the page's
-   "Đã lưu N số liệu". As the whole form goes back, a form loaded before another editor's
-   save also sends that figure's older value: without a version check (issue 7, point 4)
-   this silently reverts it, and the page counts the revert as a save — recorded in the
-   history, so invisible to the checks below.
+   (every field the page had, the CSRF token); it thinks ``LOADTEST_THINK`` seconds (10 by
+   default, a person's pace of reading and typing; ±50 %) before each request, and starts at
+   a random moment of the first think time. A save is counted as accepted from the page's
+   "Đã lưu N số liệu". The whole form goes back, as a browser sends it: the version check
+   (issue 7, point 4) writes only the figure changed, and refuses it when another editor
+   changed it since the form was loaded.
 4. Prints requests, server errors, p50/p95 latency, then checks in SQL that no update was
    lost: one history row per accepted save, the latest history row of every touched cell is
    its value, and every rollup row equals the sum and count of its leaves recomputed from
@@ -372,6 +372,9 @@ class Editor:
     def _run(self, deadline: float, think: float) -> None:
         if not self.logged_in:
             return
+        # Editors start at random moments of the first think time, as people do: fifty
+        # requests in the same millisecond at the start would measure a burst no office makes.
+        time.sleep(think * self.rng.uniform(0, 1))
         try:
             query = urllib.parse.urlencode(
                 {"programme": PROGRAMME, "unit": self.account["unit"], "period": PERIOD}
@@ -413,7 +416,7 @@ def main() -> int:
     seconds = env_number("LOADTEST_SECONDS", 120)
     editors = int(env_number("LOADTEST_EDITORS", 50))
     max_requests = int(env_number("LOADTEST_MAX_REQUESTS", 20000))
-    think = env_number("LOADTEST_THINK", 2.0)
+    think = env_number("LOADTEST_THINK", 10.0)
     database_url = os.environ.get(
         "LOADTEST_DATABASE_URL", f"postgres://postgres@{HOST}:5432/tiendo_loadtest"
     )
