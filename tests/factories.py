@@ -167,7 +167,7 @@ def access_world(tree: MiniTree) -> AccessWorld:
     from django.utils import timezone
 
     from tiendo.data.services import Entry, save_value
-    from tiendo.documents.models import ReportDefinition, ReportTemplate, TemplateKind
+    from tiendo.documents.models import ReportTemplate
     from tiendo.documents.services import ensure_shipped_templates, generate
     from tiendo.programmes.periods import Period
     from tiendo.reporting import services
@@ -229,25 +229,7 @@ def access_world(tree: MiniTree) -> AccessWorld:
         text="Xã Một đã triển khai kịp thời.",
     )
     ensure_shipped_templates()
-    definition = ReportDefinition.objects.create(
-        slug="xa-mot-2024",
-        title="Báo cáo xã Một năm 2024",
-        kind=TemplateKind.PROGRAMME_RESULTS,
-        unit=tree.c1,
-        period="2024",
-        issuing_agency="UBND xã Một",
-        parent_agency="UBND huyện Vị Xuyên",
-        symbol="BC-UBND",
-        number="5",
-        place="Xã Một",
-        summary="Kết quả thực hiện chương trình thử năm 2024",
-        signer_capacity="TM.",
-        signing_for="Ủy ban nhân dân",
-        signer_title="Chủ tịch",
-        signer_name="Nguyễn Văn Một",
-        recipients=["UBND huyện;"],
-        request=sent,
-    )
+    definition = commune_report(tree, sent, summary="Kết quả thực hiện chương trình thử năm 2024")
     definition.programmes.set([prog])
     document = generate(definition, "docx")
     shipped = ReportTemplate.objects.filter(unit__isnull=True).first()
@@ -272,4 +254,30 @@ def access_world(tree: MiniTree) -> AccessWorld:
         document,
         template,
         people,
+    )
+
+
+def commune_report(tree, request, *, summary: str, **fields):
+    """The report definition of Xã Một for 2024, answering ``request``."""
+    from tiendo.documents.models import ReportDefinition, TemplateKind
+
+    return ReportDefinition.objects.create(
+        slug="xa-mot-2024",
+        title="Báo cáo xã Một năm 2024",
+        kind=TemplateKind.PROGRAMME_RESULTS,
+        unit=tree.c1,
+        period="2024",
+        issuing_agency="UBND xã Một",
+        parent_agency="UBND huyện Vị Xuyên",
+        symbol="BC-UBND",
+        number="5",
+        place="Xã Một",
+        summary=summary,
+        signer_capacity="TM.",
+        signing_for="Ủy ban nhân dân",
+        signer_title="Chủ tịch",
+        signer_name="Nguyễn Văn Một",
+        recipients=["UBND huyện;"],
+        request=request,
+        **fields,
     )

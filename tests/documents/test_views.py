@@ -16,7 +16,6 @@ from tiendo.core.models import AuditEntry
 from tiendo.data.services import Entry, save_value
 from tiendo.documents.models import (
     GeneratedDocument,
-    ReportDefinition,
     ReportTemplate,
     TemplateKind,
 )
@@ -53,25 +52,11 @@ def report(tree):
     SubmissionSection.objects.create(
         submission=submission, section=section, text="Xã đã triển khai kịp thời."
     )
-    definition = ReportDefinition.objects.create(
-        slug="xa-mot-2024",
-        title="Báo cáo xã Một năm 2024",
-        kind=TemplateKind.PROGRAMME_RESULTS,
-        unit=tree.c1,
-        period="2024",
-        issuing_agency="UBND xã Một",
-        parent_agency="UBND huyện Vị Xuyên",
-        symbol="BC-UBND",
-        number="5",
-        place="Xã Một",
+    definition = factories.commune_report(
+        tree,
+        request,
         summary="Kết quả thực hiện Nghị quyết 05 năm 2024",
-        signer_capacity="TM.",
-        signing_for="Ủy ban nhân dân",
-        signer_title="Chủ tịch",
-        signer_name="Nguyễn Văn Một",
-        recipients=["UBND huyện;"],
         options={"narrative_sections": {"1": "leadership"}},
-        request=request,
     )
     definition.programmes.set([prog])
     return definition
