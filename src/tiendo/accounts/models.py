@@ -11,6 +11,9 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Quản trị hệ thống")
 
 
+# The coordination office and the administrator: they send letters, manage unit lists,
+# templates and accounts. Test membership through accounts.scope.is_manager, not here.
+MANAGING_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 WRITING_ROLES = {Role.COMMUNE_OFFICER, Role.AGENCY_OFFICER, Role.COORDINATOR, Role.ADMIN}
 
 

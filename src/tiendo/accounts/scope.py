@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 
-from tiendo.accounts.models import WRITING_ROLES, Role
+from tiendo.accounts.models import MANAGING_ROLES, WRITING_ROLES, Role
 from tiendo.units.models import Unit, UnitChange
 
 
@@ -121,28 +122,93 @@ def check_unit(user, unit: Unit, *, write: bool = False) -> Unit:
     return unit
 
 
+def is_admin(user) -> bool:
+    """The system administrator (or a Django superuser): reads and writes everywhere."""
+    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))
+
+
+def is_manager(user) -> bool:
+    """The coordination office or the administrator (:data:`MANAGING_ROLES`), anywhere."""
+    return bool(user.is_authenticated and (user.is_superuser or user.role in MANAGING_ROLES))
+
+
 def can_manage_units(user, unit: Unit) -> bool:
     """Create agencies under ``unit`` or set allocation shares of its changes.
 
     Unit lists are the coordination office's and the administrator's business, within
     what they may write.
     """
-    if not user.is_authenticated:
-        return False
-    if not (user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)):
-        return False
-    return can_write(user, unit)
+    return is_manager(user) and can_write(user, unit)
 
 
 def may_manage_templates(user, unit: Unit) -> bool:
     """Upload Word templates for ``unit``: a template is code the server runs when a report
     is rendered, so only the coordination office and the administrator, within what they
     may write."""
-    if not user.is_authenticated:
+    return is_manager(user) and can_write(user, unit)
+
+
+# ---------------------------------------------------------------------------------------
+# Letters and answers. These take the reporting app's objects by their attributes
+# (``submission.unit``, ``submission.approver_units()``) and import nothing from it:
+# accounts sits below reporting in the layering (tests/test_layers.py).
+
+
+def may_issue(user, issuer: Unit) -> bool:
+    """Coordinators (and administrators) send letters on behalf of units in their scope."""
+    return is_manager(user) and can_write(user, issuer)
+
+
+def may_approve(user, submission) -> bool:
+    """Approve or return ``submission``: an officer writing for one of its approver units;
+    never the unit itself, unless the user is the administrator."""
+    if not user.is_authenticated or user.unit_id == submission.unit_id:
+        return is_admin(user)
+    return any(can_write(user, u) for u in submission.approver_units())
+
+
+def may_edit(user, submission) -> bool:
+    """A unit answers for itself: its own officers write the submission, not the approvers
+    above (who may write its figures elsewhere but must not answer in its name)."""
+    if not can_write(user, submission.unit):
         return False
-    if not (user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)):
-        return False
-    return can_write(user, unit)
+    return user.unit_id == submission.unit_id or is_admin(user)
+
+
+# ---------------------------------------------------------------------------------------
+# Fetch and check, in the healthchecks manner: a view asks for the object it may see and
+# gets it, or a 404 (no such object) or a 403 (not yours). Views never fetch and then
+# check.
+
+
+def get_unit_or_403(user, pk, *, write: bool = False, queryset: QuerySet | None = None) -> Unit:
+    """The unit ``pk`` if the user may read it (or write it, with ``write=True``)."""
+    unit = _get_or_404(Unit.objects.all() if queryset is None else queryset, pk=pk)
+    return check_unit(user, unit, write=write)
+
+
+def get_managed_unit_or_403(user, pk) -> Unit:
+    """The unit ``pk`` if the user may manage its unit list (:func:`can_manage_units`)."""
+    return check_manage_units(user, _get_or_404(Unit.objects.all(), pk=pk))
+
+
+def get_or_403(user, queryset: QuerySet, *, unit_of=lambda obj: obj.unit, write=False, **lookup):
+    """The one object of ``queryset`` matching ``lookup`` if the user may read (or write)
+    the unit it belongs to; ``unit_of`` says which unit that is. For objects of apps above
+    accounts (submissions, letters, documents): their views call this with their model's
+    queryset."""
+    obj = _get_or_404(queryset, **lookup)
+    check_unit(user, unit_of(obj), write=write)
+    return obj
+
+
+def _get_or_404(queryset: QuerySet, **lookup):
+    """``get_object_or_404`` that also answers 404 for a key of the wrong type (``?don_vi=x``)
+    instead of a server error."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Không tìm thấy.")) from None
 
 
 def check_manage_units(user, unit: Unit) -> Unit:

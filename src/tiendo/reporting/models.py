@@ -273,6 +273,18 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.unit} — {self.request}"
 
+    def approver_units(self) -> list:
+        """The units whose officers approve this submission.
+
+        The unit directly above approves (the district approves its communes, the province
+        its districts). An agency, or a unit that consolidates for the issuer (the province
+        whose steering committee sent the letter), is approved by the issuing unit itself.
+        """
+        unit, issuer = self.unit, self.request.issuer
+        if unit.is_agency or issuer.is_within(unit) or unit.parent_id is None:
+            return [issuer]
+        return [unit.parent]
+
     @property
     def is_locked(self) -> bool:
         return self.state == SubmissionState.APPROVED

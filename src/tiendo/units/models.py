@@ -49,6 +49,14 @@ class UnitQuerySet(models.QuerySet):
             Q(valid_to__isnull=True) | Q(valid_to__gte=day),
         )
 
+    def valid_during(self, period) -> UnitQuerySet:
+        """Units that existed on at least one day of ``period`` (anything with ``start`` and
+        ``end`` dates: a :class:`~tiendo.programmes.periods.Period`)."""
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
+        )
+
     def current(self) -> UnitQuerySet:
         return self.valid_on(date.today())
 
