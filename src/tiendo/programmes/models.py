@@ -5,7 +5,18 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
+from tiendo.core.formatting import format_number
+from tiendo.core.numbers import shown, storable_problem
 from tiendo.programmes.periods import Period
+
+
+class ValueRefused(TiendoError, ValueError):
+    """A figure an indicator does not accept (:meth:`Indicator.check_value`). The message
+    does not name the indicator: the caller puts its own label (form field, Excel cell)
+    before it."""
+
+    code = "value.refused"
 
 
 class DocumentKind(models.TextChoices):
@@ -186,6 +197,51 @@ class Indicator(models.Model):
     @property
     def is_computed(self) -> bool:
         return bool(self.formula)
+
+    @property
+    def is_non_negative(self) -> bool:
+        """Counts and percentages, and any indicator whose minimum is 0 or more."""
+        return self.value_type in (ValueType.INTEGER, ValueType.PERCENT) or (
+            self.min_value is not None and self.min_value >= 0
+        )
+
+    def check_value(self, value) -> None:
+        """Refuse a figure this indicator does not accept, with :class:`ValueRefused`.
+
+        The one copy of the rule, for the entry form, Excel files, packages and the API:
+        storable (finite, within the bounds of the database column), not negative where the
+        indicator counts things, within ``min_value``/``max_value``, whole for integers.
+        """
+        problem = storable_problem(value)
+        if problem:
+            raise ValueRefused(
+                _("giá trị %(value)s %(problem)s."),
+                code="value.not_storable",
+                value=shown(value),
+                problem=problem,
+            )
+        if value < 0 and self.is_non_negative:
+            raise ValueRefused(
+                _("không được âm (%(value)s)."), code="value.negative", value=format_number(value)
+            )
+        if self.min_value is not None and value < self.min_value:
+            raise ValueRefused(
+                _("nhỏ nhất là %(limit)s."),
+                code="value.below_min",
+                limit=format_number(self.min_value),
+            )
+        if self.max_value is not None and value > self.max_value:
+            raise ValueRefused(
+                _("lớn nhất là %(limit)s."),
+                code="value.above_max",
+                limit=format_number(self.max_value),
+            )
+        if self.value_type == ValueType.INTEGER and value != value.to_integral():
+            raise ValueRefused(
+                _("phải là số nguyên (%(unit)s), không có phần thập phân."),
+                code="value.not_integer",
+                unit=self.measure_unit,
+            )
 
     def category_codes(self) -> list[str]:
         if not self.disaggregation_id:
