@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -38,10 +37,7 @@ def writable_units(user, period: Period | None, query: str = "") -> tuple[list[U
     if query:
         units = search_units(query).filter(pk__in=units.values("pk"))
     if period is not None:
-        units = units.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
-        )
+        units = units.valid_during(period)
     chosen: list[Unit] = []
     for unit in units.order_by("level", "code").iterator(chunk_size=500):
         if scope.can_write(user, unit):

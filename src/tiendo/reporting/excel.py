@@ -59,7 +59,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -87,7 +86,7 @@ from tiendo.data.services import (
     save_values,
     versions_of,
 )
-from tiendo.programmes.models import Indicator, ValueType
+from tiendo.programmes.models import Indicator, ValueRefused, ValueType
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
 from tiendo.reporting.legacy_encoding import clean_text, notice_for
 from tiendo.reporting.models import Form, FormIndicator, PeriodRule, ReportRequest
@@ -177,17 +176,10 @@ def columns_for(form: Form, period: Period, report_request=None) -> list[Column]
     return columns
 
 
-def _overlapping(units, period: Period):
-    return units.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
-        Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
-    )
-
-
 def reporting_units(form: Form, unit: Unit, period: Period) -> list[Unit]:
     """The units that fill the form for ``unit``: those below it of the form's kinds, or
     its direct sub-units when the form is for every kind, or else the unit itself."""
-    below = _overlapping(Unit.objects.subtree(unit, include_self=False), period)
+    below = Unit.objects.subtree(unit, include_self=False).valid_during(period)
     below = below.filter(kind__in=form.unit_kinds) if form.unit_kinds else below.filter(parent=unit)
     units = list(below.order_by("code", "pk"))
     if units:
@@ -215,16 +207,10 @@ def _places(value: Decimal) -> int:
     return min(-exponent, 6) if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def non_negative(indicator: Indicator) -> bool:
-    return indicator.value_type in (ValueType.INTEGER, ValueType.PERCENT) or (
-        indicator.min_value is not None and indicator.min_value >= 0
-    )
-
-
 def _validation(indicator: Indicator) -> DataValidation:
     kind = "whole" if indicator.value_type == ValueType.INTEGER else "decimal"
     low = indicator.min_value
-    if low is None and non_negative(indicator):
+    if low is None and indicator.is_non_negative:
         low = Decimal(0)
     high = indicator.max_value
     what = "số nguyên" if kind == "whole" else "số"
@@ -924,9 +910,9 @@ def _check_sheet(
                 result.error(title, row, CODE_COL, "Dòng có số liệu nhưng không có mã đơn vị.")
                 continue
             candidates = list(
-                _overlapping(Unit.objects.filter(code=code), period).filter(
-                    path__startswith=root.path
-                )
+                Unit.objects.filter(code=code)
+                .valid_during(period)
+                .filter(path__startswith=root.path)
             )
             if len(candidates) != 1:
                 result.error(
@@ -1101,15 +1087,10 @@ def _conflict_message(conflict: Conflict) -> str:
 
 
 def _value_problem(indicator: Indicator, value: Decimal) -> str:
-    label = f"Chỉ tiêu “{indicator.name}”"
-    if value < 0 and non_negative(indicator):
-        return f"{label}: không được âm ({format_number(value)})."
-    if indicator.min_value is not None and value < indicator.min_value:
-        return f"{label}: nhỏ nhất là {format_number(indicator.min_value)}."
-    if indicator.max_value is not None and value > indicator.max_value:
-        return f"{label}: lớn nhất là {format_number(indicator.max_value)}."
-    if indicator.value_type == ValueType.INTEGER and value != value.to_integral():
-        return f"{label}: phải là số nguyên ({indicator.measure_unit}), không có phần thập phân."
+    try:
+        indicator.check_value(value)
+    except ValueRefused as exc:
+        return f"Chỉ tiêu “{indicator.name}”: {exc}"
     return ""
 
 

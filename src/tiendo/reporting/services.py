@@ -50,39 +50,14 @@ class ReportingError(Exception):
 
 
 def approver_units(submission: Submission) -> list[Unit]:
-    """The units whose officers approve this submission.
-
-    The unit directly above approves (the district approves its communes, the province its
-    districts). An agency, or a unit that consolidates for the issuer (the province whose
-    steering committee sent the letter), is approved by the issuing unit itself.
-    """
-    unit, issuer = submission.unit, submission.request.issuer
-    if unit.is_agency or issuer.is_within(unit) or unit.parent_id is None:
-        return [issuer]
-    return [unit.parent]
+    """The units whose officers approve this submission (:meth:`Submission.approver_units`)."""
+    return submission.approver_units()
 
 
-def may_approve(user, submission: Submission) -> bool:
-    if not user.is_authenticated or user.unit_id == submission.unit_id:
-        return bool(user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))
-    return any(scope.can_write(user, u) for u in approver_units(submission))
-
-
-def may_edit(user, submission: Submission) -> bool:
-    """A unit answers for itself: its own officers write the submission, not the approvers
-    above (who may write its figures elsewhere but must not answer in its name)."""
-    if not scope.can_write(user, submission.unit):
-        return False
-    return user.unit_id == submission.unit_id or user.is_superuser or user.role == Role.ADMIN
-
-
-def may_issue(user, issuer: Unit) -> bool:
-    """Coordinators (and administrators) send letters on behalf of units in their scope."""
-    if not user.is_authenticated:
-        return False
-    if not (user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)):
-        return False
-    return scope.can_write(user, issuer)
+# The predicates live in accounts.scope, the one place that answers who may do what.
+may_approve = scope.may_approve
+may_edit = scope.may_edit
+may_issue = scope.may_issue
 
 
 def unit_users(units) -> list[User]:
@@ -126,8 +101,7 @@ def expand_recipients(request: ReportRequest) -> list[Unit]:
         units = (
             Unit.objects.subtree(rule.under, include_self=False)
             .filter(kind=rule.unit_kind)
-            .exclude(valid_to__lt=period.start)
-            .exclude(valid_from__gt=period.end)
+            .valid_during(period)
         )
         for unit in units.order_by("code"):
             _recipient, created = RequestRecipient.objects.get_or_create(
