@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
+from tiendo.core.formatting import format_date, format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_cell
 from tiendo.programmes.models import Indicator, Target
@@ -266,11 +266,6 @@ class Figure:
         """The date the figure stands at (``31/10/2020``) for a stock or a to-date value."""
         day = self._as_of_day()
         return format_date(day) if day else ""
-
-    @property
-    def as_of_long(self) -> str:
-        day = self._as_of_day()
-        return format_date_long(day) if day else ""
 
     def _as_of_day(self):
         if self.cell.as_of:

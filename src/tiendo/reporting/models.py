@@ -63,10 +63,6 @@ class Form(models.Model):
     def applies_to(self, unit) -> bool:
         return not self.unit_kinds or unit.kind in self.unit_kinds
 
-    def unit_kinds_display(self) -> str:
-        labels = dict(UnitKind.choices)
-        return ", ".join(str(labels.get(k, k)) for k in self.unit_kinds) or str(_("mọi đơn vị"))
-
     def window(self, period: Period) -> tuple[date, date]:
         """The first and last day on which a unit may enter this form's figures."""
         return (
@@ -284,10 +280,6 @@ class Submission(models.Model):
         if unit.is_agency or issuer.is_within(unit) or unit.parent_id is None:
             return [issuer]
         return [unit.parent]
-
-    @property
-    def is_locked(self) -> bool:
-        return self.state == SubmissionState.APPROVED
 
     @property
     def is_editable(self) -> bool:

@@ -29,7 +29,6 @@ from tiendo.reporting.models import (
     Form,
     FormIndicator,
     NarrativeSection,
-    RecipientRule,
     ReportRequest,
     RequestRecipient,
     RequestStatus,
@@ -74,10 +73,6 @@ def _today(now: datetime | None) -> date:
 
 def submission_link(submission: Submission) -> str:
     return reverse("reporting:submission", args=[submission.pk])
-
-
-def request_link(request: ReportRequest) -> str:
-    return reverse("reporting:request", args=[request.pk])
 
 
 # ---------------------------------------------------------------------------------------
@@ -153,10 +148,6 @@ def closed_forms(request: ReportRequest, today: date | None = None) -> list[Wind
         if today > closes:
             closed.append(Window(form, opens, closes, None, False))
     return closed
-
-
-def add_rule(request: ReportRequest, unit_kind: str, under: Unit) -> RecipientRule:
-    return RecipientRule.objects.create(request=request, unit_kind=unit_kind, under=under)
 
 
 # ---------------------------------------------------------------------------------------
