@@ -181,25 +181,14 @@ def may_edit(user, submission) -> bool:
 # check.
 
 
-def get_unit_or_403(user, pk, *, write: bool = False, queryset: QuerySet | None = None) -> Unit:
+def get_unit_or_403(user, pk, *, write: bool = False) -> Unit:
     """The unit ``pk`` if the user may read it (or write it, with ``write=True``)."""
-    unit = _get_or_404(Unit.objects.all() if queryset is None else queryset, pk=pk)
-    return check_unit(user, unit, write=write)
+    return check_unit(user, _get_or_404(Unit.objects.all(), pk=pk), write=write)
 
 
 def get_managed_unit_or_403(user, pk) -> Unit:
     """The unit ``pk`` if the user may manage its unit list (:func:`can_manage_units`)."""
     return check_manage_units(user, _get_or_404(Unit.objects.all(), pk=pk))
-
-
-def get_or_403(user, queryset: QuerySet, *, unit_of=lambda obj: obj.unit, write=False, **lookup):
-    """The one object of ``queryset`` matching ``lookup`` if the user may read (or write)
-    the unit it belongs to; ``unit_of`` says which unit that is. For objects of apps above
-    accounts (submissions, letters, documents): their views call this with their model's
-    queryset."""
-    obj = _get_or_404(queryset, **lookup)
-    check_unit(user, unit_of(obj), write=write)
-    return obj
 
 
 def _get_or_404(queryset: QuerySet, **lookup):

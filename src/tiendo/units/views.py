@@ -113,7 +113,7 @@ def unit_list(request):
 @login_required
 def unit_children(request, pk: int):
     """The children of one node of the tree on a date (htmx: expanding the tree)."""
-    unit = scope.check_unit(request.user, get_object_or_404(Unit, pk=pk))
+    unit = scope.get_unit_or_403(request.user, pk)
     day = parse_day(request)
     children = _with_child_counts(official_order(unit.children.valid_on(day)), day)
     return render(request, "units/_children.html", {"children": children, "day": day})
@@ -121,7 +121,7 @@ def unit_children(request, pk: int):
 
 @login_required
 def unit_detail(request, pk: int):
-    unit = scope.check_unit(request.user, get_object_or_404(Unit, pk=pk))
+    unit = scope.get_unit_or_403(request.user, pk)
     user = request.user
     today = timezone.localdate()
     # children as they were on the last day the unit existed, unless a date is asked for
@@ -174,7 +174,7 @@ def unit_detail(request, pk: int):
 @login_required
 def agency_create(request, pk: int):
     """Attach an agency or organisation (Sở, Liên minh HTX, Ban chỉ đạo…) to a unit."""
-    parent = scope.check_manage_units(request.user, get_object_or_404(Unit, pk=pk))
+    parent = scope.get_managed_unit_or_403(request.user, pk)
     form = AgencyForm(request.POST or None, parent=parent)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
