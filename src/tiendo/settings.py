@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tiendo.core",
     "tiendo.units",
     "tiendo.accounts",
+    "tiendo.organisation",
     "tiendo.programmes",
     "tiendo.data",
     "tiendo.reporting",

@@ -9,7 +9,7 @@ urlpatterns = [
     path("dang-nhap/", core_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("ngon-ngu/", set_language, name="set_language"),
-    path("don-vi/", include("tiendo.units.urls")),
+    path("don-vi/", include("tiendo.organisation.urls")),
     path("chuong-trinh/", include("tiendo.programmes.urls")),
     path("nhap-so-lieu/", include("tiendo.data.urls")),
     path("bao-cao/", include("tiendo.reporting.urls")),

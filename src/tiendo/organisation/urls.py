@@ -1,7 +1,8 @@
 from django.urls import path
 
-from tiendo.units import views
+from tiendo.organisation import views
 
+# The URL names stay "units:…": links and tests name the unit pages, not the app.
 app_name = "units"
 
 urlpatterns = [

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_date
-from tiendo.units.forms import AgencyForm, SharesForm
+from tiendo.organisation.forms import AgencyForm, SharesForm
 from tiendo.units.models import ChangeKind, Unit, UnitChange, UnitKind
 from tiendo.units.services import search_units
 
@@ -107,7 +107,7 @@ def unit_list(request):
         "search_limit": SEARCH_LIMIT,
         "roots": [(root, children_of.get(root.pk)) for root in roots],
     }
-    return render(request, "units/unit_list.html", context)
+    return render(request, "organisation/unit_list.html", context)
 
 
 @login_required
@@ -116,7 +116,7 @@ def unit_children(request, pk: int):
     unit = scope.get_unit_or_403(request.user, pk)
     day = parse_day(request)
     children = _with_child_counts(official_order(unit.children.valid_on(day)), day)
-    return render(request, "units/_children.html", {"children": children, "day": day})
+    return render(request, "organisation/_children.html", {"children": children, "day": day})
 
 
 @login_required
@@ -168,7 +168,7 @@ def unit_detail(request, pk: int):
     context["may_set_shares"] = len(successors) > 1 and all(
         scope.can_manage_units(user, row["unit"]) for row in successors
     )
-    return render(request, "units/unit_detail.html", context)
+    return render(request, "organisation/unit_detail.html", context)
 
 
 @login_required
@@ -199,7 +199,7 @@ def agency_create(request, pk: int):
             )
         messages.success(request, _("Đã thêm %(name)s.") % {"name": agency.name})
         return redirect("units:detail", agency.pk)
-    return render(request, "units/agency_form.html", {"unit": parent, "form": form})
+    return render(request, "organisation/agency_form.html", {"unit": parent, "form": form})
 
 
 @login_required
@@ -240,5 +240,7 @@ def shares_edit(request, pk: int):
         messages.success(request, _("Đã lưu tỷ lệ phân bổ."))
         return redirect("units:detail", predecessor.pk)
     return render(
-        request, "units/shares_form.html", {"unit": predecessor, "form": form, "links": links}
+        request,
+        "organisation/shares_form.html",
+        {"unit": predecessor, "form": form, "links": links},
     )
