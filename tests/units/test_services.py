@@ -5,13 +5,17 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import NEW_START, OLD_END, unit
+from tiendo.core.models import AuditEntry
 from tiendo.units.models import ChangeKind, Level, UnitChange, UnitKind
 from tiendo.units.services import (
     UnitNotFound,
+    UnitRefused,
+    create_agency,
     current_successors,
     map_to_today,
     resolve_unit,
     search_units,
+    set_split_shares,
 )
 
 TODAY = date(2026, 3, 1)
@@ -20,8 +24,9 @@ TODAY = date(2026, 3, 1)
 def test_resolve_unit_by_code(tree):
     assert resolve_unit("02") == tree.ha_giang
     assert resolve_unit(" 10001 ") == tree.n1
-    with pytest.raises(UnitNotFound, match="Không có đơn vị nào mang mã “99”"):
+    with pytest.raises(UnitNotFound) as refused:
         resolve_unit("99")
+    assert refused.value.code == "unit.not_found"
 
 
 def test_resolve_unit_prefers_the_unit_valid_on_the_day(tree):
@@ -136,3 +141,85 @@ def test_search_units(tree):
     assert set(search_units("Tuyên Quang", on=date(2024, 1, 1))) == set()
     assert set(search_units("Xã Mới", on=TODAY)) == {tree.n1, tree.n2, tree.n3}
     assert set(search_units("Xã Mới", on=date(2024, 1, 1))) == set()
+
+
+def test_an_agency_is_created_with_its_audit_entry(tree):
+    agency = create_agency(tree.ha_giang, agency_code="02.LMHTX", name="Liên minh HTX")
+    assert (agency.kind, agency.level, agency.valid_to) == (
+        UnitKind.AGENCY,
+        Level.DISTRICT,
+        tree.ha_giang.valid_to,
+    )
+    entry = AuditEntry.objects.get(action="unit.agency_created", object_id=str(agency.pk))
+    assert entry.data["old"] is None
+    assert entry.data["new"]["code"] == "02.LMHTX"
+    assert entry.data["new"]["valid_to"] == str(tree.ha_giang.valid_to)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"agency_code": "02 LM"}, "unit.agency_code_malformed"),
+        ({"agency_code": "02.SNN"}, "unit.agency_code_taken"),
+        (
+            {"valid_from": date(2020, 1, 1), "valid_to": date(2019, 1, 1)},
+            "unit.agency_ends_before_start",
+        ),
+        ({"valid_to": date(2026, 1, 1)}, "unit.agency_outlives_unit"),
+    ],
+)
+def test_an_agency_that_breaks_a_rule_is_refused_with_its_code(tree, fields, code):
+    fields = {"agency_code": "02.MOI", "name": "Cơ quan mới", **fields}
+    with pytest.raises(UnitRefused) as refused:
+        create_agency(tree.ha_giang, **fields)
+    assert refused.value.code == code
+    assert not AuditEntry.objects.filter(action="unit.agency_created").exists()
+
+
+def test_an_agency_cannot_start_before_its_unit(tree):
+    with pytest.raises(UnitRefused) as refused:
+        create_agency(tree.n2, agency_code="X", name="X", valid_from=date(2025, 1, 1))
+    assert (refused.value.code, refused.value.argument) == (
+        "unit.agency_precedes_unit",
+        "valid_from",
+    )
+
+
+def _c4_links():
+    return {lk.successor.code: lk for lk in UnitChange.objects.filter(predecessor__code="00004")}
+
+
+def test_split_shares_are_stored_and_audited_with_old_and_new(tree):
+    links = _c4_links()
+    shares = {links["10002"].pk: Decimal("0.25"), links["10003"].pk: Decimal("0.75")}
+    changed = set_split_shares(tree.c4, shares)
+    assert [(c["successor"], c["old"], c["new"]) for c in changed] == [
+        ("10002", None, Decimal("0.25")),
+        ("10003", None, Decimal("0.75")),
+    ]
+    entry = AuditEntry.objects.get(action="unit_change.shares_set")
+    assert entry.data["changes"][0] == {"successor": "10002", "old": None, "new": "0.25"}
+    assert set_split_shares(tree.c4, shares) == []  # nothing changed, nothing audited
+    assert AuditEntry.objects.filter(action="unit_change.shares_set").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ({"10002": Decimal("0.3"), "10003": Decimal("0.6")}, "unit_change.shares_not_whole"),
+        ({"10002": Decimal("1.5"), "10003": Decimal("-0.5")}, "unit_change.share_out_of_range"),
+        ({"10002": Decimal(1)}, "unit_change.successors_changed"),
+    ],
+)
+def test_split_shares_that_do_not_make_the_whole_are_refused(tree, values, code):
+    links = _c4_links()
+    with pytest.raises(UnitRefused) as refused:
+        set_split_shares(tree.c4, {links[c].pk: v for c, v in values.items()})
+    assert refused.value.code == code
+    assert not UnitChange.objects.filter(predecessor=tree.c4, share__isnull=False).exists()
+
+
+def test_a_unit_that_was_not_split_has_no_shares(tree):
+    with pytest.raises(UnitRefused) as refused:
+        set_split_shares(tree.c1, {})
+    assert refused.value.code == "unit_change.not_split"

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,11 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
-from tiendo.core.audit import audit
 from tiendo.core.formatting import format_date
-from tiendo.organisation.forms import AgencyForm, SharesForm
-from tiendo.units.models import ChangeKind, Unit, UnitChange, UnitKind
-from tiendo.units.services import search_units
+from tiendo.organisation.forms import AgencyForm, SharesForm, show_refusal
+from tiendo.units.models import ChangeKind, Unit, UnitKind
+from tiendo.units.services import (
+    UnitRefused,
+    create_agency,
+    search_units,
+    set_split_shares,
+    split_links,
+)
 
 SEARCH_LIMIT = 100
 CHILDREN_PER_PAGE = 50
@@ -178,27 +182,20 @@ def agency_create(request, pk: int):
     form = AgencyForm(request.POST or None, parent=parent)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            agency = Unit(
-                code=data["code"],
+        try:
+            agency = create_agency(
+                parent,
+                agency_code=data["code"],
                 name=data["name"],
-                kind=UnitKind.AGENCY,
-                level=form.level(),
-                parent=parent,
                 valid_from=data["valid_from"],
                 valid_to=data["valid_to"],
-                source="thủ công",
-            )
-            agency.save()
-            audit(
-                "unit.agency_created",
                 actor=request.user,
-                unit=parent,
-                obj=agency,
-                message=f"Thêm {agency.name} ({agency.code}) trực thuộc {parent.name}",
             )
-        messages.success(request, _("Đã thêm %(name)s.") % {"name": agency.name})
-        return redirect("units:detail", agency.pk)
+        except UnitRefused as err:  # a rule broken since the form was checked
+            show_refusal(form, err)
+        else:
+            messages.success(request, _("Đã thêm %(name)s.") % {"name": agency.name})
+            return redirect("units:detail", agency.pk)
     return render(request, "organisation/agency_form.html", {"unit": parent, "form": form})
 
 
@@ -206,39 +203,21 @@ def agency_create(request, pk: int):
 def shares_edit(request, pk: int):
     """Allocation shares of a unit split across several successors (one per successor)."""
     predecessor = get_object_or_404(Unit, pk=pk)
-    links = list(
-        UnitChange.objects.filter(predecessor=predecessor)
-        .select_related("successor")
-        .order_by("successor__code")
-    )
-    if len(links) < 2:
-        raise Http404(_("Đơn vị này không bị chia tách."))
+    try:
+        links = split_links(predecessor)
+    except UnitRefused as err:
+        raise Http404(str(err)) from err
     for link in links:
         scope.check_manage_units(request.user, link.successor)
     form = SharesForm(request.POST or None, links=links)
     if request.method == "POST" and form.is_valid():
-        shares = form.shares()
-        with transaction.atomic():
-            changed = []
-            for link in links:
-                new = shares[link.pk]
-                if link.share != new:
-                    changed.append(
-                        {"successor": link.successor.code, "old": link.share, "new": new}
-                    )
-                    link.share = new
-                    link.save(update_fields=["share"])
-            if changed:
-                audit(
-                    "unit_change.shares_set",
-                    actor=request.user,
-                    unit=predecessor,
-                    obj=predecessor,
-                    message=f"Tỷ lệ phân bổ số liệu của {predecessor.name}",
-                    changes=changed,
-                )
-        messages.success(request, _("Đã lưu tỷ lệ phân bổ."))
-        return redirect("units:detail", predecessor.pk)
+        try:
+            set_split_shares(predecessor, form.shares(), actor=request.user)
+        except UnitRefused as err:
+            show_refusal(form, err)
+        else:
+            messages.success(request, _("Đã lưu tỷ lệ phân bổ."))
+            return redirect("units:detail", predecessor.pk)
     return render(
         request,
         "organisation/shares_form.html",

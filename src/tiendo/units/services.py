@@ -1,19 +1,53 @@
-"""Looking units up, and re-expressing units of an older tree in today's units."""
+"""Looking units up, keeping the unit list, and re-expressing older units in today's.
+
+The writes (:func:`create_agency`, :func:`set_split_shares`) have the shape of every
+workflow step: inside one transaction, lock the rows that change → check the rules,
+raising :class:`UnitRefused` → save → an audit entry with who, what was and what is.
+Who may make them is the caller's business (``accounts.scope``, checked by the pages):
+the unit domain sits below accounts and does not import it.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from tiendo.units.models import Unit, UnitAncestor, UnitChange
+from tiendo.core.audit import audit
+from tiendo.core.errors import TiendoError
+from tiendo.core.formatting import format_number
+from tiendo.core.text import nfc
+from tiendo.units.models import Level, Unit, UnitAncestor, UnitChange, UnitKind
+
+AGENCY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+AGENCY_SOURCE = "thủ công"
 
 
-class UnitNotFound(LookupError):
-    """No unit, or more than one, answers a code; the message is Vietnamese."""
+class UnitNotFound(TiendoError, LookupError):
+    """No unit answers a code."""
+
+    code = "unit.not_found"
+    default_message = _("Không tìm thấy đơn vị.")
+
+
+class UnitRefused(TiendoError, ValueError):
+    """A change to the unit list that its rules do not allow.
+
+    ``argument`` names the value at fault (``"valid_to"``), so that a form can show the
+    message beside the field that holds it; it is empty when no single value is.
+    """
+
+    code = "unit.refused"
+
+    def __init__(self, message=None, *, argument: str = "", **kwargs):
+        self.argument = argument
+        super().__init__(message, **kwargs)
 
 
 def resolve_unit(code: str, on: date | None = None) -> Unit:
@@ -26,7 +60,7 @@ def resolve_unit(code: str, on: date | None = None) -> Unit:
     code = (code or "").strip()
     units = list(Unit.objects.filter(code=code).order_by("level"))
     if not units:
-        raise UnitNotFound(f"Không có đơn vị nào mang mã “{code}”.")
+        raise UnitNotFound(_("Không có đơn vị nào mang mã “%(unit_code)s”."), unit_code=code)
     if len(units) == 1:
         return units[0]
     day = on or date.today()
@@ -137,3 +171,175 @@ def search_units(query: str, *, on: date | None = None):
     if not text:
         return qs.none()
     return qs.filter(Q(code__iexact=text) | Q(name__icontains=text)).order_by("level", "name")
+
+
+# --- keeping the unit list ----------------------------------------------------------------
+
+
+def agency_problems(
+    parent: Unit, *, agency_code: str | None, valid_from: date | None, valid_to: date | None
+) -> list[UnitRefused]:
+    """Every rule that a new agency under ``parent`` would break (none: it may be added).
+
+    An agency has a code of its own among agencies and lives within its unit's validity.
+    ``agency_code=None`` leaves the code rules out (a form that has no usable code yet).
+    """
+    problems = []
+    if agency_code is not None:
+        if not AGENCY_CODE.match(agency_code):
+            problems.append(
+                UnitRefused(
+                    _("Mã chỉ gồm chữ, số, dấu chấm, gạch ngang hoặc gạch dưới."),
+                    code="unit.agency_code_malformed",
+                    argument="code",
+                )
+            )
+        elif Unit.objects.agencies().filter(code=agency_code).exists():
+            problems.append(
+                UnitRefused(
+                    _("Đã có cơ quan mang mã “%(agency_code)s”."),
+                    code="unit.agency_code_taken",
+                    argument="code",
+                    agency_code=agency_code,
+                )
+            )
+    # (broken, message, code, the date at fault)
+    date_rules = [
+        (
+            valid_from and valid_to and valid_from > valid_to,
+            _("Ngày hết hiệu lực phải sau ngày có hiệu lực."),
+            "unit.agency_ends_before_start",
+            "valid_to",
+        ),
+        (
+            valid_to and parent.valid_to and valid_to > parent.valid_to,
+            _("Cơ quan không thể còn hiệu lực sau khi %(unit)s hết hiệu lực."),
+            "unit.agency_outlives_unit",
+            "valid_to",
+        ),
+        (
+            valid_from and parent.valid_from and valid_from < parent.valid_from,
+            _("Cơ quan không thể có hiệu lực trước %(unit)s."),
+            "unit.agency_precedes_unit",
+            "valid_from",
+        ),
+    ]
+    problems += [
+        UnitRefused(message, code=code, argument=argument, unit=parent.name)
+        for broken, message, code, argument in date_rules
+        if broken
+    ]
+    return problems
+
+
+def create_agency(
+    parent: Unit,
+    *,
+    agency_code: str,
+    name: str,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    actor=None,
+) -> Unit:
+    """Attach an agency or organisation (Sở, Liên minh HTX, Ban chỉ đạo…) to ``parent``.
+
+    Without an end date the agency ends with its unit: it does not outlive it.
+    """
+    with transaction.atomic():
+        # additions under one unit queue here, so two of one code cannot both pass the check
+        parent = Unit.objects.select_for_update().get(pk=parent.pk)
+        problems = agency_problems(
+            parent, agency_code=agency_code, valid_from=valid_from, valid_to=valid_to
+        )
+        if problems:
+            raise problems[0]
+        agency = Unit(
+            code=agency_code,
+            name=nfc(name),
+            kind=UnitKind.AGENCY,
+            level=min(parent.level + 1, Level.COMMUNE),
+            parent=parent,
+            valid_from=valid_from,
+            valid_to=valid_to if valid_to is not None else parent.valid_to,
+            source=AGENCY_SOURCE,
+        )
+        agency.save()
+        audit(
+            "unit.agency_created",
+            actor=actor,
+            unit=parent,
+            obj=agency,
+            message=f"Thêm {agency.name} ({agency.code}) trực thuộc {parent.name}",
+            old=None,
+            new={
+                "code": agency.code,
+                "name": agency.name,
+                "level": agency.level,
+                "valid_from": agency.valid_from,
+                "valid_to": agency.valid_to,
+            },
+        )
+    return agency
+
+
+def split_links(predecessor: Unit, *, lock: bool = False) -> list[UnitChange]:
+    """The links of a unit split across several successors, by successor code.
+
+    Raises :class:`UnitRefused` when the unit went into fewer than two units.
+    """
+    links = UnitChange.objects.filter(predecessor=predecessor)
+    if lock:
+        links = links.select_for_update(of=("self",))
+    links = list(links.select_related("successor").order_by("successor__code"))
+    if len(links) < 2:
+        raise UnitRefused(_("Đơn vị này không bị chia tách."), code="unit_change.not_split")
+    return links
+
+
+def set_split_shares(predecessor: Unit, shares: dict[int, Decimal], *, actor=None) -> list[dict]:
+    """Set the allocation shares of a split unit: ``shares`` maps each link's id to the
+    fraction (0…1) of the old unit's data that its successor takes; together they make 1.
+
+    Returns the changes made, ``{"successor": code, "old": share, "new": share}`` each.
+    """
+    with transaction.atomic():
+        links = split_links(predecessor, lock=True)
+        _check_shares(predecessor, links, shares)
+        changed = []
+        for link in links:
+            new = shares[link.pk]
+            if link.share != new:
+                changed.append({"successor": link.successor.code, "old": link.share, "new": new})
+                link.share = new
+                link.save(update_fields=["share"])
+        if changed:
+            audit(
+                "unit_change.shares_set",
+                actor=actor,
+                unit=predecessor,
+                obj=predecessor,
+                message=f"Tỷ lệ phân bổ số liệu của {predecessor.name}",
+                changes=changed,
+            )
+    return changed
+
+
+def _check_shares(predecessor: Unit, links: list[UnitChange], shares: dict[int, Decimal]) -> None:
+    if set(shares) != {link.pk for link in links}:
+        raise UnitRefused(
+            _("Các đơn vị nhận phần của %(unit)s đã thay đổi; xin mở lại trang."),
+            code="unit_change.successors_changed",
+            unit=predecessor.name,
+        )
+    if any(not 0 <= share <= 1 for share in shares.values()):
+        raise UnitRefused(
+            _("Mỗi tỷ lệ phân bổ phải từ 0 đến 100 phần trăm."),
+            code="unit_change.share_out_of_range",
+        )
+    total = sum(shares.values(), Decimal(0))
+    if total != 1:
+        raise UnitRefused(
+            _("Tổng tỷ lệ phân bổ phải bằng 100%%, hiện là %(total)s%%."),
+            code="unit_change.shares_not_whole",
+            total=format_number(total * 100),
+        )
