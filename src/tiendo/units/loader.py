@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from importlib import import_module
 
 from django.db import transaction
 
@@ -194,124 +195,196 @@ def _stem(name: str, prefixes: Iterable[str]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """One level of one tree as the package lists it, and what its units look like here."""
+
+    name: str
+    source: str  # the package's class listing the level (``iter_all``)
+    level: int
+    kinds: dict[str, str]  # the package's division type -> our kind
+    width: int  # digits of the official code
+    valid_from: date | None
+    valid_to: date | None
+    parent: str | None = None  # the catalogue of the parent; None: the nation
+    parent_field: str = ""  # the record's attribute holding the parent's code
+
+    def records(self) -> list:
+        module, cls = self.source.rsplit(".", 1)
+        return sorted(getattr(import_module(module), cls).iter_all(), key=lambda r: int(r.code))
+
+
+# In the order the units are written: parents before their children.
+CATALOGUES = (
+    Catalogue(
+        "old_province",
+        "vietnam_provinces.legacy.Province",
+        Level.PROVINCE,
+        _OLD_PROVINCE_KINDS,
+        2,
+        None,
+        PRE_REFORM_END,
+    ),
+    Catalogue(
+        "old_district",
+        "vietnam_provinces.legacy.District",
+        Level.DISTRICT,
+        _OLD_DISTRICT_KINDS,
+        3,
+        None,
+        PRE_REFORM_END,
+        "old_province",
+        "province_code",
+    ),
+    Catalogue(
+        "old_commune",
+        "vietnam_provinces.legacy.Ward",
+        Level.COMMUNE,
+        _OLD_COMMUNE_KINDS,
+        5,
+        None,
+        PRE_REFORM_END,
+        "old_district",
+        "district_code",
+    ),
+    Catalogue(
+        "new_province",
+        "vietnam_provinces.Province",
+        Level.PROVINCE,
+        _NEW_PROVINCE_KINDS,
+        2,
+        REFORM_DATE,
+        None,
+    ),
+    Catalogue(
+        "new_commune",
+        "vietnam_provinces.Ward",
+        Level.COMMUNE,
+        _NEW_COMMUNE_KINDS,
+        5,
+        REFORM_DATE,
+        None,
+        "new_province",
+        "province_code",
+    ),
+)
+PARENT_CATALOGUE = {c.name: c.parent for c in CATALOGUES}
+NATION_KEY: Key = (Level.NATION, UnitKind.NATION, NATION_CODE, None)
+
+
+@dataclass
+class Listed:
+    """The units of one catalogue, by the package's (integer) code."""
+
+    specs: dict[int, UnitSpec] = field(default_factory=dict)
+    parent_code: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Reading:
+    """What the steps of :func:`read_official_tree` build up, one after the other."""
+
+    listed: dict[str, Listed]
+    links: list[LinkSpec] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # (old province, new province): the pairs at least one commune link goes between
+    supported_provinces: set[tuple[int, int]] = field(default_factory=set)
+
+    def province_of(self, catalogue: str, code: int) -> int:
+        """The province code of a district or commune, following its parents up."""
+        while catalogue not in ("old_province", "new_province"):
+            code = self.listed[catalogue].parent_code[code]
+            catalogue = PARENT_CATALOGUE[catalogue]
+        return code
+
+
 def read_official_tree() -> OfficialTree:
     """Turn the package's data into unit and link specifications."""
-    import vietnam_provinces as vp
-    from vietnam_provinces import _province_conversion_2025 as province_conversion
-    from vietnam_provinces import _ward_conversion_2025 as ward_conversion
-    from vietnam_provinces import legacy
+    reading = Reading(listed={})
+    for catalogue in CATALOGUES:
+        reading.listed[catalogue.name] = _list_catalogue(catalogue, reading.listed)
+    conversion = _ward_conversion()
+    _link_communes(reading, conversion)
+    _warn_about_unconverted_communes(reading, conversion)
+    _link_island_districts(reading)
+    _link_provinces(reading)
+    nation = UnitSpec(Level.NATION, UnitKind.NATION, NATION_CODE, NATION_NAME, None, None, None)
+    units = [nation]
+    for catalogue in CATALOGUES:
+        units.extend(reading.listed[catalogue.name].specs.values())
+    return OfficialTree(units, reading.links, reading.warnings)
 
-    warnings: list[str] = []
-    nation_key: Key = (Level.NATION, UnitKind.NATION, NATION_CODE, None)
-    units = [UnitSpec(Level.NATION, UnitKind.NATION, NATION_CODE, NATION_NAME, None, None, None)]
 
-    # The tree before the reform.
-    old_province: dict[int, UnitSpec] = {}
-    for p in sorted(legacy.Province.iter_all(), key=lambda x: int(x.code)):
-        spec = UnitSpec(
-            Level.PROVINCE,
-            _kind(_OLD_PROVINCE_KINDS, p.division_type, p.name),
-            _code(p.code, 2),
-            official_name(p.name),
-            None,
-            PRE_REFORM_END,
-            nation_key,
+def _list_catalogue(catalogue: Catalogue, listed: dict[str, Listed]) -> Listed:
+    result = Listed()
+    for record in catalogue.records():
+        code = int(record.code)
+        if catalogue.parent is None:
+            parent = NATION_KEY
+        else:
+            result.parent_code[code] = int(getattr(record, catalogue.parent_field))
+            parent = listed[catalogue.parent].specs[result.parent_code[code]].key
+        result.specs[code] = UnitSpec(
+            catalogue.level,
+            _kind(catalogue.kinds, record.division_type, record.name),
+            _code(record.code, catalogue.width),
+            official_name(record.name),
+            catalogue.valid_from,
+            catalogue.valid_to,
+            parent,
         )
-        old_province[int(p.code)] = spec
-        units.append(spec)
-    old_district: dict[int, UnitSpec] = {}
-    old_district_province: dict[int, int] = {}
-    for d in sorted(legacy.District.iter_all(), key=lambda x: int(x.code)):
-        spec = UnitSpec(
-            Level.DISTRICT,
-            _kind(_OLD_DISTRICT_KINDS, d.division_type, d.name),
-            _code(d.code, 3),
-            official_name(d.name),
-            None,
-            PRE_REFORM_END,
-            old_province[int(d.province_code)].key,
-        )
-        old_district[int(d.code)] = spec
-        old_district_province[int(d.code)] = int(d.province_code)
-        units.append(spec)
-    old_commune: dict[int, UnitSpec] = {}
-    old_commune_province: dict[int, int] = {}
-    for w in sorted(legacy.Ward.iter_all(), key=lambda x: int(x.code)):
-        spec = UnitSpec(
-            Level.COMMUNE,
-            _kind(_OLD_COMMUNE_KINDS, w.division_type, w.name),
-            _code(w.code, 5),
-            official_name(w.name),
-            None,
-            PRE_REFORM_END,
-            old_district[int(w.district_code)].key,
-        )
-        old_commune[int(w.code)] = spec
-        old_commune_province[int(w.code)] = old_district_province[int(w.district_code)]
-        units.append(spec)
+    return result
 
-    # The tree since the reform: provinces, and communes directly under them.
-    new_province: dict[int, UnitSpec] = {}
-    for p in sorted(vp.Province.iter_all(), key=lambda x: int(x.code)):
-        spec = UnitSpec(
-            Level.PROVINCE,
-            _kind(_NEW_PROVINCE_KINDS, p.division_type, p.name),
-            _code(p.code, 2),
-            official_name(p.name),
-            REFORM_DATE,
-            None,
-            nation_key,
-        )
-        new_province[int(p.code)] = spec
-        units.append(spec)
-    new_commune: dict[int, UnitSpec] = {}
-    new_commune_province: dict[int, int] = {}
-    for w in sorted(vp.Ward.iter_all(), key=lambda x: int(x.code)):
-        spec = UnitSpec(
-            Level.COMMUNE,
-            _kind(_NEW_COMMUNE_KINDS, w.division_type, w.name),
-            _code(w.code, 5),
-            official_name(w.name),
-            REFORM_DATE,
-            None,
-            new_province[int(w.province_code)].key,
-        )
-        new_commune[int(w.code)] = spec
-        new_commune_province[int(w.code)] = int(w.province_code)
-        units.append(spec)
 
-    links: list[LinkSpec] = []
+def _ward_conversion():
+    """The package's 2025 commune conversion table.
 
-    # Communes. The conversion table is keyed by old commune; ``is_partly_merged`` says the
-    # old commune went only in part into (each of) its new commune(s).
-    sole_whole: Counter = Counter()  # new commune -> number of predecessors
-    for entry in ward_conversion.NEW_TO_OLD.values():
-        sole_whole[entry.new_ward.code] = len(entry.old_wards)
-    supported_provinces: set[tuple[int, int]] = set()
+    Read from the private module on purpose: the public ``Ward.search_from_legacy`` and
+    ``Ward.get_legacy_sources`` give the same pairs, but drop ``is_partly_merged`` (an old
+    commune that went only in part into its single new commune) and silently skip codes
+    missing from the catalogues, which the load reports.
+    """
+    from vietnam_provinces import _ward_conversion_2025
+
+    return _ward_conversion_2025
+
+
+def _link_communes(reading: Reading, conversion) -> None:
+    """One link per (old commune, new commune) of the conversion table.
+
+    ``is_partly_merged`` says the old commune went only in part into (each of) its new
+    commune(s).
+    """
+    old_communes = reading.listed["old_commune"].specs
+    new_communes = reading.listed["new_commune"].specs
+    predecessors_of = {e.new_ward.code: len(e.old_wards) for e in conversion.NEW_TO_OLD.values()}
     skipped_old, skipped_new = [], []
-    for old_code, entry in sorted(ward_conversion.OLD_TO_NEW.items()):
-        old = old_commune.get(old_code)
+    for old_code, entry in sorted(conversion.OLD_TO_NEW.items()):
+        old = old_communes.get(old_code)
         if old is None:
             skipped_old.append(old_code)
             continue
-        successors = [n.code for n in entry.new_wards if n.code in new_commune]
-        skipped_new.extend(n.code for n in entry.new_wards if n.code not in new_commune)
+        successors = [n.code for n in entry.new_wards if n.code in new_communes]
+        skipped_new.extend(n.code for n in entry.new_wards if n.code not in new_communes)
         partial = bool(entry.old_ward.is_partly_merged) or len(successors) > 1
         for new_code in successors:
-            supported_provinces.add(
-                (old_commune_province[old_code], new_commune_province[new_code])
+            reading.supported_provinces.add(
+                (
+                    reading.province_of("old_commune", old_code),
+                    reading.province_of("new_commune", new_code),
+                )
             )
             if partial:
                 kind, share = ChangeKind.SPLIT, None
                 note = NOTE_SPLIT if len(successors) > 1 else NOTE_PARTIAL_SINGLE
-            elif sole_whole[new_code] == 1:
+            elif predecessors_of.get(new_code, 0) == 1:
                 kind, share, note = ChangeKind.RECODE, Decimal(1), ""
             else:
                 kind, share, note = ChangeKind.MERGE, Decimal(1), ""
-            links.append(
+            reading.links.append(
                 LinkSpec(
                     old.key,
-                    new_commune[new_code].key,
+                    new_communes[new_code].key,
                     kind,
                     partial,
                     share,
@@ -320,41 +393,49 @@ def read_official_tree() -> OfficialTree:
                 )
             )
     if skipped_old:
-        warnings.append(
+        reading.warnings.append(
             f"{len(skipped_old)} xã cũ trong bảng chuyển đổi không có trong danh mục cũ của gói "
             f"(bỏ qua): {', '.join(_code(c, 5) for c in skipped_old)}."
         )
     if skipped_new:
-        warnings.append(
+        reading.warnings.append(
             f"{len(skipped_new)} xã mới trong bảng chuyển đổi không có trong danh mục mới (bỏ qua)."
         )
-    unlinked_old = sorted(set(old_commune) - set(ward_conversion.OLD_TO_NEW))
-    if unlinked_old:
-        warnings.append(
-            f"{len(unlinked_old)} xã cũ không có trong bảng chuyển đổi; số liệu của chúng chỉ "
-            f"chuyển sang đơn vị mới theo tỉnh: {', '.join(_code(c, 5) for c in unlinked_old)}."
+
+
+def _warn_about_unconverted_communes(reading: Reading, conversion) -> None:
+    unlinked = sorted(set(reading.listed["old_commune"].specs) - set(conversion.OLD_TO_NEW))
+    if unlinked:
+        reading.warnings.append(
+            f"{len(unlinked)} xã cũ không có trong bảng chuyển đổi; số liệu của chúng chỉ "
+            f"chuyển sang đơn vị mới theo tỉnh: {', '.join(_code(c, 5) for c in unlinked)}."
         )
 
-    # Island districts that had no communes became special zones (đặc khu); the conversion
-    # table, being commune-level, has no row for them. Link them by name within the new
-    # province their old province went into.
-    linked_new = {lk.successor for lk in links}
+
+def _link_island_districts(reading: Reading) -> None:
+    """Island districts that had no communes became special zones (đặc khu).
+
+    The conversion table, being commune-level, has no row for them: they are linked by
+    name within the new province their old province went into.
+    """
+    old_districts = reading.listed["old_district"]
+    linked_new = {lk.successor for lk in reading.links}
     province_successors: dict[int, set[int]] = defaultdict(set)
-    for old_p, new_p in supported_provinces:
+    for old_p, new_p in reading.supported_provinces:
         province_successors[old_p].add(new_p)
-    district_has_communes = {int(spec.parent[2]) for spec in old_commune.values()}
+    with_communes = set(reading.listed["old_commune"].parent_code.values())
     orphans = {
-        (new_commune_province[code], _stem(spec.name, _NEW_COMMUNE_KINDS)): spec
-        for code, spec in new_commune.items()
+        (reading.province_of("new_commune", code), _stem(spec.name, _NEW_COMMUNE_KINDS)): spec
+        for code, spec in reading.listed["new_commune"].specs.items()
         if spec.key not in linked_new
     }
-    for d_code, spec in old_district.items():
-        if d_code in district_has_communes:
+    for d_code, spec in old_districts.specs.items():
+        if d_code in with_communes:
             continue
-        for new_p in province_successors.get(old_district_province[d_code], ()):
+        for new_p in province_successors.get(old_districts.parent_code[d_code], ()):
             target = orphans.pop((new_p, _stem(spec.name, _OLD_DISTRICT_KINDS)), None)
             if target is not None:
-                links.append(
+                reading.links.append(
                     LinkSpec(
                         spec.key,
                         target.key,
@@ -368,38 +449,36 @@ def read_official_tree() -> OfficialTree:
                 break
     if orphans:
         names = ", ".join(sorted(spec.name for spec in orphans.values()))
-        warnings.append(f"{len(orphans)} xã mới không có đơn vị cũ nào chuyển vào: {names}.")
+        reading.warnings.append(
+            f"{len(orphans)} xã mới không có đơn vị cũ nào chuyển vào: {names}."
+        )
 
-    # Provinces, from the province conversion table; a pair no commune supports is a slip of
-    # the generated table (an old commune filed under the wrong province) and is dropped.
-    predecessors_of: dict[int, list[int]] = defaultdict(list)
-    province_pairs: list[tuple[int, int]] = []
-    for old_p, entry in sorted(province_conversion.OLD_TO_NEW.items()):
-        for ref in entry.new_provinces:
-            if (old_p, ref.code) not in supported_provinces:
-                warnings.append(
-                    f"Bảng chuyển đổi tỉnh ghi {old_province[old_p].name} → "
-                    f"{new_province[ref.code].name}, nhưng không xã nào của "
-                    f"{old_province[old_p].name} chuyển sang đó: bỏ qua liên kết này."
-                )
-                continue
-            province_pairs.append((old_p, ref.code))
-            predecessors_of[ref.code].append(old_p)
-    missing = set(old_province) - {old for old, _ in province_pairs}
+
+def _link_provinces(reading: Reading) -> None:
+    """Province links, from the package's province conversion.
+
+    A pair that no commune link supports is a slip of the generated table (an old commune
+    filed under the wrong province) and is dropped.
+    """
+    old_provinces = reading.listed["old_province"].specs
+    new_provinces = reading.listed["new_province"].specs
+    pairs = _province_pairs(reading)
+    missing = set(old_provinces) - {old for old, _ in pairs}
     if missing:
-        warnings.append(f"{len(missing)} tỉnh cũ không có tỉnh mới tương ứng.")
-    successors_of: Counter = Counter(old for old, _ in province_pairs)
-    for old_p, new_p in province_pairs:
-        if successors_of[old_p] > 1:
+        reading.warnings.append(f"{len(missing)} tỉnh cũ không có tỉnh mới tương ứng.")
+    successors = Counter(old for old, _ in pairs)
+    predecessors = Counter(new for _, new in pairs)
+    for old_p, new_p in pairs:
+        if successors[old_p] > 1:
             kind, partial, share, note = ChangeKind.SPLIT, True, None, NOTE_SPLIT
-        elif len(predecessors_of[new_p]) == 1:
+        elif predecessors[new_p] == 1:
             kind, partial, share, note = ChangeKind.RECODE, False, Decimal(1), ""
         else:
             kind, partial, share, note = ChangeKind.MERGE, False, Decimal(1), ""
-        links.append(
+        reading.links.append(
             LinkSpec(
-                old_province[old_p].key,
-                new_province[new_p].key,
+                old_provinces[old_p].key,
+                new_provinces[new_p].key,
                 kind,
                 partial,
                 share,
@@ -407,7 +486,27 @@ def read_official_tree() -> OfficialTree:
                 note,
             )
         )
-    return OfficialTree(units, links, warnings)
+
+
+def _province_pairs(reading: Reading) -> list[tuple[int, int]]:
+    """(old province, new province) pairs of the package that some commune link supports."""
+    from vietnam_provinces import Province
+
+    old_provinces = reading.listed["old_province"].specs
+    new_provinces = reading.listed["new_province"].specs
+    pairs = []
+    for old_p in sorted(old_provinces):
+        for found in Province.search_from_legacy(code=old_p):
+            new_p = int(found.province.code)
+            if (old_p, new_p) in reading.supported_provinces:
+                pairs.append((old_p, new_p))
+                continue
+            reading.warnings.append(
+                f"Bảng chuyển đổi tỉnh ghi {old_provinces[old_p].name} → "
+                f"{new_provinces[new_p].name}, nhưng không xã nào của "
+                f"{old_provinces[old_p].name} chuyển sang đó: bỏ qua liên kết này."
+            )
+    return pairs
 
 
 # --- writing to the database --------------------------------------------------------------
