@@ -374,13 +374,9 @@ def _link_communes(reading: Reading, conversion) -> None:
                     reading.province_of("new_commune", new_code),
                 )
             )
-            if partial:
-                kind, share = ChangeKind.SPLIT, None
-                note = NOTE_SPLIT if len(successors) > 1 else NOTE_PARTIAL_SINGLE
-            elif predecessors_of.get(new_code, 0) == 1:
-                kind, share, note = ChangeKind.RECODE, Decimal(1), ""
-            else:
-                kind, share, note = ChangeKind.MERGE, Decimal(1), ""
+            kind, share, note = _commune_change(
+                partial, len(successors), predecessors_of.get(new_code, 0)
+            )
             reading.links.append(
                 LinkSpec(
                     old.key,
@@ -392,6 +388,23 @@ def _link_communes(reading: Reading, conversion) -> None:
                     note,
                 )
             )
+    _warn_about_skipped_communes(reading, skipped_old, skipped_new)
+
+
+def _commune_change(
+    partial: bool, successors: int, predecessors: int
+) -> tuple[str, Decimal | None, str]:
+    """(kind, share, note) of a commune link, from how many communes are on each side."""
+    if partial:
+        return ChangeKind.SPLIT, None, NOTE_SPLIT if successors > 1 else NOTE_PARTIAL_SINGLE
+    if predecessors == 1:
+        return ChangeKind.RECODE, Decimal(1), ""
+    return ChangeKind.MERGE, Decimal(1), ""
+
+
+def _warn_about_skipped_communes(
+    reading: Reading, skipped_old: list[int], skipped_new: list[int]
+) -> None:
     if skipped_old:
         reading.warnings.append(
             f"{len(skipped_old)} xã cũ trong bảng chuyển đổi không có trong danh mục cũ của gói "
@@ -532,6 +545,17 @@ def load_official_tree(
 
 
 def _upsert_units(specs: list[UnitSpec], report: LoadReport) -> dict[Key, int]:
+    """Create the units that are new, update the ones that changed; the key of each spec's row."""
+    key_to_pk, matched, fresh = _match_units(specs)
+    _create_units(fresh, key_to_pk, report)
+    _update_units(matched, key_to_pk, report)
+    return key_to_pk
+
+
+def _match_units(
+    specs: list[UnitSpec],
+) -> tuple[dict[Key, int], list[tuple[Unit, UnitSpec]], list[UnitSpec]]:
+    """Pair each spec with its row: (key → pk of the matched, matched pairs, specs with no row)."""
     existing: dict[Key, Unit] = {}
     loose: dict[tuple, list[Unit]] = defaultdict(list)
     for unit in Unit.objects.exclude(kind=UnitKind.AGENCY).only(
@@ -543,7 +567,7 @@ def _upsert_units(specs: list[UnitSpec], report: LoadReport) -> dict[Key, int]:
 
     key_to_pk: dict[Key, int] = {}
     matched: list[tuple[Unit, UnitSpec]] = []
-    by_depth: dict[int, list[UnitSpec]] = defaultdict(list)
+    fresh: list[UnitSpec] = []
     for spec in specs:
         unit = existing.get(spec.key)
         if unit is None:
@@ -556,14 +580,20 @@ def _upsert_units(specs: list[UnitSpec], report: LoadReport) -> dict[Key, int]:
                 unit = candidates[0]
                 claimed.add(unit.pk)
         if unit is None:
-            by_depth[spec.depth].append(spec)
+            fresh.append(spec)
         else:
             key_to_pk[spec.key] = unit.pk
             matched.append((unit, spec))
+    return key_to_pk, matched, fresh
 
-    # New units, level by level so that every parent has its primary key.
+
+def _create_units(fresh: list[UnitSpec], key_to_pk: dict[Key, int], report: LoadReport) -> None:
+    """New units, depth by depth so that every parent has its primary key."""
+    by_depth: dict[int, list[UnitSpec]] = defaultdict(list)
+    for spec in fresh:
+        by_depth[spec.depth].append(spec)
     for depth in sorted(by_depth):
-        fresh = [
+        rows = [
             Unit(
                 level=spec.level,
                 kind=spec.kind,
@@ -577,11 +607,15 @@ def _upsert_units(specs: list[UnitSpec], report: LoadReport) -> dict[Key, int]:
             )
             for spec in by_depth[depth]
         ]
-        created = Unit.objects.bulk_create(fresh, batch_size=UNIT_BATCH)
+        created = Unit.objects.bulk_create(rows, batch_size=UNIT_BATCH)
         for spec, unit in zip(by_depth[depth], created, strict=True):
             key_to_pk[spec.key] = unit.pk
         report.units_created += len(created)
 
+
+def _update_units(
+    matched: list[tuple[Unit, UnitSpec]], key_to_pk: dict[Key, int], report: LoadReport
+) -> None:
     to_update = []
     for unit, spec in matched:
         parent_id = key_to_pk[spec.parent] if spec.parent else None
@@ -593,7 +627,6 @@ def _upsert_units(specs: list[UnitSpec], report: LoadReport) -> dict[Key, int]:
         )
     report.units_updated = len(to_update)
     report.units_unchanged = len(matched) - len(to_update)
-    return key_to_pk
 
 
 def _apply(unit: Unit, spec: UnitSpec, parent_id: int | None) -> bool:
@@ -687,24 +720,7 @@ def _upsert_links(specs: list[LinkSpec], key_to_pk: dict[Key, int], report: Load
                     note=spec.note,
                 )
             )
-            continue
-        changed = False
-        for attr, value in (
-            ("kind", spec.kind),
-            ("effective_date", REFORM_DATE),
-            ("partial", spec.partial),
-        ):
-            if getattr(link, attr) != value:
-                setattr(link, attr, value)
-                changed = True
-        # A whole link counts whole; a partial link keeps whatever share was entered.
-        if not spec.partial and link.share != spec.share:
-            link.share, changed = spec.share, True
-        if not link.legal_basis:
-            link.legal_basis, changed = spec.legal_basis, True
-        if spec.note and not link.note:
-            link.note, changed = spec.note, True
-        if changed:
+        elif _refresh_link(link, spec):
             to_update.append(link)
         else:
             report.links_unchanged += 1
@@ -717,6 +733,27 @@ def _upsert_links(specs: list[LinkSpec], key_to_pk: dict[Key, int], report: Load
         )
     report.links_created = len(to_create)
     report.links_updated = len(to_update)
+
+
+def _refresh_link(link: UnitChange, spec: LinkSpec) -> bool:
+    """Bring an existing link in line with the package, keeping what people entered."""
+    changed = False
+    for attr, value in (
+        ("kind", spec.kind),
+        ("effective_date", REFORM_DATE),
+        ("partial", spec.partial),
+    ):
+        if getattr(link, attr) != value:
+            setattr(link, attr, value)
+            changed = True
+    # A whole link counts whole; a partial link keeps whatever share was entered.
+    if not spec.partial and link.share != spec.share:
+        link.share, changed = spec.share, True
+    if not link.legal_basis:
+        link.legal_basis, changed = spec.legal_basis, True
+    if spec.note and not link.note:
+        link.note, changed = spec.note, True
+    return changed
 
 
 # --- statistics ---------------------------------------------------------------------------
