@@ -81,27 +81,7 @@ def unit_list(request):
     day = parse_day(request, default=default_day)
     readable = scope.readable_units(user)
     query = (request.GET.get("q") or "").strip()
-    results = None
-    truncated = False
-    if query:
-        found = search_units(query).filter(pk__in=readable.values("pk")).select_related("parent")
-        results = list(found[: SEARCH_LIMIT + 1])
-        truncated = len(results) > SEARCH_LIMIT
-        results = results[:SEARCH_LIMIT]
-    # The roots of what the user may read on that day: their unit, or for a merged unit
-    # the older units that became part of it (Hà Giang for a Tuyên Quang officer in 2024).
-    on_day = readable.valid_on(day)
-    roots = _with_child_counts(
-        official_order(on_day.exclude(parent_id__in=on_day.values("pk"))), day
-    )
-    roots = list(roots)
-    children_of = {}
-    if len(roots) <= 3:
-        # open the top of the tree so the page is useful at once
-        for root in roots:
-            children_of[root.pk] = list(
-                _with_child_counts(official_order(root.children.valid_on(day)), day)
-            )
+    results, truncated = _search_within(readable, query)
     context = {
         "day": day,
         "is_today": day == today,
@@ -109,9 +89,37 @@ def unit_list(request):
         "results": results,
         "truncated": truncated,
         "search_limit": SEARCH_LIMIT,
-        "roots": [(root, children_of.get(root.pk)) for root in roots],
+        "roots": _open_roots(readable, day),
     }
     return render(request, "organisation/unit_list.html", context)
+
+
+def _search_within(readable, query: str) -> tuple[list[Unit] | None, bool]:
+    """The first units answering ``query`` among ``readable``, and whether there were more."""
+    if not query:
+        return None, False
+    found = search_units(query).filter(pk__in=readable.values("pk")).select_related("parent")
+    results = list(found[: SEARCH_LIMIT + 1])
+    return results[:SEARCH_LIMIT], len(results) > SEARCH_LIMIT
+
+
+def _open_roots(readable, day: date) -> list[tuple[Unit, list[Unit] | None]]:
+    """The roots of what the user may read on ``day``, each with its children when few.
+
+    The roots are the user's unit or, for a merged unit, the older units that became part
+    of it (Hà Giang for a Tuyên Quang officer in 2024).
+    """
+    on_day = readable.valid_on(day)
+    roots = list(
+        _with_child_counts(official_order(on_day.exclude(parent_id__in=on_day.values("pk"))), day)
+    )
+    if len(roots) > 3:
+        return [(root, None) for root in roots]
+    # open the top of the tree so the page is useful at once
+    return [
+        (root, list(_with_child_counts(official_order(root.children.valid_on(day)), day)))
+        for root in roots
+    ]
 
 
 @login_required
@@ -128,51 +136,53 @@ def unit_detail(request, pk: int):
     unit = scope.get_unit_or_403(request.user, pk)
     user = request.user
     today = timezone.localdate()
-    # children as they were on the last day the unit existed, unless a date is asked for
-    default_day = today if unit.is_valid_on(today) or unit.valid_to is None else unit.valid_to
-    if unit.valid_from and unit.valid_from > today:
-        default_day = unit.valid_from
-    day = parse_day(request, default=default_day)
-    ancestors = [(a, scope.can_read(user, a)) for a in unit.ancestors()]
+    day = parse_day(request, default=_day_to_show(unit, today))
     children = official_order(unit.children.valid_on(day))
     page = Paginator(children, CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
-    has_children_ever = page.paginator.count > 0 or unit.children.exists()
-
-    def links(queryset, other: str):
-        rows = []
-        for link in queryset.select_related(other).order_by("effective_date", f"{other}__code"):
-            other_unit = getattr(link, other)
-            rows.append(
-                {
-                    "link": link,
-                    "unit": other_unit,
-                    "readable": scope.can_read(user, other_unit),
-                    # a split without an allocation share cannot be re-expressed in today's units
-                    "missing_share": link.share is None
-                    and (link.partial or link.kind == ChangeKind.SPLIT),
-                    "share_percent": None if link.share is None else link.share * 100,
-                }
-            )
-        return rows
-
+    successors = _change_rows(user, unit.successor_links.all(), "successor")
     context = {
         "unit": unit,
-        "ancestors": ancestors,
+        "ancestors": [(a, scope.can_read(user, a)) for a in unit.ancestors()],
         "day": day,
         "children_page": page,
         "child_total": page.paginator.count,
-        "has_children_ever": has_children_ever,
-        "predecessors": links(unit.predecessor_links.all(), "predecessor"),
-        "successors": links(unit.successor_links.all(), "successor"),
+        "has_children_ever": page.paginator.count > 0 or unit.children.exists(),
+        "predecessors": _change_rows(user, unit.predecessor_links.all(), "predecessor"),
+        "successors": successors,
         "is_current": unit.is_valid_on(today),
         "may_write": scope.can_write(user, unit),
         "may_add_agency": scope.can_manage_units(user, unit) and unit.kind != UnitKind.AGENCY,
+        "may_set_shares": len(successors) > 1
+        and all(scope.can_manage_units(user, row["unit"]) for row in successors),
     }
-    successors = context["successors"]
-    context["may_set_shares"] = len(successors) > 1 and all(
-        scope.can_manage_units(user, row["unit"]) for row in successors
-    )
     return render(request, "organisation/unit_detail.html", context)
+
+
+def _day_to_show(unit: Unit, today: date) -> date:
+    """The children as they were on the last day the unit existed (or its first, for a unit
+    still to come), unless a date is asked for."""
+    if unit.valid_from and unit.valid_from > today:
+        return unit.valid_from
+    return today if unit.is_valid_on(today) or unit.valid_to is None else unit.valid_to
+
+
+def _change_rows(user, links, other: str) -> list[dict]:
+    """One row per merge/split link, ``other`` naming the unit at the far end."""
+    rows = []
+    for link in links.select_related(other).order_by("effective_date", f"{other}__code"):
+        other_unit = getattr(link, other)
+        rows.append(
+            {
+                "link": link,
+                "unit": other_unit,
+                "readable": scope.can_read(user, other_unit),
+                # a split without an allocation share cannot be re-expressed in today's units
+                "missing_share": link.share is None
+                and (link.partial or link.kind == ChangeKind.SPLIT),
+                "share_percent": None if link.share is None else link.share * 100,
+            }
+        )
+    return rows
 
 
 @login_required

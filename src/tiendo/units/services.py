@@ -112,25 +112,10 @@ def map_to_today(target: Unit) -> TodayMapping:
     all — flagged — when some do but the shares are missing. Nothing is counted twice.
     """
     mapping = TodayMapping()
-    incoming = UnitChange.objects.filter(successor__path__startswith=target.path)
-    predecessor_ids = set(incoming.values_list("predecessor_id", flat=True))
-    if not predecessor_ids:
-        return mapping
-    all_links = defaultdict(list)
-    for link in UnitChange.objects.filter(predecessor_id__in=predecessor_ids).select_related(
-        "successor", "predecessor"
-    ):
-        all_links[link.predecessor_id].append(link)
-
-    linked_ids = set(UnitChange.objects.values_list("predecessor_id", flat=True).distinct())
     accepted: dict[int, Decimal] = {}
-    for pred_id, links in all_links.items():
-        inside = [lk for lk in links if lk.successor.path.startswith(target.path)]
-        if len(inside) == len(links):
-            factor = Decimal(1)
-        elif all(lk.share is not None for lk in links):
-            factor = sum((lk.share for lk in inside), Decimal(0))
-        else:
+    for links in _links_into(target).values():
+        factor = _share_inside(links, target.path)
+        if factor is None:
             names = ", ".join(sorted(lk.successor.name for lk in links))
             mapping.flagged.append(
                 (
@@ -139,9 +124,11 @@ def map_to_today(target: Unit) -> TodayMapping:
                     "nhưng chưa có tỷ lệ phân bổ",
                 )
             )
-            continue
-        if factor:
-            accepted[pred_id] = factor
+        elif factor:
+            accepted[links[0].predecessor_id] = factor
+    if not accepted:
+        return mapping
+    linked_ids = set(UnitChange.objects.values_list("predecessor_id", flat=True).distinct())
     # Every unit at or below an accepted predecessor, in one query through the closure.
     rows = UnitAncestor.objects.filter(ancestor_id__in=list(accepted)).values_list(
         "unit_id", "unit__path"
@@ -151,6 +138,31 @@ def map_to_today(target: Unit) -> TodayMapping:
         if nearest in accepted:
             mapping.factors.setdefault(unit_id, accepted[nearest])
     return mapping
+
+
+def _links_into(target: Unit) -> dict[int, list[UnitChange]]:
+    """All the links of every unit that went (wholly or in part) into ``target``'s subtree,
+    by predecessor."""
+    incoming = UnitChange.objects.filter(successor__path__startswith=target.path)
+    predecessor_ids = set(incoming.values_list("predecessor_id", flat=True))
+    by_predecessor = defaultdict(list)
+    if not predecessor_ids:
+        return by_predecessor
+    for link in UnitChange.objects.filter(predecessor_id__in=predecessor_ids).select_related(
+        "successor", "predecessor"
+    ):
+        by_predecessor[link.predecessor_id].append(link)
+    return by_predecessor
+
+
+def _share_inside(links: list[UnitChange], path: str) -> Decimal | None:
+    """The part of one old unit that went below ``path``; None when a share is missing."""
+    inside = [lk for lk in links if lk.successor.path.startswith(path)]
+    if len(inside) == len(links):
+        return Decimal(1)
+    if all(lk.share is not None for lk in links):
+        return sum((lk.share for lk in inside), Decimal(0))
+    return None
 
 
 def _nearest_linked(path: str, linked_ids: set[int]) -> int | None:
