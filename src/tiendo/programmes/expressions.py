@@ -222,30 +222,24 @@ class _Parser:
         """The ``± t`` after ``A ≈ B``, which only an approximate comparison takes."""
         sign = self.peek()
         has_sign = sign is not None and sign[1] in TOLERANCE_SIGNS
-        if op == "~=" and not has_sign:
-            raise ExpressionError(
-                _(
-                    "Phép so sánh gần đúng “%(comparator)s” (vị trí %(position)s) cần mức "
-                    "sai lệch cho phép, ví dụ A ≈ B ± 0.05."
-                ),
-                code="expression.tolerance_missing",
-                comparator=comparator[1],
-                position=comparator[2] + 1,
-            )
-        if op != "~=" and has_sign:
-            raise ExpressionError(
-                _(
-                    "Mức sai lệch “%(sign)s” (vị trí %(position)s) chỉ dùng với phép so "
-                    "sánh gần đúng ≈."
-                ),
-                code="expression.tolerance_not_approximate",
-                sign=sign[1],
-                position=sign[2] + 1,
-            )
-        if not has_sign:
+        if has_sign and op == "~=":
+            self.take()
+            return self.sum()
+        if not has_sign and op != "~=":
             return None
-        self.take()
-        return self.sum()
+        if has_sign:
+            message = _(
+                "Mức sai lệch “%(token)s” (vị trí %(position)s) chỉ dùng với phép so "
+                "sánh gần đúng ≈."
+            )
+            code, token = "expression.tolerance_not_approximate", sign
+        else:
+            message = _(
+                "Phép so sánh gần đúng “%(token)s” (vị trí %(position)s) cần mức "
+                "sai lệch cho phép, ví dụ A ≈ B ± 0.05."
+            )
+            code, token = "expression.tolerance_missing", comparator
+        raise ExpressionError(message, code=code, token=token[1], position=token[2] + 1)
 
     def sum(self):
         node = self.product()

@@ -497,6 +497,14 @@ class _Checker:
             return ""
         return value
 
+    def declared(self, data: dict, key: str, path: str, known: set, message, *, code: str) -> str:
+        """An optional reference that must be one of ``known`` (``message`` names it as
+        ``%(value)s``)."""
+        value = self.reference(data, key, path, required=False)
+        if value and value not in known:
+            self.error(f"{path}.{key}", message, code=code, value=value)
+        return value
+
     def choice(self, data: dict, key: str, path: str, choices, default):
         value = data.get(key, default)
         allowed = [c.value for c in choices]
@@ -765,22 +773,22 @@ def _check_indicators(items, c: _Checker, plan: dict) -> list[dict]:
 
 
 def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict) -> dict:
-    component = c.reference(item, "component", path, required=False)
-    if component and component not in known["components"]:
-        c.error(
-            f"{path}.component",
-            _("không có nội dung “%(value)s” trong mục components."),
-            code="package.unknown_component",
-            value=component,
-        )
-    disaggregation = c.reference(item, "disaggregation", path, required=False)
-    if disaggregation and disaggregation not in known["disaggregations"]:
-        c.error(
-            f"{path}.disaggregation",
-            _("không có phân tổ “%(value)s”."),
-            code="package.unknown_disaggregation",
-            value=disaggregation,
-        )
+    component = c.declared(
+        item,
+        "component",
+        path,
+        known["components"],
+        _("không có nội dung “%(value)s” trong mục components."),
+        code="package.unknown_component",
+    )
+    disaggregation = c.declared(
+        item,
+        "disaggregation",
+        path,
+        known["disaggregations"],
+        _("không có phân tổ “%(value)s”."),
+        code="package.unknown_disaggregation",
+    )
     decimals = _check_decimals(c, path, item)
     formula = c.text(item, "formula", path, required=False, max_length=400)
     references = _formula_references(c, path, formula)
