@@ -80,15 +80,24 @@ def _user(username, full_name, role, unit, position="") -> User:
     return user
 
 
-def _request(issuer, number, issued_on, **fields) -> tuple[ReportRequest, bool]:
-    existing = ReportRequest.objects.filter(
+def _new_request(
+    issuer, number, issued_on, *, form: str, sections, recipients, **fields
+) -> ReportRequest | None:
+    """The request with its form, narrative sections and recipients, not yet sent; None
+    when it exists already (the demo is loaded again)."""
+    if ReportRequest.objects.filter(
         issuer=issuer, number_symbol=number, issued_on=issued_on
-    ).first()
-    if existing:
-        return existing, False
-    return ReportRequest.objects.create(
+    ).exists():
+        return None
+    req = ReportRequest.objects.create(
         issuer=issuer, number_symbol=number, issued_on=issued_on, **fields
-    ), True
+    )
+    req.forms.set(Form.objects.filter(code=form))
+    for order, (title, _) in enumerate(sections):
+        NarrativeSection.objects.create(request=req, order=order, title=title)
+    for unit in recipients:
+        RequestRecipient.objects.create(request=req, unit=unit)
+    return req
 
 
 def _write(submission: Submission, user, texts: dict[str, str], now: datetime) -> None:
@@ -108,7 +117,7 @@ def load_letter_228() -> ReportRequest | None:
         "vpdp.quangtri", "Phạm Văn Điều Phối", Role.COORDINATOR, vpdp, "Chánh Văn phòng"
     )
     seed = split_sections(SEED_003.read_text(encoding="utf-8"), stop="Trên đây là báo cáo")
-    req, created = _request(
+    req = _new_request(
         vpdp,
         "228/VPĐP-NTM",
         date(2020, 11, 9),
@@ -122,17 +131,25 @@ def load_letter_228() -> ReportRequest | None:
         data_as_of=date(2020, 10, 31),
         deadline=date(2020, 11, 16),
         created_by=coordinator,
+        form="NTM_CQ_NAM",
+        sections=seed,
+        recipients=[
+            resolve_unit(code) for code in ("45.LMHTX", "45.SNNPTNT", "45.SKHDT", "45.STC")
+        ],
     )
-    if not created:
+    if req is None:
         return None
-    req.forms.set(Form.objects.filter(code="NTM_CQ_NAM"))
-    for order, (title, _) in enumerate(seed):
-        NarrativeSection.objects.create(request=req, order=order, title=title)
-    for code in ("45.LMHTX", "45.SNNPTNT", "45.SKHDT", "45.STC"):
-        RequestRecipient.objects.create(request=req, unit=resolve_unit(code))
     services.send_request(req, coordinator, now=at("2020-11-09", 15))
+    _alliance_answers_and_is_approved(req, coordinator, seed)
+    _agriculture_is_returned(req, coordinator, seed)
+    _planning_still_drafts(req, seed)
+    # The Department of Finance has sent nothing yet (missing).
+    _user("stc.quangtri", "Lê Thị Tài Chính", Role.AGENCY_OFFICER, resolve_unit("45.STC"))
+    return req
 
-    # The Cooperative Alliance: seed 003, sent on 16/11/2020 and approved.
+
+def _alliance_answers_and_is_approved(req, coordinator, seed) -> None:
+    """The Cooperative Alliance: seed 003, sent on 16/11/2020 and approved."""
     alliance = resolve_unit("45.LMHTX")
     officer = _user("lmhtx.quangtri", "Cấp Kim Thành", Role.AGENCY_OFFICER, alliance, "Chủ tịch")
     sub = services.open_submission(req, alliance)
@@ -140,7 +157,9 @@ def load_letter_228() -> ReportRequest | None:
     services.submit(sub, officer, now=at("2020-11-16", 10))
     services.approve(sub, coordinator, now=at("2020-11-18", 14))
 
-    # The Department of Agriculture: sent, then returned with a reason.
+
+def _agriculture_is_returned(req, coordinator, seed) -> None:
+    """The Department of Agriculture: sent, then returned with a reason."""
     snn = resolve_unit("45.SNNPTNT")
     snn_officer = _user(
         "snn.quangtri", "Hồ Thị Nông", Role.AGENCY_OFFICER, snn, "Chi cục Phát triển nông thôn"
@@ -166,7 +185,9 @@ def load_letter_228() -> ReportRequest | None:
         now=at("2020-11-17", 9),
     )
 
-    # The Department of Planning and Investment: still drafting after the deadline.
+
+def _planning_still_drafts(req, seed) -> None:
+    """The Department of Planning and Investment: still drafting after the deadline."""
     skhdt = resolve_unit("45.SKHDT")
     skhdt_officer = _user(
         "skhdt.quangtri", "Nguyễn Văn Kế Hoạch", Role.AGENCY_OFFICER, skhdt, "Phòng Kinh tế ngành"
@@ -178,9 +199,6 @@ def load_letter_228() -> ReportRequest | None:
         {seed[2][0]: "Tổng hợp nguồn vốn lồng ghép năm 2020 đang chờ số liệu của các huyện."},
         at("2020-11-18", 10),
     )
-    # The Department of Finance has sent nothing yet (missing).
-    _user("stc.quangtri", "Lê Thị Tài Chính", Role.AGENCY_OFFICER, resolve_unit("45.STC"))
-    return req
 
 
 HG_DISTRICT_NARRATIVE = {
@@ -225,7 +243,12 @@ def load_hagiang_resolutions() -> ReportRequest | None:
         "Phó Trưởng Ban Chỉ đạo thường trực",
     )
     seed = split_sections(SEED_000.read_text(encoding="utf-8"))
-    req, created = _request(
+    districts = list(
+        Unit.objects.filter(parent=province, level=Level.DISTRICT)
+        .exclude(kind="agency")
+        .order_by("code")
+    )
+    req = _new_request(
         bcd,
         "25/BCĐ-NQ",
         date(2022, 10, 25),
@@ -237,21 +260,22 @@ def load_hagiang_resolutions() -> ReportRequest | None:
         period="2022",
         deadline=date(2022, 11, 15),
         created_by=compiler,
+        form="HG_HUYEN_NAM",
+        sections=seed,
+        recipients=[province, *districts],
     )
-    if not created:
+    if req is None:
         return None
-    req.forms.set(Form.objects.filter(code="HG_HUYEN_NAM"))
-    for order, (title, _) in enumerate(seed):
-        NarrativeSection.objects.create(request=req, order=order, title=title)
-    districts = list(
-        Unit.objects.filter(parent=province, level=Level.DISTRICT)
-        .exclude(kind="agency")
-        .order_by("code")
-    )
-    for unit in [province, *districts]:
-        RequestRecipient.objects.create(request=req, unit=unit)
     services.send_request(req, compiler, now=at("2022-10-25", 15))
+    _districts_answer_and_are_approved(req, districts, compiler)
+    consolidated = services.open_submission(req, province)
+    _write(consolidated, compiler, dict(seed), at("2022-11-21", 9))
+    services.submit(consolidated, compiler, now=at("2022-11-21", 15))
+    services.approve(consolidated, head, now=at("2022-11-22", 9))
+    return req
 
+
+def _districts_answer_and_are_approved(req, districts, compiler) -> None:
     for i, district in enumerate(districts):
         officer = User.objects.filter(unit=district, role=Role.AGENCY_OFFICER).first() or _user(
             f"huyen.{district.code}",
@@ -267,12 +291,6 @@ def load_hagiang_resolutions() -> ReportRequest | None:
         day = f"2022-11-{8 + i:02d}"  # the last districts send after the deadline
         services.submit(sub, officer, now=at(day, 10))
         services.approve(sub, compiler, now=at(day, 16))
-
-    consolidated = services.open_submission(req, province)
-    _write(consolidated, compiler, dict(seed), at("2022-11-21", 9))
-    services.submit(consolidated, compiler, now=at("2022-11-21", 15))
-    services.approve(consolidated, head, now=at("2022-11-22", 9))
-    return req
 
 
 def load_demo_reporting() -> list[ReportRequest]:

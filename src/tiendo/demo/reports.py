@@ -165,6 +165,18 @@ def load_demo_reports() -> list[ReportDefinition]:
     ensure_shipped_templates()
     ha_giang = resolve_unit("02")
     alliance = resolve_unit("45.LMHTX")
+    _upload_ha_giang_template(ha_giang)
+    return [
+        _definition(
+            "hagiang-nq04-nq05-2022",
+            ["HG-NQ04", "HG-NQ05", "HG-NQ04-05"],
+            **_ha_giang_definition(ha_giang),
+        ),
+        _definition("quangtri-lmhtx-ntm-2020", ["NTM-2016-2020"], **_alliance_definition(alliance)),
+    ]
+
+
+def _upload_ha_giang_template(ha_giang) -> None:
     data = build_ha_giang_template()
     digest = content_digest(data)
     if not ReportTemplate.objects.filter(
@@ -179,78 +191,76 @@ def load_demo_reports() -> list[ReportDefinition]:
             note="Tỉnh điều chỉnh từ mẫu của hệ thống: câu chữ quanh các số liệu NQ 04, 05.",
         )
 
-    definitions = []
-    hg, _ = ReportDefinition.objects.update_or_create(
-        slug="hagiang-nq04-nq05-2022",
-        defaults={
-            "title": "Báo cáo tóm tắt kết quả thực hiện Nghị quyết 04/NQ-TU và 05/NQ-TU",
-            "kind": TemplateKind.PROGRAMME_RESULTS,
-            "unit": ha_giang,
-            "period": "2021-2025",
-            "parent_agency": "UBND tỉnh Hà Giang",
-            "issuing_agency": "Ban Chỉ đạo cấp tỉnh",
-            "number": "",
-            "symbol": "BC-BCĐ",
-            "place": "Hà Giang",
-            "issued_on": date(2022, 11, 22),  # the day the steering committee approved
-            "doc_title": "Báo cáo tóm tắt",
-            "summary": (
-                "Kết quả thực hiện Nghị quyết số 04/NQ-TU, ngày 01/12/2020 của Ban Chấp hành"
-                " Đảng bộ tỉnh về phát triển bền vững cây Cam Sành; Nghị quyết số 05/NQ-TU, ngày"
-                " 01/12/2020 về cải tạo vườn tạp, phát triển kinh tế vườn hộ để tạo sinh kế cho"
-                " người dân giảm nghèo bền vững giai đoạn 2021-2025, định hướng đến năm 2030"
-            ),
-            "basis": "",
-            "signer_capacity": "KT.",
-            "signing_for": "Trưởng ban",
-            "signer_title": "Phó Trưởng ban",
-            "signer_name": "Trần Thị Lãnh Đạo",
-            "recipients": [
-                "Thường trực Tỉnh ủy (b/c);",
-                "Thường trực HĐND, UBND tỉnh;",
-                "Thành viên Ban Chỉ đạo;",
-                "UBND các huyện, thành phố;",
-                "Lưu: VT, BCĐ.",
-            ],
-            "options": {"annexes": HA_GIANG_ANNEXES, "narrative_sections": HA_GIANG_SECTIONS},
-            "request": _request("02.BCD", "25/BCĐ-NQ"),
-        },
-    )
-    hg.programmes.set(Programme.objects.filter(code__in=["HG-NQ04", "HG-NQ05", "HG-NQ04-05"]))
-    definitions.append(hg)
 
-    qt, _ = ReportDefinition.objects.update_or_create(
-        slug="quangtri-lmhtx-ntm-2020",
-        defaults={
-            "title": "Báo cáo kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới năm 2020",
-            "kind": TemplateKind.AGENCY_NTM_ANNUAL,
-            "unit": alliance,
-            "period": "2020",
-            "parent_agency": "",
-            "issuing_agency": "Liên minh Hợp tác xã tỉnh Quảng Trị",
-            "number": "",
-            "symbol": "BC-LMHTX",
-            "place": "Quảng Trị",
-            "issued_on": date(2020, 11, 16),
-            "doc_title": "Báo cáo",
-            "summary": "Kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới năm 2020",
-            "basis": (
-                "Thực hiện Công văn số 228/VPĐP-NTM ngày 09/11/2020 của Văn phòng điều phối nông"
-                " thôn mới về báo cáo kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới"
-                " năm 2020. Liên minh Hợp tác xã tỉnh Quảng Trị báo cáo kết quả như sau:"
-            ),
-            "signer_capacity": "TM.",
-            "signing_for": "Liên minh Hợp tác xã",
-            "signer_title": "Chủ tịch",
-            "signer_name": "Cấp Kim Thành",
-            "recipients": ["VPĐP nông thôn mới;", "Lưu: VT."],
-            "options": {
-                "allocation_basis": "Quyết định 3771/QĐ-UBND ngày 31/12/2019",
-                "narrative_sections": ALLIANCE_SECTIONS,
-            },
-            "request": _request("45.VPDP", "228/VPĐP-NTM"),
+def _definition(slug: str, programmes: list[str], **fields) -> ReportDefinition:
+    definition, _ = ReportDefinition.objects.update_or_create(slug=slug, defaults=fields)
+    definition.programmes.set(Programme.objects.filter(code__in=programmes))
+    return definition
+
+
+def _ha_giang_definition(ha_giang) -> dict:
+    return {
+        "title": "Báo cáo tóm tắt kết quả thực hiện Nghị quyết 04/NQ-TU và 05/NQ-TU",
+        "kind": TemplateKind.PROGRAMME_RESULTS,
+        "unit": ha_giang,
+        "period": "2021-2025",
+        "parent_agency": "UBND tỉnh Hà Giang",
+        "issuing_agency": "Ban Chỉ đạo cấp tỉnh",
+        "number": "",
+        "symbol": "BC-BCĐ",
+        "place": "Hà Giang",
+        "issued_on": date(2022, 11, 22),  # the day the steering committee approved
+        "doc_title": "Báo cáo tóm tắt",
+        "summary": (
+            "Kết quả thực hiện Nghị quyết số 04/NQ-TU, ngày 01/12/2020 của Ban Chấp hành"
+            " Đảng bộ tỉnh về phát triển bền vững cây Cam Sành; Nghị quyết số 05/NQ-TU, ngày"
+            " 01/12/2020 về cải tạo vườn tạp, phát triển kinh tế vườn hộ để tạo sinh kế cho"
+            " người dân giảm nghèo bền vững giai đoạn 2021-2025, định hướng đến năm 2030"
+        ),
+        "basis": "",
+        "signer_capacity": "KT.",
+        "signing_for": "Trưởng ban",
+        "signer_title": "Phó Trưởng ban",
+        "signer_name": "Trần Thị Lãnh Đạo",
+        "recipients": [
+            "Thường trực Tỉnh ủy (b/c);",
+            "Thường trực HĐND, UBND tỉnh;",
+            "Thành viên Ban Chỉ đạo;",
+            "UBND các huyện, thành phố;",
+            "Lưu: VT, BCĐ.",
+        ],
+        "options": {"annexes": HA_GIANG_ANNEXES, "narrative_sections": HA_GIANG_SECTIONS},
+        "request": _request("02.BCD", "25/BCĐ-NQ"),
+    }
+
+
+def _alliance_definition(alliance) -> dict:
+    return {
+        "title": "Báo cáo kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới năm 2020",
+        "kind": TemplateKind.AGENCY_NTM_ANNUAL,
+        "unit": alliance,
+        "period": "2020",
+        "parent_agency": "",
+        "issuing_agency": "Liên minh Hợp tác xã tỉnh Quảng Trị",
+        "number": "",
+        "symbol": "BC-LMHTX",
+        "place": "Quảng Trị",
+        "issued_on": date(2020, 11, 16),
+        "doc_title": "Báo cáo",
+        "summary": "Kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới năm 2020",
+        "basis": (
+            "Thực hiện Công văn số 228/VPĐP-NTM ngày 09/11/2020 của Văn phòng điều phối nông"
+            " thôn mới về báo cáo kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới"
+            " năm 2020. Liên minh Hợp tác xã tỉnh Quảng Trị báo cáo kết quả như sau:"
+        ),
+        "signer_capacity": "TM.",
+        "signing_for": "Liên minh Hợp tác xã",
+        "signer_title": "Chủ tịch",
+        "signer_name": "Cấp Kim Thành",
+        "recipients": ["VPĐP nông thôn mới;", "Lưu: VT."],
+        "options": {
+            "allocation_basis": "Quyết định 3771/QĐ-UBND ngày 31/12/2019",
+            "narrative_sections": ALLIANCE_SECTIONS,
         },
-    )
-    qt.programmes.set(Programme.objects.filter(code="NTM-2016-2020"))
-    definitions.append(qt)
-    return definitions
+        "request": _request("45.VPDP", "228/VPĐP-NTM"),
+    }
