@@ -148,35 +148,44 @@ def load_letter_228() -> ReportRequest | None:
     return req
 
 
+def _agency_drafts(req, code: str, officer: tuple[str, str, str], texts: dict, now: datetime):
+    """An agency's officer (username, full name, position) opens its answer and writes
+    ``texts``: (submission, officer)."""
+    unit = resolve_unit(code)
+    username, full_name, position = officer
+    user = _user(username, full_name, Role.AGENCY_OFFICER, unit, position)
+    sub = services.open_submission(req, unit)
+    _write(sub, user, texts, now)
+    return sub, user
+
+
 def _alliance_answers_and_is_approved(req, coordinator, seed) -> None:
     """The Cooperative Alliance: seed 003, sent on 16/11/2020 and approved."""
-    alliance = resolve_unit("45.LMHTX")
-    officer = _user("lmhtx.quangtri", "Cấp Kim Thành", Role.AGENCY_OFFICER, alliance, "Chủ tịch")
-    sub = services.open_submission(req, alliance)
-    _write(sub, officer, dict(seed), at("2020-11-16", 8))
+    sub, officer = _agency_drafts(
+        req,
+        "45.LMHTX",
+        ("lmhtx.quangtri", "Cấp Kim Thành", "Chủ tịch"),
+        dict(seed),
+        at("2020-11-16", 8),
+    )
     services.submit(sub, officer, now=at("2020-11-16", 10))
     services.approve(sub, coordinator, now=at("2020-11-18", 14))
 
 
 def _agriculture_is_returned(req, coordinator, seed) -> None:
     """The Department of Agriculture: sent, then returned with a reason."""
-    snn = resolve_unit("45.SNNPTNT")
-    snn_officer = _user(
-        "snn.quangtri", "Hồ Thị Nông", Role.AGENCY_OFFICER, snn, "Chi cục Phát triển nông thôn"
+    answer = (
+        "Sở là cơ quan thường trực, phụ trách các tiêu chí Thủy lợi, Tổ chức sản xuất, "
+        "Môi trường; kết quả chi tiết theo phụ lục gửi kèm."
     )
-    sub = services.open_submission(req, snn)
-    _write(
-        sub,
-        snn_officer,
-        {
-            seed[1][0]: (
-                "Sở là cơ quan thường trực, phụ trách các tiêu chí Thủy lợi, Tổ chức sản xuất, "
-                "Môi trường; kết quả chi tiết theo phụ lục gửi kèm."
-            )
-        },
+    sub, officer = _agency_drafts(
+        req,
+        "45.SNNPTNT",
+        ("snn.quangtri", "Hồ Thị Nông", "Chi cục Phát triển nông thôn"),
+        {seed[1][0]: answer},
         at("2020-11-15", 16),
     )
-    services.submit(sub, snn_officer, now=at("2020-11-15", 17))
+    services.submit(sub, officer, now=at("2020-11-15", 17))
     services.return_submission(
         sub,
         coordinator,
@@ -188,14 +197,10 @@ def _agriculture_is_returned(req, coordinator, seed) -> None:
 
 def _planning_still_drafts(req, seed) -> None:
     """The Department of Planning and Investment: still drafting after the deadline."""
-    skhdt = resolve_unit("45.SKHDT")
-    skhdt_officer = _user(
-        "skhdt.quangtri", "Nguyễn Văn Kế Hoạch", Role.AGENCY_OFFICER, skhdt, "Phòng Kinh tế ngành"
-    )
-    sub = services.open_submission(req, skhdt)
-    _write(
-        sub,
-        skhdt_officer,
+    _agency_drafts(
+        req,
+        "45.SKHDT",
+        ("skhdt.quangtri", "Nguyễn Văn Kế Hoạch", "Phòng Kinh tế ngành"),
         {seed[2][0]: "Tổng hợp nguồn vốn lồng ghép năm 2020 đang chờ số liệu của các huyện."},
         at("2020-11-18", 10),
     )
