@@ -208,6 +208,14 @@ def test_a_key_given_twice_is_refused_with_the_key_and_line(tmp_path, db, text, 
     assert f": dòng {line}: " in str(problem)
 
 
+def test_a_date_that_does_not_exist_is_refused_naming_the_line(tmp_path, db):
+    problem = only_problem(
+        refused(tmp_path, "package: a\ndocuments:\n  - {issued_on: 2020-13-01}\n")
+    )
+    assert problem.code == "package.bad_date" and problem.line == 3
+    assert problem.params["value"] == "2020-13-01"
+
+
 def test_a_key_given_twice_in_json_is_refused_with_the_key(tmp_path, db):
     problem = only_problem(refused(tmp_path, '{"package": "a", "package": "b"}', "goi.json"))
     assert problem.code == "package.duplicate_key" and problem.params["name"] == "package"

@@ -267,6 +267,18 @@ class _PackageLoader(yaml.SafeLoader):
         self._bounded(node)
         return super().construct_yaml_int(node)
 
+    def construct_yaml_timestamp(self, node):
+        # 2020-13-01 matches YAML's date pattern; PyYAML's date() then raises a bare ValueError
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            raise PackageProblem(
+                _("“%(value)s” không phải ngày hợp lệ (dạng 2020-12-01)."),
+                code="package.bad_date",
+                line=node.start_mark.line + 1,
+                value=shown(node.value),
+            ) from None
+
     def construct_yaml_float(self, node):
         self._bounded(node)
         return super().construct_yaml_float(node)
@@ -274,6 +286,9 @@ class _PackageLoader(yaml.SafeLoader):
 
 _PackageLoader.add_constructor("tag:yaml.org,2002:int", _PackageLoader.construct_yaml_int)
 _PackageLoader.add_constructor("tag:yaml.org,2002:float", _PackageLoader.construct_yaml_float)
+_PackageLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _PackageLoader.construct_yaml_timestamp
+)
 
 
 def _json_object(pairs: list) -> dict:
