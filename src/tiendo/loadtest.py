@@ -412,20 +412,38 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What `make loadtest` runs, from LOADTEST_* environment variables."""
+
+    seconds: float
+    editors: int
+    max_requests: int
+    think: float
+    database_url: str
+
+    @classmethod
+    def from_environment(cls) -> Plan:
+        database_url = os.environ.get(
+            "LOADTEST_DATABASE_URL", f"postgres://postgres@{HOST}:5432/tiendo_loadtest"
+        )
+        if not database_url.startswith("postgres"):
+            raise SystemExit("LOADTEST_DATABASE_URL must be a PostgreSQL database")
+        return cls(
+            seconds=env_number("LOADTEST_SECONDS", 120),
+            editors=int(env_number("LOADTEST_EDITORS", 50)),
+            max_requests=int(env_number("LOADTEST_MAX_REQUESTS", 20000)),
+            think=env_number("LOADTEST_THINK", 10.0),
+            database_url=database_url,
+        )
+
+
 def main() -> int:
-    seconds = env_number("LOADTEST_SECONDS", 120)
-    editors = int(env_number("LOADTEST_EDITORS", 50))
-    max_requests = int(env_number("LOADTEST_MAX_REQUESTS", 20000))
-    think = env_number("LOADTEST_THINK", 10.0)
-    database_url = os.environ.get(
-        "LOADTEST_DATABASE_URL", f"postgres://postgres@{HOST}:5432/tiendo_loadtest"
-    )
-    if not database_url.startswith("postgres"):
-        raise SystemExit("LOADTEST_DATABASE_URL must be a PostgreSQL database")
-    ensure_database(database_url)
+    plan = Plan.from_environment()
+    ensure_database(plan.database_url)
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": plan.database_url,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,
@@ -437,44 +455,54 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
-    accounts = prepare(editors)
+    accounts = prepare(plan.editors)
     port = free_port()
     server = start_server(port, env)
     try:
         after_pk = last_history_pk(connection)
         connection.close()
         stats = Stats()
-        base = f"http://{HOST}:{port}"
-        print(
-            f"== {editors} editors for {seconds:g} s on {base} (think {think:g} s, "
-            f"at most {max_requests} requests)",
-            flush=True,
-        )
-        crew = [
-            Editor(base, a, stats, max_requests // editors, random.Random(i))
-            for i, a in enumerate(accounts)
-        ]
-        logins = [threading.Thread(target=e.login) for e in crew]
-        for t in logins:
-            t.start()
-        for t in logins:
-            t.join(300)
-        print(f"== {sum(e.logged_in for e in crew)} editors logged in", flush=True)
-        database = urllib.parse.urlsplit(database_url).path.lstrip("/")
-        cpu_before = cpu_seconds(server.pid, database)
-        deadline = time.monotonic() + seconds
-        threads = [threading.Thread(target=e.run, args=(deadline, think)) for e in crew]
-        started = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(seconds + 60)
-        elapsed = time.monotonic() - started
-        cpu = cpu_seconds(server.pid, database) - cpu_before
+        elapsed, cpu = run_load(plan, f"http://{HOST}:{port}", accounts, stats, server.pid)
     finally:
         server.terminate()
         server.wait(30)
+    report(stats, elapsed, cpu)
+    return verdict(check(connection, after_pk=after_pk, accepted=stats.accepted), stats)
 
+
+def run_load(plan: Plan, base: str, accounts: list, stats: Stats, server_pid: int):
+    """Log every editor in, then let them edit until the deadline: (seconds, CPU seconds)."""
+    print(
+        f"== {plan.editors} editors for {plan.seconds:g} s on {base} (think {plan.think:g} s, "
+        f"at most {plan.max_requests} requests)",
+        flush=True,
+    )
+    crew = [
+        Editor(base, a, stats, plan.max_requests // plan.editors, random.Random(i))
+        for i, a in enumerate(accounts)
+    ]
+    _run_threads([threading.Thread(target=e.login) for e in crew], 300)
+    print(f"== {sum(e.logged_in for e in crew)} editors logged in", flush=True)
+    database = urllib.parse.urlsplit(plan.database_url).path.lstrip("/")
+    cpu_before = cpu_seconds(server_pid, database)
+    deadline = time.monotonic() + plan.seconds
+    started = time.monotonic()
+    _run_threads(
+        [threading.Thread(target=e.run, args=(deadline, plan.think)) for e in crew],
+        plan.seconds + 60,
+    )
+    elapsed = time.monotonic() - started
+    return elapsed, cpu_seconds(server_pid, database) - cpu_before
+
+
+def _run_threads(threads: list[threading.Thread], timeout: float) -> None:
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+
+
+def report(stats: Stats, elapsed: float, cpu: float) -> None:
     lat = [x * 1000 for x in stats.latencies]
     print(
         f"requests          {stats.requests} in {elapsed:.0f} s ({stats.requests / elapsed:.1f}/s)"
@@ -497,7 +525,10 @@ def main() -> int:
     print(f"machine load      {os.getloadavg()[0]:.1f} (1-minute load average at the end)")
     login = [x * 1000 for x in stats.login_latencies]
     print(f"login (untimed)   {len(login)} requests, p50 {percentile(login, 50):.0f} ms")
-    problems = check(connection, after_pk=after_pk, accepted=stats.accepted)
+
+
+def verdict(problems: list[str], stats: Stats) -> int:
+    """Print the lost updates found and PASS or FAIL; the exit status."""
     if problems and stats.no_answer:
         problems.append(
             f"{stats.no_answer} requests had no answer: a save among them may have been "

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tiendo.core.errors import TiendoError
 from tiendo.programmes.expressions import (
     Compare,
     ExpressionError,
@@ -49,10 +50,12 @@ def test_rules_compare_and_read_categories():
         is True
     )
     assert references(parse_rule("A + prev(B) <= C")) == {"A", "B", "C"}
-    with pytest.raises(ExpressionError, match="so sánh"):
+    with pytest.raises(ExpressionError) as not_a_rule:
         parse_rule("A + B")
-    with pytest.raises(ExpressionError, match="so sánh"):
+    assert not_a_rule.value.code == "expression.not_a_rule"
+    with pytest.raises(ExpressionError) as compares:
         parse("A < B")
+    assert compares.value.code == "expression.comparison_in_formula"
 
 
 @pytest.mark.parametrize(
@@ -72,8 +75,10 @@ def test_rules_compare_and_read_categories():
     ],
 )
 def test_anything_that_is_not_an_expression_is_rejected(bad):
-    with pytest.raises(ExpressionError):
+    with pytest.raises(ExpressionError) as info:
         parse_rule(bad)
+    assert isinstance(info.value, TiendoError) and isinstance(info.value, ValueError)
+    assert info.value.code.startswith("expression.") and info.value.code != "expression.invalid"
 
 
 names = st.sampled_from(["A", "B", "C", "NQ05_DISBURSED"])
@@ -207,8 +212,9 @@ def test_sum_takes_exactly_one_indicator_code(bad):
 
 @given(rich_expressions())
 def test_rich_expressions_alone_are_not_rules(text):
-    with pytest.raises(ExpressionError, match="so sánh"):
+    with pytest.raises(ExpressionError) as info:
         parse_rule(text)
+    assert info.value.code == "expression.not_a_rule"
 
 
 @given(rich_expressions(), st.text(alphabet=";:'\"!@#$%^&`~{}|\\?", min_size=1, max_size=3))
@@ -244,10 +250,12 @@ def test_an_approximate_comparison_holds_within_its_tolerance(rule, holds):
 
 
 def test_an_approximate_comparison_needs_a_tolerance_and_only_it_takes_one():
-    with pytest.raises(ExpressionError, match="sai lệch cho phép"):
+    with pytest.raises(ExpressionError) as missing:
         parse_rule("A ≈ B")
-    with pytest.raises(ExpressionError, match="chỉ dùng với phép so sánh gần đúng"):
+    assert missing.value.code == "expression.tolerance_missing"
+    with pytest.raises(ExpressionError) as misplaced:
         parse_rule("A <= B ± 1")
+    assert misplaced.value.code == "expression.tolerance_not_approximate"
     with pytest.raises(ExpressionError):
         parse("A ± 1")
     assert references(parse_rule("A ≈ B ± C / 100")) == {"A", "B", "C"}
@@ -267,8 +275,9 @@ def test_todate_asks_the_resolver_for_the_programme_period_so_far():
 
 
 def test_todate_belongs_to_rules_not_to_formulas():
-    with pytest.raises(ExpressionError, match="chỉ dùng trong quy tắc kiểm tra"):
+    with pytest.raises(ExpressionError) as info:
         parse("todate(A) / B")
+    assert info.value.code == "expression.rule_only_function"
     assert references(parse_rule("todate(A) <= B")) == {"A", "B"}
 
 

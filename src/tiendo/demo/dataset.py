@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
+
 from tiendo.data.services import Entry, load_values
 from tiendo.demo.reporting import load_demo_reporting
 from tiendo.demo.reports import load_demo_reports
@@ -23,6 +25,7 @@ from tiendo.units.models import Level, Unit
 from tiendo.units.services import resolve_unit
 
 PACKAGES_DIR = Path(__file__).resolve().parent / "packages"
+FIGURES = Path(__file__).resolve().parent / "figures.yaml"
 PACKAGES = [
     "hagiang-nq04.yaml",
     "hagiang-nq05.yaml",
@@ -53,94 +56,22 @@ def D(x) -> Decimal:
     return Decimal(str(x))
 
 
-# (indicator, period, total, scope). Cumulative ("last") figures get an earlier, smaller
-# 2021 value too, split with the same commune weights so each commune's stock only grows.
-SPREADS = [
-    # Resolution 04: Cam Sành orange
-    Spread("NQ04_DISBURSED", "2021", D(7512), "orange_communes"),
-    Spread("NQ04_DISBURSED", "2022", D(9774), "orange_communes"),
-    Spread("NQ04_CAPITAL_PLAN", "2021", D(7600), "orange_districts", follows="NQ04_DISBURSED"),
-    Spread("NQ04_CAPITAL_PLAN", "2022", D(9958), "orange_districts", follows="NQ04_DISBURSED"),
-    # the rate as the report states it, beside its operands (a rule holds one to the other)
-    Spread("NQ04_DISBURSEMENT_RATE_STATED", "2022", D("98.45"), "steering_committee"),
-    Spread("NQ04_LOAN_HOUSEHOLDS", "2021", D(71), "orange_communes"),
-    Spread("NQ04_LOAN_HOUSEHOLDS", "2022", D(167), "orange_communes"),
-    Spread("NQ04_LOAN_AREA", "2021", D("121.4"), "orange_communes"),
-    Spread("NQ04_LOAN_AREA", "2022", D("292.9"), "orange_communes"),
-    Spread("NQ04_GROSS_INCOME_BEFORE", "2022", D("5272.2"), "orange_communes"),
-    Spread("NQ04_GROSS_INCOME", "2022", D("24017.8"), "orange_communes"),
-    Spread("NQ04_NET_INCOME", "2022", D("11628.1"), "orange_communes"),
-    # "thu nhập gấp 2,2 lần so với trước" — beside "từ 18 triệu đồng lên 82 triệu đồng/ha"
-    Spread("NQ04_INCOME_MULTIPLE_STATED", "2022", D("2.2"), "steering_committee"),
-    Spread("NQ04_STABLE_JOBS", "2021", D(141), "orange_communes"),
-    Spread("NQ04_STABLE_JOBS", "2022", D(334), "orange_communes"),
-    Spread("NQ04_OCOP_PRODUCTS", "2021", D(1), "orange_communes"),
-    Spread("NQ04_OCOP_PRODUCTS", "2022", D(3), "orange_communes"),
-    Spread("NQ04_SUPERMARKET_SALES", "2021", D(300), "agriculture_department"),
-    Spread("NQ04_SUPERMARKET_SALES", "2022", D(500), "agriculture_department"),
-    # Resolution 05: mixed gardens
-    Spread("NQ05_DISBURSED", "2021", D(30355), "garden_communes"),
-    Spread("NQ05_DISBURSED", "2022", D(36637), "garden_communes"),
-    Spread("NQ05_DISBURSED_STATED_TOTAL", "2022", D(66992), "steering_committee"),
-    Spread("NQ05_DISBURSED_HOUSEHOLDS", "2021", D(1032), "garden_communes"),
-    Spread("NQ05_DISBURSED_HOUSEHOLDS", "2022", D(1242), "garden_communes"),
-    Spread("NQ05_DIRECT_SUPPORT", "2021", D(2210), "garden_communes"),
-    Spread("NQ05_DIRECT_SUPPORT", "2022", D(2918), "garden_communes"),
-    Spread("NQ05_AREA", "2021", D("98.6"), "garden_communes"),
-    Spread("NQ05_AREA", "2022", D("234.9"), "garden_communes"),
-    Spread("NQ05_TARGET_GROUP_HOUSEHOLDS", "2022", D(2326), "garden_communes"),
-    Spread("NQ05_TARGET_GROUP_AREA", "2022", D("2.6"), "garden_communes_few"),
-    Spread("NQ05_GARDENS", "2021", D(804), "garden_communes"),
-    Spread("NQ05_GARDENS", "2022", D(1935), "garden_communes"),
-    Spread("NQ05_GARDEN_INCOME", "2021", D(13100), "garden_communes"),
-    Spread("NQ05_GARDEN_INCOME", "2022", D(36362), "garden_communes"),
-    Spread("NQ05_INCOME_GAIN", "2022", "10-15", "garden_communes"),
-    Spread("NQ05_INCOME_MULTIPLE", "2022", "2-3", "garden_communes"),
-    Spread("NQ05_STABLE_JOBS", "2021", D(960), "garden_communes"),
-    Spread("NQ05_STABLE_JOBS", "2022", D(2274), "garden_communes"),
-    # Both resolutions
-    Spread("HG_HOUSEHOLDS_IMPLEMENTING", "2021", D(2050), "all_communes"),
-    Spread("HG_HOUSEHOLDS_IMPLEMENTING", "2022", D(4757), "all_communes"),
-    Spread("HG_HOUSEHOLDS_BENEFITING", "2021", D(1103), "all_communes"),
-    Spread("HG_HOUSEHOLDS_BENEFITING", "2022", D(2441), "all_communes"),
-    Spread("HG_TRAINING_CLASSES", "2021", D(188), "districts"),
-    Spread("HG_TRAINING_CLASSES", "2022", D(218), "districts"),
-    Spread("HG_TRAINING_PARTICIPANTS", "2021", D(15621), "districts"),
-    Spread("HG_TRAINING_PARTICIPANTS", "2022", D(18352), "districts"),
-    Spread("HG_EXPORT_VEGETABLE_AREA", "2022", D("8.5"), "xin_man_export"),
-    Spread("HG_SUPERMARKET_VEGETABLE_AREA", "2022", D("7.0"), "xin_man_supermarket"),
-    Spread("HG_CLEAN_VEGETABLE_COMMUNES", "2022", "each:1", "dong_van_nine"),
-    # Quảng Trị Cooperative Alliance, NTM 2020 (Decision 3771/QĐ-UBND)
-    # A slip the demo's validation rules are there to catch (not part of any seed figure):
-    # the Department of Agriculture reports more training money disbursed in 2019 than it was
-    # allocated — 165 typed for 16,5. `tiendo validate --unit 45 --period 2019 --below`.
-    Spread("NTM_RECURRENT_ALLOCATED", "2019", D(150), "qt_agriculture", "TRAINING"),
-    Spread("NTM_RECURRENT_ALLOCATED", "2019", D(100), "qt_agriculture", "TRADE_PROMOTION"),
-    Spread("NTM_RECURRENT_DISBURSED", "2019-12-31", D(165), "qt_agriculture", "TRAINING"),
-    Spread("NTM_RECURRENT_DISBURSED", "2019-12-31", D(92), "qt_agriculture", "TRADE_PROMOTION"),
-    Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRAINING"),
-    Spread("NTM_RECURRENT_ALLOCATED", "2020", D(200), "alliance", "TRADE_PROMOTION"),
-    Spread("NTM_RECURRENT_DISBURSED", "2020-10-31", D("197.3"), "alliance", "TRAINING"),
-    Spread("NTM_RECURRENT_DISBURSEMENT_RATE_STATED", "2020-10-31", D("49.3"), "alliance"),
-    Spread(
-        "NTM_RECURRENT_DISBURSED",
-        "2020-10-31",
-        D(0),
-        "alliance",
-        "TRADE_PROMOTION",
-        "Chưa tổ chức xúc tiến thương mại theo kế hoạch do ảnh hưởng dịch Covid-19",
-    ),
-    Spread("NTM_RECURRENT_ESTIMATE", "2020-12-31", D(200), "alliance", "TRAINING"),
-    Spread("NTM_RECURRENT_ESTIMATE", "2020-12-31", D(200), "alliance", "TRADE_PROMOTION"),
-    Spread(
-        "NTM_MOBILISED_SUPPORT",
-        "2020",
-        D(500),
-        "alliance",
-        "",
-        "Liên minh HTX Việt Nam hỗ trợ HTX Văn Quỹ đầu tư trang thiết bị phát triển chuỗi giá trị gạo",
-    ),
-]
+class _FiguresLoader(yaml.SafeLoader):
+    """Reads every number of figures.yaml as the Decimal written, never through a float."""
+
+
+def _decimal(loader, node) -> Decimal:
+    return Decimal(loader.construct_scalar(node))
+
+
+_FiguresLoader.add_constructor("tag:yaml.org,2002:int", _decimal)
+_FiguresLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+def read_figures(path: Path = FIGURES) -> list[Spread]:
+    """The seed figures, in the order of the file (see its head for the columns)."""
+    rows = yaml.load(path.read_text(encoding="utf-8"), Loader=_FiguresLoader)
+    return [Spread(**row) for row in rows]
 
 
 def split_total(total: Decimal, weights: list[float], decimals: int) -> list[Decimal]:
@@ -225,7 +156,7 @@ class Scopes:
 def build_entries(scopes: Scopes) -> list[Entry]:
     indicators = {i.code: i for i in Indicator.objects.select_related("disaggregation")}
     entries = []
-    for spread in SPREADS:
+    for spread in read_figures():
         indicator = indicators[spread.indicator]
         units = scopes.units(spread.scope)
         if isinstance(spread.total, str):

@@ -80,15 +80,24 @@ def _user(username, full_name, role, unit, position="") -> User:
     return user
 
 
-def _request(issuer, number, issued_on, **fields) -> tuple[ReportRequest, bool]:
-    existing = ReportRequest.objects.filter(
+def _new_request(
+    issuer, number, issued_on, *, form: str, sections, recipients, **fields
+) -> ReportRequest | None:
+    """The request with its form, narrative sections and recipients, not yet sent; None
+    when it exists already (the demo is loaded again)."""
+    if ReportRequest.objects.filter(
         issuer=issuer, number_symbol=number, issued_on=issued_on
-    ).first()
-    if existing:
-        return existing, False
-    return ReportRequest.objects.create(
+    ).exists():
+        return None
+    req = ReportRequest.objects.create(
         issuer=issuer, number_symbol=number, issued_on=issued_on, **fields
-    ), True
+    )
+    req.forms.set(Form.objects.filter(code=form))
+    for order, (title, _) in enumerate(sections):
+        NarrativeSection.objects.create(request=req, order=order, title=title)
+    for unit in recipients:
+        RequestRecipient.objects.create(request=req, unit=unit)
+    return req
 
 
 def _write(submission: Submission, user, texts: dict[str, str], now: datetime) -> None:
@@ -108,7 +117,7 @@ def load_letter_228() -> ReportRequest | None:
         "vpdp.quangtri", "Phạm Văn Điều Phối", Role.COORDINATOR, vpdp, "Chánh Văn phòng"
     )
     seed = split_sections(SEED_003.read_text(encoding="utf-8"), stop="Trên đây là báo cáo")
-    req, created = _request(
+    req = _new_request(
         vpdp,
         "228/VPĐP-NTM",
         date(2020, 11, 9),
@@ -122,42 +131,61 @@ def load_letter_228() -> ReportRequest | None:
         data_as_of=date(2020, 10, 31),
         deadline=date(2020, 11, 16),
         created_by=coordinator,
+        form="NTM_CQ_NAM",
+        sections=seed,
+        recipients=[
+            resolve_unit(code) for code in ("45.LMHTX", "45.SNNPTNT", "45.SKHDT", "45.STC")
+        ],
     )
-    if not created:
+    if req is None:
         return None
-    req.forms.set(Form.objects.filter(code="NTM_CQ_NAM"))
-    for order, (title, _) in enumerate(seed):
-        NarrativeSection.objects.create(request=req, order=order, title=title)
-    for code in ("45.LMHTX", "45.SNNPTNT", "45.SKHDT", "45.STC"):
-        RequestRecipient.objects.create(request=req, unit=resolve_unit(code))
     services.send_request(req, coordinator, now=at("2020-11-09", 15))
+    _alliance_answers_and_is_approved(req, coordinator, seed)
+    _agriculture_is_returned(req, coordinator, seed)
+    _planning_still_drafts(req, seed)
+    # The Department of Finance has sent nothing yet (missing).
+    _user("stc.quangtri", "Lê Thị Tài Chính", Role.AGENCY_OFFICER, resolve_unit("45.STC"))
+    return req
 
-    # The Cooperative Alliance: seed 003, sent on 16/11/2020 and approved.
-    alliance = resolve_unit("45.LMHTX")
-    officer = _user("lmhtx.quangtri", "Cấp Kim Thành", Role.AGENCY_OFFICER, alliance, "Chủ tịch")
-    sub = services.open_submission(req, alliance)
-    _write(sub, officer, dict(seed), at("2020-11-16", 8))
+
+def _agency_drafts(req, code: str, officer: tuple[str, str, str], texts: dict, now: datetime):
+    """An agency's officer (username, full name, position) opens its answer and writes
+    ``texts``: (submission, officer)."""
+    unit = resolve_unit(code)
+    username, full_name, position = officer
+    user = _user(username, full_name, Role.AGENCY_OFFICER, unit, position)
+    sub = services.open_submission(req, unit)
+    _write(sub, user, texts, now)
+    return sub, user
+
+
+def _alliance_answers_and_is_approved(req, coordinator, seed) -> None:
+    """The Cooperative Alliance: seed 003, sent on 16/11/2020 and approved."""
+    sub, officer = _agency_drafts(
+        req,
+        "45.LMHTX",
+        ("lmhtx.quangtri", "Cấp Kim Thành", "Chủ tịch"),
+        dict(seed),
+        at("2020-11-16", 8),
+    )
     services.submit(sub, officer, now=at("2020-11-16", 10))
     services.approve(sub, coordinator, now=at("2020-11-18", 14))
 
-    # The Department of Agriculture: sent, then returned with a reason.
-    snn = resolve_unit("45.SNNPTNT")
-    snn_officer = _user(
-        "snn.quangtri", "Hồ Thị Nông", Role.AGENCY_OFFICER, snn, "Chi cục Phát triển nông thôn"
+
+def _agriculture_is_returned(req, coordinator, seed) -> None:
+    """The Department of Agriculture: sent, then returned with a reason."""
+    answer = (
+        "Sở là cơ quan thường trực, phụ trách các tiêu chí Thủy lợi, Tổ chức sản xuất, "
+        "Môi trường; kết quả chi tiết theo phụ lục gửi kèm."
     )
-    sub = services.open_submission(req, snn)
-    _write(
-        sub,
-        snn_officer,
-        {
-            seed[1][0]: (
-                "Sở là cơ quan thường trực, phụ trách các tiêu chí Thủy lợi, Tổ chức sản xuất, "
-                "Môi trường; kết quả chi tiết theo phụ lục gửi kèm."
-            )
-        },
+    sub, officer = _agency_drafts(
+        req,
+        "45.SNNPTNT",
+        ("snn.quangtri", "Hồ Thị Nông", "Chi cục Phát triển nông thôn"),
+        {seed[1][0]: answer},
         at("2020-11-15", 16),
     )
-    services.submit(sub, snn_officer, now=at("2020-11-15", 17))
+    services.submit(sub, officer, now=at("2020-11-15", 17))
     services.return_submission(
         sub,
         coordinator,
@@ -166,21 +194,16 @@ def load_letter_228() -> ReportRequest | None:
         now=at("2020-11-17", 9),
     )
 
-    # The Department of Planning and Investment: still drafting after the deadline.
-    skhdt = resolve_unit("45.SKHDT")
-    skhdt_officer = _user(
-        "skhdt.quangtri", "Nguyễn Văn Kế Hoạch", Role.AGENCY_OFFICER, skhdt, "Phòng Kinh tế ngành"
-    )
-    sub = services.open_submission(req, skhdt)
-    _write(
-        sub,
-        skhdt_officer,
+
+def _planning_still_drafts(req, seed) -> None:
+    """The Department of Planning and Investment: still drafting after the deadline."""
+    _agency_drafts(
+        req,
+        "45.SKHDT",
+        ("skhdt.quangtri", "Nguyễn Văn Kế Hoạch", "Phòng Kinh tế ngành"),
         {seed[2][0]: "Tổng hợp nguồn vốn lồng ghép năm 2020 đang chờ số liệu của các huyện."},
         at("2020-11-18", 10),
     )
-    # The Department of Finance has sent nothing yet (missing).
-    _user("stc.quangtri", "Lê Thị Tài Chính", Role.AGENCY_OFFICER, resolve_unit("45.STC"))
-    return req
 
 
 HG_DISTRICT_NARRATIVE = {
@@ -225,7 +248,12 @@ def load_hagiang_resolutions() -> ReportRequest | None:
         "Phó Trưởng Ban Chỉ đạo thường trực",
     )
     seed = split_sections(SEED_000.read_text(encoding="utf-8"))
-    req, created = _request(
+    districts = list(
+        Unit.objects.filter(parent=province, level=Level.DISTRICT)
+        .exclude(kind="agency")
+        .order_by("code")
+    )
+    req = _new_request(
         bcd,
         "25/BCĐ-NQ",
         date(2022, 10, 25),
@@ -237,21 +265,22 @@ def load_hagiang_resolutions() -> ReportRequest | None:
         period="2022",
         deadline=date(2022, 11, 15),
         created_by=compiler,
+        form="HG_HUYEN_NAM",
+        sections=seed,
+        recipients=[province, *districts],
     )
-    if not created:
+    if req is None:
         return None
-    req.forms.set(Form.objects.filter(code="HG_HUYEN_NAM"))
-    for order, (title, _) in enumerate(seed):
-        NarrativeSection.objects.create(request=req, order=order, title=title)
-    districts = list(
-        Unit.objects.filter(parent=province, level=Level.DISTRICT)
-        .exclude(kind="agency")
-        .order_by("code")
-    )
-    for unit in [province, *districts]:
-        RequestRecipient.objects.create(request=req, unit=unit)
     services.send_request(req, compiler, now=at("2022-10-25", 15))
+    _districts_answer_and_are_approved(req, districts, compiler)
+    consolidated = services.open_submission(req, province)
+    _write(consolidated, compiler, dict(seed), at("2022-11-21", 9))
+    services.submit(consolidated, compiler, now=at("2022-11-21", 15))
+    services.approve(consolidated, head, now=at("2022-11-22", 9))
+    return req
 
+
+def _districts_answer_and_are_approved(req, districts, compiler) -> None:
     for i, district in enumerate(districts):
         officer = User.objects.filter(unit=district, role=Role.AGENCY_OFFICER).first() or _user(
             f"huyen.{district.code}",
@@ -267,12 +296,6 @@ def load_hagiang_resolutions() -> ReportRequest | None:
         day = f"2022-11-{8 + i:02d}"  # the last districts send after the deadline
         services.submit(sub, officer, now=at(day, 10))
         services.approve(sub, compiler, now=at(day, 16))
-
-    consolidated = services.open_submission(req, province)
-    _write(consolidated, compiler, dict(seed), at("2022-11-21", 9))
-    services.submit(consolidated, compiler, now=at("2022-11-21", 15))
-    services.approve(consolidated, head, now=at("2022-11-22", 9))
-    return req
 
 
 def load_demo_reporting() -> list[ReportRequest]:

@@ -9,13 +9,16 @@ reporting cycle (``demo/reporting.py``) and takes the text of the approved submi
 section of the letter placed by ``options["narrative_sections"]``. The parts of the
 officers' text that give the programme results figures ("2.2", "2.3" of seed 000, "4" of
 seed 003) are written by the template from the aggregated data instead, so no sentence is
-printed twice. Header details the seeds do not show (document numbers, the Hà Giang date,
-signer and recipients) are demo values, editable like any definition.
+printed twice. The definitions themselves are data, in ``reports.yaml``; header details
+the seeds do not show (document numbers, the Hà Giang date, signer and recipients) are demo
+values there, editable like any definition.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from pathlib import Path
+
+import yaml
 
 from tiendo.documents import templates_build as tb
 from tiendo.documents.models import ReportDefinition, ReportTemplate, TemplateKind
@@ -24,6 +27,8 @@ from tiendo.documents.templates_build import content_digest
 from tiendo.programmes.models import Programme
 from tiendo.reporting.models import ReportRequest
 from tiendo.units.services import resolve_unit
+
+DEFINITIONS = Path(__file__).resolve().parent / "reports.yaml"
 
 HA_GIANG_RESULTS = [
     tb.h2("2.2. Kết quả tổng quan"),
@@ -95,33 +100,6 @@ HA_GIANG_RESULTS = [
     tb.n("good_models"),
 ]
 
-# Where the sections of each letter go in the template (numbers as the letter numbers them;
-# "" = written by the template from the data).
-HA_GIANG_SECTIONS = {
-    "1": "advantages_difficulties",
-    "2": "results",
-    "2.1": "leadership",
-    "2.2": "",
-    "2.3": "",
-    "2.4": "good_models",
-    "3": "assessment",
-    "3.1": "achievements",
-    "3.2": "limitations",
-    "4": "tasks",
-    "5": "proposals",
-}
-
-ALLIANCE_SECTIONS = {
-    "1": "direction",
-    "2": "criteria",
-    "3": "investment",
-    "4": "",
-    "5": "difficulties",
-    "6": "plans",
-    "6.1": "objectives",
-    "6.2": "solutions",
-}
-
 
 def _request(issuer_code: str, number_symbol: str):
     """The demo letter the report answers (None when the reporting cycle is not loaded)."""
@@ -130,26 +108,6 @@ def _request(issuer_code: str, number_symbol: str):
         .order_by("-issued_on", "-pk")
         .first()
     )
-
-
-HA_GIANG_ANNEXES = [
-    {
-        "title": "Kết quả giải ngân vốn Nghị quyết 04/NQ-TU theo huyện",
-        "level": "district",
-        "columns": [{"indicator": "NQ04_DISBURSED", "plan": "NQ04_CAPITAL_PLAN"}],
-        "only_with_data": True,
-    },
-    {
-        "title": "Kết quả thực hiện Nghị quyết 05/NQ-TU theo xã",
-        "level": "commune",
-        "columns": [
-            {"indicator": "NQ05_DISBURSED"},
-            {"indicator": "NQ05_AREA"},
-            {"indicator": "NQ05_GARDENS"},
-        ],
-        "only_with_data": True,
-    },
-]
 
 
 def build_ha_giang_template() -> bytes:
@@ -163,8 +121,12 @@ def build_ha_giang_template() -> bytes:
 def load_demo_reports() -> list[ReportDefinition]:
     """Create or refresh the two demo definitions and Hà Giang's adapted template."""
     ensure_shipped_templates()
-    ha_giang = resolve_unit("02")
-    alliance = resolve_unit("45.LMHTX")
+    _upload_ha_giang_template(resolve_unit("02"))
+    definitions = yaml.safe_load(DEFINITIONS.read_text(encoding="utf-8"))
+    return [_definition(**definition) for definition in definitions]
+
+
+def _upload_ha_giang_template(ha_giang) -> None:
     data = build_ha_giang_template()
     digest = content_digest(data)
     if not ReportTemplate.objects.filter(
@@ -179,78 +141,11 @@ def load_demo_reports() -> list[ReportDefinition]:
             note="Tỉnh điều chỉnh từ mẫu của hệ thống: câu chữ quanh các số liệu NQ 04, 05.",
         )
 
-    definitions = []
-    hg, _ = ReportDefinition.objects.update_or_create(
-        slug="hagiang-nq04-nq05-2022",
-        defaults={
-            "title": "Báo cáo tóm tắt kết quả thực hiện Nghị quyết 04/NQ-TU và 05/NQ-TU",
-            "kind": TemplateKind.PROGRAMME_RESULTS,
-            "unit": ha_giang,
-            "period": "2021-2025",
-            "parent_agency": "UBND tỉnh Hà Giang",
-            "issuing_agency": "Ban Chỉ đạo cấp tỉnh",
-            "number": "",
-            "symbol": "BC-BCĐ",
-            "place": "Hà Giang",
-            "issued_on": date(2022, 11, 22),  # the day the steering committee approved
-            "doc_title": "Báo cáo tóm tắt",
-            "summary": (
-                "Kết quả thực hiện Nghị quyết số 04/NQ-TU, ngày 01/12/2020 của Ban Chấp hành"
-                " Đảng bộ tỉnh về phát triển bền vững cây Cam Sành; Nghị quyết số 05/NQ-TU, ngày"
-                " 01/12/2020 về cải tạo vườn tạp, phát triển kinh tế vườn hộ để tạo sinh kế cho"
-                " người dân giảm nghèo bền vững giai đoạn 2021-2025, định hướng đến năm 2030"
-            ),
-            "basis": "",
-            "signer_capacity": "KT.",
-            "signing_for": "Trưởng ban",
-            "signer_title": "Phó Trưởng ban",
-            "signer_name": "Trần Thị Lãnh Đạo",
-            "recipients": [
-                "Thường trực Tỉnh ủy (b/c);",
-                "Thường trực HĐND, UBND tỉnh;",
-                "Thành viên Ban Chỉ đạo;",
-                "UBND các huyện, thành phố;",
-                "Lưu: VT, BCĐ.",
-            ],
-            "options": {"annexes": HA_GIANG_ANNEXES, "narrative_sections": HA_GIANG_SECTIONS},
-            "request": _request("02.BCD", "25/BCĐ-NQ"),
-        },
-    )
-    hg.programmes.set(Programme.objects.filter(code__in=["HG-NQ04", "HG-NQ05", "HG-NQ04-05"]))
-    definitions.append(hg)
 
-    qt, _ = ReportDefinition.objects.update_or_create(
-        slug="quangtri-lmhtx-ntm-2020",
-        defaults={
-            "title": "Báo cáo kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới năm 2020",
-            "kind": TemplateKind.AGENCY_NTM_ANNUAL,
-            "unit": alliance,
-            "period": "2020",
-            "parent_agency": "",
-            "issuing_agency": "Liên minh Hợp tác xã tỉnh Quảng Trị",
-            "number": "",
-            "symbol": "BC-LMHTX",
-            "place": "Quảng Trị",
-            "issued_on": date(2020, 11, 16),
-            "doc_title": "Báo cáo",
-            "summary": "Kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới năm 2020",
-            "basis": (
-                "Thực hiện Công văn số 228/VPĐP-NTM ngày 09/11/2020 của Văn phòng điều phối nông"
-                " thôn mới về báo cáo kết quả thực hiện Chương trình MTQG xây dựng nông thôn mới"
-                " năm 2020. Liên minh Hợp tác xã tỉnh Quảng Trị báo cáo kết quả như sau:"
-            ),
-            "signer_capacity": "TM.",
-            "signing_for": "Liên minh Hợp tác xã",
-            "signer_title": "Chủ tịch",
-            "signer_name": "Cấp Kim Thành",
-            "recipients": ["VPĐP nông thôn mới;", "Lưu: VT."],
-            "options": {
-                "allocation_basis": "Quyết định 3771/QĐ-UBND ngày 31/12/2019",
-                "narrative_sections": ALLIANCE_SECTIONS,
-            },
-            "request": _request("45.VPDP", "228/VPĐP-NTM"),
-        },
-    )
-    qt.programmes.set(Programme.objects.filter(code="NTM-2016-2020"))
-    definitions.append(qt)
-    return definitions
+def _definition(
+    slug: str, programmes: list[str], unit: str, request: list[str], **fields
+) -> ReportDefinition:
+    fields.update(unit=resolve_unit(unit), request=_request(*request))
+    definition, _ = ReportDefinition.objects.update_or_create(slug=slug, defaults=fields)
+    definition.programmes.set(Programme.objects.filter(code__in=programmes))
+    return definition

@@ -39,6 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_lazy as _
+
+from tiendo.core.errors import TiendoError
+
 COMPARATORS = {
     "=": "==",
     "==": "==",
@@ -68,8 +72,10 @@ _TOKEN = re.compile(
 )
 
 
-class ExpressionError(ValueError):
-    """The text is not an expression; the message (Vietnamese) says where and why."""
+class ExpressionError(TiendoError, ValueError):
+    """The text is not an expression; the message says where and why."""
+
+    code = "expression.invalid"
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,10 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
         match = _TOKEN.match(stripped, pos)
         if not match or match.end() == pos:
             raise ExpressionError(
-                f"Ký tự không hợp lệ “{stripped[pos : pos + 1]}” ở vị trí {pos + 1}."
+                _("Ký tự không hợp lệ “%(character)s” ở vị trí %(position)s."),
+                code="expression.bad_character",
+                character=stripped[pos : pos + 1],
+                position=pos + 1,
             )
         kind = match.lastgroup
         tokens.append((kind, match.group(kind), match.start(kind)))
@@ -138,64 +147,99 @@ class _Parser:
     def take(self, value: str | None = None) -> tuple[str, str, int]:
         token = self.peek()
         if token is None:
-            raise ExpressionError("Biểu thức kết thúc giữa chừng.")
+            raise ExpressionError(
+                _("Biểu thức kết thúc giữa chừng."), code="expression.unexpected_end"
+            )
         if value is not None and token[1] != value:
-            raise ExpressionError(f"Cần “{value}” ở vị trí {token[2] + 1}, gặp “{token[1]}”.")
+            raise ExpressionError(
+                _("Cần “%(expected)s” ở vị trí %(position)s, gặp “%(found)s”."),
+                code="expression.expected",
+                expected=value,
+                position=token[2] + 1,
+                found=token[1],
+            )
         self.pos += 1
         return token
 
     def parse(self, *, allow_compare: bool):
         if not self.tokens:
-            raise ExpressionError("Biểu thức trống.")
+            raise ExpressionError(_("Biểu thức trống."), code="expression.empty")
         node = self.comparison(allow_compare=allow_compare)
         token = self.peek()
         if token and token[0] == "name" and token[1].lower() == "if":
-            if not isinstance(node, Compare):
-                raise ExpressionError(
-                    f"Điều kiện “if” (vị trí {token[2] + 1}) chỉ theo sau một phép so sánh."
-                )
-            self.take()
-            condition = self.comparison(allow_compare=True)
-            if not isinstance(condition, Compare) or condition.condition is not None:
-                raise ExpressionError(
-                    f"Sau “if” (vị trí {token[2] + 1}) cần một phép so sánh, ví dụ if A >= 100."
-                )
-            node = Compare(node.op, node.left, node.right, node.tolerance, condition)
+            node = self.condition(node, token)
         token = self.peek()
         if token is not None:
-            raise ExpressionError(f"Thừa “{token[1]}” ở vị trí {token[2] + 1}.")
+            raise ExpressionError(
+                _("Thừa “%(found)s” ở vị trí %(position)s."),
+                code="expression.trailing",
+                found=token[1],
+                position=token[2] + 1,
+            )
         return node
+
+    def condition(self, node, if_token) -> Compare:
+        """``RULE if CONDITION``: the rule ``node`` with the comparison after ``if``."""
+        if not isinstance(node, Compare):
+            raise ExpressionError(
+                _("Điều kiện “if” (vị trí %(position)s) chỉ theo sau một phép so sánh."),
+                code="expression.condition_without_rule",
+                position=if_token[2] + 1,
+            )
+        self.take()
+        condition = self.comparison(allow_compare=True)
+        if not isinstance(condition, Compare) or condition.condition is not None:
+            raise ExpressionError(
+                _("Sau “if” (vị trí %(position)s) cần một phép so sánh, ví dụ if A >= 100."),
+                code="expression.condition_not_comparison",
+                position=if_token[2] + 1,
+            )
+        return Compare(node.op, node.left, node.right, node.tolerance, condition)
 
     def comparison(self, *, allow_compare: bool):
         node = self.sum()
         token = self.peek()
-        if token and token[1] in COMPARATORS:
-            if not allow_compare:
-                raise ExpressionError(
-                    f"Công thức không được chứa phép so sánh (vị trí {token[2] + 1})."
-                )
+        if not (token and token[1] in COMPARATORS):
+            return node
+        if not allow_compare:
+            raise ExpressionError(
+                _("Công thức không được chứa phép so sánh (vị trí %(position)s)."),
+                code="expression.comparison_in_formula",
+                position=token[2] + 1,
+            )
+        self.take()
+        if self.peek() and self.peek()[1] in COMPARATORS:
+            raise ExpressionError(
+                _("Hai phép so sánh liền nhau ở vị trí %(position)s."),
+                code="expression.double_comparison",
+                position=self.peek()[2] + 1,
+            )
+        op = COMPARATORS[token[1]]
+        right = self.sum()
+        return Compare(op, node, right, self.tolerance(op, token))
+
+    def tolerance(self, op: str, comparator):
+        """The ``± t`` after ``A ≈ B``, which only an approximate comparison takes."""
+        sign = self.peek()
+        has_sign = sign is not None and sign[1] in TOLERANCE_SIGNS
+        if has_sign and op == "~=":
             self.take()
-            if self.peek() and self.peek()[1] in COMPARATORS:
-                raise ExpressionError(f"Hai phép so sánh liền nhau ở vị trí {self.peek()[2] + 1}.")
-            op = COMPARATORS[token[1]]
-            right = self.sum()
-            tolerance = None
-            sign = self.peek()
-            if op == "~=":
-                if sign is None or sign[1] not in TOLERANCE_SIGNS:
-                    raise ExpressionError(
-                        f"Phép so sánh gần đúng “{token[1]}” (vị trí {token[2] + 1}) cần mức "
-                        "sai lệch cho phép, ví dụ A ≈ B ± 0.05."
-                    )
-                self.take()
-                tolerance = self.sum()
-            elif sign is not None and sign[1] in TOLERANCE_SIGNS:
-                raise ExpressionError(
-                    f"Mức sai lệch “{sign[1]}” (vị trí {sign[2] + 1}) chỉ dùng với phép so "
-                    "sánh gần đúng ≈."
-                )
-            node = Compare(op, node, right, tolerance)
-        return node
+            return self.sum()
+        if not has_sign and op != "~=":
+            return None
+        if has_sign:
+            message = _(
+                "Mức sai lệch “%(token)s” (vị trí %(position)s) chỉ dùng với phép so "
+                "sánh gần đúng ≈."
+            )
+            code, token = "expression.tolerance_not_approximate", sign
+        else:
+            message = _(
+                "Phép so sánh gần đúng “%(token)s” (vị trí %(position)s) cần mức "
+                "sai lệch cho phép, ví dụ A ≈ B ± 0.05."
+            )
+            code, token = "expression.tolerance_missing", comparator
+        raise ExpressionError(message, code=code, token=token[1], position=token[2] + 1)
 
     def sum(self):
         node = self.product()
@@ -229,58 +273,93 @@ class _Parser:
         if kind == "name":
             nxt = self.peek()
             if nxt and nxt[1] == "(":
-                if value.lower() not in FUNCTIONS:
-                    raise ExpressionError(
-                        f"Hàm “{value}” không được hỗ trợ (vị trí {position + 1})."
-                    )
-                if value.lower() in RULE_ONLY_FUNCTIONS and not self.in_rule:
-                    raise ExpressionError(
-                        f"Hàm “{value}” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
-                        f"công thức (vị trí {position + 1})."
-                    )
-                self.take("(")
-                args = [self.sum()]
-                while self.peek() and self.peek()[1] == ",":
-                    self.take(",")
-                    args.append(self.sum())
-                self.take(")")
-                arity = FUNCTIONS[value.lower()]
-                if arity is not None and len(args) != arity:
-                    raise ExpressionError(f"Hàm “{value}” cần {arity} tham số.")
-                if value.lower() == "sum" and not (
-                    isinstance(args[0], Ref) and not args[0].category
-                ):
-                    raise ExpressionError(
-                        f"Hàm “{value}” cộng mọi phân tổ của một chỉ tiêu: cần đúng một mã "
-                        f"chỉ tiêu không kèm phân tổ, ví dụ sum(MA_CHI_TIEU) (vị trí {position + 1})."
-                    )
-                return Call(value.lower(), tuple(args))
-            category = ""
-            if nxt and nxt[1] == "[":
-                self.take("[")
-                cat_kind, category, cat_pos = self.take()
-                if cat_kind not in ("name", "number"):
-                    raise ExpressionError(f"Mã phân tổ không hợp lệ ở vị trí {cat_pos + 1}.")
-                self.take("]")
-            return Ref(value, category)
+                return self.call(value, position)
+            return self.reference(value, nxt)
         if value == "(":
             node = self.sum()
             self.take(")")
             return node
-        raise ExpressionError(f"Không chờ đợi “{value}” ở vị trí {position + 1}.")
+        raise ExpressionError(
+            _("Không chờ đợi “%(found)s” ở vị trí %(position)s."),
+            code="expression.unexpected",
+            found=value,
+            position=position + 1,
+        )
+
+    def call(self, name: str, position: int) -> Call:
+        function = name.lower()
+        if function not in FUNCTIONS:
+            raise ExpressionError(
+                _("Hàm “%(function)s” không được hỗ trợ (vị trí %(position)s)."),
+                code="expression.unknown_function",
+                function=name,
+                position=position + 1,
+            )
+        if function in RULE_ONLY_FUNCTIONS and not self.in_rule:
+            raise ExpressionError(
+                _(
+                    "Hàm “%(function)s” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
+                    "công thức (vị trí %(position)s)."
+                ),
+                code="expression.rule_only_function",
+                function=name,
+                position=position + 1,
+            )
+        self.take("(")
+        args = [self.sum()]
+        while self.peek() and self.peek()[1] == ",":
+            self.take(",")
+            args.append(self.sum())
+        self.take(")")
+        arity = FUNCTIONS[function]
+        if arity is not None and len(args) != arity:
+            raise ExpressionError(
+                _("Hàm “%(function)s” cần %(arity)s tham số."),
+                code="expression.arity",
+                function=name,
+                arity=arity,
+            )
+        if function == "sum" and not (isinstance(args[0], Ref) and not args[0].category):
+            raise ExpressionError(
+                _(
+                    "Hàm “%(function)s” cộng mọi phân tổ của một chỉ tiêu: cần đúng một mã "
+                    "chỉ tiêu không kèm phân tổ, ví dụ sum(MA_CHI_TIEU) (vị trí %(position)s)."
+                ),
+                code="expression.sum_argument",
+                function=name,
+                position=position + 1,
+            )
+        return Call(function, tuple(args))
+
+    def reference(self, code: str, nxt) -> Ref:
+        category = ""
+        if nxt and nxt[1] == "[":
+            self.take("[")
+            cat_kind, category, cat_pos = self.take()
+            if cat_kind not in ("name", "number"):
+                raise ExpressionError(
+                    _("Mã phân tổ không hợp lệ ở vị trí %(position)s."),
+                    code="expression.bad_category",
+                    position=cat_pos + 1,
+                )
+            self.take("]")
+        return Ref(code, category)
 
 
 def parse(text: str, *, allow_compare: bool = False):
     """Parse ``text`` into a tree; raise :class:`ExpressionError` if it is not an expression."""
     if not isinstance(text, str):
-        raise ExpressionError("Biểu thức phải là chuỗi ký tự.")
+        raise ExpressionError(_("Biểu thức phải là chuỗi ký tự."), code="expression.not_text")
     return _Parser(text, allow_compare=allow_compare).parse(allow_compare=allow_compare)
 
 
 def parse_rule(text: str) -> Compare:
     node = parse(text, allow_compare=True)
     if not isinstance(node, Compare):
-        raise ExpressionError("Quy tắc kiểm tra phải có một phép so sánh (=, ≠, <, ≤, >, ≥).")
+        raise ExpressionError(
+            _("Quy tắc kiểm tra phải có một phép so sánh (=, ≠, <, ≤, >, ≥)."),
+            code="expression.not_a_rule",
+        )
     return node
 
 
@@ -336,22 +415,7 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False)
             value = evaluate(operand, resolve, **kw)
             return None if value is None else -value
         case BinOp(op=op, left=left, right=right):
-            a = evaluate(left, resolve, **kw)
-            b = evaluate(right, resolve, **kw)
-            if a is None or b is None:
-                return None
-            try:
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
-                if b == 0:
-                    return None
-                return a / b
-            except InvalidOperation:
-                return None
+            return _arithmetic(op, evaluate(left, resolve, **kw), evaluate(right, resolve, **kw))
         case Call(name="prev", args=(arg,)):
             return evaluate(arg, resolve, offset=offset - 1, to_date=to_date)
         case Call(name="todate", args=(arg,)):
@@ -360,25 +424,48 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False)
             # after aggregation a bare reference already is the total over its categories
             return evaluate(arg, resolve, **kw)
         case Call(name=name, args=args):
-            values = [evaluate(a, resolve, **kw) for a in args]
-            if any(v is None for v in values):
-                return None
-            if name == "abs":
-                return abs(values[0])
-            return min(values) if name == "min" else max(values)
-        case Compare(op=op, left=left, right=right, tolerance=tolerance, condition=condition):
-            if condition is not None:
-                applies = evaluate(condition, resolve, **kw)
-                if not applies:  # missing, or the rule does not apply here
-                    return None
-            a = evaluate(left, resolve, **kw)
-            b = evaluate(right, resolve, **kw)
-            if a is None or b is None:
-                return None
-            if op == "~=":
-                t = evaluate(tolerance, resolve, **kw)
-                return None if t is None else abs(a - b) <= t
-            return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
-                op
-            ]
+            return _function(name, [evaluate(a, resolve, **kw) for a in args])
+        case Compare():
+            return _comparison(node, resolve, kw)
     raise TypeError(node)
+
+
+def _arithmetic(op: str, a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    if a is None or b is None:
+        return None
+    try:
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if b == 0:
+            return None
+        return a / b
+    except InvalidOperation:
+        return None
+
+
+def _function(name: str, values: list[Decimal | None]) -> Decimal | None:
+    """``abs``, ``min`` or ``max`` of values already evaluated."""
+    if any(v is None for v in values):
+        return None
+    if name == "abs":
+        return abs(values[0])
+    return min(values) if name == "min" else max(values)
+
+
+def _comparison(node: Compare, resolve: Resolver, kw: dict) -> bool | None:
+    if node.condition is not None:
+        applies = evaluate(node.condition, resolve, **kw)
+        if not applies:  # missing, or the rule does not apply here
+            return None
+    a = evaluate(node.left, resolve, **kw)
+    b = evaluate(node.right, resolve, **kw)
+    if a is None or b is None:
+        return None
+    if node.op == "~=":
+        t = evaluate(node.tolerance, resolve, **kw)
+        return None if t is None else abs(a - b) <= t
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[node.op]

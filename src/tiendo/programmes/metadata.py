@@ -32,7 +32,9 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.core.numbers import shown, storable_problem
 from tiendo.core.text import nfc_deep
@@ -55,27 +57,19 @@ from tiendo.units.services import UnitNotFound, resolve_unit
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-TOP_LEVEL_KEYS = {
-    "package",
-    "programme",
-    "documents",
-    "agencies",
-    "disaggregations",
-    "components",
-    "indicators",
-    "targets",
-}
 
 
 @dataclass(frozen=True)
 class Section:
-    """A top-level key of a package handled by a later app (validation rules, forms, …).
+    """A top-level list of a package: this module's own (documents, indicators, …) and
+    those a later app owns (validation rules, forms, …) are checked and written alike.
 
     ``check(items, checker, plan)`` validates the raw list and returns what ``apply`` needs;
-    it reports problems through ``checker.error(key_path, message)`` and must not write.
-    ``apply(checked, plan_objects, report)`` writes, inside the package's transaction, after
-    the programme, indicators and agencies exist (``plan_objects`` maps "programme",
-    "indicators", "agencies", "documents" to the saved objects).
+    it reports problems through ``checker.error(key_path, message, code=…, **params)`` and
+    must not write. ``apply(checked, plan_objects, report)`` writes, inside the package's
+    transaction, after the sections before it (a registered section: after all of this
+    module's; ``plan_objects`` maps "programme", "documents", "agencies", "disaggregations",
+    "components", "indicators" to the saved objects by code).
     """
 
     key: str
@@ -91,12 +85,61 @@ def register_section(key: str, check, apply) -> None:
     _SECTIONS[key] = Section(key, check, apply)
 
 
-class PackageError(ValueError):
-    """A package that cannot be loaded; ``problems`` lists every problem found."""
+class PackageProblem(TiendoError):
+    """One thing wrong in a package, and where: a key path (``indicators[3].min``) or a line.
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+    Shown as ``file: where: what``; ``code`` (``package.duplicate``, ``package.bad_code``…)
+    says what without the wording.
+    """
+
+    code = "package.invalid"
+
+    def __init__(
+        self, message=None, *, code=None, source="", key="", line=None, column=None, **params
+    ):
+        super().__init__(message, code=code, **params)
+        self.source, self.key, self.line, self.column = source, key, line, column
+
+    def where(self) -> str:
+        if self.key:
+            return self.key
+        if self.line and self.column:
+            return str(_("dòng %(line)s, cột %(column)s")) % {
+                "line": self.line,
+                "column": self.column,
+            }
+        if self.line:
+            return str(_("dòng %(line)s")) % {"line": self.line}
+        return ""
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (self.source, self.where(), super().__str__()) if part)
+
+
+class PackageError(TiendoError, ValueError):
+    """A package that cannot be loaded, with every problem found.
+
+    ``errors`` are the :class:`PackageProblem` s (each with its ``code`` and key path);
+    ``problems`` the same as text, one line each, which is also ``str(error)``.
+    """
+
+    code = "package.invalid"
+    default_message = _("Gói siêu dữ liệu có lỗi, chưa nạp gì.")
+
+    def __init__(self, problems: list[PackageProblem]):
+        self.errors = list(problems)
+        super().__init__()
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.errors]
+
+    @property
+    def codes(self) -> list[str]:
+        return [problem.code for problem in self.errors]
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 @dataclass
@@ -125,21 +168,33 @@ MAX_DEPTH = 20  # a real package nests 4 levels (indicators[3].options[0].code)
 MAX_NUMBER_DIGITS = 40  # digits in one YAML/JSON number; values are bounded far below
 
 
-class _Refused(Exception):
-    """Something a package may not contain, found while reading it (before any check)."""
-
-    def __init__(self, message: str, line: int | None = None):
-        self.message, self.line = message, line
-        super().__init__(message)
+def _too_deep(line: int | None = None) -> PackageProblem:
+    return PackageProblem(
+        _("lồng nhau quá %(depth)s cấp (danh sách trong danh sách…)."),
+        code="package.too_deep",
+        line=line,
+        depth=MAX_DEPTH,
+    )
 
 
 def _refuse_anchor(event) -> None:
-    kind = "bí danh “*" if isinstance(event, yaml.AliasEvent) else "neo “&"
-    raise _Refused(
-        f"{kind}{shown(event.anchor)}” của YAML không được dùng: gói siêu dữ liệu là dữ liệu "
-        "thuần, xin viết đầy đủ từng giá trị (neo và bí danh cho phép một tệp vài trăm byte "
-        "nở thành hàng tỷ phần tử).",
-        event.start_mark.line + 1,
+    if isinstance(event, yaml.AliasEvent):
+        message = _(
+            "bí danh “*%(name)s” của YAML không được dùng: gói siêu dữ liệu là dữ liệu "
+            "thuần, xin viết đầy đủ từng giá trị (neo và bí danh cho phép một tệp vài trăm byte "
+            "nở thành hàng tỷ phần tử)."
+        )
+    else:
+        message = _(
+            "neo “&%(name)s” của YAML không được dùng: gói siêu dữ liệu là dữ liệu "
+            "thuần, xin viết đầy đủ từng giá trị (neo và bí danh cho phép một tệp vài trăm byte "
+            "nở thành hàng tỷ phần tử)."
+        )
+    raise PackageProblem(
+        message,
+        code="package.yaml_anchor",
+        line=event.start_mark.line + 1,
+        name=shown(event.anchor),
     )
 
 
@@ -163,10 +218,7 @@ class _PackageLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Refused(
-                    f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).",
-                    event.start_mark.line + 1,
-                )
+                raise _too_deep(event.start_mark.line + 1)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -174,10 +226,7 @@ class _PackageLoader(yaml.SafeLoader):
     def fetch_flow_collection_start(self, TokenClass):
         # Refused while scanning too: the scanner's look-ahead costs O(depth) per bracket.
         if self.flow_level >= MAX_DEPTH:
-            raise _Refused(
-                f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).",
-                self.get_mark().line + 1,
-            )
+            raise _too_deep(self.get_mark().line + 1)
         super().fetch_flow_collection_start(TokenClass)
 
     def construct_mapping(self, node, deep=False):
@@ -192,8 +241,12 @@ class _PackageLoader(yaml.SafeLoader):
                 except TypeError:  # unhashable: PyYAML refuses it below
                     continue
                 if first is not None:
-                    raise _Refused(
-                        f"khóa “{shown(key)}” bị khai báo hai lần (lần đầu ở dòng {first}).", line
+                    raise PackageProblem(
+                        _("khóa “%(name)s” bị khai báo hai lần (lần đầu ở dòng %(first)s)."),
+                        code="package.duplicate_key",
+                        line=line,
+                        name=shown(key),
+                        first=first,
                     )
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -201,15 +254,30 @@ class _PackageLoader(yaml.SafeLoader):
     def _bounded(self, node) -> None:
         digits = sum(ch.isdigit() for ch in node.value)
         if digits > MAX_NUMBER_DIGITS:
-            raise _Refused(
-                f"số “{shown(node.value, 20)}” có {digits} chữ số, quá dài "
-                f"(tối đa {MAX_NUMBER_DIGITS}).",
-                node.start_mark.line + 1,
+            raise PackageProblem(
+                _("số “%(number)s” có %(digits)s chữ số, quá dài (tối đa %(limit)s)."),
+                code="package.number_too_long",
+                line=node.start_mark.line + 1,
+                number=shown(node.value, 20),
+                digits=digits,
+                limit=MAX_NUMBER_DIGITS,
             )
 
     def construct_yaml_int(self, node):
         self._bounded(node)
         return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node):
+        # 2020-13-01 matches YAML's date pattern; PyYAML's date() then raises a bare ValueError
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            raise PackageProblem(
+                _("“%(value)s” không phải ngày hợp lệ (dạng 2020-12-01)."),
+                code="package.bad_date",
+                line=node.start_mark.line + 1,
+                value=shown(node.value),
+            ) from None
 
     def construct_yaml_float(self, node):
         self._bounded(node)
@@ -218,28 +286,40 @@ class _PackageLoader(yaml.SafeLoader):
 
 _PackageLoader.add_constructor("tag:yaml.org,2002:int", _PackageLoader.construct_yaml_int)
 _PackageLoader.add_constructor("tag:yaml.org,2002:float", _PackageLoader.construct_yaml_float)
+_PackageLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _PackageLoader.construct_yaml_timestamp
+)
 
 
 def _json_object(pairs: list) -> dict:
     data: dict = {}
     for key, value in pairs:
         if key in data:
-            raise _Refused(f"khóa “{shown(key)}” bị khai báo hai lần trong cùng một bảng.")
+            raise PackageProblem(
+                _("khóa “%(name)s” bị khai báo hai lần trong cùng một bảng."),
+                code="package.duplicate_key",
+                name=shown(key),
+            )
         data[key] = value
     return data
 
 
 def _json_number(text: str, kind=int):
     if sum(ch.isdigit() for ch in text) > MAX_NUMBER_DIGITS:
-        raise _Refused(f"số “{shown(text, 20)}” quá dài (tối đa {MAX_NUMBER_DIGITS} chữ số).")
+        raise PackageProblem(
+            _("số “%(number)s” quá dài (tối đa %(limit)s chữ số)."),
+            code="package.number_too_long",
+            number=shown(text, 20),
+            limit=MAX_NUMBER_DIGITS,
+        )
     return kind(text)
 
 
 def _json_constant(name: str):
-    raise _Refused(f"“{name}” không phải là số.")
+    raise PackageProblem(_("“%(name)s” không phải là số."), code="package.not_number", name=name)
 
 
-def _too_deep(data) -> bool:
+def _nested_too_deep(data) -> bool:
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
@@ -252,23 +332,77 @@ def _too_deep(data) -> bool:
     return False
 
 
-def _parse(text: str, suffix: str):
-    if suffix == ".json":
-        data = json.loads(
-            text,
-            object_pairs_hook=_json_object,
-            parse_int=_json_number,
-            parse_float=lambda t: _json_number(t, float),
-            parse_constant=_json_constant,
-        )
-        if _too_deep(data):
-            raise _Refused(f"lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…).")
-        return data
+def _parse_json(text: str):
+    data = json.loads(
+        text,
+        object_pairs_hook=_json_object,
+        parse_int=_json_number,
+        parse_float=lambda t: _json_number(t, float),
+        parse_constant=_json_constant,
+    )
+    if _nested_too_deep(data):
+        raise _too_deep()
+    return data
+
+
+def _parse_yaml(text: str):
     loader = _PackageLoader(text)
     try:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def _parse(text: str, suffix: str):
+    """The data in ``text``, or a PackageProblem naming the line of a syntax error."""
+    try:
+        return _parse_json(text) if suffix == ".json" else _parse_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise PackageProblem(
+            _("lỗi cú pháp YAML: %(reason)s."),
+            code="package.yaml_syntax",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            reason=getattr(exc, "problem", exc),
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise PackageProblem(
+            _("lỗi cú pháp JSON: %(reason)s."),
+            code="package.json_syntax",
+            line=exc.lineno,
+            reason=exc.msg,
+        ) from exc
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _read_text(path: Path) -> str:
+    limit = settings.PACKAGE_MAX_BYTES
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(limit + 1)
+    except FileNotFoundError as exc:
+        raise PackageProblem(_("không tìm thấy tệp."), code="package.file_missing") from exc
+    except OSError as exc:
+        raise PackageProblem(
+            _("không đọc được tệp (%(reason)s)."), code="package.unreadable", reason=exc.strerror
+        ) from exc
+    if len(raw) > limit:
+        raise PackageProblem(
+            _(
+                "tệp lớn quá %(size)s KB; một gói siêu dữ liệu chỉ vài chục KB — xin tách "
+                "thành nhiều gói."
+            ),
+            code="package.too_large",
+            size=format_number(limit // 1024),
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackageProblem(
+            _("tệp không phải UTF-8 (%(reason)s)."), code="package.not_utf8", reason=exc.reason
+        ) from exc
 
 
 def read_package(path: Path | str) -> dict:
@@ -278,44 +412,16 @@ def read_package(path: Path | str) -> dict:
     :class:`_PackageLoader`, JSON through the same limits.
     """
     path = Path(path)
-    limit = settings.PACKAGE_MAX_BYTES
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(limit + 1)
-    except FileNotFoundError as exc:
-        raise PackageError([f"{path}: không tìm thấy tệp."]) from exc
-    except OSError as exc:
-        raise PackageError([f"{path}: không đọc được tệp ({exc.strerror})."]) from exc
-    if len(raw) > limit:
-        raise PackageError(
-            [
-                f"{path}: tệp lớn quá {format_number(limit // 1024)} KB; một gói siêu dữ liệu "
-                "chỉ vài chục KB — xin tách thành nhiều gói."
-            ]
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PackageError([f"{path}: tệp không phải UTF-8 ({exc.reason})."]) from exc
-    try:
-        data = _parse(text, path.suffix.lower())
-    except _Refused as exc:
-        where = f" dòng {exc.line}:" if exc.line else ""
-        raise PackageError([f"{path}:{where} {exc.message}"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
-        raise PackageError(
-            [f"{path}:{where}: lỗi cú pháp YAML: {getattr(exc, 'problem', exc)}."]
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise PackageError([f"{path}: dòng {exc.lineno}: lỗi cú pháp JSON: {exc.msg}."]) from exc
-    except RecursionError:
-        raise PackageError(
-            [f"{path}: lồng nhau quá {MAX_DEPTH} cấp (danh sách trong danh sách…)."]
-        ) from None
-    if not isinstance(data, dict):
-        raise PackageError([f"{path}: gói siêu dữ liệu phải là một bảng khóa: giá trị (mapping)."])
+        data = _parse(_read_text(path), path.suffix.lower())
+        if not isinstance(data, dict):
+            raise PackageProblem(
+                _("gói siêu dữ liệu phải là một bảng khóa: giá trị (mapping)."),
+                code="package.not_mapping",
+            )
+    except PackageProblem as problem:
+        problem.source = str(path)
+        raise PackageError([problem]) from problem
     return nfc_deep(data)
 
 
@@ -324,14 +430,23 @@ class _Checker:
 
     def __init__(self, source: str):
         self.source = source
-        self.problems: list[str] = []
+        self.problems: list[PackageProblem] = []
 
-    def error(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.source}: {key}: {message}")
+    def error(self, key: str, message, *, code: str = "package.invalid", **params) -> None:
+        """Note what is wrong at ``key`` (a key path): a lazy message with named ``params``."""
+        self.problems.append(
+            PackageProblem(message, code=code, source=self.source, key=key, **params)
+        )
+
+    def once(self, seen: set, value: str, key: str, message) -> None:
+        """Note a code declared twice in one list (``message`` names it as ``%(value)s``)."""
+        if value in seen:
+            self.error(key, message, code="package.duplicate", value=value)
+        seen.add(value)
 
     def mapping(self, data, key: str) -> dict:
         if not isinstance(data, dict):
-            self.error(key, "phải là một bảng khóa: giá trị.")
+            self.error(key, _("phải là một bảng khóa: giá trị."), code="package.not_mapping")
             return {}
         return data
 
@@ -340,7 +455,7 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(key, "phải là một danh sách.")
+            self.error(key, _("phải là một danh sách."), code="package.not_list")
             return []
         return [(f"{key}[{i}]", self.mapping(item, f"{key}[{i}]")) for i, item in enumerate(value)]
 
@@ -348,25 +463,37 @@ class _Checker:
         value = data.get(key)
         if value is None or value == "":
             if required:
-                self.error(f"{path}.{key}", "thiếu (bắt buộc).")
+                self.error(f"{path}.{key}", _("thiếu (bắt buộc)."), code="package.missing")
             return ""
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            self.error(f"{path}.{key}", f"phải là chuỗi ký tự, không phải {value!r}.")
+            self.error(
+                f"{path}.{key}",
+                _("phải là chuỗi ký tự, không phải %(value)s."),
+                code="package.not_text",
+                value=repr(value),
+            )
             return ""
         value = str(value)
         if max_length and len(value) > max_length:
-            self.error(f"{path}.{key}", f"dài quá {max_length} ký tự.")
+            self.error(
+                f"{path}.{key}",
+                _("dài quá %(limit)s ký tự."),
+                code="package.too_long",
+                limit=max_length,
+            )
         return value
 
     def code(self, data: dict, key: str, path: str, pattern=CODE_RE, *, required=True) -> str:
         value = self.text(data, key, path, required=required, max_length=60)
         if value and not pattern.fullmatch(value):
-            hint = (
-                "chữ in hoa, số và dấu gạch dưới, bắt đầu bằng chữ"
-                if pattern is CODE_RE
-                else "chữ, số, dấu chấm, gạch ngang"
-            )
-            self.error(f"{path}.{key}", f"mã “{shown(value)}” không hợp lệ ({hint}).")
+            if pattern is CODE_RE:
+                message = _(
+                    "mã “%(value)s” không hợp lệ (chữ in hoa, số và dấu gạch dưới, bắt đầu "
+                    "bằng chữ)."
+                )
+            else:
+                message = _("mã “%(value)s” không hợp lệ (chữ, số, dấu chấm, gạch ngang).")
+            self.error(f"{path}.{key}", message, code="package.bad_code", value=shown(value))
         return value
 
     def reference(self, data: dict, key: str, path: str, *, required=True) -> str:
@@ -375,10 +502,22 @@ class _Checker:
         if value and not value.isascii():
             self.error(
                 f"{path}.{key}",
-                f"mã “{shown(value)}” chứa ký tự ngoài bảng ASCII; mã chỉ dùng chữ không dấu, "
-                "chữ số 0-9, dấu chấm, gạch ngang và gạch dưới.",
+                _(
+                    "mã “%(value)s” chứa ký tự ngoài bảng ASCII; mã chỉ dùng chữ không dấu, "
+                    "chữ số 0-9, dấu chấm, gạch ngang và gạch dưới."
+                ),
+                code="package.not_ascii",
+                value=shown(value),
             )
             return ""
+        return value
+
+    def declared(self, data: dict, key: str, path: str, known: set, message, *, code: str) -> str:
+        """An optional reference that must be one of ``known`` (``message`` names it as
+        ``%(value)s``)."""
+        value = self.reference(data, key, path, required=False)
+        if value and value not in known:
+            self.error(f"{path}.{key}", message, code=code, value=value)
         return value
 
     def choice(self, data: dict, key: str, path: str, choices, default):
@@ -386,7 +525,11 @@ class _Checker:
         allowed = [c.value for c in choices]
         if value not in allowed:
             self.error(
-                f"{path}.{key}", f"“{value}” không hợp lệ; chọn một trong: {', '.join(allowed)}."
+                f"{path}.{key}",
+                _("“%(value)s” không hợp lệ; chọn một trong: %(allowed)s."),
+                code="package.bad_choice",
+                value=value,
+                allowed=", ".join(allowed),
             )
             return default
         return value
@@ -395,35 +538,58 @@ class _Checker:
         value = data.get(key)
         if value is None:
             if required:
-                self.error(f"{path}.{key}", "thiếu ngày (dạng 2020-12-01).")
+                self.error(
+                    f"{path}.{key}", _("thiếu ngày (dạng 2020-12-01)."), code="package.missing"
+                )
             return None
         if isinstance(value, date):
             return value
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.error(f"{path}.{key}", f"“{value}” không phải ngày hợp lệ (dạng 2020-12-01).")
+            self.error(
+                f"{path}.{key}",
+                _("“%(value)s” không phải ngày hợp lệ (dạng 2020-12-01)."),
+                code="package.bad_date",
+                value=value,
+            )
             return None
 
     def number(self, data: dict, key: str, path: str, *, required=True) -> Decimal | None:
         value = data.get(key)
         if value is None:
             if required:
-                self.error(f"{path}.{key}", "thiếu giá trị số.")
+                self.error(f"{path}.{key}", _("thiếu giá trị số."), code="package.missing")
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-            self.error(f"{path}.{key}", f"“{shown(value)}” không phải là số.")
-            return None
-        try:
-            number = Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
-        except InvalidOperation:
-            self.error(f"{path}.{key}", f"“{shown(value)}” không phải là số.")
+        number = self._decimal(value)
+        if number is None:
+            self.error(
+                f"{path}.{key}",
+                _("“%(value)s” không phải là số."),
+                code="package.not_number",
+                value=shown(value),
+            )
             return None
         problem = storable_problem(number)
         if problem:
-            self.error(f"{path}.{key}", f"“{shown(value)}” {problem}.")
+            self.error(
+                f"{path}.{key}",
+                _("“%(value)s” %(problem)s."),
+                code="package.not_storable",
+                value=shown(value),
+                problem=problem,
+            )
             return None
         return number
+
+    @staticmethod
+    def _decimal(value) -> Decimal | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+            return None
+        try:
+            return Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
+        except InvalidOperation:
+            return None
 
     def period(self, data: dict, key: str, path: str) -> str:
         value = self.text(data, key, path)
@@ -431,7 +597,7 @@ class _Checker:
             try:
                 return Period.parse(value).id
             except PeriodError as exc:
-                self.error(f"{path}.{key}", str(exc))
+                self.error(f"{path}.{key}", "%(reason)s", code="package.bad_period", reason=exc)
         return ""
 
     def unit(
@@ -452,7 +618,12 @@ class _Checker:
         try:
             return resolve_unit(code, on)
         except UnitNotFound as exc:
-            self.error(f"{path}.{key}", f"{exc} (đã chạy “tiendo units load” chưa?)")
+            self.error(
+                f"{path}.{key}",
+                _("%(reason)s (đã chạy “tiendo units load” chưa?)"),
+                code="package.unknown_unit",
+                reason=exc,
+            )
             return None
 
 
@@ -461,44 +632,58 @@ def load_package(path: Path | str, *, dry_run: bool = False) -> LoadReport:
     data = read_package(path)
     plan = _check(data, str(path))
     report = LoadReport(dry_run=dry_run)
-    if dry_run:
-        with transaction.atomic():
-            _apply(plan, report)
-            transaction.set_rollback(True)
-        return report
     with transaction.atomic():
         _apply(plan, report)
+        if dry_run:
+            transaction.set_rollback(True)
     return report
 
 
+# --- checking: one step per section, nothing written ---
+
+
 def _check(data: dict, source: str) -> dict:
+    """The plan of what to write; a PackageError with every problem found if any."""
     c = _Checker(source)
+    _check_keys(c, data)
+    plan: dict = {"programme": _check_programme(c, data)}
+    for section in _BUILT_IN_SECTIONS:
+        plan[section.key] = section.check(c.items(data, section.key), c, plan)
+    plan["sections"] = {
+        key: section.check(c.items(data, key), c, plan)
+        for key, section in _SECTIONS.items()
+        if key in data
+    }
+    if c.problems:
+        raise PackageError(c.problems)
+    return plan
+
+
+def _check_keys(c: _Checker, data: dict) -> None:
+    allowed = TOP_LEVEL_KEYS | set(_SECTIONS)
     for key in data:
-        if key not in TOP_LEVEL_KEYS and key not in _SECTIONS:
+        if key not in allowed:
             c.error(
                 key,
-                f"khóa không được hỗ trợ; các khóa hợp lệ: {', '.join(sorted(TOP_LEVEL_KEYS | set(_SECTIONS)))}.",
+                _("khóa không được hỗ trợ; các khóa hợp lệ: %(allowed)s."),
+                code="package.unknown_key",
+                allowed=", ".join(sorted(allowed)),
             )
-    c.code(data, "package", "package", SLUG_RE) if "package" in data else c.error(
-        "package", "thiếu tên gói."
-    )
-    prog = c.mapping(data.get("programme"), "programme") if "programme" in data else None
-    if prog is None:
-        c.error("programme", "thiếu thông tin chương trình.")
-        prog = {}
-    plan: dict = {
-        "programme": None,
-        "documents": [],
-        "agencies": [],
-        "disaggregations": [],
-        "components": [],
-        "indicators": [],
-        "targets": [],
-    }
+    if "package" in data:
+        c.code(data, "package", "package", SLUG_RE)
+    else:
+        c.error("package", _("thiếu tên gói."), code="package.missing")
 
+
+def _check_programme(c: _Checker, data: dict) -> dict:
+    if "programme" in data:
+        prog = c.mapping(data["programme"], "programme")
+    else:
+        c.error("programme", _("thiếu thông tin chương trình."), code="package.missing")
+        prog = {}
     period_text = c.period(prog, "period", "programme") if prog else ""
     period = Period.parse(period_text) if period_text else None
-    plan["programme"] = {
+    return {
         "code": c.code(prog, "code", "programme", SLUG_RE),
         "name": c.text(prog, "name", "programme", max_length=400),
         "short_name": c.text(prog, "short_name", "programme", required=False, max_length=120),
@@ -510,13 +695,13 @@ def _check(data: dict, source: str) -> dict:
         ),
     }
 
-    doc_numbers = set()
-    for path, item in c.items(data, "documents"):
+
+def _check_documents(items, c: _Checker, plan: dict) -> list[dict]:
+    documents, numbers = [], set()
+    for path, item in items:
         number = c.text(item, "number", path, max_length=80)
-        if number in doc_numbers:
-            c.error(f"{path}.number", f"văn bản “{number}” bị khai báo hai lần.")
-        doc_numbers.add(number)
-        plan["documents"].append(
+        c.once(numbers, number, f"{path}.number", _("văn bản “%(value)s” bị khai báo hai lần."))
+        documents.append(
             {
                 "number": number,
                 "kind": c.choice(item, "kind", path, DocumentKind, DocumentKind.OTHER.value),
@@ -525,144 +710,179 @@ def _check(data: dict, source: str) -> dict:
                 "summary": c.text(item, "summary", path),
             }
         )
+    return documents
 
-    agencies: dict[str, object] = {}
-    for path, item in c.items(data, "agencies"):
+
+def _check_agencies(items, c: _Checker, plan: dict) -> list[dict]:
+    agencies, codes = [], set()
+    for path, item in items:
         valid_from = c.day(item, "valid_from", path, required=False)
         valid_to = c.day(item, "valid_to", path, required=False)
         parent = c.unit(item, "parent", path, valid_from or valid_to)
         code = c.code(item, "code", path, SLUG_RE)
-        if code in agencies:
-            c.error(f"{path}.code", f"cơ quan “{code}” bị khai báo hai lần.")
+        c.once(codes, code, f"{path}.code", _("cơ quan “%(value)s” bị khai báo hai lần."))
         if valid_from and valid_to and valid_from > valid_to:
-            c.error(f"{path}.valid_to", "ngày hết hiệu lực trước ngày có hiệu lực.")
-        agency = {
-            "code": code,
-            "name": c.text(item, "name", path, max_length=200),
-            "parent": parent,
-            "valid_from": valid_from,
-            "valid_to": valid_to,
-        }
-        agencies[code] = agency
-        plan["agencies"].append(agency)
-
-    options_by_disaggregation: dict[str, set[str]] = {}
-    for path, item in c.items(data, "disaggregations"):
-        code = c.code(item, "code", path)
-        options = []
-        for opt_path, opt in c.items(item, "options"):
-            options.append(
-                {
-                    "code": c.code(opt, "code", f"{path}.{opt_path}", SLUG_RE),
-                    "name": c.text(opt, "name", f"{path}.{opt_path}", max_length=200),
-                }
+            c.error(
+                f"{path}.valid_to",
+                _("ngày hết hiệu lực trước ngày có hiệu lực."),
+                code="package.bad_validity",
             )
+        agencies.append(
+            {
+                "code": code,
+                "name": c.text(item, "name", path, max_length=200),
+                "parent": parent,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            }
+        )
+    return agencies
+
+
+def _check_disaggregations(items, c: _Checker, plan: dict) -> list[dict]:
+    disaggregations = []
+    for path, item in items:
+        code = c.code(item, "code", path)
+        options = [
+            {
+                "code": c.code(opt, "code", f"{path}.{opt_path}", SLUG_RE),
+                "name": c.text(opt, "name", f"{path}.{opt_path}", max_length=200),
+            }
+            for opt_path, opt in c.items(item, "options")
+        ]
         if not options:
-            c.error(f"{path}.options", "phân tổ cần ít nhất một nhóm.")
-        options_by_disaggregation[code] = {o["code"] for o in options}
-        plan["disaggregations"].append(
+            c.error(
+                f"{path}.options", _("phân tổ cần ít nhất một nhóm."), code="package.no_options"
+            )
+        disaggregations.append(
             {"code": code, "name": c.text(item, "name", path), "options": options}
         )
-    existing_disaggregations = set(Disaggregation.objects.values_list("code", flat=True))
+    return disaggregations
 
-    component_codes = set()
-    for path, item in c.items(data, "components"):
-        code = c.code(item, "code", path, SLUG_RE)
-        component_codes.add(code)
-        plan["components"].append(
-            {"code": code, "name": c.text(item, "name", path, max_length=400)}
-        )
 
-    indicator_codes = {}
-    for path, item in c.items(data, "indicators"):
-        code = c.code(item, "code", path)
-        if code in indicator_codes:
-            c.error(f"{path}.code", f"chỉ tiêu “{code}” bị khai báo hai lần.")
-        component = c.reference(item, "component", path, required=False)
-        if component and component not in component_codes:
-            c.error(f"{path}.component", f"không có nội dung “{component}” trong mục components.")
-        disaggregation = c.reference(item, "disaggregation", path, required=False)
-        if (
-            disaggregation
-            and disaggregation not in options_by_disaggregation
-            and disaggregation not in existing_disaggregations
-        ):
-            c.error(f"{path}.disaggregation", f"không có phân tổ “{disaggregation}”.")
-        decimals = item.get("decimals", 0)
-        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
-            c.error(f"{path}.decimals", f"“{decimals}” phải là số nguyên từ 0 đến 6.")
-            decimals = 0
-        formula = c.text(item, "formula", path, required=False, max_length=400)
-        references = set()
-        if formula:
-            try:
-                references = expressions.references(expressions.parse(formula))
-            except expressions.ExpressionError as exc:
-                c.error(f"{path}.formula", f"công thức “{formula}” sai: {exc}")
-        low, high = (
-            c.number(item, "min", path, required=False),
-            c.number(item, "max", path, required=False),
-        )
-        if low is not None and high is not None and low > high:
-            c.error(f"{path}.max", "giá trị lớn nhất nhỏ hơn giá trị nhỏ nhất.")
-        indicator = {
-            "code": code,
+def _check_components(items, c: _Checker, plan: dict) -> list[dict]:
+    return [
+        {
+            "code": c.code(item, "code", path, SLUG_RE),
             "name": c.text(item, "name", path, max_length=400),
-            "short_name": c.text(item, "short_name", path, required=False, max_length=160),
-            "component": component,
-            "measure_unit": c.text(item, "measure_unit", path, max_length=40),
-            "value_type": c.choice(item, "value_type", path, ValueType, ValueType.NUMBER.value),
-            "aggregation": c.choice(item, "aggregation", path, Aggregation, Aggregation.SUM.value),
-            "decimals": decimals,
-            "disaggregation": disaggregation,
-            "formula": formula,
-            "min_value": low,
-            "max_value": high,
-            "description": c.text(item, "description", path, required=False),
-            "_path": path,
-            "_references": references,
         }
-        indicator_codes[code] = indicator
-        plan["indicators"].append(indicator)
+        for path, item in items
+    ]
 
-    known = set(indicator_codes) | set(Indicator.objects.values_list("code", flat=True))
-    for indicator in plan["indicators"]:
+
+def _check_indicators(items, c: _Checker, plan: dict) -> list[dict]:
+    known = {
+        "components": {comp["code"] for comp in plan["components"]},
+        "disaggregations": {d["code"] for d in plan["disaggregations"]}
+        | set(Disaggregation.objects.values_list("code", flat=True)),
+    }
+    indicators, codes = [], set()
+    for path, item in items:
+        code = c.code(item, "code", path)
+        c.once(codes, code, f"{path}.code", _("chỉ tiêu “%(value)s” bị khai báo hai lần."))
+        indicators.append(_check_indicator(c, path, item, code, known))
+    by_code = {indicator["code"]: indicator for indicator in indicators}
+    _check_formula_operands(c, indicators, _with_loaded_indicators(set(by_code)))
+    _check_cycles(c, by_code)
+    return indicators
+
+
+def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict) -> dict:
+    component = c.declared(
+        item,
+        "component",
+        path,
+        known["components"],
+        _("không có nội dung “%(value)s” trong mục components."),
+        code="package.unknown_component",
+    )
+    disaggregation = c.declared(
+        item,
+        "disaggregation",
+        path,
+        known["disaggregations"],
+        _("không có phân tổ “%(value)s”."),
+        code="package.unknown_disaggregation",
+    )
+    decimals = _check_decimals(c, path, item)
+    formula = c.text(item, "formula", path, required=False, max_length=400)
+    references = _formula_references(c, path, formula)
+    low, high = _check_range(c, path, item)
+    return {
+        "code": code,
+        "name": c.text(item, "name", path, max_length=400),
+        "short_name": c.text(item, "short_name", path, required=False, max_length=160),
+        "component": component,
+        "measure_unit": c.text(item, "measure_unit", path, max_length=40),
+        "value_type": c.choice(item, "value_type", path, ValueType, ValueType.NUMBER.value),
+        "aggregation": c.choice(item, "aggregation", path, Aggregation, Aggregation.SUM.value),
+        "decimals": decimals,
+        "disaggregation": disaggregation,
+        "formula": formula,
+        "min_value": low,
+        "max_value": high,
+        "description": c.text(item, "description", path, required=False),
+        "_path": path,
+        "_references": references,
+    }
+
+
+def _check_decimals(c: _Checker, path: str, item: dict) -> int:
+    decimals = item.get("decimals", 0)
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
+        c.error(
+            f"{path}.decimals",
+            _("“%(value)s” phải là số nguyên từ 0 đến 6."),
+            code="package.bad_decimals",
+            value=decimals,
+        )
+        return 0
+    return decimals
+
+
+def _formula_references(c: _Checker, path: str, formula: str) -> set[str]:
+    if not formula:
+        return set()
+    try:
+        return expressions.references(expressions.parse(formula))
+    except expressions.ExpressionError as exc:
+        c.error(
+            f"{path}.formula",
+            _("công thức “%(formula)s” sai: %(reason)s"),
+            code="package.bad_formula",
+            formula=formula,
+            reason=exc,
+        )
+        return set()
+
+
+def _check_range(c: _Checker, path: str, item: dict) -> tuple[Decimal | None, Decimal | None]:
+    low = c.number(item, "min", path, required=False)
+    high = c.number(item, "max", path, required=False)
+    if low is not None and high is not None and low > high:
+        c.error(
+            f"{path}.max",
+            _("giá trị lớn nhất nhỏ hơn giá trị nhỏ nhất."),
+            code="package.bad_range",
+        )
+    return low, high
+
+
+def _with_loaded_indicators(declared: set[str]) -> set[str]:
+    """Codes a formula or a target may name: this package's and those already loaded."""
+    return declared | set(Indicator.objects.values_list("code", flat=True))
+
+
+def _check_formula_operands(c: _Checker, indicators: list[dict], known: set[str]) -> None:
+    for indicator in indicators:
         missing = indicator["_references"] - known
         if missing:
             c.error(
                 f"{indicator['_path']}.formula",
-                f"công thức dùng chỉ tiêu không có: {', '.join(sorted(missing))}.",
+                _("công thức dùng chỉ tiêu không có: %(codes)s."),
+                code="package.unknown_indicator",
+                codes=", ".join(sorted(missing)),
             )
-    _check_cycles(c, indicator_codes)
-
-    for path, item in c.items(data, "targets"):
-        code = c.reference(item, "indicator", path)
-        if code and code not in known:
-            c.error(f"{path}.indicator", f"không có chỉ tiêu “{code}”.")
-        period_id = c.period(item, "period", path)
-        on = Period.parse(period_id).end if period_id else None
-        plan["targets"].append(
-            {
-                "indicator": code,
-                "period": period_id,
-                "unit": c.unit(item, "unit", path, on, agencies=agencies),
-                "value": c.number(item, "value", path),
-                "document": c.text(item, "document", path, required=False),
-            }
-        )
-        doc = plan["targets"][-1]["document"]
-        if doc and doc not in doc_numbers and not LegalDocument.objects.filter(number=doc).exists():
-            c.error(f"{path}.document", f"không có văn bản “{doc}”.")
-
-    plan["sections"] = {}
-    for key, section in _SECTIONS.items():
-        if key in data:
-            items = c.items(data, key)
-            plan["sections"][key] = section.check(items, c, plan)
-
-    if c.problems:
-        raise PackageError(c.problems)
-    return plan
 
 
 def _check_cycles(c: _Checker, indicators: dict) -> None:
@@ -674,7 +894,9 @@ def _check_cycles(c: _Checker, indicators: dict) -> None:
         if state.get(code) == 1:
             c.error(
                 f"{indicators[code]['_path']}.formula",
-                f"công thức vòng tròn: {' → '.join([*trail, code])}.",
+                _("công thức vòng tròn: %(cycle)s."),
+                code="package.formula_cycle",
+                cycle=" → ".join([*trail, code]),
             )
             return
         state[code] = 1
@@ -684,6 +906,51 @@ def _check_cycles(c: _Checker, indicators: dict) -> None:
 
     for code in indicators:
         visit(code, [])
+
+
+def _check_targets(items, c: _Checker, plan: dict) -> list[dict]:
+    known = _with_loaded_indicators({indicator["code"] for indicator in plan["indicators"]})
+    documents = {document["number"] for document in plan["documents"]}
+    agencies = {agency["code"]: agency for agency in plan["agencies"]}
+    targets = []
+    for path, item in items:
+        code = c.reference(item, "indicator", path)
+        if code and code not in known:
+            c.error(
+                f"{path}.indicator",
+                _("không có chỉ tiêu “%(value)s”."),
+                code="package.unknown_indicator",
+                value=code,
+            )
+        period_id = c.period(item, "period", path)
+        on = Period.parse(period_id).end if period_id else None
+        target = {
+            "indicator": code,
+            "period": period_id,
+            "unit": c.unit(item, "unit", path, on, agencies=agencies),
+            "value": c.number(item, "value", path),
+            "document": c.text(item, "document", path, required=False),
+        }
+        _check_document_named(c, f"{path}.document", target["document"], documents)
+        targets.append(target)
+    return targets
+
+
+def _check_document_named(c: _Checker, key: str, number: str, declared: set[str]) -> None:
+    if (
+        number
+        and number not in declared
+        and not LegalDocument.objects.filter(number=number).exists()
+    ):
+        c.error(
+            key,
+            _("không có văn bản “%(value)s”."),
+            code="package.unknown_document",
+            value=number,
+        )
+
+
+# --- writing: one step per section, inside the package's transaction ---
 
 
 def upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
@@ -704,34 +971,52 @@ def upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
 
 
 def _apply(plan: dict, report: LoadReport) -> None:
-    p = plan["programme"]
-    programme = upsert(
-        report,
-        "chương trình",
-        Programme,
-        {"code": p["code"]},
-        {
-            "name": p["name"],
-            "short_name": p["short_name"],
-            "issuer": p["issuer"],
-            "period": p["period"],
-            "description": p["description"],
-            "owner": p["owner"],
-        },
-    )
-    documents = {}
-    for d in plan["documents"]:
-        documents[d["number"]] = upsert(
+    saved = {"programme": _apply_programme(plan["programme"], report)}
+    for section in _BUILT_IN_SECTIONS:
+        saved[section.key] = section.apply(plan[section.key], saved, report)
+    for key, checked in plan.get("sections", {}).items():
+        _SECTIONS[key].apply(checked, saved, report)
+
+
+PROGRAMME_FIELDS = ("name", "short_name", "issuer", "period", "description", "owner")
+DOCUMENT_FIELDS = ("kind", "issued_on", "issuer", "summary")
+INDICATOR_FIELDS = (
+    "name",
+    "short_name",
+    "measure_unit",
+    "value_type",
+    "aggregation",
+    "decimals",
+    "formula",
+    "min_value",
+    "max_value",
+    "description",
+)
+
+
+def _apply_programme(p: dict, report: LoadReport) -> Programme:
+    values = {k: p[k] for k in PROGRAMME_FIELDS}
+    return upsert(report, "chương trình", Programme, {"code": p["code"]}, values)
+
+
+def _apply_documents(checked: list[dict], saved: dict, report: LoadReport) -> dict:
+    documents = {
+        d["number"]: upsert(
             report,
             "văn bản",
             LegalDocument,
             {"number": d["number"]},
-            {k: d[k] for k in ("kind", "issued_on", "issuer", "summary")},
+            {k: d[k] for k in DOCUMENT_FIELDS},
         )
-    programme.documents.add(*documents.values())
+        for d in checked
+    }
+    saved["programme"].documents.add(*documents.values())
+    return documents
 
+
+def _apply_agencies(checked: list[dict], saved: dict, report: LoadReport) -> dict:
     agencies = {}
-    for a in plan["agencies"]:
+    for a in checked:
         parent = a["parent"]
         lookup = {
             "code": a["code"],
@@ -739,28 +1024,19 @@ def _apply(plan: dict, report: LoadReport) -> None:
             "level": min(parent.level + 1, Level.COMMUNE),
             "valid_from": a["valid_from"],
         }
-        agency = Unit.objects.filter(**lookup).first()
         values = {
             "name": a["name"],
             "parent": parent,
             "valid_to": a["valid_to"],
             "source": "metadata",
         }
-        if agency is None:
-            agency = Unit(**lookup, **values)
-            agency.save()
-            report.count("created", "cơ quan")
-        elif any(getattr(agency, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(agency, k, v)
-            agency.save()
-            report.count("updated", "cơ quan")
-        else:
-            report.count("unchanged", "cơ quan")
-        agencies[a["code"]] = agency
+        agencies[a["code"]] = upsert(report, "cơ quan", Unit, lookup, values)
+    return agencies
 
+
+def _apply_disaggregations(checked: list[dict], saved: dict, report: LoadReport) -> dict:
     disaggregations = {}
-    for d in plan["disaggregations"]:
+    for d in checked:
         obj = upsert(report, "phân tổ", Disaggregation, {"code": d["code"]}, {"name": d["name"]})
         for order, o in enumerate(d["options"]):
             upsert(
@@ -771,65 +1047,67 @@ def _apply(plan: dict, report: LoadReport) -> None:
                 {"name": o["name"], "order": order},
             )
         disaggregations[d["code"]] = obj
+    return disaggregations
 
-    components = {}
-    for order, comp in enumerate(plan["components"]):
-        components[comp["code"]] = upsert(
+
+def _apply_components(checked: list[dict], saved: dict, report: LoadReport) -> dict:
+    return {
+        comp["code"]: upsert(
             report,
             "nội dung",
             Component,
-            {"programme": programme, "code": comp["code"]},
+            {"programme": saved["programme"], "code": comp["code"]},
             {"name": comp["name"], "order": order},
         )
+        for order, comp in enumerate(checked)
+    }
+
+
+def _apply_indicators(checked: list[dict], saved: dict, report: LoadReport) -> dict:
     indicators = {}
-    for order, i in enumerate(plan["indicators"]):
+    for order, i in enumerate(checked):
         disaggregation = None
         if i["disaggregation"]:
-            disaggregation = disaggregations.get(i["disaggregation"]) or Disaggregation.objects.get(
-                code=i["disaggregation"]
-            )
-        indicators[i["code"]] = upsert(
-            report,
-            "chỉ tiêu",
-            Indicator,
-            {"code": i["code"]},
-            {
-                "programme": programme,
-                "name": i["name"],
-                "short_name": i["short_name"],
-                "component": components.get(i["component"]),
-                "measure_unit": i["measure_unit"],
-                "value_type": i["value_type"],
-                "aggregation": i["aggregation"],
-                "decimals": i["decimals"],
-                "disaggregation": disaggregation,
-                "formula": i["formula"],
-                "min_value": i["min_value"],
-                "max_value": i["max_value"],
-                "description": i["description"],
-                "order": order,
-            },
+            disaggregation = saved["disaggregations"].get(
+                i["disaggregation"]
+            ) or Disaggregation.objects.get(code=i["disaggregation"])
+        values = {
+            **{k: i[k] for k in INDICATOR_FIELDS},
+            "programme": saved["programme"],
+            "component": saved["components"].get(i["component"]),
+            "disaggregation": disaggregation,
+            "order": order,
+        }
+        indicators[i["code"]] = upsert(report, "chỉ tiêu", Indicator, {"code": i["code"]}, values)
+    return indicators
+
+
+def _apply_targets(checked: list[dict], saved: dict, report: LoadReport) -> list:
+    targets = []
+    for t in checked:
+        indicator = saved["indicators"].get(t["indicator"]) or Indicator.objects.get(
+            code=t["indicator"]
         )
-    for t in plan["targets"]:
-        indicator = indicators.get(t["indicator"]) or Indicator.objects.get(code=t["indicator"])
         unit = t["unit"]
-        if isinstance(unit, dict):
-            unit = agencies[unit["code"]]
-        document = documents.get(t["document"]) or (
+        if isinstance(unit, dict):  # an agency this package declares
+            unit = saved["agencies"][unit["code"]]
+        document = saved["documents"].get(t["document"]) or (
             LegalDocument.objects.filter(number=t["document"]).first() if t["document"] else None
         )
-        upsert(
-            report,
-            "kế hoạch",
-            Target,
-            {"indicator": indicator, "unit": unit, "period": t["period"]},
-            {"value": t["value"], "document": document},
-        )
-    saved = {
-        "programme": programme,
-        "indicators": indicators,
-        "agencies": agencies,
-        "documents": documents,
-    }
-    for key, checked in plan.get("sections", {}).items():
-        _SECTIONS[key].apply(checked, saved, report)
+        lookup = {"indicator": indicator, "unit": unit, "period": t["period"]}
+        values = {"value": t["value"], "document": document}
+        targets.append(upsert(report, "kế hoạch", Target, lookup, values))
+    return targets
+
+
+# The sections of the package this app owns, in the order they are checked and written;
+# each step sees the plan (or saved objects) of the sections before it.
+_BUILT_IN_SECTIONS = (
+    Section("documents", _check_documents, _apply_documents),
+    Section("agencies", _check_agencies, _apply_agencies),
+    Section("disaggregations", _check_disaggregations, _apply_disaggregations),
+    Section("components", _check_components, _apply_components),
+    Section("indicators", _check_indicators, _apply_indicators),
+    Section("targets", _check_targets, _apply_targets),
+)
+TOP_LEVEL_KEYS = {"package", "programme", *(section.key for section in _BUILT_IN_SECTIONS)}

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tiendo.programmes.metadata import PackageError, load_package
 
@@ -17,8 +18,9 @@ class Command(BaseCommand):
             try:
                 report = load_package(path, dry_run=dry_run)
             except PackageError as exc:
-                raise CommandError(
-                    f"Gói {path} có {len(exc.problems)} lỗi, chưa nạp gì:\n"
-                    + "\n".join(exc.problems)
-                ) from exc
+                heading = _("Gói %(path)s có %(count)s lỗi, chưa nạp gì:") % {
+                    "path": path,
+                    "count": len(exc.problems),
+                }
+                raise CommandError("\n".join([heading, *exc.problems])) from exc
             self.stdout.write(f"{path}: {report.summary()}")
