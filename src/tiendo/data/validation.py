@@ -30,8 +30,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.audit import audit
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.data.aggregation import Aggregator
 from tiendo.data.models import (
@@ -68,8 +70,10 @@ MESSAGE_FIELDS = {"left", "right"}
 IMPORTANCE_RANK = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
 
 
-class FindingError(ValueError):
+class FindingError(TiendoError, ValueError):
     """A finding that cannot be recorded; the message is Vietnamese."""
+
+    code = "finding.refused"
 
 
 def format_value(value) -> str:
@@ -284,10 +288,7 @@ def units_below(unit: Unit, period: Period | str) -> list[Unit]:
     period = _period(period)
     below = (
         Unit.objects.subtree(unit, include_self=False)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
-        )
+        .valid_during(period)
         .order_by("level", "code")
     )
     return [unit, *below]
@@ -412,7 +413,9 @@ def blocking_violations(
 def _record(item, *, kind: str, user, note: str, action: str) -> ValidationFinding:
     note = (note or "").strip()
     if not note:
-        raise FindingError("Xin ghi rõ lý do (giải trình) trước khi xác nhận.")
+        raise FindingError(
+            _("Xin ghi rõ lý do (giải trình) trước khi xác nhận."), code="finding.no_note"
+        )
     if isinstance(item, Violation):
         values = {
             "rule": item.rule,
@@ -496,6 +499,28 @@ def robust_z(value: Decimal, history: list[Decimal]) -> tuple[Decimal | None, De
     return None, median
 
 
+def _range_reason(dv: DataValue) -> str:
+    """Why a stored value lies outside its indicator's ``min_value`` – ``max_value``, or ""."""
+    indicator = dv.indicator
+    if indicator.min_value is not None and dv.value < indicator.min_value:
+        text, limit = (
+            _("Giá trị %(value)s nhỏ hơn mức thấp nhất cho phép (%(limit)s %(unit)s)."),
+            indicator.min_value,
+        )
+    elif indicator.max_value is not None and dv.value > indicator.max_value:
+        text, limit = (
+            _("Giá trị %(value)s lớn hơn mức cao nhất cho phép (%(limit)s %(unit)s)."),
+            indicator.max_value,
+        )
+    else:
+        return ""
+    return text % {
+        "value": format_value(dv.value),
+        "limit": format_value(limit),
+        "unit": indicator.measure_unit,
+    }
+
+
 def find_outliers(
     unit: Unit,
     period: Period | str,
@@ -522,33 +547,10 @@ def find_outliers(
         return []
     outliers: list[Outlier] = []
     for dv in values:
-        indicator = dv.indicator
-        measure = indicator.measure_unit
-        if indicator.min_value is not None and dv.value < indicator.min_value:
+        reason = _range_reason(dv)
+        if reason:
             outliers.append(
-                Outlier(
-                    indicator,
-                    dv.unit,
-                    dv.period,
-                    dv.category,
-                    dv.value,
-                    "range",
-                    f"Giá trị {format_value(dv.value)} nhỏ hơn mức thấp nhất cho phép "
-                    f"({format_value(indicator.min_value)} {measure}).",
-                )
-            )
-        elif indicator.max_value is not None and dv.value > indicator.max_value:
-            outliers.append(
-                Outlier(
-                    indicator,
-                    dv.unit,
-                    dv.period,
-                    dv.category,
-                    dv.value,
-                    "range",
-                    f"Giá trị {format_value(dv.value)} lớn hơn mức cao nhất cho phép "
-                    f"({format_value(indicator.max_value)} {measure}).",
-                )
+                Outlier(dv.indicator, dv.unit, dv.period, dv.category, dv.value, "range", reason)
             )
 
     # history: earlier values of the same (indicator, unit, category), same period type
