@@ -1,9 +1,16 @@
+import copy
+import json
+import pickle
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests import factories
+from tiendo.programmes.models import Target
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 
 
@@ -121,3 +128,62 @@ def test_any_text_either_parses_to_an_ascii_id_or_raises_period_error(text):
         return
     assert period.id.isascii()
     assert Period.parse(period.id) == period
+
+
+# -- a period stands where its id stood ------------------------------------------------------
+
+
+def test_a_period_is_the_string_of_its_id_for_equality_keys_json_and_text():
+    period, plain = Period.parse("2020Q3"), "2020Q3"
+    assert period == plain and plain == period and period != "2020Q4"
+    assert {"2020Q3": 1}[period] == 1 and {period: 1}["2020Q3"] == 1
+    assert json.dumps({period: [period]}) == '{"2020Q3": ["2020Q3"]}'
+    assert f"{period}" == str(period) == period.id == "2020Q3"
+    assert type(period.id) is str
+
+
+def test_periods_sort_by_their_dates_not_their_ids():
+    ids = ["2021", "202010", "2020Q3", "2020-10-31", "2020"]
+    assert [p.id for p in sorted(map(Period.parse, ids))] == [
+        "2020",
+        "2020Q3",
+        "202010",
+        "2020-10-31",
+        "2021",
+    ]
+    assert Period.parse("2020Q4") > Period.parse("2020Q3")
+
+
+def test_a_period_is_immutable_and_survives_pickling_and_copies():
+    period = Period.parse("2021-2025")
+    with pytest.raises(AttributeError):
+        period.start = date(2000, 1, 1)
+    assert pickle.loads(pickle.dumps(period)).end == date(2025, 12, 31)
+    assert copy.deepcopy(period).type is PeriodType.PHASE
+    assert Period.parse(period) is period
+
+
+def test_a_period_field_reads_and_assigns_periods_and_stores_the_id(tree):
+    unit_target = Target.objects.create(
+        indicator=factories.indicator(factories.programme(), "HH"),
+        unit=tree.c1,
+        period="２０２２",
+        value=5,
+    )
+    assert isinstance(unit_target.period, Period) and unit_target.period.label == "năm 2022"
+    stored = Target.objects.get(period=Period.parse("2022"))
+    assert isinstance(stored.period, Period) and stored.period.end == date(2022, 12, 31)
+    assert Target.objects.filter(period="2022").count() == 1
+    assert Target.objects.filter(period__startswith="20").count() == 1
+    assert list(Target.objects.values_list("period", flat=True)) == ["2022"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT period FROM programmes_target")
+        assert cursor.fetchone() == ("2022",)
+
+
+def test_a_period_field_refuses_an_unreadable_period_on_validation(tree):
+    field = Target._meta.get_field("period")
+    assert field.to_python("2020q3") == Period.parse("2020Q3")
+    with pytest.raises(ValidationError) as caught:
+        field.to_python("2020Q5")
+    assert caught.value.code == "period.invalid"

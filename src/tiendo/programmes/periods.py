@@ -23,8 +23,8 @@ period ``2022``, never a second one beside it) and refuses anything else that is
 from __future__ import annotations
 
 import calendar
+import functools
 import re
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -76,17 +76,79 @@ def _last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-@dataclass(frozen=True, order=True)
-class Period:
+class Period(str):
+    """A period: a closed date range, and its canonical id — which it is, as a string.
+
+    A period is the ``str`` of its id, so it stands wherever an id stood: it equals and
+    hashes as ``"2022"`` (dict keys, ``value.period == "2022"``), prints, formats and goes
+    to JSON as the id. Periods order among themselves by dates (``start``, ``end``), as a
+    calendar does; against a plain string they order as strings. Immutable; made only by
+    :meth:`parse` (or :meth:`year`), which returns the same object for the same text.
+    """
+
     start: date
     end: date
-    id: str
     type: PeriodType
 
+    def __new__(cls, start: date, end: date, id: str, type: PeriodType):  # noqa: A002
+        self = super().__new__(cls, id)
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "type", type)
+        return self
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Period is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"Period is immutable: cannot delete {name!r}")
+
+    def __reduce__(self):
+        return (Period.parse, (self.id,))
+
+    def __repr__(self) -> str:
+        return f"Period({self.id!r})"
+
+    @property
+    def id(self) -> str:
+        return str.__str__(self)
+
+    def _order(self) -> tuple:
+        return (self.start, self.end, self.id)
+
+    def __lt__(self, other):
+        if isinstance(other, Period):
+            return self._order() < other._order()
+        return str.__lt__(self, other)
+
+    def __le__(self, other):
+        if isinstance(other, Period):
+            return self._order() <= other._order()
+        return str.__le__(self, other)
+
+    def __gt__(self, other):
+        if isinstance(other, Period):
+            return self._order() > other._order()
+        return str.__gt__(self, other)
+
+    def __ge__(self, other):
+        if isinstance(other, Period):
+            return self._order() >= other._order()
+        return str.__ge__(self, other)
+
+    __eq__ = str.__eq__
+    __hash__ = str.__hash__
+
     @classmethod
-    def parse(cls, identifier: str) -> Period:
-        """The period named by ``identifier``; its ``id`` is always the canonical ASCII form."""
-        text = "" if identifier is None else str(identifier)
+    def parse(cls, identifier: str | Period) -> Period:
+        """The period named by ``identifier`` (a period is returned as it is); its ``id`` is
+        always the canonical ASCII form."""
+        if isinstance(identifier, Period):
+            return identifier
+        return _parse("" if identifier is None else str(identifier))
+
+    @classmethod
+    def _read(cls, text: str) -> Period:
         if len(text) > MAX_INPUT_LENGTH:
             raise PeriodError(
                 _("Kỳ báo cáo “%(text)s” quá dài (%(length)d ký tự)."),
@@ -94,6 +156,7 @@ class Period:
                 text=shown(text),
                 length=len(text),
             )
+        identifier = text
         text = to_ascii(text).strip()
         if not text.isascii():  # checked before upper(): "ſ".upper() is "S"
             odd = next(c for c in text if not c.isascii())
@@ -180,8 +243,10 @@ class Period:
     def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
 
-    def __contains__(self, other: Period) -> bool:
-        return self.contains(other)
+    def __contains__(self, other) -> bool:
+        if isinstance(other, Period):
+            return self.contains(other)
+        return str.__contains__(self, other)
 
     @property
     def label(self) -> str:
@@ -233,3 +298,10 @@ class Period:
 
     def __str__(self) -> str:
         return self.id
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Period:
+    """:meth:`Period.parse` of a string, kept: every row read from the database parses its
+    period, and a page reads the same few ids thousands of times."""
+    return Period._read(text)
