@@ -81,10 +81,6 @@ def format_value(value) -> str:
     return format_number(value, 2)
 
 
-def _period(period: Period | str) -> Period:
-    return period if isinstance(period, Period) else Period.parse(period)
-
-
 # -- results -------------------------------------------------------------------------------
 
 
@@ -193,7 +189,7 @@ def render_message(rule: ValidationRule, left: Decimal, right: Decimal) -> str:
 
 def check_rules(units, period: Period | str, rules) -> Report:
     """Evaluate ``rules`` on the aggregated values of each of ``units`` for ``period``."""
-    period = _period(period)
+    period = Period.parse(period)
     units = list(units)
     report = Report(rules=len(rules))
     if not units or not rules:
@@ -285,7 +281,7 @@ def to_date_period(period: Period, programme: Programme | None) -> Period | None
 
 def units_below(unit: Unit, period: Period | str) -> list[Unit]:
     """The unit and every unit below it that existed during ``period``, top-down."""
-    period = _period(period)
+    period = Period.parse(period)
     below = (
         Unit.objects.subtree(unit, include_self=False)
         .valid_during(period)
@@ -296,7 +292,7 @@ def units_below(unit: Unit, period: Period | str) -> list[Unit]:
 
 def validate_units(units, period: Period | str, *, programme: Programme | None = None) -> Report:
     """Every applicable rule over several units (e.g. :func:`units_below`), in one pass."""
-    period = _period(period)
+    period = Period.parse(period)
     return check_rules(units, period, rules_for(period, programme))
 
 
@@ -535,7 +531,7 @@ def find_outliers(
     - far from the unit's own history for the same indicator, category and period type
       (modified z-score above 3.5, with at least four earlier values).
     """
-    period = _period(period)
+    period = Period.parse(period)
     scope = Q(unit__path__startswith=unit.path) if below else Q(unit=unit)
     values = DataValue.objects.filter(
         scope, period_start__gte=period.start, period_end__lte=period.end
@@ -564,13 +560,10 @@ def find_outliers(
         .values_list("indicator_id", "unit_id", "category", "period", "period_end", "value")
         .order_by()
     )
-    types: dict[str, PeriodType] = {}
-    for indicator_id, unit_id, category, period_id, period_end, value in rows:
-        if period_id not in types:
-            types[period_id] = Period.parse(period_id).type
-        history[(indicator_id, unit_id, category, types[period_id])].append((period_end, value))
+    for indicator_id, unit_id, category, period, period_end, value in rows:
+        history[(indicator_id, unit_id, category, period.type)].append((period_end, value))
     for dv in values:
-        own = Period.parse(dv.period)
+        own = dv.period
         past = [
             value
             for end, value in history.get((dv.indicator_id, dv.unit_id, dv.category, own.type), [])

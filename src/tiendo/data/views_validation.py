@@ -114,7 +114,7 @@ def violations(request):
     outlier_rows = [
         {
             "outlier": o,
-            "period_label": Period.parse(o.period).label,
+            "period_label": o.period.label,
             "finding": findings.get((o.unit.pk, o.period, o.key)),
             "may_write": may_write(o.unit),
         }
