@@ -450,8 +450,9 @@ def _write(entry: Entry, period: Period, *, user, source: str, moves=None) -> Sa
         if existing is None and entry.value is not None:
             try:
                 with transaction.atomic():
-                    created = _new_value(entry, period, user)
-                    created.save(force_insert=True)
+                    row = _new_value(entry, period, user)
+                    row.save(force_insert=True)
+                created = row  # only once inserted: a refused insert leaves it None
             except IntegrityError:  # inserted meanwhile by a concurrent save: update it
                 existing = DataValue.objects.select_for_update().filter(**key).first()
                 if existing is None:
