@@ -21,6 +21,7 @@ from django.utils import timezone
 
 import tiendo
 from tests import factories
+from tests.data.helpers import save_beyond_limits
 from tests.factories import D
 from tiendo.accounts.models import Role
 from tiendo.data.models import ValidationRule
@@ -178,7 +179,7 @@ def world(tree):
     )
     save_value(Entry(plan, tree.c1, "2024", D(1000)))
     save_value(Entry(paid, tree.c1, "2024", D("1250.5")))
-    save_value(Entry(households, tree.c2, "2024", D(4000)))
+    save_beyond_limits(Entry(households, tree.c2, "2024", D(4000)))  # an outlier
     form = Form.objects.create(
         code="NQ05_XA",
         name="Biểu kết quả Nghị quyết 05",

@@ -39,42 +39,45 @@ def test_other_digit_forms_spaces_and_a_plus_sign_are_read_as_the_ascii_number(r
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("raw", "code"),
     [
-        ("1_000", "gạch dưới"),
-        ("１_０００", "gạch dưới"),
-        ("1e5", "lũy thừa"),
-        ("1E+5", "lũy thừa"),
-        ("2,5e-3", "lũy thừa"),
-        ("NaN", "không phải là số"),
-        ("nan", "không phải là số"),
-        ("Infinity", "không phải là số"),
-        ("-inf", "không phải là số"),
-        ("sNaN", "không phải là số"),
-        ("0x10", "không phải là số"),
-        ("12\x00", "không phải là số"),
-        ("1\u200b2", "không phải là số"),  # zero-width space
-        ("²", "không phải là số"),  # superscripts are not decimal digits
-        ("+-5", "không phải là số"),
-        ("-", "không phải là số"),
-        ("1,2,3", "không phải là số"),
+        ("1_000", "number.underscore"),
+        ("１_０００", "number.underscore"),
+        ("1e5", "number.exponent"),
+        ("1E+5", "number.exponent"),
+        ("2,5e-3", "number.exponent"),
+        ("NaN", "number.not_a_number"),
+        ("nan", "number.not_a_number"),
+        ("Infinity", "number.not_a_number"),
+        ("-inf", "number.not_a_number"),
+        ("sNaN", "number.not_a_number"),
+        ("0x10", "number.not_a_number"),
+        ("12\x00", "number.not_a_number"),
+        ("1\u200b2", "number.not_a_number"),  # zero-width space
+        ("²", "number.not_a_number"),  # superscripts are not decimal digits
+        ("+-5", "number.not_a_number"),
+        ("-", "number.not_a_number"),
+        ("1,2,3", "number.not_a_number"),
     ],
 )
-def test_underscores_exponents_and_not_numbers_are_refused_naming_the_field(raw, message):
-    with pytest.raises(DataEntryError, match=message) as caught:
+def test_underscores_exponents_and_not_numbers_are_refused_naming_the_field(raw, code):
+    with pytest.raises(DataEntryError) as caught:
         parse_number(raw, field="Số hộ")
+    assert caught.value.code == code
     assert str(caught.value).startswith("Số hộ: ")
 
 
 @pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), Decimal("NaN"), True])
 def test_numbers_from_a_spreadsheet_that_are_not_finite_are_refused(raw):
-    with pytest.raises(DataEntryError, match="không phải là số"):
+    with pytest.raises(DataEntryError) as caught:
         parse_number(raw)
+    assert caught.value.code == "number.not_a_number"
 
 
 def test_a_megabyte_of_digits_is_refused_by_its_length_naming_the_field():
     with pytest.raises(DataEntryError, match="dài 1000000 ký tự") as caught:
         parse_number("9" * 1_000_000, field="Diện tích")
+    assert caught.value.code == "number.too_long"
     assert str(caught.value).startswith("Diện tích: ")
     assert len(str(caught.value)) < 200
 
@@ -132,6 +135,7 @@ def test_values_a_database_would_round_are_refused_and_nothing_is_saved(tree, pr
     area = indicator(prog, "AREA", measure_unit="ha")
     with pytest.raises(DataEntryError, match=message) as caught:
         save_value(Entry(area, tree.c1, "2022", value))
+    assert caught.value.code == "value.not_storable"
     assert "Chỉ tiêu “AREA”" in str(caught.value)
     assert not DataValue.objects.exists()
 
@@ -187,3 +191,28 @@ def test_a_look_alike_period_in_the_address_opens_and_saves_the_ascii_period(cli
     client.post(reverse("data:entry"), {**where, f"v-{households.pk}-": "23"})
     assert list(DataValue.objects.values_list("period", "value")) == [("2022", D(23))]
     assert Rollup.objects.get(unit=tree.vi_xuyen).total == D(23)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "message"),
+    [
+        ("120", "value.above_max", "Chỉ tiêu “Số hộ nghèo”: lớn nhất là 100."),
+        ("4", "value.below_min", "Chỉ tiêu “Số hộ nghèo”: nhỏ nhất là 5."),
+        ("7,5", "value.not_integer", "Chỉ tiêu “Số hộ nghèo”: phải là số nguyên (hộ)"),
+    ],
+)
+def test_the_entry_form_refuses_what_the_indicator_does_not_accept_naming_the_field(
+    client, tree, prog, typed, code, message
+):
+    poor = indicator(
+        prog, "POOR", name="Số hộ nghèo", value_type="integer", min_value=D(5), max_value=D(100)
+    )
+    with pytest.raises(DataEntryError) as caught:
+        save_value(Entry(poor, tree.c1, "2022", parse_number(typed)))
+    assert caught.value.code == code
+    client.force_login(user("xa.mot", tree.c1))
+    where = {"programme": prog.code, "unit": tree.c1.pk, "period": "2022"}
+    html = client.post(reverse("data:entry"), {**where, f"v-{poor.pk}-": typed}).content.decode()
+    assert message in html
+    assert not DataValue.objects.exists()
+    assert not Rollup.objects.exists()

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
+from tests.data.helpers import save_beyond_limits
 from tests.factories import D
 from tiendo.accounts.models import Role
 from tiendo.data.models import ValidationFinding, ValidationRule
@@ -26,7 +27,7 @@ def world(tree):
     )
     save_value(Entry(plan, tree.c3, "2024", D(1000)))
     save_value(Entry(paid, tree.c3, "2024", D("1250.5")))
-    save_value(Entry(households, tree.c4, "2024", D(4000)))
+    save_beyond_limits(Entry(households, tree.c4, "2024", D(4000)))
     return {
         "tree": tree,
         "prog": prog,

@@ -274,7 +274,7 @@ class Aggregator:
     ):
         """``mappings`` caches today's mapping of each unit (by pk); pass the same dict to
         the aggregators of several periods so that a unit is mapped once per request."""
-        self.period = Period.parse(period) if isinstance(period, str) else period
+        self.period = Period.parse(period)
         self.requested = list(indicators)
         self.indicators = with_operands(self.requested)
         self.by_code = {i.code: i for i in self.indicators}

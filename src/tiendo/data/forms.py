@@ -28,7 +28,11 @@ from tiendo.units.models import Unit
 
 @dataclass
 class Slot:
-    """One value of the form: an indicator, and a category when it is disaggregated."""
+    """One value of a form: an indicator, and a category when it is disaggregated.
+
+    The data entry form's slots share the form's period. A submission's slots (reporting)
+    each carry the ``period`` their line asks for, named in the label, and the ``line_id`` of
+    that line, which names the fields."""
 
     indicator: Indicator
     category: str
@@ -40,10 +44,13 @@ class Slot:
     seen_version: int | None = None  # the version the posted form showed; None: not posted
     touched: bool = True  # the user typed something else than the form showed
     conflict: str = ""  # changed meanwhile by someone else: what happened
+    period: Period | None = None  # a period of its own, not the form's
+    line_id: int | None = None  # the submission form line it belongs to
 
     @property
     def key(self) -> str:
-        return f"{self.indicator.pk}-{self.category}"
+        owner = self.indicator.pk if self.line_id is None else self.line_id
+        return f"{owner}-{self.category}"
 
     @property
     def version_name(self) -> str:
@@ -60,11 +67,13 @@ class Slot:
     @property
     def label(self) -> str:
         if self.category_name:
-            return _("Chỉ tiêu “%(name)s” (%(category)s)") % {
+            name = _("Chỉ tiêu “%(name)s” (%(category)s)") % {
                 "name": self.indicator.name,
                 "category": self.category_name,
             }
-        return _("Chỉ tiêu “%(name)s”") % {"name": self.indicator.name}
+        else:
+            name = _("Chỉ tiêu “%(name)s”") % {"name": self.indicator.name}
+        return name if self.period is None else f"{name}, {self.period.label}"
 
 
 @dataclass

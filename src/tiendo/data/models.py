@@ -4,13 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.programmes.fields import PeriodField
+
 
 class DataValue(models.Model):
     """One number for (indicator, unit, period, category option)."""
 
     indicator = models.ForeignKey("programmes.Indicator", models.PROTECT, related_name="values")
     unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="values")
-    period = models.CharField(_("kỳ"), max_length=20)
+    period = PeriodField(_("kỳ"), max_length=20)
     # Derived from ``period``; stored so that "every value inside 2021-2025" is a range scan.
     period_start = models.DateField()
     period_end = models.DateField()
@@ -60,7 +62,7 @@ class DataValueChange(models.Model):
 
     indicator = models.ForeignKey("programmes.Indicator", models.PROTECT, related_name="+")
     unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="+")
-    period = models.CharField(max_length=20)
+    period = PeriodField(max_length=20)
     category = models.CharField(max_length=40, blank=True, default="")
     action = models.CharField(_("thao tác"), max_length=10, choices=ChangeAction.choices)
     old_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
@@ -93,7 +95,7 @@ class Rollup(models.Model):
 
     indicator = models.ForeignKey("programmes.Indicator", models.CASCADE, related_name="+")
     unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="+")
-    period = models.CharField(max_length=20)
+    period = PeriodField(max_length=20)
     period_start = models.DateField()
     period_end = models.DateField()
     category = models.CharField(max_length=40, blank=True, default="")
@@ -186,7 +188,7 @@ class ValidationFinding(models.Model):
         "programmes.Indicator", models.CASCADE, null=True, blank=True, related_name="+"
     )
     unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="+")
-    period = models.CharField(_("kỳ"), max_length=20)
+    period = PeriodField(_("kỳ"), max_length=20)
     category = models.CharField(_("phân tổ"), max_length=40, blank=True, default="")
     value = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     reference = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)

@@ -23,18 +23,30 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Max
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_datetime, format_number
-from tiendo.core.numbers import MAX_ABS_VALUE, shown, storable_problem, to_ascii  # noqa: F401
+from tiendo.core.numbers import MAX_ABS_VALUE, shown, to_ascii  # noqa: F401
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
-from tiendo.programmes.models import Indicator, ValueType
+from tiendo.programmes.models import Indicator, ValueRefused
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
 
 
-class DataEntryError(ValueError):
-    """A value that cannot be saved; the message is Vietnamese and names the field."""
+class DataEntryError(TiendoError, ValueError):
+    """A value that cannot be saved; the message is Vietnamese and names the field.
+
+    Refusing several entries at once, ``errors`` lists the error of each, in order."""
+
+    code = "data.refused"
+
+    @classmethod
+    def of_several(cls, errors: list[DataEntryError]) -> DataEntryError:
+        """One error listing every refusal, one per line; its code is the first one's."""
+        combined = cls("\n".join(str(e) for e in errors), code=errors[0].code)
+        combined.errors = errors
+        return combined
 
 
 # Later apps refuse some writes (reporting: values of an approved submission are locked).
@@ -85,7 +97,7 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
-        raise DataEntryError(f"{field}: “{raw}” không phải là số.")
+        raise _not_a_number(field, raw)
     if isinstance(raw, (int, float, Decimal)):
         if isinstance(raw, int):
             value = Decimal(raw)
@@ -94,27 +106,41 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
         else:
             value = raw
         if not value.is_finite():
-            raise DataEntryError(f"{field}: “{raw}” không phải là số.")
+            raise _not_a_number(field, raw)
         return value
     raw = str(raw)
     if len(raw) > MAX_NUMBER_LENGTH:
         raise DataEntryError(
-            f"{field}: “{shown(raw, 20)}” dài {len(raw)} ký tự, không phải một số "
-            f"(tối đa {MAX_NUMBER_LENGTH} ký tự)."
+            _(
+                "%(field)s: “%(text)s” dài %(length)d ký tự, không phải một số (tối đa %(most)d ký tự)."
+            ),
+            code="number.too_long",
+            field=field,
+            text=shown(raw, 20),
+            length=len(raw),
+            most=MAX_NUMBER_LENGTH,
         )
     text = "".join(to_ascii(raw).split())  # str.split() also splits on U+00A0, U+202F
     if text == "":
         return None
     if "_" in text:
         raise DataEntryError(
-            f"{field}: “{shown(raw)}” có dấu gạch dưới; nhóm hàng nghìn bằng dấu chấm (1.000)."
+            _("%(field)s: “%(text)s” có dấu gạch dưới; nhóm hàng nghìn bằng dấu chấm (1.000)."),
+            code="number.underscore",
+            field=field,
+            text=shown(raw),
         )
     if re.fullmatch(r"[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+", text):
         raise DataEntryError(
-            f"{field}: “{shown(raw)}” viết dạng lũy thừa; xin gõ đủ các chữ số (100000, không 1e5)."
+            _(
+                "%(field)s: “%(text)s” viết dạng lũy thừa; xin gõ đủ các chữ số (100000, không 1e5)."
+            ),
+            code="number.exponent",
+            field=field,
+            text=shown(raw),
         )
     if not re.fullmatch(r"[+-]?[0-9.,]*[0-9][0-9.,]*", text):
-        raise DataEntryError(f"{field}: “{shown(raw)}” không phải là số.")
+        raise _not_a_number(field, raw)
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
     elif re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+", text):
@@ -123,16 +149,28 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
     try:
         return Decimal(text)
     except InvalidOperation as exc:
-        raise DataEntryError(f"{field}: “{shown(raw)}” không phải là số.") from exc
+        raise _not_a_number(field, raw) from exc
+
+
+def _not_a_number(field: str, raw) -> DataEntryError:
+    return DataEntryError(
+        _("%(field)s: “%(text)s” không phải là số."),
+        code="number.not_a_number",
+        field=field,
+        text=shown(str(raw)),
+    )
 
 
 def _label(entry: Entry) -> str:
-    return f"Chỉ tiêu “{entry.indicator.name}”"
+    return _("Chỉ tiêu “%(name)s”") % {"name": entry.indicator.name}
 
 
 class BusyError(DataEntryError):
     """The database was busy with other writers (SQLite's lock past the timeout, a
     PostgreSQL deadlock): nothing was written, the same save may be sent again."""
+
+    code = "data.busy"
+    default_message = _("Hệ thống đang bận ghi số liệu khác; chưa lưu gì, xin lưu lại.")
 
 
 @dataclass(frozen=True)
@@ -199,6 +237,8 @@ class ValueConflictError(DataEntryError):
     ``conflicts`` lists every such figure; the message is Vietnamese, one line per figure,
     then a line saying that nothing was saved and what to do.
     """
+
+    code = "data.conflict"
 
     def __init__(self, conflicts: list[Conflict]):
         self.conflicts = conflicts
@@ -274,28 +314,38 @@ def _check_own(entry: Entry) -> Period:
     indicator = entry.indicator
     label = _label(entry)
     if indicator.is_computed:
-        raise DataEntryError(f"{label} được tính theo công thức, không nhập trực tiếp.")
+        raise DataEntryError(
+            _("%(field)s được tính theo công thức, không nhập trực tiếp."),
+            code="data.computed",
+            field=label,
+        )
     try:
         period = Period.parse(entry.period)
     except PeriodError as exc:
-        raise DataEntryError(str(exc)) from exc
+        raise DataEntryError(exc.message, code=exc.code, **exc.params) from exc
     codes = indicator.category_codes()
     if entry.category not in codes:
-        allowed = ", ".join(c for c in codes if c) or "(không phân tổ)"
-        raise DataEntryError(f"{label}: phân tổ “{entry.category}” không hợp lệ; dùng: {allowed}.")
+        raise DataEntryError(
+            _("%(field)s: phân tổ “%(category)s” không hợp lệ; dùng: %(allowed)s."),
+            code="data.unknown_category",
+            field=label,
+            category=entry.category,
+            allowed=", ".join(c for c in codes if c) or _("(không phân tổ)"),
+        )
     if not entry.unit.is_valid_on(period.end) and not entry.unit.is_valid_on(period.start):
         raise DataEntryError(
-            f"Đơn vị “{entry.unit.name}” không còn hoặc chưa tồn tại trong {period.label}."
+            _("Đơn vị “%(unit)s” không còn hoặc chưa tồn tại trong %(period)s."),
+            code="data.unit_not_valid",
+            unit=entry.unit.name,
+            period=period.label,
         )
-    value = entry.value
-    if value is not None:
-        problem = storable_problem(value)
-        if problem:
-            raise DataEntryError(f"{label}: giá trị {shown(value)} {problem}.")
-        if indicator.value_type == ValueType.INTEGER and value != value.to_integral():
-            raise DataEntryError(f"{label}: phải là số nguyên ({indicator.measure_unit}).")
-        if value < 0 and indicator.value_type in (ValueType.INTEGER, ValueType.PERCENT):
-            raise DataEntryError(f"{label}: không được âm.")
+    if entry.value is not None:
+        try:
+            indicator.check_value(entry.value)
+        except ValueRefused as exc:
+            raise DataEntryError(
+                _("%(field)s: %(problem)s"), code=exc.code, field=label, problem=exc
+            ) from exc
     return period
 
 
@@ -318,7 +368,12 @@ def check_entries(entries: list[Entry]) -> list[Period | DataEntryError]:
         still = []
         for i, refusal in zip(pending, refusals, strict=True):
             if refusal:
-                outcomes[i] = DataEntryError(f"{_label(entries[i])}: {refusal}")
+                outcomes[i] = DataEntryError(
+                    _("%(field)s: %(reason)s"),
+                    code="data.write_refused",
+                    field=_label(entries[i]),
+                    reason=refusal,
+                )
             else:
                 still.append(i)
         pending = still
@@ -328,9 +383,9 @@ def check_entries(entries: list[Entry]) -> list[Period | DataEntryError]:
 def _checked(entries: list[Entry]) -> list[Period]:
     """The entries' periods, or one DataEntryError listing every problem."""
     outcomes = check_entries(entries)
-    problems = [str(o) for o in outcomes if isinstance(o, DataEntryError)]
+    problems = [o for o in outcomes if isinstance(o, DataEntryError)]
     if problems:
-        raise DataEntryError("\n".join(problems))
+        raise DataEntryError.of_several(problems)
     return outcomes
 
 
@@ -367,9 +422,7 @@ class busy_as_message:
             and any(text in str(exc) for text in _RETRYABLE)
         )
         if self.outermost and busy:
-            raise BusyError(
-                _("Hệ thống đang bận ghi số liệu khác; chưa lưu gì, xin lưu lại.")
-            ) from exc
+            raise BusyError() from exc
         return False
 
 
@@ -397,15 +450,9 @@ def _write(entry: Entry, period: Period, *, user, source: str, moves=None) -> Sa
         if existing is None and entry.value is not None:
             try:
                 with transaction.atomic():
-                    created = DataValue.objects.create(
-                        **key,
-                        period_start=period.start,
-                        period_end=period.end,
-                        value=entry.value,
-                        comment=entry.comment,
-                        created_by=user,
-                        updated_by=user,
-                    )
+                    row = _new_value(entry, period, user)
+                    row.save(force_insert=True)
+                created = row  # only once inserted: a refused insert leaves it None
             except IntegrityError:  # inserted meanwhile by a concurrent save: update it
                 existing = DataValue.objects.select_for_update().filter(**key).first()
                 if existing is None:
@@ -424,17 +471,7 @@ def _write(entry: Entry, period: Period, *, user, source: str, moves=None) -> Sa
         _check_version(entry, period, existing)
         old = existing.value if existing else None
         if created is not None:
-            _log(
-                entry,
-                period,
-                ChangeAction.CREATE,
-                None,
-                entry.value,
-                "",
-                entry.comment,
-                user,
-                source,
-            )
+            _creation(entry, period, user, source).save()
             _move_rollups(entry, period, entry.value, 1, moves)
             return SaveResult(ChangeAction.CREATE, None, entry.value)
         if entry.value is None:
@@ -495,12 +532,23 @@ def save_values(entries: list[Entry], *, user=None, source: str = "form") -> lis
         return results
 
 
-def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
-    DataValueChange.objects.create(
-        indicator=entry.indicator,
-        unit=entry.unit,
-        period=period.id,
-        category=entry.category,
+def _new_value(entry: Entry, period: Period, user) -> DataValue:
+    """The row of a figure not stored yet (unsaved)."""
+    return DataValue(
+        **_key(entry, period),
+        period_start=period.start,
+        period_end=period.end,
+        value=entry.value,
+        comment=entry.comment,
+        created_by=user,
+        updated_by=user,
+    )
+
+
+def _change(entry, period, action, old, new, old_comment, new_comment, user, source):
+    """The history row of one change (unsaved)."""
+    return DataValueChange(
+        **_key(entry, period),
         action=action,
         old_value=old,
         new_value=new,
@@ -509,6 +557,17 @@ def _log(entry, period, action, old, new, old_comment, new_comment, user, source
         changed_by=user,
         source=source,
     )
+
+
+def _creation(entry: Entry, period: Period, user, source: str) -> DataValueChange:
+    """The history row of a figure stored for the first time (unsaved)."""
+    return _change(
+        entry, period, ChangeAction.CREATE, None, entry.value, "", entry.comment, user, source
+    )
+
+
+def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
+    _change(entry, period, action, old, new, old_comment, new_comment, user, source).save()
 
 
 def _move_rollups(
@@ -604,33 +663,8 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
                 if entry.expected_version not in (None, versions.get(key, 0)):
                     changed.append(entry)  # save_value refuses it with the conflict message
                     continue
-                new_values.append(
-                    DataValue(
-                        indicator=entry.indicator,
-                        unit=entry.unit,
-                        period=period.id,
-                        period_start=period.start,
-                        period_end=period.end,
-                        category=entry.category,
-                        value=entry.value,
-                        comment=entry.comment,
-                        created_by=user,
-                        updated_by=user,
-                    )
-                )
-                history.append(
-                    DataValueChange(
-                        indicator=entry.indicator,
-                        unit=entry.unit,
-                        period=period.id,
-                        category=entry.category,
-                        action=ChangeAction.CREATE,
-                        new_value=entry.value,
-                        new_comment=entry.comment,
-                        changed_by=user,
-                        source=source,
-                    )
-                )
+                new_values.append(_new_value(entry, period, user))
+                history.append(_creation(entry, period, user, source))
                 counts["created"] += 1
             elif current.value == entry.value and current.comment == entry.comment:
                 counts["unchanged"] += 1

@@ -30,8 +30,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.audit import audit
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.data.aggregation import Aggregator
 from tiendo.data.models import (
@@ -68,17 +70,15 @@ MESSAGE_FIELDS = {"left", "right"}
 IMPORTANCE_RANK = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
 
 
-class FindingError(ValueError):
+class FindingError(TiendoError, ValueError):
     """A finding that cannot be recorded; the message is Vietnamese."""
+
+    code = "finding.refused"
 
 
 def format_value(value) -> str:
     """A rule's side as an official writes it: ``17.286``, ``29,41``, ``197,3``."""
     return format_number(value, 2)
-
-
-def _period(period: Period | str) -> Period:
-    return period if isinstance(period, Period) else Period.parse(period)
 
 
 # -- results -------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def render_message(rule: ValidationRule, left: Decimal, right: Decimal) -> str:
 
 def check_rules(units, period: Period | str, rules) -> Report:
     """Evaluate ``rules`` on the aggregated values of each of ``units`` for ``period``."""
-    period = _period(period)
+    period = Period.parse(period)
     units = list(units)
     report = Report(rules=len(rules))
     if not units or not rules:
@@ -281,13 +281,10 @@ def to_date_period(period: Period, programme: Programme | None) -> Period | None
 
 def units_below(unit: Unit, period: Period | str) -> list[Unit]:
     """The unit and every unit below it that existed during ``period``, top-down."""
-    period = _period(period)
+    period = Period.parse(period)
     below = (
         Unit.objects.subtree(unit, include_self=False)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
-        )
+        .valid_during(period)
         .order_by("level", "code")
     )
     return [unit, *below]
@@ -295,7 +292,7 @@ def units_below(unit: Unit, period: Period | str) -> list[Unit]:
 
 def validate_units(units, period: Period | str, *, programme: Programme | None = None) -> Report:
     """Every applicable rule over several units (e.g. :func:`units_below`), in one pass."""
-    period = _period(period)
+    period = Period.parse(period)
     return check_rules(units, period, rules_for(period, programme))
 
 
@@ -412,7 +409,9 @@ def blocking_violations(
 def _record(item, *, kind: str, user, note: str, action: str) -> ValidationFinding:
     note = (note or "").strip()
     if not note:
-        raise FindingError("Xin ghi rõ lý do (giải trình) trước khi xác nhận.")
+        raise FindingError(
+            _("Xin ghi rõ lý do (giải trình) trước khi xác nhận."), code="finding.no_note"
+        )
     if isinstance(item, Violation):
         values = {
             "rule": item.rule,
@@ -496,6 +495,28 @@ def robust_z(value: Decimal, history: list[Decimal]) -> tuple[Decimal | None, De
     return None, median
 
 
+def _range_reason(dv: DataValue) -> str:
+    """Why a stored value lies outside its indicator's ``min_value`` – ``max_value``, or ""."""
+    indicator = dv.indicator
+    if indicator.min_value is not None and dv.value < indicator.min_value:
+        text, limit = (
+            _("Giá trị %(value)s nhỏ hơn mức thấp nhất cho phép (%(limit)s %(unit)s)."),
+            indicator.min_value,
+        )
+    elif indicator.max_value is not None and dv.value > indicator.max_value:
+        text, limit = (
+            _("Giá trị %(value)s lớn hơn mức cao nhất cho phép (%(limit)s %(unit)s)."),
+            indicator.max_value,
+        )
+    else:
+        return ""
+    return text % {
+        "value": format_value(dv.value),
+        "limit": format_value(limit),
+        "unit": indicator.measure_unit,
+    }
+
+
 def find_outliers(
     unit: Unit,
     period: Period | str,
@@ -510,7 +531,7 @@ def find_outliers(
     - far from the unit's own history for the same indicator, category and period type
       (modified z-score above 3.5, with at least four earlier values).
     """
-    period = _period(period)
+    period = Period.parse(period)
     scope = Q(unit__path__startswith=unit.path) if below else Q(unit=unit)
     values = DataValue.objects.filter(
         scope, period_start__gte=period.start, period_end__lte=period.end
@@ -522,33 +543,10 @@ def find_outliers(
         return []
     outliers: list[Outlier] = []
     for dv in values:
-        indicator = dv.indicator
-        measure = indicator.measure_unit
-        if indicator.min_value is not None and dv.value < indicator.min_value:
+        reason = _range_reason(dv)
+        if reason:
             outliers.append(
-                Outlier(
-                    indicator,
-                    dv.unit,
-                    dv.period,
-                    dv.category,
-                    dv.value,
-                    "range",
-                    f"Giá trị {format_value(dv.value)} nhỏ hơn mức thấp nhất cho phép "
-                    f"({format_value(indicator.min_value)} {measure}).",
-                )
-            )
-        elif indicator.max_value is not None and dv.value > indicator.max_value:
-            outliers.append(
-                Outlier(
-                    indicator,
-                    dv.unit,
-                    dv.period,
-                    dv.category,
-                    dv.value,
-                    "range",
-                    f"Giá trị {format_value(dv.value)} lớn hơn mức cao nhất cho phép "
-                    f"({format_value(indicator.max_value)} {measure}).",
-                )
+                Outlier(dv.indicator, dv.unit, dv.period, dv.category, dv.value, "range", reason)
             )
 
     # history: earlier values of the same (indicator, unit, category), same period type
@@ -562,13 +560,10 @@ def find_outliers(
         .values_list("indicator_id", "unit_id", "category", "period", "period_end", "value")
         .order_by()
     )
-    types: dict[str, PeriodType] = {}
-    for indicator_id, unit_id, category, period_id, period_end, value in rows:
-        if period_id not in types:
-            types[period_id] = Period.parse(period_id).type
-        history[(indicator_id, unit_id, category, types[period_id])].append((period_end, value))
+    for indicator_id, unit_id, category, period, period_end, value in rows:
+        history[(indicator_id, unit_id, category, period.type)].append((period_end, value))
     for dv in values:
-        own = Period.parse(dv.period)
+        own = dv.period
         past = [
             value
             for end, value in history.get((dv.indicator_id, dv.unit_id, dv.category, own.type), [])

@@ -28,10 +28,7 @@ def unit_choices(user, period: Period | None, chosen: Unit | None) -> list[Unit]
         Q(level__lte=Level.DISTRICT) | Q(kind="agency") | Q(pk=getattr(user, "unit_id", None))
     )
     if period is not None:
-        units = units.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
-        )
+        units = units.valid_during(period)
     choices = list(units.order_by("level", "code")[:UNIT_CHOICES_LIMIT])
     if chosen is not None and all(u.pk != chosen.pk for u in choices):
         choices.insert(0, chosen)
@@ -117,7 +114,7 @@ def violations(request):
     outlier_rows = [
         {
             "outlier": o,
-            "period_label": Period.parse(o.period).label,
+            "period_label": o.period.label,
             "finding": findings.get((o.unit.pk, o.period, o.key)),
             "may_write": may_write(o.unit),
         }

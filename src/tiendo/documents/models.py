@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.programmes.fields import PeriodField
+
 
 class TemplateKind(models.TextChoices):
     PROGRAMME_RESULTS = "programme_results", _("Báo cáo kết quả thực hiện chương trình")
@@ -79,7 +81,7 @@ class ReportDefinition(models.Model):
     unit = models.ForeignKey(
         "units.Unit", models.PROTECT, related_name="report_definitions", verbose_name=_("đơn vị")
     )
-    period = models.CharField(_("kỳ báo cáo"), max_length=20)
+    period = PeriodField(_("kỳ báo cáo"), max_length=20)
     programmes = models.ManyToManyField("programmes.Programme", related_name="+")
     # Header of the official document (Decree 30/2020/NĐ-CP).
     parent_agency = models.CharField(_("cơ quan chủ quản"), max_length=200, blank=True)

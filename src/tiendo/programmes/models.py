@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.core.numbers import shown, storable_problem
+from tiendo.programmes.fields import PeriodField
 from tiendo.programmes.periods import Period
 
 
@@ -60,7 +61,7 @@ class Programme(models.Model):
         related_name="programmes",
         verbose_name=_("đơn vị chủ trì"),
     )
-    period = models.CharField(_("giai đoạn"), max_length=20)
+    period = PeriodField(_("giai đoạn"), max_length=20)
     description = models.TextField(_("mô tả"), blank=True)
     documents = models.ManyToManyField(
         LegalDocument, blank=True, related_name="programmes", verbose_name=_("văn bản")
@@ -254,7 +255,7 @@ class Target(models.Model):
 
     indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="targets")
     unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="targets")
-    period = models.CharField(_("kỳ"), max_length=20)
+    period = PeriodField(_("kỳ"), max_length=20)
     value = models.DecimalField(_("kế hoạch"), max_digits=20, decimal_places=6)
     document = models.ForeignKey(
         LegalDocument, models.SET_NULL, null=True, blank=True, verbose_name=_("văn bản giao")

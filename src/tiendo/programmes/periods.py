@@ -23,16 +23,21 @@ period ``2022``, never a second one beside it) and refuses anything else that is
 from __future__ import annotations
 
 import calendar
+import functools
 import re
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
+from tiendo.core.errors import TiendoError
 from tiendo.core.numbers import shown, to_ascii
 
 
-class PeriodError(ValueError):
+class PeriodError(TiendoError, ValueError):
     """A period identifier that cannot be read; the message is Vietnamese, for the user."""
+
+    code = "period.invalid"
 
 
 class PeriodType(StrEnum):
@@ -71,25 +76,99 @@ def _last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-@dataclass(frozen=True, order=True)
-class Period:
+class Period(str):
+    """A period: a closed date range, and its canonical id — which it is, as a string.
+
+    A period is the ``str`` of its id, so it stands wherever an id stood: it equals and
+    hashes as ``"2022"`` (dict keys, ``value.period == "2022"``), prints, formats and goes
+    to JSON as the id. Periods order among themselves by dates (``start``, ``end``), as a
+    calendar does; against a plain string they order as strings. Immutable; made only by
+    :meth:`parse` (or :meth:`year`), which returns the same object for the same text.
+    """
+
     start: date
     end: date
-    id: str
     type: PeriodType
 
+    def __new__(cls, start: date, end: date, id: str, type: PeriodType):  # noqa: A002
+        self = super().__new__(cls, id)
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "type", type)
+        return self
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Period is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"Period is immutable: cannot delete {name!r}")
+
+    def __reduce__(self):
+        return (Period.parse, (self.id,))
+
+    def __repr__(self) -> str:
+        return f"Period({self.id!r})"
+
+    @property
+    def id(self) -> str:
+        return str.__str__(self)
+
+    def _order(self) -> tuple:
+        return (self.start, self.end, self.id)
+
+    def __lt__(self, other):
+        if isinstance(other, Period):
+            return self._order() < other._order()
+        return str.__lt__(self, other)
+
+    def __le__(self, other):
+        if isinstance(other, Period):
+            return self._order() <= other._order()
+        return str.__le__(self, other)
+
+    def __gt__(self, other):
+        if isinstance(other, Period):
+            return self._order() > other._order()
+        return str.__gt__(self, other)
+
+    def __ge__(self, other):
+        if isinstance(other, Period):
+            return self._order() >= other._order()
+        return str.__ge__(self, other)
+
+    __eq__ = str.__eq__
+    __hash__ = str.__hash__
+
     @classmethod
-    def parse(cls, identifier: str) -> Period:
-        """The period named by ``identifier``; its ``id`` is always the canonical ASCII form."""
-        text = "" if identifier is None else str(identifier)
+    def parse(cls, identifier: str | Period) -> Period:
+        """The period named by ``identifier`` (a period is returned as it is); its ``id`` is
+        always the canonical ASCII form."""
+        if isinstance(identifier, Period):
+            return identifier
+        return _parse("" if identifier is None else str(identifier))
+
+    @classmethod
+    def _read(cls, text: str) -> Period:
         if len(text) > MAX_INPUT_LENGTH:
-            raise PeriodError(f"Kỳ báo cáo “{shown(text)}” quá dài ({len(text)} ký tự).")
+            raise PeriodError(
+                _("Kỳ báo cáo “%(text)s” quá dài (%(length)d ký tự)."),
+                code="period.too_long",
+                text=shown(text),
+                length=len(text),
+            )
+        identifier = text
         text = to_ascii(text).strip()
         if not text.isascii():  # checked before upper(): "ſ".upper() is "S"
             odd = next(c for c in text if not c.isascii())
             raise PeriodError(
-                f"Kỳ báo cáo “{shown(identifier)}” chứa ký tự “{odd}” (U+{ord(odd):04X}): "
-                "chỉ dùng chữ số, chữ S hoặc Q và dấu gạch ngang, ví dụ 2022, 2020Q3."
+                _(
+                    "Kỳ báo cáo “%(text)s” chứa ký tự “%(char)s” (U+%(codepoint)s): chỉ dùng "
+                    "chữ số, chữ S hoặc Q và dấu gạch ngang, ví dụ 2022, 2020Q3."
+                ),
+                code="period.not_ascii",
+                text=shown(identifier),
+                char=odd,
+                codepoint=f"{ord(odd):04X}",
             )
         text = text.upper()
         for period_type, pattern in _PATTERNS:
@@ -97,16 +176,25 @@ class Period:
             if match:
                 return cls._build(period_type, text, *map(int, match.groups()))
         raise PeriodError(
-            f"Kỳ báo cáo “{shown(identifier)}” không hợp lệ. Dùng một trong các dạng: 2020 (năm), "
-            "2020S1 (6 tháng), 2020Q3 (quý), 202010 (tháng), 2020-10-31 (đến ngày), "
-            "2021-2025 (giai đoạn)."
+            _(
+                "Kỳ báo cáo “%(text)s” không hợp lệ. Dùng một trong các dạng: 2020 (năm), "
+                "2020S1 (6 tháng), 2020Q3 (quý), 202010 (tháng), 2020-10-31 (đến ngày), "
+                "2021-2025 (giai đoạn)."
+            ),
+            code="period.invalid",
+            text=shown(identifier),
         )
 
     @classmethod
     def _build(cls, period_type: PeriodType, text: str, year: int, *rest: int) -> Period:
         if not MIN_YEAR <= year <= MAX_YEAR:
             raise PeriodError(
-                f"Kỳ báo cáo “{text}”: năm {year} nằm ngoài khoảng {MIN_YEAR}-{MAX_YEAR}."
+                _("Kỳ báo cáo “%(text)s”: năm %(year)d nằm ngoài khoảng %(first)d-%(last)d."),
+                code="period.year_out_of_range",
+                text=text,
+                year=year,
+                first=MIN_YEAR,
+                last=MAX_YEAR,
             )
         if period_type is PeriodType.YEAR:
             return cls(date(year, 1, 1), date(year, 12, 31), text, period_type)
@@ -121,18 +209,31 @@ class Period:
         if period_type is PeriodType.MONTH:
             (month,) = rest
             if not 1 <= month <= 12:
-                raise PeriodError(f"Kỳ báo cáo “{text}”: tháng {month} không tồn tại.")
+                raise PeriodError(
+                    _("Kỳ báo cáo “%(text)s”: tháng %(month)d không tồn tại."),
+                    code="period.no_such_month",
+                    text=text,
+                    month=month,
+                )
             return cls(date(year, month, 1), _last_day(year, month), text, period_type)
         if period_type is PeriodType.DATE:
             month, day = rest
             try:
                 day_value = date(year, month, day)
             except ValueError as exc:
-                raise PeriodError(f"Kỳ báo cáo “{text}”: ngày không tồn tại.") from exc
+                raise PeriodError(
+                    _("Kỳ báo cáo “%(text)s”: ngày không tồn tại."),
+                    code="period.no_such_day",
+                    text=text,
+                ) from exc
             return cls(day_value, day_value, text, period_type)
         (last_year,) = rest
         if not year < last_year <= MAX_YEAR:
-            raise PeriodError(f"Kỳ báo cáo “{text}”: năm cuối của giai đoạn phải lớn hơn năm đầu.")
+            raise PeriodError(
+                _("Kỳ báo cáo “%(text)s”: năm cuối của giai đoạn phải lớn hơn năm đầu."),
+                code="period.phase_reversed",
+                text=text,
+            )
         return cls(date(year, 1, 1), date(last_year, 12, 31), text, period_type)
 
     @classmethod
@@ -142,8 +243,10 @@ class Period:
     def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
 
-    def __contains__(self, other: Period) -> bool:
-        return self.contains(other)
+    def __contains__(self, other) -> bool:
+        if isinstance(other, Period):
+            return self.contains(other)
+        return str.__contains__(self, other)
 
     @property
     def label(self) -> str:
@@ -195,3 +298,10 @@ class Period:
 
     def __str__(self) -> str:
         return self.id
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Period:
+    """:meth:`Period.parse` of a string, kept: every row read from the database parses its
+    period, and a page reads the same few ids thousands of times."""
+    return Period._read(text)

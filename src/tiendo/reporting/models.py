@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.programmes.fields import PeriodField
 from tiendo.programmes.periods import Period, PeriodType
 from tiendo.units.models import UnitKind
 
@@ -106,7 +107,7 @@ class EntryWindowReopening(models.Model):
 
     form = models.ForeignKey(Form, models.CASCADE, related_name="reopenings")
     unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="+")
-    period = models.CharField(_("kỳ"), max_length=20)
+    period = PeriodField(_("kỳ"), max_length=20)
     until = models.DateField(_("mở đến ngày"))
     reason = models.TextField(_("lý do"))
     created_by = models.ForeignKey(
@@ -139,7 +140,7 @@ class ReportRequest(models.Model):
     )
     title = models.CharField(_("trích yếu"), max_length=400)
     summary = models.TextField(_("nội dung yêu cầu"), blank=True)
-    period = models.CharField(_("kỳ báo cáo"), max_length=20)
+    period = PeriodField(_("kỳ báo cáo"), max_length=20)
     data_as_of = models.DateField(_("số liệu tính đến ngày"), null=True, blank=True)
     deadline = models.DateField(_("hạn gửi báo cáo"))
     forms = models.ManyToManyField(Form, blank=True, related_name="requests")

@@ -13,53 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
-
-from tiendo.data.forms import bind_slots, changed_entries, mark_conflicts
+from tiendo.data.forms import Slot, bind_slots, changed_entries, mark_conflicts
 from tiendo.data.models import DataValue
 from tiendo.data.services import Entry, versions_of
-from tiendo.programmes.models import Indicator
-from tiendo.programmes.periods import Period
 from tiendo.reporting.models import Form, FormIndicator, Submission
-
-
-@dataclass
-class Slot:
-    line: FormIndicator
-    indicator: Indicator
-    period: Period
-    category: str
-    category_name: str
-    existing: DataValue | None
-    value_text: str = ""
-    comment: str = ""
-    version: int = 0  # the figure's version now (see tiendo.data.services)
-    seen_version: int | None = None  # the version the posted form showed; None: not posted
-    touched: bool = True  # the user typed something else than the form showed
-    conflict: str = ""  # changed meanwhile by someone else: what happened
-
-    @property
-    def key(self) -> str:
-        return f"{self.line.pk}-{self.category}"
-
-    @property
-    def version_name(self) -> str:
-        return f"ver-{self.key}"
-
-    @property
-    def value_name(self) -> str:
-        return f"v-{self.key}"
-
-    @property
-    def comment_name(self) -> str:
-        return f"c-{self.key}"
-
-    @property
-    def label(self) -> str:
-        name = _("Chỉ tiêu “%(name)s”") % {"name": self.indicator.name}
-        if self.category_name:
-            name += f" ({self.category_name})"
-        return f"{name}, {self.period.label}"
 
 
 @dataclass
@@ -109,7 +66,7 @@ class SubmissionValues:
                     continue  # the same figure asked twice by two forms: one field
                 seen.add((indicator.pk, period.id, code))
                 value = existing.get((indicator.pk, period.id, code))
-                slot = Slot(line, indicator, period, code, name, value)
+                slot = Slot(indicator, code, name, value, period=period, line_id=line.pk)
                 slot.version = versions.get((indicator.pk, unit.pk, period.id, code), 0)
                 blocks[line.form_id].slots.append(slot)
                 self.slots.append(slot)

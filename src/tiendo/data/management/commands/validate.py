@@ -95,7 +95,7 @@ class Command(BaseCommand):
                 category = f" [{o.category}]" if o.category else ""
                 self.stdout.write(
                     f"  {o.unit.name} ({o.unit.code}) · {o.indicator.code}{category} · "
-                    f"{Period.parse(o.period).label}: {o.reason}"
+                    f"{o.period.label}: {o.reason}"
                 )
         counts = {i: 0 for i in Importance}
         for v in report.violations:
