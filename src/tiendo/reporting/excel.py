@@ -813,24 +813,33 @@ def _file_form(meta: list[list[str]], chosen: Form | None) -> Form:
     return form
 
 
+def _named(unit: Unit) -> dict[str, str]:
+    """A unit as the messages name it: ``%(unit)s`` and its code ``%(unit_code)s``."""
+    return {"unit": unit.name, "unit_code": unit.code}
+
+
+def _unit_gone(unit_code: str) -> ExcelError:
+    """A unit the file was prepared for (or one of its rows) deleted since the download."""
+    return ExcelError(
+        _("Đơn vị mã “%(unit_code)s” không còn trong hệ thống."),
+        code="excel.unit_gone",
+        unit_code=unit_code,
+    )
+
+
 def _file_unit(meta: list[list[str]], chosen: Unit | None) -> Unit:
     """The unit the file was prepared for; it must lie within the one chosen on the page."""
     root = Unit.objects.filter(pk=int(meta[2][1])).first()
     if root is None:
-        raise ExcelError(
-            _("Đơn vị mã “%(unit_code)s” không còn trong hệ thống."),
-            code="excel.unit_gone",
-            unit_code=meta[2][2],
-        )
-    if chosen is not None and not root.is_within(chosen):
-        raise ExcelError(
-            _("Tệp lập cho %(unit)s (mã %(unit_code)s), không thuộc %(chosen)s."),
-            code="excel.outside_unit",
-            unit=root.name,
-            unit_code=root.code,
-            chosen=chosen.name,
-        )
-    return root
+        raise _unit_gone(meta[2][2])
+    if chosen is None or root.is_within(chosen):
+        return root
+    raise ExcelError(
+        _("Tệp lập cho %(unit)s (mã %(unit_code)s), không thuộc %(chosen)s."),
+        code="excel.outside_unit",
+        **_named(root),
+        chosen=chosen.name,
+    )
 
 
 @dataclass
@@ -1076,11 +1085,7 @@ class _SheetCheck:
         unit_id, meta_code = self.meta.rows[row]
         row_unit = units_by_id.get(unit_id)
         if row_unit is None:
-            raise ExcelError(
-                _("Đơn vị mã “%(unit_code)s” không còn trong hệ thống."),
-                code="excel.unit_gone",
-                unit_code=meta_code,
-            )
+            raise _unit_gone(meta_code)
         if code != meta_code:
             raise ExcelError(
                 _(
@@ -1116,7 +1121,7 @@ class _SheetCheck:
             raise ExcelError(
                 _("%(unit)s không phải báo cáo biểu “%(form)s”."),
                 code="excel.unit_not_reporting",
-                unit=found[0].name,
+                **_named(found[0]),
                 form=self.file.form.code,
             )
         return found[0]
@@ -1127,8 +1132,7 @@ class _SheetCheck:
             raise ExcelError(
                 _("%(unit)s (mã %(unit_code)s) đã có ở dòng %(first)s; mỗi đơn vị chỉ một dòng."),
                 code="excel.unit_twice",
-                unit=row_unit.name,
-                unit_code=row_unit.code,
+                **_named(row_unit),
                 first=first_rows[row_unit.pk],
             )
         first_rows[row_unit.pk] = row
@@ -1154,8 +1158,7 @@ class _SheetCheck:
             raise ExcelError(
                 _("Bạn không có quyền ghi số liệu của %(unit)s (mã %(unit_code)s)."),
                 code="excel.no_write_permission",
-                unit=row_unit.name,
-                unit_code=row_unit.code,
+                **_named(row_unit),
             )
 
     def _notice_cells_outside(self, row: int, letters: set[str]) -> None:
