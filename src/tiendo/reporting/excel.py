@@ -970,9 +970,8 @@ class _SheetCheck:
             return
         self.result.periods.append(period)
         columns = self._columns(period)
-        rows = self._rows(period)
-        if rows is not None:
-            self._check_figures(rows, columns)
+        if not self._reaches_too_far():
+            self._check_figures(self._rows(period), columns)
 
     def _period(self) -> Period | None:
         """The sheet's period; None (with an error) when it no longer fits the form."""
@@ -1037,27 +1036,30 @@ class _SheetCheck:
 
     # --- the rows
 
-    def _rows(self, period: Period) -> list[tuple[int, Unit]] | None:
-        """The rows to read and their units; None (with an error) when the sheet holds data
-        too far below the form."""
-        form_end = self.meta.form_end
-        if self.ws.max_row > form_end + MAX_EXTRA_ROWS:
-            refusal = ExcelError(
-                _(
-                    "Trang có dữ liệu đến dòng %(last)s, quá xa dòng cuối của biểu "
-                    "(%(form_end)s); xin xóa các dòng thừa rồi tải lên lại."
-                ),
-                code="excel.too_many_rows",
-                last=self.ws.max_row,
-                form_end=form_end,
-            )
-            self.error(None, "", refusal)
-            return None
+    def _reaches_too_far(self) -> bool:
+        """Data far below the form's last row (stray cells, or a hostile file) refuses the
+        sheet before its rows are read."""
+        if self.ws.max_row <= self.meta.form_end + MAX_EXTRA_ROWS:
+            return False
+        refusal = ExcelError(
+            _(
+                "Trang có dữ liệu đến dòng %(last)s, quá xa dòng cuối của biểu "
+                "(%(form_end)s); xin xóa các dòng thừa rồi tải lên lại."
+            ),
+            code="excel.too_many_rows",
+            last=self.ws.max_row,
+            form_end=self.meta.form_end,
+        )
+        self.error(None, "", refusal)
+        return True
+
+    def _rows(self, period: Period) -> list[tuple[int, Unit]]:
+        """The rows to read and their units (rows refused are left out, with an error)."""
         units_by_id = Unit.objects.in_bulk([u for u, _code in self.meta.rows.values()])
         letters = {c[0] for c in self.meta.columns}
         rows: list[tuple[int, Unit]] = []
         first_rows: dict[int, int] = {}  # unit id → the row it is on
-        for row in range(FIRST_DATA_ROW, max(self.ws.max_row, form_end) + 1):
+        for row in range(FIRST_DATA_ROW, max(self.ws.max_row, self.meta.form_end) + 1):
             code = clean_text(_text(self.ws[f"{CODE_COL}{row}"].value)).text
             has_data = any(self.ws[f"{letter}{row}"].value not in (None, "") for letter in letters)
             if row not in self.meta.rows and not code and not has_data:
