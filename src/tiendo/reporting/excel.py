@@ -685,8 +685,7 @@ class _Unreadable(ExcelError):
 
 def _open(file, filename: str = ""):
     """The workbook, read-only and streamed, after the zip is inspected
-    (``tiendo.core.uploads``: sizes, ratios, no DOCTYPE/ENTITY, well-formed XML; its
-    :class:`UploadError` says what is wrong)."""
+    (``tiendo.core.uploads``: sizes, ratios, no DOCTYPE/ENTITY, well-formed XML)."""
     limits = default_limits(
         max_bytes=min(MAX_UPLOAD_BYTES, settings.UPLOAD_MAX_BYTES),
         max_unpacked=min(MAX_UNPACKED_BYTES, settings.UPLOAD_MAX_UNPACKED_BYTES),
@@ -694,13 +693,16 @@ def _open(file, filename: str = ""):
     )
     if isinstance(file, (bytes, bytearray)):
         file = io.BytesIO(file)
-    inspect_zip(
-        file,
-        filename=filename or "tải lên",
-        kind="bảng tính Excel (.xlsx)",
-        limits=limits,
-        required=("xl/workbook.xml",),
-    )
+    try:
+        inspect_zip(
+            file,
+            filename=filename or "tải lên",
+            kind="bảng tính Excel (.xlsx)",
+            limits=limits,
+            required=("xl/workbook.xml",),
+        )
+    except UploadError as exc:  # its message says what is wrong; its code, once it has one
+        raise _Unreadable(str(exc), code=getattr(exc, "code", _Unreadable.code)) from exc
     try:
         return load_workbook(file, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl on a hostile file: any error is a refusal
@@ -773,7 +775,7 @@ def check_workbook(
     result = UploadResult(form=form, unit=unit)
     try:
         wb = _open(file, filename)
-    except (_Unreadable, UploadError) as exc:
+    except _Unreadable as exc:
         result.error("", None, "", exc)
         return result
     try:
