@@ -47,12 +47,14 @@ def _body(data: bytes, part: str) -> str:
     return text.split("?>", 1)[1] if text.startswith("<?xml") else text
 
 
-def _check_limited(data: bytes, form, people) -> list[str]:
+def _check_limited(data: bytes, form, people) -> list[list[str]]:
+    """The (code, message) of every error, checked in a child process with little memory."""
+
     def check():
         result = check_workbook(
             io.BytesIO(data), user=people["district"], form=form, filename="bieu.xlsx"
         )
-        return [p.message for p in result.errors]
+        return [(p.code, p.message) for p in result.errors]
 
     report = run_limited(check)
     assert report["outcome"] == "done", report
@@ -66,14 +68,14 @@ def test_the_clean_form_passes_the_inspection(clean, form, people):
 def test_a_sheet_that_unpacks_to_a_gibibyte_is_refused_within_the_memory_limit(clean, form, people):
     bomb = replace_members(clean, {SHEET_PART: zeros(1024 * MB)})
     assert len(bomb) < 2 * MB
-    [message] = _check_limited(bomb, form, people)
+    [[_code, message]] = _check_limited(bomb, form, people)
     assert message.startswith("Tệp quá lớn khi giải nén: “bieu.xlsx”")
 
 
 def test_six_million_rows_are_refused_within_the_memory_limit(clean, form, people):
     rows = replace_members(clean, {SHEET_PART: identical_rows(6_000_000, dimension="A1:A6000000")})
     assert len(rows) < MB
-    [message] = _check_limited(rows, form, people)
+    [[_code, message]] = _check_limited(rows, form, people)
     assert message.startswith("Tệp quá lớn khi giải nén")
 
 
@@ -83,21 +85,22 @@ def test_rows_far_below_the_form_stop_the_reading_even_when_the_dimension_lies(c
     long_sheet = replace_members(
         clean, {SHEET_PART: sheet_rows(200_000, first=7, dimension="A1:G8")}
     )
-    [message] = _check_limited(long_sheet, form, people)
-    assert message.startswith("Trang có dữ liệu đến dòng 1009, quá xa dòng cuối của biểu (8)")
+    [[code, message]] = _check_limited(long_sheet, form, people)
+    assert code == "excel.too_many_rows"
+    assert "dòng 1009" in message and "(8)" in message
 
 
 def test_an_honest_dimension_far_below_the_form_is_refused_before_reading(clean, form, people):
     long_sheet = replace_members(clean, {SHEET_PART: sheet_rows(200_000, first=7)})
-    [message] = _check_limited(long_sheet, form, people)
-    assert message.startswith("Trang có dữ liệu đến dòng 200006")
+    [[code, message]] = _check_limited(long_sheet, form, people)
+    assert code == "excel.too_many_rows" and "dòng 200006" in message
 
 
 @pytest.mark.parametrize("part", [SHEET_PART, "xl/styles.xml", "xl/workbook.xml"])
 def test_an_external_entity_is_refused_naming_the_part(clean, form, people, part):
     body = _body(clean, part)
     hostile = replace_members(clean, {part: (XXE + body.replace("<t>", "<t>&xxe;", 1)).encode()})
-    [message] = _check_limited(hostile, form, people)
+    [[_code, message]] = _check_limited(hostile, form, people)
     assert message == (
         f"Phần “{part}” của tệp “bieu.xlsx” có khai báo DOCTYPE/ENTITY (tệp Office không bao "
         "giờ có; có thể là tệp độc hại): không nhận."
@@ -107,14 +110,14 @@ def test_an_external_entity_is_refused_naming_the_part(clean, form, people, part
 def test_an_entity_bomb_is_refused_within_the_memory_limit(clean, form, people):
     body = _body(clean, SHEET_PART).replace("<t>", "<t>&lol9;", 1)
     hostile = replace_members(clean, {SHEET_PART: (LAUGHS + body).encode()})
-    [message] = _check_limited(hostile, form, people)
+    [[_code, message]] = _check_limited(hostile, form, people)
     assert f"“{SHEET_PART}”" in message and "DOCTYPE/ENTITY" in message
 
 
 def test_broken_xml_is_refused_naming_the_part(clean, form, people):
     body = _body(clean, SHEET_PART)
     hostile = replace_members(clean, {SHEET_PART: body[: len(body) // 2].encode()})
-    [message] = _check_limited(hostile, form, people)
+    [[_code, message]] = _check_limited(hostile, form, people)
     assert message.startswith(f"Tệp “bieu.xlsx” hỏng: phần “{SHEET_PART}” không phải XML đúng")
 
 
@@ -124,7 +127,7 @@ def test_a_corrupt_member_is_refused(clean, form, people):
         info = archive.getinfo(SHEET_PART)
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     data[start + 10 : start + 40] = bytes(30)
-    [message] = _check_limited(bytes(data), form, people)
+    [[_code, message]] = _check_limited(bytes(data), form, people)
     assert message.startswith("Tệp “bieu.xlsx” hỏng")
 
 

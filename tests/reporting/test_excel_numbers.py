@@ -26,22 +26,24 @@ def checked(form, tree, user, cell, value):
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("value", "code", "message"),
     [
-        ("1_000", "gạch dưới"),
-        ("1e5", "lũy thừa"),
-        ("9" * 5000, "dài 5000 ký tự"),
-        (1e15, "quá lớn"),
-        (99999999999999.99, "chữ số có nghĩa"),
-        ("99.999.999.999.999,999999", "chữ số có nghĩa"),
+        ("1_000", "excel.not_a_number", "gạch dưới"),
+        ("1e5", "excel.not_a_number", "lũy thừa"),
+        ("9" * 5000, "excel.not_a_number", "dài 5000 ký tự"),
+        (1e15, "value.not_storable", "quá lớn"),
+        (99999999999999.99, "value.not_storable", "chữ số có nghĩa"),
+        ("99.999.999.999.999,999999", "value.not_storable", "chữ số có nghĩa"),
     ],
     ids=["underscore", "exponent", "5000-digits", "float-1e15", "float-16-digits", "20-digits"],
 )
 def test_a_cell_no_value_column_can_hold_is_an_error_in_the_dry_run(
-    form, tree, people, value, message
+    form, tree, people, value, code, message
 ):
     result = checked(form, tree, people["district"], "E7", value)
     assert not result.ok
+    assert [(p.cell, p.code) for p in result.errors] == [("E7", code)]
+    # the code says what kind of refusal; the text says which rule (why the number is none)
     assert any(p.cell == "E7" and message in p.message for p in result.errors), result.errors
     assert not DataValue.objects.exists()
 

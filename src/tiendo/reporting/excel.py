@@ -53,14 +53,15 @@ from __future__ import annotations
 import hmac
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -71,6 +72,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from tiendo.accounts import scope
 from tiendo.core.audit import audit
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.models import DataValue, DataValueChange
@@ -89,7 +91,7 @@ from tiendo.data.services import (
 from tiendo.programmes.models import Indicator, ValueRefused, ValueType
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
 from tiendo.reporting.legacy_encoding import clean_text, notice_for
-from tiendo.reporting.models import Form, FormIndicator, PeriodRule, ReportRequest
+from tiendo.reporting.models import Form, FormIndicator, ReportRequest, period_under_rule
 from tiendo.units.models import Unit
 
 FORMAT_VERSION = "tiendo-excel/2"  # 2: figure versions in _meta
@@ -120,8 +122,11 @@ _LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 _UNLOCKED = Protection(locked=False)
 
 
-class ExcelError(ValueError):
-    """A workbook that cannot be prepared; the message is Vietnamese."""
+class ExcelError(TiendoError, ValueError):
+    """A workbook that cannot be prepared, or a refusal of an uploaded file (its sheet, row
+    and column are the :class:`Problem`'s)."""
+
+    code = "excel.refused"
 
 
 # --- What a form asks of a unit ------------------------------------------------------------
@@ -137,12 +142,11 @@ class Column:
 
 
 def line_period(line: FormIndicator, period: Period, report_request=None) -> Period:
-    """The period a form line's figure is entered for (as ``ReportRequest.period_for``)."""
+    """The period a form line's figure is entered for: the request's rule when the file is
+    for a request (:meth:`ReportRequest.period_for`), else the same rule in ``period``."""
     if report_request is not None:
         return report_request.period_for(line.period_rule)
-    if line.period_rule in (PeriodRule.AS_OF, PeriodRule.PERIOD_END):
-        return Period.parse(period.end.isoformat())
-    return period
+    return period_under_rule(period, line.period_rule)
 
 
 def form_lines(form: Form) -> list[FormIndicator]:
@@ -187,8 +191,14 @@ def reporting_units(form: Form, unit: Unit, period: Period) -> list[Unit]:
     if form.applies_to(unit):
         return [unit]
     raise ExcelError(
-        f"Biểu “{form.code}” không áp dụng cho {unit.name} và không có đơn vị nào trực thuộc "
-        f"phải báo cáo biểu này trong {period.label}."
+        _(
+            "Biểu “%(form)s” không áp dụng cho %(unit)s và không có đơn vị nào trực thuộc "
+            "phải báo cáo biểu này trong %(period)s."
+        ),
+        code="excel.form_not_for_unit",
+        form=form.code,
+        unit=unit.name,
+        period=period.label,
     )
 
 
@@ -439,6 +449,7 @@ class Problem:
     row: int | None
     column: str
     message: str
+    code: str = ""  # a refusal's stable code (``excel.formula``, ``value.negative``, …)
 
     @property
     def cell(self) -> str:
@@ -480,11 +491,14 @@ class UploadResult:
     def ok(self) -> bool:
         return not self.errors
 
-    def error(self, sheet: str, row: int | None, column: str, message: str) -> None:
-        self.errors.append(Problem(sheet, row, column, message))
+    def error(self, sheet: str, row: int | None, column: str, error: Exception) -> None:
+        """Refuse the file for ``error`` at that place: its message, and its code (a domain
+        error of another app without one counts as ``excel.refused``)."""
+        code = getattr(error, "code", ExcelError.code)
+        self.errors.append(Problem(sheet, row, column, str(error), code))
 
     def notice(self, sheet: str, row: int | None, column: str, message: str) -> None:
-        self.notices.append(Problem(sheet, row, column, message))
+        self.notices.append(Problem(sheet, row, column, str(message)))
 
     @property
     def created(self) -> int:
@@ -495,46 +509,63 @@ class UploadResult:
         return sum(1 for c in self.changes if c.old is not None)
 
 
-class _MetaError(Exception):
-    pass
+class _MetaError(ExcelError):
+    """The ``_meta`` sheet is missing, changed or of an old format."""
+
+    code = "excel.meta_changed"
+    default_message = _("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
 
 
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _read_meta(wb) -> list[list[str]]:
-    if META_SHEET not in wb.sheetnames:
-        raise _MetaError(
-            "Tệp không có trang ẩn “_meta” của hệ thống: chỉ tải lên tệp biểu mẫu đã tải về từ "
-            "Tiến Độ (không chép sang tệp khác)."
-        )
+# The widths the rows of _meta were signed with (their empty category cells included).
+_META_WIDTHS = {
+    "format": 2,
+    "form": 2,
+    "unit": 3,
+    "request": 2,
+    "sheet": 3,
+    "col": 6,
+    "row": 5,
+    "ver": 6,
+}
+
+
+def _meta_rows(ws) -> list[list[str]]:
+    """The non-empty rows of ``_meta`` as text, without trailing empty cells (they differ
+    between the programs that saved the file), padded back to the widths they were signed
+    with."""
     rows = [
         [_text(v) for v in row]
-        for row in wb[META_SHEET].iter_rows(values_only=True, max_row=MAX_META_ROWS)
+        for row in ws.iter_rows(values_only=True, max_row=MAX_META_ROWS)
         if any(v not in (None, "") for v in row)
     ]
-    # trailing empty cells differ between writers; compare without them
     rows = [row[: max(i for i, v in enumerate(row) if v) + 1] for row in rows]
+    return [row + [""] * (_META_WIDTHS.get(row[0], len(row)) - len(row)) for row in rows]
+
+
+def _read_meta(wb) -> list[list[str]]:
+    """The signed rows of ``_meta``, the signature checked."""
+    if META_SHEET not in wb.sheetnames:
+        raise _MetaError(
+            _(
+                "Tệp không có trang ẩn “_meta” của hệ thống: chỉ tải lên tệp biểu mẫu đã tải về "
+                "từ Tiến Độ (không chép sang tệp khác)."
+            ),
+            code="excel.meta_missing",
+        )
+    rows = _meta_rows(wb[META_SHEET])
     if not rows or rows[-1][0] != "signature" or len(rows[-1]) < 2:
-        raise _MetaError("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
+        raise _MetaError()
     body, signature = rows[:-1], rows[-1][1]
-    # the signed rows kept their empty category cells; pad back to the written widths
-    widths = {
-        "format": 2,
-        "form": 2,
-        "unit": 3,
-        "request": 2,
-        "sheet": 3,
-        "col": 6,
-        "row": 5,
-        "ver": 6,
-    }
-    body = [row + [""] * (widths.get(row[0], len(row)) - len(row)) for row in body]
     if not hmac.compare_digest(signature, _sign(body)):
-        raise _MetaError("Trang ẩn “_meta” đã bị sửa hoặc hỏng; xin tải lại biểu mẫu.")
+        raise _MetaError()
     if body[0] != ["format", FORMAT_VERSION]:
-        raise _MetaError("Tệp theo mẫu cũ không còn dùng; xin tải lại biểu mẫu.")
+        raise _MetaError(
+            _("Tệp theo mẫu cũ không còn dùng; xin tải lại biểu mẫu."), code="excel.meta_outdated"
+        )
     return body
 
 
@@ -549,63 +580,107 @@ class _SheetMeta:
     # (row, letter) → (version, value) of the figures the file was prepared with
     versions: dict[tuple[int, str], tuple[int, Decimal | None]] = field(default_factory=dict)
 
+    @property
+    def form_end(self) -> int:
+        """The last row the file was prepared with."""
+        return max(self.rows, default=FIRST_DATA_ROW - 1)
 
-def _cell_number(cell, result: UploadResult, sheet: str, ref_col: str, row: int):
-    """The cell's number, None when blank; an error (and None) when it is not a number."""
+    def seen(self, row: int, letter: str) -> tuple[int | None, Decimal | None]:
+        """The version and value of the figure at download (0 and None: none). A row added
+        by hand knows neither (None, None), and is written as before."""
+        if row not in self.rows:
+            return None, None
+        return self.versions.get((row, letter), (0, None))
+
+
+def _sheet_metas(meta: list[list[str]]) -> dict[str, _SheetMeta]:
+    sheets: dict[str, _SheetMeta] = {}
+    for row in meta[4:]:
+        kind, title = row[0], row[1]
+        if kind == "sheet":
+            sheets[title] = _SheetMeta(title, row[2])
+        elif kind == "col":
+            sheets[title].columns.append((row[2], row[3], row[4], row[5]))
+        elif kind == "row":
+            sheets[title].rows[int(row[2])] = (int(row[3]), row[4])
+        elif kind == "ver":
+            value = Decimal(row[5]) if row[5] else None
+            sheets[title].versions[(int(row[2]), row[3])] = (int(row[4]), value)
+    return sheets
+
+
+def _refuse_non_figure(cell) -> None:
+    """Refuse a formula, a true/false and a date: none of them is a figure typed in."""
     value = cell.value
-    if value is None:
-        return None
     if isinstance(value, (ArrayFormula, DataTableFormula)) or cell.data_type == "f":
         formula = value.text if isinstance(value, ArrayFormula) else str(value)
-        result.error(
-            sheet,
-            row,
-            ref_col,
-            f"Ô chứa công thức ({formula[:60]}); xin chép rồi dán dạng giá trị "
-            "(Paste Special → Values) và tải lên lại.",
+        raise ExcelError(
+            _(
+                "Ô chứa công thức (%(formula)s); xin chép rồi dán dạng giá trị "
+                "(Paste Special → Values) và tải lên lại."
+            ),
+            code="excel.formula",
+            formula=formula[:60],
         )
-        return None
     if isinstance(value, bool):
-        result.error(sheet, row, ref_col, "Ô chứa giá trị đúng/sai, không phải là số.")
-        return None
+        raise ExcelError(_("Ô chứa giá trị đúng/sai, không phải là số."), code="excel.boolean")
     if isinstance(value, (datetime, date, time)):
-        result.error(
-            sheet,
-            row,
-            ref_col,
-            "Ô chứa ngày tháng, không phải là số (Excel có thể đã tự đổi số thành ngày; "
-            "xin định dạng ô là Số rồi gõ lại).",
+        raise ExcelError(
+            _(
+                "Ô chứa ngày tháng, không phải là số (Excel có thể đã tự đổi số thành ngày; "
+                "xin định dạng ô là Số rồi gõ lại)."
+            ),
+            code="excel.date",
         )
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        try:
-            return parse_number(value)
-        except DataEntryError:  # a crafted file can hold inf or NaN in a numeric cell
-            result.error(sheet, row, ref_col, f"“{value}” không phải là số.")
-            return None
-    cleaned = clean_text(str(value))
+
+
+def _stored_number(value) -> Decimal | None:
+    try:
+        return parse_number(value)
+    except DataEntryError as exc:  # a crafted file can hold inf or NaN in a numeric cell
+        raise ExcelError(
+            _("“%(value)s” không phải là số."), code="excel.not_a_number", value=value
+        ) from exc
+
+
+def _typed_number(raw: str, ref: str, notice) -> Decimal | None:
+    """A figure typed as text (``66.992``, ``234,9``), read with a notice."""
+    cleaned = clean_text(raw)
     if cleaned.changed or cleaned.unrecognised:
-        result.notice(sheet, row, ref_col, notice_for(f"{ref_col}{row}", cleaned))
+        notice(notice_for(ref, cleaned))
     text = cleaned.text.strip()
     if not text:
         return None
     try:
-        number = parse_number(text, field=f"{ref_col}{row}")
+        number = parse_number(text, field=ref)
     except DataEntryError as exc:  # says why: an exponent, an underscore, too long…
-        result.error(sheet, row, ref_col, str(exc).removeprefix(f"{ref_col}{row}: "))
-        return None
-    result.notice(
-        sheet,
-        row,
-        ref_col,
-        f"Số gõ dạng chữ “{text[:30]}” được đọc là {format_number(number)}; "
-        "lần sau xin gõ số để Excel lưu dạng số.",
+        reason = str(exc).removeprefix(f"{ref}: ")  # the Problem names the cell already
+        raise ExcelError(reason, code=getattr(exc, "code", "excel.not_a_number")) from exc
+    notice(
+        _(
+            "Số gõ dạng chữ “%(text)s” được đọc là %(number)s; lần sau xin gõ số để Excel "
+            "lưu dạng số."
+        )
+        % {"text": text[:30], "number": format_number(number)}
     )
     return number
 
 
-class _Unreadable(Exception):
-    """The file cannot be read as a workbook; the message is Vietnamese."""
+def _cell_number(cell, ref: str, notice) -> Decimal | None:
+    """The cell's number, None when blank; an :class:`ExcelError` when it is not a number.
+    ``notice`` receives what the reader should know (text converted, number typed as text)."""
+    if cell.value is None:
+        return None
+    _refuse_non_figure(cell)
+    if isinstance(cell.value, (int, float, Decimal)):
+        return _stored_number(cell.value)
+    return _typed_number(str(cell.value), ref, notice)
+
+
+class _Unreadable(ExcelError):
+    """The file cannot be read as a workbook."""
+
+    code = "excel.unreadable"
 
 
 def _open(file, filename: str = ""):
@@ -626,14 +701,18 @@ def _open(file, filename: str = ""):
             limits=limits,
             required=("xl/workbook.xml",),
         )
-    except UploadError as exc:
-        raise _Unreadable(str(exc)) from exc
+    except UploadError as exc:  # its message says what is wrong; its code, once it has one
+        raise _Unreadable(str(exc), code=getattr(exc, "code", _Unreadable.code)) from exc
     try:
         return load_workbook(file, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl on a hostile file: any error is a refusal
         raise _Unreadable(
-            "Tệp không đọc được: chỉ nhận bảng tính Excel dạng .xlsx "
-            f"(tệp “{filename or 'tải lên'}” hỏng: {exc.__class__.__name__})."
+            _(
+                "Tệp không đọc được: chỉ nhận bảng tính Excel dạng .xlsx (tệp “%(name)s” hỏng: "
+                "%(error)s)."
+            ),
+            name=filename or _("tải lên"),
+            error=exc.__class__.__name__,
         ) from exc
 
 
@@ -647,7 +726,7 @@ class _Blank:
 class _Grid:
     """A sheet's cells up to the rows the form can have, read once from the stream.
 
-    Offers what ``_check_sheet`` asks of a worksheet: ``grid["C7"]``, ``grid[7]`` (columns
+    Offers what ``_SheetCheck`` asks of a worksheet: ``grid["C7"]``, ``grid[7]`` (columns
     A to C, then the row's other non-empty cells) and ``max_row``. Reading stops past the form's last row plus
     ``MAX_EXTRA_ROWS``; a sheet whose dimension already says it is longer is not read.
     """
@@ -696,111 +775,145 @@ def check_workbook(
     result = UploadResult(form=form, unit=unit)
     try:
         wb = _open(file, filename)
-        meta = _read_meta(wb)
     except _Unreadable as exc:
-        result.error("", None, "", str(exc))
-        return result
-    except _MetaError as exc:
-        result.error(META_SHEET, None, "", str(exc))
-        return result
-    except Exception as exc:  # a part openpyxl reads only now (the _meta sheet) is broken
-        result.error(
-            META_SHEET,
-            None,
-            "",
-            f"Trang ẩn “_meta” không đọc được ({exc.__class__.__name__}); xin tải lại biểu mẫu.",
-        )
+        result.error("", None, "", exc)
         return result
     try:
-        return _check_opened(wb, meta, result, user=user, form=form, unit=unit)
+        meta = _read_meta(wb)
+    except _MetaError as exc:
+        result.error(META_SHEET, None, "", exc)
+    except Exception as exc:  # a part openpyxl reads only now (the _meta sheet) is broken
+        unreadable = ExcelError(
+            _("Trang ẩn “_meta” không đọc được (%(error)s); xin tải lại biểu mẫu."),
+            code="excel.meta_unreadable",
+            error=exc.__class__.__name__,
+        )
+        result.error(META_SHEET, None, "", unreadable)
+    else:
+        _check_opened(wb, meta, result, user=user, form=form, unit=unit)
     finally:
         wb.close()
+    return result
 
 
-def _check_opened(wb, meta, result: UploadResult, *, user, form, unit) -> UploadResult:
+def _file_form(meta: list[list[str]], chosen: Form | None) -> Form:
+    """The form the file was prepared for; it must be the one chosen on the page."""
     form_code = meta[1][1]
-    file_form = Form.objects.filter(code=form_code).first()
-    if file_form is None:
-        result.error(META_SHEET, None, "", f"Biểu “{form_code}” không còn trong hệ thống.")
-        return result
-    if form is not None and file_form.pk != form.pk:
-        result.error(
-            META_SHEET,
-            None,
-            "",
-            f"Tệp là biểu “{file_form.code}” ({file_form.name}), không phải biểu “{form.code}”.",
+    form = Form.objects.filter(code=form_code).first()
+    if form is None:
+        raise ExcelError(
+            _("Biểu “%(form)s” không còn trong hệ thống."), code="excel.form_gone", form=form_code
         )
-        return result
-    result.form = form = file_form
+    if chosen is not None and form.pk != chosen.pk:
+        raise ExcelError(
+            _("Tệp là biểu “%(form)s” (%(name)s), không phải biểu “%(chosen)s”."),
+            code="excel.other_form",
+            form=form.code,
+            name=form.name,
+            chosen=chosen.code,
+        )
+    return form
+
+
+def _named(unit: Unit) -> dict[str, str]:
+    """A unit as the messages name it: ``%(unit)s`` and its code ``%(unit_code)s``."""
+    return {"unit": unit.name, "unit_code": unit.code}
+
+
+def _unit_gone(unit_code: str) -> ExcelError:
+    """A unit the file was prepared for (or one of its rows) deleted since the download."""
+    return ExcelError(
+        _("Đơn vị mã “%(unit_code)s” không còn trong hệ thống."),
+        code="excel.unit_gone",
+        unit_code=unit_code,
+    )
+
+
+def _file_unit(meta: list[list[str]], chosen: Unit | None) -> Unit:
+    """The unit the file was prepared for; it must lie within the one chosen on the page."""
     root = Unit.objects.filter(pk=int(meta[2][1])).first()
     if root is None:
-        result.error(META_SHEET, None, "", f"Đơn vị mã “{meta[2][2]}” không còn trong hệ thống.")
-        return result
-    if unit is not None and not root.is_within(unit):
-        result.error(
-            META_SHEET,
-            None,
-            "",
-            f"Tệp lập cho {root.name} (mã {root.code}), không thuộc {unit.name}.",
-        )
-        return result
-    result.unit = root
-
-    sheets: dict[str, _SheetMeta] = {}
-    for row in meta[4:]:
-        kind, title = row[0], row[1]
-        if kind == "sheet":
-            sheets[title] = _SheetMeta(title, row[2])
-        elif kind == "col":
-            sheets[title].columns.append((row[2], row[3], row[4], row[5]))
-        elif kind == "row":
-            sheets[title].rows[int(row[2])] = (int(row[3]), row[4])
-        elif kind == "ver":
-            value = Decimal(row[5]) if row[5] else None
-            sheets[title].versions[(int(row[2]), row[3])] = (int(row[4]), value)
-
-    indicators = {
-        i.code: i
-        for i in Indicator.objects.filter(
-            code__in={c[1] for s in sheets.values() for c in s.columns}
-        ).select_related("disaggregation")
-    }
-    form_indicator_ids = set(
-        FormIndicator.objects.filter(form=form).values_list("indicator_id", flat=True)
+        raise _unit_gone(meta[2][2])
+    if chosen is None or root.is_within(chosen):
+        return root
+    raise ExcelError(
+        _("Tệp lập cho %(unit)s (mã %(unit_code)s), không thuộc %(chosen)s."),
+        code="excel.outside_unit",
+        **_named(root),
+        chosen=chosen.name,
     )
+
+
+@dataclass
+class _FileCheck:
+    """What the checks of every sheet of one file share."""
+
+    result: UploadResult
+    user: object
+    form: Form
+    root: Unit
+    indicators: dict[str, Indicator]  # by code: the indicators the file's columns name
+    form_indicator_ids: set[int]
+
+    @classmethod
+    def of(cls, result: UploadResult, user, sheets: dict[str, _SheetMeta]) -> _FileCheck:
+        codes = {c[1] for s in sheets.values() for c in s.columns}
+        indicators = Indicator.objects.filter(code__in=codes).select_related("disaggregation")
+        form_indicator_ids = FormIndicator.objects.filter(form=result.form).values_list(
+            "indicator_id", flat=True
+        )
+        return cls(
+            result,
+            user,
+            result.form,
+            result.unit,
+            {i.code: i for i in indicators},
+            set(form_indicator_ids),
+        )
+
+
+def _check_opened(wb, meta, result: UploadResult, *, user, form, unit) -> None:
+    try:
+        result.form = _file_form(meta, form)
+        result.unit = _file_unit(meta, unit)
+    except ExcelError as exc:
+        result.error(META_SHEET, None, "", exc)
+        return
+    sheets = _sheet_metas(meta)
+    file = _FileCheck.of(result, user, sheets)
     for name in wb.sheetnames:
         if name not in sheets and name != META_SHEET:
-            result.notice(name, None, "", "Trang không thuộc biểu mẫu, bị bỏ qua.")
-    seen_units: dict[tuple[str, int], int] = {}
+            result.notice(name, None, "", _("Trang không thuộc biểu mẫu, bị bỏ qua."))
     for sheet_meta in sheets.values():
-        if sheet_meta.title not in wb.sheetnames:
-            result.error(sheet_meta.title, None, "", "Thiếu trang này của biểu mẫu (đã bị xóa?).")
-            continue
-        form_end = max(sheet_meta.rows, default=FIRST_DATA_ROW - 1)
-        max_col = max(
-            (column_index_from_string(c[0]) for c in sheet_meta.columns), default=FIRST_DATA_COL
-        )
         try:
-            grid = _Grid.read(wb[sheet_meta.title], form_end, max_col + MAX_EXTRA_COLUMNS)
-        except Exception as exc:  # the sheet's XML holds something openpyxl cannot read
-            result.error(
-                sheet_meta.title,
-                None,
-                "",
-                f"Trang không đọc được ({exc.__class__.__name__}); xin lưu lại bằng Excel.",
-            )
+            grid = _read_sheet(wb, sheet_meta)
+        except ExcelError as exc:
+            result.error(sheet_meta.title, None, "", exc)
             continue
-        _check_sheet(
-            grid,
-            sheet_meta,
-            result,
-            user=user,
-            form=form,
-            root=root,
-            indicators=indicators,
-            form_indicator_ids=form_indicator_ids,
-            seen_units=seen_units,
+        _SheetCheck(file, grid, sheet_meta).run()
+    _sort_problems(result, sheets)
+
+
+def _read_sheet(wb, sheet_meta: _SheetMeta) -> _Grid:
+    if sheet_meta.title not in wb.sheetnames:
+        raise ExcelError(
+            _("Thiếu trang này của biểu mẫu (đã bị xóa?)."), code="excel.sheet_missing"
         )
+    max_col = max(
+        (column_index_from_string(c[0]) for c in sheet_meta.columns), default=FIRST_DATA_COL
+    )
+    try:
+        return _Grid.read(wb[sheet_meta.title], sheet_meta.form_end, max_col + MAX_EXTRA_COLUMNS)
+    except Exception as exc:  # the sheet's XML holds something openpyxl cannot read
+        raise ExcelError(
+            _("Trang không đọc được (%(error)s); xin lưu lại bằng Excel."),
+            code="excel.sheet_unreadable",
+            error=exc.__class__.__name__,
+        ) from exc
+
+
+def _sort_problems(result: UploadResult, sheets: dict[str, _SheetMeta]) -> None:
+    """Reading order: the file, ``_meta``, then sheet by sheet, row by row, column by column."""
     order = {title: i for i, title in enumerate(["", META_SHEET, *sheets])}
 
     def position(problem: Problem):
@@ -809,289 +922,388 @@ def _check_opened(wb, meta, result: UploadResult, *, user, form, unit) -> Upload
 
     result.errors.sort(key=position)
     result.notices.sort(key=position)
-    return result
 
 
-def _check_sheet(
-    ws,
-    sheet_meta: _SheetMeta,
-    result,
-    *,
-    user,
-    form,
-    root,
-    indicators,
-    form_indicator_ids,
-    seen_units,
-):
-    title = sheet_meta.title
-    try:
-        period = Period.parse(sheet_meta.period_id)
-    except PeriodError as exc:
-        result.error(title, None, "", str(exc))
-        return
-    if period.type != form.period_type:
-        result.error(
-            title,
-            None,
-            "",
-            f"Kỳ {period.label} không đúng loại kỳ của biểu “{form.code}” "
-            f"({PERIOD_TYPE_LABELS[PeriodType(form.period_type)]}); xin tải lại biểu mẫu.",
-        )
-        return
-    result.periods.append(period)
+class _FileColumn(NamedTuple):
+    letter: str
+    indicator: Indicator
+    category: str
+    period: Period
 
-    columns: list[tuple[str, Indicator, str, Period]] = []
-    for letter, code, category, period_id in sheet_meta.columns:
-        indicator = indicators.get(code)
+
+class _Moved(NamedTuple):
+    """A figure changed by someone else since the download."""
+
+    row: int
+    letter: str
+    entry: Entry
+    seen: Decimal | None  # at download
+    current: DataValue | None
+    version: int  # the change that moved it
+    touched: bool  # the cell differs from the download
+
+
+class _Candidate(NamedTuple):
+    """A figure to write, checked with the others of its sheet in one guard query."""
+
+    entry: Entry
+    current: DataValue | None
+    row: int
+    letter: str
+
+
+class _SheetCheck:
+    """The check of one sheet: its period, its columns, its rows, then every figure."""
+
+    def __init__(self, file: _FileCheck, grid: _Grid, sheet_meta: _SheetMeta):
+        self.file, self.ws, self.meta = file, grid, sheet_meta
+        self.title = sheet_meta.title
+        self.result = file.result
+
+    def error(self, row: int | None, column: str, error: Exception) -> None:
+        self.result.error(self.title, row, column, error)
+
+    def notice(self, row: int | None, column: str, message: str) -> None:
+        self.result.notice(self.title, row, column, message)
+
+    def run(self) -> None:
+        period = self._period()
+        if period is None:
+            return
+        self.result.periods.append(period)
+        columns = self._columns(period)
+        if not self._reaches_too_far():
+            self._check_figures(self._rows(period), columns)
+
+    def _period(self) -> Period | None:
+        """The sheet's period; None (with an error) when it no longer fits the form."""
+        form = self.file.form
+        try:
+            period = Period.parse(self.meta.period_id)
+        except PeriodError as exc:
+            self.error(None, "", exc)
+            return None
+        if period.type != form.period_type:
+            refusal = ExcelError(
+                _(
+                    "Kỳ %(period)s không đúng loại kỳ của biểu “%(form)s” (%(type)s); xin tải "
+                    "lại biểu mẫu."
+                ),
+                code="excel.period_type",
+                period=period.label,
+                form=form.code,
+                type=PERIOD_TYPE_LABELS[PeriodType(form.period_type)],
+            )
+            self.error(None, "", refusal)
+            return None
+        return period
+
+    # --- the columns
+
+    def _columns(self, period: Period) -> list[_FileColumn]:
+        columns = []
+        for letter, code, category, period_id in self.meta.columns:
+            try:
+                indicator, column_period = self._column(period, code, period_id)
+            except ExcelError as exc:
+                self.error(HEADER_ROWS[0], letter, exc)
+                continue
+            columns.append(_FileColumn(letter, indicator, category, column_period))
+        return columns
+
+    def _column(self, period: Period, code: str, period_id: str) -> tuple[Indicator, Period]:
+        indicator = self.file.indicators.get(code)
         if indicator is None:
-            result.error(
-                title, HEADER_ROWS[0], letter, f"Chỉ tiêu mã “{code}” không còn trong hệ thống."
+            raise ExcelError(
+                _("Chỉ tiêu mã “%(indicator_code)s” không còn trong hệ thống."),
+                code="excel.indicator_gone",
+                indicator_code=code,
             )
-            continue
-        if indicator.pk not in form_indicator_ids:
-            result.error(
-                title,
-                HEADER_ROWS[0],
-                letter,
-                f"Chỉ tiêu “{indicator.name}” không còn thuộc biểu “{form.code}”.",
+        if indicator.pk not in self.file.form_indicator_ids:
+            raise ExcelError(
+                _("Chỉ tiêu “%(indicator)s” không còn thuộc biểu “%(form)s”."),
+                code="excel.indicator_not_in_form",
+                indicator=indicator.name,
+                form=self.file.form.code,
             )
-            continue
         column_period = Period.parse(period_id)
         if not period.contains(column_period):
-            result.error(
-                title,
-                HEADER_ROWS[0],
-                letter,
-                f"Kỳ của cột ({column_period.label}) không nằm trong kỳ của trang ({period.label}).",
+            raise ExcelError(
+                _("Kỳ của cột (%(column)s) không nằm trong kỳ của trang (%(sheet)s)."),
+                code="excel.column_period",
+                column=column_period.label,
+                sheet=period.label,
             )
-            continue
-        columns.append((letter, indicator, category, column_period))
-    known_letters = {c[0] for c in sheet_meta.columns}
+        return indicator, column_period
 
-    units_by_id = Unit.objects.in_bulk([u for u, _ in sheet_meta.rows.values()])
-    rows: list[tuple[int, Unit]] = []
-    form_end = max(sheet_meta.rows, default=FIRST_DATA_ROW - 1)
-    if ws.max_row > form_end + MAX_EXTRA_ROWS:
-        result.error(
-            title,
-            None,
-            "",
-            f"Trang có dữ liệu đến dòng {ws.max_row}, quá xa dòng cuối của biểu ({form_end}); "
-            "xin xóa các dòng thừa rồi tải lên lại.",
-        )
-        return
-    last_row = max(ws.max_row, form_end)
-    for row in range(FIRST_DATA_ROW, last_row + 1):
-        code = clean_text(_text(ws[f"{CODE_COL}{row}"].value)).text
-        data_cells = [ws[f"{c[0]}{row}"].value for c in sheet_meta.columns]
-        has_data = any(v not in (None, "") for v in data_cells)
-        if row in sheet_meta.rows:
-            unit_id, meta_code = sheet_meta.rows[row]
-            row_unit = units_by_id.get(unit_id)
-            if row_unit is None:
-                result.error(
-                    title, row, CODE_COL, f"Đơn vị mã “{meta_code}” không còn trong hệ thống."
-                )
-                continue
-            if code != meta_code:
-                result.error(
-                    title,
-                    row,
-                    CODE_COL,
-                    f"Mã đơn vị “{code}” khác với tệp đã tải về (“{meta_code}”): không sửa mã, "
-                    "không chèn, xóa hay sắp xếp lại dòng.",
-                )
-                continue
-        else:
-            if not code and not has_data:
-                continue
-            if not code:
-                result.error(title, row, CODE_COL, "Dòng có số liệu nhưng không có mã đơn vị.")
-                continue
-            candidates = list(
-                Unit.objects.filter(code=code)
-                .valid_during(period)
-                .filter(path__startswith=root.path)
-            )
-            if len(candidates) != 1:
-                result.error(
-                    title,
-                    row,
-                    CODE_COL,
-                    f"Không có đơn vị mã “{code}” thuộc {root.name} trong {period.label}.",
-                )
-                continue
-            row_unit = candidates[0]
-            if not form.applies_to(row_unit):
-                result.error(
-                    title, row, CODE_COL, f"{row_unit.name} không phải báo cáo biểu “{form.code}”."
-                )
-                continue
-        key = (title, row_unit.pk)
-        if key in seen_units:
-            result.error(
-                title,
-                row,
-                CODE_COL,
-                f"{row_unit.name} (mã {row_unit.code}) đã có ở dòng {seen_units[key]}; "
-                "mỗi đơn vị chỉ một dòng.",
-            )
-            continue
-        seen_units[key] = row
-        name_raw = _text(ws[f"{NAME_COL}{row}"].value)
-        if name_raw:
-            cleaned = clean_text(name_raw)
-            if cleaned.changed or cleaned.unrecognised:
-                result.notice(title, row, NAME_COL, notice_for(f"{NAME_COL}{row}", cleaned))
-            if cleaned.text.casefold() != row_unit.name.casefold():
-                result.notice(
-                    title,
-                    row,
-                    NAME_COL,
-                    f"Tên “{cleaned.text}” khác tên trong hệ thống (“{row_unit.name}”); số liệu "
-                    f"ghi cho đơn vị mã {row_unit.code}.",
-                )
-        if has_data and not scope.can_write(user, row_unit):
-            result.error(
-                title,
-                row,
-                CODE_COL,
-                f"Bạn không có quyền ghi số liệu của {row_unit.name} (mã {row_unit.code}).",
-            )
-            continue
-        rows.append((row, row_unit))
-        for extra in ws[row][FIRST_DATA_COL - 1 :]:
-            if extra.column_letter not in known_letters and extra.value not in (None, ""):
-                result.notice(title, row, extra.column_letter, "Ô nằm ngoài biểu, bị bỏ qua.")
+    # --- the rows
 
-    existing = {
-        (v.unit_id, v.indicator_id, v.period, v.category): v
-        for v in DataValue.objects.filter(
-            unit__in=[u for _, u in rows],
-            indicator__in=[c[1] for c in columns],
-            period__in={c[3].id for c in columns},
+    def _reaches_too_far(self) -> bool:
+        """Data far below the form's last row (stray cells, or a hostile file) refuses the
+        sheet before its rows are read."""
+        if self.ws.max_row <= self.meta.form_end + MAX_EXTRA_ROWS:
+            return False
+        refusal = ExcelError(
+            _(
+                "Trang có dữ liệu đến dòng %(last)s, quá xa dòng cuối của biểu "
+                "(%(form_end)s); xin xóa các dòng thừa rồi tải lên lại."
+            ),
+            code="excel.too_many_rows",
+            last=self.ws.max_row,
+            form_end=self.meta.form_end,
         )
-    }
-    versions = versions_of(
-        units=[u for _, u in rows],
-        indicators=[c[1] for c in columns],
-        periods={c[3].id for c in columns},
-    )
-    moved = []  # (row, letter, entry, seen, current, version, touched) changed since download
-    candidates = []  # entries to write, checked together below (one guard query)
-    for row, row_unit in rows:
-        for letter, indicator, category, column_period in columns:
-            cell = ws[f"{letter}{row}"]
-            current = existing.get((row_unit.pk, indicator.pk, column_period.id, category))
+        self.error(None, "", refusal)
+        return True
+
+    def _rows(self, period: Period) -> list[tuple[int, Unit]]:
+        """The rows to read and their units (rows refused are left out, with an error)."""
+        units_by_id = Unit.objects.in_bulk([u for u, _code in self.meta.rows.values()])
+        letters = {c[0] for c in self.meta.columns}
+        rows: list[tuple[int, Unit]] = []
+        first_rows: dict[int, int] = {}  # unit id → the row it is on
+        for row in range(FIRST_DATA_ROW, max(self.ws.max_row, self.meta.form_end) + 1):
+            code = clean_text(_text(self.ws[f"{CODE_COL}{row}"].value)).text
+            has_data = any(self.ws[f"{letter}{row}"].value not in (None, "") for letter in letters)
+            if row not in self.meta.rows and not code and not has_data:
+                continue
             try:
-                value = _cell_number(cell, result, title, letter, row)
-            except DataEntryError as exc:
-                result.error(title, row, letter, str(exc))
+                row_unit = self._row_unit(row, code, period, units_by_id)
+                self._check_first_row(row, row_unit, first_rows)
+                self._check_name(row, row_unit)
+                if has_data:
+                    self._check_may_write(row_unit)
+            except ExcelError as exc:
+                self.error(row, CODE_COL, exc)
                 continue
-            # a row of the file as prepared knows the figure's version at download (0: none);
-            # a row added by hand does not, and is written as before
-            seen_version, seen = None, None
-            if row in sheet_meta.rows:
-                seen_version, seen = sheet_meta.versions.get((row, letter), (0, None))
-            version = versions.get((indicator.pk, row_unit.pk, column_period.id, category), 0)
-            if (
-                value is not None
-                and seen_version is not None
-                and seen_version != version
-                and (current is None or current.value != value)
-            ):
-                entry = Entry(indicator, row_unit, column_period.id, value, category)
-                moved.append((row, letter, entry, seen, current, version, value != seen))
-                continue
-            if value is None:
-                if cell.value in (None, "") and current is not None:
-                    result.notice(
-                        title,
-                        row,
-                        letter,
-                        f"Ô để trống nhưng đã có số liệu {format_number(current.value)}: giữ "
-                        "nguyên (muốn xóa, dùng màn hình nhập số liệu).",
-                    )
-                continue
-            if current is not None and current.value == value:
-                # the figure as stored: nothing to write, nothing to check (an approved
-                # figure sent back unchanged is not an error)
-                result.unchanged += 1
-                continue
-            message = _value_problem(indicator, value)
-            if message:
-                result.error(title, row, letter, message)
-                continue
-            entry = Entry(
-                indicator=indicator,
-                unit=row_unit,
-                period=column_period.id,
-                value=value,
-                category=category,
-                comment=current.comment if current else "",
-                expected_version=seen_version,
+            rows.append((row, row_unit))
+            self._notice_cells_outside(row, letters)
+        return rows
+
+    def _row_unit(self, row: int, code: str, period: Period, units_by_id: dict) -> Unit:
+        if row in self.meta.rows:
+            return self._prepared_row_unit(row, code, units_by_id)
+        return self._added_row_unit(code, period)
+
+    def _prepared_row_unit(self, row: int, code: str, units_by_id: dict) -> Unit:
+        """The unit of a row the file was prepared with: its code must be left as it was."""
+        unit_id, meta_code = self.meta.rows[row]
+        row_unit = units_by_id.get(unit_id)
+        if row_unit is None:
+            raise _unit_gone(meta_code)
+        if code != meta_code:
+            raise ExcelError(
+                _(
+                    "Mã đơn vị “%(typed)s” khác với tệp đã tải về (“%(unit_code)s”): không sửa "
+                    "mã, không chèn, xóa hay sắp xếp lại dòng."
+                ),
+                code="excel.unit_code_changed",
+                typed=code,
+                unit_code=meta_code,
             )
-            candidates.append((entry, current, row, letter))
-    _report_moved(title, moved, result)
-    outcomes = check_entries([entry for entry, *_ in candidates])
-    for (entry, current, row, letter), outcome in zip(candidates, outcomes, strict=True):
-        if isinstance(outcome, DataEntryError):
-            result.error(title, row, letter, str(outcome))
-            continue
-        result.changes.append(
-            Change(entry, current.value if current else None, title, f"{letter}{row}")
+        return row_unit
+
+    def _added_row_unit(self, code: str, period: Period) -> Unit:
+        """The unit of a row added by hand: by its code, below the file's unit, existing
+        during the period and reporting the form."""
+        if not code:
+            raise ExcelError(
+                _("Dòng có số liệu nhưng không có mã đơn vị."), code="excel.unit_code_missing"
+            )
+        root = self.file.root
+        found = list(
+            Unit.objects.filter(code=code).valid_during(period).filter(path__startswith=root.path)
         )
+        if len(found) != 1:
+            raise ExcelError(
+                _("Không có đơn vị mã “%(unit_code)s” thuộc %(root)s trong %(period)s."),
+                code="excel.unit_unknown",
+                unit_code=code,
+                root=root.name,
+                period=period.label,
+            )
+        if not self.file.form.applies_to(found[0]):
+            raise ExcelError(
+                _("%(unit)s không phải báo cáo biểu “%(form)s”."),
+                code="excel.unit_not_reporting",
+                **_named(found[0]),
+                form=self.file.form.code,
+            )
+        return found[0]
+
+    def _check_first_row(self, row: int, row_unit: Unit, first_rows: dict[int, int]) -> None:
+        """One row a unit: a second row of the same unit is refused."""
+        if row_unit.pk in first_rows:
+            raise ExcelError(
+                _("%(unit)s (mã %(unit_code)s) đã có ở dòng %(first)s; mỗi đơn vị chỉ một dòng."),
+                code="excel.unit_twice",
+                **_named(row_unit),
+                first=first_rows[row_unit.pk],
+            )
+        first_rows[row_unit.pk] = row
+
+    def _check_name(self, row: int, row_unit: Unit) -> None:
+        """The name column is not read, only compared: notices for a legacy encoding or
+        another name."""
+        name_raw = _text(self.ws[f"{NAME_COL}{row}"].value)
+        if not name_raw:
+            return
+        cleaned = clean_text(name_raw)
+        if cleaned.changed or cleaned.unrecognised:
+            self.notice(row, NAME_COL, notice_for(f"{NAME_COL}{row}", cleaned))
+        if cleaned.text.casefold() != row_unit.name.casefold():
+            message = _(
+                "Tên “%(typed)s” khác tên trong hệ thống (“%(unit)s”); số liệu ghi cho đơn vị "
+                "mã %(unit_code)s."
+            ) % {"typed": cleaned.text, "unit": row_unit.name, "unit_code": row_unit.code}
+            self.notice(row, NAME_COL, message)
+
+    def _check_may_write(self, row_unit: Unit) -> None:
+        if not scope.can_write(self.file.user, row_unit):
+            raise ExcelError(
+                _("Bạn không có quyền ghi số liệu của %(unit)s (mã %(unit_code)s)."),
+                code="excel.no_write_permission",
+                **_named(row_unit),
+            )
+
+    def _notice_cells_outside(self, row: int, letters: set[str]) -> None:
+        for extra in self.ws[row][FIRST_DATA_COL - 1 :]:
+            if extra.column_letter not in letters and extra.value not in (None, ""):
+                self.notice(row, extra.column_letter, _("Ô nằm ngoài biểu, bị bỏ qua."))
+
+    # --- the figures
+
+    def _check_figures(self, rows: list[tuple[int, Unit]], columns: list[_FileColumn]) -> None:
+        units = [u for _row, u in rows]
+        indicators = [c.indicator for c in columns]
+        periods = {c.period.id for c in columns}
+        existing = {
+            (v.unit_id, v.indicator_id, v.period, v.category): v
+            for v in DataValue.objects.filter(
+                unit__in=units, indicator__in=indicators, period__in=periods
+            )
+        }
+        versions = versions_of(units=units, indicators=indicators, periods=periods)
+        moved: list[_Moved] = []
+        candidates: list[_Candidate] = []
+        for row, row_unit in rows:
+            for column in columns:
+                current = existing.get(
+                    (row_unit.pk, column.indicator.pk, column.period.id, column.category)
+                )
+                version = versions.get(
+                    (column.indicator.pk, row_unit.pk, column.period.id, column.category), 0
+                )
+                found = self._check_figure(row, row_unit, column, current, version)
+                if isinstance(found, _Moved):
+                    moved.append(found)
+                elif found is not None:
+                    candidates.append(found)
+        _report_moved(self.title, moved, self.result)
+        self._check_candidates(candidates)
+
+    def _check_figure(
+        self, row: int, row_unit: Unit, column: _FileColumn, current, version: int
+    ) -> _Moved | _Candidate | None:
+        """What one cell asks: to write a figure, a figure moved since the download, or
+        nothing (a blank, the figure as stored, or an error)."""
+        letter = column.letter
+        cell = self.ws[f"{letter}{row}"]
+        try:
+            value = _cell_number(cell, f"{letter}{row}", lambda m: self.notice(row, letter, m))
+        except (ExcelError, DataEntryError) as exc:
+            self.error(row, letter, exc)
+            return None
+        seen_version, seen = self.meta.seen(row, letter)
+        stored = current.value if current is not None else None
+        if value is None:
+            if cell.value in (None, "") and current is not None:
+                self._notice_blank_kept(row, letter, stored)
+            return None
+        entry = Entry(column.indicator, row_unit, column.period.id, value, column.category)
+        if seen_version not in (None, version) and stored != value:
+            return _Moved(row, letter, entry, seen, current, version, value != seen)
+        if stored == value:
+            # the figure as stored: nothing to write, nothing to check (an approved figure
+            # sent back unchanged is not an error)
+            self.result.unchanged += 1
+            return None
+        try:
+            _check_value(column.indicator, value)
+        except ExcelError as exc:
+            self.error(row, letter, exc)
+            return None
+        comment = current.comment if current else ""
+        entry = replace(entry, comment=comment, expected_version=seen_version)
+        return _Candidate(entry, current, row, letter)
+
+    def _notice_blank_kept(self, row: int, letter: str, stored: Decimal) -> None:
+        message = _(
+            "Ô để trống nhưng đã có số liệu %(value)s: giữ nguyên (muốn xóa, dùng màn hình "
+            "nhập số liệu)."
+        ) % {"value": format_number(stored)}
+        self.notice(row, letter, message)
+
+    def _check_candidates(self, candidates: list[_Candidate]) -> None:
+        """Check the figures to write in one go (the write guards: locked, approved…)."""
+        outcomes = check_entries([c.entry for c in candidates])
+        for candidate, outcome in zip(candidates, outcomes, strict=True):
+            if isinstance(outcome, DataEntryError):
+                self.error(candidate.row, candidate.letter, outcome)
+                continue
+            old = candidate.current.value if candidate.current else None
+            cell = f"{candidate.letter}{candidate.row}"
+            self.result.changes.append(Change(candidate.entry, old, self.title, cell))
 
 
-def _report_moved(title: str, moved: list, result: UploadResult) -> None:
+def _report_moved(title: str, moved: list[_Moved], result: UploadResult) -> None:
     """Figures changed by someone else since the download: a cell left as downloaded keeps
     the newer figure (a notice); a cell changed in the file is a conflict (an error)."""
     changes = DataValueChange.objects.select_related("changed_by").in_bulk(
-        [version for *_, version, _touched in moved]
+        [m.version for m in moved]
     )
-    for row, letter, entry, seen, current, version, touched in moved:
-        conflict = Conflict(
-            entry,
-            Period.parse(entry.period),
-            0,
-            seen,
-            current.value if current is not None else None,
-            changes.get(version),
-        )
-        if touched:
-            result.error(title, row, letter, _conflict_message(conflict))
-        else:
-            result.unchanged += 1
-            result.notice(
-                title,
-                row,
-                letter,
-                _(
-                    "Ô giữ nguyên như lúc tải về (%(seen)s), nhưng số liệu đã được %(who)s "
-                    "đổi thành %(current)s lúc %(when)s: giữ số mới."
-                )
-                % {
-                    "seen": format_number(seen),
-                    "who": conflict.who,
-                    "current": format_number(conflict.current) or _("(trống)"),
-                    "when": conflict.when,
-                },
-            )
+    for m in moved:
+        current = m.current.value if m.current is not None else None
+        period = Period.parse(m.entry.period)
+        conflict = Conflict(m.entry, period, 0, m.seen, current, changes.get(m.version))
+        if m.touched:
+            result.error(title, m.row, m.letter, _conflict_error(conflict))
+            continue
+        result.unchanged += 1
+        message = _(
+            "Ô giữ nguyên như lúc tải về (%(seen)s), nhưng số liệu đã được %(who)s "
+            "đổi thành %(current)s lúc %(when)s: giữ số mới."
+        ) % {
+            "seen": format_number(m.seen),
+            "who": conflict.who,
+            "current": format_number(conflict.current) or _("(trống)"),
+            "when": conflict.when,
+        }
+        result.notice(title, m.row, m.letter, message)
 
 
-def _conflict_message(conflict: Conflict) -> str:
-    return _("Số liệu đã thay đổi: %(what)s. Không ghi số liệu nào của tệp.") % {
-        "what": conflict.describe(since=_("khi tệp được tải về"))
-    }
+def _conflict_error(conflict: Conflict, *, named: bool = False) -> ExcelError:
+    """A figure changed since the download and in the file: nothing of the file is written.
+    ``named``: the message names the figure (when no cell of the file points at it)."""
+    what = conflict.describe(since=_("khi tệp được tải về"))
+    if named:
+        message = _("%(field)s: Số liệu đã thay đổi: %(what)s. Không ghi số liệu nào của tệp.")
+    else:
+        message = _("Số liệu đã thay đổi: %(what)s. Không ghi số liệu nào của tệp.")
+    return ExcelError(message, code="excel.conflict", what=what, field=conflict.field)
 
 
-def _value_problem(indicator: Indicator, value: Decimal) -> str:
+def _check_value(indicator: Indicator, value: Decimal) -> None:
+    """The indicator's rule (:meth:`Indicator.check_value`), its message naming the
+    indicator; the code stays the rule's (``value.negative``, …)."""
     try:
         indicator.check_value(value)
     except ValueRefused as exc:
-        return f"Chỉ tiêu “{indicator.name}”: {exc}"
-    return ""
+        raise ExcelError(
+            _("Chỉ tiêu “%(indicator)s”: %(reason)s"),
+            code=exc.code,
+            indicator=indicator.name,
+            reason=str(exc),
+        ) from exc
 
 
 def import_workbook(
@@ -1101,36 +1313,46 @@ def import_workbook(
     result = check_workbook(file, user=user, form=form, unit=unit, filename=filename)
     if not result.ok:
         return result
-    entries = [c.entry for c in result.changes]
     try:
-        with busy_as_message(), transaction.atomic():
-            if entries:
-                save_values(entries, user=user, source="excel")
-            audit(
-                "data.excel_imported",
-                actor=user,
-                unit=result.unit,
-                obj=result.form,
-                message=f"Tải lên tệp Excel {filename}".strip()
-                + f": {result.created} số liệu mới, {result.updated} số liệu sửa.",
-                created=result.created,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                periods=[p.id for p in result.periods],
-            )
+        _write(result, user=user, filename=filename)
     except ValueConflictError as exc:  # changed by someone else between check and write
-        cells = {id(c.entry): c for c in result.changes}
-        for conflict in exc.conflicts:
-            change = cells.get(id(conflict.entry))
-            if change is None:
-                result.error("", None, "", f"{conflict.field}: {_conflict_message(conflict)}")
-                continue
-            column, row = coordinate_from_string(change.cell)
-            result.error(change.sheet, row, column, _conflict_message(conflict))
+        _report_write_conflicts(result, exc)
         return result
     except DataEntryError as exc:  # changed since the check (e.g. approved meanwhile)
         for line in dict.fromkeys(str(exc).splitlines()):
-            result.error("", None, "", line)
+            refusal = ExcelError(line, code=getattr(exc, "code", ExcelError.code))
+            result.error("", None, "", refusal)
         return result
     result.written = True
     return result
+
+
+def _write(result: UploadResult, *, user, filename: str) -> None:
+    entries = [c.entry for c in result.changes]
+    with busy_as_message(), transaction.atomic():
+        if entries:
+            save_values(entries, user=user, source="excel")
+        audit(
+            "data.excel_imported",
+            actor=user,
+            unit=result.unit,
+            obj=result.form,
+            message=f"Tải lên tệp Excel {filename}".strip()
+            + f": {result.created} số liệu mới, {result.updated} số liệu sửa.",
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            periods=[p.id for p in result.periods],
+        )
+
+
+def _report_write_conflicts(result: UploadResult, exc: ValueConflictError) -> None:
+    """Name the cell of every figure changed between the check and the write."""
+    cells = {id(c.entry): c for c in result.changes}
+    for conflict in exc.conflicts:
+        change = cells.get(id(conflict.entry))
+        if change is None:
+            result.error("", None, "", _conflict_error(conflict, named=True))
+            continue
+        column, row = coordinate_from_string(change.cell)
+        result.error(change.sheet, row, column, _conflict_error(conflict))

@@ -44,6 +44,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 TCVN3 = "TCVN3"
 VNI = "VNI"
 
@@ -109,47 +111,60 @@ def _upper_byte(ch: str) -> str:
     return chr(ord(ch) - 0x20)
 
 
-def _build_vni() -> dict[str, str]:
-    lower: dict[str, str] = {}
+def _toned(letter: str, tone: str) -> str:
+    return unicodedata.normalize("NFC", letter + tone)
 
-    def add(seq: str, letter: str) -> None:
-        lower[seq] = letter
 
-    def toned(letter: str, tone: str) -> str:
-        return unicodedata.normalize("NFC", letter + tone)
+def _vni_plain() -> dict[str, str]:
+    """a, e, o, u, y and a tone byte (ỵ is the single byte î)."""
+    return {
+        base + mark: _toned(base, tone)
+        for base in "aeouy"
+        for mark, tone in zip(_VNI_PLAIN_TONES, _TONES, strict=True)
+        if not (base == "y" and tone == "\u0323")
+    }
 
-    for base in "aeouy":
-        for mark, tone in zip(_VNI_PLAIN_TONES, _TONES, strict=True):
-            if base == "y" and tone == "\u0323":
-                continue  # ỵ is the single byte î
-            add(base + mark, toned(base, tone))
+
+def _vni_hatted() -> dict[str, str]:
+    """â, ê, ô and ă: the hat (or breve) byte, or one byte for hat (breve) and tone."""
+    table: dict[str, str] = {}
     for base, hatted in (("a", "â"), ("e", "ê"), ("o", "ô")):
-        add(base + _VNI_HAT, hatted)
+        table[base + _VNI_HAT] = hatted
         for mark, tone in zip(_VNI_HAT_TONES, _TONES, strict=True):
-            add(base + mark, toned(hatted, tone))
-    add("a" + _VNI_BREVE, "ă")
+            table[base + mark] = _toned(hatted, tone)
+    table["a" + _VNI_BREVE] = "ă"
     for mark, tone in zip(_VNI_BREVE_TONES, _TONES, strict=True):
-        add("a" + mark, toned("ă", tone))
-    for byte, horned in ((_VNI_HORN_O, "ơ"), (_VNI_HORN_U, "ư")):
-        add(byte, horned)
-        for mark, tone in zip(_VNI_PLAIN_TONES, _TONES, strict=True):
-            add(byte + mark, toned(horned, tone))
-    add(_VNI_D, "đ")
-    for byte, letter in _VNI_I.items():
-        add(byte, letter)
-    add(_VNI_Y_DOT, "ỵ")
+        table["a" + mark] = _toned("ă", tone)
+    return table
 
+
+def _vni_horned() -> dict[str, str]:
+    """ơ and ư: one byte each, then a tone byte."""
+    table: dict[str, str] = {}
+    for byte, horned in ((_VNI_HORN_O, "ơ"), (_VNI_HORN_U, "ư")):
+        table[byte] = horned
+        for mark, tone in zip(_VNI_PLAIN_TONES, _TONES, strict=True):
+            table[byte + mark] = _toned(horned, tone)
+    return table
+
+
+def _with_capitals(lower: dict[str, str]) -> dict[str, str]:
+    """Capitals: an ASCII capital and uppercase mark bytes ("AØ" = À). Text typed in
+    capitals with a lowercase mark ("Aø") also occurs when only the first letter was
+    capitalised, so both are read."""
     table = dict(lower)
     for seq, letter in lower.items():
-        # Capitals: an ASCII capital and uppercase mark bytes ("AØ" = À). Text typed in
-        # capitals with a lowercase mark ("Aø") also occurs when only the first letter was
-        # capitalised, so both are read.
         first, rest = seq[0], seq[1:]
         upper_first = first.upper() if first.isascii() else _upper_byte(first)
         table[upper_first + "".join(_upper_byte(c) for c in rest)] = letter.upper()
         if rest:
             table[upper_first + rest] = letter.upper()
     return table
+
+
+def _build_vni() -> dict[str, str]:
+    singles = {_VNI_D: "đ", **_VNI_I, _VNI_Y_DOT: "ỵ"}
+    return _with_capitals({**_vni_plain(), **_vni_hatted(), **_vni_horned(), **singles})
 
 
 VNI_TO_UNICODE: dict[str, str] = _build_vni()
@@ -200,133 +215,32 @@ _VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓ
 _HARMLESS = set("\u00a0°±²³´º¿")
 _TONE_MARKS = set(_TONES)
 _VOWELS = set("aăâeêioôơuưy")
+
+
+def _words(table: str) -> list[str]:
+    """The entries of a table written as one line of text, as a grammar book prints it."""
+    return table.split()
+
+
 _ONSETS = sorted(
-    [
-        "ngh",
-        "ng",
-        "nh",
-        "ch",
-        "gh",
-        "gi",
-        "kh",
-        "ph",
-        "qu",
-        "th",
-        "tr",
-        "b",
-        "c",
-        "d",
-        "đ",
-        "g",
-        "h",
-        "k",
-        "l",
-        "m",
-        "n",
-        "p",
-        "r",
-        "s",
-        "t",
-        "v",
-        "x",
-    ],
+    _words("ngh ng nh ch gh gi kh ph qu th tr b c d đ g h k l m n p r s t v x"),
     key=len,
     reverse=True,
 )
 _FINALS = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _NUCLEI = set(
-    [
-        "a",
-        "ă",
-        "â",
-        "e",
-        "ê",
-        "i",
-        "o",
-        "ô",
-        "ơ",
-        "u",
-        "ư",
-        "y",
-        "ai",
-        "ao",
-        "au",
-        "ay",
-        "âu",
-        "ây",
-        "eo",
-        "êu",
-        "ia",
-        "iê",
-        "iu",
-        "oa",
-        "oă",
-        "oe",
-        "oi",
-        "ôi",
-        "ơi",
-        "oo",
-        "ua",
-        "uâ",
-        "uê",
-        "ui",
-        "uô",
-        "uơ",
-        "uy",
-        "ưa",
-        "ưi",
-        "ươ",
-        "ưu",
-        "yê",
-        "iêu",
-        "yêu",
-        "oai",
-        "oao",
-        "oay",
-        "oeo",
-        "uây",
-        "uôi",
-        "uya",
-        "uyê",
-        "uyu",
-        "ươi",
-        "ươu",
-    ]
+    _words(
+        "a ă â e ê i o ô ơ u ư y "
+        "ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy ưa ưi ươ ưu yê "
+        "iêu yêu oai oao oay oeo uây uôi uya uyê uyu ươi ươu"
+    )
 )
 # Nuclei ending in a glide (or the diphthongs ia, ua, ưa) close the syllable: no final.
 _OPEN_NUCLEI = set(
-    [
-        "ai",
-        "ao",
-        "au",
-        "ay",
-        "âu",
-        "ây",
-        "eo",
-        "êu",
-        "ia",
-        "iu",
-        "oi",
-        "ôi",
-        "ơi",
-        "ui",
-        "ưi",
-        "ưu",
-        "ưa",
-        "ua",
-        "iêu",
-        "yêu",
-        "oai",
-        "oao",
-        "oay",
-        "oeo",
-        "uây",
-        "uôi",
-        "uya",
-        "uyu",
-        "ươi",
-        "ươu",
-    ]
+    _words(
+        "ai ao au ay âu ây eo êu ia iu oi ôi ơi ui ưi ưu ưa ua "
+        "iêu yêu oai oao oay oeo uây uôi uya uyu ươi ươu"
+    )
 )
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -370,7 +284,7 @@ def _reading(text: str) -> tuple[int, int, int]:
 
 def _badness(text: str) -> int:
     """How un-Vietnamese ``text`` reads: foreign Latin-1 letters weigh most."""
-    foreign, impossible, _words = _reading(text)
+    foreign, impossible, _count = _reading(text)
     return foreign * 10 + impossible
 
 
@@ -419,14 +333,16 @@ def clean_text(raw: str) -> CleanText:
 
 
 def notice_for(cell_ref: str, cleaned: CleanText) -> str:
-    """The Vietnamese notice shown for a cell whose text was converted or recomposed."""
+    """The notice shown for a cell whose text was converted or recomposed."""
     if cleaned.encoding:
-        return f"Ô {cell_ref}: văn bản mã {cleaned.encoding} đã được chuyển sang Unicode (“{cleaned.text}”)."
-    if cleaned.unrecognised:
-        return (
-            f"Ô {cell_ref}: văn bản có ký tự lạ, có thể gõ bằng bảng mã cũ (TCVN3, VNI) "
+        message = _("Ô %(cell)s: văn bản mã %(encoding)s đã được chuyển sang Unicode (“%(text)s”).")
+    elif cleaned.unrecognised:
+        message = _(
+            "Ô %(cell)s: văn bản có ký tự lạ, có thể gõ bằng bảng mã cũ (TCVN3, VNI) "
             "nhưng không nhận ra được; xin kiểm tra lại."
         )
-    if cleaned.normalised:
-        return f"Ô {cell_ref}: văn bản Unicode tổ hợp đã được chuẩn hóa về dạng dựng sẵn (NFC)."
-    return ""
+    elif cleaned.normalised:
+        message = _("Ô %(cell)s: văn bản Unicode tổ hợp đã được chuẩn hóa về dạng dựng sẵn (NFC).")
+    else:
+        return ""
+    return message % {"cell": cell_ref, "encoding": cleaned.encoding, "text": cleaned.text}

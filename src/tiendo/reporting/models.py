@@ -172,12 +172,17 @@ class ReportRequest(models.Model):
 
     def period_for(self, rule: str) -> Period:
         """The period an indicator of a form is entered for under this request."""
-        period = self.period_obj
-        if rule == PeriodRule.AS_OF and self.data_as_of:
-            return Period.parse(self.data_as_of.isoformat())
-        if rule in (PeriodRule.AS_OF, PeriodRule.PERIOD_END):
-            return Period.parse(period.end.isoformat())
-        return period
+        return period_under_rule(self.period_obj, rule, as_of=self.data_as_of)
+
+
+def period_under_rule(period: Period, rule: str, *, as_of: date | None = None) -> Period:
+    """The period a form line under ``rule`` is entered for in ``period``: the period
+    itself, its last day, or the ``as_of`` date (a letter's "data as of")."""
+    if rule == PeriodRule.AS_OF and as_of:
+        return Period.parse(as_of.isoformat())
+    if rule in (PeriodRule.AS_OF, PeriodRule.PERIOD_END):
+        return Period.parse(period.end.isoformat())
+    return period
 
 
 class RecipientRule(models.Model):

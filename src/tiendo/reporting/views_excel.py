@@ -61,14 +61,16 @@ def _sweep(directory: Path) -> None:
             pass
 
 
-def _unit(request) -> Unit | None:
+def _unit(request, *, write: bool = False) -> Unit | None:
+    """The unit chosen on the page (``unit=``), else the user's own, checked against the
+    user's scope (for writing with ``write=True``) before anything is read or built."""
     source = request.POST if request.method == "POST" else request.GET
     raw = (source.get("unit") or "").strip()
-    if not raw:
-        return request.user.unit
-    if not raw.isdigit():
-        raise Http404
-    return get_object_or_404(Unit, pk=int(raw))
+    if raw:
+        return scope.get_unit_or_403(request.user, raw, write=write)
+    if request.user.unit is None:
+        return None
+    return scope.check_unit(request.user, request.user.unit, write=write)
 
 
 def _report_request(request, form: Form) -> ReportRequest | None:
@@ -117,19 +119,23 @@ def _unit_choices(user, chosen: Unit | None) -> list[Unit]:
     return choices
 
 
+def _raw_periods(request, report_request: ReportRequest | None) -> list[str]:
+    """The periods asked for (``period=2023,2024``), by default the letter's."""
+    raw = [
+        p.strip() for value in request.GET.getlist("period") for p in value.split(",") if p.strip()
+    ]
+    if report_request is not None and not raw:
+        return [report_request.period]
+    return raw
+
+
 @login_required
 def excel_download(request, code: str):
     form = get_object_or_404(Form.objects.select_related("programme"), code=code)
     user = request.user
     unit = _unit(request)
-    if unit is not None:
-        scope.check_unit(user, unit)  # before anything is read or built
     report_request = _report_request(request, form)
-    raw_periods = [
-        p.strip() for value in request.GET.getlist("period") for p in value.split(",") if p.strip()
-    ]
-    if report_request is not None and not raw_periods:
-        raw_periods = [report_request.period]
+    raw_periods = _raw_periods(request, report_request)
     context = {
         "form": form,
         "unit": unit,
@@ -148,6 +154,10 @@ def excel_download(request, code: str):
     except (PeriodError, ExcelError) as exc:
         context["error"] = str(exc)
         return render(request, "reporting/excel_download.html", context, status=400)
+    return _workbook_response(data, user=user, form=form, unit=unit, periods=periods)
+
+
+def _workbook_response(data: bytes, *, user, form: Form, unit: Unit, periods) -> HttpResponse:
     name = f"{form.code}_{unit.code}_{'_'.join(p.id for p in periods)}.xlsx"
     audit(
         "excel_form.downloaded",
@@ -164,77 +174,84 @@ def excel_download(request, code: str):
 
 @login_required
 def excel_upload(request, code: str):
+    """Upload a filled form: a new file is checked (and kept when it would change
+    something); a ``token`` confirms (or cancels) the file checked before."""
     form = get_object_or_404(Form.objects.select_related("programme"), code=code)
-    user = request.user
-    unit = _unit(request)
+    unit = _unit(request, write=True)
     if unit is None:
         raise PermissionDenied(_("Tài khoản chưa gắn đơn vị; xin chọn đơn vị cần tải lên."))
-    scope.check_unit(user, unit, write=True)
-    page = reverse("reporting:excel_upload", args=[form.code]) + f"?unit={unit.pk}"
     context = {"form": form, "unit": unit, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
     if request.method != "POST":
         return render(request, "reporting/excel_upload.html", context)
+    if request.POST.get("token", ""):
+        return _confirm_upload(request, form, unit, context)
+    return _check_upload(request, form, unit, context)
 
+
+def _upload_page(form: Form, unit: Unit) -> str:
+    return reverse("reporting:excel_upload", args=[form.code]) + f"?unit={unit.pk}"
+
+
+def _kept_upload(request, token: str, form: Form, unit: Unit) -> tuple[dict, Path] | None:
+    """The file checked before under ``token`` — for this form and unit, still on disk."""
+    info = request.session.get(SESSION_KEY, {}).get(token)
+    if not info or info["form"] != form.pk or info["unit"] != unit.pk:
+        return None
+    if not token.replace("-", "").replace("_", "").isalnum():
+        return None
+    path = upload_dir() / f"{token}.xlsx"
+    return (info, path) if path.exists() else None
+
+
+def _forget_upload(request, token: str, path: Path) -> None:
+    path.unlink(missing_ok=True)
     pending = request.session.get(SESSION_KEY, {})
-    token = request.POST.get("token", "")
-    if token:
-        info = pending.get(token)
-        path = (
-            upload_dir() / f"{token}.xlsx"
-            if token.replace("-", "").replace("_", "").isalnum()
-            else None
-        )
-        if (
-            not info
-            or info["form"] != form.pk
-            or info["unit"] != unit.pk
-            or path is None
-            or not path.exists()
-        ):
-            context["errors_plain"] = [_("Tệp đã hết hạn hoặc không còn; xin tải lên lại.")]
-            return render(request, "reporting/excel_upload.html", context)
-        if request.POST.get("action") == "cancel":
-            path.unlink(missing_ok=True)
-            pending.pop(token, None)
-            request.session[SESSION_KEY] = pending
-            messages.info(request, _("Đã hủy, không ghi số liệu nào."))
-            return redirect(page)
-        with path.open("rb") as handle:
-            result = import_workbook(handle, user=user, form=form, unit=unit, filename=info["name"])
-        path.unlink(missing_ok=True)
-        pending.pop(token, None)
-        request.session[SESSION_KEY] = pending
-        if result.written:
-            messages.success(
-                request,
-                _(
-                    "Đã ghi số liệu từ tệp %(name)s: %(created)d số liệu mới, %(updated)d số liệu sửa."
-                )
-                % {"name": info["name"], "created": result.created, "updated": result.updated},
-            )
-            return redirect(page)
-        context.update(result=result, filename=info["name"])
-        return render(request, "reporting/excel_upload.html", context)
+    pending.pop(token, None)
+    request.session[SESSION_KEY] = pending
 
-    try:
-        upload = uploaded_file(request, "file")
-    except UploadError as exc:
-        context["errors_plain"] = [str(exc)]
+
+def _confirm_upload(request, form: Form, unit: Unit, context: dict):
+    token = request.POST["token"]
+    kept = _kept_upload(request, token, form, unit)
+    if kept is None:
+        context["errors_plain"] = [_("Tệp đã hết hạn hoặc không còn; xin tải lên lại.")]
         return render(request, "reporting/excel_upload.html", context)
+    info, path = kept
+    if request.POST.get("action") == "cancel":
+        _forget_upload(request, token, path)
+        messages.info(request, _("Đã hủy, không ghi số liệu nào."))
+        return redirect(_upload_page(form, unit))
+    with path.open("rb") as handle:
+        result = import_workbook(
+            handle, user=request.user, form=form, unit=unit, filename=info["name"]
+        )
+    _forget_upload(request, token, path)
+    if result.written:
+        messages.success(
+            request,
+            _("Đã ghi số liệu từ tệp %(name)s: %(created)d số liệu mới, %(updated)d số liệu sửa.")
+            % {"name": info["name"], "created": result.created, "updated": result.updated},
+        )
+        return redirect(_upload_page(form, unit))
+    context.update(result=result, filename=info["name"])
+    return render(request, "reporting/excel_upload.html", context)
+
+
+def _upload_refusal(upload) -> str:
+    """Why the posted file is not even checked ("" when it is to be checked)."""
     if upload is None:
-        context["errors_plain"] = [_("Xin chọn tệp Excel (.xlsx) để tải lên.")]
-        return render(request, "reporting/excel_upload.html", context)
+        return _("Xin chọn tệp Excel (.xlsx) để tải lên.")
     if not upload.name.lower().endswith(".xlsx"):
-        context["errors_plain"] = [
-            _("Tệp “%(name)s” không phải dạng .xlsx; xin lưu lại bằng Excel dạng .xlsx.")
-            % {"name": upload.name}
-        ]
-        return render(request, "reporting/excel_upload.html", context)
+        return _("Tệp “%(name)s” không phải dạng .xlsx; xin lưu lại bằng Excel dạng .xlsx.") % {
+            "name": upload.name
+        }
     if upload.size > MAX_UPLOAD_BYTES:
-        context["errors_plain"] = [
-            _("Tệp lớn quá %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
-        ]
-        return render(request, "reporting/excel_upload.html", context)
+        return _("Tệp lớn quá %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    return ""
+
+
+def _keep(upload) -> tuple[str, Path]:
+    """Store the posted file under a new random token (and sweep abandoned ones)."""
     directory = upload_dir()
     _sweep(directory)
     token = secrets.token_urlsafe(18)
@@ -242,9 +259,25 @@ def excel_upload(request, code: str):
     with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
+    return token, path
+
+
+def _check_upload(request, form: Form, unit: Unit, context: dict):
+    try:
+        upload = uploaded_file(request, "file")
+        refusal = _upload_refusal(upload)
+    except UploadError as exc:
+        refusal = str(exc)
+    if refusal:
+        context["errors_plain"] = [refusal]
+        return render(request, "reporting/excel_upload.html", context)
+    token, path = _keep(upload)
     with path.open("rb") as handle:
-        result = check_workbook(handle, user=user, form=form, unit=unit, filename=upload.name)
+        result = check_workbook(
+            handle, user=request.user, form=form, unit=unit, filename=upload.name
+        )
     if result.ok and result.changes:
+        pending = request.session.get(SESSION_KEY, {})
         pending[token] = {"form": form.pk, "unit": unit.pk, "name": upload.name}
         request.session[SESSION_KEY] = pending
         context["token"] = token
