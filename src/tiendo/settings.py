@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tiendo.data",
     "tiendo.reporting",
     "tiendo.documents",
+    "tiendo.analytics",
     "tiendo.demo",
     "axes",
 ]
