@@ -169,41 +169,12 @@ def indicator_table(request, programme: Programme) -> dict:
         messages.error(request, str(exc))
         return {"programme": programme, "unit": unit, "error": True}
 
-    indicators = list(
-        programme.indicators.select_related("component", "disaggregation")
-        .prefetch_related("disaggregation__options")
-        .order_by("component__order", "component__code", "order", "code")
-    )
+    indicators = table_indicators(programme)
     groups: list[Group] = []
-    flagged: dict[int, tuple[Unit, str]] = {}
+    flagged: list[tuple[Unit, str]] = []
     if unit is not None and indicators:
-        columns: dict[str, dict[str, Cell]] = {}
-        mappings = {}  # today's view: the unit is mapped once, not once per column
-        for period in [*years, phase]:
-            aggregator = Aggregator(indicators, period, today=today, mappings=mappings)
-            columns[period.id] = aggregator.for_unit(unit)
-            for old_unit, reason in aggregator.flagged:
-                flagged.setdefault(old_unit.pk, (old_unit, reason))
-        by_component: dict[int | None, Group] = {}
-        for indicator in indicators:
-            component = indicator.component
-            key = component.pk if component else None
-            if key not in by_component:
-                name = component.name if component else _("Chỉ tiêu chung")
-                by_component[key] = Group(name, [])
-                groups.append(by_component[key])
-            figures = [Figure(p, columns[p.id].get(indicator.code)) for p in years]
-            phase_figure = Figure(phase, columns[phase.id].get(indicator.code))
-            row = Row(indicator, figures, phase_figure)
-            if indicator.disaggregation_id:
-                for option in indicator.disaggregation.options.all():
-                    texts = [
-                        _category_text(columns[p.id].get(indicator.code), option.code)
-                        for p in years
-                    ]
-                    phase_text = _category_text(columns[phase.id].get(indicator.code), option.code)
-                    row.categories.append((option.name, texts, phase_text))
-            by_component[key].rows.append(row)
+        columns, flagged = aggregate_columns(indicators, [*years, phase], unit, today)
+        groups = group_rows(indicators, columns, years, phase)
 
     ancestors = []
     if unit is not None:
@@ -216,10 +187,69 @@ def indicator_table(request, programme: Programme) -> dict:
         "phase": phase,
         "groups": groups,
         "has_indicators": bool(indicators),
-        "flagged": list(flagged.values()),
+        "flagged": flagged,
         "ancestors": ancestors,
         "unit_groups": unit_choices(request.user, phase, today, unit),
     }
+
+
+def table_indicators(programme: Programme) -> list[Indicator]:
+    """The programme's indicators in the table's order, by component."""
+    return list(
+        programme.indicators.select_related("component", "disaggregation")
+        .prefetch_related("disaggregation__options")
+        .order_by("component__order", "component__code", "order", "code")
+    )
+
+
+def aggregate_columns(
+    indicators: list[Indicator], periods: list[Period], unit: Unit, today: bool
+) -> tuple[dict[str, dict[str, Cell]], list[tuple[Unit, str]]]:
+    """The unit's cells per period id and indicator code, and the old units that could not
+    be re-expressed in today's tree (once each, with the reason)."""
+    columns: dict[str, dict[str, Cell]] = {}
+    flagged: dict[int, tuple[Unit, str]] = {}
+    mappings = {}  # today's view: the unit is mapped once, not once per column
+    for period in periods:
+        aggregator = Aggregator(indicators, period, today=today, mappings=mappings)
+        columns[period.id] = aggregator.for_unit(unit)
+        for old_unit, reason in aggregator.flagged:
+            flagged.setdefault(old_unit.pk, (old_unit, reason))
+    return columns, list(flagged.values())
+
+
+def group_rows(
+    indicators: list[Indicator],
+    columns: dict[str, dict[str, Cell]],
+    years: list[Period],
+    phase: Period,
+) -> list[Group]:
+    """One row an indicator, grouped by component in the order of ``indicators``."""
+    groups: list[Group] = []
+    by_component: dict[int | None, Group] = {}
+    for indicator in indicators:
+        component = indicator.component
+        key = component.pk if component else None
+        if key not in by_component:
+            name = component.name if component else _("Chỉ tiêu chung")
+            by_component[key] = Group(name, [])
+            groups.append(by_component[key])
+        by_component[key].rows.append(indicator_row(indicator, columns, years, phase))
+    return groups
+
+
+def indicator_row(
+    indicator: Indicator, columns: dict[str, dict[str, Cell]], years: list[Period], phase: Period
+) -> Row:
+    """An indicator's figure per year and for the phase, with a sub-row per category."""
+    figures = [Figure(p, columns[p.id].get(indicator.code)) for p in years]
+    row = Row(indicator, figures, Figure(phase, columns[phase.id].get(indicator.code)))
+    if indicator.disaggregation_id:
+        for option in indicator.disaggregation.options.all():
+            texts = [_category_text(columns[p.id].get(indicator.code), option.code) for p in years]
+            phase_text = _category_text(columns[phase.id].get(indicator.code), option.code)
+            row.categories.append((option.name, texts, phase_text))
+    return row
 
 
 def _category_text(cell: Cell | None, code: str) -> str:
