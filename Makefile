@@ -54,23 +54,24 @@ test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
+# The benchmarks live in bench/ at the root, outside the installed package: run from here.
 # measured as in production (DEBUG off), with a key of its own
 BENCH_DOCS_DB := SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=sqlite:///var/bench-docs.sqlite3
 
 bench: $(STAMP)
-	$(BIN)/python -m tiendo.bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.pivot $(BENCH_ARGS)
 	@echo "== rendering a provincial report (demo data on SQLite, var/bench-docs.sqlite3)"
 	$(BENCH_DOCS_DB) $(BIN)/tiendo migrate --noinput -v0
 	$(BENCH_DOCS_DB) $(BIN)/tiendo units load > /dev/null
 	$(BENCH_DOCS_DB) $(BIN)/tiendo demo load > /dev/null
-	$(BENCH_DOCS_DB) $(BIN)/python -m tiendo.documents.bench
+	$(BENCH_DOCS_DB) $(BIN)/python -m bench.documents
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

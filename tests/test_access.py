@@ -42,10 +42,10 @@ def unit_pages(tree):
     return [
         ("unit detail", reverse("units:detail", args=[unit])),
         ("unit children", reverse("units:children", args=[unit])),
-        ("programme table", reverse("programmes:detail", args=["P1"]) + f"?unit={unit}"),
+        ("programme table", reverse("analytics:programme", args=["P1"]) + f"?unit={unit}"),
         (
             "programme drill",
-            reverse("programmes:drill", args=["P1"]) + f"?unit={unit}&indicator=HH&period=2024",
+            reverse("analytics:drill", args=["P1"]) + f"?unit={unit}&indicator=HH&period=2024",
         ),
         ("data entry", reverse("data:entry") + f"?programme=P1&unit={unit}&period=2024"),
     ]
@@ -147,7 +147,7 @@ def test_the_officer_cannot_read_above_the_unit(client, world):
     tree = world["tree"]
     assert client.get(reverse("units:detail", args=[tree.ha_giang.pk])).status_code == 403
     assert client.get(reverse("units:detail", args=[tree.vi_xuyen.pk])).status_code == 403
-    url = reverse("programmes:detail", args=["P1"]) + f"?unit={tree.ha_giang.pk}"
+    url = reverse("analytics:programme", args=["P1"]) + f"?unit={tree.ha_giang.pk}"
     assert client.get(url).status_code == 403
 
 
@@ -267,12 +267,12 @@ ROUTES: dict[str, Route] = {
         },
     ),
     "programmes:list": Route(lambda w: reverse("programmes:list"), stranger="no leak"),
-    "programmes:detail": Route(
-        lambda w: reverse("programmes:detail", args=["P1"]) + f"?unit={w.tree.c1.pk}"
+    "analytics:programme": Route(
+        lambda w: reverse("analytics:programme", args=["P1"]) + f"?unit={w.tree.c1.pk}"
     ),
-    "programmes:drill": Route(
+    "analytics:drill": Route(
         lambda w: (
-            reverse("programmes:drill", args=["P1"])
+            reverse("analytics:drill", args=["P1"])
             + f"?unit={w.tree.c1.pk}&indicator=HH&period=2024"
         )
     ),

@@ -1,13 +1,17 @@
-"""The benchmark's own code, run at a tiny scale on the miniature tree so that it cannot rot."""
+"""The benchmarks' own code (``bench/`` at the repository root), run at a tiny scale on the
+miniature tree so that it cannot rot."""
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tiendo import bench
+from bench import pivot as bench
 from tiendo.data.models import DataValue, Rollup
+
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -99,13 +103,17 @@ def test_make_bench_end_to_end_on_sqlite_at_a_tiny_scale(tmp_path):
     """The real command: parent and child process, real unit tree, cache marker, table."""
     env = {**os.environ, "TIENDO_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
-    cmd = [sys.executable, "-m", "tiendo.bench", "--db", "sqlite", "--scale", "0.005"]
+    cmd = [sys.executable, "-m", "bench.pivot", "--db", "sqlite", "--scale", "0.005"]
     cmd += ["--repeat", "1", "--json", str(tmp_path / "bench.json")]
-    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    first = subprocess.run(
+        cmd, cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=600
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     assert "generated" in first.stdout and "(a) national pivot" in first.stdout
     assert (tmp_path / "bench.sqlite3").exists()
 
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    second = subprocess.run(
+        cmd, cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=600
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     assert "reusing the data set" in second.stdout

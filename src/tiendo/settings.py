@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tiendo.data",
     "tiendo.reporting",
     "tiendo.documents",
+    "tiendo.analytics",
     "tiendo.demo",
     "axes",
 ]

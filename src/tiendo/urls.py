@@ -2,15 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from tiendo.analytics import views as analytics_views
 from tiendo.core import views as core_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", analytics_views.home, name="home"),
     path("dang-nhap/", core_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("ngon-ngu/", set_language, name="set_language"),
     path("don-vi/", include("tiendo.organisation.urls")),
     path("chuong-trinh/", include("tiendo.programmes.urls")),
+    path("", include("tiendo.analytics.urls")),
     path("nhap-so-lieu/", include("tiendo.data.urls")),
     path("bao-cao/", include("tiendo.reporting.urls")),
     path("van-ban-bao-cao/", include("tiendo.documents.urls")),

@@ -245,7 +245,7 @@ PAGES = {
     ),
     "programme page": (
         "district",
-        lambda w: reverse("programmes:detail", args=["NQ05"]),
+        lambda w: reverse("analytics:programme", args=["NQ05"]),
         ["Legal documents", "Components", "Indicator results"],
     ),
     "data entry": (

@@ -17,8 +17,8 @@ GET_PAGES = [
     ("home", {}),
     ("units:list", {"q": "Xã" + NUL}),
     ("programmes:list", {"q": NUL}),
-    ("programmes:detail", {"unit": NUL, "today": "1"}),
-    ("programmes:drill", {"indicator": "HH", "period": "2022" + NUL, "unit": "1"}),
+    ("analytics:programme", {"unit": NUL, "today": "1"}),
+    ("analytics:drill", {"indicator": "HH", "period": "2022" + NUL, "unit": "1"}),
     ("data:entry", {"programme": "P1", "period": NUL, "unit_q": NUL}),
     ("data:validation", {"programme": NUL, "period": "2022", "unit": NUL}),
     ("reporting:inbox", {"q": NUL}),
@@ -35,9 +35,7 @@ def officer(tree):
 
 
 def url(name):
-    return (
-        reverse(name, kwargs={"code": "P1"}) if name.startswith("programmes:d") else reverse(name)
-    )
+    return reverse(name, kwargs={"code": "P1"}) if name.startswith("analytics:") else reverse(name)
 
 
 @pytest.mark.parametrize(("name", "params"), GET_PAGES, ids=[n for n, _ in GET_PAGES])

@@ -36,19 +36,6 @@ def test_login_returns_to_the_page_asked_for(client, officer):
     assert response["Location"] == target
 
 
-def test_the_home_page_shows_the_user_unit_role_and_programmes(client, officer, tree):
-    factories.programme("NQ04", "Phát triển cây cam sành")
-    client.force_login(officer)
-    html = client.get(reverse("home")).content.decode()
-    assert "Hoàng Văn Xã" in html
-    assert "Xã Một" in html and "00001" in html
-    assert "Cán bộ xã" in html
-    assert "Phát triển cây cam sành" in html
-    assert reverse("programmes:detail", args=["NQ04"]) in html
-    for label in ("Trang chủ", "Đơn vị", "Chương trình", "Nhập số liệu", "Đăng xuất"):
-        assert label in html
-
-
 def test_logout_is_a_post_and_returns_to_login(client, officer):
     client.force_login(officer)
     response = client.post(reverse("logout"))
@@ -67,11 +54,3 @@ def test_english_is_one_click_away(client, officer):
     back = client.post(reverse("set_language"), {"language": "vi", "next": reverse("home")})
     assert back.status_code == 302
     assert "<h1>Đơn vị</h1>" in client.get(reverse("units:list")).content.decode()
-
-
-def test_english_programme_page_has_english_headings(client, officer):
-    factories.programme("NQ04", "Phát triển cây cam sành")
-    client.force_login(officer)
-    client.cookies.load({"django_language": "en"})
-    html = client.get(reverse("programmes:detail", args=["NQ04"])).content.decode()
-    assert "Legal documents" in html and "Indicator results" in html

@@ -167,7 +167,7 @@ def test_the_drill_down_lists_the_values_that_make_its_total(client, tree, stock
     params = {"unit": unit.pk, "indicator": "STOCK", "period": "2021-2025"}
     if today:
         params["today"] = "1"
-    response = client.get(reverse("programmes:drill", args=["P1"]), params)
+    response = client.get(reverse("analytics:drill", args=["P1"]), params)
     assert response.status_code == 200
     html = response.content.decode()
     if today:

@@ -47,7 +47,7 @@ def test_a_2024_figure_of_kim_thach_replaces_only_kim_thachs_own_stock(demo_db, 
     tuyen_quang = resolve_unit("08")
     client.force_login(User.objects.get(username="lanhdao.tuyenquang"))
     page = client.get(
-        reverse("programmes:detail", args=["HG-NQ05"]), {"unit": tuyen_quang.pk, "today": "1"}
+        reverse("analytics:programme", args=["HG-NQ05"]), {"unit": tuyen_quang.pk, "today": "1"}
     )
     assert page.status_code == 200
     phase = {
@@ -58,7 +58,7 @@ def test_a_2024_figure_of_kim_thach_replaces_only_kim_thachs_own_stock(demo_db, 
     assert {code: phase[code] for code in SEED} == expected
 
     # the drill-down: its rows, over every page, add up to its total, which is the cell's
-    url = reverse("programmes:drill", args=["HG-NQ05"])
+    url = reverse("analytics:drill", args=["HG-NQ05"])
     params = {"unit": tuyen_quang.pk, "today": "1", "indicator": "NQ05_AREA"}
     params["period"] = "2021-2025"
     rows, number = [], 1

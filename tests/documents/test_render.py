@@ -477,7 +477,7 @@ def test_without_libreoffice_the_message_says_what_to_install(settings):
 
 
 def test_the_benchmark_renders_a_provincial_report_with_every_commune(demo_db):
-    from tiendo.documents.bench import bench_render
+    from bench.documents import bench_render
 
     _soffice()
     timings = bench_render()

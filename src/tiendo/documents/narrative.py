@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
 
-from tiendo.reporting.models import Submission, SubmissionState
+from tiendo.reporting.models import SubmissionState
+from tiendo.reporting.services import subtree_submissions
 
 REF = re.compile(r"^\d+(\.\d+)?$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -170,10 +171,7 @@ def collect(definition) -> Narrative:
         )
     unit = definition.unit
     submissions = list(
-        Submission.objects.filter(request=request, unit__path__startswith=unit.path)
-        .select_related("unit", "approved_by", "submitted_by")
-        .prefetch_related("section_texts")
-        .order_by("unit__path")
+        subtree_submissions(request, unit).select_related("approved_by", "submitted_by")
     )
     own = [s for s in submissions if s.unit_id == unit.pk]
     below = [s for s in submissions if s.unit_id != unit.pk]

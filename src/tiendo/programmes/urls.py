@@ -6,6 +6,4 @@ app_name = "programmes"
 
 urlpatterns = [
     path("", views.programme_list, name="list"),
-    path("<str:code>/", views.programme_detail, name="detail"),
-    path("<str:code>/phan-ra/", views.programme_drill, name="drill"),
 ]

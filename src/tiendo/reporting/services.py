@@ -641,6 +641,17 @@ def send_reminders(request: ReportRequest, user=None, *, now: datetime | None = 
 # Reading the narrative (for the document generator)
 
 
+def subtree_submissions(request: ReportRequest, unit: Unit):
+    """The submissions answering ``request`` from ``unit`` and the units below it, in tree
+    order, with their units and section texts loaded: what a narrative is read from."""
+    return (
+        Submission.objects.filter(request=request, unit__path__startswith=unit.path)
+        .select_related("unit")
+        .prefetch_related("section_texts")
+        .order_by("unit__path")
+    )
+
+
 def collect_narrative(
     request: ReportRequest, unit: Unit, *, approved_only: bool = True
 ) -> list[tuple[Unit, list[tuple[str, str]]]]:
@@ -649,10 +660,10 @@ def collect_narrative(
     Returns ``[(unit, [(section title, text), ...]), ...]`` in unit code order.
     """
     submissions = (
-        Submission.objects.filter(request=request, unit__path__startswith=unit.path)
+        subtree_submissions(request, unit)
         .exclude(unit=unit)
-        .select_related("unit", "request")
-        .prefetch_related("section_texts", "request__sections")
+        .select_related("request")
+        .prefetch_related("request__sections")
         .order_by("unit__code")
     )
     if approved_only:

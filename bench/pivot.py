@@ -1,6 +1,6 @@
 """The benchmark behind ``make bench``: pivots over ~10 million values, on SQLite and PostgreSQL.
 
-``python -m tiendo.bench`` generates (once, then reuses) a synthetic data set on the real
+``python -m bench.pivot`` (from the repository root) generates (once, then reuses) a synthetic data set on the real
 post-2025 unit tree — every commune, 60 indicators with a 2-option disaggregation, the 24
 quarters 2020Q1-2025Q4 — and measures, as medians of repeated runs after one warm-up:
 
@@ -18,7 +18,7 @@ quarters 2020Q1-2025Q4 — and measures, as medians of repeated runs after one w
     floor, one plain ``ROW_NUMBER()`` query per year over the raw values.
 
 Each database gets its own process (Django is configured once per process, from
-``DATABASE_URL``): the parent re-invokes ``python -m tiendo.bench --child --db …`` and prints
+``DATABASE_URL``): the parent re-invokes ``python -m bench.pivot --child --db …`` and prints
 one combined table. The demo database is never touched: SQLite uses ``var/bench.sqlite3``,
 PostgreSQL the database ``tiendo_bench`` on 127.0.0.1:5432.
 
@@ -58,6 +58,7 @@ PROVINCE_YEAR = 2025
 SAVE_PERIOD = "2025Q4"  # the new communes exist from 2025-07-01, so save_value accepts it
 MARKER_TABLE = "bench_marker"
 
+REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/tiendo_bench"
 
 # Targets in milliseconds (from the issue): pivots on PostgreSQL, save → visible everywhere.
@@ -84,8 +85,7 @@ FLOOR_OF = {
 # Paths and databases (no Django needed)
 # ---------------------------------------------------------------------------------------------
 def var_dir() -> Path:
-    base = Path(__file__).resolve().parent.parent.parent
-    return Path(os.environ.get("TIENDO_VAR_DIR", str(base / "var")))
+    return Path(os.environ.get("TIENDO_VAR_DIR", str(REPOSITORY / "var")))
 
 
 def sqlite_path() -> Path:
@@ -819,7 +819,7 @@ def report(results: list[dict], skipped: list[str], info: dict, args) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m tiendo.bench", description=__doc__.split("\n\n")[0]
+        prog="python -m bench.pivot", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
     parser.add_argument(
@@ -870,7 +870,7 @@ def main(argv=None) -> int:
             cmd = [
                 sys.executable,
                 "-m",
-                "tiendo.bench",
+                "bench.pivot",
                 "--child",
                 "--db",
                 db,
@@ -885,6 +885,10 @@ def main(argv=None) -> int:
                 **os.environ,
                 "DATABASE_URL": url,
                 "DJANGO_SETTINGS_MODULE": "tiendo.settings",
+                # the child imports this module as ``bench.pivot``, wherever it was started
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(REPOSITORY), os.environ.get("PYTHONPATH")) if p
+                ),
                 # measured as in production: no debug cursor recording every query
                 "DEBUG": "false",
                 "SECRET_KEY": os.environ.get("SECRET_KEY")

@@ -3,7 +3,7 @@
 ``bench_render()`` needs the demo data (``tiendo demo load``). It defines a throw-away
 report for the province (old Hà Giang by default: about 190 communes) with one annex row per
 commune — plan, actual and % achieved — renders it to Word, then to PDF, and rolls the
-definition back. ``python -m tiendo.documents.bench`` prints the timings.
+definition back. ``python -m bench.documents`` (from the repository root) prints the timings.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def bench_render(
     pdf: bool = True,
 ) -> dict:
     """Seconds to compute, render to Word and convert to PDF; sizes and row counts."""
-    # Imported here so ``python -m tiendo.documents.bench`` can set Django up first.
+    # Imported here so ``python -m bench.documents`` can set Django up first.
     from django.db import transaction  # noqa: PLC0415
 
     from tiendo.documents.models import ReportDefinition, TemplateKind  # noqa: PLC0415

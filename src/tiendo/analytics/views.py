@@ -1,0 +1,338 @@
+"""Pages that read values: the home page, and a programme with its indicator table per unit
+and year, drilled down over the units below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from tiendo.accounts import scope
+from tiendo.core.formatting import format_number, format_percent
+from tiendo.data.aggregation import Aggregator, Cell
+from tiendo.data.pivot import format_cell
+from tiendo.programmes.models import Indicator, Programme
+from tiendo.programmes.periods import Period, PeriodError, PeriodType
+from tiendo.units.models import Level, Unit, UnitKind
+from tiendo.units.services import current_successors
+
+UNIT_CHOICES_LIMIT = 1000
+DRILL_PER_PAGE = 50
+
+
+@login_required
+def home(request):
+    user = request.user
+    unit = user.unit
+    if unit is not None:
+        scope.check_unit(user, unit)
+    return render(
+        request,
+        "analytics/home.html",
+        {
+            "unit": unit,
+            "programmes": Programme.objects.order_by("code"),
+            # a leader's account reads only; say so instead of offering data entry
+            "read_only": unit is not None and not scope.can_write(user, unit),
+        },
+    )
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    period: Period
+    cell: Cell | None
+    text: str = ""
+    target: str = ""
+    achieved: str = ""
+    as_of: str = ""
+
+    def __post_init__(self):
+        cell = self.cell
+        if cell is None:
+            return
+        self.text = format_cell(cell)  # a range as officials write it: ``10 - 15``
+        self.target = format_number(cell.target, cell.indicator.decimals)
+        achieved = cell.achieved
+        self.achieved = format_percent(achieved) if achieved is not None else ""
+        if cell.as_of:
+            try:
+                self.as_of = Period.parse(cell.as_of).label
+            except PeriodError:
+                self.as_of = cell.as_of
+
+
+@dataclass
+class Row:
+    indicator: Indicator
+    years: list[Figure]
+    phase: Figure
+    categories: list[tuple[str, list[str], str]] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    name: str
+    rows: list[Row]
+
+
+def programme_periods(programme: Programme) -> tuple[list[Period], Period]:
+    """The calendar years of the programme's period, and the whole period."""
+    phase = programme.period_obj
+    years = phase.years() if phase.type is not PeriodType.YEAR else []
+    if len(years) == 1:
+        years = []
+    return years, phase
+
+
+def _int_param(request, name: str) -> int | None:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Http404(_("Đơn vị không tồn tại.")) from None
+
+
+def _default_unit(user) -> Unit | None:
+    if user.unit_id:
+        return user.unit
+    readable = scope.readable_units(user)
+    return readable.order_by("level", "code").first()
+
+
+def selected_unit(request) -> Unit | None:
+    """The unit asked for (``?unit=``), else the user's own; always checked against the scope."""
+    pk = _int_param(request, "unit")
+    unit = get_object_or_404(Unit, pk=pk) if pk is not None else _default_unit(request.user)
+    if unit is not None:
+        scope.check_unit(request.user, unit)
+    return unit
+
+
+def resolve_today(request, unit: Unit, wanted: bool) -> tuple[Unit, bool]:
+    """In today's view a unit of an older tree is replaced by the current unit it became."""
+    if not wanted or unit.is_current:
+        return unit, wanted
+    successors = [u for u in current_successors(unit) if scope.can_read(request.user, u)]
+    if not successors:
+        messages.warning(
+            request,
+            _("%(unit)s không còn hiệu lực và không có đơn vị hiện nay nào bạn được xem.")
+            % {"unit": unit.name},
+        )
+        return unit, False
+    messages.info(
+        request,
+        _("%(old)s nay thuộc %(new)s; đang hiển thị số liệu theo đơn vị hiện nay.")
+        % {"old": unit.name, "new": ", ".join(u.name for u in successors)},
+    )
+    return successors[0], True
+
+
+def unit_choices(user, phase: Period, today: bool, selected: Unit | None):
+    """Readable provinces and districts that existed in the period (or today), by level."""
+    units = (
+        scope.readable_units(user).filter(level__lte=Level.DISTRICT).exclude(kind=UnitKind.AGENCY)
+    )
+    units = units.current() if today else units.valid_during(phase)
+    units = list(units.order_by("level", "code")[:UNIT_CHOICES_LIMIT])
+    if selected is not None and all(u.pk != selected.pk for u in units):
+        units.append(selected)
+    groups: dict[int, list[Unit]] = {}
+    for unit in units:
+        groups.setdefault(unit.level, []).append(unit)
+    return [(Level(level).label, members) for level, members in sorted(groups.items())]
+
+
+def indicator_table(request, programme: Programme) -> dict:
+    """The context of the indicator table: the unit, one column per year and the whole phase."""
+    unit = selected_unit(request)
+    wanted_today = request.GET.get("today") == "1"
+    if unit is not None:
+        unit, today = resolve_today(request, unit, wanted_today)
+    else:
+        today = False
+    try:
+        years, phase = programme_periods(programme)
+    except PeriodError as exc:
+        messages.error(request, str(exc))
+        return {"programme": programme, "unit": unit, "error": True}
+
+    indicators = table_indicators(programme)
+    groups: list[Group] = []
+    flagged: list[tuple[Unit, str]] = []
+    if unit is not None and indicators:
+        columns, flagged = aggregate_columns(indicators, [*years, phase], unit, today)
+        groups = group_rows(indicators, columns, years, phase)
+
+    ancestors = []
+    if unit is not None:
+        ancestors = [a for a in unit.ancestors() if scope.can_read(request.user, a)]
+    return {
+        "programme": programme,
+        "unit": unit,
+        "today": today,
+        "years": years,
+        "phase": phase,
+        "groups": groups,
+        "has_indicators": bool(indicators),
+        "flagged": flagged,
+        "ancestors": ancestors,
+        "unit_groups": unit_choices(request.user, phase, today, unit),
+    }
+
+
+def table_indicators(programme: Programme) -> list[Indicator]:
+    """The programme's indicators in the table's order, by component."""
+    return list(
+        programme.indicators.select_related("component", "disaggregation")
+        .prefetch_related("disaggregation__options")
+        .order_by("component__order", "component__code", "order", "code")
+    )
+
+
+def aggregate_columns(
+    indicators: list[Indicator], periods: list[Period], unit: Unit, today: bool
+) -> tuple[dict[str, dict[str, Cell]], list[tuple[Unit, str]]]:
+    """The unit's cells per period id and indicator code, and the old units that could not
+    be re-expressed in today's tree (once each, with the reason)."""
+    columns: dict[str, dict[str, Cell]] = {}
+    flagged: dict[int, tuple[Unit, str]] = {}
+    mappings = {}  # today's view: the unit is mapped once, not once per column
+    for period in periods:
+        aggregator = Aggregator(indicators, period, today=today, mappings=mappings)
+        columns[period.id] = aggregator.for_unit(unit)
+        for old_unit, reason in aggregator.flagged:
+            flagged.setdefault(old_unit.pk, (old_unit, reason))
+    return columns, list(flagged.values())
+
+
+def group_rows(
+    indicators: list[Indicator],
+    columns: dict[str, dict[str, Cell]],
+    years: list[Period],
+    phase: Period,
+) -> list[Group]:
+    """One row an indicator, grouped by component in the order of ``indicators``."""
+    groups: list[Group] = []
+    by_component: dict[int | None, Group] = {}
+    for indicator in indicators:
+        component = indicator.component
+        key = component.pk if component else None
+        if key not in by_component:
+            name = component.name if component else _("Chỉ tiêu chung")
+            by_component[key] = Group(name, [])
+            groups.append(by_component[key])
+        by_component[key].rows.append(indicator_row(indicator, columns, years, phase))
+    return groups
+
+
+def indicator_row(
+    indicator: Indicator, columns: dict[str, dict[str, Cell]], years: list[Period], phase: Period
+) -> Row:
+    """An indicator's figure per year and for the phase, with a sub-row per category."""
+    figures = [Figure(p, columns[p.id].get(indicator.code)) for p in years]
+    row = Row(indicator, figures, Figure(phase, columns[phase.id].get(indicator.code)))
+    if indicator.disaggregation_id:
+        for option in indicator.disaggregation.options.all():
+            texts = [_category_text(columns[p.id].get(indicator.code), option.code) for p in years]
+            phase_text = _category_text(columns[phase.id].get(indicator.code), option.code)
+            row.categories.append((option.name, texts, phase_text))
+    return row
+
+
+def _category_text(cell: Cell | None, code: str) -> str:
+    if cell is None or code not in cell.categories:
+        return ""
+    return format_number(cell.categories[code], cell.indicator.decimals)
+
+
+def _is_partial(request) -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+@login_required
+def programme_detail(request, code: str):
+    programme = get_object_or_404(Programme, code=code)
+    context = indicator_table(request, programme)
+    if request.GET.get("indicator") and request.GET.get("period") and context.get("unit"):
+        context["drill"] = drill_context(request, programme, context["unit"], context["today"])
+    if _is_partial(request):
+        response = render(request, "analytics/_indicator_table.html", context)
+    else:
+        context["documents"] = programme.documents.order_by("issued_on", "number")
+        context["components"] = programme.components.annotate(
+            indicator_count=Count("indicators")
+        ).order_by("order", "code")
+        response = render(request, "analytics/programme_detail.html", context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dict:
+    """One indicator for one period, broken down over the unit's children (readable only)."""
+    indicator = get_object_or_404(
+        Indicator.objects.select_related("disaggregation"),
+        programme=programme,
+        code=request.GET.get("indicator"),
+    )
+    try:
+        period = Period.parse(request.GET.get("period", ""))
+    except PeriodError as exc:
+        return {"error": str(exc)}
+    children = scope.readable_units(request.user).filter(parent=unit)
+    children = children.current() if today else children.valid_during(period)
+    # administrative units by official code, then the agencies
+    children = children.annotate(
+        is_agency_sort=Case(
+            When(kind=UnitKind.AGENCY, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+    ).order_by("is_agency_sort", "code")
+    page = Paginator(children, DRILL_PER_PAGE).get_page(request.GET.get("page"))
+    members = list(page.object_list)
+    # one batch for the unit and its children on this page
+    cells = Aggregator([indicator], period, today=today).for_units([unit, *members])
+    total = cells[unit.pk][indicator.code]
+    rows = [
+        # a unit that ended before the period did (a district abolished in mid-2025)
+        (child, Figure(period, cells[child.pk][indicator.code]), _ended_before(child, period))
+        for child in members
+    ]
+    return {
+        "indicator": indicator,
+        "period": period,
+        "unit": unit,
+        "today": today,
+        "rows": rows,
+        "total": Figure(period, total),
+        "page": page,
+    }
+
+
+def _ended_before(unit: Unit, period: Period) -> bool:
+    return unit.valid_to is not None and unit.valid_to < period.end
+
+
+@login_required
+def programme_drill(request, code: str):
+    """htmx partial: a figure of the table broken down over the unit's children."""
+    programme = get_object_or_404(Programme, code=code)
+    unit = selected_unit(request)
+    if unit is None:
+        raise Http404(_("Đơn vị không tồn tại."))
+    today = request.GET.get("today") == "1" and unit.is_current
+    context = {"programme": programme, "drill": drill_context(request, programme, unit, today)}
+    return render(request, "analytics/_drill.html", context)
