@@ -7,7 +7,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.demo.conftest import demo, demo_db  # noqa: F401  (module-scoped demo data)
 from tests.factories import D
 from tiendo.accounts.models import User
 from tiendo.data.models import ValidationRule

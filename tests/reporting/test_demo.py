@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo.conftest import demo, demo_db  # noqa: F401  (module-scoped demo data set)
 from tiendo.data.services import DataEntryError, Entry, save_value
 from tiendo.demo.reporting import load_demo_reporting, split_sections
 from tiendo.programmes.models import Indicator

@@ -45,9 +45,7 @@ their own and are carried forward as they are.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -208,26 +206,6 @@ class _Acc:
             slot[1] += count
 
 
-@contextmanager
-def _cyclic_gc_paused():
-    """Pause Python's cyclic garbage collector while a pivot is computed.
-
-    A province pivot allocates a few hundred thousand small objects (rows, dicts, cells),
-    none of them in a reference cycle; the cyclic collector would walk every live object of
-    the process several times meanwhile, about a third of the pivot's time. Reference
-    counting still frees everything; the collector resumes at the end (and is left alone
-    if someone else had already paused it).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 class _Sum(Sum):
     """SUM without Django's per-row ``Decimal(value)``: the drivers already return a Decimal
     (psycopg for numeric; SQLite through its backend converter) or an int for integers."""
@@ -311,10 +289,6 @@ class Aggregator:
 
     # -- internals ----------------------------------------------------------------------
     def _compute(self, units, extra=None) -> dict[int, dict[str, Cell]]:
-        with _cyclic_gc_paused():
-            return self._compute_cells(units, extra)
-
-    def _compute_cells(self, units, extra=None) -> dict[int, dict[str, Cell]]:
         unit_ids = [u.pk for u in units]
         accs: dict[int, dict[int, _Acc]] = {pk: defaultdict(_Acc) for pk in unit_ids}
         by_id = {i.pk: i for i in self.stored}
