@@ -69,6 +69,7 @@ def test_header_rows_are_merged_repeated_on_every_page_and_frozen():
 def test_a_wide_table_is_printed_landscape_a_narrow_one_portrait():
     assert _sheet(_table()).page_setup.orientation == "portrait"
     assert _sheet(_table(widths=[6, 60, 14, 14, 10])).page_setup.orientation == "landscape"
+    assert _sheet(_table(wide=True)).page_setup.orientation == "landscape"
 
 
 def test_a_text_beginning_with_equals_is_written_as_text_not_a_formula():

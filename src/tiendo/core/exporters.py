@@ -123,6 +123,7 @@ class Table:
     header_fill: str | None = None
     border_color: str = "000000"
     protected: bool = False  # header and shaded cells locked (no password: not security)
+    wide: bool | None = None  # printed landscape; None: when the columns are too wide
 
     @property
     def first_header_row(self) -> int:
@@ -134,7 +135,7 @@ class Table:
 
     @property
     def landscape(self) -> bool:
-        return sum(self.widths) > PORTRAIT_WIDTH
+        return sum(self.widths) > PORTRAIT_WIDTH if self.wide is None else self.wide
 
 
 class Exporter:

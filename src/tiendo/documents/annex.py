@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from tiendo.core import exporters as ex
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator
 from tiendo.programmes.models import Indicator
@@ -108,6 +109,51 @@ class AnnexTable:
     def lead_headings(self) -> list[str]:
         """The headings of the columns before the figures."""
         return ["STT", "Đơn vị"] + (["Trực thuộc"] if self.show_parent else [])
+
+    def sheet(self, number: int, title: list[ex.Row]) -> ex.Table:
+        """The annex as the sheet "Phụ lục <number>" of a workbook."""
+        lead = self.lead_headings
+        widths = [6, 28] + ([22] if self.show_parent else [])
+        widths += [14] * sum(c.span for c in self.columns)
+        rows = [self._sheet_row(index, row) for index, row in enumerate(self.rows, start=1)]
+        return ex.Table(
+            f"Phụ lục {number}",
+            widths,
+            title=title,
+            header=self._sheet_header(),
+            body=[*rows, self._sheet_row(None, self.total)],
+            frozen_columns=len(lead),
+            wide=True,  # as the annexes of the Word document
+        )
+
+    def _sheet_header(self) -> list[ex.Row]:
+        # Always two rows: a column without a plan takes both.
+        top = [ex.text(h, bold=True, down=2) for h in self.lead_headings]
+        sub = []
+        for column in self.columns:
+            if column.has_plan:
+                top.append(ex.text(column.heading, bold=True, span=column.span))
+                sub += [ex.text(h, bold=True) for h in column.sub_headings]
+            else:
+                top.append(ex.text(column.heading, bold=True, down=2))
+        return [ex.Row(top), ex.Row(sub)]
+
+    def _sheet_row(self, index: int | None, row: AnnexRow) -> ex.Row:
+        """A unit's row, or with no ``index`` the total row."""
+        bold = index is None
+        cells = [
+            ex.blank() if bold else ex.number(index),
+            ex.text("Tổng cộng" if bold else row.unit.name, bold=bold),
+        ]
+        if self.show_parent:
+            cells.append(ex.text(row.parent_name, bold=bold))
+        for cell, column in zip(row.cells, self.columns, strict=True):
+            if column.has_plan:
+                cells.append(ex.number(cell.plan, cell.decimals, bold=bold))
+            cells.append(ex.number(cell.actual, cell.decimals, bold=bold))
+            if column.has_plan:
+                cells.append(ex.percent(cell.percent, bold=bold))
+        return ex.Row(cells)
 
 
 def units_below(unit: Unit, level: int, period: Period) -> list[Unit]:

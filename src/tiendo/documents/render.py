@@ -21,10 +21,8 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
 
+from tiendo.core import exporters as ex
 from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
 from tiendo.core.uploads import UploadError
 from tiendo.data.pivot import pivot
@@ -431,149 +429,51 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
 
 # --- Excel -------------------------------------------------------------------------------------
 
-THIN = Side(style="thin", color="000000")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEAD_FONT = Font(name=FONT, size=11, bold=True)
-CELL_FONT = Font(name=FONT, size=11)
+SUMMARY_HEADINGS = ("STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "% đạt", "Ghi chú")
+SUMMARY_WIDTHS = [6, 60, 14, 14, 14, 10, 30]
 
 
-def _number_format(decimals: int) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+def title_lines(definition, title: str) -> list[ex.Row]:
+    """Agency, title, unit and period above a sheet of the report, and a blank line."""
+    place = f"{definition.unit.name} — {Period.parse(definition.period).label}"
+    return [
+        ex.title_line(definition.issuing_agency.upper(), bold=True, align="center"),
+        ex.title_line(title, bold=True, align="center"),
+        ex.title_line(place, italic=True, align="center"),
+        ex.row(),
+    ]
 
 
-def _setup_print(sheet, header_rows: str) -> None:
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = header_rows
-    sheet.page_margins.left = sheet.page_margins.right = 0.5
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
-    sheet.oddFooter.center.text = "Trang &P/&N"
+def summary_table(data: ReportData) -> ex.Table:
+    """Every indicator of the report: plan, actual and % achieved for the report's unit."""
+    rows, _totals = pivot(data.definition.unit, data.period)
+    rows = [r for r in rows if r.indicator.code in data.indicators]
+    return ex.Table(
+        "Tổng hợp",
+        SUMMARY_WIDTHS,
+        title=title_lines(data.definition, "Tổng hợp chỉ tiêu"),
+        header=[ex.row(*(ex.text(h, bold=True) for h in SUMMARY_HEADINGS))],
+        body=[_summary_row(index, row) for index, row in enumerate(rows, start=1)],
+    )
 
 
-def _title_rows(sheet, definition, title: str, width: int) -> None:
-    sheet.append([definition.issuing_agency.upper()])
-    sheet.append([title])
-    sheet.append([f"{definition.unit.name} — {Period.parse(definition.period).label}"])
-    for row in (1, 2, 3):
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        cell = sheet.cell(row=row, column=1)
-        cell.font = Font(name=FONT, size=12, bold=row < 3, italic=row == 3)
-        cell.alignment = Alignment(horizontal="center")
+def _summary_row(index: int, row) -> ex.Row:
+    cell, indicator = row.cell, row.indicator
+    note = f"Khoảng {row.value_text} {indicator.measure_unit}" if cell.low is not None else ""
+    return ex.row(
+        ex.number(index),
+        ex.text(indicator.name, wrap=True),
+        ex.text(indicator.measure_unit),
+        ex.number(cell.target, indicator.decimals),
+        ex.number(cell.value, indicator.decimals),
+        ex.percent(cell.achieved),
+        ex.text(note),
+    )
 
 
 def render_xlsx(data: ReportData) -> bytes:
-    definition = data.definition
-    book = Workbook()
-    summary = book.active
-    summary.title = "Tổng hợp"
-    rows, _ = pivot(definition.unit, data.period)
-    codes = set(data.indicators)
-    rows = [r for r in rows if r.indicator.code in codes]
-    _title_rows(summary, definition, "Tổng hợp chỉ tiêu", 7)
-    summary.append([])
-    summary.append(["STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "% đạt", "Ghi chú"])
-    for cell in summary[5]:
-        cell.font = HEAD_FONT
-        cell.border = BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for index, row in enumerate(rows, start=1):
-        cell = row.cell
-        decimals = row.indicator.decimals
-        note = ""
-        if cell.low is not None:
-            note = f"Khoảng {row.value_text} {row.indicator.measure_unit}"
-        summary.append(
-            [
-                index,
-                row.indicator.name,
-                row.indicator.measure_unit,
-                float(cell.target) if cell.target is not None else None,
-                float(cell.value) if cell.value is not None else None,
-                float(cell.achieved / 100) if cell.achieved is not None else None,
-                note,
-            ]
-        )
-        r = summary.max_row
-        for col in range(1, 8):
-            summary.cell(row=r, column=col).font = CELL_FONT
-            summary.cell(row=r, column=col).border = BOX
-        summary.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-        summary.cell(row=r, column=4).number_format = _number_format(decimals)
-        summary.cell(row=r, column=5).number_format = _number_format(decimals)
-        summary.cell(row=r, column=6).number_format = "0.0%"
-    for col, width in zip("ABCDEFG", [6, 60, 14, 14, 14, 10, 30], strict=True):
-        summary.column_dimensions[col].width = width
-    _setup_print(summary, "5:5")
-
-    for number, table in enumerate(data.annexes, start=1):
-        sheet = book.create_sheet(f"Phụ lục {number}")
-        lead = table.lead_headings
-        per_col = [c.span for c in table.columns]
-        width = len(lead) + sum(per_col)
-        _title_rows(sheet, definition, f"Biểu {number}. {table.title}", width)
-        sheet.append([])
-        top = list(lead)
-        sub = [""] * len(lead)
-        for column, span in zip(table.columns, per_col, strict=True):
-            top += [column.heading] + [""] * (span - 1)
-            sub += column.sub_headings or [""]
-        sheet.append(top)
-        sheet.append(sub)
-        for i in range(1, len(lead) + 1):
-            sheet.merge_cells(start_row=5, start_column=i, end_row=6, end_column=i)
-        col = len(lead) + 1
-        for span in per_col:
-            if span == 3:
-                sheet.merge_cells(start_row=5, start_column=col, end_row=5, end_column=col + 2)
-            else:
-                sheet.merge_cells(start_row=5, start_column=col, end_row=6, end_column=col)
-            col += span
-        for row_cells in sheet.iter_rows(min_row=5, max_row=6, max_col=width):
-            for cell in row_cells:
-                cell.font = HEAD_FONT
-                cell.border = BOX
-                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        for index, row in enumerate([*table.rows, table.total], start=1):
-            is_total = index > len(table.rows)
-            values = [None if is_total else index, "Tổng cộng" if is_total else row.unit.name]
-            if table.show_parent:
-                values.append(row.parent_name)
-            formats = [None] * len(values)
-            for cell, span in zip(row.cells, per_col, strict=True):
-                fmt = _number_format(cell.decimals)
-                if span == 3:
-                    values += [
-                        _float(cell.plan),
-                        _float(cell.actual),
-                        _float(cell.percent / 100) if cell.percent is not None else None,
-                    ]
-                    formats += [fmt, fmt, "0.0%"]
-                else:
-                    values.append(_float(cell.actual))
-                    formats.append(fmt)
-            sheet.append(values)
-            r = sheet.max_row
-            for c, fmt in enumerate(formats, start=1):
-                target = sheet.cell(row=r, column=c)
-                target.border = BOX
-                target.font = HEAD_FONT if is_total else CELL_FONT
-                if fmt:
-                    target.number_format = fmt
-        sheet.column_dimensions["A"].width = 6
-        sheet.column_dimensions["B"].width = 28
-        if table.show_parent:
-            sheet.column_dimensions["C"].width = 22
-        for c in range(len(lead) + 1, width + 1):
-            sheet.column_dimensions[get_column_letter(c)].width = 14
-        sheet.freeze_panes = sheet.cell(row=7, column=len(lead) + 1)
-        _setup_print(sheet, "5:6")
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _float(value):
-    return None if value is None else float(value)
+    annexes = [
+        table.sheet(number, title_lines(data.definition, f"Biểu {number}. {table.title}"))
+        for number, table in enumerate(data.annexes, start=1)
+    ]
+    return ex.render_xlsx([summary_table(data), *annexes], title=data.definition.title)
