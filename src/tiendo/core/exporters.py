@@ -176,7 +176,7 @@ def number_format(cell: Cell) -> str | None:
         return "0" + ("." + "0" * cell.decimals if cell.decimals else "") + "%"
     if cell.kind == DATE:
         return DATE_FORMAT
-    return None
+    return TEXT_FORMAT if cell.kind == TEXT else None
 
 
 def _excel_number(value):
