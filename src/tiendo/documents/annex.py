@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tiendo.core import exporters as ex
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator
 from tiendo.programmes.models import Indicator
@@ -29,8 +31,10 @@ HUNDRED = Decimal(100)
 LEVELS = {"district": Level.DISTRICT, "commune": Level.COMMUNE, "province": Level.PROVINCE}
 
 
-class AnnexError(ValueError):
-    pass
+class AnnexError(TiendoError, ValueError):
+    """An annex of a definition that cannot be built; the message is Vietnamese."""
+
+    code = "annex.invalid"
 
 
 @dataclass
@@ -176,7 +180,12 @@ def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) 
     for number, spec in enumerate(definition.options.get("annexes", []), start=1):
         level_name = spec.get("level", "commune")
         if level_name not in LEVELS:
-            raise AnnexError(f"Phụ lục {number}: cấp “{level_name}” không hợp lệ.")
+            raise AnnexError(
+                _("Phụ lục %(number)s: cấp “%(level)s” không hợp lệ."),
+                code="annex.bad_level",
+                number=number,
+                level=level_name,
+            )
         columns = []
         for col in spec.get("columns", []):
             code = col.get("indicator")
@@ -184,8 +193,13 @@ def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) 
             missing = [c for c in (code, plan) if c and c != "target" and c not in indicators]
             if missing:
                 raise AnnexError(
-                    f"Phụ lục {number}: không có chỉ tiêu {', '.join(missing)} trong các "
-                    "chương trình của báo cáo."
+                    _(
+                        "Phụ lục %(number)s: không có chỉ tiêu %(codes)s trong các chương trình "
+                        "của báo cáo."
+                    ),
+                    code="annex.unknown_indicator",
+                    number=number,
+                    codes=", ".join(missing),
                 )
             columns.append(AnnexColumn(indicators[code], plan))
         table = AnnexTable(spec.get("title", f"Phụ lục {number}"), level_name, columns)

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -23,10 +23,11 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from tiendo.core import exporters as ex
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
 from tiendo.core.uploads import UploadError
 from tiendo.data.pivot import pivot
-from tiendo.documents.annex import AnnexTable, annex_records, build_annexes
+from tiendo.documents.annex import AnnexError, AnnexTable, annex_records, build_annexes
 from tiendo.documents.figures import FigureSet, Recorder, TemplateDataError, YearFigures
 from tiendo.documents.narrative import (
     Narrative,
@@ -40,8 +41,16 @@ from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
 
 
-class RenderError(ValueError):
+class RenderError(TiendoError, ValueError):
     """A report that cannot be rendered; the message is Vietnamese, for the user."""
+
+    code = "render.failed"
+
+    @classmethod
+    def of(cls, error: TiendoError) -> RenderError:
+        """``error`` (an upload, narrative or template-data error) as a render error, its
+        code and message kept."""
+        return cls(error.message, code=error.code, **error.params)
 
 
 def lower_first(text: str) -> str:
@@ -151,7 +160,12 @@ def prepare(definition) -> ReportData:
     try:
         period = Period.parse(definition.period)
     except PeriodError as exc:
-        raise RenderError(f"Báo cáo “{definition.slug}”: {exc}") from exc
+        raise RenderError(
+            _("Báo cáo “%(slug)s”: %(error)s"),
+            code="render.bad_period",
+            slug=definition.slug,
+            error=exc,
+        ) from exc
     indicators = {
         i.code: i
         for i in Indicator.objects.filter(programme__in=definition.programmes.all())
@@ -159,14 +173,21 @@ def prepare(definition) -> ReportData:
         .order_by("programme__code", "order", "code")
     }
     if not indicators:
-        raise RenderError(f"Báo cáo “{definition.slug}” chưa gắn chương trình nào có chỉ tiêu.")
+        raise RenderError(
+            _("Báo cáo “%(slug)s” chưa gắn chương trình nào có chỉ tiêu."),
+            code="render.no_indicators",
+            slug=definition.slug,
+        )
     data = ReportData(definition, period, indicators)
     data.main = data.figure_set(period)
     try:
         data.narrative = collect(definition)
     except NarrativeConfigError as exc:
-        raise RenderError(str(exc)) from exc
-    data.annexes = build_annexes(definition, period, indicators)
+        raise RenderError.of(exc) from exc
+    try:
+        data.annexes = build_annexes(definition, period, indicators)
+    except AnnexError as exc:
+        raise RenderError.of(exc) from exc
     return data
 
 
@@ -390,7 +411,7 @@ def open_template(template_bytes: bytes) -> DocxTemplate:
     try:
         inspect_docx(template_bytes, filename="")
     except UploadError as exc:
-        raise RenderError(str(exc)) from exc
+        raise RenderError.of(exc) from exc
     tpl = DocxTemplate(io.BytesIO(template_bytes))
     tpl.init_docx()
     ensure_styles(tpl.docx)
@@ -405,7 +426,9 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     problems = template_problems(tpl, env)
     if problems:
         raise RenderError(
-            _("Mẫu báo cáo không dùng được: %(problems)s") % {"problems": " ".join(problems)}
+            _("Mẫu báo cáo không dùng được: %(problems)s"),
+            code="render.template_unusable",
+            problems=" ".join(problems),
         )
     context = base_context(data)
     context["n"] = NarrativeSections(tpl, data.narrative.parts)
@@ -413,15 +436,23 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     try:
         tpl.render(context, env, autoescape=True)
     except TemplateDataError as exc:
-        raise RenderError(str(exc)) from exc
+        raise RenderError.of(exc) from exc
     except UndefinedError as exc:
-        raise RenderError(f"Mẫu báo cáo dùng biến không có: {exc.message}.") from exc
+        raise RenderError(
+            _("Mẫu báo cáo dùng biến không có: %(error)s."),
+            code="render.undefined_variable",
+            error=exc.message,
+        ) from exc
     except SecurityError as exc:
         raise RenderError(
-            _("Mẫu báo cáo dùng chỗ đặt biến không được phép: %(error)s.") % {"error": exc}
+            _("Mẫu báo cáo dùng chỗ đặt biến không được phép: %(error)s."),
+            code="render.forbidden_placeholder",
+            error=exc,
         ) from exc
     except TemplateError as exc:
-        raise RenderError(f"Mẫu báo cáo có lỗi cú pháp: {exc}.") from exc
+        raise RenderError(
+            _("Mẫu báo cáo có lỗi cú pháp: %(error)s."), code="render.template_syntax", error=exc
+        ) from exc
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
