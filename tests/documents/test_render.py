@@ -350,7 +350,7 @@ def test_a_template_with_a_broken_placeholder_is_refused(demo_db):
         upload_template(
             user=None, unit=definition.unit, kind=definition.kind, data=broken.getvalue(), name="x"
         )
-    assert caught.value.code == "template.unreadable"
+    assert caught.value.code == "template.bad_placeholders"
     assert ReportTemplate.objects.count() == before
 
 
