@@ -118,3 +118,19 @@ def test_an_exporter_answers_with_the_file_in_the_asked_format():
     csv = Sample().response("csv")
     assert csv.content.startswith(b"\xef\xbb\xbf") and csv["Content-Type"].startswith("text/csv")
     assert Sample().response("exe")["Content-Disposition"].endswith('.xlsx"')
+
+
+def test_a_word_table_merges_the_header_repeats_it_and_writes_figures_the_vietnamese_way():
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    ex.write_docx_table(doc, _table(), style_id="Normal")
+    grid = doc.tables[0]
+    assert len(grid.rows) == 2 + 3  # the title lines are the caller's
+    assert grid.rows[0].cells[2].text == grid.rows[0].cells[4].text == "Giải ngân (triệu đồng)"
+    assert grid.rows[1].cells[0].text == "STT"  # merged down
+    assert [c.text for c in grid.rows[2].cells] == ["1", "Xã Đạo Đức", "66.992", "234,9", "98,5%"]
+    assert grid.rows[4].cells[2].text == "10/12/2024"
+    assert all(r._tr.trPr.find(qn("w:tblHeader")) is not None for r in grid.rows[:2])
+    assert grid.rows[2]._tr.trPr is None or grid.rows[2]._tr.trPr.find(qn("w:tblHeader")) is None

@@ -4,7 +4,7 @@ An export says *what* it holds as :class:`Table` objects — title lines, header
 may span columns and rows, as in HTML: a position covered by a cell above is left out of
 the row below), body rows of typed cells, column widths, notes — and this module says *how*
 it is written: Excel (:func:`render_xlsx`, or :func:`write_table` into a workbook the caller
-extends) and CSV (:func:`render_csv`). Every export therefore has the same number formats,
+extends), CSV (:func:`render_csv`) and a Word table (:func:`write_docx_table`). Every export therefore has the same number formats,
 header rows repeated on every printed page, A4 print setup fitted to the page width, and
 frozen panes.
 
@@ -33,10 +33,17 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import HttpResponse
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+
+from tiendo.core.formatting import format_date, format_number, format_percent
 
 TEXT, NUMBER, PERCENT, DATE, BLANK = "text", "number", "percent", "date", "blank"
 FULL_WIDTH = 0  # a cell's ``span``: every column of the table (a title line)
@@ -399,3 +406,119 @@ def _grid(table: Table) -> list[list[str]]:
         if c <= width:
             grid[r - 1][c - 1] = csv_value(cell)
     return grid
+
+
+# --- Word ----------------------------------------------------------------------------------
+
+WORD_ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+}
+WORD_TABLE_WIDTH_MM = 255  # A4 landscape less the margins
+
+
+def shown(cell: Cell) -> str:
+    """The cell as a Vietnamese official writes it: ``66.992``, ``98,5%``, ``10/12/2024``."""
+    if cell.value is None or cell.kind == BLANK:
+        return ""
+    if cell.kind == NUMBER:
+        return format_number(cell.value, cell.decimals)
+    if cell.kind == PERCENT:
+        return format_percent(cell.value, cell.decimals)
+    if cell.kind == DATE:
+        return format_date(cell.value)
+    return cell.value
+
+
+def docx_style(paragraph, style_id: str) -> None:
+    """Give ``paragraph`` the paragraph style ``style_id`` (by id: the template's own names
+    may be translated)."""
+    p_pr = paragraph._p.get_or_add_pPr()
+    p_style = p_pr.find(qn("w:pStyle"))
+    if p_style is None:
+        p_style = OxmlElement("w:pStyle")
+        p_pr.insert(0, p_style)
+    p_style.set(qn("w:val"), style_id)
+
+
+def docx_run(paragraph, value: str, *, size=None, bold=None, italic=None):
+    run = paragraph.add_run(value)
+    run.font.name = FONT
+    if size:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.bold = bold
+    if italic is not None:
+        run.italic = italic
+    return run
+
+
+def write_docx_table(container, table: Table, *, style_id: str) -> None:
+    """Add ``table``'s header and body (not its title lines) to a python-docx document or
+    sub-document, as wide as the page, its header rows repeated on every page.
+
+    A header row must have a cell of its own: a row made only of the continuations of
+    cells merged from above stops LibreOffice from repeating the header rows."""
+    width = len(table.widths)
+    grid = container.add_table(rows=len(table.header), cols=width)
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _docx_borders(grid)
+    cells, _merges = placed(table.header, width)
+    for r, c, cell in cells:
+        span = width - c + 1 if cell.span == FULL_WIDTH else cell.span
+        target = grid.cell(r - 1, c - 1)
+        if span > 1 or cell.down > 1:
+            target = target.merge(grid.cell(r + cell.down - 2, c + span - 2))
+        _docx_cell(target, replace(cell, align="center"), style_id)
+    header_rows = list(grid.rows)
+    for line in table.body:
+        row_cells = grid.add_row().cells
+        for target, cell in zip(row_cells, line.cells, strict=False):
+            _docx_cell(target, cell, style_id)
+    # After the rows are added: add_row copies the last row's properties.
+    for header_row in header_rows:
+        _docx_repeat(header_row)
+    _docx_widths(grid, table.widths)
+
+
+def _docx_cell(target, cell: Cell, style_id: str) -> None:
+    paragraph = target.paragraphs[0]
+    docx_style(paragraph, style_id)
+    paragraph.alignment = WORD_ALIGN[cell.align or ("left" if cell.kind == TEXT else "right")]
+    value = shown(cell)
+    if value:
+        docx_run(paragraph, value, size=cell.size or 11, bold=cell.bold)
+
+
+def _docx_repeat(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))  # a header row is never split across pages
+    tr_pr.append(OxmlElement("w:tblHeader"))  # no w:val: "on", which every reader accepts
+
+
+def _docx_borders(grid) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), "4")
+        element.set(qn("w:color"), "000000")
+        borders.append(element)
+    grid._tbl.tblPr.append(borders)
+
+
+def _docx_widths(grid, widths: list[float]) -> None:
+    """Column widths in proportion to the table's, across the page (a fixed layout: Word
+    and LibreOffice would otherwise size the columns by their contents)."""
+    scale = WORD_TABLE_WIDTH_MM / sum(widths)
+    sizes = [Mm(w * scale) for w in widths]
+    grid.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    grid._tbl.tblPr.append(layout)
+    for col, size in zip(grid._tbl.tblGrid.findall(qn("w:gridCol")), sizes, strict=True):
+        col.set(qn("w:w"), str(int(size.twips)))
+    for row in grid.rows:
+        for target, size in zip(row.cells, sizes, strict=False):
+            target.width = size

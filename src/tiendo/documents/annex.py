@@ -131,22 +131,24 @@ class AnnexTable:
         )
 
     def _sheet_header(self) -> list[ex.Row]:
-        # Always two rows: a column without a plan takes both.
-        top = [ex.text(h, bold=True, down=2) for h in self.lead_headings]
+        """A second row only when a column has sub-headings (plan, actual, %); a column
+        without them then takes both rows."""
+        down = 2 if any(c.has_plan for c in self.columns) else 1
+        top = [ex.text(h, bold=True, down=down) for h in self.lead_headings]
         sub = []
         for column in self.columns:
             if column.has_plan:
                 top.append(ex.text(column.heading, bold=True, span=column.span))
                 sub += [ex.text(h, bold=True) for h in column.sub_headings]
             else:
-                top.append(ex.text(column.heading, bold=True, down=2))
-        return [ex.Row(top), ex.Row(sub)]
+                top.append(ex.text(column.heading, bold=True, down=down))
+        return [ex.Row(top), ex.Row(sub)] if sub else [ex.Row(top)]
 
     def _sheet_row(self, index: int | None, row: AnnexRow) -> ex.Row:
         """A unit's row, or with no ``index`` the total row."""
         bold = index is None
         cells = [
-            ex.blank() if bold else ex.number(index),
+            ex.blank() if bold else ex.number(index, align="center"),
             ex.text("Tổng cộng" if bold else row.unit.name, bold=bold),
         ]
         if self.show_parent:

@@ -12,11 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.translation import gettext_lazy as _
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -36,7 +31,7 @@ from tiendo.documents.narrative import (
     collect,
     group_by_key,
 )
-from tiendo.documents.templates_build import BODY_STYLE, FONT, TABLE_STYLE, ensure_styles
+from tiendo.documents.templates_build import BODY_STYLE, TABLE_STYLE, ensure_styles
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
 
@@ -237,27 +232,6 @@ def base_context(data: ReportData) -> dict:
 # --- Word ---------------------------------------------------------------------------------------
 
 
-def _style(paragraph, style_id: str) -> None:
-    p_pr = paragraph._p.get_or_add_pPr()
-    p_style = p_pr.find(qn("w:pStyle"))
-    if p_style is None:
-        p_style = OxmlElement("w:pStyle")
-        p_pr.insert(0, p_style)
-    p_style.set(qn("w:val"), style_id)
-
-
-def _run(paragraph, text, *, size=None, bold=None, italic=None):
-    run = paragraph.add_run(text)
-    run.font.name = FONT
-    if size:
-        run.font.size = Pt(size)
-    if bold is not None:
-        run.bold = bold
-    if italic is not None:
-        run.italic = italic
-    return run
-
-
 class NarrativeSections:
     """``{{p n.leadership }}``: a section's paragraphs, one per line; the text of the units
     below the report's unit begins with the unit's name ("Huyện Vị Xuyên: …").
@@ -280,123 +254,31 @@ class NarrativeSections:
         parts = self._grouped.get(key, [])
         if not parts:
             paragraph = subdoc.add_paragraph()
-            _style(paragraph, BODY_STYLE)
-            _run(paragraph, "(Chưa có nội dung.)", italic=True)
+            ex.docx_style(paragraph, BODY_STYLE)
+            ex.docx_run(paragraph, "(Chưa có nội dung.)", italic=True)
             return subdoc
         for part in parts:
             for index, line in enumerate(part.paragraphs):
                 paragraph = subdoc.add_paragraph()
-                _style(paragraph, BODY_STYLE)
+                ex.docx_style(paragraph, BODY_STYLE)
                 if not part.own and index == 0:
-                    _run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
-                _run(paragraph, line)
+                    ex.docx_run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
+                ex.docx_run(paragraph, line)
         return subdoc
-
-
-def _cell_text(cell, text, *, bold=False, align="right", size=11):
-    paragraph = cell.paragraphs[0]
-    _style(paragraph, TABLE_STYLE)
-    paragraph.alignment = {
-        "right": WD_ALIGN_PARAGRAPH.RIGHT,
-        "center": WD_ALIGN_PARAGRAPH.CENTER,
-        "left": WD_ALIGN_PARAGRAPH.LEFT,
-    }[align]
-    if text:
-        _run(paragraph, text, size=size, bold=bold)
-
-
-def _repeat_header(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))  # a header row is never split across pages
-    tr_pr.append(OxmlElement("w:tblHeader"))  # no w:val: "on", which every reader accepts
-
-
-def _grid_borders(table) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "single")
-        element.set(qn("w:sz"), "4")
-        element.set(qn("w:color"), "000000")
-        borders.append(element)
-    table._tbl.tblPr.append(borders)
-
-
-def _annex_widths(grid, lead_mm: list[int], ncols: int, total_mm: int = 255) -> None:
-    rest = (total_mm - sum(lead_mm)) / max(ncols - len(lead_mm), 1)
-    widths = [Mm(w) for w in lead_mm] + [Mm(rest)] * (ncols - len(lead_mm))
-    grid.autofit = False
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    grid._tbl.tblPr.append(layout)
-    for col, width in zip(grid._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
-        col.set(qn("w:w"), str(int(width.twips)))
-    for row in grid.rows:
-        for cell, width in zip(row.cells, widths, strict=False):
-            cell.width = width
 
 
 def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
     subdoc = tpl.new_subdoc()
     if not tables:
         paragraph = subdoc.add_paragraph()
-        _style(paragraph, BODY_STYLE)
-        _run(paragraph, "(Báo cáo này không có bảng phụ lục.)", italic=True)
+        ex.docx_style(paragraph, BODY_STYLE)
+        ex.docx_run(paragraph, "(Báo cáo này không có bảng phụ lục.)", italic=True)
         return subdoc
     for number, table in enumerate(tables, start=1):
         title = subdoc.add_paragraph()
-        _style(title, BODY_STYLE)
-        _run(title, f"Biểu {number}. {table.title}", bold=True)
-        heads = table.lead_headings
-        lead = len(heads)
-        per_col = [c.span for c in table.columns]
-        ncols = lead + sum(per_col)
-        # A second header row only when a column has sub-headings (plan, actual, %): a row
-        # made only of vertically merged continuation cells stops LibreOffice from
-        # repeating the header rows on the following pages.
-        two_rows = any(width == 3 for width in per_col)
-        grid = subdoc.add_table(rows=2 if two_rows else 1, cols=ncols)
-        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _grid_borders(grid)
-        header_rows = list(grid.rows)
-        top, sub = header_rows[0], header_rows[-1]
-        for i, text in enumerate(heads):
-            merged = top.cells[i].merge(sub.cells[i]) if two_rows else top.cells[i]
-            _cell_text(merged, text, bold=True, align="center")
-        col = lead
-        for column, width in zip(table.columns, per_col, strict=True):
-            if width == 1:
-                merged = top.cells[col].merge(sub.cells[col]) if two_rows else top.cells[col]
-                _cell_text(merged, column.heading, bold=True, align="center")
-            else:
-                merged = top.cells[col].merge(top.cells[col + 2])
-                _cell_text(merged, column.heading, bold=True, align="center")
-                for offset, text in enumerate(column.sub_headings):
-                    _cell_text(sub.cells[col + offset], text, bold=True, align="center")
-            col += width
-        for index, row in enumerate([*table.rows, table.total], start=1):
-            is_total = index > len(table.rows)
-            cells = grid.add_row().cells
-            _cell_text(cells[0], "" if is_total else str(index), align="center", bold=is_total)
-            _cell_text(
-                cells[1], "Tổng cộng" if is_total else row.unit.name, align="left", bold=is_total
-            )
-            if table.show_parent:
-                _cell_text(cells[2], row.parent_name, align="left")
-            col = lead
-            for cell, width in zip(row.cells, per_col, strict=True):
-                texts = (
-                    [cell.plan_text, cell.actual_text, cell.percent_text]
-                    if width == 3
-                    else [cell.actual_text]
-                )
-                for offset, text in enumerate(texts):
-                    _cell_text(cells[col + offset], text, bold=is_total)
-                col += width
-        # After the rows are added: add_row copies the last row's properties.
-        for row in header_rows:
-            _repeat_header(row)
-        _annex_widths(grid, [12, 50] + ([40] if table.show_parent else []), ncols)
+        ex.docx_style(title, BODY_STYLE)
+        ex.docx_run(title, f"Biểu {number}. {table.title}", bold=True)
+        ex.write_docx_table(subdoc, table.sheet(number, title=[]), style_id=TABLE_STYLE)
         subdoc.add_paragraph()
     return subdoc
 
