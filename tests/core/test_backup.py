@@ -151,6 +151,23 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
         call_command("restore", str(other), "--force")
 
 
+def test_each_refusal_of_a_restore_has_its_own_code(tmp_path):
+    from tiendo.core.backup import BackupError, restore
+
+    junk = tmp_path / "notes.txt"
+    junk.write_text("không phải bản sao lưu")
+    other = tmp_path / "other.backup"
+    other.write_bytes(b"PGDMP" if connection.vendor == "sqlite" else b"SQLite format 3\x00")
+    for path, code in [
+        (tmp_path / "missing.backup", "backup.file_missing"),
+        (junk, "backup.not_a_backup"),
+        (other, "backup.other_database"),
+    ]:
+        with pytest.raises(BackupError) as caught:
+            restore(path, force=True)
+        assert caught.value.code == code and caught.value.params["path"] == path
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump: PostgreSQL only")
 def test_backup_refuses_a_pg_dump_older_than_the_server_and_says_what_to_install(
     tmp_path, monkeypatch

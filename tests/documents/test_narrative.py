@@ -189,20 +189,34 @@ def test_the_traceability_page_says_which_submissions_counted(client, cycle):
 
 
 @pytest.mark.parametrize(
-    ("mapping", "message"),
+    ("mapping", "code", "params"),
     [
-        ({"hai": "results"}, "mục “hai” trong narrative_sections không phải số mục"),
-        ({"4": "tasks"}, "chỉ có 3 mục, không có mục 4"),
-        ({"1": "Thuận lợi"}, "khóa “Thuận lợi” của mục 1"),
+        ({"hai": "results"}, "narrative.bad_section", {"ref": "hai"}),
+        ({"4": "tasks"}, "narrative.missing_section", {"count": 3, "missing": "4"}),
+        ({"1": "Thuận lợi"}, "narrative.bad_key", {"key": "Thuận lợi", "ref": "1"}),
+        ([["1", "x"]], "narrative.not_a_mapping", {}),
     ],
 )
-def test_a_wrong_section_mapping_is_refused_with_a_message(cycle, mapping, message):
+def test_a_wrong_section_mapping_is_refused_with_a_message(cycle, mapping, code, params):
     definition = cycle["definition"]
     definition.options = {"narrative_sections": mapping}
     definition.save(update_fields=["options"])
-    with pytest.raises(RenderError, match=message):
+    with pytest.raises(RenderError) as caught:
         generate(definition, "docx")
+    assert caught.value.code == code
+    assert params.items() <= caught.value.params.items()
+    assert str(caught.value).startswith(f"Báo cáo “{definition.slug}”: ")
     assert not GeneratedDocument.objects.exists()
+
+
+def test_a_wrong_annex_level_is_refused_with_a_message(cycle):
+    definition = cycle["definition"]
+    definition.options = {"annexes": [{"title": "Phụ lục", "level": "hamlet", "columns": []}]}
+    definition.save(update_fields=["options"])
+    with pytest.raises(RenderError) as caught:
+        generate(definition, "docx")
+    assert caught.value.code == "annex.bad_level"
+    assert str(caught.value) == "Phụ lục 1: cấp “hamlet” không hợp lệ."
 
 
 def test_sub_headings_cut_a_section_and_words_after_a_colon_stay():
@@ -250,8 +264,9 @@ def test_a_units_report_has_its_own_figures_and_text(cycle):
 
 def test_without_a_report_for_the_request_the_message_says_what_to_do(cycle):
     cycle["definition"].delete()
-    with pytest.raises(RenderError, match="Chưa có báo cáo nào được định nghĩa cho công văn"):
+    with pytest.raises(RenderError) as caught:
         definition_for_submission(cycle["c1"])
+    assert caught.value.code == "render.no_definition"
 
 
 def test_the_command_renders_a_submissions_report(cycle, tmp_path, capsys):

@@ -293,6 +293,7 @@ def test_the_message_names_the_placeholder_and_its_paragraph():
 
     with pytest.raises(TemplateUploadError) as caught:
         check_docx(_template_with("{{ lipsum.__globals__['os'].popen('id').read() }}"))
+    assert caught.value.code == "template.bad_placeholders"
     assert str(caught.value).startswith(
         "Đoạn 3: biến “lipsum” không có trong danh sách biến của mẫu báo cáo "
         "({{ lipsum.__globals__['os'].popen('id').read() }})."

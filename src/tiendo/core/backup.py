@@ -24,8 +24,9 @@ from pathlib import Path
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 
 PG_MAGIC = b"PGDMP"
@@ -34,8 +35,10 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 _SETUP_TABLES = {"django_migrations", "django_content_type", "auth_permission", "django_session"}
 
 
-class BackupError(Exception):
+class BackupError(TiendoError):
     """A backup or restore that cannot go ahead; the message says why, in Vietnamese."""
+
+    code = "backup.failed"
 
 
 def _connection(alias: str):
@@ -50,7 +53,9 @@ def backup(path: str | Path, alias: str = DEFAULT_DB_ALIAS) -> Path:
     """Write the whole database to ``path``. Returns the path."""
     path = Path(path)
     if path.parent and not path.parent.is_dir():
-        raise BackupError(_("Thư mục “%(dir)s” không tồn tại.") % {"dir": path.parent})
+        raise BackupError(
+            _("Thư mục “%(dir)s” không tồn tại."), code="backup.no_directory", dir=path.parent
+        )
     conn = _connection(alias)
     if conn.vendor == "postgresql":
         _pg_dump(conn, path)
@@ -58,7 +63,9 @@ def backup(path: str | Path, alias: str = DEFAULT_DB_ALIAS) -> Path:
         _sqlite_backup(conn, path)
     else:  # pragma: no cover - only the two databases are supported
         raise BackupError(
-            _("Chưa hỗ trợ sao lưu cơ sở dữ liệu %(vendor)s.") % {"vendor": conn.vendor}
+            _("Chưa hỗ trợ sao lưu cơ sở dữ liệu %(vendor)s."),
+            code="backup.unsupported_database",
+            vendor=conn.vendor,
         )
     return path
 
@@ -71,7 +78,9 @@ def restore(path: str | Path, *, force: bool = False, alias: str = DEFAULT_DB_AL
     """
     path = Path(path)
     if not path.is_file():
-        raise BackupError(_("Không tìm thấy tệp sao lưu “%(path)s”.") % {"path": path})
+        raise BackupError(
+            _("Không tìm thấy tệp sao lưu “%(path)s”."), code="backup.file_missing", path=path
+        )
     with path.open("rb") as f:
         head = f.read(len(SQLITE_MAGIC))
     conn = _connection(alias)
@@ -84,10 +93,17 @@ def restore(path: str | Path, *, force: bool = False, alias: str = DEFAULT_DB_AL
                 _(
                     "Tệp “%(path)s” là bản sao lưu %(found)s, không khôi phục được vào cơ sở "
                     "dữ liệu %(target)s đang dùng."
-                )
-                % {"path": path, "found": found, "target": kind[expected]}
+                ),
+                code="backup.other_database",
+                path=path,
+                found=found,
+                target=kind[expected],
             )
-        raise BackupError(_("Tệp “%(path)s” không phải bản sao lưu của Tiến Độ.") % {"path": path})
+        raise BackupError(
+            _("Tệp “%(path)s” không phải bản sao lưu của Tiến Độ."),
+            code="backup.not_a_backup",
+            path=path,
+        )
     if not force:
         rows = count_rows(alias)
         if rows:
@@ -96,8 +112,10 @@ def restore(path: str | Path, *, force: bool = False, alias: str = DEFAULT_DB_AL
                     "Cơ sở dữ liệu đang có dữ liệu (%(rows)s bản ghi, ví dụ bảng %(table)s): "
                     "khôi phục sẽ xóa và thay thế toàn bộ. Thêm --force nếu chắc chắn muốn "
                     "ghi đè."
-                )
-                % {"rows": format_number(sum(rows.values())), "table": next(iter(rows))}
+                ),
+                code="backup.database_not_empty",
+                rows=format_number(sum(rows.values())),
+                table=next(iter(rows)),
             )
     if conn.vendor == "postgresql":
         _pg_restore(conn, path)
@@ -143,8 +161,9 @@ def _pg_tool(conn, name: str) -> str:
             _(
                 "Không tìm thấy chương trình %(tool)s: cài gói Debian postgresql-client "
                 "(scripts/debian-packages kiểm tra và cài các gói cần thiết)."
-            )
-            % {"tool": name}
+            ),
+            code="backup.tool_missing",
+            tool=name,
         )
     out = subprocess.run([found, "--version"], capture_output=True, text=True, check=True).stdout
     match = re.search(r"(\d+)(?:\.\d+)?", out)
@@ -156,8 +175,11 @@ def _pg_tool(conn, name: str) -> str:
             _(
                 "%(tool)s phiên bản %(tool_major)d cũ hơn máy chủ PostgreSQL %(server)d: cài "
                 "postgresql-client-%(server)d."
-            )
-            % {"tool": name, "tool_major": tool_major, "server": server_major}
+            ),
+            code="backup.tool_too_old",
+            tool=name,
+            tool_major=tool_major,
+            server=server_major,
         )
     return found
 
@@ -166,8 +188,10 @@ def _pg_run(args: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(args, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise BackupError(
-            _("%(tool)s dừng với lỗi: %(error)s")
-            % {"tool": Path(args[0]).name, "error": result.stderr.strip()}
+            _("%(tool)s dừng với lỗi: %(error)s"),
+            code="backup.tool_failed",
+            tool=Path(args[0]).name,
+            error=result.stderr.strip(),
         )
 
 
@@ -220,7 +244,10 @@ def _sqlite_restore(conn, path: Path) -> None:
         source.backup(conn.connection)
     except sqlite3.Error as exc:
         raise BackupError(
-            _("Không khôi phục được từ “%(path)s”: %(error)s") % {"path": path, "error": exc}
+            _("Không khôi phục được từ “%(path)s”: %(error)s"),
+            code="backup.restore_failed",
+            path=path,
+            error=exc,
         ) from exc
     finally:
         source.close()

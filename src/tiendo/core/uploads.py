@@ -33,8 +33,9 @@ from xml.parsers import expat
 from defusedxml import DTDForbidden, EntitiesForbidden
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 
 MB = 1024 * 1024
@@ -46,8 +47,19 @@ MAX_ROW_SPAN = MB
 _AFTER_ROW = frozenset(b" \t\r\n/>")
 
 
-class UploadError(ValueError):
+class UploadError(TiendoError, ValueError):
     """An uploaded file refused before it is parsed; the message is Vietnamese."""
+
+    code = "upload.refused"
+
+
+def _too_large(name, max_bytes: int) -> UploadError:
+    return UploadError(
+        _("Tệp “%(name)s” lớn hơn %(mb)s MB."),
+        code="upload.too_large",
+        name=name,
+        mb=_mb(max_bytes),
+    )
 
 
 @dataclass(frozen=True)
@@ -100,21 +112,18 @@ def inspect_zip(
     """
     name = filename or _("(không tên)")
     if _size(file) > limits.max_bytes:
-        raise UploadError(
-            _("Tệp “%(name)s” lớn hơn %(mb)s MB.") % {"name": name, "mb": _mb(limits.max_bytes)}
-        )
+        raise _too_large(name, limits.max_bytes)
     source = io.BytesIO(file) if isinstance(file, (bytes, bytearray, memoryview)) else file
-    not_kind = _(
-        "Tệp không đọc được: “%(name)s” không phải %(kind)s (không mở được dạng nén zip)."
-    ) % {
-        "name": name,
-        "kind": kind,
-    }
     source.seek(0)
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise UploadError(not_kind) from exc
+        raise UploadError(
+            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (không mở được dạng nén zip)."),
+            code="upload.not_zip",
+            name=name,
+            kind=kind,
+        ) from exc
     try:
         with archive:
             _check_directory(archive, name, kind, limits, required)
@@ -131,12 +140,11 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
         raise UploadError(
-            _("Tệp “%(name)s” có %(count)s phần, quá %(max)s phần một tệp Office có thể có.")
-            % {
-                "name": name,
-                "count": format_number(len(infos)),
-                "max": format_number(limits.max_members),
-            }
+            _("Tệp “%(name)s” có %(count)s phần, quá %(max)s phần một tệp Office có thể có."),
+            code="upload.too_many_parts",
+            name=name,
+            count=format_number(len(infos)),
+            max=format_number(limits.max_members),
         )
     total = sum(info.file_size for info in infos)
     if total > limits.max_unpacked:
@@ -144,28 +152,38 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
             _(
                 "Tệp quá lớn khi giải nén: “%(name)s” giải nén ra %(size)s MB, quá %(max)s MB; "
                 "biểu mẫu hay mẫu báo cáo không thể lớn như vậy."
-            )
-            % {"name": name, "size": _mb(total), "max": _mb(limits.max_unpacked)}
+            ),
+            code="upload.unpacks_too_large",
+            name=name,
+            size=_mb(total),
+            max=_mb(limits.max_unpacked),
         )
     names = set()
     for info in infos:
         part = info.filename
         if part in names:
             raise UploadError(
-                _("Tệp “%(name)s” hỏng: phần “%(part)s” có hai lần.") % {"name": name, "part": part}
+                _("Tệp “%(name)s” hỏng: phần “%(part)s” có hai lần."),
+                code="upload.duplicate_part",
+                name=name,
+                part=part,
             )
         names.add(part)
         if info.flag_bits & 0x1:
             raise UploadError(
                 _(
                     "Tệp “%(name)s” có phần “%(part)s” được đặt mật khẩu; xin lưu lại không mật khẩu."
-                )
-                % {"name": name, "part": part}
+                ),
+                code="upload.encrypted",
+                name=name,
+                part=part,
             )
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise UploadError(
-                _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng.")
-                % {"name": name, "part": part}
+                _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng."),
+                code="upload.unknown_compression",
+                name=name,
+                part=part,
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(
             info.compress_size, 1
@@ -174,13 +192,12 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
                 _(
                     "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” nén %(ratio)s lần "
                     "(tối đa %(max)s lần), có thể là tệp độc hại (bom nén)."
-                )
-                % {
-                    "name": name,
-                    "part": part,
-                    "ratio": format_number(info.file_size // max(info.compress_size, 1)),
-                    "max": format_number(limits.max_ratio),
-                }
+                ),
+                code="upload.compression_ratio",
+                name=name,
+                part=part,
+                ratio=format_number(info.file_size // max(info.compress_size, 1)),
+                max=format_number(limits.max_ratio),
             )
         if (
             _is_xml(part)
@@ -191,19 +208,21 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
                 _(
                     "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” là %(size)s MB, "
                     "quá %(max)s MB."
-                )
-                % {
-                    "name": name,
-                    "part": part,
-                    "size": _mb(info.file_size),
-                    "max": _mb(limits.max_xml_part),
-                }
+                ),
+                code="upload.part_too_large",
+                name=name,
+                part=part,
+                size=_mb(info.file_size),
+                max=_mb(limits.max_xml_part),
             )
     missing = [part for part in required if part not in names]
     if missing:
         raise UploadError(
-            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”).")
-            % {"name": name, "kind": kind, "part": missing[0]}
+            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”)."),
+            code="upload.missing_part",
+            name=name,
+            kind=kind,
+            part=missing[0],
         )
 
 
@@ -221,9 +240,11 @@ def _last_row_start(window: bytes) -> int:
     return best
 
 
-class _Forbidden(Exception):
-    def __init__(self, what: str):
-        self.what = what
+class _Forbidden(TiendoError):
+    """Raised from inside expat at a comment, processing instruction or CDATA section of a
+    streamed part; :func:`_scan_xml` turns it into the :class:`UploadError` the user sees."""
+
+    code = "upload.xml_hidden_content"
 
 
 def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
@@ -238,7 +259,7 @@ def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
 
     def hidden(*args):
         # a comment, processing instruction or CDATA section could hide a row tag
-        raise _Forbidden("comment")
+        raise _Forbidden()
 
     parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = entity
@@ -268,8 +289,11 @@ def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
                             _(
                                 "Phần “%(part)s” của tệp “%(name)s” có một dòng dài hơn %(mb)s MB; "
                                 "biểu mẫu không có dòng nào như vậy."
-                            )
-                            % {"name": name, "part": part, "mb": _mb(MAX_ROW_SPAN)}
+                            ),
+                            code="upload.row_too_long",
+                            name=name,
+                            part=part,
+                            mb=_mb(MAX_ROW_SPAN),
                         )
                     tail = window[-32:]
             parser.Parse(b"", True)
@@ -280,34 +304,39 @@ def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
             _(
                 "Phần “%(part)s” của tệp “%(name)s” có khai báo DOCTYPE/ENTITY (tệp Office không "
                 "bao giờ có; có thể là tệp độc hại): không nhận."
-            )
-            % {"name": name, "part": part}
+            ),
+            code="upload.xml_declaration",
+            name=name,
+            part=part,
         ) from exc
     except _Forbidden as exc:
         raise UploadError(
             _(
                 "Phần “%(part)s” của tệp “%(name)s” có chú thích hoặc chỉ thị XML mà bảng tính "
                 "không có: không nhận."
-            )
-            % {"name": name, "part": part}
+            ),
+            code=exc.code,
+            name=name,
+            part=part,
         ) from exc
     except expat.ExpatError as exc:
         raise UploadError(
             _(
                 "Tệp “%(name)s” hỏng: phần “%(part)s” không phải XML đúng (dòng %(line)s: %(error)s)."
-            )
-            % {
-                "name": name,
-                "part": part,
-                "line": format_number(exc.lineno),
-                "error": expat.ErrorString(exc.code),
-            }
+            ),
+            code="upload.bad_xml",
+            name=name,
+            part=part,
+            line=format_number(exc.lineno),
+            error=expat.ErrorString(exc.code),
         ) from exc
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
         # CRC mismatch, truncated or corrupt deflate stream, a password we don't have
         raise UploadError(
-            _("Tệp “%(name)s” hỏng: không giải nén được phần “%(part)s”.")
-            % {"name": name, "part": part}
+            _("Tệp “%(name)s” hỏng: không giải nén được phần “%(part)s”."),
+            code="upload.corrupt_part",
+            name=name,
+            part=part,
         ) from exc
 
 
@@ -338,13 +367,7 @@ def uploaded_file(request, field: str):
     upload = request.FILES.get(field)
     dropped = getattr(request, "_tiendo_dropped_uploads", {})
     if upload is None and field in dropped:
-        raise UploadError(
-            _("Tệp “%(name)s” lớn hơn %(mb)s MB.")
-            % {"name": dropped[field], "mb": _mb(settings.UPLOAD_MAX_BYTES)}
-        )
+        raise _too_large(dropped[field], settings.UPLOAD_MAX_BYTES)
     if upload is not None and upload.size > settings.UPLOAD_MAX_BYTES:
-        raise UploadError(
-            _("Tệp “%(name)s” lớn hơn %(mb)s MB.")
-            % {"name": upload.name, "mb": _mb(settings.UPLOAD_MAX_BYTES)}
-        )
+        raise _too_large(upload.name, settings.UPLOAD_MAX_BYTES)
     return upload

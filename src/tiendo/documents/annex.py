@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core import exporters as ex
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator
 from tiendo.programmes.models import Indicator
@@ -28,8 +31,10 @@ HUNDRED = Decimal(100)
 LEVELS = {"district": Level.DISTRICT, "commune": Level.COMMUNE, "province": Level.PROVINCE}
 
 
-class AnnexError(ValueError):
-    pass
+class AnnexError(TiendoError, ValueError):
+    """An annex of a definition that cannot be built; the message is Vietnamese."""
+
+    code = "annex.invalid"
 
 
 @dataclass
@@ -109,6 +114,53 @@ class AnnexTable:
         """The headings of the columns before the figures."""
         return ["STT", "Đơn vị"] + (["Trực thuộc"] if self.show_parent else [])
 
+    def sheet(self, number: int, title: list[ex.Row]) -> ex.Table:
+        """The annex as the sheet "Phụ lục <number>" of a workbook."""
+        lead = self.lead_headings
+        widths = [6, 28] + ([22] if self.show_parent else [])
+        widths += [14] * sum(c.span for c in self.columns)
+        rows = [self._sheet_row(index, row) for index, row in enumerate(self.rows, start=1)]
+        return ex.Table(
+            f"Phụ lục {number}",
+            widths,
+            title=title,
+            header=self._sheet_header(),
+            body=[*rows, self._sheet_row(None, self.total)],
+            frozen_columns=len(lead),
+            wide=True,  # as the annexes of the Word document
+        )
+
+    def _sheet_header(self) -> list[ex.Row]:
+        """A second row only when a column has sub-headings (plan, actual, %); a column
+        without them then takes both rows."""
+        down = 2 if any(c.has_plan for c in self.columns) else 1
+        top = [ex.text(h, bold=True, down=down) for h in self.lead_headings]
+        sub = []
+        for column in self.columns:
+            if column.has_plan:
+                top.append(ex.text(column.heading, bold=True, span=column.span))
+                sub += [ex.text(h, bold=True) for h in column.sub_headings]
+            else:
+                top.append(ex.text(column.heading, bold=True, down=down))
+        return [ex.Row(top), ex.Row(sub)] if sub else [ex.Row(top)]
+
+    def _sheet_row(self, index: int | None, row: AnnexRow) -> ex.Row:
+        """A unit's row, or with no ``index`` the total row."""
+        bold = index is None
+        cells = [
+            ex.blank() if bold else ex.number(index, align="center"),
+            ex.text("Tổng cộng" if bold else row.unit.name, bold=bold),
+        ]
+        if self.show_parent:
+            cells.append(ex.text(row.parent_name, bold=bold))
+        for cell, column in zip(row.cells, self.columns, strict=True):
+            if column.has_plan:
+                cells.append(ex.number(cell.plan, cell.decimals, bold=bold))
+            cells.append(ex.number(cell.actual, cell.decimals, bold=bold))
+            if column.has_plan:
+                cells.append(ex.percent(cell.percent, bold=bold))
+        return ex.Row(cells)
+
 
 def units_below(unit: Unit, level: int, period: Period) -> list[Unit]:
     """Administrative units at ``level`` under ``unit`` that existed during the period."""
@@ -130,7 +182,12 @@ def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) 
     for number, spec in enumerate(definition.options.get("annexes", []), start=1):
         level_name = spec.get("level", "commune")
         if level_name not in LEVELS:
-            raise AnnexError(f"Phụ lục {number}: cấp “{level_name}” không hợp lệ.")
+            raise AnnexError(
+                _("Phụ lục %(number)s: cấp “%(level)s” không hợp lệ."),
+                code="annex.bad_level",
+                number=number,
+                level=level_name,
+            )
         columns = []
         for col in spec.get("columns", []):
             code = col.get("indicator")
@@ -138,8 +195,13 @@ def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) 
             missing = [c for c in (code, plan) if c and c != "target" and c not in indicators]
             if missing:
                 raise AnnexError(
-                    f"Phụ lục {number}: không có chỉ tiêu {', '.join(missing)} trong các "
-                    "chương trình của báo cáo."
+                    _(
+                        "Phụ lục %(number)s: không có chỉ tiêu %(codes)s trong các chương trình "
+                        "của báo cáo."
+                    ),
+                    code="annex.unknown_indicator",
+                    number=number,
+                    codes=", ".join(missing),
                 )
             columns.append(AnnexColumn(indicators[code], plan))
         table = AnnexTable(spec.get("title", f"Phụ lục {number}"), level_name, columns)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_cell
@@ -24,8 +26,10 @@ from tiendo.units.models import Unit
 HUNDRED = Decimal(100)
 
 
-class TemplateDataError(ValueError):
+class TemplateDataError(TiendoError, ValueError):
     """A template asks for something the data cannot give; the message is Vietnamese."""
+
+    code = "template.data"
 
 
 @dataclass
@@ -76,8 +80,14 @@ class FigureSet:
         cells = self._load()
         if code not in cells:
             raise TemplateDataError(
-                f"Mẫu báo cáo dùng chỉ tiêu “{code}” nhưng chỉ tiêu này không thuộc các "
-                f"chương trình của báo cáo (kỳ {self._period.label}, {self._unit.name})."
+                _(
+                    "Mẫu báo cáo dùng chỉ tiêu “%(indicator)s” nhưng chỉ tiêu này không thuộc các "
+                    "chương trình của báo cáo (kỳ %(period)s, %(unit)s)."
+                ),
+                code="template.unknown_indicator",
+                indicator=code,
+                period=self._period.label,
+                unit=self._unit.name,
             )
         figure = Figure(self, cells[code])
         if self._recorder is not None:
@@ -316,6 +326,10 @@ class YearFigures:
             try:
                 parsed = Period.parse(key)
             except PeriodError as exc:
-                raise TemplateDataError(f"Mẫu báo cáo dùng kỳ không hợp lệ: {exc}") from exc
+                raise TemplateDataError(
+                    _("Mẫu báo cáo dùng kỳ không hợp lệ: %(error)s"),
+                    code="template.bad_period",
+                    error=exc,
+                ) from exc
             self._sets[key] = self._factory(parsed)
         return self._sets[key]

@@ -31,7 +31,9 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.reporting.models import SubmissionState
 from tiendo.reporting.services import subtree_submissions
 
@@ -40,7 +42,7 @@ KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 FROM_DATA = ""
 
 
-class NarrativeConfigError(ValueError):
+class NarrativeConfigError(TiendoError, ValueError):
     """The definition's section mapping is wrong; the message is Vietnamese."""
 
 
@@ -101,21 +103,34 @@ def section_map(definition) -> dict[str, str]:
     raw = definition.options.get("narrative_sections", {}) or {}
     if not isinstance(raw, dict):
         raise NarrativeConfigError(
-            f"Báo cáo “{definition.slug}”: narrative_sections phải là bảng “mục → khóa”."
+            _("Báo cáo “%(slug)s”: narrative_sections phải là bảng “mục → khóa”."),
+            code="narrative.not_a_mapping",
+            slug=definition.slug,
         )
     mapping = {}
     for ref, key in raw.items():
         ref = str(ref).strip()
         if not REF.match(ref):
             raise NarrativeConfigError(
-                f"Báo cáo “{definition.slug}”: mục “{ref}” trong narrative_sections không phải "
-                "số mục (ví dụ 2 hoặc 2.1)."
+                _(
+                    "Báo cáo “%(slug)s”: mục “%(ref)s” trong narrative_sections không phải "
+                    "số mục (ví dụ 2 hoặc 2.1)."
+                ),
+                code="narrative.bad_section",
+                slug=definition.slug,
+                ref=ref,
             )
         key = (key or "").strip()
         if key and not KEY.match(key):
             raise NarrativeConfigError(
-                f"Báo cáo “{definition.slug}”: khóa “{key}” của mục {ref} chỉ được gồm chữ "
-                "thường không dấu, số và dấu gạch dưới."
+                _(
+                    "Báo cáo “%(slug)s”: khóa “%(key)s” của mục %(ref)s chỉ được gồm chữ "
+                    "thường không dấu, số và dấu gạch dưới."
+                ),
+                code="narrative.bad_key",
+                slug=definition.slug,
+                key=key,
+                ref=ref,
             )
         mapping[ref] = key
     return mapping
@@ -166,8 +181,15 @@ def collect(definition) -> Narrative:
     )
     if missing:
         raise NarrativeConfigError(
-            f"Báo cáo “{definition.slug}”: công văn {request.number_symbol} chỉ có "
-            f"{len(sections)} mục, không có mục {', '.join(missing)}."
+            _(
+                "Báo cáo “%(slug)s”: công văn %(letter)s chỉ có %(count)s mục, không có "
+                "mục %(missing)s."
+            ),
+            code="narrative.missing_section",
+            slug=definition.slug,
+            letter=request.number_symbol,
+            count=len(sections),
+            missing=", ".join(missing),
         )
     unit = definition.unit
     submissions = list(

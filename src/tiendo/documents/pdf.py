@@ -13,12 +13,17 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from tiendo.core.errors import TiendoError
 
 DEFAULT_TIMEOUT = 180
 
 
-class PdfError(RuntimeError):
+class PdfError(TiendoError, RuntimeError):
     """The PDF could not be made; the message is Vietnamese, for the user."""
+
+    code = "pdf.failed"
 
 
 def soffice_path() -> str | None:
@@ -32,8 +37,11 @@ def docx_to_pdf(docx: bytes, *, timeout: int = DEFAULT_TIMEOUT) -> bytes:
     soffice = soffice_path()
     if soffice is None:
         raise PdfError(
-            "Không tạo được PDF: máy chủ chưa cài LibreOffice (lệnh soffice). Hãy cài gói "
-            "libreoffice-writer-nogui và fonts-liberation2, hoặc tải bản Word (.docx)."
+            _(
+                "Không tạo được PDF: máy chủ chưa cài LibreOffice (lệnh soffice). Hãy cài gói "
+                "libreoffice-writer-nogui và fonts-liberation2, hoặc tải bản Word (.docx)."
+            ),
+            code="pdf.no_libreoffice",
         )
     with tempfile.TemporaryDirectory(prefix="tiendo-pdf-") as work:
         work_dir = Path(work)
@@ -58,10 +66,16 @@ def docx_to_pdf(docx: bytes, *, timeout: int = DEFAULT_TIMEOUT) -> bytes:
             )
         except subprocess.TimeoutExpired as exc:
             raise PdfError(
-                f"Không tạo được PDF: LibreOffice chạy quá {timeout} giây và đã bị dừng."
+                _("Không tạo được PDF: LibreOffice chạy quá %(seconds)s giây và đã bị dừng."),
+                code="pdf.timeout",
+                seconds=timeout,
             ) from exc
         target = work_dir / "baocao.pdf"
         if result.returncode != 0 or not target.exists():
             detail = (result.stderr or result.stdout).decode(errors="replace").strip()[:300]
-            raise PdfError(f"Không tạo được PDF: LibreOffice báo lỗi ({detail or 'không rõ'}).")
+            raise PdfError(
+                _("Không tạo được PDF: LibreOffice báo lỗi (%(detail)s)."),
+                code="pdf.conversion_failed",
+                detail=detail or _("không rõ"),
+            )
         return target.read_bytes()

@@ -11,24 +11,18 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.utils.translation import gettext as _
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from django.utils.translation import gettext_lazy as _
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
 
+from tiendo.core import exporters as ex
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_date_long, format_number, format_percent
 from tiendo.core.uploads import UploadError
 from tiendo.data.pivot import pivot
-from tiendo.documents.annex import AnnexTable, annex_records, build_annexes
+from tiendo.documents.annex import AnnexError, AnnexTable, annex_records, build_annexes
 from tiendo.documents.figures import FigureSet, Recorder, TemplateDataError, YearFigures
 from tiendo.documents.narrative import (
     Narrative,
@@ -37,13 +31,21 @@ from tiendo.documents.narrative import (
     collect,
     group_by_key,
 )
-from tiendo.documents.templates_build import BODY_STYLE, FONT, TABLE_STYLE, ensure_styles
+from tiendo.documents.templates_build import BODY_STYLE, TABLE_STYLE, ensure_styles
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
 
 
-class RenderError(ValueError):
+class RenderError(TiendoError, ValueError):
     """A report that cannot be rendered; the message is Vietnamese, for the user."""
+
+    code = "render.failed"
+
+    @classmethod
+    def of(cls, error: TiendoError) -> RenderError:
+        """``error`` (an upload, narrative or template-data error) as a render error, its
+        code and message kept."""
+        return cls(error.message, code=error.code, **error.params)
 
 
 def lower_first(text: str) -> str:
@@ -153,7 +155,12 @@ def prepare(definition) -> ReportData:
     try:
         period = Period.parse(definition.period)
     except PeriodError as exc:
-        raise RenderError(f"Báo cáo “{definition.slug}”: {exc}") from exc
+        raise RenderError(
+            _("Báo cáo “%(slug)s”: %(error)s"),
+            code="render.bad_period",
+            slug=definition.slug,
+            error=exc,
+        ) from exc
     indicators = {
         i.code: i
         for i in Indicator.objects.filter(programme__in=definition.programmes.all())
@@ -161,14 +168,21 @@ def prepare(definition) -> ReportData:
         .order_by("programme__code", "order", "code")
     }
     if not indicators:
-        raise RenderError(f"Báo cáo “{definition.slug}” chưa gắn chương trình nào có chỉ tiêu.")
+        raise RenderError(
+            _("Báo cáo “%(slug)s” chưa gắn chương trình nào có chỉ tiêu."),
+            code="render.no_indicators",
+            slug=definition.slug,
+        )
     data = ReportData(definition, period, indicators)
     data.main = data.figure_set(period)
     try:
         data.narrative = collect(definition)
     except NarrativeConfigError as exc:
-        raise RenderError(str(exc)) from exc
-    data.annexes = build_annexes(definition, period, indicators)
+        raise RenderError.of(exc) from exc
+    try:
+        data.annexes = build_annexes(definition, period, indicators)
+    except AnnexError as exc:
+        raise RenderError.of(exc) from exc
     return data
 
 
@@ -218,27 +232,6 @@ def base_context(data: ReportData) -> dict:
 # --- Word ---------------------------------------------------------------------------------------
 
 
-def _style(paragraph, style_id: str) -> None:
-    p_pr = paragraph._p.get_or_add_pPr()
-    p_style = p_pr.find(qn("w:pStyle"))
-    if p_style is None:
-        p_style = OxmlElement("w:pStyle")
-        p_pr.insert(0, p_style)
-    p_style.set(qn("w:val"), style_id)
-
-
-def _run(paragraph, text, *, size=None, bold=None, italic=None):
-    run = paragraph.add_run(text)
-    run.font.name = FONT
-    if size:
-        run.font.size = Pt(size)
-    if bold is not None:
-        run.bold = bold
-    if italic is not None:
-        run.italic = italic
-    return run
-
-
 class NarrativeSections:
     """``{{p n.leadership }}``: a section's paragraphs, one per line; the text of the units
     below the report's unit begins with the unit's name ("Huyện Vị Xuyên: …").
@@ -261,123 +254,31 @@ class NarrativeSections:
         parts = self._grouped.get(key, [])
         if not parts:
             paragraph = subdoc.add_paragraph()
-            _style(paragraph, BODY_STYLE)
-            _run(paragraph, "(Chưa có nội dung.)", italic=True)
+            ex.docx_style(paragraph, BODY_STYLE)
+            ex.docx_run(paragraph, "(Chưa có nội dung.)", italic=True)
             return subdoc
         for part in parts:
             for index, line in enumerate(part.paragraphs):
                 paragraph = subdoc.add_paragraph()
-                _style(paragraph, BODY_STYLE)
+                ex.docx_style(paragraph, BODY_STYLE)
                 if not part.own and index == 0:
-                    _run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
-                _run(paragraph, line)
+                    ex.docx_run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
+                ex.docx_run(paragraph, line)
         return subdoc
-
-
-def _cell_text(cell, text, *, bold=False, align="right", size=11):
-    paragraph = cell.paragraphs[0]
-    _style(paragraph, TABLE_STYLE)
-    paragraph.alignment = {
-        "right": WD_ALIGN_PARAGRAPH.RIGHT,
-        "center": WD_ALIGN_PARAGRAPH.CENTER,
-        "left": WD_ALIGN_PARAGRAPH.LEFT,
-    }[align]
-    if text:
-        _run(paragraph, text, size=size, bold=bold)
-
-
-def _repeat_header(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))  # a header row is never split across pages
-    tr_pr.append(OxmlElement("w:tblHeader"))  # no w:val: "on", which every reader accepts
-
-
-def _grid_borders(table) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "single")
-        element.set(qn("w:sz"), "4")
-        element.set(qn("w:color"), "000000")
-        borders.append(element)
-    table._tbl.tblPr.append(borders)
-
-
-def _annex_widths(grid, lead_mm: list[int], ncols: int, total_mm: int = 255) -> None:
-    rest = (total_mm - sum(lead_mm)) / max(ncols - len(lead_mm), 1)
-    widths = [Mm(w) for w in lead_mm] + [Mm(rest)] * (ncols - len(lead_mm))
-    grid.autofit = False
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    grid._tbl.tblPr.append(layout)
-    for col, width in zip(grid._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
-        col.set(qn("w:w"), str(int(width.twips)))
-    for row in grid.rows:
-        for cell, width in zip(row.cells, widths, strict=False):
-            cell.width = width
 
 
 def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
     subdoc = tpl.new_subdoc()
     if not tables:
         paragraph = subdoc.add_paragraph()
-        _style(paragraph, BODY_STYLE)
-        _run(paragraph, "(Báo cáo này không có bảng phụ lục.)", italic=True)
+        ex.docx_style(paragraph, BODY_STYLE)
+        ex.docx_run(paragraph, "(Báo cáo này không có bảng phụ lục.)", italic=True)
         return subdoc
     for number, table in enumerate(tables, start=1):
         title = subdoc.add_paragraph()
-        _style(title, BODY_STYLE)
-        _run(title, f"Biểu {number}. {table.title}", bold=True)
-        heads = table.lead_headings
-        lead = len(heads)
-        per_col = [c.span for c in table.columns]
-        ncols = lead + sum(per_col)
-        # A second header row only when a column has sub-headings (plan, actual, %): a row
-        # made only of vertically merged continuation cells stops LibreOffice from
-        # repeating the header rows on the following pages.
-        two_rows = any(width == 3 for width in per_col)
-        grid = subdoc.add_table(rows=2 if two_rows else 1, cols=ncols)
-        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _grid_borders(grid)
-        header_rows = list(grid.rows)
-        top, sub = header_rows[0], header_rows[-1]
-        for i, text in enumerate(heads):
-            merged = top.cells[i].merge(sub.cells[i]) if two_rows else top.cells[i]
-            _cell_text(merged, text, bold=True, align="center")
-        col = lead
-        for column, width in zip(table.columns, per_col, strict=True):
-            if width == 1:
-                merged = top.cells[col].merge(sub.cells[col]) if two_rows else top.cells[col]
-                _cell_text(merged, column.heading, bold=True, align="center")
-            else:
-                merged = top.cells[col].merge(top.cells[col + 2])
-                _cell_text(merged, column.heading, bold=True, align="center")
-                for offset, text in enumerate(column.sub_headings):
-                    _cell_text(sub.cells[col + offset], text, bold=True, align="center")
-            col += width
-        for index, row in enumerate([*table.rows, table.total], start=1):
-            is_total = index > len(table.rows)
-            cells = grid.add_row().cells
-            _cell_text(cells[0], "" if is_total else str(index), align="center", bold=is_total)
-            _cell_text(
-                cells[1], "Tổng cộng" if is_total else row.unit.name, align="left", bold=is_total
-            )
-            if table.show_parent:
-                _cell_text(cells[2], row.parent_name, align="left")
-            col = lead
-            for cell, width in zip(row.cells, per_col, strict=True):
-                texts = (
-                    [cell.plan_text, cell.actual_text, cell.percent_text]
-                    if width == 3
-                    else [cell.actual_text]
-                )
-                for offset, text in enumerate(texts):
-                    _cell_text(cells[col + offset], text, bold=is_total)
-                col += width
-        # After the rows are added: add_row copies the last row's properties.
-        for row in header_rows:
-            _repeat_header(row)
-        _annex_widths(grid, [12, 50] + ([40] if table.show_parent else []), ncols)
+        ex.docx_style(title, BODY_STYLE)
+        ex.docx_run(title, f"Biểu {number}. {table.title}", bold=True)
+        ex.write_docx_table(subdoc, table.sheet(number, title=[]), style_id=TABLE_STYLE)
         subdoc.add_paragraph()
     return subdoc
 
@@ -392,7 +293,7 @@ def open_template(template_bytes: bytes) -> DocxTemplate:
     try:
         inspect_docx(template_bytes, filename="")
     except UploadError as exc:
-        raise RenderError(str(exc)) from exc
+        raise RenderError.of(exc) from exc
     tpl = DocxTemplate(io.BytesIO(template_bytes))
     tpl.init_docx()
     ensure_styles(tpl.docx)
@@ -407,7 +308,9 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     problems = template_problems(tpl, env)
     if problems:
         raise RenderError(
-            _("Mẫu báo cáo không dùng được: %(problems)s") % {"problems": " ".join(problems)}
+            _("Mẫu báo cáo không dùng được: %(problems)s"),
+            code="render.template_unusable",
+            problems=" ".join(problems),
         )
     context = base_context(data)
     context["n"] = NarrativeSections(tpl, data.narrative.parts)
@@ -415,15 +318,23 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     try:
         tpl.render(context, env, autoescape=True)
     except TemplateDataError as exc:
-        raise RenderError(str(exc)) from exc
+        raise RenderError.of(exc) from exc
     except UndefinedError as exc:
-        raise RenderError(f"Mẫu báo cáo dùng biến không có: {exc.message}.") from exc
+        raise RenderError(
+            _("Mẫu báo cáo dùng biến không có: %(error)s."),
+            code="render.undefined_variable",
+            error=exc.message,
+        ) from exc
     except SecurityError as exc:
         raise RenderError(
-            _("Mẫu báo cáo dùng chỗ đặt biến không được phép: %(error)s.") % {"error": exc}
+            _("Mẫu báo cáo dùng chỗ đặt biến không được phép: %(error)s."),
+            code="render.forbidden_placeholder",
+            error=exc,
         ) from exc
     except TemplateError as exc:
-        raise RenderError(f"Mẫu báo cáo có lỗi cú pháp: {exc}.") from exc
+        raise RenderError(
+            _("Mẫu báo cáo có lỗi cú pháp: %(error)s."), code="render.template_syntax", error=exc
+        ) from exc
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
@@ -431,149 +342,51 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
 
 # --- Excel -------------------------------------------------------------------------------------
 
-THIN = Side(style="thin", color="000000")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEAD_FONT = Font(name=FONT, size=11, bold=True)
-CELL_FONT = Font(name=FONT, size=11)
+SUMMARY_HEADINGS = ("STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "% đạt", "Ghi chú")
+SUMMARY_WIDTHS = [6, 60, 14, 14, 14, 10, 30]
 
 
-def _number_format(decimals: int) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+def title_lines(definition, title: str) -> list[ex.Row]:
+    """Agency, title, unit and period above a sheet of the report, and a blank line."""
+    place = f"{definition.unit.name} — {Period.parse(definition.period).label}"
+    return [
+        ex.title_line(definition.issuing_agency.upper(), bold=True, align="center"),
+        ex.title_line(title, bold=True, align="center"),
+        ex.title_line(place, italic=True, align="center"),
+        ex.row(),
+    ]
 
 
-def _setup_print(sheet, header_rows: str) -> None:
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = header_rows
-    sheet.page_margins.left = sheet.page_margins.right = 0.5
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
-    sheet.oddFooter.center.text = "Trang &P/&N"
+def summary_table(data: ReportData) -> ex.Table:
+    """Every indicator of the report: plan, actual and % achieved for the report's unit."""
+    rows, _totals = pivot(data.definition.unit, data.period)
+    rows = [r for r in rows if r.indicator.code in data.indicators]
+    return ex.Table(
+        "Tổng hợp",
+        SUMMARY_WIDTHS,
+        title=title_lines(data.definition, "Tổng hợp chỉ tiêu"),
+        header=[ex.row(*(ex.text(h, bold=True) for h in SUMMARY_HEADINGS))],
+        body=[_summary_row(index, row) for index, row in enumerate(rows, start=1)],
+    )
 
 
-def _title_rows(sheet, definition, title: str, width: int) -> None:
-    sheet.append([definition.issuing_agency.upper()])
-    sheet.append([title])
-    sheet.append([f"{definition.unit.name} — {Period.parse(definition.period).label}"])
-    for row in (1, 2, 3):
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        cell = sheet.cell(row=row, column=1)
-        cell.font = Font(name=FONT, size=12, bold=row < 3, italic=row == 3)
-        cell.alignment = Alignment(horizontal="center")
+def _summary_row(index: int, row) -> ex.Row:
+    cell, indicator = row.cell, row.indicator
+    note = f"Khoảng {row.value_text} {indicator.measure_unit}" if cell.low is not None else ""
+    return ex.row(
+        ex.number(index),
+        ex.text(indicator.name, wrap=True),
+        ex.text(indicator.measure_unit),
+        ex.number(cell.target, indicator.decimals),
+        ex.number(cell.value, indicator.decimals),
+        ex.percent(cell.achieved),
+        ex.text(note),
+    )
 
 
 def render_xlsx(data: ReportData) -> bytes:
-    definition = data.definition
-    book = Workbook()
-    summary = book.active
-    summary.title = "Tổng hợp"
-    rows, _ = pivot(definition.unit, data.period)
-    codes = set(data.indicators)
-    rows = [r for r in rows if r.indicator.code in codes]
-    _title_rows(summary, definition, "Tổng hợp chỉ tiêu", 7)
-    summary.append([])
-    summary.append(["STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "% đạt", "Ghi chú"])
-    for cell in summary[5]:
-        cell.font = HEAD_FONT
-        cell.border = BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for index, row in enumerate(rows, start=1):
-        cell = row.cell
-        decimals = row.indicator.decimals
-        note = ""
-        if cell.low is not None:
-            note = f"Khoảng {row.value_text} {row.indicator.measure_unit}"
-        summary.append(
-            [
-                index,
-                row.indicator.name,
-                row.indicator.measure_unit,
-                float(cell.target) if cell.target is not None else None,
-                float(cell.value) if cell.value is not None else None,
-                float(cell.achieved / 100) if cell.achieved is not None else None,
-                note,
-            ]
-        )
-        r = summary.max_row
-        for col in range(1, 8):
-            summary.cell(row=r, column=col).font = CELL_FONT
-            summary.cell(row=r, column=col).border = BOX
-        summary.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-        summary.cell(row=r, column=4).number_format = _number_format(decimals)
-        summary.cell(row=r, column=5).number_format = _number_format(decimals)
-        summary.cell(row=r, column=6).number_format = "0.0%"
-    for col, width in zip("ABCDEFG", [6, 60, 14, 14, 14, 10, 30], strict=True):
-        summary.column_dimensions[col].width = width
-    _setup_print(summary, "5:5")
-
-    for number, table in enumerate(data.annexes, start=1):
-        sheet = book.create_sheet(f"Phụ lục {number}")
-        lead = table.lead_headings
-        per_col = [c.span for c in table.columns]
-        width = len(lead) + sum(per_col)
-        _title_rows(sheet, definition, f"Biểu {number}. {table.title}", width)
-        sheet.append([])
-        top = list(lead)
-        sub = [""] * len(lead)
-        for column, span in zip(table.columns, per_col, strict=True):
-            top += [column.heading] + [""] * (span - 1)
-            sub += column.sub_headings or [""]
-        sheet.append(top)
-        sheet.append(sub)
-        for i in range(1, len(lead) + 1):
-            sheet.merge_cells(start_row=5, start_column=i, end_row=6, end_column=i)
-        col = len(lead) + 1
-        for span in per_col:
-            if span == 3:
-                sheet.merge_cells(start_row=5, start_column=col, end_row=5, end_column=col + 2)
-            else:
-                sheet.merge_cells(start_row=5, start_column=col, end_row=6, end_column=col)
-            col += span
-        for row_cells in sheet.iter_rows(min_row=5, max_row=6, max_col=width):
-            for cell in row_cells:
-                cell.font = HEAD_FONT
-                cell.border = BOX
-                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        for index, row in enumerate([*table.rows, table.total], start=1):
-            is_total = index > len(table.rows)
-            values = [None if is_total else index, "Tổng cộng" if is_total else row.unit.name]
-            if table.show_parent:
-                values.append(row.parent_name)
-            formats = [None] * len(values)
-            for cell, span in zip(row.cells, per_col, strict=True):
-                fmt = _number_format(cell.decimals)
-                if span == 3:
-                    values += [
-                        _float(cell.plan),
-                        _float(cell.actual),
-                        _float(cell.percent / 100) if cell.percent is not None else None,
-                    ]
-                    formats += [fmt, fmt, "0.0%"]
-                else:
-                    values.append(_float(cell.actual))
-                    formats.append(fmt)
-            sheet.append(values)
-            r = sheet.max_row
-            for c, fmt in enumerate(formats, start=1):
-                target = sheet.cell(row=r, column=c)
-                target.border = BOX
-                target.font = HEAD_FONT if is_total else CELL_FONT
-                if fmt:
-                    target.number_format = fmt
-        sheet.column_dimensions["A"].width = 6
-        sheet.column_dimensions["B"].width = 28
-        if table.show_parent:
-            sheet.column_dimensions["C"].width = 22
-        for c in range(len(lead) + 1, width + 1):
-            sheet.column_dimensions[get_column_letter(c)].width = 14
-        sheet.freeze_panes = sheet.cell(row=7, column=len(lead) + 1)
-        _setup_print(sheet, "5:6")
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _float(value):
-    return None if value is None else float(value)
+    annexes = [
+        table.sheet(number, title_lines(data.definition, f"Biểu {number}. {table.title}"))
+        for number, table in enumerate(data.annexes, start=1)
+    ]
+    return ex.render_xlsx([summary_table(data), *annexes], title=data.definition.title)

@@ -7,9 +7,10 @@ import io
 
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.audit import audit
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date
 from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.aggregation import LATEST, Aggregator, with_operands
@@ -39,8 +40,10 @@ from tiendo.units.models import Unit, UnitAncestor
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
 
-class TemplateUploadError(ValueError):
-    pass
+class TemplateUploadError(TiendoError, ValueError):
+    """An uploaded template refused; the message is Vietnamese, for the user."""
+
+    code = "template.refused"
 
 
 def ensure_shipped_templates() -> list[ReportTemplate]:
@@ -112,7 +115,7 @@ def check_docx(data: bytes, *, filename: str = "") -> None:
     try:
         inspect_docx(data, filename=filename)
     except UploadError as exc:
-        raise TemplateUploadError(str(exc)) from exc
+        raise TemplateUploadError(exc.message, code=exc.code, **exc.params) from exc
     from docxtpl import DocxTemplate  # noqa: PLC0415
 
     from tiendo.documents.placeholders import template_problems  # noqa: PLC0415
@@ -123,9 +126,12 @@ def check_docx(data: bytes, *, filename: str = "") -> None:
         tpl.init_docx()
         problems = template_problems(tpl, jinja_environment())
     except Exception as exc:  # a template python-docx or Jinja cannot read
-        raise TemplateUploadError(f"Mẫu có lỗi ở chỗ đặt biến: {exc}") from exc
+        raise TemplateUploadError(
+            _("Mẫu có lỗi ở chỗ đặt biến: %(error)s"), code="template.unreadable", error=exc
+        ) from exc
     if problems:
-        raise TemplateUploadError(" ".join(problems))
+        # each problem is translated already (``placeholders.template_problems``)
+        raise TemplateUploadError(" ".join(problems), code="template.bad_placeholders")
 
 
 def upload_template(
@@ -183,7 +189,11 @@ def render_bytes(definition: ReportDefinition, fmt: str):
 def generate(definition: ReportDefinition, fmt: str, *, user=None) -> GeneratedDocument:
     """Render and store the document with the data it was built from."""
     if fmt not in DocumentFormat.values:
-        raise RenderError(f"Định dạng “{fmt}” không hỗ trợ (chỉ .docx, .pdf, .xlsx).")
+        raise RenderError(
+            _("Định dạng “%(format)s” không hỗ trợ (chỉ .docx, .pdf, .xlsx)."),
+            code="render.unsupported_format",
+            format=fmt,
+        )
     content, snapshot, template = render_bytes(definition, fmt)
     snapshot["sources"] = collect_sources(snapshot["figures"])
     with transaction.atomic():
@@ -332,8 +342,12 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
     base = base_definition(submission)
     if base is None:
         raise RenderError(
-            f"Chưa có báo cáo nào được định nghĩa cho công văn {request.number_symbol}: "
-            "đơn vị gửi công văn cần định nghĩa báo cáo (mẫu, chương trình, các mục) trước."
+            _(
+                "Chưa có báo cáo nào được định nghĩa cho công văn %(letter)s: đơn vị gửi công "
+                "văn cần định nghĩa báo cáo (mẫu, chương trình, các mục) trước."
+            ),
+            code="render.no_definition",
+            letter=request.number_symbol,
         )
     options = {k: v for k, v in base.options.items() if k != "annexes"}
     if not unit.is_agency:

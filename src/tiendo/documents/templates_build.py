@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from docx import Document
@@ -65,28 +66,8 @@ class Block:
     text: str
 
 
-def h1(text):
-    return Block("h1", text)
-
-
-def h2(text):
-    return Block("h2", text)
-
-
-def p(text):
-    return Block("p", text)
-
-
-def c(text):
-    return Block("c", text)
-
-
-def tag(text):
-    return Block("tag", text)
-
-
-def n(key):
-    return Block("n", key)
+# h1("2. Kết quả") is Block("h1", "2. Kết quả"): one constructor per kind.
+h1, h2, p, c, tag, n = (partial(Block, kind) for kind in ("h1", "h2", "p", "c", "tag", "n"))
 
 
 def n_if(key):
@@ -198,13 +179,7 @@ AGENCY_NTM_BODY = [
 
 def _set_run_font(run, size=None, bold=None, italic=None):
     run.font.name = FONT
-    rpr = run._r.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
+    _font_for_every_script(run._r.get_or_add_rPr())
     if size is not None:
         run.font.size = Pt(size)
     if bold is not None:
@@ -218,7 +193,11 @@ def _style_fonts(style, size, bold=False, italic=False):
     style.font.size = Pt(size)
     style.font.bold = bold
     style.font.italic = italic
-    rpr = style.element.get_or_add_rPr()
+    _font_for_every_script(style.element.get_or_add_rPr())
+
+
+def _font_for_every_script(rpr) -> None:
+    """FONT in each of Word's per-script font slots, so no letter falls back to another."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")

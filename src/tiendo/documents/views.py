@@ -87,15 +87,24 @@ def report_detail(request, slug):
 @require_POST
 def report_render(request, slug):
     definition = _definition(request.user, slug, write=True)
+    return _generate_posted(
+        request,
+        lambda fmt: generate(definition, fmt, user=request.user),
+        back=redirect("documents:report", slug=slug),
+    )
+
+
+def _generate_posted(request, generate_in, *, back):
+    """Make the document in the posted format and show it; else ``back``, with the reason."""
     fmt = request.POST.get("format", "")
     if fmt not in DocumentFormat.values:
         messages.error(request, _("Định dạng không hợp lệ: chọn Word, PDF hoặc Excel."))
-        return redirect("documents:report", slug=slug)
+        return back
     try:
-        document = generate(definition, fmt, user=request.user)
+        document = generate_in(fmt)
     except (RenderError, PdfError) as exc:
         messages.error(request, str(exc))
-        return redirect("documents:report", slug=slug)
+        return back
     messages.success(
         request,
         _("Đã tạo văn bản %(name)s (%(size)s byte).")
@@ -115,21 +124,11 @@ def submission_report(request, pk):
     )
     scope.check_unit(request.user, submission.unit, write=request.method == "POST")
     if request.method == "POST":
-        fmt = request.POST.get("format", "")
-        if fmt not in DocumentFormat.values:
-            messages.error(request, _("Định dạng không hợp lệ: chọn Word, PDF hoặc Excel."))
-            return redirect("documents:from_submission", pk=pk)
-        try:
-            document = generate_for_submission(submission, fmt, user=request.user)
-        except (RenderError, PdfError) as exc:
-            messages.error(request, str(exc))
-            return redirect("documents:from_submission", pk=pk)
-        messages.success(
+        return _generate_posted(
             request,
-            _("Đã tạo văn bản %(name)s (%(size)s byte).")
-            % {"name": document.filename, "size": format_number(document.size)},
+            lambda fmt: generate_for_submission(submission, fmt, user=request.user),
+            back=redirect("documents:from_submission", pk=pk),
         )
-        return redirect("documents:document", pk=document.pk)
     definition = (
         submission.request.report_definitions.filter(unit=submission.unit)
         .select_related("unit")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from tiendo.core import exporters as ex
 from tiendo.reporting.models import (
     ReportRequest,
     RequestRecipient,
@@ -129,3 +130,71 @@ def summary(rows: list[Row]) -> dict:
         "approved": counts[Status.APPROVED],
         "owing": counts[Status.MISSING] + counts[Status.DRAFT] + counts[Status.RETURNED],
     }
+
+
+class CompletenessExport(ex.Exporter):
+    """The completeness of one request as a table: a row per recipient."""
+
+    HEADINGS = (
+        "STT",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Tình trạng",
+        "Gửi lần đầu",
+        "Gửi gần nhất",
+        "Đúng hạn",
+        "Số ngày trễ",
+        "Ngày duyệt",
+        "Ghi chú",
+    )
+    WIDTHS = (6, 14, 40, 22, 13, 13, 10, 11, 13, 50)
+
+    def __init__(self, request: ReportRequest):
+        self.request = request
+        self.filename = "tinh-hinh-bao-cao-" + ex.ascii_name(request.number_symbol)
+
+    def tables(self) -> list[ex.Table]:
+        req = self.request
+        title = [
+            ex.row(
+                ex.text(
+                    f"Tình hình gửi báo cáo theo công văn {req.number_symbol}", bold=True, size=13
+                )
+            ),
+            ex.row(ex.text(req.title)),
+            ex.row(
+                ex.text("Kỳ báo cáo"),
+                ex.text(req.period_obj.label),
+                ex.text("Hạn gửi"),
+                ex.day(req.deadline),
+            ),
+            ex.row(),
+        ]
+        header = [ex.row(*(ex.text(h, bold=True) for h in self.HEADINGS))]
+        body = [self._row(i, r) for i, r in enumerate(completeness(req), start=1)]
+        return [ex.Table("Tinh hinh bao cao", list(self.WIDTHS), title, header, body)]
+
+    def _row(self, index: int, row: Row) -> ex.Row:
+        first, deadline = row.first_submitted_on, self.request.deadline
+        late_days = (first - deadline).days if first and first > deadline else 0
+        on_time = None if row.on_time is None else ("Có" if row.on_time else "Không")
+        return ex.row(
+            ex.number(index),
+            ex.text(row.unit.code),
+            ex.text(row.unit.name),
+            ex.text(row.status_label),
+            ex.day(first),
+            ex.day(row.submitted_on),
+            ex.text(on_time),
+            ex.number(late_days if first else None),
+            ex.day(row.approved_on),
+            ex.text(_note(row)),
+        )
+
+
+def _note(row: Row) -> str:
+    if row.waiver:
+        return f"Miễn: {row.waiver.reason}"
+    if row.submission and row.submission.return_reason and row.status == Status.RETURNED:
+        return f"Trả lại: {row.submission.return_reason}"
+    return ""

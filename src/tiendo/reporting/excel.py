@@ -62,15 +62,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from tiendo.accounts import scope
+from tiendo.core import exporters as ex
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
@@ -114,12 +114,8 @@ MAX_EXTRA_COLUMNS = 100
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SIGNING_SALT = "tiendo.reporting.excel"
 
-_FONT = "Times New Roman"
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-_LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
-_UNLOCKED = Protection(locked=False)
+_HEADER_FILL = "D9E1F2"
+_BORDER_COLOR = "808080"
 
 
 class ExcelError(TiendoError, ValueError):
@@ -205,11 +201,11 @@ def reporting_units(form: Form, unit: Unit, period: Period) -> list[Unit]:
 # --- Download ------------------------------------------------------------------------------
 
 
-def _number_format(indicator: Indicator, places: int) -> str:
+def _decimals(indicator: Indicator, places: int) -> int:
+    """Decimals shown in a column: the indicator's, or more when a stored figure has more."""
     if indicator.value_type == ValueType.INTEGER:
-        return "#,##0"
-    places = max(indicator.decimals, places)
-    return "#,##0" + ("." + "0" * places if places else "")
+        return 0
+    return max(indicator.decimals, places)
 
 
 def _places(value: Decimal) -> int:
@@ -260,36 +256,13 @@ def _sign(rows: list[list[str]]) -> str:
     return salted_hmac(_SIGNING_SALT, payload, algorithm="sha256").hexdigest()
 
 
-def _style_header(cell, *, bold=True) -> None:
-    cell.font = Font(name=_FONT, bold=bold, size=11)
-    cell.fill = _HEADER_FILL
-    cell.border = _BORDER
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-
 def build_workbook(
     form: Form, unit: Unit, periods, *, user, report_request: ReportRequest | None = None
 ) -> bytes:
     """An .xlsx of ``form`` for ``unit`` and ``periods`` (identifiers or Period objects)."""
     scope.check_unit(user, unit)
-    parsed: list[Period] = []
-    for raw in periods:
-        period = raw if isinstance(raw, Period) else Period.parse(str(raw))
-        if period.type != form.period_type:
-            raise ExcelError(
-                f"Kỳ {period.id} ({period.label}) không phải loại kỳ của biểu “{form.code}” "
-                f"({PERIOD_TYPE_LABELS[PeriodType(form.period_type)]})."
-            )
-        if period not in parsed:
-            parsed.append(period)
-    if not parsed:
-        raise ExcelError("Xin chọn ít nhất một kỳ báo cáo.")
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.language = "vi-VN"
-    wb.properties.title = f"Biểu mẫu {form.code} — {unit.name}"
-    wb.properties.creator = "Tiến Độ"
+    parsed = _form_periods(form, periods)
+    wb = ex.new_workbook(f"Biểu mẫu {form.code} — {unit.name}")
     meta: list[list[str]] = [
         ["format", FORMAT_VERSION],
         ["form", form.code],
@@ -301,7 +274,11 @@ def build_workbook(
         title = _sheet_title(period, used_titles)
         columns = columns_for(form, period, report_request)
         if not columns:
-            raise ExcelError(f"Biểu “{form.code}” chưa có chỉ tiêu nào để nhập.")
+            raise ExcelError(
+                _("Biểu “%(form)s” chưa có chỉ tiêu nào để nhập."),
+                code="excel.form_empty",
+                form=form.code,
+            )
         units = reporting_units(form, unit, period)
         meta.append(["sheet", title, period.id])
         for col in columns:
@@ -312,132 +289,159 @@ def build_workbook(
             wb.create_sheet(title), form, unit, period, columns, units
         ):
             meta.append(["ver", title, str(row), letter, str(version), value])
+    _write_meta(wb, meta)
+    return ex.workbook_bytes(wb)
 
+
+def _form_periods(form: Form, periods) -> list[Period]:
+    """The distinct periods asked for, each of the form's period type."""
+    parsed: list[Period] = []
+    for raw in periods:
+        period = raw if isinstance(raw, Period) else Period.parse(str(raw))
+        if period.type != form.period_type:
+            raise ExcelError(
+                _("Kỳ %(period)s (%(label)s) không phải loại kỳ của biểu “%(form)s” (%(type)s)."),
+                code="excel.period_type",
+                period=period.id,
+                label=period.label,
+                form=form.code,
+                type=PERIOD_TYPE_LABELS[PeriodType(form.period_type)],
+            )
+        if period not in parsed:
+            parsed.append(period)
+    if not parsed:
+        raise ExcelError(_("Xin chọn ít nhất một kỳ báo cáo."), code="excel.no_period")
+    return parsed
+
+
+def _write_meta(wb, meta: list[list[str]]) -> None:
     ws = wb.create_sheet(META_SHEET)
     for row in meta:
         ws.append(row)
     ws.append(["signature", _sign(meta)])
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+
+
+@dataclass
+class _Prefill:
+    """The stored figures and their versions for the cells of a sheet."""
+
+    values: dict
+    versions: dict
+    places: dict[str, int]  # decimals of the most precise stored figure, per column letter
+
+    @classmethod
+    def load(cls, units: list[Unit], columns: list[Column]) -> _Prefill:
+        indicators = {c.indicator.pk for c in columns}
+        periods = {c.period.id for c in columns}
+        values = {
+            (v.unit_id, v.indicator_id, v.period, v.category): v.value
+            for v in DataValue.objects.filter(
+                unit__in=units, indicator__in=indicators, period__in=periods
+            )
+        }
+        versions = versions_of(units=units, indicators=indicators, periods=periods)
+        places = {c.letter: 0 for c in columns}
+        for key, value in values.items():
+            for col in columns:
+                if (col.indicator.pk, col.period.id, col.category) == key[1:]:
+                    places[col.letter] = max(places[col.letter], _places(value))
+        return cls(values, versions, places)
+
+    def value(self, unit: Unit, col: Column):
+        return self.values.get((unit.pk, col.indicator.pk, col.period.id, col.category))
+
+    def version(self, unit: Unit, col: Column) -> int:
+        return self.versions.get((col.indicator.pk, unit.pk, col.period.id, col.category), 0)
 
 
 def _write_sheet(ws, form, unit, period, columns: list[Column], units: list[Unit]) -> list:
     """Fill the sheet; returns (row, column letter, version, value text) of every figure
     that has a version or a value, for ``_meta``."""
-    last_col = get_column_letter(FIRST_DATA_COL + len(columns) - 1)
-    ws["A1"] = f"BIỂU MẪU {form.code} — {unit.name} — {period.label}"
-    ws["A1"].font = Font(name=_FONT, bold=True, size=14)
-    ws["A2"] = f"{form.name} · Đơn vị: {unit.name} (mã {unit.code}) · Kỳ báo cáo: {period.label}"
-    ws["A2"].font = Font(name=_FONT, size=12)
-    ws["A3"] = (
-        "Gõ số vào các ô trắng; ô để trống thì giữ nguyên số liệu đã có. Không sửa các ô nền "
-        "màu, không chèn, xóa hay sắp xếp lại dòng. Dấu phân cách hàng nghìn và thập phân "
-        "hiển thị theo cài đặt vùng của máy (tiếng Việt: 66.992 và 234,9). Không dùng công thức."
-    )
-    ws["A3"].font = Font(name=_FONT, italic=True, size=10)
-    ws["A3"].alignment = Alignment(wrap_text=True, vertical="top")
-    for row in (TITLE_ROW, SUBTITLE_ROW, NOTE_ROW):
-        ws.merge_cells(f"A{row}:{last_col}{row}")
-    ws.row_dimensions[NOTE_ROW].height = 42
-
-    top, middle, bottom = HEADER_ROWS
-    for letter, label in ((NUMBER_COL, "STT"), (NAME_COL, "Tên đơn vị"), (CODE_COL, "Mã đơn vị")):
-        ws[f"{letter}{top}"] = label
-        ws.merge_cells(f"{letter}{top}:{letter}{bottom}")
-        for row in HEADER_ROWS:
-            _style_header(ws[f"{letter}{row}"])
-    # indicator names over their category columns
-    start = 0
-    while start < len(columns):
-        end = start
-        while (
-            end + 1 < len(columns) and columns[end + 1].indicator.pk == columns[start].indicator.pk
-        ):
-            end += 1
-        first, last = columns[start].letter, columns[end].letter
-        ws[f"{first}{top}"] = columns[start].indicator.name
-        if end > start:
-            ws.merge_cells(f"{first}{top}:{last}{top}")
-        start = end + 1
-    for col in columns:
-        ws[f"{col.letter}{middle}"] = col.category_name or "Giá trị"
-        unit_line = col.indicator.measure_unit
-        if col.period.id != period.id:
-            unit_line += f" · {col.period.label}"
-        ws[f"{col.letter}{bottom}"] = f"({unit_line})"
-        for row in HEADER_ROWS:
-            _style_header(ws[f"{col.letter}{row}"], bold=row == top)
-        ws.column_dimensions[col.letter].width = 16
-    ws.column_dimensions[NUMBER_COL].width = 6
-    ws.column_dimensions[NAME_COL].width = 32
-    ws.column_dimensions[CODE_COL].width = 12
-    ws.row_dimensions[top].height = 48
-
-    existing = {
-        (v.unit_id, v.indicator_id, v.period, v.category): v.value
-        for v in DataValue.objects.filter(
-            unit__in=units,
-            indicator__in={c.indicator.pk for c in columns},
-            period__in={c.period.id for c in columns},
-        )
-    }
-    versions = versions_of(
-        units=units,
-        indicators={c.indicator.pk for c in columns},
-        periods={c.period.id for c in columns},
-    )
-    shown = []
-    places = {c.letter: 0 for c in columns}
-    for value_key, value in existing.items():
-        for col in columns:
-            if (col.indicator.pk, col.period.id, col.category) == value_key[1:]:
-                places[col.letter] = max(places[col.letter], _places(value))
+    prefill = _Prefill.load(units, columns)
+    ex.write_table(ws, _form_table(ws.title, form, unit, period, columns, units, prefill))
     last_row = FIRST_DATA_ROW + len(units) - 1
-    for i, row_unit in enumerate(units):
-        row = FIRST_DATA_ROW + i
-        for letter, value in (
-            (NUMBER_COL, i + 1),
-            (NAME_COL, row_unit.name),
-            (CODE_COL, row_unit.code),
-        ):
-            cell = ws[f"{letter}{row}"]
-            cell.value = value
-            cell.font = Font(name=_FONT, size=11)
-            cell.fill = _LOCKED_FILL
-            cell.border = _BORDER
-        ws[f"{CODE_COL}{row}"].number_format = "@"
-        for col in columns:
-            cell = ws[f"{col.letter}{row}"]
-            value = existing.get((row_unit.pk, col.indicator.pk, col.period.id, col.category))
-            version = versions.get((col.indicator.pk, row_unit.pk, col.period.id, col.category), 0)
-            if value is not None or version:
-                shown.append((row, col.letter, version, "" if value is None else str(value)))
-            if value is not None:
-                cell.value = int(value) if value == value.to_integral() else float(value)
-            cell.number_format = _number_format(col.indicator, places[col.letter])
-            cell.protection = _UNLOCKED
-            cell.border = _BORDER
-            cell.font = Font(name=_FONT, size=11)
     for col in columns:
         dv = _validation(col.indicator)
         dv.add(f"{col.letter}{FIRST_DATA_ROW}:{col.letter}{last_row}")
         ws.add_data_validation(dv)
-
-    ws.freeze_panes = f"{get_column_letter(FIRST_DATA_COL)}{FIRST_DATA_ROW}"
-    ws.print_title_rows = f"{top}:{bottom}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False  # widening a column is harmless
-    ws.protection.formatRows = False
+    shown = []
+    for row, row_unit in enumerate(units, start=FIRST_DATA_ROW):
+        for col in columns:
+            value, version = prefill.value(row_unit, col), prefill.version(row_unit, col)
+            if value is not None or version:
+                shown.append((row, col.letter, version, "" if value is None else str(value)))
     return shown
+
+
+def _form_table(name, form, unit, period, columns, units, prefill: _Prefill) -> ex.Table:
+    """The sheet as a table: titles in rows 1-3, headers in 4-6, a unit per row from 7."""
+    note = (
+        "Gõ số vào các ô trắng; ô để trống thì giữ nguyên số liệu đã có. Không sửa các ô nền "
+        "màu, không chèn, xóa hay sắp xếp lại dòng. Dấu phân cách hàng nghìn và thập phân "
+        "hiển thị theo cài đặt vùng của máy (tiếng Việt: 66.992 và 234,9). Không dùng công thức."
+    )
+    title = [
+        ex.title_line(f"BIỂU MẪU {form.code} — {unit.name} — {period.label}", size=14, bold=True),
+        ex.title_line(
+            f"{form.name} · Đơn vị: {unit.name} (mã {unit.code}) · Kỳ báo cáo: {period.label}"
+        ),
+        ex.title_line(note, size=10, italic=True, wrap=True, height=42),
+    ]
+    body = [
+        ex.row(
+            ex.number(index, shade=True),
+            ex.text(row_unit.name, shade=True),
+            ex.text(row_unit.code, shade=True),
+            *(
+                ex.number(
+                    prefill.value(row_unit, col),
+                    _decimals(col.indicator, prefill.places[col.letter]),
+                    editable=True,
+                )
+                for col in columns
+            ),
+        )
+        for index, row_unit in enumerate(units, start=1)
+    ]
+    return ex.Table(
+        name,
+        [6, 32, 12] + [16] * len(columns),
+        title=title,
+        header=_form_header(period, columns),
+        body=body,
+        frozen_columns=FIRST_DATA_COL - 1,
+        header_fill=_HEADER_FILL,
+        border_color=_BORDER_COLOR,
+        protected=True,
+    )
+
+
+def _form_header(period: Period, columns: list[Column]) -> list[ex.Row]:
+    """Rows 4-6: indicator names over their categories, the categories, the measure units."""
+    top = [ex.text(label, bold=True, down=3) for label in ("STT", "Tên đơn vị", "Mã đơn vị")]
+    for group in _indicator_groups(columns):
+        top.append(ex.text(group[0].indicator.name, bold=True, span=len(group)))
+    middle = [ex.text(col.category_name or "Giá trị") for col in columns]
+    bottom = []
+    for col in columns:
+        unit_line = col.indicator.measure_unit
+        if col.period.id != period.id:
+            unit_line += f" · {col.period.label}"
+        bottom.append(ex.text(f"({unit_line})"))
+    return [ex.Row(top, height=48), ex.Row(middle), ex.Row(bottom)]
+
+
+def _indicator_groups(columns: list[Column]) -> list[list[Column]]:
+    """Runs of adjacent columns of the same indicator (one per category)."""
+    groups: list[list[Column]] = []
+    for col in columns:
+        if groups and groups[-1][0].indicator.pk == col.indicator.pk:
+            groups[-1].append(col)
+        else:
+            groups.append([col])
+    return groups
 
 
 # --- Upload --------------------------------------------------------------------------------

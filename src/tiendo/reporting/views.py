@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 
 from django import forms as djforms
 from django.contrib import messages
@@ -11,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +24,12 @@ from tiendo.core.text import nfc
 from tiendo.data.services import DataEntryError, ValueConflictError, busy_as_message
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.reporting import services
-from tiendo.reporting.completeness import completeness, completeness_of, summary
+from tiendo.reporting.completeness import (
+    CompletenessExport,
+    completeness,
+    completeness_of,
+    summary,
+)
 from tiendo.reporting.models import (
     Form,
     NarrativeSection,
@@ -328,73 +331,9 @@ def request_waive(request, pk: int, unit_pk: int):
 
 @login_required
 def request_export(request, pk: int):
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     req = _get_request(request.user, pk)
-    rows = completeness(req)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Tinh hinh bao cao"
-    ws.append([f"Tình hình gửi báo cáo theo công văn {req.number_symbol}"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append([req.title])
-    ws.append(["Kỳ báo cáo", req.period_obj.label, "Hạn gửi", req.deadline])
-    ws["D3"].number_format = "DD/MM/YYYY"
-    ws.append([])
-    header = [
-        "STT",
-        "Mã đơn vị",
-        "Đơn vị",
-        "Tình trạng",
-        "Gửi lần đầu",
-        "Gửi gần nhất",
-        "Đúng hạn",
-        "Số ngày trễ",
-        "Ngày duyệt",
-        "Ghi chú",
-    ]
-    ws.append(header)
-    for cell in ws[5]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for i, row in enumerate(rows, start=1):
-        first = row.first_submitted_on
-        late_days = (first - req.deadline).days if first and first > req.deadline else 0
-        note = ""
-        if row.waiver:
-            note = f"Miễn: {row.waiver.reason}"
-        elif row.submission and row.submission.return_reason and row.status == "returned":
-            note = f"Trả lại: {row.submission.return_reason}"
-        ws.append(
-            [
-                i,
-                row.unit.code,
-                row.unit.name,
-                row.status_label,
-                first,
-                row.submitted_on,
-                None if row.on_time is None else ("Có" if row.on_time else "Không"),
-                late_days if first else None,
-                row.approved_on,
-                note,
-            ]
-        )
-        r = ws.max_row
-        for col in ("E", "F", "I"):
-            ws[f"{col}{r}"].number_format = "DD/MM/YYYY"
-        ws[f"H{r}"].number_format = "#,##0"
-    for col, width in zip("ABCDEFGHIJ", (6, 14, 40, 22, 13, 13, 10, 11, 13, 50), strict=True):
-        ws.column_dimensions[col].width = width
-    buffer = BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    safe = "".join(ch if ch.isalnum() else "-" for ch in req.number_symbol)
+    response = CompletenessExport(req).response(request.GET.get("format", "xlsx"))
     audit("completeness.downloaded", actor=request.user, unit=req.issuer, obj=req)
-    response["Content-Disposition"] = f'attachment; filename="tinh-hinh-bao-cao-{safe}.xlsx"'
     return response
 
 
