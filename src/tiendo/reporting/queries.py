@@ -1,0 +1,276 @@
+"""Reading the reporting cycle: entry windows, who is below whom, who still owes a report,
+the narrative for the document generator, the completeness workbook. Nothing here writes;
+the steps that do are in :mod:`tiendo.reporting.services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+
+from django.utils import timezone
+
+from tiendo.core.models import AuditEntry
+from tiendo.programmes.periods import Period
+from tiendo.reporting.completeness import completeness
+from tiendo.reporting.models import (
+    EntryWindowReopening,
+    Form,
+    ReportRequest,
+    RequestRecipient,
+    Submission,
+    SubmissionState,
+    SubmissionWaiver,
+)
+from tiendo.units.models import Unit
+
+# ---------------------------------------------------------------------------------------
+# Entry windows
+
+
+@dataclass(frozen=True)
+class Window:
+    form: Form
+    opens: date
+    closes: date
+    reopened_until: date | None
+    is_open: bool
+
+
+def entry_window(form: Form, unit: Unit, period: Period, today: date) -> Window:
+    opens, closes = form.window(period)
+    reopening = (
+        EntryWindowReopening.objects.filter(form=form, unit=unit, period=period.id)
+        .order_by("-until")
+        .first()
+    )
+    until = reopening.until if reopening else None
+    is_open = opens <= today <= closes or (until is not None and today <= until)
+    return Window(form, opens, closes, until, is_open)
+
+
+def closed_forms(request: ReportRequest, today: date | None = None) -> list[Window]:
+    """The letter's forms whose entry window has already closed: the recipients will not
+    be able to enter their figures (unless a coordinator reopens the form for a unit)."""
+    today = today or timezone.localdate()
+    period = request.period_obj
+    closed = []
+    for form in request.forms.order_by("code"):
+        opens, closes = form.window(period)
+        if today > closes:
+            closed.append(Window(form, opens, closes, None, False))
+    return closed
+
+
+def forms_for(submission: Submission) -> list[Form]:
+    return [f for f in submission.request.forms.order_by("code") if f.applies_to(submission.unit)]
+
+
+def closed_windows(submission: Submission, today: date) -> list[Window]:
+    period = submission.request.period_obj
+    windows = [entry_window(f, submission.unit, period, today) for f in forms_for(submission)]
+    return [w for w in windows if not w.is_open]
+
+
+# ---------------------------------------------------------------------------------------
+# A submission and the units it consolidates
+
+
+def run_submit_checks(submission: Submission) -> list[str]:
+    """High-importance validation-rule violations that stop a submission.
+
+    The data app's :func:`~tiendo.data.validation.blocking_violations` over the unit's
+    figures, for each programme whose forms the request asks for; a violation the officer
+    has explained for exactly these values no longer blocks.
+    """
+    from tiendo.data.validation import blocking_violations
+
+    period = submission.request.period_obj
+    programmes = {f.programme_id: f.programme for f in forms_for(submission)}
+    messages: list[str] = []
+    for programme in programmes.values():
+        for violation in blocking_violations(submission.unit, period, programme):
+            if violation.message not in messages:
+                messages.append(violation.message)
+    return messages
+
+
+def units_below(submission: Submission) -> list[Unit]:
+    """Recipients of the same request that lie below this unit (it consolidates them)."""
+    unit = submission.unit
+    return [
+        r.unit
+        for r in RequestRecipient.objects.filter(
+            request=submission.request, unit__path__startswith=unit.path
+        )
+        .exclude(unit=unit)
+        .select_related("unit")
+        .order_by("unit__code")
+    ]
+
+
+def outstanding_below(submission: Submission) -> list[Unit]:
+    """Units below that are neither approved nor waived: they hold up this submission."""
+    below = units_below(submission)
+    if not below:
+        return []
+    ids = [u.pk for u in below]
+    approved = set(
+        Submission.objects.filter(
+            request=submission.request, unit_id__in=ids, state=SubmissionState.APPROVED
+        ).values_list("unit_id", flat=True)
+    )
+    waived = set(
+        SubmissionWaiver.objects.filter(request=submission.request, unit_id__in=ids).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return [u for u in below if u.pk not in approved and u.pk not in waived]
+
+
+def submissions_below(submission: Submission) -> list[dict]:
+    """The submissions of the units this one consolidates, with their states."""
+    below = units_below(submission)
+    if not below:
+        return []
+    subs = {
+        s.unit_id: s for s in Submission.objects.filter(request=submission.request, unit__in=below)
+    }
+    return [{"unit": u, "submission": subs.get(u.pk)} for u in below]
+
+
+def submission_history(submission: Submission) -> list[AuditEntry]:
+    """The audit entries of the submission's steps, oldest first; none for an unsaved one."""
+    if submission.pk is None:
+        return []
+    return list(
+        AuditEntry.objects.filter(
+            object_type=Submission._meta.label_lower, object_id=str(submission.pk)
+        ).select_related("actor")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Who still owes the report
+
+
+def not_submitted(request: ReportRequest) -> list[Unit]:
+    """Recipients that owe the report: nothing sent yet, or returned and not sent again."""
+    done = set(
+        Submission.objects.filter(
+            request=request,
+            state__in=[SubmissionState.SUBMITTED, SubmissionState.APPROVED],
+        ).values_list("unit_id", flat=True)
+    )
+    waived = set(SubmissionWaiver.objects.filter(request=request).values_list("unit_id", flat=True))
+    return [
+        r.unit
+        for r in request.recipients.select_related("unit").order_by("unit__code")
+        if r.unit_id not in done and r.unit_id not in waived
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the narrative (for the document generator)
+
+
+def collect_narrative(
+    request: ReportRequest, unit: Unit, *, approved_only: bool = True
+) -> list[tuple[Unit, list[tuple[str, str]]]]:
+    """The narrative of the submissions strictly below ``unit`` for ``request``.
+
+    Returns ``[(unit, [(section title, text), ...]), ...]`` in unit code order.
+    """
+    submissions = (
+        Submission.objects.filter(request=request, unit__path__startswith=unit.path)
+        .exclude(unit=unit)
+        .select_related("unit", "request")
+        .prefetch_related("section_texts", "request__sections")
+        .order_by("unit__code")
+    )
+    if approved_only:
+        submissions = submissions.filter(state=SubmissionState.APPROVED)
+    return [(s.unit, s.sections) for s in submissions]
+
+
+# ---------------------------------------------------------------------------------------
+# The completeness workbook (who has answered a letter), for download
+
+COMPLETENESS_HEADER = [
+    "STT",
+    "Mã đơn vị",
+    "Đơn vị",
+    "Tình trạng",
+    "Gửi lần đầu",
+    "Gửi gần nhất",
+    "Đúng hạn",
+    "Số ngày trễ",
+    "Ngày duyệt",
+    "Ghi chú",
+]
+COMPLETENESS_WIDTHS = (6, 14, 40, 22, 13, 13, 10, 11, 13, 50)
+
+
+def completeness_lines(request: ReportRequest) -> list[list]:
+    """One line per recipient, in the columns of :data:`COMPLETENESS_HEADER`."""
+    lines = []
+    for i, row in enumerate(completeness(request), start=1):
+        first = row.first_submitted_on
+        late_days = (first - request.deadline).days if first and first > request.deadline else 0
+        note = ""
+        if row.waiver:
+            note = f"Miễn: {row.waiver.reason}"
+        elif row.submission and row.submission.return_reason and row.status == "returned":
+            note = f"Trả lại: {row.submission.return_reason}"
+        lines.append(
+            [
+                i,
+                row.unit.code,
+                row.unit.name,
+                row.status_label,
+                first,
+                row.submitted_on,
+                None if row.on_time is None else ("Có" if row.on_time else "Không"),
+                late_days if first else None,
+                row.approved_on,
+                note,
+            ]
+        )
+    return lines
+
+
+def completeness_workbook(request: ReportRequest) -> bytes:
+    """The .xlsx of :func:`completeness_lines` under a heading naming the letter."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tinh hinh bao cao"
+    ws.append([f"Tình hình gửi báo cáo theo công văn {request.number_symbol}"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([request.title])
+    ws.append(["Kỳ báo cáo", request.period_obj.label, "Hạn gửi", request.deadline])
+    ws["D3"].number_format = "DD/MM/YYYY"
+    ws.append([])
+    ws.append(COMPLETENESS_HEADER)
+    for cell in ws[5]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for line in completeness_lines(request):
+        ws.append(line)
+        r = ws.max_row
+        for col in ("E", "F", "I"):
+            ws[f"{col}{r}"].number_format = "DD/MM/YYYY"
+        ws[f"H{r}"].number_format = "#,##0"
+    for col, width in zip("ABCDEFGHIJ", COMPLETENESS_WIDTHS, strict=True):
+        ws.column_dimensions[col].width = width
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def completeness_filename(request: ReportRequest) -> str:
+    safe = "".join(ch if ch.isalnum() else "-" for ch in request.number_symbol)
+    return f"tinh-hinh-bao-cao-{safe}.xlsx"
