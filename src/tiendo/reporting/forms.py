@@ -24,50 +24,49 @@ DEFAULT_SECTIONS = [
 ]
 
 
+def _date(label, *, required: bool = True) -> djforms.DateField:
+    return djforms.DateField(
+        label=label, required=required, widget=djforms.DateInput(attrs={"type": "date"})
+    )
+
+
+def _text(label, *, rows: int, initial: str = "") -> djforms.CharField:
+    """An optional text of several lines."""
+    return djforms.CharField(
+        label=label,
+        required=False,
+        initial=initial,
+        widget=djforms.Textarea(attrs={"rows": rows}),
+    )
+
+
 class RequestForm(djforms.Form):
     number_symbol = djforms.CharField(label=gettext_lazy("Số, ký hiệu"), max_length=80)
-    issued_on = djforms.DateField(
-        label=gettext_lazy("Ngày ban hành"), widget=djforms.DateInput(attrs={"type": "date"})
-    )
+    issued_on = _date(gettext_lazy("Ngày ban hành"))
     issuer = djforms.ModelChoiceField(
         queryset=Unit.objects.none(), label=gettext_lazy("Đơn vị gửi")
     )
     title = djforms.CharField(label=gettext_lazy("Trích yếu"), max_length=400)
-    summary = djforms.CharField(
-        label=gettext_lazy("Nội dung yêu cầu"),
-        required=False,
-        widget=djforms.Textarea(attrs={"rows": 3}),
-    )
+    summary = _text(gettext_lazy("Nội dung yêu cầu"), rows=3)
     period = djforms.CharField(
         label=gettext_lazy("Kỳ báo cáo"),
         max_length=20,
         help_text=gettext_lazy("2020, 2020S1, 2020Q3, 2021-2025"),
     )
-    data_as_of = djforms.DateField(
-        label=gettext_lazy("Số liệu tính đến ngày"),
-        required=False,
-        widget=djforms.DateInput(attrs={"type": "date"}),
-    )
-    deadline = djforms.DateField(
-        label=gettext_lazy("Hạn gửi báo cáo"), widget=djforms.DateInput(attrs={"type": "date"})
-    )
+    data_as_of = _date(gettext_lazy("Số liệu tính đến ngày"), required=False)
+    deadline = _date(gettext_lazy("Hạn gửi báo cáo"))
     forms = djforms.ModelMultipleChoiceField(
         queryset=Form.objects.order_by("programme__code", "code"),
         label=gettext_lazy("Biểu mẫu"),
         required=False,
         widget=djforms.CheckboxSelectMultiple,
     )
-    sections = djforms.CharField(
-        label=gettext_lazy("Các mục nội dung báo cáo (mỗi dòng một mục)"),
-        widget=djforms.Textarea(attrs={"rows": 6}),
+    sections = _text(
+        gettext_lazy("Các mục nội dung báo cáo (mỗi dòng một mục)"),
+        rows=6,
         initial="\n".join(DEFAULT_SECTIONS),
-        required=False,
     )
-    recipient_codes = djforms.CharField(
-        label=gettext_lazy("Đơn vị nhận (mã đơn vị, cách nhau bởi dấu phẩy)"),
-        required=False,
-        widget=djforms.Textarea(attrs={"rows": 2}),
-    )
+    recipient_codes = _text(gettext_lazy("Đơn vị nhận (mã đơn vị, cách nhau bởi dấu phẩy)"), rows=2)
     rule_kind = djforms.ChoiceField(
         label=gettext_lazy("Hoặc: mọi đơn vị loại"),
         choices=[("", "—")] + list(UnitKind.choices),

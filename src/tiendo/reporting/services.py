@@ -580,24 +580,11 @@ def _send_back(submission: Submission, user, reason: str, now, *, action: str, v
     submission.returned_at, submission.returned_by = _now(now), user
     submission.return_reason = reason
     submission.approved_at = None
-    submission.save(
-        update_fields=[
-            "state",
-            "returned_at",
-            "returned_by",
-            "return_reason",
-            "approved_at",
-            "updated_at",
-        ]
-    )
-    audit(
-        action,
-        actor=user,
-        unit=submission.unit,
-        obj=submission,
-        message=f"{verb.capitalize()} báo cáo: {reason}",
-        reason=reason,
-    )
+    # the approval too: an unapproval takes it back (a return finds none to clear)
+    fields = ["state", "returned_at", "returned_by", "return_reason", "approved_at", "updated_at"]
+    submission.save(update_fields=fields)
+    message = f"{verb.capitalize()} báo cáo: {reason}"
+    audit(action, actor=user, unit=submission.unit, obj=submission, message=message, reason=reason)
     notify(
         unit_users([submission.unit]),
         f"Báo cáo theo công văn {submission.request.number_symbol} bị {verb}. Lý do: {reason}",
