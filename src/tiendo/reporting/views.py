@@ -6,6 +6,7 @@ Views parse and call: they fetch through :mod:`tiendo.accounts.scope`, write thr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib import messages
@@ -313,130 +314,170 @@ def _form_or_404(pk) -> Form:
         raise Http404(_("Không tìm thấy.")) from None
 
 
+@dataclass
+class _Page:
+    """What the submission page shows, as a step on it changes it."""
+
+    sub: Submission  # unsaved: a draft the first save creates
+    forms: list[Form]
+    values: SubmissionValues
+    texts: dict[int, str]  # narrative section id → text
+    may_approve: bool
+
+
+def _save_step(request, page: _Page, *, submitting: bool = False) -> None:
+    user = request.user
+    if not scope.may_edit(user, page.sub):
+        raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
+    page.values = SubmissionValues(page.sub, page.forms, data=request.POST)
+    page.texts = {
+        s.pk: nfc(request.POST.get(f"section-{s.pk}", "")) for s in page.sub.request.sections.all()
+    }
+    if submitting:
+        if request.POST.get("confirm") != "submit":
+            raise NeedsConfirmation("submit")
+        if _is_empty(page.values, page.texts) and request.POST.get("confirm_empty") != "1":
+            raise NeedsConfirmation("submit")
+    entries = page.values.entries()
+    if page.sub.pk is None:
+        page.sub = services.open_submission(page.sub.request, page.sub.unit)
+        page.values.submission = page.sub
+    with busy_as_message():
+        services.save_draft(page.sub, user, entries=entries, texts=page.texts)
+    if submitting:
+        services.submit(page.sub, user)
+        messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
+    else:
+        messages.success(request, _("Đã lưu bản nháp."))
+
+
+def _submit_step(request, page: _Page) -> None:
+    _save_step(request, page, submitting=True)
+
+
+def _check_approver(page: _Page) -> None:
+    if not page.may_approve:
+        raise PermissionDenied(_("Chỉ đơn vị cấp trên được duyệt báo cáo này."))
+
+
+def _return_step(request, page: _Page) -> None:
+    _check_approver(page)
+    services.return_submission(page.sub, request.user, nfc(request.POST.get("reason", "")))
+    messages.success(request, _("Đã trả lại báo cáo."))
+
+
+def _approve_step(request, page: _Page) -> None:
+    _check_approver(page)
+    if request.POST.get("confirm") != "approve":
+        raise NeedsConfirmation("approve")
+    services.approve(page.sub, request.user)
+    messages.success(
+        request,
+        _(
+            "Đã duyệt báo cáo; số liệu của các biểu trong báo cáo đã khóa, "
+            "kể cả của các đơn vị trực thuộc."
+        ),
+    )
+
+
+def _unapprove_step(request, page: _Page) -> None:
+    _check_approver(page)
+    services.unapprove(page.sub, request.user, nfc(request.POST.get("reason", "")))
+    messages.success(request, _("Đã hủy duyệt báo cáo."))
+
+
+def _reopen_step(request, page: _Page) -> None:
+    form = _form_or_404(request.POST.get("form") or 0)
+    until = _reopen_date(request.POST.get("until") or "1900-01-01")
+    req = page.sub.request
+    if not scope.may_issue(request.user, req.issuer):
+        raise PermissionDenied(_("Chỉ văn phòng điều phối được mở lại hạn nhập."))
+    reason = request.POST.get("reason", "")
+    services.reopen_window(form, page.sub.unit, req.period, until, reason, request.user)
+    messages.success(request, _("Đã mở lại hạn nhập số liệu."))
+
+
+STEPS = {
+    "save": _save_step,
+    "submit": _submit_step,
+    "return": _return_step,
+    "approve": _approve_step,
+    "unapprove": _unapprove_step,
+    "reopen": _reopen_step,
+}
+DRAFT_STEPS = {"save", "submit"}  # what an unsaved draft can do
+
+
+def _run_step(request, page: _Page) -> None:
+    action = request.POST.get("action", "")
+    if action not in STEPS or (page.sub.pk is None and action not in DRAFT_STEPS):
+        raise ReportingError(
+            gettext_lazy("Thao tác không hợp lệ."), code="reporting.unknown_action"
+        )
+    STEPS[action](request, page)
+
+
 def _submission_view(request, sub: Submission):
     """The submission page; ``sub`` unsaved means a draft the first POST creates."""
     user = request.user
     may_edit = scope.may_edit(user, sub) and sub.is_editable
-    may_approve = sub.pk is not None and scope.may_approve(user, sub)
     forms = queries.forms_for(sub)
-    values = SubmissionValues(sub, forms)
-    texts = {s.section_id: s.text for s in sub.section_texts.all()} if sub.pk else {}
+    page = _Page(
+        sub=sub,
+        forms=forms,
+        values=SubmissionValues(sub, forms),
+        texts={s.section_id: s.text for s in sub.section_texts.all()} if sub.pk else {},
+        may_approve=sub.pk is not None and scope.may_approve(user, sub),
+    )
     errors: list[str] = []
     confirm = ""
-
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        draft = sub
         try:
             with transaction.atomic():
-                if action in ("save", "submit"):
-                    if not scope.may_edit(user, sub):
-                        raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
-                    values = SubmissionValues(sub, forms, data=request.POST)
-                    texts = {
-                        s.pk: nfc(request.POST.get(f"section-{s.pk}", ""))
-                        for s in sub.request.sections.all()
-                    }
-                    if action == "submit":
-                        if request.POST.get("confirm") != "submit":
-                            raise NeedsConfirmation("submit")
-                        if _is_empty(values, texts) and request.POST.get("confirm_empty") != "1":
-                            raise NeedsConfirmation("submit")
-                    entries = values.entries()
-                    if sub.pk is None:
-                        sub = services.open_submission(sub.request, sub.unit)
-                        values.submission = sub
-                    with busy_as_message():
-                        services.save_draft(sub, user, entries=entries, texts=texts)
-                    if action == "submit":
-                        services.submit(sub, user)
-                        messages.success(request, _("Đã gửi báo cáo lên cấp trên."))
-                    else:
-                        messages.success(request, _("Đã lưu bản nháp."))
-                elif sub.pk is None:
-                    raise ReportingError(
-                        gettext_lazy("Thao tác không hợp lệ."), code="reporting.unknown_action"
-                    )
-                elif action in ("return", "approve", "unapprove"):
-                    if not may_approve:
-                        raise PermissionDenied(_("Chỉ đơn vị cấp trên được duyệt báo cáo này."))
-                    reason = nfc(request.POST.get("reason", ""))
-                    if action == "return":
-                        services.return_submission(sub, user, reason)
-                        messages.success(request, _("Đã trả lại báo cáo."))
-                    elif action == "approve":
-                        if request.POST.get("confirm") != "approve":
-                            raise NeedsConfirmation("approve")
-                        services.approve(sub, user)
-                        messages.success(
-                            request,
-                            _(
-                                "Đã duyệt báo cáo; số liệu của các biểu trong báo cáo đã khóa, "
-                                "kể cả của các đơn vị trực thuộc."
-                            ),
-                        )
-                    else:
-                        services.unapprove(sub, user, reason)
-                        messages.success(request, _("Đã hủy duyệt báo cáo."))
-                elif action == "reopen":
-                    form = _form_or_404(request.POST.get("form") or 0)
-                    until = _reopen_date(request.POST.get("until") or "1900-01-01")
-                    if not scope.may_issue(user, sub.request.issuer):
-                        raise PermissionDenied(_("Chỉ văn phòng điều phối được mở lại hạn nhập."))
-                    services.reopen_window(
-                        form,
-                        sub.unit,
-                        sub.request.period,
-                        until,
-                        request.POST.get("reason", ""),
-                        user,
-                    )
-                    messages.success(request, _("Đã mở lại hạn nhập số liệu."))
-                else:
-                    raise ReportingError(
-                        gettext_lazy("Thao tác không hợp lệ."), code="reporting.unknown_action"
-                    )
+                _run_step(request, page)
         except NeedsConfirmation as exc:
             confirm = exc.step
         except (ReportingError, DataEntryError) as exc:
             errors = list(dict.fromkeys(str(exc).splitlines()))
             if isinstance(exc, ValueConflictError):
-                values.mark_conflicts(exc.conflicts)
+                page.values.mark_conflicts(exc.conflicts)
         else:
-            return redirect("reporting:submission", sub.pk)
-        if draft.pk is None and sub.pk is not None:  # the creation was rolled back
-            sub = draft
-            values.submission = sub
+            return redirect("reporting:submission", page.sub.pk)
+        if sub.pk is None and page.sub.pk is not None:  # the creation was rolled back
+            page.sub = page.values.submission = sub
+    context = _submission_context(page, user, may_edit=may_edit, errors=errors, confirm=confirm)
+    return render(request, "reporting/submission.html", context)
 
-    today = timezone.localdate()
+
+def _submission_context(page: _Page, user, *, may_edit: bool, errors, confirm: str) -> dict:
+    sub, today = page.sub, timezone.localdate()
     period = sub.request.period_obj
-    windows = [queries.entry_window(f, sub.unit, period, today) for f in forms]
+    windows = [queries.entry_window(f, sub.unit, period, today) for f in page.forms]
     by_form = {w.form.pk: w for w in windows}
-    for block in values.blocks:
+    for block in page.values.blocks:
         block.window = by_form.get(block.form.pk)
     sections = [
-        {"section": s, "text": texts.get(s.pk, ""), "name": f"section-{s.pk}"}
+        {"section": s, "text": page.texts.get(s.pk, ""), "name": f"section-{s.pk}"}
         for s in sub.request.sections.all()
     ]
     history = queries.submission_history(sub)
     for entry in history:
         entry.label = ACTION_LABELS.get(entry.action, "")
-    context = {
+    return {
         "sub": sub,
         "req": sub.request,
-        "values": values,
+        "values": page.values,
         "sections": sections,
         "windows": windows,
         "may_edit": may_edit,
-        "may_approve": may_approve,
+        "may_approve": page.may_approve,
         "may_reopen": sub.pk is not None and scope.may_issue(user, sub.request.issuer),
         "approvers": sub.approver_units(),
         "waiting": queries.outstanding_below(sub) if may_edit else [],
         "below": queries.submissions_below(sub),
         "errors": errors,
         "confirm": confirm,
-        "empty": confirm == "submit" and _is_empty(values, texts),
+        "empty": confirm == "submit" and _is_empty(page.values, page.texts),
         "history": history,
         "today": today,
     }
-    return render(request, "reporting/submission.html", context)
