@@ -225,8 +225,8 @@ def get_submission_or_403(user, pk, *, queryset: QuerySet, write: bool = False):
     user's scope, or the user approves it — or, with ``write=True``, answer it
     (:func:`may_edit`)."""
     submission = _get_or_404(queryset, pk=pk)
-    if write and not may_edit(user, submission):
-        raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
     if not (can_read(user, submission.unit) or may_approve(user, submission)):
         raise PermissionDenied(_("Bạn không có quyền xem báo cáo này."))
+    if write and not may_edit(user, submission):
+        raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
     return submission

@@ -11,6 +11,7 @@ from io import BytesIO
 
 from django.utils import timezone
 
+from tiendo.accounts import scope
 from tiendo.core.models import AuditEntry
 from tiendo.programmes.periods import Period
 from tiendo.reporting.completeness import completeness
@@ -19,6 +20,7 @@ from tiendo.reporting.models import (
     Form,
     ReportRequest,
     RequestRecipient,
+    RequestStatus,
     Submission,
     SubmissionState,
     SubmissionWaiver,
@@ -149,6 +151,49 @@ def submission_history(submission: Submission) -> list[AuditEntry]:
             object_type=Submission._meta.label_lower, object_id=str(submission.pk)
         ).select_related("actor")
     )
+
+
+# ---------------------------------------------------------------------------------------
+# A unit's inbox
+
+
+def inbox_letters(user) -> tuple[list[dict], list[dict]]:
+    """The sent letters addressed to the user's unit: those it still owes an answer, and
+    those it has answered (sent or approved), by deadline."""
+    owed: list[dict] = []
+    done: list[dict] = []
+    if not user.unit_id:
+        return owed, done
+    recipients = (
+        RequestRecipient.objects.filter(unit=user.unit, request__status=RequestStatus.SENT)
+        .select_related("request__issuer", "unit")
+        .order_by("request__deadline")
+    )
+    subs = {
+        s.request_id: s
+        for s in Submission.objects.filter(
+            unit=user.unit, request__in=[r.request_id for r in recipients]
+        )
+    }
+    for r in recipients:
+        sub = subs.get(r.request_id)
+        item = {"request": r.request, "unit": r.unit, "submission": sub}
+        answered = sub and sub.state in (SubmissionState.SUBMITTED, SubmissionState.APPROVED)
+        (done if answered else owed).append(item)
+    return owed, done
+
+
+def awaiting_approval_by(user, *, limit: int = 200) -> list[Submission]:
+    """Sent submissions of other units that the user approves, oldest first."""
+    candidates = (
+        Submission.objects.filter(
+            state=SubmissionState.SUBMITTED, unit__in=scope.readable_units(user)
+        )
+        .exclude(unit_id=user.unit_id)
+        .select_related("unit__parent", "request__issuer")  # may_approve reads both
+        .order_by("submitted_at")[:limit]
+    )
+    return [s for s in candidates if scope.may_approve(user, s)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from tiendo.reporting.models import (
     RequestRecipient,
     RequestStatus,
     Submission,
-    SubmissionState,
 )
 from tiendo.reporting.services import ReportingError
 from tiendo.reporting.values import SubmissionValues
@@ -205,40 +204,11 @@ def request_export(request, pk: int):
 @login_required
 def inbox(request):
     user = request.user
-    owed, done = [], []
-    if user.unit_id:
-        recipients = (
-            RequestRecipient.objects.filter(unit=user.unit, request__status=RequestStatus.SENT)
-            .select_related("request__issuer", "unit")
-            .order_by("request__deadline")
-        )
-        subs = {
-            s.request_id: s
-            for s in Submission.objects.filter(
-                unit=user.unit, request__in=[r.request_id for r in recipients]
-            )
-        }
-        for r in recipients:
-            sub = subs.get(r.request_id)
-            item = {"request": r.request, "unit": r.unit, "submission": sub}
-            if sub and sub.state in (SubmissionState.SUBMITTED, SubmissionState.APPROVED):
-                done.append(item)
-            else:
-                owed.append(item)
-    pending = [
-        s
-        for s in Submission.objects.filter(
-            state=SubmissionState.SUBMITTED, unit__in=scope.readable_units(user)
-        )
-        .exclude(unit_id=user.unit_id)
-        .select_related("unit__parent", "request__issuer")  # may_approve reads both
-        .order_by("submitted_at")[:200]
-        if scope.may_approve(user, s)
-    ]
+    owed, done = queries.inbox_letters(user)
     context = {
         "owed": owed,
         "done": done,
-        "pending": pending,
+        "pending": queries.awaiting_approval_by(user),
         "today": timezone.localdate(),
         "may_write": scope.can_write(user, user.unit) if user.unit_id else False,
         "may_issue": scope.is_manager(user),
