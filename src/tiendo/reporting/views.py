@@ -104,7 +104,8 @@ def request_create(request):
         try:
             req = services.create_request(form.letter(), user)
         except ReportingError as exc:
-            form.add_error("number_symbol", str(exc))
+            taken = exc.code == "reporting.number_taken"
+            form.add_error("number_symbol" if taken else None, str(exc))
         else:
             messages.success(request, _("Đã tạo công văn; kiểm tra rồi bấm “Gửi công văn”."))
             return redirect("reporting:request", req.pk)
