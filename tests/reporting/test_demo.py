@@ -14,7 +14,7 @@ from tiendo.demo.reporting import load_demo_reporting, split_sections
 from tiendo.programmes.models import Indicator
 from tiendo.reporting.completeness import completeness
 from tiendo.reporting.models import ReportRequest, Submission
-from tiendo.reporting.services import collect_narrative
+from tiendo.reporting.queries import collect_narrative
 from tiendo.units.services import resolve_unit
 
 SEEDS = Path("/work/shared/seeds")

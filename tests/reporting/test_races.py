@@ -17,6 +17,7 @@ from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.reporting.refusals import refused
 from tiendo.core.models import AuditEntry, Notification
 from tiendo.data.models import DataValue
 from tiendo.reporting import services
@@ -30,7 +31,7 @@ def _race(*steps):
     """Run ``steps`` (each ``(load, act)``) at once, one thread and connection each.
 
     ``load`` runs first in every thread; only when all have loaded do the ``act`` calls
-    start. Returns each step's outcome: "ok" or the ReportingError's message.
+    start. Returns each step's outcome: "ok" or the ReportingError's code.
 
     On PostgreSQL the second step waits on the row lock. The in-memory SQLite database of
     the tests shares one cache between connections, which answers "table is locked" at
@@ -49,7 +50,7 @@ def _race(*steps):
                 try:
                     act(obj)
                 except ReportingError as exc:
-                    return str(exc)
+                    return exc.code
                 except OperationalError as exc:
                     if connection.vendor != "sqlite" or "locked" not in str(exc) or attempt:
                         raise
@@ -98,7 +99,7 @@ def test_two_approvers_at_once_approve_once_and_the_other_is_told(cycle, submitt
         (_load(submitted), lambda s: services.approve(s, cycle.district_officer)),
         (_load(submitted), lambda s: services.approve(s, other_approver)),
     )
-    assert sorted(outcomes) == ["Chỉ duyệt được báo cáo đã gửi, đang chờ duyệt.", "ok"]
+    assert sorted(outcomes) == ["ok", "reporting.approve_not_submitted"]
     assert _actions(submitted).count("submission.approved") == 1
     submitted.refresh_from_db()
     assert submitted.state == SubmissionState.APPROVED
@@ -122,8 +123,8 @@ def test_a_return_racing_an_approval_leaves_one_of_them(cycle, submitted):
         ),
     )
     assert outcomes.count("ok") == 1
-    refused = next(o for o in outcomes if o != "ok")
-    assert refused.startswith(("Chỉ duyệt được", "Chỉ trả lại được"))
+    loser = next(o for o in outcomes if o != "ok")
+    assert loser in ("reporting.approve_not_submitted", "reporting.return_not_submitted")
     steps = [a for a in _actions(submitted) if a in ("submission.approved", "submission.returned")]
     assert len(steps) == 1
     submitted.refresh_from_db()
@@ -152,7 +153,7 @@ def test_a_return_racing_a_resubmission_never_returns_a_report_twice(cycle, subm
         assert after == ["submission.resubmitted", "submission.returned"]
         assert submitted.state == SubmissionState.RETURNED
     else:  # the return came first, saw the report already returned, and was refused
-        assert outcomes[1] == "Chỉ trả lại được báo cáo đã gửi, đang chờ duyệt."
+        assert outcomes[1] == "reporting.return_not_submitted"
         assert after == ["submission.resubmitted"]
         assert submitted.state == SubmissionState.SUBMITTED
 
@@ -160,9 +161,9 @@ def test_a_return_racing_a_resubmission_never_returns_a_report_twice(cycle, subm
 def test_a_step_on_a_stale_page_checks_the_state_stored_now(cycle, submitted):
     stale = Submission.objects.get(pk=submitted.pk)  # loaded while the report was sent
     services.return_submission(submitted, cycle.district_officer, "Thiếu số hộ")
-    with pytest.raises(ReportingError, match="Chỉ trả lại được"):
+    with refused("reporting.return_not_submitted"):
         services.return_submission(stale, cycle.district_officer, "Lại")
-    with pytest.raises(ReportingError, match="Chỉ duyệt được"):
+    with refused("reporting.approve_not_submitted"):
         services.approve(Submission.objects.get(pk=submitted.pk), cycle.district_officer)
     assert _actions(submitted).count("submission.returned") == 1
     assert stale.state == SubmissionState.RETURNED  # the step re-read the row
@@ -178,7 +179,7 @@ def test_a_double_click_on_submit_submits_once(cycle):
         (_load(sub), lambda s: services.submit(s, cycle.commune_officer)),
         (_load(sub), lambda s: services.submit(s, cycle.commune_officer)),
     )
-    assert sorted(outcomes) == ["Báo cáo đã gửi, đang chờ duyệt; không sửa được.", "ok"]
+    assert sorted(outcomes) == ["ok", "reporting.awaiting_approval"]
     assert _actions(sub).count("submission.submitted") == 1
     assert (
         Notification.objects.filter(
@@ -205,7 +206,7 @@ def test_two_coordinators_sending_the_same_letter_send_it_once(cycle):
         (load, lambda r: services.send_request(r, cycle.coordinator)),
         (load, lambda r: services.send_request(r, cycle.coordinator)),
     )
-    assert sorted(outcomes) == ["Công văn 16/UBND-NN đã được gửi trước đó.", "ok"]
+    assert sorted(outcomes) == ["ok", "reporting.already_sent"]
     assert AuditEntry.objects.filter(action="request.sent", object_id=str(letter.pk)).count() == 1
 
 

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from tests import factories
 from tiendo.accounts.models import Role
+from tiendo.core.models import AuditEntry
 from tiendo.reporting import services
 from tiendo.reporting.models import ReportRequest, Submission, SubmissionState
 
@@ -237,6 +238,46 @@ def test_a_coordinator_creates_and_sends_a_request(client, cycle):
     # a commune officer may not write letters
     _login(client, cycle.commune_officer)
     assert client.get(url).status_code == 403
+
+
+def test_creating_a_letter_is_audited_and_a_number_is_taken_once(client, cycle):
+    _login(client, cycle.coordinator)
+    url = reverse("reporting:request_create")
+    data = {
+        "number_symbol": "21/BCĐ-NTM",
+        "issued_on": "2024-11-25",
+        "issuer": cycle.tree.ha_giang.pk,
+        "title": "Báo cáo kết quả năm 2024",
+        "period": "2024",
+        "deadline": "2024-12-15",
+        "forms": [cycle.form.pk],
+        "recipient_codes": "028",
+    }
+    assert client.post(url, data).status_code == 302
+    req = ReportRequest.objects.get(number_symbol="21/BCĐ-NTM")
+    entry = AuditEntry.objects.get(action="request.created")
+    assert (entry.actor, entry.unit, entry.object_id) == (
+        cycle.coordinator,
+        cycle.tree.ha_giang,
+        str(req.pk),
+    )
+    response = client.post(url, data)
+    assert "Công văn số này của đơn vị đã có." in response.content.decode()
+    assert ReportRequest.objects.filter(number_symbol="21/BCĐ-NTM").count() == 1
+    assert AuditEntry.objects.filter(action="request.created").count() == 1
+
+
+def test_reopening_from_the_submission_page_reads_the_date_and_the_form(client, cycle):
+    sub = services.open_submission(cycle.request, cycle.tree.c1)
+    _login(client, cycle.coordinator)
+    url = reverse("reporting:submission", args=[sub.pk])
+    post = {"action": "reopen", "form": cycle.form.pk, "reason": "Xã mới có cán bộ"}
+    body = client.post(url, {**post, "until": "31/12/2099"}).content.decode()
+    assert "Ngày mở đến không hợp lệ." in body
+    assert client.post(url, {**post, "form": "x", "until": "2099-12-31"}).status_code == 404
+    assert not AuditEntry.objects.filter(action="entry_window.reopened").exists()
+    assert client.post(url, {**post, "until": "2099-12-31"}).status_code == 302
+    assert AuditEntry.objects.filter(action="entry_window.reopened").count() == 1
 
 
 def test_the_approver_does_not_answer_in_the_unit_s_name(client, cycle, submitted):

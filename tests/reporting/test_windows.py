@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.reporting.refusals import refused
 from tiendo.data.models import DataValue
 from tiendo.data.services import DataEntryError, Entry, save_value
 from tiendo.reporting import services
@@ -86,7 +87,7 @@ def test_a_closed_window_still_takes_the_narrative_and_the_figure_already_stored
 def test_the_page_says_a_submission_cannot_be_sent_after_the_window(client, cycle):
     _close(cycle)
     sub = services.open_submission(cycle.request, cycle.tree.c1)
-    with pytest.raises(services.ReportingError, match="Chưa gửi được báo cáo: biểu"):
+    with refused("reporting.submit_window_closed", forms="biểu"):
         services.submit(sub, cycle.commune_officer)
 
 

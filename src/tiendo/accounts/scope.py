@@ -209,3 +209,24 @@ def check_manage_units(user, unit: Unit) -> Unit:
             )
         )
     return unit
+
+
+def get_request_or_403(user, pk, *, queryset: QuerySet):
+    """The letter ``pk`` of ``queryset`` (the reporting app's ``ReportRequest`` rows) if
+    the user may read its issuing unit."""
+    letter = _get_or_404(queryset, pk=pk)
+    if not can_read(user, letter.issuer):
+        raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
+    return letter
+
+
+def get_submission_or_403(user, pk, *, queryset: QuerySet, write: bool = False):
+    """The submission ``pk`` of ``queryset`` if the user may read it — its unit is in the
+    user's scope, or the user approves it — or, with ``write=True``, answer it
+    (:func:`may_edit`)."""
+    submission = _get_or_404(queryset, pk=pk)
+    if not (can_read(user, submission.unit) or may_approve(user, submission)):
+        raise PermissionDenied(_("Bạn không có quyền xem báo cáo này."))
+    if write and not may_edit(user, submission):
+        raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
+    return submission

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
 from tiendo.reporting.models import SubmissionState
-from tiendo.reporting.services import subtree_submissions
+from tiendo.reporting.queries import subtree_submissions
 
 REF = re.compile(r"^\d+(\.\d+)?$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
