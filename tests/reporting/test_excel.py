@@ -297,7 +297,7 @@ def test_a_file_of_another_form_or_unit_is_refused(form, tree, people):
 
 def test_something_that_is_not_an_xlsx_is_refused(form, tree, people):
     result = check_workbook(io.BytesIO(b"STT;Ten\n1;Xa Mot\n"), user=people["district"])
-    assert codes(result) == [("", "excel.unreadable")]
+    assert codes(result) == [("", "upload.not_zip")]
     assert result.errors[0].message.startswith("Tệp không đọc được")
 
 
