@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 
 
 def demo_database_for(connection):
@@ -33,7 +34,8 @@ def demo_database_for(connection):
         return SqliteDemoDatabase(connection)
     if connection.vendor == "postgresql":
         return PostgresDemoDatabase(connection)
-    raise NotImplementedError(f"no demo database for {connection.vendor}")
+    # tiendo.env accepts only sqlite:// and postgres:// URLs, so no other backend gets here
+    raise ImproperlyConfigured(f"Tiến Độ runs on SQLite or PostgreSQL, not {connection.vendor}")
 
 
 class SqliteDemoDatabase:

@@ -26,6 +26,7 @@ with a quote prefix; in CSV such a text is prefixed with ``'`` (what OWASP advis
 
 from __future__ import annotations
 
+import abc
 import csv
 import io
 from dataclasses import dataclass, field, replace
@@ -145,15 +146,16 @@ class Table:
         return sum(self.widths) > PORTRAIT_WIDTH if self.wide is None else self.wide
 
 
-class Exporter:
+class Exporter(abc.ABC):
     """A download made of tables: a subclass gives :meth:`tables` and a file name, the base
     writes the file in every format."""
 
     filename = "export"  # without extension, ASCII
     formats = ("xlsx", "csv")
 
+    @abc.abstractmethod
     def tables(self) -> list[Table]:
-        raise NotImplementedError
+        """The tables of the download, in order (one sheet each in Excel)."""
 
     def render(self, fmt: str = "xlsx") -> bytes:
         if fmt == "csv":
