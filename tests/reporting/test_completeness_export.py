@@ -46,3 +46,10 @@ def test_a_unit_name_that_looks_like_a_formula_stays_text(cycle):
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
     csv = CompletenessExport(cycle.request).render("csv").decode("utf-8-sig")
     assert "'=HYPERLINK" in csv
+
+
+def test_the_letter_page_offers_the_download_in_both_formats(client, cycle):
+    client.force_login(cycle.coordinator)
+    page = client.get(reverse("reporting:request", args=[cycle.request.pk])).content
+    url = reverse("reporting:request_export", args=[cycle.request.pk])
+    assert f'href="{url}"'.encode() in page and f'href="{url}?format=csv"'.encode() in page
