@@ -186,24 +186,25 @@ def _check_totals(infos, name, limits: ZipLimits) -> None:
         )
 
 
-def _refuse_encrypted(info, name, limits: ZipLimits) -> None:
-    if info.flag_bits & 0x1:
-        raise UploadError(
-            _("Tệp “%(name)s” có phần “%(part)s” được đặt mật khẩu; xin lưu lại không mật khẩu."),
-            code="upload.encrypted",
-            name=name,
-            part=info.filename,
-        )
+# Refusals of a part for a flag of its entry: the message names the file and the part only.
+_ENTRY_REFUSALS = (
+    (
+        lambda info: info.flag_bits & 0x1,
+        _("Tệp “%(name)s” có phần “%(part)s” được đặt mật khẩu; xin lưu lại không mật khẩu."),
+        "upload.encrypted",
+    ),
+    (
+        lambda info: info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED),
+        _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng."),
+        "upload.unknown_compression",
+    ),
+)
 
 
-def _refuse_unknown_compression(info, name, limits: ZipLimits) -> None:
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise UploadError(
-            _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng."),
-            code="upload.unknown_compression",
-            name=name,
-            part=info.filename,
-        )
+def _refuse_by_entry(info, name, limits: ZipLimits) -> None:
+    for refused, message, code in _ENTRY_REFUSALS:
+        if refused(info):
+            raise UploadError(message, code=code, name=name, part=info.filename)
 
 
 def _refuse_compression_ratio(info, name, limits: ZipLimits) -> None:
@@ -244,8 +245,7 @@ def _refuse_large_xml_part(info, name, limits: ZipLimits) -> None:
 
 # Checked in this order on every part, from its directory entry alone.
 _MEMBER_CHECKS = (
-    _refuse_encrypted,
-    _refuse_unknown_compression,
+    _refuse_by_entry,
     _refuse_compression_ratio,
     _refuse_large_xml_part,
 )
