@@ -1,6 +1,7 @@
 """The shared inspection of uploaded Office zips (tiendo.core.uploads), without a database."""
 
 import io
+import warnings
 import zipfile
 
 import pytest
@@ -110,6 +111,57 @@ def test_a_password_protected_part_is_refused():
     central = data.rfind(b"PK\x01\x02")
     data[central + 8] |= 0x1  # the "encrypted" flag in the central directory
     assert _refusal(bytes(data)).code == "upload.encrypted"
+
+
+def test_parts_unpacking_beyond_the_total_are_refused():
+    data = _zip({"xl/workbook.xml": "<w/>", "a.txt": "x" * 5000})
+    refusal = _refusal(data, max_unpacked=1000)
+    assert refusal.code == "upload.unpacks_too_large"
+
+
+def test_a_part_named_twice_is_refused_naming_it():
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as archive:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it writes
+        archive.writestr("xl/workbook.xml", "<w/>")
+        archive.writestr("xl/workbook.xml", "<w/>")
+    refusal = _refusal(out.getvalue())
+    assert refusal.code == "upload.duplicate_part" and refusal.params["part"] == "xl/workbook.xml"
+
+
+def test_a_part_compressed_in_a_way_office_does_not_use_is_refused():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<w/>", compress_type=zipfile.ZIP_BZIP2)
+    refusal = _refusal(out.getvalue())
+    assert refusal.code == "upload.unknown_compression"
+    assert refusal.params["part"] == "xl/workbook.xml"
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        ('<!DOCTYPE w [<!ENTITY a "b">]><w>&a;</w>', "upload.xml_declaration"),
+        ("<w>", "upload.bad_xml"),
+    ],
+)
+def test_an_xml_part_with_a_declaration_or_broken_is_refused_naming_it(content, code):
+    refusal = _refusal(_zip({"xl/workbook.xml": content}))
+    assert refusal.code == code and refusal.params["part"] == "xl/workbook.xml"
+
+
+def test_a_broken_xml_part_is_refused_with_the_line_of_the_fault():
+    refusal = _refusal(_zip({"xl/workbook.xml": "<w>\n<a></b></w>"}))
+    assert refusal.code == "upload.bad_xml" and refusal.params["line"] == "2"
+
+
+def test_a_part_that_does_not_unpack_is_refused_naming_it():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/workbook.xml", "<w>ok</w>")
+    data = out.getvalue().replace(b"<w>ok</w>", b"<w>no</w>")  # the CRC no longer matches
+    refusal = _refusal(data)
+    assert refusal.code == "upload.corrupt_part" and refusal.params["part"] == "xl/workbook.xml"
 
 
 def test_the_checks_run_within_the_memory_limit_on_a_gibibyte():

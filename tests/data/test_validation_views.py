@@ -145,3 +145,12 @@ def test_todays_province_reads_what_the_old_province_reported(client, world):
     client.force_login(world["successor"])
     html = client.get(page(world["tree"].ha_giang)).content.decode()
     assert MESSAGE in html
+
+
+def test_the_programme_chosen_narrows_the_rules_and_an_unknown_one_is_not_found(client, world):
+    other = factories.programme("NQ99", "Chương trình khác")
+    client.force_login(world["officer"])
+    assert MESSAGE in client.get(page(world["tree"].bac_quang, programme="NQ05")).content.decode()
+    html = client.get(page(world["tree"].bac_quang, programme=other.code)).content.decode()
+    assert MESSAGE not in html
+    assert client.get(page(world["tree"].bac_quang, programme="NOPE")).status_code == 404

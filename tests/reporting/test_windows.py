@@ -120,3 +120,19 @@ def test_an_approved_district_report_locks_the_figures_of_its_communes(client, c
     district.refresh_from_db()
     assert district.state == SubmissionState.RETURNED
     save_value(Entry(cycle.households, cycle.tree.c2, "2024", Decimal(40)))
+
+
+def test_a_closed_window_covers_only_the_categories_and_unit_kinds_its_form_asks_for(cycle):
+    line = cycle.form.lines.get(indicator=cycle.capital)
+    line.categories = ["LOAN"]
+    line.save(update_fields=["categories"])
+    cycle.form.unit_kinds = ["commune"]
+    cycle.form.save(update_fields=["unit_kinds"])
+    _close(cycle)
+    with pytest.raises(DataEntryError, match="đã hết hạn nhập"):
+        save_value(Entry(cycle.capital, cycle.tree.c1, "2024", Decimal(5), category="LOAN"))
+    save_value(Entry(cycle.capital, cycle.tree.c1, "2024", Decimal(5), category="OWN"))
+    # the district received the letter, but the form is not one a district fills in
+    assert cycle.tree.vi_xuyen.kind != "commune"
+    save_value(Entry(cycle.households, cycle.tree.vi_xuyen, "2024", Decimal(5)))
+    assert DataValue.objects.count() == 2

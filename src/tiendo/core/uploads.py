@@ -138,6 +138,32 @@ def inspect_zip(
 
 def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
     infos = archive.infolist()
+    _check_totals(infos, name, limits)
+    names = set()
+    for info in infos:
+        if info.filename in names:
+            raise UploadError(
+                _("Tệp “%(name)s” hỏng: phần “%(part)s” có hai lần."),
+                code="upload.duplicate_part",
+                name=name,
+                part=info.filename,
+            )
+        names.add(info.filename)
+        for check in _MEMBER_CHECKS:
+            check(info, name, limits)
+    missing = [part for part in required if part not in names]
+    if missing:
+        raise UploadError(
+            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”)."),
+            code="upload.missing_part",
+            name=name,
+            kind=kind,
+            part=missing[0],
+        )
+
+
+def _check_totals(infos, name, limits: ZipLimits) -> None:
+    """The number of parts and the sum of their unpacked sizes."""
     if len(infos) > limits.max_members:
         raise UploadError(
             _("Tệp “%(name)s” có %(count)s phần, quá %(max)s phần một tệp Office có thể có."),
@@ -158,72 +184,71 @@ def _check_directory(archive, name, kind, limits: ZipLimits, required) -> None:
             size=_mb(total),
             max=_mb(limits.max_unpacked),
         )
-    names = set()
-    for info in infos:
-        part = info.filename
-        if part in names:
-            raise UploadError(
-                _("Tệp “%(name)s” hỏng: phần “%(part)s” có hai lần."),
-                code="upload.duplicate_part",
-                name=name,
-                part=part,
-            )
-        names.add(part)
-        if info.flag_bits & 0x1:
-            raise UploadError(
-                _(
-                    "Tệp “%(name)s” có phần “%(part)s” được đặt mật khẩu; xin lưu lại không mật khẩu."
-                ),
-                code="upload.encrypted",
-                name=name,
-                part=part,
-            )
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise UploadError(
-                _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng."),
-                code="upload.unknown_compression",
-                name=name,
-                part=part,
-            )
-        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(
-            info.compress_size, 1
-        ):
-            raise UploadError(
-                _(
-                    "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” nén %(ratio)s lần "
-                    "(tối đa %(max)s lần), có thể là tệp độc hại (bom nén)."
-                ),
-                code="upload.compression_ratio",
-                name=name,
-                part=part,
-                ratio=format_number(info.file_size // max(info.compress_size, 1)),
-                max=format_number(limits.max_ratio),
-            )
-        if (
-            _is_xml(part)
-            and not part.startswith(limits.streamed)
-            and info.file_size > limits.max_xml_part
-        ):
-            raise UploadError(
-                _(
-                    "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” là %(size)s MB, "
-                    "quá %(max)s MB."
-                ),
-                code="upload.part_too_large",
-                name=name,
-                part=part,
-                size=_mb(info.file_size),
-                max=_mb(limits.max_xml_part),
-            )
-    missing = [part for part in required if part not in names]
-    if missing:
+
+
+# Refusals of a part for a flag of its entry: the message names the file and the part only.
+_ENTRY_REFUSALS = (
+    (
+        lambda info: info.flag_bits & 0x1,
+        _("Tệp “%(name)s” có phần “%(part)s” được đặt mật khẩu; xin lưu lại không mật khẩu."),
+        "upload.encrypted",
+    ),
+    (
+        lambda info: info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED),
+        _("Tệp “%(name)s” có phần “%(part)s” nén theo cách Office không dùng."),
+        "upload.unknown_compression",
+    ),
+)
+
+
+def _refuse_by_entry(info, name, limits: ZipLimits) -> None:
+    for refused, message, code in _ENTRY_REFUSALS:
+        if refused(info):
+            raise UploadError(message, code=code, name=name, part=info.filename)
+
+
+def _refuse_compression_ratio(info, name, limits: ZipLimits) -> None:
+    packed = max(info.compress_size, 1)
+    if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * packed:
         raise UploadError(
-            _("Tệp không đọc được: “%(name)s” không phải %(kind)s (thiếu phần “%(part)s”)."),
-            code="upload.missing_part",
+            _(
+                "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” nén %(ratio)s lần "
+                "(tối đa %(max)s lần), có thể là tệp độc hại (bom nén)."
+            ),
+            code="upload.compression_ratio",
             name=name,
-            kind=kind,
-            part=missing[0],
+            part=info.filename,
+            ratio=format_number(info.file_size // packed),
+            max=format_number(limits.max_ratio),
         )
+
+
+def _refuse_large_xml_part(info, name, limits: ZipLimits) -> None:
+    part = info.filename
+    if (
+        _is_xml(part)
+        and not part.startswith(limits.streamed)
+        and info.file_size > limits.max_xml_part
+    ):
+        raise UploadError(
+            _(
+                "Tệp quá lớn khi giải nén: phần “%(part)s” của “%(name)s” là %(size)s MB, "
+                "quá %(max)s MB."
+            ),
+            code="upload.part_too_large",
+            name=name,
+            part=part,
+            size=_mb(info.file_size),
+            max=_mb(limits.max_xml_part),
+        )
+
+
+# Checked in this order on every part, from its directory entry alone.
+_MEMBER_CHECKS = (
+    _refuse_by_entry,
+    _refuse_compression_ratio,
+    _refuse_large_xml_part,
+)
 
 
 def _last_row_start(window: bytes) -> int:
@@ -249,6 +274,20 @@ class _Forbidden(TiendoError):
 
 def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
     """Stream one XML part through expat; refuse declarations and malformed XML."""
+    parser = _guarded_parser(streamed=streamed)
+    part = info.filename
+    try:
+        with archive.open(info) as stream:
+            _feed(parser, stream, name, part, streamed=streamed)
+    except UploadError:
+        raise
+    except _SCAN_FAILURES as exc:
+        raise _scan_refusal(exc, name, part) from exc
+
+
+def _guarded_parser(*, streamed: bool):
+    """An expat parser that raises at any declaration, and in a streamed part at anything
+    that could hide a row tag (a comment, processing instruction or CDATA section)."""
     parser = expat.ParserCreate()
 
     def doctype(*args):
@@ -258,7 +297,6 @@ def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
         raise EntitiesForbidden(entity_name, None, None, None, None, None)
 
     def hidden(*args):
-        # a comment, processing instruction or CDATA section could hide a row tag
         raise _Forbidden()
 
     parser.StartDoctypeDeclHandler = doctype
@@ -269,75 +307,82 @@ def _scan_xml(archive, info, name: str, *, streamed: bool) -> None:
         parser.CommentHandler = hidden
         parser.ProcessingInstructionHandler = hidden
         parser.StartCdataSectionHandler = hidden
-    part = info.filename
+    return parser
+
+
+def _feed(parser, stream, name: str, part: str, *, streamed: bool) -> None:
+    """Parse ``stream`` chunk by chunk; in a streamed part, refuse a row longer than
+    :data:`MAX_ROW_SPAN` bytes."""
     offset = 0
     last_row = 0
     tail = b""
-    try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(CHUNK):
-                parser.Parse(chunk, False)
-                if streamed:
-                    window = tail + chunk
-                    start = offset - len(tail)
-                    found = _last_row_start(window)
-                    if found >= 0:
-                        last_row = max(last_row, start + found)
-                    offset += len(chunk)
-                    if offset - last_row > MAX_ROW_SPAN:
-                        raise UploadError(
-                            _(
-                                "Phần “%(part)s” của tệp “%(name)s” có một dòng dài hơn %(mb)s MB; "
-                                "biểu mẫu không có dòng nào như vậy."
-                            ),
-                            code="upload.row_too_long",
-                            name=name,
-                            part=part,
-                            mb=_mb(MAX_ROW_SPAN),
-                        )
-                    tail = window[-32:]
-            parser.Parse(b"", True)
-    except UploadError:
-        raise
-    except (DTDForbidden, EntitiesForbidden) as exc:
-        raise UploadError(
-            _(
-                "Phần “%(part)s” của tệp “%(name)s” có khai báo DOCTYPE/ENTITY (tệp Office không "
-                "bao giờ có; có thể là tệp độc hại): không nhận."
-            ),
-            code="upload.xml_declaration",
-            name=name,
-            part=part,
-        ) from exc
-    except _Forbidden as exc:
-        raise UploadError(
-            _(
-                "Phần “%(part)s” của tệp “%(name)s” có chú thích hoặc chỉ thị XML mà bảng tính "
-                "không có: không nhận."
-            ),
-            code=exc.code,
-            name=name,
-            part=part,
-        ) from exc
-    except expat.ExpatError as exc:
-        raise UploadError(
-            _(
-                "Tệp “%(name)s” hỏng: phần “%(part)s” không phải XML đúng (dòng %(line)s: %(error)s)."
-            ),
-            code="upload.bad_xml",
-            name=name,
-            part=part,
-            line=format_number(exc.lineno),
-            error=expat.ErrorString(exc.code),
-        ) from exc
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
+    while chunk := stream.read(CHUNK):
+        parser.Parse(chunk, False)
+        if streamed:
+            window = tail + chunk
+            found = _last_row_start(window)
+            if found >= 0:
+                last_row = max(last_row, offset - len(tail) + found)
+            offset += len(chunk)
+            if offset - last_row > MAX_ROW_SPAN:
+                raise UploadError(
+                    _(
+                        "Phần “%(part)s” của tệp “%(name)s” có một dòng dài hơn %(mb)s MB; "
+                        "biểu mẫu không có dòng nào như vậy."
+                    ),
+                    code="upload.row_too_long",
+                    name=name,
+                    part=part,
+                    mb=_mb(MAX_ROW_SPAN),
+                )
+            tail = window[-32:]
+    parser.Parse(b"", True)
+
+
+# What may go wrong while a part is scanned, first match wins (UploadError is a ValueError
+# and is re-raised before these): the message and code, and extra params from the error.
+_SCAN_REFUSALS = (
+    (
+        (DTDForbidden, EntitiesForbidden),
+        _(
+            "Phần “%(part)s” của tệp “%(name)s” có khai báo DOCTYPE/ENTITY (tệp Office không "
+            "bao giờ có; có thể là tệp độc hại): không nhận."
+        ),
+        "upload.xml_declaration",
+        lambda exc: {},
+    ),
+    (
+        (_Forbidden,),
+        _(
+            "Phần “%(part)s” của tệp “%(name)s” có chú thích hoặc chỉ thị XML mà bảng tính "
+            "không có: không nhận."
+        ),
+        _Forbidden.code,
+        lambda exc: {},
+    ),
+    (
+        (expat.ExpatError,),
+        _("Tệp “%(name)s” hỏng: phần “%(part)s” không phải XML đúng (dòng %(line)s: %(error)s)."),
+        "upload.bad_xml",
+        lambda exc: {"line": format_number(exc.lineno), "error": expat.ErrorString(exc.code)},
+    ),
+    (
         # CRC mismatch, truncated or corrupt deflate stream, a password we don't have
-        raise UploadError(
-            _("Tệp “%(name)s” hỏng: không giải nén được phần “%(part)s”."),
-            code="upload.corrupt_part",
-            name=name,
-            part=part,
-        ) from exc
+        (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError),
+        _("Tệp “%(name)s” hỏng: không giải nén được phần “%(part)s”."),
+        "upload.corrupt_part",
+        lambda exc: {},
+    ),
+)
+_SCAN_FAILURES = tuple(kind for kinds, *_rest in _SCAN_REFUSALS for kind in kinds)
+
+
+def _scan_refusal(exc: Exception, name: str, part: str) -> UploadError:
+    # exc was caught as one of _SCAN_FAILURES, so one entry matches
+    kinds, message, code, params = next(
+        entry for entry in _SCAN_REFUSALS if isinstance(exc, entry[0])
+    )
+    return UploadError(message, code=code, name=name, part=part, **params(exc))
 
 
 # --- while the request arrives -------------------------------------------------------------

@@ -54,25 +54,13 @@ def _page_url(unit_pk, period_id: str, programme_code: str) -> str:
 def violations(request):
     user = request.user
     programmes = list(Programme.objects.order_by("code"))
-    programme = None
-    code = (request.GET.get("programme") or "").strip()
-    if code:
-        programme = get_object_or_404(Programme, code=code)
-
-    period, period_error = None, ""
-    period_raw = (request.GET.get("period") or "").strip()
-    if period_raw:
-        try:
-            period = Period.parse(period_raw)
-        except PeriodError as exc:
-            period_error = str(exc)
-
+    programme = _chosen_programme(request)
+    period, period_raw, period_error = _chosen_period(request)
     unit = _unit(request, "unit")
     if unit is None and user.unit_id is not None:
         unit = user.unit
     if unit is not None:
         scope.check_unit(user, unit)
-
     context = {
         "programmes": programmes,
         "programme": programme,
@@ -83,9 +71,30 @@ def violations(request):
         "unit_choices": unit_choices(user, period, unit),
         "importance": Importance,
     }
-    if unit is None or period is None:
-        return render(request, "data/validation.html", context)
+    if unit is not None and period is not None:
+        context |= _results(user, unit, period, programme)
+    return render(request, "data/validation.html", context)
 
+
+def _chosen_programme(request) -> Programme | None:
+    code = (request.GET.get("programme") or "").strip()
+    return get_object_or_404(Programme, code=code) if code else None
+
+
+def _chosen_period(request) -> tuple[Period | None, str, str]:
+    """``(period, what was typed, why it is not a period)`` from the query string."""
+    raw = (request.GET.get("period") or "").strip()
+    if not raw:
+        return None, raw, ""
+    try:
+        return Period.parse(raw), raw, ""
+    except PeriodError as exc:
+        return None, raw, str(exc)
+
+
+def _results(user, unit: Unit, period: Period, programme: Programme | None) -> dict:
+    """The violations (grouped by unit) and outliers of ``unit`` and below, with the
+    finding recorded for each and whether ``user`` may record one."""
     units = validation.units_below(unit, period)
     report = validation.validate_units(units, period, programme=programme)
     outliers = validation.find_outliers(unit, period, programme, below=True)
@@ -111,7 +120,20 @@ def violations(request):
         }
         for group_unit, group in report.by_unit()
     ]
-    outlier_rows = [
+    counts = {level: 0 for level in Importance.values}
+    for v in report.violations:
+        counts[v.importance] += 1
+    return {
+        "report": report,
+        "units_checked": len(units),
+        "groups": groups,
+        "outlier_rows": _outlier_rows(outliers, findings, may_write),
+        "counts": counts,
+    }
+
+
+def _outlier_rows(outliers, findings: dict, may_write) -> list[dict]:
+    return [
         {
             "outlier": o,
             "period_label": o.period.label,
@@ -120,17 +142,6 @@ def violations(request):
         }
         for o in outliers
     ]
-    counts = {level: 0 for level in Importance.values}
-    for v in report.violations:
-        counts[v.importance] += 1
-    context |= {
-        "report": report,
-        "units_checked": len(units),
-        "groups": groups,
-        "outlier_rows": outlier_rows,
-        "counts": counts,
-    }
-    return render(request, "data/validation.html", context)
 
 
 @login_required

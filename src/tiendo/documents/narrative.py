@@ -175,7 +175,28 @@ def collect(definition) -> Narrative:
         return narrative
     mapping = section_map(definition)
     sections = list(request.sections.order_by("order", "pk"))
-    numbers = {s.pk: index for index, s in enumerate(sections, start=1)}
+    _check_sections_exist(definition, mapping, sections)
+    unit = definition.unit
+    submissions = list(
+        subtree_submissions(request, unit).select_related("approved_by", "submitted_by")
+    )
+    counted = _counted(submissions, unit)
+    narrative.submissions = [_submission_record(s, counted=s in counted) for s in submissions]
+    for submission in counted:
+        for target, part in _submission_parts(submission, sections, mapping, unit):
+            if target not in mapping:
+                narrative.unplaced.append(part)
+            elif mapping[target] == FROM_DATA:
+                narrative.from_data.append(part)
+            else:
+                narrative.parts.append(part)
+    # The consolidating unit's own text first under each key, then the units below.
+    narrative.parts.sort(key=lambda p: not p.own)
+    return narrative
+
+
+def _check_sections_exist(definition, mapping: dict[str, str], sections: list) -> None:
+    """Refuse a mapping that names a section number the request does not have."""
     missing = sorted(
         {ref.split(".")[0] for ref in mapping if int(ref.split(".")[0]) > len(sections)}, key=int
     )
@@ -187,68 +208,67 @@ def collect(definition) -> Narrative:
             ),
             code="narrative.missing_section",
             slug=definition.slug,
-            letter=request.number_symbol,
+            letter=definition.request.number_symbol,
             count=len(sections),
             missing=", ".join(missing),
         )
-    unit = definition.unit
-    submissions = list(
-        subtree_submissions(request, unit).select_related("approved_by", "submitted_by")
-    )
+
+
+def _counted(submissions: list, unit) -> list:
+    """The unit's own submissions (any state), then the approved ones of the units below."""
     own = [s for s in submissions if s.unit_id == unit.pk]
     below = [s for s in submissions if s.unit_id != unit.pk]
-    counted = own + [s for s in below if s.state == SubmissionState.APPROVED]
-    for submission in submissions:
-        narrative.submissions.append(
-            {
-                "id": submission.pk,
-                "unit": submission.unit.code,
-                "unit_name": submission.unit.name,
-                "state": submission.state,
-                "state_label": str(submission.get_state_display()),
-                "submitted_by": person_label(submission.submitted_by),
-                "submitted_at": _local(submission.submitted_at),
-                "approved_by": person_label(submission.approved_by),
-                "approved_at": _local(submission.approved_at),
-                "counted": submission in counted,
-            }
-        )
-    for submission in counted:
-        texts = {t.section_id: t.text for t in submission.section_texts.all()}
-        for section in sections:
-            text = (texts.get(section.pk) or "").strip()
-            if not text:
+    return own + [s for s in below if s.state == SubmissionState.APPROVED]
+
+
+def _submission_record(submission, *, counted: bool) -> dict:
+    return {
+        "id": submission.pk,
+        "unit": submission.unit.code,
+        "unit_name": submission.unit.name,
+        "state": submission.state,
+        "state_label": str(submission.get_state_display()),
+        "submitted_by": person_label(submission.submitted_by),
+        "submitted_at": _local(submission.submitted_at),
+        "approved_by": person_label(submission.approved_by),
+        "approved_at": _local(submission.approved_at),
+        "counted": counted,
+    }
+
+
+def _submission_parts(submission, sections: list, mapping: dict[str, str], unit):
+    """``(target, part)`` for each non-empty piece of the submission's section texts, in
+    section order; ``target`` is the mapping's ref the piece goes under (its own sub-part
+    when the mapping names it, else its section)."""
+    texts = {t.section_id: t.text for t in submission.section_texts.all()}
+    for number, section in enumerate(sections, start=1):
+        text = (texts.get(section.pk) or "").strip()
+        if not text:
+            continue
+        has_subparts = any(ref.startswith(f"{number}.") for ref in mapping)
+        pieces = split_subparts(number, text) if has_subparts else [(str(number), text)]
+        for ref, piece in pieces:
+            if not piece:
                 continue
-            number = numbers[section.pk]
-            has_subparts = any(ref.startswith(f"{number}.") for ref in mapping)
-            pieces = split_subparts(number, text) if has_subparts else [(str(number), text)]
-            for ref, piece in pieces:
-                if not piece:
-                    continue
-                target = ref if ref in mapping else str(number)
-                part = NarrativePart(
-                    key=mapping.get(target, ""),
-                    title=section.title,
-                    unit_code=submission.unit.code,
-                    unit_name=submission.unit.name,
-                    text=piece,
-                    section=ref,
-                    submission_id=submission.pk,
-                    state=submission.state,
-                    state_label=str(submission.get_state_display()),
-                    approved_by=person_label(submission.approved_by),
-                    approved_at=_local(submission.approved_at),
-                    own=submission.unit_id == unit.pk,
-                )
-                if target not in mapping:
-                    narrative.unplaced.append(part)
-                elif mapping[target] == FROM_DATA:
-                    narrative.from_data.append(part)
-                else:
-                    narrative.parts.append(part)
-    # The consolidating unit's own text first under each key, then the units below.
-    narrative.parts.sort(key=lambda p: not p.own)
-    return narrative
+            target = ref if ref in mapping else str(number)
+            yield target, _part(submission, section, mapping.get(target, ""), ref, piece, unit)
+
+
+def _part(submission, section, key: str, ref: str, text: str, unit) -> NarrativePart:
+    return NarrativePart(
+        key=key,
+        title=section.title,
+        unit_code=submission.unit.code,
+        unit_name=submission.unit.name,
+        text=text,
+        section=ref,
+        submission_id=submission.pk,
+        state=submission.state,
+        state_label=str(submission.get_state_display()),
+        approved_by=person_label(submission.approved_by),
+        approved_at=_local(submission.approved_at),
+        own=submission.unit_id == unit.pk,
+    )
 
 
 def group_by_key(parts: list[NarrativePart]) -> dict[str, list[NarrativePart]]:

@@ -223,6 +223,28 @@ def collect_sources(figures: list[dict]) -> dict:
 
     Returns ``{"values": {id: {...}}, "by_figure": {figure key: [value ids]}}``.
     """
+    groups, operands, cumulative = _figure_groups(figures)
+    values: dict[str, dict] = {}
+    by_figure: dict[str, list[int]] = {}
+    units = Unit.objects.in_bulk({unit_id for unit_id, _p in groups})
+    for (unit_id, period_id), members in groups.items():
+        wanted_ids = set().union(*(operands[f["indicator"]] for f in members))
+        rows = _source_values(
+            units.get(unit_id), unit_id, Period.parse(period_id), wanted_ids, cumulative
+        )
+        for value in rows:
+            if str(value.pk) not in values:
+                values[str(value.pk)] = _source_record(value)
+        for figure in members:
+            wanted = operands[figure["indicator"]]
+            by_figure[figure["key"]] = [v.pk for v in rows if v.indicator_id in wanted]
+    return {"values": values, "by_figure": by_figure}
+
+
+def _figure_groups(figures: list[dict]):
+    """``(groups, operands, cumulative)``: the figures of known indicators by (unit,
+    period), the stored operands (ids) of each indicator, and the operands among them
+    whose each unit's latest value counts ("last" aggregation)."""
     indicators = {
         i.code: i
         for i in Indicator.objects.filter(
@@ -231,7 +253,7 @@ def collect_sources(figures: list[dict]) -> dict:
     }
     # The stored operands of each indicator (a formula reads others), looked up once each.
     operands: dict[str, set[int]] = {}
-    cumulative: dict[int, Indicator] = {}  # "last" operands: each unit's latest value counts
+    cumulative: dict[int, Indicator] = {}
     # One query per (unit, period) instead of one per figure: the figures of a report
     # mostly share the report's unit and a few periods.
     groups: dict[tuple, list[dict]] = {}
@@ -244,49 +266,46 @@ def collect_sources(figures: list[dict]) -> dict:
             operands[indicator.code] = {i.pk for i in stored}
             cumulative.update({i.pk: i for i in stored if i.aggregation in LATEST})
         groups.setdefault((figure["unit_id"], figure["period"]), []).append(figure)
-    values: dict[str, dict] = {}
-    by_figure: dict[str, list[int]] = {}
-    units = Unit.objects.in_bulk({unit_id for unit_id, _p in groups})
-    for (unit_id, period_id), members in groups.items():
-        period = Period.parse(period_id)
-        wanted_ids = set().union(*(operands[f["indicator"]] for f in members))
-        below = UnitAncestor.objects.filter(ancestor_id=unit_id).values("unit_id")
-        query = Q(
-            indicator__in=wanted_ids - set(cumulative),
-            unit_id__in=below,
-            period_start__gte=period.start,
-            period_end__lte=period.end,
-        )
-        last = [cumulative[pk] for pk in wanted_ids & set(cumulative)]
-        if last and unit_id in units:
-            # the same values, by the same rule, as the figure itself
-            ids = Aggregator(last, period).last_value_ids(units[unit_id])
-            query |= Q(pk__in=[pk for group in ids.values() for pk in group])
-        query = DataValue.objects.filter(query)
-        rows = list(
-            query.select_related("indicator", "unit", "created_by", "updated_by").order_by(
-                "indicator__code", "unit__path", "period", "category"
-            )
-        )
-        for value in rows:
-            if str(value.pk) not in values:
-                values[str(value.pk)] = {
-                    "id": value.pk,
-                    "indicator": value.indicator.code,
-                    "unit": value.unit.code,
-                    "unit_name": value.unit.name,
-                    "period": value.period,
-                    "category": value.category,
-                    "value": str(value.value.normalize()),
-                    "entered_by": person_label(value.created_by),
-                    "updated_by": person_label(value.updated_by),
-                    "updated_at": value.updated_at.isoformat(),
-                    "approved_by": "",
-                }
-        for figure in members:
-            wanted = operands[figure["indicator"]]
-            by_figure[figure["key"]] = [v.pk for v in rows if v.indicator_id in wanted]
-    return {"values": values, "by_figure": by_figure}
+    return groups, operands, cumulative
+
+
+def _source_values(unit, unit_id: int, period: Period, wanted_ids: set[int], cumulative):
+    """The stored values of ``wanted_ids`` for the unit and everything below it within
+    ``period``; of a "last" indicator, only the values its figure takes. ``unit`` is None
+    for a unit that no longer exists (its "last" values are then left out)."""
+    below = UnitAncestor.objects.filter(ancestor_id=unit_id).values("unit_id")
+    query = Q(
+        indicator__in=wanted_ids - set(cumulative),
+        unit_id__in=below,
+        period_start__gte=period.start,
+        period_end__lte=period.end,
+    )
+    last = [cumulative[pk] for pk in wanted_ids & set(cumulative)]
+    if last and unit is not None:
+        # the same values, by the same rule, as the figure itself
+        ids = Aggregator(last, period).last_value_ids(unit)
+        query |= Q(pk__in=[pk for group in ids.values() for pk in group])
+    return list(
+        DataValue.objects.filter(query)
+        .select_related("indicator", "unit", "created_by", "updated_by")
+        .order_by("indicator__code", "unit__path", "period", "category")
+    )
+
+
+def _source_record(value) -> dict:
+    return {
+        "id": value.pk,
+        "indicator": value.indicator.code,
+        "unit": value.unit.code,
+        "unit_name": value.unit.name,
+        "period": value.period,
+        "category": value.category,
+        "value": str(value.value.normalize()),
+        "entered_by": person_label(value.created_by),
+        "updated_by": person_label(value.updated_by),
+        "updated_at": value.updated_at.isoformat(),
+        "approved_by": "",
+    }
 
 
 # --- a unit's own report, from its submission ---------------------------------------------------

@@ -16,6 +16,7 @@ Re-saving the figure already stored (an idempotent reload) is never refused.
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,78 +143,115 @@ def approved_value_guard(pairs) -> list[str | None]:
     return refusals
 
 
+class _ClosedLine(NamedTuple):
+    """A form line asked by a letter whose entry window for the form has closed."""
+
+    form_id: int
+    form_name: str
+    unit_kinds: list
+    categories: list
+    number: str  # the letter's number
+    request_period: str
+    closes: date
+
+    def covers(self, entry) -> bool:
+        return (not self.unit_kinds or entry.unit.kind in self.unit_kinds) and (
+            not self.categories or entry.category in self.categories
+        )
+
+
 def _closed_lines(pairs, today: date) -> list[tuple[str, str, date] | None]:
     """For each (entry, period): (form name, letter number, closing day) of a form whose
     entry window has closed for the entry's unit, or None. Two queries at most."""
     unit_ids = {entry.unit.pk for entry, _period in pairs}
     indicator_ids = {entry.indicator.pk for entry, _period in pairs}
-    # One row per (line, letter, recipient): the letters sent to the entries' units whose
-    # forms ask for the entries' indicators.
+    asked = _asked_after_closing(unit_ids, indicator_ids, today)
+    candidates = [
+        [
+            line
+            for line in asked.get((entry.indicator.pk, entry.unit.pk, period.id), [])
+            if line.covers(entry)
+        ]
+        for entry, period in pairs
+    ]
+    reopened = _reopened(unit_ids, candidates, today) if any(candidates) else set()
+    closed: list[tuple[str, str, date] | None] = []
+    for (entry, _period), found in zip(pairs, candidates, strict=True):
+        still = [
+            line
+            for line in found
+            if (line.form_id, entry.unit.pk, line.request_period) not in reopened
+        ]
+        closed.append((still[0].form_name, still[0].number, still[0].closes) if still else None)
+    return closed
+
+
+# What _asked_after_closing reads of a (line, letter, recipient).
+_ASKED_FIELDS = (
+    "form_id",
+    "form__name",
+    "form__unit_kinds",
+    "form__opens_days_before_end",
+    "form__closes_days_after_end",
+    "indicator_id",
+    "categories",
+    "period_rule",
+    "form__requests__number_symbol",
+    "form__requests__period",
+    "form__requests__data_as_of",
+    "form__requests__recipients__unit_id",
+)
+
+
+def _asked_after_closing(unit_ids, indicator_ids, today: date) -> dict[tuple, list[_ClosedLine]]:
+    """(indicator, recipient unit, period) → the lines of the letters sent to the units that
+    ask for the indicators and whose entry window closed before ``today``: one query."""
+    # One row per (line, letter, recipient).
     rows = FormIndicator.objects.filter(
         indicator_id__in=indicator_ids,
         form__requests__status__in=[RequestStatus.SENT, RequestStatus.CLOSED],
         form__requests__recipients__unit_id__in=unit_ids,
-    ).values_list(
-        "form_id",
-        "form__name",
-        "form__unit_kinds",
-        "form__opens_days_before_end",
-        "form__closes_days_after_end",
-        "indicator_id",
-        "categories",
-        "period_rule",
-        "form__requests__number_symbol",
-        "form__requests__period",
-        "form__requests__data_as_of",
-        "form__requests__recipients__unit_id",
-    )
-    asked: dict[tuple[int, int, str], list] = {}
-    for (
-        form_id,
-        form_name,
-        unit_kinds,
-        opens_before,
-        closes_after,
-        indicator_id,
-        categories,
-        rule,
-        number,
-        request_period,
-        as_of,
-        unit_id,
-    ) in rows:
-        letter = ReportRequest(period=request_period, data_as_of=as_of)
-        form = Form(opens_days_before_end=opens_before, closes_days_after_end=closes_after)
+    ).values_list(*_ASKED_FIELDS, named=True)
+    asked: dict[tuple, list[_ClosedLine]] = {}
+    for row in rows:
+        letter = ReportRequest(
+            period=row.form__requests__period, data_as_of=row.form__requests__data_as_of
+        )
+        form = Form(
+            opens_days_before_end=row.form__opens_days_before_end,
+            closes_days_after_end=row.form__closes_days_after_end,
+        )
         closes = form.window(letter.period_obj)[1]
         if today <= closes:
             continue
-        period_id = letter.period_for(rule).id
-        asked.setdefault((indicator_id, unit_id, period_id), []).append(
-            (form_id, form_name, unit_kinds, categories, number, request_period, closes)
+        key = (
+            row.indicator_id,
+            row.form__requests__recipients__unit_id,
+            letter.period_for(row.period_rule).id,
         )
-    closed: list[tuple[str, str, date] | None] = []
-    candidates = []
-    for entry, period in pairs:
-        found = [
-            line
-            for line in asked.get((entry.indicator.pk, entry.unit.pk, period.id), [])
-            if (not line[2] or entry.unit.kind in line[2])
-            and (not line[3] or entry.category in line[3])
-        ]
-        candidates.append(found)
-    reopened = set()
-    if any(candidates):
-        reopened = set(
-            EntryWindowReopening.objects.filter(
-                unit_id__in=unit_ids,
-                form_id__in={line[0] for found in candidates for line in found},
-                until__gte=today,
-            ).values_list("form_id", "unit_id", "period")
+        asked.setdefault(key, []).append(
+            _ClosedLine(
+                row.form_id,
+                row.form__name,
+                row.form__unit_kinds,
+                row.categories,
+                row.form__requests__number_symbol,
+                row.form__requests__period,
+                closes,
+            )
         )
-    for (entry, _period), found in zip(pairs, candidates, strict=True):
-        still = [line for line in found if (line[0], entry.unit.pk, line[5]) not in reopened]
-        closed.append((still[0][1], still[0][4], still[0][6]) if still else None)
-    return closed
+    return asked
+
+
+def _reopened(unit_ids, candidates: list[list[_ClosedLine]], today: date) -> set[tuple]:
+    """(form, unit, period) a coordinator reopened until ``today`` or later: one query."""
+    return set(
+        EntryWindowReopening.objects.filter(
+            unit_id__in=unit_ids,
+            form_id__in={line.form_id for found in candidates for line in found},
+            until__gte=today,
+        ).values_list("form_id", "unit_id", "period")
+    )
 
 
 def entry_window_guard(pairs, *, today: date | None = None) -> list[str | None]:
