@@ -215,32 +215,13 @@ def bind_slots(slots, data) -> None:
     if data is None:
         return
     for slot in slots:
-        slot.value_text = (data.get(slot.value_name) or "").strip()
-        slot.comment = nfc(data.get(slot.comment_name, ""))
-        raw = (data.get(slot.version_name) or "").strip()
-        if raw:
-            # a version is a history id; anything else (tampered) matches no figure
-            valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
-            slot.seen_version = int(raw) if valid else -1
+        _read_posted(slot, data)
     stale = [s for s in slots if s.seen_version is not None and s.seen_version != s.version]
     seen_changes = DataValueChange.objects.in_bulk(
         [s.seen_version for s in stale if s.seen_version > 0]
     )
-    unknown = object()
     for slot in slots:
-        if slot.seen_version is None or slot.seen_version == slot.version:
-            seen_value, seen_comment = _shown(slot)
-        elif slot.seen_version == 0:
-            seen_value, seen_comment = None, ""
-        else:
-            change = seen_changes.get(slot.seen_version)
-            if change and (change.indicator_id, change.category) == (
-                slot.indicator.pk,
-                slot.category,
-            ):
-                seen_value, seen_comment = change.new_value, change.new_comment
-            else:
-                seen_value, seen_comment = unknown, ""
+        seen_value, seen_comment = _seen(slot, seen_changes)
         try:
             typed = parse_number(slot.value_text, field=slot.label)
         except DataEntryError:
@@ -249,6 +230,32 @@ def bind_slots(slots, data) -> None:
         if not slot.touched and slot.seen_version != slot.version:
             current_value, slot.comment = _shown(slot)
             slot.value_text = format_number(current_value) if current_value is not None else ""
+
+
+def _read_posted(slot, data) -> None:
+    """The slot's typed value and comment, and the version its form showed, from a post."""
+    slot.value_text = (data.get(slot.value_name) or "").strip()
+    slot.comment = nfc(data.get(slot.comment_name, ""))
+    raw = (data.get(slot.version_name) or "").strip()
+    if raw:
+        # a version is a history id; anything else (tampered) matches no figure
+        valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
+        slot.seen_version = int(raw) if valid else -1
+
+
+_UNKNOWN = object()  # a figure the posted version does not name: anything typed is a change
+
+
+def _seen(slot, seen_changes) -> tuple:
+    """The value and comment the posted form showed for ``slot``."""
+    if slot.seen_version is None or slot.seen_version == slot.version:
+        return _shown(slot)
+    if slot.seen_version == 0:
+        return None, ""
+    change = seen_changes.get(slot.seen_version)
+    if change and (change.indicator_id, change.category) == (slot.indicator.pk, slot.category):
+        return change.new_value, change.new_comment
+    return _UNKNOWN, ""
 
 
 def mark_conflicts(slots, conflicts, period_of) -> None:
