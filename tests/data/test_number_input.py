@@ -216,3 +216,44 @@ def test_the_entry_form_refuses_what_the_indicator_does_not_accept_naming_the_fi
     assert message in html
     assert not DataValue.objects.exists()
     assert not Rollup.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1.234,5", D("1234.5")),
+        ("1234,5", D("1234.5")),
+        ("1.234", 1234),  # a dot before three digits groups thousands, as Vietnamese write
+        ("1.234.567", 1234567),
+        ("-66.992", -66992),
+        ("12,3", D("12.3")),
+        (",5", D("0.5")),
+        ("1.5", D("1.5")),  # one dot not before three digits: a spreadsheet's decimal mark
+        ("234.9", D("234.9")),
+        ("0.234", D("0.234")),  # "0." never starts a thousands group
+        ("1234.567", D("1234.567")),  # a first group of four digits is not a thousands group
+        ("12.3456", D("12.3456")),
+    ],
+)
+def test_the_separators_are_read_by_the_vietnamese_rule(raw, expected):
+    assert parse_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("1,234.5", "number.ambiguous"),  # English style: was stored as 1,2345
+        ("1,234.567", "number.ambiguous"),
+        ("1.23,5", "number.ambiguous"),  # the dot groups no thousands
+        ("0.234,5", "number.ambiguous"),
+        ("1.23.4", "number.ambiguous"),
+        ("1234.567.890", "number.ambiguous"),
+        ("1.234,5,6", "number.not_a_number"),
+        (",", "number.not_a_number"),
+    ],
+)
+def test_an_ambiguous_number_is_refused_naming_the_field(raw, code):
+    with pytest.raises(DataEntryError) as caught:
+        parse_number(raw, field="Vốn giải ngân")
+    assert caught.value.code == code
+    assert str(caught.value).startswith("Vốn giải ngân: ")

@@ -20,7 +20,13 @@ from django.utils.translation import gettext as _
 from tiendo.core.formatting import format_number
 from tiendo.core.text import nfc
 from tiendo.data.models import DataValue, DataValueChange
-from tiendo.data.services import DataEntryError, Entry, parse_number, versions_of
+from tiendo.data.services import (
+    DataEntryError,
+    Entry,
+    check_entries,
+    parse_number,
+    versions_of,
+)
 from tiendo.programmes.models import Disaggregation, Indicator, Programme
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Unit
@@ -44,6 +50,7 @@ class Slot:
     seen_version: int | None = None  # the version the posted form showed; None: not posted
     touched: bool = True  # the user typed something else than the form showed
     conflict: str = ""  # changed meanwhile by someone else: what happened
+    error: str = ""  # why what was typed cannot be saved (the form is refused)
     period: Period | None = None  # a period of its own, not the form's
     line_id: int | None = None  # the submission form line it belongs to
 
@@ -63,6 +70,14 @@ class Slot:
     @property
     def comment_name(self) -> str:
         return f"c-{self.key}"
+
+    @property
+    def field_id(self) -> str:
+        return f"id_{self.value_name}"
+
+    @property
+    def error_id(self) -> str:
+        return f"err-{self.key}"
 
     @property
     def label(self) -> str:
@@ -150,8 +165,22 @@ class ValuesForm:
                 line.warnings = [v for v in violations if line.indicator.code in v.codes]
 
     def entries(self) -> list[Entry]:
-        """The values that differ from what is stored; every problem at once, Vietnamese."""
-        return changed_entries(self.slots, self.unit, lambda slot: self.period.id)
+        """The values that differ from what is stored, checked as the data service will
+        check them; every problem of every field at once (each slot's ``error``), Vietnamese.
+        """
+        pairs, problems = read_slots(self.slots, self.unit, lambda slot: self.period.id)
+        outcomes = check_entries([entry for _slot, entry in pairs])
+        for (slot, _entry), outcome in zip(pairs, outcomes, strict=True):
+            if isinstance(outcome, DataEntryError):
+                slot.error = str(outcome)
+                problems.append(slot.error)
+        if problems:
+            raise DataEntryError("\n".join(problems))
+        return [entry for _slot, entry in pairs]
+
+    @property
+    def invalid_slots(self) -> list[Slot]:
+        return [slot for slot in self.slots if slot.error]
 
     def mark_conflicts(self, conflicts) -> None:
         mark_conflicts(self.slots, conflicts, lambda slot: self.period.id)
@@ -186,32 +215,13 @@ def bind_slots(slots, data) -> None:
     if data is None:
         return
     for slot in slots:
-        slot.value_text = (data.get(slot.value_name) or "").strip()
-        slot.comment = nfc(data.get(slot.comment_name, ""))
-        raw = (data.get(slot.version_name) or "").strip()
-        if raw:
-            # a version is a history id; anything else (tampered) matches no figure
-            valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
-            slot.seen_version = int(raw) if valid else -1
+        _read_posted(slot, data)
     stale = [s for s in slots if s.seen_version is not None and s.seen_version != s.version]
     seen_changes = DataValueChange.objects.in_bulk(
         [s.seen_version for s in stale if s.seen_version > 0]
     )
-    unknown = object()
     for slot in slots:
-        if slot.seen_version is None or slot.seen_version == slot.version:
-            seen_value, seen_comment = _shown(slot)
-        elif slot.seen_version == 0:
-            seen_value, seen_comment = None, ""
-        else:
-            change = seen_changes.get(slot.seen_version)
-            if change and (change.indicator_id, change.category) == (
-                slot.indicator.pk,
-                slot.category,
-            ):
-                seen_value, seen_comment = change.new_value, change.new_comment
-            else:
-                seen_value, seen_comment = unknown, ""
+        seen_value, seen_comment = _seen(slot, seen_changes)
         try:
             typed = parse_number(slot.value_text, field=slot.label)
         except DataEntryError:
@@ -220,6 +230,32 @@ def bind_slots(slots, data) -> None:
         if not slot.touched and slot.seen_version != slot.version:
             current_value, slot.comment = _shown(slot)
             slot.value_text = format_number(current_value) if current_value is not None else ""
+
+
+def _read_posted(slot, data) -> None:
+    """The slot's typed value and comment, and the version its form showed, from a post."""
+    slot.value_text = (data.get(slot.value_name) or "").strip()
+    slot.comment = nfc(data.get(slot.comment_name, ""))
+    raw = (data.get(slot.version_name) or "").strip()
+    if raw:
+        # a version is a history id; anything else (tampered) matches no figure
+        valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
+        slot.seen_version = int(raw) if valid else -1
+
+
+_UNKNOWN = object()  # a figure the posted version does not name: anything typed is a change
+
+
+def _seen(slot, seen_changes) -> tuple:
+    """The value and comment the posted form showed for ``slot``."""
+    if slot.seen_version is None or slot.seen_version == slot.version:
+        return _shown(slot)
+    if slot.seen_version == 0:
+        return None, ""
+    change = seen_changes.get(slot.seen_version)
+    if change and (change.indicator_id, change.category) == (slot.indicator.pk, slot.category):
+        return change.new_value, change.new_comment
+    return _UNKNOWN, ""
 
 
 def mark_conflicts(slots, conflicts, period_of) -> None:
@@ -233,39 +269,45 @@ def mark_conflicts(slots, conflicts, period_of) -> None:
 
 def changed_entries(slots, unit: Unit, period_of) -> list[Entry]:
     """The slots' values that differ from what is stored, as entries for ``unit`` (a slot's
-    period id is ``period_of(slot)``); every problem at once, Vietnamese. The reporting
-    app's submission form reads its slots through this too."""
-    problems, entries = [], []
+    period id is ``period_of(slot)``); every problem at once, Vietnamese, each also as its
+    slot's ``error``. The reporting app's submission form reads its slots through this too."""
+    pairs, problems = read_slots(slots, unit, period_of)
+    if problems:
+        raise DataEntryError("\n".join(problems))
+    return [entry for _slot, entry in pairs]
+
+
+def read_slots(slots, unit: Unit, period_of) -> tuple[list[tuple[Slot, Entry]], list[str]]:
+    """Each changed slot with its entry, and the problems of the slots that cannot be read
+    (their ``error`` set; every other slot's cleared)."""
+    problems, pairs = [], []
     for slot in slots:
+        slot.error = ""
         if not slot.touched:
             continue  # as the form showed it: nothing to write, whatever was saved meanwhile
         try:
             value = parse_number(slot.value_text, field=slot.label)
         except DataEntryError as exc:
-            problems.append(str(exc))
+            slot.error = str(exc)
+            problems.append(slot.error)
             continue
         if value is None and slot.comment and slot.existing is None:
-            problems.append(
-                _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
-            )
+            slot.error = _("%(field)s: có ghi chú nhưng chưa có số liệu.") % {"field": slot.label}
+            problems.append(slot.error)
             continue
         old = slot.existing
         if old is None and value is None:
             continue
-        unchanged = old is not None and old.value == value and old.comment == slot.comment
-        if unchanged:
+        if old is not None and old.value == value and old.comment == slot.comment:
             continue
-        entries.append(
-            Entry(
-                slot.indicator,
-                unit,
-                period_of(slot),
-                value,
-                category=slot.category,
-                comment=slot.comment if value is not None else "",
-                expected_version=slot.seen_version,
-            )
+        entry = Entry(
+            slot.indicator,
+            unit,
+            period_of(slot),
+            value,
+            category=slot.category,
+            comment=slot.comment if value is not None else "",
+            expected_version=slot.seen_version,
         )
-    if problems:
-        raise DataEntryError("\n".join(problems))
-    return entries
+        pairs.append((slot, entry))
+    return pairs, problems

@@ -83,11 +83,30 @@ class SaveResult:
 MAX_NUMBER_LENGTH = 40  # "-12.345.678.901.234,5" is 21; longer text is not a figure
 
 
+# Where the separators of a typed number may stand (see parse_number).
+_THOUSANDS = r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+"  # 1.234 / 66.992 / 1.234.567
+_WITH_COMMA = re.compile(rf"[+-]?(?:[0-9]*|{_THOUSANDS}),[0-9]*")  # 234,9 / 1.234,5 / ,5
+_DOTS_GROUP_THOUSANDS = re.compile(rf"[+-]?{_THOUSANDS}")
+_ONE_DOT = re.compile(r"[+-]?[0-9]*\.[0-9]*")  # a machine decimal: 1.5 / 234.9 / 0.234
+
+
 def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
     """Read a number as an official types it: ``66.992``, ``234,9``, ``1.234,5``, ``98,45``.
 
-    A dot followed by exactly three digits is a thousands separator in Vietnamese; a comma
-    is the decimal mark. Plain machine numbers (``234.9`` from a spreadsheet) also pass.
+    The rule for the separators, Vietnamese first:
+
+    * a comma is the decimal mark, and there is at most one (``234,9``, ``1234,5``);
+    * dots group thousands: a dot followed by exactly three digits, after a first group of
+      one to three digits that does not start with 0 — so ``1.234`` is one thousand two
+      hundred and thirty-four, ``1.234.567`` and ``1.234,5`` read as written on every
+      Vietnamese screen, whatever an English reader would make of them;
+    * with no comma, one dot that does not group thousands is a machine decimal mark, as a
+      number copied from a spreadsheet has it: ``1.5``, ``234.9``, ``0.234``, ``1234.567``;
+    * anything else is ambiguous and refused (code ``number.ambiguous``), never guessed: a
+      dot after the comma (``1,234.5``, English style), dots that do not group thousands
+      before a comma (``1.23,5``) or several such dots (``1.23.4``); two commas
+      (``1,2,3``, ``1.234,5,6``) are not a number (``number.not_a_number``).
+
     Spaces (also non-breaking ones) and a leading ``+`` are allowed; other Unicode digits
     (``١٢٣``, full-width ``１２３``) are read as the ASCII digits they are. Refused, with a
     message naming ``field``: exponents (``1e5``), underscores (``1_000``, which Python's
@@ -141,15 +160,47 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
         )
     if not re.fullmatch(r"[+-]?[0-9.,]*[0-9][0-9.,]*", text):
         raise _not_a_number(field, raw)
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+", text):
-        # "66.992" or "1.234.567": dots group thousands, as on every Vietnamese screen
-        text = text.replace(".", "")
     try:
-        return Decimal(text)
+        return Decimal(_machine_number(text, field, raw))
     except InvalidOperation as exc:
         raise _not_a_number(field, raw) from exc
+
+
+def _machine_number(text: str, field: str, raw: str) -> str:
+    """``text`` (sign, digits, dots and commas only) with the separators read by the rule
+    of :func:`parse_number`, as Python's Decimal reads a number; refused if ambiguous."""
+    if "," in text:
+        if text.count(",") > 1:
+            raise DataEntryError(
+                _(
+                    "%(field)s: “%(text)s” không phải là số: có nhiều dấu phẩy, trong khi chỉ "
+                    "một dấu phẩy đứng trước phần thập phân (1.234,5)."
+                ),
+                code="number.not_a_number",
+                field=field,
+                text=shown(raw),
+            )
+        if _WITH_COMMA.fullmatch(text):
+            return text.replace(".", "").replace(",", ".")
+        raise _ambiguous(field, raw)
+    if "." not in text or _DOTS_GROUP_THOUSANDS.fullmatch(text):
+        return text.replace(".", "")  # "66.992" or "1.234.567": dots group thousands
+    if _ONE_DOT.fullmatch(text):
+        return text
+    raise _ambiguous(field, raw)
+
+
+def _ambiguous(field: str, raw: str) -> DataEntryError:
+    return DataEntryError(
+        _(
+            "%(field)s: “%(text)s” không rõ dấu nào ngăn hàng nghìn, dấu nào là dấu thập phân. "
+            "Xin viết theo cách Việt Nam: dấu chấm ngăn hàng nghìn, dấu phẩy trước phần thập "
+            "phân (1.234,5)."
+        ),
+        code="number.ambiguous",
+        field=field,
+        text=shown(raw),
+    )
 
 
 def _not_a_number(field: str, raw) -> DataEntryError:

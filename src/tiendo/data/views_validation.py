@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 from tiendo.accounts import scope
 from tiendo.data import validation
 from tiendo.data.models import Importance
+from tiendo.data.views import entry_periods
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
+from tiendo.programmes.widgets import PeriodPicker
 from tiendo.units.models import Level, Unit
 
 UNIT_CHOICES_LIMIT = 300
@@ -70,6 +72,9 @@ def violations(request):
         "unit": unit,
         "unit_choices": unit_choices(user, period, unit),
         "importance": Importance,
+        "period_picker": PeriodPicker(
+            periods=entry_periods(programme), attrs={"id": "id_period"}
+        ).render("period", period or period_raw),
     }
     if unit is not None and period is not None:
         context |= _results(user, unit, period, programme)

@@ -180,7 +180,12 @@ def excel_upload(request, code: str):
     unit = _unit(request, write=True)
     if unit is None:
         raise PermissionDenied(_("Tài khoản chưa gắn đơn vị; xin chọn đơn vị cần tải lên."))
-    context = {"form": form, "unit": unit, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    context = {
+        "form": form,
+        "unit": unit,
+        "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+        "report_request": _report_request(request, form),  # for the link back to it
+    }
     if request.method != "POST":
         return render(request, "reporting/excel_upload.html", context)
     if request.POST.get("token", ""):
@@ -188,8 +193,9 @@ def excel_upload(request, code: str):
     return _check_upload(request, form, unit, context)
 
 
-def _upload_page(form: Form, unit: Unit) -> str:
-    return reverse("reporting:excel_upload", args=[form.code]) + f"?unit={unit.pk}"
+def _upload_page(form: Form, unit: Unit, report_request: ReportRequest | None = None) -> str:
+    page = reverse("reporting:excel_upload", args=[form.code]) + f"?unit={unit.pk}"
+    return page + (f"&request={report_request.pk}" if report_request else "")
 
 
 def _kept_upload(request, token: str, form: Form, unit: Unit) -> tuple[dict, Path] | None:
@@ -220,7 +226,7 @@ def _confirm_upload(request, form: Form, unit: Unit, context: dict):
     if request.POST.get("action") == "cancel":
         _forget_upload(request, token, path)
         messages.info(request, _("Đã hủy, không ghi số liệu nào."))
-        return redirect(_upload_page(form, unit))
+        return redirect(_upload_page(form, unit, context["report_request"]))
     with path.open("rb") as handle:
         result = import_workbook(
             handle, user=request.user, form=form, unit=unit, filename=info["name"]
@@ -232,7 +238,7 @@ def _confirm_upload(request, form: Form, unit: Unit, context: dict):
             _("Đã ghi số liệu từ tệp %(name)s: %(created)d số liệu mới, %(updated)d số liệu sửa.")
             % {"name": info["name"], "created": result.created, "updated": result.updated},
         )
-        return redirect(_upload_page(form, unit))
+        return redirect(_upload_page(form, unit, context["report_request"]))
     context.update(result=result, filename=info["name"])
     return render(request, "reporting/excel_upload.html", context)
 
