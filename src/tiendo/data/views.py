@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -25,6 +25,7 @@ from tiendo.data.models import DataValueChange
 from tiendo.data.services import DataEntryError, ValueConflictError, save_values
 from tiendo.data.validation import validate_entries
 from tiendo.programmes.models import Programme
+from tiendo.programmes.params import period_param, programme_param, query_param
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.programmes.widgets import YEARS_BEFORE, PeriodPicker, period_name, periods_between
 from tiendo.units.models import Unit
@@ -90,11 +91,6 @@ def current_period(programme: Programme | None, today=None) -> Period | None:
     return Period.year(today.year)
 
 
-def _param(request, name: str) -> str:
-    source = request.POST if request.method == "POST" else request.GET
-    return (source.get(name) or "").strip()
-
-
 @dataclass
 class Choice:
     """What the page is opened for, and the lists to change it."""
@@ -120,30 +116,22 @@ class Choice:
 
 
 def _choose_programme(request, choice: Choice) -> None:
-    code = _param(request, "programme")
-    if code:
-        choice.programme = get_object_or_404(Programme, code=code)
-    elif len(choice.programmes) == 1:
+    choice.programme = programme_param(request)
+    if choice.programme is None and len(choice.programmes) == 1:
         choice.programme = choice.programmes[0]
 
 
 def _choose_period(request, choice: Choice) -> None:
-    choice.period_raw = _param(request, "period")
-    if not choice.period_raw:
-        if request.method == "GET":
-            choice.period = current_period(choice.programme)
-        return
-    try:
-        choice.period = Period.parse(choice.period_raw)
-    except PeriodError as exc:
-        choice.period_error = str(exc)
+    choice.period, choice.period_raw, choice.period_error = period_param(request)
+    if not choice.period_raw and request.method == "GET":
+        choice.period = current_period(choice.programme)
 
 
 def _choose_unit(request, choice: Choice) -> None:
     """The unit asked for (checked, for writing on a post, before anything is read), else
     the user's own or the only one the user may write, if any."""
     user = request.user
-    unit_raw = _param(request, "unit")
+    unit_raw = query_param(request, "unit")
     if unit_raw:
         choice.unit = scope.get_unit_or_403(user, unit_raw, write=request.method == "POST")
     choice.unit_query = (request.GET.get("unit_q") or "").strip()

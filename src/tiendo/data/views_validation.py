@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from tiendo.data import validation
 from tiendo.data.models import Importance
 from tiendo.data.views import entry_periods
 from tiendo.programmes.models import Programme
+from tiendo.programmes.params import period_param, programme_param, query_param
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.programmes.widgets import PeriodPicker
 from tiendo.units.models import Level, Unit
@@ -37,12 +38,10 @@ def unit_choices(user, period: Period | None, chosen: Unit | None) -> list[Unit]
     return choices
 
 
-def _unit(request, name: str) -> Unit | None:
-    raw = (request.POST.get(name) if request.method == "POST" else request.GET.get(name)) or ""
-    raw = raw.strip()
-    if not raw:
-        return None
-    return get_object_or_404(Unit, pk=int(raw) if raw.isdigit() else 0)
+def _unit(request, name: str, *, write: bool = False) -> Unit | None:
+    """The unit named by ``name`` (404 if none such, 403 outside the user's scope)."""
+    raw = query_param(request, name)
+    return scope.get_unit_or_403(request.user, raw, write=write) if raw else None
 
 
 def _page_url(unit_pk, period_id: str, programme_code: str) -> str:
@@ -56,13 +55,11 @@ def _page_url(unit_pk, period_id: str, programme_code: str) -> str:
 def violations(request):
     user = request.user
     programmes = list(Programme.objects.order_by("code"))
-    programme = _chosen_programme(request)
-    period, period_raw, period_error = _chosen_period(request)
+    programme = programme_param(request)
+    period, period_raw, period_error = period_param(request)
     unit = _unit(request, "unit")
     if unit is None and user.unit_id is not None:
-        unit = user.unit
-    if unit is not None:
-        scope.check_unit(user, unit)
+        unit = scope.check_unit(user, user.unit)
     context = {
         "programmes": programmes,
         "programme": programme,
@@ -79,22 +76,6 @@ def violations(request):
     if unit is not None and period is not None:
         context |= _results(user, unit, period, programme)
     return render(request, "data/validation.html", context)
-
-
-def _chosen_programme(request) -> Programme | None:
-    code = (request.GET.get("programme") or "").strip()
-    return get_object_or_404(Programme, code=code) if code else None
-
-
-def _chosen_period(request) -> tuple[Period | None, str, str]:
-    """``(period, what was typed, why it is not a period)`` from the query string."""
-    raw = (request.GET.get("period") or "").strip()
-    if not raw:
-        return None, raw, ""
-    try:
-        return Period.parse(raw), raw, ""
-    except PeriodError as exc:
-        return None, raw, str(exc)
 
 
 def _results(user, unit: Unit, period: Period, programme: Programme | None) -> dict:
@@ -154,14 +135,12 @@ def _outlier_rows(outliers, findings: dict, may_write) -> list[dict]:
 def resolve(request):
     """Explain a violation or confirm an outlier: needs the right to write the unit."""
     user = request.user
-    target = _unit(request, "target")
+    target = _unit(request, "target", write=True)
     if target is None:
         return redirect("data:validation")
-    scope.check_unit(user, target, write=True)
     back_unit = _unit(request, "unit") or target
-    scope.check_unit(user, back_unit)
-    programme_code = (request.POST.get("programme") or "").strip()
-    programme = get_object_or_404(Programme, code=programme_code) if programme_code else None
+    programme = programme_param(request)
+    programme_code = programme.code if programme else ""
     try:
         period = Period.parse(request.POST.get("period") or "")
         item_period = Period.parse(request.POST.get("item_period") or period.id)
