@@ -22,6 +22,7 @@ Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -425,6 +426,135 @@ def read_package(path: Path | str) -> dict:
     return nfc_deep(data)
 
 
+class _Tracked(dict):
+    """A mapping of the package that remembers which keys its checker asked for.
+
+    Every mapping of a package is wrapped so (``_track``); a key the checks never asked for
+    is a key nobody understands (``aggregaton: last``), refused by :func:`_check_unknown_keys`
+    with the nearest key that was asked for. A section registered by another app is covered
+    without declaring anything: the keys it reads are its keys. Iterating a mapping (a
+    free-form table) counts as reading every key of it.
+    """
+
+    def __init__(self, data: dict, path: str):
+        super().__init__(data)
+        self.path = path
+        self.asked: set = set()
+        self.touched = False
+
+    def _ask(self, key) -> None:
+        self.touched = True
+        if isinstance(key, str):
+            self.asked.add(key)
+
+    def _ask_all(self) -> None:
+        self.touched = True
+        self.asked.update(k for k in dict.keys(self) if isinstance(k, str))
+
+    def get(self, key, default=None):
+        self._ask(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self._ask(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self._ask(key)
+        return super().__contains__(key)
+
+    def setdefault(self, key, default=None):
+        self._ask(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key, *default):
+        self._ask(key)
+        return super().pop(key, *default)
+
+    def keys(self):
+        self._ask_all()
+        return super().keys()
+
+    def values(self):
+        self._ask_all()
+        return super().values()
+
+    def items(self):
+        self._ask_all()
+        return super().items()
+
+    def __iter__(self):
+        self._ask_all()
+        return super().__iter__()
+
+    def copy(self):
+        self._ask_all()
+        return dict(super().items())
+
+
+def _track(value, path: str = ""):
+    """``value`` with every mapping in it a :class:`_Tracked` knowing its key path."""
+    if isinstance(value, dict):
+        return _Tracked(
+            {k: _track(v, f"{path}.{k}" if path else str(k)) for k, v in dict.items(value)}, path
+        )
+    if isinstance(value, list):
+        return [_track(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _tracked_mappings(value):
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Tracked):
+            yield node
+            stack.extend(dict.values(node))
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _item_label(mapping: _Tracked) -> str:
+    """``indicators[3] “NQ05_AREA”``: where a mapping is, with its code when it has one."""
+    code = dict.get(mapping, "code") or dict.get(mapping, "number")
+    if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
+        return f"{mapping.path} “{shown(str(code))}”"
+    return mapping.path
+
+
+def _check_unknown_keys(c: _Checker, data: _Tracked) -> None:
+    """Refuse every key no check asked for, at every level, with the nearest known key."""
+    for mapping in _tracked_mappings(data):
+        if not mapping.touched or mapping is data:
+            continue
+        known = sorted(k for k in mapping.asked if isinstance(k, str))
+        for key in dict.keys(mapping):
+            if key in mapping.asked:
+                continue
+            _unknown_key(c, f"{mapping.path}.{key}", key, known, _item_label(mapping))
+
+
+def _unknown_key(c: _Checker, path: str, key, known, where: str) -> None:
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    params = {"name": shown(str(key)), "where": where, "allowed": ", ".join(known)}
+    if close:
+        c.error(
+            path,
+            _("khóa “%(name)s” không có ở %(where)s. Có phải “%(suggestion)s”?"),
+            code="package.unknown_key",
+            suggestion=close[0],
+            **params,
+        )
+    else:
+        c.error(
+            path,
+            _("khóa “%(name)s” không có ở %(where)s; các khóa hợp lệ: %(allowed)s."),
+            code="package.unknown_key",
+            suggestion="",
+            **params,
+        )
+
+
 class _Checker:
     """Collects problems with their key paths instead of stopping at the first."""
 
@@ -645,6 +775,7 @@ def load_package(path: Path | str, *, dry_run: bool = False) -> LoadReport:
 def _check(data: dict, source: str) -> dict:
     """The plan of what to write; a PackageError with every problem found if any."""
     c = _Checker(source)
+    data = _track(data)
     _check_keys(c, data)
     plan: dict = {"programme": _check_programme(c, data)}
     for section in _BUILT_IN_SECTIONS:
@@ -654,6 +785,7 @@ def _check(data: dict, source: str) -> dict:
         for key, section in _SECTIONS.items()
         if key in data
     }
+    _check_unknown_keys(c, data)
     if c.problems:
         raise PackageError(c.problems)
     return plan
@@ -661,14 +793,9 @@ def _check(data: dict, source: str) -> dict:
 
 def _check_keys(c: _Checker, data: dict) -> None:
     allowed = TOP_LEVEL_KEYS | set(_SECTIONS)
-    for key in data:
+    for key in dict.keys(data):
         if key not in allowed:
-            c.error(
-                key,
-                _("khóa không được hỗ trợ; các khóa hợp lệ: %(allowed)s."),
-                code="package.unknown_key",
-                allowed=", ".join(sorted(allowed)),
-            )
+            _unknown_key(c, str(key), key, sorted(allowed), str(_("gói")))
     if "package" in data:
         c.code(data, "package", "package", SLUG_RE)
     else:
