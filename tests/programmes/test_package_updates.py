@@ -195,3 +195,54 @@ def test_a_version_that_is_not_text_is_refused(tree, tmp_path):
         load_package(write(tmp_path, "version: [1]\n" + GOOD))
     [problem] = info.value.errors
     assert problem.key == "version" and problem.code == "package.not_text"
+
+
+# --- display multiple -----------------------------------------------------------------------
+
+
+def test_an_indicator_kept_in_trieu_dong_is_shown_and_entered_in_ty_dong_exactly(tree, tmp_path):
+    text = GOOD.replace(
+        "{code: PLAN, name: Kế hoạch vốn, component: VON, measure_unit: triệu đồng}",
+        "{code: PLAN, name: Kế hoạch vốn, component: VON, measure_unit: triệu đồng, "
+        "display_unit: tỷ đồng, display_factor: 1000}",
+    )
+    load_package(write(tmp_path, text))
+    plan = Indicator.objects.get(code="PLAN")
+    assert (plan.shown_unit, plan.display_factor) == ("tỷ đồng", 1000)
+    assert plan.to_display(Decimal("462123.5")) == Decimal("462.1235")
+    assert plan.from_display(Decimal("0.334")) == Decimal("334")
+    assert plan.from_display(plan.to_display(Decimal("1.000001"))) == Decimal("1.000001")
+    paid = Indicator.objects.get(code="PAID")
+    assert paid.shown_unit == "triệu đồng" and paid.to_display(Decimal(5)) == Decimal(5)
+
+
+@pytest.mark.parametrize(
+    ("keys", "key", "code"),
+    [
+        (
+            "display_unit: tỷ đồng",
+            "indicators[0].display_factor",
+            "package.display_unit_incomplete",
+        ),
+        ("display_factor: 1000", "indicators[0].display_unit", "package.display_unit_incomplete"),
+        (
+            "display_unit: tỷ đồng, display_factor: 3",
+            "indicators[0].display_factor",
+            "package.bad_display_factor",
+        ),
+        (
+            "display_unit: tỷ đồng, display_factor: 1500",
+            "indicators[0].display_factor",
+            "package.bad_display_factor",
+        ),
+    ],
+)
+def test_a_display_multiple_that_cannot_convert_exactly_is_refused(tree, tmp_path, keys, key, code):
+    text = GOOD.replace(
+        "{code: PLAN, name: Kế hoạch vốn, component: VON, measure_unit: triệu đồng}",
+        "{code: PLAN, name: Kế hoạch vốn, component: VON, measure_unit: triệu đồng, " + keys + "}",
+    )
+    with pytest.raises(PackageError) as info:
+        load_package(write(tmp_path, text))
+    [problem] = info.value.errors
+    assert (problem.key, problem.code) == (key, code)

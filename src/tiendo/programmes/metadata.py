@@ -1297,10 +1297,43 @@ def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict)
         "min_value": low,
         "max_value": high,
         "description": c.text(item, "description", path, required=False),
+        **_check_display(c, path, item),
         "_path": path,
         "_tree": tree,
         "_references": expressions.references(tree) if tree is not None else set(),
     }
+
+
+def _check_display(c: _Checker, path: str, item: dict) -> dict:
+    """``display_unit`` and ``display_factor``: a multiple of the measure unit to show and
+    enter figures in (tỷ đồng for triệu đồng: 1000), a power of ten so it converts exactly."""
+    unit = c.text(item, "display_unit", path, required=False, max_length=40)
+    factor = item.get("display_factor")
+    if factor is None and not unit:
+        return {"display_unit": "", "display_factor": 1}
+    if factor is None or not unit:
+        missing = "display_factor" if factor is None else "display_unit"
+        c.error(
+            _at(path, missing),
+            _("cần cả display_unit và display_factor (đơn vị hiển thị và hệ số của nó)."),
+            code="package.display_unit_incomplete",
+        )
+        return {"display_unit": "", "display_factor": 1}
+    if (
+        not isinstance(factor, int)
+        or isinstance(factor, bool)
+        or factor < 10
+        or factor > 10**9
+        or str(factor).rstrip("0") != "1"
+    ):
+        c.error(
+            _at(path, "display_factor"),
+            _("“%(value)s” phải là 10, 100, 1.000, … (lũy thừa của 10) để đổi đơn vị chính xác."),
+            code="package.bad_display_factor",
+            value=describe(factor),
+        )
+        return {"display_unit": "", "display_factor": 1}
+    return {"display_unit": unit, "display_factor": factor}
 
 
 def _check_decimals(c: _Checker, path: str, item: dict) -> int:
@@ -1540,6 +1573,8 @@ INDICATOR_FIELDS = (
     "min_value",
     "max_value",
     "description",
+    "display_unit",
+    "display_factor",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -193,6 +195,17 @@ class Indicator(models.Model):
     )
     order = models.PositiveIntegerField(default=0)
     description = models.TextField(_("mô tả"), blank=True)
+    display_unit = models.CharField(
+        _("đơn vị hiển thị"),
+        max_length=40,
+        blank=True,
+        help_text=_("Bội số của đơn vị tính dùng để hiển thị và nhập, ví dụ: tỷ đồng."),
+    )
+    display_factor = models.PositiveIntegerField(
+        _("hệ số hiển thị"),
+        default=1,
+        help_text=_("Một đơn vị hiển thị bằng bao nhiêu đơn vị tính (1.000: tỷ đồng/triệu đồng)."),
+    )
     retired = models.BooleanField(
         _("thôi dùng"),
         default=False,
@@ -258,6 +271,24 @@ class Indicator(models.Model):
                 code="value.not_integer",
                 unit=self.measure_unit,
             )
+
+    @property
+    def shown_unit(self) -> str:
+        """The unit figures are shown and entered in: ``display_unit``, else the stored one."""
+        return self.display_unit or self.measure_unit
+
+    def to_display(self, value):
+        """A stored value (in ``measure_unit``) in ``display_unit``: exact, the factor being
+        a power of ten (``Decimal`` division by it never rounds)."""
+        if value is None or self.display_factor == 1:
+            return value
+        return Decimal(value) / Decimal(self.display_factor)
+
+    def from_display(self, value):
+        """A value entered in ``display_unit`` as stored (in ``measure_unit``), exactly."""
+        if value is None or self.display_factor == 1:
+            return value
+        return Decimal(value) * Decimal(self.display_factor)
 
     def category_codes(self) -> list[str]:
         if not self.disaggregation_id:
