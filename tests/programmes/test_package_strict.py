@@ -12,6 +12,8 @@ def problems(tmp_path, text) -> dict:
     with pytest.raises(PackageError) as info:
         load_package(write(tmp_path, text))
     assert not Programme.objects.exists()
+    for problem in info.value.errors:
+        assert problem.params["path"] == problem.key  # the key path travels in the params too
     return {problem.key: problem for problem in info.value.errors}
 
 

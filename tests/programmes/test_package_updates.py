@@ -246,3 +246,10 @@ def test_a_display_multiple_that_cannot_convert_exactly_is_refused(tree, tmp_pat
         load_package(write(tmp_path, text))
     [problem] = info.value.errors
     assert (problem.key, problem.code) == (key, code)
+
+
+def test_an_unquoted_decimal_version_is_refused_asking_for_quotes(tree, tmp_path):
+    with pytest.raises(PackageError) as info:
+        load_package(write(tmp_path, "version: 1.10\n" + GOOD))
+    [problem] = info.value.errors
+    assert problem.key == "version" and problem.code == "package.number_not_text"

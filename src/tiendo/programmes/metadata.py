@@ -6,9 +6,16 @@ checked before anything is written; every problem is reported with the file, the
 (``indicators[3].aggregation``) and what is wrong, in Vietnamese; then everything is
 written in one transaction. Loading the same file twice changes nothing.
 
+Strict: a key no check asks for is refused with the nearest valid key, in every section
+(registered ones too, see :class:`_Tracked`); every reference (indicator, category, unit,
+unit kind, period, document) is checked. A load reports its difference from what was
+loaded (:class:`LoadReport`); what left the package is retired or kept, never deleted.
+``docs/packages.md`` describes the format for package authors.
+
 Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
 
     package: hagiang-nq05
+    version: "2024.1"?
     programme: {code, name, short_name?, issuer?, period, owner?, description?}
     documents: [{number, kind, issued_on, issuer, summary}]
     agencies: [{code, name, parent, valid_from?, valid_to?}]
@@ -16,8 +23,8 @@ Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
     components: [{code, name}]
     indicators: [{code, name, short_name?, component?, measure_unit, value_type?,
                   aggregation?, decimals?, disaggregation?, formula?, min?, max?,
-                  description?}]
-    targets: [{indicator, unit, period, value, document?}]
+                  description?, display_unit?, display_factor?}]
+    targets: [{indicator, unit, period, category?, value, document?}]
 """
 
 from __future__ import annotations
@@ -73,6 +80,12 @@ class Section:
     transaction, after the sections before it (a registered section: after all of this
     module's; ``plan_objects`` maps "programme", "documents", "agencies", "disaggregations",
     "components", "indicators" to the saved objects by code).
+
+    A section declares its keys by reading them: every mapping it is given remembers the
+    keys asked for (``item.get("period")`` counts even when absent), and a key nobody
+    asked for is refused as unknown, with the nearest one asked for. ``apply`` writes
+    through :func:`upsert` (which records the difference) and may list with
+    ``report.gone(kind, label)`` what the package no longer has.
     """
 
     key: str
@@ -100,6 +113,8 @@ class PackageProblem(TiendoError):
     def __init__(
         self, message=None, *, code=None, source="", key="", line=None, column=None, **params
     ):
+        if key:
+            params.setdefault("path", key)  # the key path, for callers reading params only
         super().__init__(message, code=code, **params)
         self.source, self.key, self.line, self.column = source, key, line, column
 
@@ -115,8 +130,14 @@ class PackageProblem(TiendoError):
             return str(_("dòng %(line)s")) % {"line": self.line}
         return ""
 
+    def what(self) -> str:
+        """The message alone (a message without placeholders is not %-formatted, so the
+        ``path`` parameter every key's problem carries cannot break a literal ``%``)."""
+        text = str(self.message)
+        return text % self.params if "%(" in text else text
+
     def __str__(self) -> str:
-        return ": ".join(part for part in (self.source, self.where(), super().__str__()) if part)
+        return ": ".join(part for part in (self.source, self.where(), self.what()) if part)
 
 
 class PackageError(TiendoError, ValueError):
@@ -810,6 +831,17 @@ class _Checker:
                 ),
                 code="package.date_not_text",
                 value=format_date(value),
+            )
+            return ""
+        if isinstance(value, float):  # version: 1.10 is read as 1.1
+            self.error(
+                _at(path, key),
+                _(
+                    "cần một chuỗi ký tự, nhưng YAML đọc “%(value)s” là một số thập phân; xin "
+                    "đặt trong dấu ngoặc kép."
+                ),
+                code="package.number_not_text",
+                value=describe(value),
             )
             return ""
         if not isinstance(value, (str, int)) or isinstance(value, bool):
