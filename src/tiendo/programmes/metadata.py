@@ -1046,12 +1046,11 @@ class _Checker:
             return None
         number = self._decimal(value)
         if number is None:
-            self.error(
-                _at(path, key),
-                _("“%(value)s” không phải là số."),
-                code="package.not_number",
-                value=shown(value),
-            )
+            if isinstance(value, (list, dict, date, bool)):
+                message = _("phải là một số, không phải %(value)s.")
+            else:
+                message = _("“%(value)s” không phải là số.")
+            self.error(_at(path, key), message, code="package.not_number", value=describe(value))
             return None
         problem = storable_problem(number)
         if problem:
@@ -1375,7 +1374,7 @@ def _check_decimals(c: _Checker, path: str, item: dict) -> int:
             f"{path}.decimals",
             _("“%(value)s” phải là số nguyên từ 0 đến 6."),
             code="package.bad_decimals",
-            value=decimals,
+            value=describe(decimals),
         )
         return 0
     return decimals
