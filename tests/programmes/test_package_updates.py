@@ -253,3 +253,41 @@ def test_an_unquoted_decimal_version_is_refused_asking_for_quotes(tree, tmp_path
         load_package(write(tmp_path, "version: 1.10\n" + GOOD))
     [problem] = info.value.errors
     assert problem.key == "version" and problem.code == "package.number_not_text"
+
+
+def test_what_left_the_other_sections_is_listed_and_kept(tree, tmp_path):
+    from tiendo.data.models import ValidationRule
+    from tiendo.programmes.models import CategoryOption
+    from tiendo.reporting.models import Form
+
+    load_package(write(tmp_path, DISAGGREGATED + FORMS))
+    later = DISAGGREGATED.replace(", {code: LOCAL, name: Địa phương}", "").replace(
+        "{code: VON, name: Vốn}", "{code: VON, name: Vốn góp}"
+    ).replace("max: ", "max: ") + FORMS.replace("code: F1", "code: F2").replace(
+        "code: R1", "code: R2"
+    )
+    report = load_package(write(tmp_path, later))
+    gone = {(c.kind, c.label) for c in report.of("gone")}
+    assert {
+        ("biểu mẫu", "F1"),
+        ("quy tắc kiểm tra", "R1"),
+        ("nhóm phân tổ", "SOURCE[LOCAL]"),
+    } <= gone
+    assert (
+        Form.objects.filter(code="F1").exists()
+        and ValidationRule.objects.filter(code="R1").exists()
+    )
+    assert CategoryOption.objects.filter(code="LOCAL").exists()
+    [component] = [c for c in report.of("changed") if c.kind == "nội dung"]
+    assert component.fields == (("name", "Vốn", "Vốn góp"),)
+
+
+def test_a_changed_bound_is_named_by_its_package_key(tree, tmp_path):
+    load_package(write(tmp_path, GOOD))
+    text = GOOD.replace(
+        "{code: PLAN, name: Kế hoạch vốn, component: VON, measure_unit: triệu đồng}",
+        "{code: PLAN, name: Kế hoạch vốn, component: VON, measure_unit: triệu đồng, max: 500}",
+    )
+    report = load_package(write(tmp_path, text), dry_run=True)
+    [plan] = [c for c in report.of("changed") if c.label == "PLAN"]
+    assert plan.fields == (("max", "—", "500"),)

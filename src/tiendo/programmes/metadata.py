@@ -1520,6 +1520,10 @@ def _check_document_named(c: _Checker, key: str, number: str, declared: set[str]
 # --- writing: one step per section, inside the package's transaction ---
 
 
+# Model fields the difference names by the package key that sets them.
+PACKAGE_KEYS = {"min_value": "min", "max_value": "max"}
+
+
 def upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
     """The row ``lookup`` finds, created or updated with ``values``; counted in ``report``
     and, with each changed field's old and new value, added to its difference."""
@@ -1531,7 +1535,9 @@ def upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
         return obj
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
     if changed:
-        fields = [(k, _text(getattr(obj, k)), _text(values[k])) for k in changed]
+        fields = [
+            (PACKAGE_KEYS.get(k, k), _text(getattr(obj, k)), _text(values[k])) for k in changed
+        ]
         for k in changed:
             setattr(obj, k, values[k])
         obj.save(update_fields=changed)
@@ -1664,6 +1670,8 @@ def _apply_disaggregations(checked: list[dict], saved: dict, report: LoadReport)
                 {"disaggregation": obj, "code": o["code"]},
                 {"name": o["name"], "order": order},
             )
+        for option in obj.options.exclude(code__in=[o["code"] for o in d["options"]]):
+            report.gone(str(_("nhóm phân tổ")), f"{d['code']}[{option.code}]")
         disaggregations[d["code"]] = obj
     return disaggregations
 
