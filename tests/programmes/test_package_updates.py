@@ -291,3 +291,12 @@ def test_a_changed_bound_is_named_by_its_package_key(tree, tmp_path):
     report = load_package(write(tmp_path, text), dry_run=True)
     [plan] = [c for c in report.of("changed") if c.label == "PLAN"]
     assert plan.fields == (("max", "—", "500"),)
+
+
+def test_a_package_without_a_section_says_nothing_of_what_that_section_loaded(tree, tmp_path):
+    load_package(write(tmp_path, GOOD))
+    only_programme = GOOD.split("documents:")[0]
+    report = load_package(write(tmp_path, only_programme))
+    assert not Indicator.objects.filter(retired=True).exists()
+    assert report.of("retired") == [] and report.of("gone") == []
+    assert Target.objects.count() == 2

@@ -758,9 +758,11 @@ def known_indicators(plan: dict) -> dict[str, KnownIndicator]:
     }
     programme = (plan.get("programme") or {}).get("code")
     declared = {i["code"] for i in plan.get("indicators", [])}
-    for code in Indicator.objects.filter(programme__code=programme).values_list("code", flat=True):
-        if code not in declared:  # retired by this load
-            known[code] = dataclasses.replace(known[code], retired=True)
+    if "indicators" in plan.get("stated", ()):
+        loaded = Indicator.objects.filter(programme__code=programme)
+        for code in loaded.values_list("code", flat=True):
+            if code not in declared:  # retired by this load
+                known[code] = dataclasses.replace(known[code], retired=True)
     for i in plan.get("indicators", []):
         categories = frozenset(options.get(i["disaggregation"], ()))
         known[i["code"]] = KnownIndicator(i["code"], i["formula"], categories)
@@ -1151,7 +1153,7 @@ def _check(data: dict, source: str) -> dict:
     c = _Checker(source)
     data = _track(data)
     _check_keys(c, data)
-    plan: dict = {"programme": _check_programme(c, data)}
+    plan: dict = {"programme": _check_programme(c, data), "stated": set(dict.keys(data))}
     for section in _BUILT_IN_SECTIONS:
         plan[section.key] = section.check(c.items(data, section.key), c, plan)
     plan["sections"] = {
@@ -1552,29 +1554,43 @@ def _apply(plan: dict, report: LoadReport) -> dict:
     saved = {"programme": _apply_programme(plan["programme"], report)}
     for section in _BUILT_IN_SECTIONS:
         saved[section.key] = section.apply(plan[section.key], saved, report)
-    _retire_missing(saved, report)
+    _retire_missing(plan, saved, report)
     for key, checked in plan.get("sections", {}).items():
         _SECTIONS[key].apply(checked, saved, report)
     return saved
 
 
-def _retire_missing(saved: dict, report: LoadReport) -> None:
+def _retire_missing(plan: dict, saved: dict, report: LoadReport) -> None:
     """What the programme had before and its package no longer has: indicators are retired
-    (off new forms; values and history kept); the rest is kept as it is, and listed."""
-    programme = saved["programme"]
-    missing = programme.indicators.exclude(pk__in=[i.pk for i in saved["indicators"].values()])
-    for indicator in missing.order_by("order", "code"):
-        if not indicator.retired:
-            indicator.retired = True
-            indicator.save(update_fields=["retired"])
-            report.gone(str(_("chỉ tiêu")), indicator.code, retired=True)
-    for component in programme.components.exclude(
-        pk__in=[c.pk for c in saved["components"].values()]
-    ):
-        report.gone(str(_("nội dung")), component.code)
-    for document in programme.documents.exclude(pk__in=[d.pk for d in saved["documents"].values()]):
-        report.gone(str(_("văn bản")), document.number)
-    kept = {t.pk for t in saved["targets"]}
+    (off new forms; values and history kept); the rest is kept as it is, and listed. Only
+    for the sections the package states: a package without ``targets:`` says nothing of
+    the targets loaded before."""
+    programme, stated = saved["programme"], plan["stated"]
+    if "indicators" in stated:
+        _retire_indicators(programme, saved["indicators"], report)
+    if "components" in stated:
+        for component in programme.components.exclude(
+            pk__in=[c.pk for c in saved["components"].values()]
+        ):
+            report.gone(str(_("nội dung")), component.code)
+    if "documents" in stated:
+        for document in programme.documents.exclude(
+            pk__in=[d.pk for d in saved["documents"].values()]
+        ):
+            report.gone(str(_("văn bản")), document.number)
+    if "targets" in stated:
+        _list_gone_targets(programme, {t.pk for t in saved["targets"]}, report)
+
+
+def _retire_indicators(programme: Programme, kept: dict, report: LoadReport) -> None:
+    missing = programme.indicators.exclude(pk__in=[i.pk for i in kept.values()])
+    for indicator in missing.filter(retired=False).order_by("order", "code"):
+        indicator.retired = True
+        indicator.save(update_fields=["retired"])
+        report.gone(str(_("chỉ tiêu")), indicator.code, retired=True)
+
+
+def _list_gone_targets(programme: Programme, kept: set, report: LoadReport) -> None:
     for target in (
         Target.objects.filter(indicator__programme=programme)
         .exclude(pk__in=kept)
