@@ -79,6 +79,9 @@ def test_parts_replace_a_total_loaded_before(tree, tmp_path):
     )
     load_package(write(tmp_path, total))
     report = load_package(write(tmp_path, BY_SOURCE))
+    assert {"PAID[CENTRAL] 028 2022", "PAID[LOCAL] 028 2022"} <= {
+        c.label for c in report.of("added")
+    }
     paid = Indicator.objects.get(code="PAID")
     assert set(
         Target.objects.filter(indicator=paid, unit=tree.vi_xuyen).values_list("category", flat=True)

@@ -218,15 +218,14 @@ class LoadReport:
 
     def replaced(self, target) -> None:
         """A plan total replaced by its parts by category, or parts by a total."""
-        label = _label(target, {"indicator": target.indicator, "unit": target.unit})
-        part = f"[{target.category}]" if target.category else ""
+        lookup = {
+            "indicator": target.indicator,
+            "unit": target.unit,
+            "period": target.period,
+            "category": target.category,
+        }
         self.changes.append(
-            Change(
-                "replaced",
-                str(_("kế hoạch")),
-                f"{label}{part} {target.period}",
-                note=_text(target.value),
-            )
+            Change("replaced", str(_("kế hoạch")), _label(target, lookup), note=_text(target.value))
         )
 
     def of(self, action: str) -> list[Change]:
@@ -306,8 +305,16 @@ def _text(value) -> str:
 
 
 def _label(obj, lookup: dict) -> str:
-    """What a changed row is, by the fields that find it: ``PLAN 02 2021-2025``."""
-    return " ".join(_text(v) for v in lookup.values() if v not in (None, ""))
+    """What a changed row is, by the fields that find it: its code (``SOURCE[CENTRAL]`` for
+    a category option), else ``PLAN[CENTRAL] 028 2022`` for a target."""
+    if "code" in lookup:
+        parent = lookup.get("disaggregation")
+        code = str(lookup["code"])
+        return f"{parent.code}[{code}]" if parent is not None else code
+    parts = [_text(v) for k, v in lookup.items() if k != "category" and v not in (None, "")]
+    if lookup.get("category") and parts:
+        parts[0] += f"[{lookup['category']}]"
+    return " ".join(parts)
 
 
 MAX_DEPTH = 20  # a real package nests 4 levels (indicators[3].options[0].code)
