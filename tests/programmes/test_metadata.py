@@ -145,7 +145,8 @@ def only_problem(error: PackageError):
         ('"99999999999999.999999"', "package.not_storable", "chữ số có nghĩa"),
         ("100000000000000", "package.not_storable", "quá lớn"),
         ("0.0000001", "package.not_storable", "chữ số thập phân"),
-        ("[1, 2]", "package.not_number", "không phải là số"),
+        ("[1, 2]", "package.not_number", "phải là một số, không phải một danh sách"),
+        ("2022-01-01", "package.not_number", "phải là một số, không phải 01/01/2022"),
     ],
 )
 def test_a_target_no_column_can_keep_is_refused_with_its_key_path(

@@ -107,9 +107,10 @@ class Section:
 
 
 def stored_indicators(programme: Programme) -> list[Indicator]:
-    """The programme's indicators that are entered (not computed by a formula)."""
+    """The programme's indicators that are entered (not computed by a formula, not retired
+    from its package)."""
     return list(
-        programme.indicators.filter(formula="")
+        programme.indicators.filter(formula="", retired=False)
         .select_related("component", "disaggregation")
         .prefetch_related("disaggregation__options")
         .order_by("component__order", "component__code", "order", "code")

@@ -44,7 +44,7 @@ from tiendo.data.models import (
     ValidationRule,
 )
 from tiendo.programmes import expressions
-from tiendo.programmes.metadata import upsert
+from tiendo.programmes.metadata import known_indicators, upsert
 from tiendo.programmes.models import Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.models import Unit
@@ -606,77 +606,95 @@ def message_fields(message: str) -> set[str]:
 
 def check_section(items, checker, plan) -> list[dict]:
     """Check the ``validation_rules:`` items of a package (see ``programmes.metadata``)."""
-    known = {i["code"] for i in plan["indicators"]} | set(
-        Indicator.objects.values_list("code", flat=True)
-    )
+    known = known_indicators(plan)
     programme_code = (plan.get("programme") or {}).get("code")
     owners = dict(ValidationRule.objects.values_list("code", "programme__code"))
-    period_types = [t.value for t in PeriodType]
-    importances = [i.value for i in Importance]
     checked, seen = [], set()
     for order, (path, item) in enumerate(items):
-        code = checker.code(item, "code", path)
-        if code in seen:
-            checker.error(f"{path}.code", f"quy tắc “{code}” bị khai báo hai lần.")
-        seen.add(code)
-        if code and code in owners and owners[code] != programme_code:
-            checker.error(
-                f"{path}.code", f"quy tắc “{code}” đã thuộc chương trình “{owners[code]}”."
-            )
-        expression = checker.text(item, "expression", path, max_length=400)
-        if expression:
-            try:
-                missing = expressions.references(expressions.parse_rule(expression)) - known
-            except expressions.ExpressionError as exc:
-                checker.error(f"{path}.expression", f"biểu thức “{expression}” sai: {exc}")
-            else:
-                if missing:
-                    checker.error(
-                        f"{path}.expression",
-                        f"biểu thức dùng chỉ tiêu không có: {', '.join(sorted(missing))}.",
-                    )
-        importance = item.get("importance", Importance.MEDIUM.value)
-        if importance not in importances:
-            checker.error(
-                f"{path}.importance",
-                f"“{importance}” không hợp lệ; chọn một trong: {', '.join(importances)}.",
-            )
-        period_type = item.get("period_type") or ""
-        if period_type and period_type not in period_types:
-            checker.error(
-                f"{path}.period_type",
-                f"“{period_type}” không hợp lệ; chọn một trong: {', '.join(period_types)} "
-                "(bỏ trống: mọi kỳ).",
-            )
-        message = checker.text(item, "message", path)
-        if message:
-            try:
-                unknown = message_fields(message) - MESSAGE_FIELDS
-            except ValueError:
-                checker.error(
-                    f"{path}.message",
-                    "chỉ dùng {left} và {right}, đúng như vậy (dấu ngoặc nhọn cân đối, "
-                    "không thêm định dạng).",
-                )
-            else:
-                if unknown:
-                    checker.error(
-                        f"{path}.message",
-                        f"chỉ được dùng {{left}} và {{right}}, không dùng "
-                        f"{', '.join('{' + u + '}' for u in sorted(unknown))}.",
-                    )
+        code = _check_rule_code(checker, path, item, seen, owners, programme_code)
         checked.append(
             {
                 "code": code,
                 "name": checker.text(item, "name", path, max_length=400),
-                "expression": expression,
-                "importance": importance,
-                "period_type": period_type,
-                "message": message,
+                "expression": _check_rule_expression(checker, path, item, known),
+                "importance": checker.choice(
+                    item, "importance", path, Importance, Importance.MEDIUM.value
+                ),
+                "period_type": _check_rule_period_type(checker, path, item),
+                "message": _check_rule_message(checker, path, item),
                 "order": order,
             }
         )
     return checked
+
+
+def _check_rule_code(checker, path, item, seen, owners, programme_code) -> str:
+    code = checker.code(item, "code", path)
+    if not code:
+        return code
+    checker.once(seen, code, f"{path}.code", _("quy tắc “%(value)s” bị khai báo hai lần."))
+    if code in owners and owners[code] != programme_code:
+        checker.error(
+            f"{path}.code",
+            _("quy tắc “%(value)s” đã thuộc chương trình “%(owner)s”."),
+            code="package.rule_of_other_programme",
+            value=code,
+            owner=owners[code],
+        )
+    return code
+
+
+def _check_rule_expression(checker, path, item, known) -> str:
+    expression = checker.text(item, "expression", path, max_length=400)
+    if not expression:
+        return expression
+    try:
+        tree = expressions.parse_rule(expression)
+    except expressions.ExpressionError as exc:
+        checker.error(
+            f"{path}.expression",
+            _("biểu thức “%(expression)s” sai: %(reason)s"),
+            code="package.bad_expression",
+            expression=expression,
+            reason=exc,
+        )
+    else:
+        checker.operands(f"{path}.expression", tree, known, rule=True)
+    return expression
+
+
+def _check_rule_period_type(checker, path, item) -> str:
+    if not item.get("period_type"):
+        return ""
+    allowed = [t.value for t in PeriodType]
+    period_type = checker.choice(item, "period_type", path, allowed, "")
+    return period_type
+
+
+def _check_rule_message(checker, path, item) -> str:
+    message = checker.text(item, "message", path)
+    if not message:
+        return message
+    try:
+        unknown = message_fields(message) - MESSAGE_FIELDS
+    except ValueError:
+        checker.error(
+            f"{path}.message",
+            _(
+                "chỉ dùng {left} và {right}, đúng như vậy (dấu ngoặc nhọn cân đối, không "
+                "thêm định dạng)."
+            ),
+            code="package.bad_message",
+        )
+        return message
+    if unknown:
+        checker.error(
+            f"{path}.message",
+            _("chỉ được dùng {left} và {right}, không dùng %(fields)s."),
+            code="package.bad_message",
+            fields=", ".join("{" + u + "}" for u in sorted(unknown)),
+        )
+    return message
 
 
 def apply_section(checked: list[dict], saved: dict, report) -> None:
@@ -688,3 +706,6 @@ def apply_section(checked: list[dict], saved: dict, report) -> None:
             {"code": rule["code"]},
             {"programme": saved["programme"], **{k: v for k, v in rule.items() if k != "code"}},
         )
+    gone = saved["programme"].validation_rules.exclude(code__in=[r["code"] for r in checked])
+    for rule in gone.order_by("order", "code"):
+        report.gone(str(_("quy tắc kiểm tra")), rule.code)

@@ -6,9 +6,16 @@ checked before anything is written; every problem is reported with the file, the
 (``indicators[3].aggregation``) and what is wrong, in Vietnamese; then everything is
 written in one transaction. Loading the same file twice changes nothing.
 
+Strict: a key no check asks for is refused with the nearest valid key, in every section
+(registered ones too, see :class:`_Tracked`); every reference (indicator, category, unit,
+unit kind, period, document) is checked. A load reports its difference from what was
+loaded (:class:`LoadReport`); what left the package is retired or kept, never deleted.
+``docs/packages.md`` describes the format for package authors.
+
 Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
 
     package: hagiang-nq05
+    version: "2024.1"?
     programme: {code, name, short_name?, issuer?, period, owner?, description?}
     documents: [{number, kind, issued_on, issuer, summary}]
     agencies: [{code, name, parent, valid_from?, valid_to?}]
@@ -16,16 +23,18 @@ Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
     components: [{code, name}]
     indicators: [{code, name, short_name?, component?, measure_unit, value_type?,
                   aggregation?, decimals?, disaggregation?, formula?, min?, max?,
-                  description?}]
-    targets: [{indicator, unit, period, value, document?}]
+                  description?, display_unit?, display_factor?}]
+    targets: [{indicator, unit, period, category?, value, document?}]
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -34,8 +43,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
-from tiendo.core.formatting import format_number
+from tiendo.core.formatting import format_date, format_number
 from tiendo.core.numbers import shown, storable_problem
 from tiendo.core.text import nfc_deep
 from tiendo.programmes import expressions
@@ -70,6 +80,12 @@ class Section:
     transaction, after the sections before it (a registered section: after all of this
     module's; ``plan_objects`` maps "programme", "documents", "agencies", "disaggregations",
     "components", "indicators" to the saved objects by code).
+
+    A section declares its keys by reading them: every mapping it is given remembers the
+    keys asked for (``item.get("period")`` counts even when absent), and a key nobody
+    asked for is refused as unknown, with the nearest one asked for. ``apply`` writes
+    through :func:`upsert` (which records the difference) and may list with
+    ``report.gone(kind, label)`` what the package no longer has.
     """
 
     key: str
@@ -97,6 +113,8 @@ class PackageProblem(TiendoError):
     def __init__(
         self, message=None, *, code=None, source="", key="", line=None, column=None, **params
     ):
+        if key:
+            params.setdefault("path", key)  # the key path, for callers reading params only
         super().__init__(message, code=code, **params)
         self.source, self.key, self.line, self.column = source, key, line, column
 
@@ -112,8 +130,14 @@ class PackageProblem(TiendoError):
             return str(_("dòng %(line)s")) % {"line": self.line}
         return ""
 
+    def what(self) -> str:
+        """The message alone (a message without placeholders is not %-formatted, so the
+        ``path`` parameter every key's problem carries cannot break a literal ``%``)."""
+        text = str(self.message)
+        return text % self.params if "%(" in text else text
+
     def __str__(self) -> str:
-        return ": ".join(part for part in (self.source, self.where(), super().__str__()) if part)
+        return ": ".join(part for part in (self.source, self.where(), self.what()) if part)
 
 
 class PackageError(TiendoError, ValueError):
@@ -142,26 +166,155 @@ class PackageError(TiendoError, ValueError):
         return "\n".join(self.problems)
 
 
+@dataclass(frozen=True)
+class Change:
+    """One line of a load's difference: ``kind`` (``chỉ tiêu``), ``label`` (its code),
+    ``action`` (added, changed, gone, retired, replaced) and, when changed, the
+    ``(field, old, new)`` of each field, as text."""
+
+    action: str
+    kind: str
+    label: str
+    fields: tuple = ()
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "action": self.action,
+            "kind": self.kind,
+            "label": self.label,
+            "fields": [list(f) for f in self.fields],
+            "note": self.note,
+        }
+
+
 @dataclass
 class LoadReport:
+    """What a load did (or, in a dry run, would do): counts by kind and the difference from
+    what was loaded before (``changes``)."""
+
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    changes: list[Change] = field(default_factory=list)
+    package: str = ""
+    version: str = ""
+    previous_version: str = ""
 
     def count(self, bucket: str, kind: str) -> None:
         target = getattr(self, bucket)
         target[kind] = target.get(kind, 0) + 1
 
+    def added(self, kind: str, obj, lookup: dict) -> None:
+        self.changes.append(Change("added", kind, _label(obj, lookup)))
+
+    def changed(self, kind: str, obj, lookup: dict, fields: list[tuple]) -> None:
+        self.changes.append(Change("changed", kind, _label(obj, lookup), tuple(fields)))
+
+    def gone(self, kind: str, label: str, *, retired: bool = False) -> None:
+        """Something loaded before that the package no longer has: retired, or kept as is."""
+        self.changes.append(Change("retired" if retired else "gone", kind, label))
+
+    def replaced(self, target) -> None:
+        """A plan total replaced by its parts by category, or parts by a total."""
+        lookup = {
+            "indicator": target.indicator,
+            "unit": target.unit,
+            "period": target.period,
+            "category": target.category,
+        }
+        self.changes.append(
+            Change("replaced", str(_("kế hoạch")), _label(target, lookup), note=_text(target.value))
+        )
+
+    def of(self, action: str) -> list[Change]:
+        return [change for change in self.changes if change.action == action]
+
     def summary(self) -> str:
         def fmt(d):
-            return ", ".join(f"{k}: {v}" for k, v in sorted(d.items())) or "không có"
+            return ", ".join(f"{k}: {v}" for k, v in sorted(d.items())) or str(_("không có"))
 
-        prefix = "(Chạy thử, chưa ghi gì) " if self.dry_run else ""
-        return (
-            f"{prefix}Tạo mới: {fmt(self.created)}. Cập nhật: {fmt(self.updated)}. "
-            f"Không đổi: {fmt(self.unchanged)}."
+        return str(
+            _("%(prefix)sTạo mới: %(created)s. Cập nhật: %(updated)s. Không đổi: %(unchanged)s.")
+        ) % {
+            "prefix": str(_("(Chạy thử, chưa ghi gì) ")) if self.dry_run else "",
+            "created": fmt(self.created),
+            "updated": fmt(self.updated),
+            "unchanged": fmt(self.unchanged),
+        }
+
+    def diff_lines(self) -> list[str]:
+        """The difference from what was loaded, in Vietnamese, for people to read."""
+        lines = []
+        if self.version or self.previous_version:
+            lines.append(
+                str(_("Phiên bản gói: %(old)s → %(new)s"))
+                % {"old": self.previous_version or "—", "new": self.version or "—"}
+            )
+        sections = (
+            ("added", _("Thêm mới"), "+"),
+            ("changed", _("Thay đổi"), "~"),
+            ("replaced", _("Thay thế (tổng ↔ theo nhóm phân tổ)"), "×"),
+            ("retired", _("Không còn trong gói — thôi dùng (số liệu và lịch sử vẫn giữ)"), "-"),
+            ("gone", _("Không còn trong gói — giữ nguyên, không xóa"), "-"),
         )
+        for action, heading, mark in sections:
+            changes = self.of(action)
+            if not changes:
+                continue
+            lines.append(f"{heading} ({len(changes)}):")
+            for change in changes:
+                line = f"  {mark} {change.kind} {change.label}"
+                if change.fields:
+                    line += ": " + "; ".join(f"{f}: {old} → {new}" for f, old, new in change.fields)
+                if change.note:
+                    line += f" ({change.note})"
+                lines.append(line)
+        if not self.changes:
+            lines.append(str(_("Không có gì khác với bản đã nạp.")))
+        return lines
+
+    def as_dict(self) -> dict:
+        return {
+            "package": self.package,
+            "version": self.version,
+            "previous_version": self.previous_version,
+            "created": self.created,
+            "updated": self.updated,
+            "changes": [change.as_dict() for change in self.changes],
+        }
+
+
+def _text(value) -> str:
+    """A stored value as the difference shows it: Vietnamese numbers and dates, codes."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("có")) if value else str(_("không"))
+    if isinstance(value, (Decimal, int, float)):
+        return format_number(value)
+    if isinstance(value, datetime):
+        return format_date(value.date())
+    if isinstance(value, date):
+        return format_date(value)
+    code = getattr(value, "code", None) or getattr(value, "number", None)
+    if code:
+        return str(code)
+    return shown(str(value), 60)
+
+
+def _label(obj, lookup: dict) -> str:
+    """What a changed row is, by the fields that find it: its code (``SOURCE[CENTRAL]`` for
+    a category option), else ``PLAN[CENTRAL] 028 2022`` for a target."""
+    if "code" in lookup:
+        parent = lookup.get("disaggregation")
+        code = str(lookup["code"])
+        return f"{parent.code}[{code}]" if parent is not None else code
+    parts = [_text(v) for k, v in lookup.items() if k != "category" and v not in (None, "")]
+    if lookup.get("category") and parts:
+        parts[0] += f"[{lookup['category']}]"
+    return " ".join(parts)
 
 
 MAX_DEPTH = 20  # a real package nests 4 levels (indicators[3].options[0].code)
@@ -425,6 +578,219 @@ def read_package(path: Path | str) -> dict:
     return nfc_deep(data)
 
 
+class _Tracked(dict):
+    """A mapping of the package that remembers which keys its checker asked for.
+
+    Every mapping of a package is wrapped so (``_track``); a key the checks never asked for
+    is a key nobody understands (``aggregaton: last``), refused by :func:`_check_unknown_keys`
+    with the nearest key that was asked for. A section registered by another app is covered
+    without declaring anything: the keys it reads are its keys. Iterating a mapping (a
+    free-form table) counts as reading every key of it.
+    """
+
+    def __init__(self, data: dict, path: str):
+        super().__init__(data)
+        self.path = path
+        self.asked: set = set()
+        self.touched = False
+
+    def _ask(self, key) -> None:
+        self.touched = True
+        if isinstance(key, str):
+            self.asked.add(key)
+
+    def _ask_all(self) -> None:
+        self.touched = True
+        self.asked.update(k for k in dict.keys(self) if isinstance(k, str))
+
+    def get(self, key, default=None):
+        self._ask(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self._ask(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self._ask(key)
+        return super().__contains__(key)
+
+    def setdefault(self, key, default=None):
+        self._ask(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key, *default):
+        self._ask(key)
+        return super().pop(key, *default)
+
+    def keys(self):
+        self._ask_all()
+        return super().keys()
+
+    def values(self):
+        self._ask_all()
+        return super().values()
+
+    def items(self):
+        self._ask_all()
+        return super().items()
+
+    def __iter__(self):
+        self._ask_all()
+        return super().__iter__()
+
+    def copy(self):
+        self._ask_all()
+        return dict(super().items())
+
+
+def _track(value, path: str = ""):
+    """``value`` with every mapping in it a :class:`_Tracked` knowing its key path."""
+    if isinstance(value, dict):
+        return _Tracked(
+            {k: _track(v, f"{path}.{k}" if path else str(k)) for k, v in dict.items(value)}, path
+        )
+    if isinstance(value, list):
+        return [_track(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _tracked_mappings(value):
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Tracked):
+            yield node
+            stack.extend(dict.values(node))
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _item_label(mapping: _Tracked) -> str:
+    """``indicators[3] “NQ05_AREA”``: where a mapping is, with its code when it has one."""
+    code = dict.get(mapping, "code") or dict.get(mapping, "number")
+    if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
+        return f"{mapping.path} “{shown(str(code))}”"
+    return mapping.path
+
+
+def _check_unknown_keys(c: _Checker, data: _Tracked) -> None:
+    """Refuse every key no check asked for, at every level, with the nearest known key."""
+    for mapping in _tracked_mappings(data):
+        if not mapping.touched or mapping is data:
+            continue
+        known = sorted(k for k in mapping.asked if isinstance(k, str))
+        for key in dict.keys(mapping):
+            if key in mapping.asked:
+                continue
+            _unknown_key(c, f"{mapping.path}.{key}", key, known, _item_label(mapping))
+
+
+def _unknown_key(c: _Checker, path: str, key, known, where: str) -> None:
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    params = {"name": shown(str(key)), "where": where, "allowed": ", ".join(known)}
+    if close:
+        c.error(
+            path,
+            _("khóa “%(name)s” không có ở %(where)s. Có phải “%(suggestion)s”?"),
+            code="package.unknown_key",
+            suggestion=close[0],
+            **params,
+        )
+    else:
+        c.error(
+            path,
+            _("khóa “%(name)s” không có ở %(where)s; các khóa hợp lệ: %(allowed)s."),
+            code="package.unknown_key",
+            suggestion="",
+            **params,
+        )
+
+
+def _at(path: str, key: str) -> str:
+    """The key path of ``key`` inside ``path`` (``indicators[3].aggregation``)."""
+    return f"{path}.{key}" if path else key
+
+
+def describe(value) -> str:
+    """A package value as a reader wrote it, never a Python repr (``[1, 2]``, ``true``,
+    ``30/06/2022``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return str(_("(trống)"))
+    if isinstance(value, datetime):
+        return format_date(value.date())
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, (int, float, Decimal)):
+        return shown(value)
+    if isinstance(value, list):
+        return str(_("một danh sách"))
+    if isinstance(value, dict):
+        return str(_("một bảng khóa"))
+    return shown(str(value))
+
+
+def _nearest(code: str, known) -> str:
+    close = difflib.get_close_matches(str(code), list(known), n=1, cutoff=0.75)
+    return close[0] if close else ""
+
+
+@dataclass(frozen=True)
+class KnownIndicator:
+    """An indicator a package may name: declared in it or already loaded."""
+
+    code: str
+    formula: str = ""
+    categories: frozenset = frozenset()  # its disaggregation's option codes; empty: none
+    retired: bool = False
+
+
+def known_indicators(plan: dict) -> dict[str, KnownIndicator]:
+    """The indicators a package's formulas, targets, forms and rules may name, by code:
+    those loaded, then this package's own (which replace them)."""
+    options: dict[str, set] = {}
+    for disaggregation, option in CategoryOption.objects.values_list(
+        "disaggregation__code", "code"
+    ):
+        options.setdefault(disaggregation, set()).add(option)
+    for d in plan.get("disaggregations", []):
+        options[d["code"]] = {o["code"] for o in d["options"]}
+    known = {
+        code: KnownIndicator(code, formula, frozenset(options.get(dis, ())), retired)
+        for code, formula, dis, retired in Indicator.objects.values_list(
+            "code", "formula", "disaggregation__code", "retired"
+        )
+    }
+    programme = (plan.get("programme") or {}).get("code")
+    declared = {i["code"] for i in plan.get("indicators", [])}
+    if "indicators" in plan.get("stated", ()):
+        loaded = Indicator.objects.filter(programme__code=programme)
+        for code in loaded.values_list("code", flat=True):
+            if code not in declared:  # retired by this load
+                known[code] = dataclasses.replace(known[code], retired=True)
+    for i in plan.get("indicators", []):
+        categories = frozenset(options.get(i["disaggregation"], ()))
+        known[i["code"]] = KnownIndicator(i["code"], i["formula"], categories)
+    return known
+
+
+def expression_operands(node) -> set[tuple[str, str]]:
+    """The ``(indicator code, category)`` pairs a parsed expression reads (category ``""``:
+    the total)."""
+    if isinstance(node, expressions.Ref):
+        return {(node.code, node.category)}
+    found: set = set()
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            found |= expression_operands(getattr(node, f.name))
+    elif isinstance(node, (list, tuple)):
+        for part in node:
+            found |= expression_operands(part)
+    return found
+
+
 class _Checker:
     """Collects problems with their key paths instead of stopping at the first."""
 
@@ -463,20 +829,42 @@ class _Checker:
         value = data.get(key)
         if value is None or value == "":
             if required:
-                self.error(f"{path}.{key}", _("thiếu (bắt buộc)."), code="package.missing")
+                self.error(_at(path, key), _("thiếu (bắt buộc)."), code="package.missing")
+            return ""
+        if isinstance(value, date):
+            self.error(
+                _at(path, key),
+                _(
+                    "cần một chuỗi ký tự, nhưng YAML đọc “%(value)s” là một ngày; xin đặt "
+                    "trong dấu ngoặc kép."
+                ),
+                code="package.date_not_text",
+                value=format_date(value),
+            )
+            return ""
+        if isinstance(value, float):  # version: 1.10 is read as 1.1
+            self.error(
+                _at(path, key),
+                _(
+                    "cần một chuỗi ký tự, nhưng YAML đọc “%(value)s” là một số thập phân; xin "
+                    "đặt trong dấu ngoặc kép."
+                ),
+                code="package.number_not_text",
+                value=describe(value),
+            )
             return ""
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _("phải là chuỗi ký tự, không phải %(value)s."),
                 code="package.not_text",
-                value=repr(value),
+                value=describe(value),
             )
             return ""
         value = str(value)
         if max_length and len(value) > max_length:
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _("dài quá %(limit)s ký tự."),
                 code="package.too_long",
                 limit=max_length,
@@ -493,7 +881,7 @@ class _Checker:
                 )
             else:
                 message = _("mã “%(value)s” không hợp lệ (chữ, số, dấu chấm, gạch ngang).")
-            self.error(f"{path}.{key}", message, code="package.bad_code", value=shown(value))
+            self.error(_at(path, key), message, code="package.bad_code", value=shown(value))
         return value
 
     def reference(self, data: dict, key: str, path: str, *, required=True) -> str:
@@ -501,7 +889,7 @@ class _Checker:
         value = self.text(data, key, path, required=required, max_length=60)
         if value and not value.isascii():
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _(
                     "mã “%(value)s” chứa ký tự ngoài bảng ASCII; mã chỉ dùng chữ không dấu, "
                     "chữ số 0-9, dấu chấm, gạch ngang và gạch dưới."
@@ -517,41 +905,145 @@ class _Checker:
         ``%(value)s``)."""
         value = self.reference(data, key, path, required=False)
         if value and value not in known:
-            self.error(f"{path}.{key}", message, code=code, value=value)
+            self.error(_at(path, key), message, code=code, value=value)
         return value
 
     def choice(self, data: dict, key: str, path: str, choices, default):
         value = data.get(key, default)
-        allowed = [c.value for c in choices]
-        if value not in allowed:
+        allowed = [c if isinstance(c, str) else c.value for c in choices]
+        if not isinstance(value, str) or value not in allowed:
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _("“%(value)s” không hợp lệ; chọn một trong: %(allowed)s."),
                 code="package.bad_choice",
-                value=value,
+                value=describe(value),
                 allowed=", ".join(allowed),
             )
             return default
         return value
+
+    def whole(self, data: dict, key: str, path: str, default: int, low: int, high: int) -> int:
+        """An optional whole number from ``low`` to ``high``."""
+        value = data.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            self.error(
+                _at(path, key),
+                _("“%(value)s” phải là số nguyên từ %(low)s đến %(high)s."),
+                code="package.bad_number",
+                value=describe(value),
+                low=low,
+                high=high,
+            )
+            return default
+        return value
+
+    def codes(self, data: dict, key: str, path: str) -> list[str]:
+        """An optional list of ASCII codes (``[commune, ward]``)."""
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            self.error(_at(path, key), _("phải là một danh sách mã."), code="package.not_list")
+            return []
+        codes = []
+        for i, entry in enumerate(value):
+            code = self.reference({key: entry}, key, path, required=False)
+            if code:
+                codes.append(code)
+            elif entry in (None, ""):
+                self.error(f"{path}.{key}[{i}]", _("mã trống."), code="package.missing")
+        return codes
+
+    def indicator(self, key: str, code: str, known: dict, *, entered=False):
+        """The indicator ``code`` names (one of ``known``, see :func:`known_indicators`), or
+        None after noting why not: unknown, retired, or computed where a figure is entered."""
+        found = known.get(code)
+        if found is None:
+            self.error(
+                key,
+                _("không có chỉ tiêu “%(value)s”."),
+                code="package.unknown_indicator",
+                value=code,
+                suggestion=_nearest(code, known),
+            )
+            return None
+        if found.retired:
+            self.error(
+                key,
+                _("chỉ tiêu “%(value)s” đã thôi dùng (không còn trong gói của chương trình)."),
+                code="package.retired_indicator",
+                value=code,
+            )
+            return None
+        if entered and found.formula:
+            self.error(
+                key,
+                _("chỉ tiêu “%(value)s” được tính theo công thức, không đưa vào biểu nhập."),
+                code="package.computed_indicator",
+                value=code,
+            )
+            return None
+        return found
+
+    def category(self, key: str, indicator, category: str) -> bool:
+        """Whether ``category`` is one of ``indicator``'s (a :class:`KnownIndicator`)."""
+        if not indicator.categories:
+            self.error(
+                key,
+                _("chỉ tiêu “%(indicator)s” không có phân tổ, không dùng được nhóm “%(value)s”."),
+                code="package.not_disaggregated",
+                indicator=indicator.code,
+                value=category,
+            )
+            return False
+        if category not in indicator.categories:
+            self.error(
+                key,
+                _(
+                    "chỉ tiêu “%(indicator)s” không có nhóm phân tổ “%(value)s”; các nhóm: "
+                    "%(allowed)s."
+                ),
+                code="package.unknown_category",
+                indicator=indicator.code,
+                value=category,
+                allowed=", ".join(sorted(indicator.categories)),
+            )
+            return False
+        return True
+
+    def operands(self, key: str, node, known: dict, *, rule: bool = False) -> None:
+        """Every indicator and category an expression (a parsed formula, or a validation
+        rule when ``rule``) names must exist."""
+        pairs = expression_operands(node)
+        missing = sorted({code for code, _category in pairs if code not in known})
+        if missing:
+            if rule:
+                message = _("biểu thức dùng chỉ tiêu không có: %(codes)s.")
+            else:
+                message = _("công thức dùng chỉ tiêu không có: %(codes)s.")
+            self.error(key, message, code="package.unknown_indicator", codes=", ".join(missing))
+        for code, category in sorted(pairs):
+            if category and code in known:
+                self.category(key, known[code], category)
 
     def day(self, data: dict, key: str, path: str, *, required=True) -> date | None:
         value = data.get(key)
         if value is None:
             if required:
                 self.error(
-                    f"{path}.{key}", _("thiếu ngày (dạng 2020-12-01)."), code="package.missing"
+                    _at(path, key), _("thiếu ngày (dạng 2020-12-01)."), code="package.missing"
                 )
             return None
+        if isinstance(value, datetime):
+            return value.date()
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
+            return date.fromisoformat(str(value).strip())
         except ValueError:
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _("“%(value)s” không phải ngày hợp lệ (dạng 2020-12-01)."),
                 code="package.bad_date",
-                value=value,
+                value=describe(value),
             )
             return None
 
@@ -559,21 +1051,20 @@ class _Checker:
         value = data.get(key)
         if value is None:
             if required:
-                self.error(f"{path}.{key}", _("thiếu giá trị số."), code="package.missing")
+                self.error(_at(path, key), _("thiếu giá trị số."), code="package.missing")
             return None
         number = self._decimal(value)
         if number is None:
-            self.error(
-                f"{path}.{key}",
-                _("“%(value)s” không phải là số."),
-                code="package.not_number",
-                value=shown(value),
-            )
+            if isinstance(value, (list, dict, date, bool)):
+                message = _("phải là một số, không phải %(value)s.")
+            else:
+                message = _("“%(value)s” không phải là số.")
+            self.error(_at(path, key), message, code="package.not_number", value=describe(value))
             return None
         problem = storable_problem(number)
         if problem:
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _("“%(value)s” %(problem)s."),
                 code="package.not_storable",
                 value=shown(value),
@@ -591,13 +1082,19 @@ class _Checker:
         except InvalidOperation:
             return None
 
-    def period(self, data: dict, key: str, path: str) -> str:
-        value = self.text(data, key, path)
+    def period(self, data: dict, key: str, path: str, *, required=True) -> str:
+        """A period id (``2022``, ``2022Q1``, ``2021-2025``, a day): its ASCII id."""
+        raw = data.get(key)
+        if isinstance(raw, datetime):
+            raw = raw.date()
+        if isinstance(raw, date):  # unquoted 2022-06-30: a day period
+            return raw.isoformat()
+        value = self.text(data, key, path, required=required)
         if value:
             try:
                 return Period.parse(value).id
             except PeriodError as exc:
-                self.error(f"{path}.{key}", "%(reason)s", code="package.bad_period", reason=exc)
+                self.error(_at(path, key), "%(reason)s", code="package.bad_period", reason=exc)
         return ""
 
     def unit(
@@ -619,7 +1116,7 @@ class _Checker:
             return resolve_unit(code, on)
         except UnitNotFound as exc:
             self.error(
-                f"{path}.{key}",
+                _at(path, key),
                 _("%(reason)s (đã chạy “tiendo units load” chưa?)"),
                 code="package.unknown_unit",
                 reason=exc,
@@ -627,15 +1124,31 @@ class _Checker:
             return None
 
 
-def load_package(path: Path | str, *, dry_run: bool = False) -> LoadReport:
-    """Check the whole package, then (unless ``dry_run``) write it in one transaction."""
+def load_package(path: Path | str, *, dry_run: bool = False, actor=None) -> LoadReport:
+    """Check the whole package, then (unless ``dry_run``) write it in one transaction.
+
+    The report holds the difference from what was loaded (``report.changes``, shown by
+    ``report.diff_lines()``); a dry run computes it the same way and rolls back. Every load
+    written is audited (``metadata.loaded``) with its package, version and difference.
+    """
     data = read_package(path)
     plan = _check(data, str(path))
     report = LoadReport(dry_run=dry_run)
     with transaction.atomic():
-        _apply(plan, report)
+        Programme.objects.select_for_update().filter(code=plan["programme"]["code"]).first()
+        saved = _apply(plan, report)
         if dry_run:
             transaction.set_rollback(True)
+        else:
+            audit(
+                "metadata.loaded",
+                actor=actor,
+                unit=saved["programme"].owner,
+                obj=saved["programme"],
+                message=report.summary(),
+                source=Path(path).name,
+                **report.as_dict(),
+            )
     return report
 
 
@@ -645,8 +1158,9 @@ def load_package(path: Path | str, *, dry_run: bool = False) -> LoadReport:
 def _check(data: dict, source: str) -> dict:
     """The plan of what to write; a PackageError with every problem found if any."""
     c = _Checker(source)
+    data = _track(data)
     _check_keys(c, data)
-    plan: dict = {"programme": _check_programme(c, data)}
+    plan: dict = {"programme": _check_programme(c, data), "stated": set(dict.keys(data))}
     for section in _BUILT_IN_SECTIONS:
         plan[section.key] = section.check(c.items(data, section.key), c, plan)
     plan["sections"] = {
@@ -654,6 +1168,7 @@ def _check(data: dict, source: str) -> dict:
         for key, section in _SECTIONS.items()
         if key in data
     }
+    _check_unknown_keys(c, data)
     if c.problems:
         raise PackageError(c.problems)
     return plan
@@ -661,17 +1176,10 @@ def _check(data: dict, source: str) -> dict:
 
 def _check_keys(c: _Checker, data: dict) -> None:
     allowed = TOP_LEVEL_KEYS | set(_SECTIONS)
-    for key in data:
+    for key in dict.keys(data):
         if key not in allowed:
-            c.error(
-                key,
-                _("khóa không được hỗ trợ; các khóa hợp lệ: %(allowed)s."),
-                code="package.unknown_key",
-                allowed=", ".join(sorted(allowed)),
-            )
-    if "package" in data:
-        c.code(data, "package", "package", SLUG_RE)
-    else:
+            _unknown_key(c, str(key), key, sorted(allowed), str(_("gói")))
+    if "package" not in data:
         c.error("package", _("thiếu tên gói."), code="package.missing")
 
 
@@ -684,6 +1192,10 @@ def _check_programme(c: _Checker, data: dict) -> dict:
     period_text = c.period(prog, "period", "programme") if prog else ""
     period = Period.parse(period_text) if period_text else None
     return {
+        "package": c.code(data, "package", "", SLUG_RE, required=False)
+        if "package" in data
+        else "",
+        "version": c.text(data, "version", "", required=False, max_length=40),
         "code": c.code(prog, "code", "programme", SLUG_RE),
         "name": c.text(prog, "name", "programme", max_length=400),
         "short_name": c.text(prog, "short_name", "programme", required=False, max_length=120),
@@ -782,7 +1294,10 @@ def _check_indicators(items, c: _Checker, plan: dict) -> list[dict]:
         c.once(codes, code, f"{path}.code", _("chỉ tiêu “%(value)s” bị khai báo hai lần."))
         indicators.append(_check_indicator(c, path, item, code, known))
     by_code = {indicator["code"]: indicator for indicator in indicators}
-    _check_formula_operands(c, indicators, _with_loaded_indicators(set(by_code)))
+    known_all = known_indicators({**plan, "indicators": indicators})
+    for indicator in indicators:
+        if indicator["_tree"] is not None:
+            c.operands(f"{indicator['_path']}.formula", indicator["_tree"], known_all)
     _check_cycles(c, by_code)
     return indicators
 
@@ -806,7 +1321,7 @@ def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict)
     )
     decimals = _check_decimals(c, path, item)
     formula = c.text(item, "formula", path, required=False, max_length=400)
-    references = _formula_references(c, path, formula)
+    tree = _parse_formula(c, path, formula)
     low, high = _check_range(c, path, item)
     return {
         "code": code,
@@ -822,9 +1337,43 @@ def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict)
         "min_value": low,
         "max_value": high,
         "description": c.text(item, "description", path, required=False),
+        **_check_display(c, path, item),
         "_path": path,
-        "_references": references,
+        "_tree": tree,
+        "_references": expressions.references(tree) if tree is not None else set(),
     }
+
+
+def _check_display(c: _Checker, path: str, item: dict) -> dict:
+    """``display_unit`` and ``display_factor``: a multiple of the measure unit to show and
+    enter figures in (tỷ đồng for triệu đồng: 1000), a power of ten so it converts exactly."""
+    unit = c.text(item, "display_unit", path, required=False, max_length=40)
+    factor = item.get("display_factor")
+    if factor is None and not unit:
+        return {"display_unit": "", "display_factor": 1}
+    if factor is None or not unit:
+        missing = "display_factor" if factor is None else "display_unit"
+        c.error(
+            _at(path, missing),
+            _("cần cả display_unit và display_factor (đơn vị hiển thị và hệ số của nó)."),
+            code="package.display_unit_incomplete",
+        )
+        return {"display_unit": "", "display_factor": 1}
+    if (
+        not isinstance(factor, int)
+        or isinstance(factor, bool)
+        or factor < 10
+        or factor > 10**9
+        or str(factor).rstrip("0") != "1"
+    ):
+        c.error(
+            _at(path, "display_factor"),
+            _("“%(value)s” phải là 10, 100, 1.000, … (lũy thừa của 10) để đổi đơn vị chính xác."),
+            code="package.bad_display_factor",
+            value=describe(factor),
+        )
+        return {"display_unit": "", "display_factor": 1}
+    return {"display_unit": unit, "display_factor": factor}
 
 
 def _check_decimals(c: _Checker, path: str, item: dict) -> int:
@@ -834,17 +1383,17 @@ def _check_decimals(c: _Checker, path: str, item: dict) -> int:
             f"{path}.decimals",
             _("“%(value)s” phải là số nguyên từ 0 đến 6."),
             code="package.bad_decimals",
-            value=decimals,
+            value=describe(decimals),
         )
         return 0
     return decimals
 
 
-def _formula_references(c: _Checker, path: str, formula: str) -> set[str]:
+def _parse_formula(c: _Checker, path: str, formula: str):
     if not formula:
-        return set()
+        return None
     try:
-        return expressions.references(expressions.parse(formula))
+        return expressions.parse(formula)
     except expressions.ExpressionError as exc:
         c.error(
             f"{path}.formula",
@@ -853,7 +1402,7 @@ def _formula_references(c: _Checker, path: str, formula: str) -> set[str]:
             formula=formula,
             reason=exc,
         )
-        return set()
+        return None
 
 
 def _check_range(c: _Checker, path: str, item: dict) -> tuple[Decimal | None, Decimal | None]:
@@ -866,23 +1415,6 @@ def _check_range(c: _Checker, path: str, item: dict) -> tuple[Decimal | None, De
             code="package.bad_range",
         )
     return low, high
-
-
-def _with_loaded_indicators(declared: set[str]) -> set[str]:
-    """Codes a formula or a target may name: this package's and those already loaded."""
-    return declared | set(Indicator.objects.values_list("code", flat=True))
-
-
-def _check_formula_operands(c: _Checker, indicators: list[dict], known: set[str]) -> None:
-    for indicator in indicators:
-        missing = indicator["_references"] - known
-        if missing:
-            c.error(
-                f"{indicator['_path']}.formula",
-                _("công thức dùng chỉ tiêu không có: %(codes)s."),
-                code="package.unknown_indicator",
-                codes=", ".join(sorted(missing)),
-            )
 
 
 def _check_cycles(c: _Checker, indicators: dict) -> None:
@@ -909,31 +1441,75 @@ def _check_cycles(c: _Checker, indicators: dict) -> None:
 
 
 def _check_targets(items, c: _Checker, plan: dict) -> list[dict]:
-    known = _with_loaded_indicators({indicator["code"] for indicator in plan["indicators"]})
+    known = known_indicators(plan)
     documents = {document["number"] for document in plan["documents"]}
     agencies = {agency["code"]: agency for agency in plan["agencies"]}
     targets = []
     for path, item in items:
-        code = c.reference(item, "indicator", path)
-        if code and code not in known:
-            c.error(
-                f"{path}.indicator",
-                _("không có chỉ tiêu “%(value)s”."),
-                code="package.unknown_indicator",
-                value=code,
-            )
-        period_id = c.period(item, "period", path)
-        on = Period.parse(period_id).end if period_id else None
-        target = {
-            "indicator": code,
-            "period": period_id,
-            "unit": c.unit(item, "unit", path, on, agencies=agencies),
-            "value": c.number(item, "value", path),
-            "document": c.text(item, "document", path, required=False),
-        }
+        target = _check_target(c, path, item, known, agencies)
         _check_document_named(c, f"{path}.document", target["document"], documents)
         targets.append(target)
+    _check_total_and_parts(c, targets)
     return targets
+
+
+def _check_target(c: _Checker, path: str, item: dict, known: dict, agencies: dict) -> dict:
+    code = c.reference(item, "indicator", path)
+    indicator = c.indicator(f"{path}.indicator", code, known) if code else None
+    category = c.reference(item, "category", path, required=False)
+    if category and indicator is not None:
+        c.category(f"{path}.category", indicator, category)
+    period_id = c.period(item, "period", path)
+    on = Period.parse(period_id).end if period_id else None
+    return {
+        "indicator": code,
+        "category": category,
+        "period": period_id,
+        "unit": c.unit(item, "unit", path, on, agencies=agencies),
+        "value": c.number(item, "value", path),
+        "document": c.text(item, "document", path, required=False),
+        "_path": path,
+    }
+
+
+def _target_key(target: dict) -> tuple:
+    unit = target["unit"]
+    unit_code = unit["code"] if isinstance(unit, dict) else getattr(unit, "code", None)
+    return target["indicator"], unit_code, target["period"]
+
+
+def _check_total_and_parts(c: _Checker, targets: list[dict]) -> None:
+    """One target per (indicator, unit, period, category); and either the total or the
+    parts by category, never both: the total of a unit is the sum of what is set for it."""
+    seen: dict[tuple, dict] = {}
+    for target in targets:
+        key = _target_key(target)
+        if None in key or "" in key:
+            continue
+        categories = seen.setdefault(key, {})
+        category = target["category"]
+        if category in categories:
+            c.error(
+                target["_path"],
+                _("kế hoạch này trùng với %(first)s (cùng chỉ tiêu, đơn vị, kỳ, nhóm)."),
+                code="package.duplicate",
+                first=categories[category],
+            )
+        elif categories and ("" in categories or not category):
+            c.error(
+                f"{target['_path']}.category",
+                _(
+                    "chỉ tiêu “%(indicator)s” của đơn vị này trong kỳ %(period)s đã có kế hoạch "
+                    "%(other)s ở %(first)s: ghi hoặc tổng, hoặc từng nhóm phân tổ (tổng là "
+                    "tổng các nhóm), không ghi cả hai."
+                ),
+                code="package.target_total_and_parts",
+                indicator=key[0],
+                period=key[2],
+                other=_("theo nhóm") if category == "" else _("tổng"),
+                first=next(iter(categories.values())),
+            )
+        categories.setdefault(category, target["_path"])
 
 
 def _check_document_named(c: _Checker, key: str, number: str, declared: set[str]) -> None:
@@ -953,32 +1529,98 @@ def _check_document_named(c: _Checker, key: str, number: str, declared: set[str]
 # --- writing: one step per section, inside the package's transaction ---
 
 
+# Model fields the difference names by the package key that sets them.
+PACKAGE_KEYS = {"min_value": "min", "max_value": "max"}
+
+
 def upsert(report: LoadReport, kind: str, model, lookup: dict, values: dict):
+    """The row ``lookup`` finds, created or updated with ``values``; counted in ``report``
+    and, with each changed field's old and new value, added to its difference."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model.objects.create(**lookup, **values)
         report.count("created", kind)
+        report.added(kind, obj, lookup)
         return obj
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
     if changed:
+        fields = [
+            (PACKAGE_KEYS.get(k, k), _text(getattr(obj, k)), _text(values[k])) for k in changed
+        ]
         for k in changed:
             setattr(obj, k, values[k])
         obj.save(update_fields=changed)
         report.count("updated", kind)
+        report.changed(kind, obj, lookup, fields)
     else:
         report.count("unchanged", kind)
     return obj
 
 
-def _apply(plan: dict, report: LoadReport) -> None:
+def _apply(plan: dict, report: LoadReport) -> dict:
     saved = {"programme": _apply_programme(plan["programme"], report)}
     for section in _BUILT_IN_SECTIONS:
         saved[section.key] = section.apply(plan[section.key], saved, report)
+    _retire_missing(plan, saved, report)
     for key, checked in plan.get("sections", {}).items():
         _SECTIONS[key].apply(checked, saved, report)
+    return saved
 
 
-PROGRAMME_FIELDS = ("name", "short_name", "issuer", "period", "description", "owner")
+def _retire_missing(plan: dict, saved: dict, report: LoadReport) -> None:
+    """What the programme had before and its package no longer has: indicators are retired
+    (off new forms; values and history kept); the rest is kept as it is, and listed. Only
+    for the sections the package states: a package without ``targets:`` says nothing of
+    the targets loaded before."""
+    programme, stated = saved["programme"], plan["stated"]
+    if "indicators" in stated:
+        _retire_indicators(programme, saved["indicators"], report)
+    if "components" in stated:
+        for component in programme.components.exclude(
+            pk__in=[c.pk for c in saved["components"].values()]
+        ):
+            report.gone(str(_("nội dung")), component.code)
+    if "documents" in stated:
+        for document in programme.documents.exclude(
+            pk__in=[d.pk for d in saved["documents"].values()]
+        ):
+            report.gone(str(_("văn bản")), document.number)
+    if "targets" in stated:
+        _list_gone_targets(programme, {t.pk for t in saved["targets"]}, report)
+
+
+def _retire_indicators(programme: Programme, kept: dict, report: LoadReport) -> None:
+    missing = programme.indicators.exclude(pk__in=[i.pk for i in kept.values()])
+    for indicator in missing.filter(retired=False).order_by("order", "code"):
+        indicator.retired = True
+        indicator.save(update_fields=["retired"])
+        report.gone(str(_("chỉ tiêu")), indicator.code, retired=True)
+
+
+def _list_gone_targets(programme: Programme, kept: set, report: LoadReport) -> None:
+    for target in (
+        Target.objects.filter(indicator__programme=programme)
+        .exclude(pk__in=kept)
+        .select_related("indicator", "unit")
+        .order_by("indicator__code", "unit__code", "period", "category")
+    ):
+        part = f"[{target.category}]" if target.category else ""
+        report.gone(
+            str(_("kế hoạch")),
+            f"{target.indicator.code}{part} {target.unit.code} {target.period}",
+        )
+
+
+PROGRAMME_FIELDS = (
+    "name",
+    "short_name",
+    "issuer",
+    "period",
+    "description",
+    "owner",
+    "version",
+    "package",
+)
 DOCUMENT_FIELDS = ("kind", "issued_on", "issuer", "summary")
 INDICATOR_FIELDS = (
     "name",
@@ -991,11 +1633,16 @@ INDICATOR_FIELDS = (
     "min_value",
     "max_value",
     "description",
+    "display_unit",
+    "display_factor",
 )
 
 
 def _apply_programme(p: dict, report: LoadReport) -> Programme:
     values = {k: p[k] for k in PROGRAMME_FIELDS}
+    before = Programme.objects.filter(code=p["code"]).first()
+    report.package, report.version = p["package"], p["version"]
+    report.previous_version = before.version if before else ""
     return upsert(report, "chương trình", Programme, {"code": p["code"]}, values)
 
 
@@ -1046,6 +1693,8 @@ def _apply_disaggregations(checked: list[dict], saved: dict, report: LoadReport)
                 {"disaggregation": obj, "code": o["code"]},
                 {"name": o["name"], "order": order},
             )
+        for option in obj.options.exclude(code__in=[o["code"] for o in d["options"]]):
+            report.gone(str(_("nhóm phân tổ")), f"{d['code']}[{option.code}]")
         disaggregations[d["code"]] = obj
     return disaggregations
 
@@ -1077,6 +1726,7 @@ def _apply_indicators(checked: list[dict], saved: dict, report: LoadReport) -> d
             "component": saved["components"].get(i["component"]),
             "disaggregation": disaggregation,
             "order": order,
+            "retired": False,
         }
         indicators[i["code"]] = upsert(report, "chỉ tiêu", Indicator, {"code": i["code"]}, values)
     return indicators
@@ -1094,10 +1744,28 @@ def _apply_targets(checked: list[dict], saved: dict, report: LoadReport) -> list
         document = saved["documents"].get(t["document"]) or (
             LegalDocument.objects.filter(number=t["document"]).first() if t["document"] else None
         )
-        lookup = {"indicator": indicator, "unit": unit, "period": t["period"]}
+        lookup = {
+            "indicator": indicator,
+            "unit": unit,
+            "period": t["period"],
+            "category": t["category"],
+        }
         values = {"value": t["value"], "document": document}
+        _replace_other_kind(lookup, report)
         targets.append(upsert(report, "kế hoạch", Target, lookup, values))
     return targets
+
+
+def _replace_other_kind(lookup: dict, report: LoadReport) -> None:
+    """A total replaces the parts by category set before for the same indicator, unit and
+    period, and parts replace a total: the two together would count the plan twice."""
+    same = Target.objects.filter(
+        indicator=lookup["indicator"], unit=lookup["unit"], period=lookup["period"]
+    )
+    other = same.exclude(category="") if not lookup["category"] else same.filter(category="")
+    for target in other:
+        report.replaced(target)
+        target.delete()
 
 
 # The sections of the package this app owns, in the order they are checked and written;
@@ -1110,4 +1778,9 @@ _BUILT_IN_SECTIONS = (
     Section("indicators", _check_indicators, _apply_indicators),
     Section("targets", _check_targets, _apply_targets),
 )
-TOP_LEVEL_KEYS = {"package", "programme", *(section.key for section in _BUILT_IN_SECTIONS)}
+TOP_LEVEL_KEYS = {
+    "package",
+    "version",
+    "programme",
+    *(section.key for section in _BUILT_IN_SECTIONS),
+}

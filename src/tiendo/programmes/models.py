@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +65,13 @@ class Programme(models.Model):
     )
     period = PeriodField(_("giai đoạn"), max_length=20)
     description = models.TextField(_("mô tả"), blank=True)
+    version = models.CharField(
+        _("phiên bản gói"),
+        max_length=40,
+        blank=True,
+        help_text=_("Khóa “version” của gói siêu dữ liệu nạp lần cuối."),
+    )
+    package = models.CharField(_("gói siêu dữ liệu"), max_length=60, blank=True)
     documents = models.ManyToManyField(
         LegalDocument, blank=True, related_name="programmes", verbose_name=_("văn bản")
     )
@@ -186,6 +195,25 @@ class Indicator(models.Model):
     )
     order = models.PositiveIntegerField(default=0)
     description = models.TextField(_("mô tả"), blank=True)
+    display_unit = models.CharField(
+        _("đơn vị hiển thị"),
+        max_length=40,
+        blank=True,
+        help_text=_("Bội số của đơn vị tính dùng để hiển thị và nhập, ví dụ: tỷ đồng."),
+    )
+    display_factor = models.PositiveIntegerField(
+        _("hệ số hiển thị"),
+        default=1,
+        help_text=_("Một đơn vị hiển thị bằng bao nhiêu đơn vị tính (1.000: tỷ đồng/triệu đồng)."),
+    )
+    retired = models.BooleanField(
+        _("thôi dùng"),
+        default=False,
+        help_text=_(
+            "Không còn trong gói của chương trình: không đưa vào biểu mới; số liệu và lịch sử "
+            "vẫn giữ."
+        ),
+    )
 
     class Meta:
         verbose_name = _("chỉ tiêu")
@@ -244,6 +272,24 @@ class Indicator(models.Model):
                 unit=self.measure_unit,
             )
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit figures are shown and entered in: ``display_unit``, else the stored one."""
+        return self.display_unit or self.measure_unit
+
+    def to_display(self, value):
+        """A stored value (in ``measure_unit``) in ``display_unit``: exact, the factor being
+        a power of ten (``Decimal`` division by it never rounds)."""
+        if value is None or self.display_factor == 1:
+            return value
+        return Decimal(value) / Decimal(self.display_factor)
+
+    def from_display(self, value):
+        """A value entered in ``display_unit`` as stored (in ``measure_unit``), exactly."""
+        if value is None or self.display_factor == 1:
+            return value
+        return Decimal(value) * Decimal(self.display_factor)
+
     def category_codes(self) -> list[str]:
         if not self.disaggregation_id:
             return [""]
@@ -251,11 +297,18 @@ class Indicator(models.Model):
 
 
 class Target(models.Model):
-    """The planned value (kế hoạch, chỉ tiêu giao) of an indicator for a unit and period."""
+    """The planned value (kế hoạch, chỉ tiêu giao) of an indicator for a unit and period.
+
+    ``category`` (an option of the indicator's disaggregation) sets a part of the plan: the
+    capital plan by funding source. A unit has either a total (``category=""``) or parts for
+    an indicator and period, never both (packages refuse it), so the total is always the
+    sum of its rows: what the aggregation reads. :func:`category_targets` gives the parts.
+    """
 
     indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="targets")
     unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="targets")
     period = PeriodField(_("kỳ"), max_length=20)
+    category = models.CharField(_("nhóm phân tổ"), max_length=40, blank=True, default="")
     value = models.DecimalField(_("kế hoạch"), max_digits=20, decimal_places=6)
     document = models.ForeignKey(
         LegalDocument, models.SET_NULL, null=True, blank=True, verbose_name=_("văn bản giao")
@@ -265,8 +318,35 @@ class Target(models.Model):
         verbose_name = _("kế hoạch")
         verbose_name_plural = _("kế hoạch")
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "unit", "period"], name="target_unique")
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "period", "category"], name="target_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator.code} {self.unit} {self.period}: {self.value}"
+        part = f"[{self.category}]" if self.category else ""
+        return f"{self.indicator.code}{part} {self.unit} {self.period}: {self.value}"
+
+
+def category_targets(indicator: Indicator, unit, period: str) -> dict[str, object]:
+    """The plan of ``indicator`` for ``unit`` and ``period`` by category: the unit's own
+    parts, else the sum of the parts set below it (the total is ``""`` when set so)."""
+    own = dict(
+        Target.objects.filter(indicator=indicator, unit=unit, period=period).values_list(
+            "category", "value"
+        )
+    )
+    if own:
+        return own
+    rows = (
+        Target.objects.filter(
+            indicator=indicator,
+            unit__ancestor_links__ancestor=unit,
+            unit__ancestor_links__depth__gt=0,
+            period=period,
+        )
+        .values_list("category")
+        .annotate(total=models.Sum("value"))
+        .order_by()
+    )
+    return dict(rows)

@@ -14,84 +14,93 @@ forms:
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from tiendo.programmes.metadata import known_indicators
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import PeriodType
 from tiendo.reporting.models import Form, FormIndicator, PeriodRule
 from tiendo.units.models import UnitKind
 
+DAY_LIMITS = (("opens_days_before_end", 30), ("closes_days_after_end", 15))
+
 
 def check_forms(items, c, plan) -> list[dict]:
-    declared = {i["code"]: i for i in plan["indicators"]}
-    checked = []
-    seen = set()
+    """Check the ``forms:`` items of a package (see ``programmes.metadata``)."""
+    known = known_indicators(plan)
+    checked, seen = [], set()
     for path, item in items:
         code = c.code(item, "code", path)
-        if code in seen:
-            c.error(f"{path}.code", f"biểu “{code}” bị khai báo hai lần.")
-        seen.add(code)
-        kinds = item.get("unit_kinds", []) or []
-        if not isinstance(kinds, list):
-            c.error(f"{path}.unit_kinds", "phải là một danh sách loại đơn vị.")
-            kinds = []
-        allowed_kinds = [k.value for k in UnitKind]
-        for kind in kinds:
-            if kind not in allowed_kinds:
-                c.error(
-                    f"{path}.unit_kinds",
-                    f"loại đơn vị “{kind}” không hợp lệ; chọn trong: {', '.join(allowed_kinds)}.",
-                )
-        period_type = c.choice(item, "period_type", path, PeriodType, PeriodType.YEAR.value)
-        days = {}
-        for key, default in (("opens_days_before_end", 30), ("closes_days_after_end", 15)):
-            value = item.get(key, default)
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3660:
-                c.error(f"{path}.{key}", f"“{value}” phải là số ngày (số nguyên từ 0 đến 3660).")
-                value = default
-            days[key] = value
-        lines = []
-        for line_path, raw in _indicator_items(c, item, path):
-            ind_code = c.text(raw, "code", line_path)
-            if not ind_code:
-                continue
-            declared_ind = declared.get(ind_code)
-            existing = None
-            if declared_ind is None:
-                existing = Indicator.objects.filter(code=ind_code).first()
-                if existing is None:
-                    c.error(f"{line_path}.code", f"không có chỉ tiêu “{ind_code}”.")
-                    continue
-            formula = declared_ind["formula"] if declared_ind else existing.formula
-            if formula:
-                c.error(
-                    f"{line_path}.code",
-                    f"chỉ tiêu “{ind_code}” được tính theo công thức, không đưa vào biểu nhập.",
-                )
-            rule = c.choice(raw, "period", line_path, PeriodRule, PeriodRule.PERIOD.value)
-            categories = raw.get("categories", []) or []
-            if not isinstance(categories, list):
-                c.error(f"{line_path}.categories", "phải là một danh sách mã phân tổ.")
-                categories = []
-            lines.append({"code": ind_code, "period_rule": rule, "categories": categories})
-        if not lines:
-            c.error(f"{path}.indicators", "biểu cần ít nhất một chỉ tiêu.")
+        if code:
+            c.once(seen, code, f"{path}.code", _("biểu “%(value)s” bị khai báo hai lần."))
         checked.append(
             {
                 "code": code,
                 "name": c.text(item, "name", path, max_length=300),
                 "description": c.text(item, "description", path, required=False),
-                "unit_kinds": kinds,
-                "period_type": period_type,
-                "lines": lines,
-                **days,
+                "unit_kinds": _check_unit_kinds(c, item, path),
+                "period_type": c.choice(
+                    item, "period_type", path, PeriodType, PeriodType.YEAR.value
+                ),
+                "lines": _check_lines(c, item, path, known),
+                **{key: c.whole(item, key, path, default, 0, 3660) for key, default in DAY_LIMITS},
             }
         )
     return checked
 
 
+def _check_unit_kinds(c, item, path) -> list[str]:
+    kinds = c.codes(item, "unit_kinds", path)
+    allowed = [k.value for k in UnitKind]
+    for kind in kinds:
+        if kind not in allowed:
+            c.error(
+                f"{path}.unit_kinds",
+                _("loại đơn vị “%(value)s” không hợp lệ; chọn trong: %(allowed)s."),
+                code="package.unknown_unit_kind",
+                value=kind,
+                allowed=", ".join(allowed),
+            )
+    return [kind for kind in kinds if kind in allowed]
+
+
+def _check_lines(c, item, path, known) -> list[dict]:
+    lines = []
+    for line_path, raw in _indicator_items(c, item, path):
+        line = _check_line(c, line_path, raw, known)
+        if line is not None:
+            lines.append(line)
+    if not lines:
+        c.error(
+            f"{path}.indicators",
+            _("biểu cần ít nhất một chỉ tiêu."),
+            code="package.no_indicators",
+        )
+    return lines
+
+
+def _check_line(c, line_path, raw, known) -> dict | None:
+    code = c.reference(raw, "code", line_path)
+    rule = c.choice(raw, "period", line_path, PeriodRule, PeriodRule.PERIOD.value)
+    categories = c.codes(raw, "categories", line_path)
+    if not code:
+        return None
+    indicator = c.indicator(f"{line_path}.code", code, known, entered=True)
+    if indicator is None:
+        return None
+    for category in categories:
+        c.category(f"{line_path}.categories", indicator, category)
+    return {"code": code, "period_rule": rule, "categories": categories}
+
+
 def _indicator_items(c, item, path):
     raw = item.get("indicators")
     if not isinstance(raw, list):
-        c.error(f"{path}.indicators", "phải là một danh sách chỉ tiêu.")
+        c.error(
+            f"{path}.indicators",
+            _("phải là một danh sách chỉ tiêu."),
+            code="package.not_list",
+        )
         return []
     result = []
     for i, entry in enumerate(raw):
@@ -99,7 +108,11 @@ def _indicator_items(c, item, path):
         if isinstance(entry, str):
             entry = {"code": entry}
         elif not isinstance(entry, dict):
-            c.error(line_path, "phải là mã chỉ tiêu hoặc bảng {code, period?, categories?}.")
+            c.error(
+                line_path,
+                _("phải là mã chỉ tiêu hoặc bảng {code, period?, categories?}."),
+                code="package.bad_line",
+            )
             continue
         result.append((line_path, entry))
     return result
@@ -139,3 +152,14 @@ def apply_forms(checked, saved, report) -> None:
             )
             keep.append(obj.pk)
         FormIndicator.objects.filter(form=form).exclude(pk__in=keep).delete()
+    _report_gone_forms(checked, saved, report)
+
+
+def _report_gone_forms(checked, saved, report) -> None:
+    """Forms of the programme the package no longer has: kept, listed in the difference.
+    (The package's own forms cannot name an indicator it retires: ``check_forms`` refuses
+    it; forms loaded before keep their lines, so past answers show as they were.)"""
+    programme = saved["programme"]
+    declared = {f["code"] for f in checked}
+    for form in programme.forms.exclude(code__in=declared).order_by("code"):
+        report.gone(str(_("biểu mẫu")), form.code)

@@ -11,7 +11,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         load = sub.add_parser("load", help="Kiểm tra rồi nạp một hoặc nhiều gói.")
         load.add_argument("files", nargs="+")
-        load.add_argument("--dry-run", action="store_true", help="Chỉ kiểm tra, không ghi gì.")
+        load.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Chỉ kiểm tra và in khác biệt so với bản đã nạp, không ghi gì.",
+        )
 
     def handle(self, *args, action, files, dry_run, **options):
         for path in files:
@@ -24,3 +28,5 @@ class Command(BaseCommand):
                 }
                 raise CommandError("\n".join([heading, *exc.problems])) from exc
             self.stdout.write(f"{path}: {report.summary()}")
+            for line in report.diff_lines():
+                self.stdout.write(line)
