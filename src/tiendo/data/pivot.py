@@ -49,6 +49,9 @@ class PivotRow:
 
 
 def format_cell(cell: Cell) -> str:
+    """The figure as officials write it, or why a formula could not be evaluated."""
+    if cell.error:
+        return cell.error
     indicator = cell.indicator
     if indicator.aggregation == Aggregation.RANGE:
         if cell.low is None:
@@ -90,5 +93,5 @@ def pivot(
     cells = aggregator.for_unit(unit)
     rows = [PivotRow(i, cells[i.code]) for i in indicators]
     if not with_empty:
-        rows = [r for r in rows if r.cell.has_data]
+        rows = [r for r in rows if r.cell.has_data or r.cell.error]
     return rows, aggregator

@@ -1,0 +1,69 @@
+"""Formulas over periods (``prev``), formulas that cannot be evaluated, and counting units
+by a condition (``count_units``)."""
+
+import pytest
+
+from tests.factories import D, indicator, programme
+from tiendo.data.aggregation import Aggregator
+from tiendo.data.pivot import pivot
+from tiendo.data.services import Entry, save_value
+from tiendo.programmes.models import Aggregation
+
+
+def put(ind, unit, period, value, category=""):
+    return save_value(Entry(ind, unit, period, D(value), category))
+
+
+@pytest.fixture
+def prog(db):
+    return programme()
+
+
+def test_prev_reads_the_previous_period_and_a_chain_ends_at_the_first_period_without_data(
+    tree, prog
+):
+    new = indicator(prog, "NEW")
+    growth = indicator(prog, "GROWTH", formula="NEW - prev(NEW)")
+    # a chain: each year's figure reads the one before, back to the first year without data
+    chain = indicator(prog, "CHAIN", formula="prev(CHAIN) + NEW")
+    put(new, tree.c1, "2021", 10)
+    put(new, tree.c1, "2022", 25)
+    cells = Aggregator([growth, chain], "2022").for_unit(tree.ha_giang)
+    assert cells["GROWTH"].value == 15
+    assert cells["GROWTH"].error == ""
+    # 2020 has no data: the chain ends there with no value, without walking back to 1989
+    assert cells["CHAIN"].value is None
+    assert cells["CHAIN"].error == ""
+    assert Aggregator([growth], "2021").for_unit(tree.ha_giang)["GROWTH"].value is None
+
+
+def test_prev_of_a_stock_over_quarters(tree, prog):
+    stock = indicator(prog, "STOCK", aggregation=Aggregation.LAST)
+    added = indicator(prog, "ADDED", formula="STOCK - prev(STOCK)")
+    put(stock, tree.c1, "2021Q4", 10)
+    put(stock, tree.c3, "2022Q1", 4)
+    put(stock, tree.c1, "2022Q2", 12)
+    cells = Aggregator([added], "2022Q2").for_unit(tree.ha_giang)
+    assert cells["ADDED"].value == 2  # 16 - 14: the stock carried over, not a gap
+    assert Aggregator([added], "2022").for_unit(tree.ha_giang)["ADDED"].value == 6
+
+
+def test_a_pivot_with_prev_formulas_runs_and_broken_formulas_say_why_in_their_cell(tree, prog):
+    new = indicator(prog, "NEW")
+    indicator(prog, "GROWTH", formula="NEW - prev(NEW)")
+    indicator(prog, "LOOP_A", formula="LOOP_B + 1")
+    indicator(prog, "LOOP_B", formula="LOOP_A * 2")
+    indicator(prog, "BROKEN", formula="NEW + (")  # stored before formulas were checked
+    indicator(prog, "UNKNOWN", formula="NEW + NOT_AN_INDICATOR")
+    put(new, tree.c1, "2022", 25)
+    for programme_filter in (prog, None):
+        rows, _agg = pivot(tree.ha_giang, "2022", programme=programme_filter, with_empty=True)
+        by_code = {r.indicator.code: r for r in rows}
+        assert by_code["GROWTH"].cell.value is None  # 2021 without data: no value
+        assert by_code["LOOP_A"].cell.error_code == "formula.cycle"
+        assert "LOOP_A" in by_code["LOOP_A"].value_text
+        assert by_code["BROKEN"].cell.error_code.startswith("expression.")
+        assert by_code["BROKEN"].value_text == by_code["BROKEN"].cell.error
+        assert by_code["UNKNOWN"].cell.error_code == "formula.unknown_indicator"
+        assert "NOT_AN_INDICATOR" in by_code["UNKNOWN"].value_text
+        assert by_code["NEW"].cell.error == ""
