@@ -9,7 +9,7 @@ from decimal import Decimal
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.programmes.models import Aggregation, Indicator, Programme
-from tiendo.programmes.periods import Period
+from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
 
 
@@ -30,22 +30,95 @@ class PivotRow:
     def achieved_text(self) -> str:
         return format_percent(self.cell.achieved, 2)
 
+    @property
+    def target_label(self) -> str:
+        """Which target "% đạt" used: ``kế hoạch 400 (năm 2020)``."""
+        return target_label(self.cell)
+
     def as_dict(self) -> dict:
         cell = self.cell
         return {
             "programme": self.indicator.programme.code,
             "code": self.indicator.code,
             "indicator": self.indicator.name,
+            "category": "",
+            "category_name": "",
             "measure_unit": self.indicator.measure_unit,
             "value": _plain(_rounded(cell.value, self.indicator.decimals)),
             "low": _plain(cell.low),
             "high": _plain(cell.high),
             "value_text": self.value_text,
+            "error": cell.error,
             "target": _plain(cell.target),
+            "target_period": cell.target_period,
             "achieved_percent": _plain(_rounded(cell.achieved, 2)),
             "as_of": cell.as_of or "",
             "categories": {k: _plain(v) for k, v in sorted(cell.categories.items()) if k},
         }
+
+    def category_lines(self) -> list[dict]:
+        """One line a category of a disaggregated indicator, in the options' order, for
+        the categories that have a figure (the table's sub-rows, the CSV's lines)."""
+        indicator, cell = self.indicator, self.cell
+        if not indicator.disaggregation_id or not cell.categories:
+            return []
+        lines = []
+        for option in indicator.disaggregation.options.all():
+            value = cell.categories.get(option.code)
+            if value is None:
+                continue
+            lines.append(
+                {
+                    "programme": indicator.programme.code,
+                    "code": indicator.code,
+                    "indicator": indicator.name,
+                    "category": option.code,
+                    "category_name": option.name,
+                    "measure_unit": indicator.measure_unit,
+                    "value": _plain(_rounded(value, indicator.decimals)),
+                    "value_text": format_number(value, indicator.decimals),
+                    "target": None,
+                    "target_period": "",
+                    "achieved_percent": None,
+                    "as_of": cell.as_of or "",
+                }
+            )
+        return lines
+
+
+CSV_COLUMNS = [
+    "programme",
+    "code",
+    "indicator",
+    "category",
+    "category_name",
+    "measure_unit",
+    "value",
+    "value_text",
+    "target",
+    "target_period",
+    "achieved_percent",
+    "as_of",
+]
+
+
+def csv_line(line: dict) -> list:
+    """A row of :meth:`PivotRow.as_dict` or :meth:`PivotRow.category_lines` as CSV cells."""
+    return [line[column] for column in CSV_COLUMNS]
+
+
+def target_label(cell: Cell) -> str:
+    """The target "% đạt" is measured against, with its period: ``kế hoạch 400 (năm
+    2020)``; empty without a target."""
+    if cell.target is None:
+        return ""
+    text = f"kế hoạch {format_number(cell.target, cell.indicator.decimals)}"
+    if cell.target_period:
+        try:
+            text += f" ({Period.parse(cell.target_period).label})"
+        except PeriodError:
+            text += f" ({cell.target_period})"
+    return text
 
 
 def format_cell(cell: Cell) -> str:
@@ -85,7 +158,9 @@ def pivot(
     today: bool = False,
     with_empty: bool = False,
 ) -> tuple[list[PivotRow], Aggregator]:
-    indicators = Indicator.objects.select_related("programme", "disaggregation", "component")
+    indicators = Indicator.objects.select_related(
+        "programme", "disaggregation", "component"
+    ).prefetch_related("disaggregation__options")
     if programme is not None:
         indicators = indicators.filter(programme=programme)
     indicators = list(indicators.order_by("programme__code", "order", "code"))
