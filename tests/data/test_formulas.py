@@ -67,3 +67,59 @@ def test_a_pivot_with_prev_formulas_runs_and_broken_formulas_say_why_in_their_ce
         assert by_code["UNKNOWN"].cell.error_code == "formula.unknown_indicator"
         assert "NOT_AN_INDICATOR" in by_code["UNKNOWN"].value_text
         assert by_code["NEW"].cell.error == ""
+
+
+@pytest.fixture
+def criteria(prog):
+    met = indicator(prog, "CRIT_MET", aggregation=Aggregation.LAST, measure_unit="tiêu chí")
+    all_met = indicator(prog, "ALL_MET", measure_unit="xã", formula="count_units(CRIT_MET >= 19)")
+    most = indicator(
+        prog, "MOST_MET", measure_unit="xã", formula="count_units(CRIT_MET >= 15, CRIT_MET <= 18)"
+    )
+    return met, all_met, most
+
+
+def test_count_units_counts_the_communes_meeting_a_condition_as_of_each_period(tree, criteria):
+    met, all_met, most = criteria
+    put(met, tree.c1, "2023", 19)
+    put(met, tree.c2, "2024Q2", 17)
+    put(met, tree.c3, "2024Q1", 19)
+    put(met, tree.c4, "2023", 12)
+
+    def counts(unit, period, today=False):
+        cells = Aggregator([all_met, most], period, today=today).for_unit(unit)
+        return cells["ALL_MET"].value, cells["MOST_MET"].value
+
+    assert counts(tree.ha_giang, "2022") == (None, None)  # nobody had reported yet
+    assert counts(tree.ha_giang, "2023") == (1, 0)
+    assert counts(tree.ha_giang, "2024") == (2, 1)  # c1 carried forward from 2023
+    assert counts(tree.ha_giang, "2024Q1") == (2, 0)
+    assert counts(tree.vi_xuyen, "2024") == (1, 1)
+    assert counts(tree.bac_quang, "2024") == (1, 0)
+    assert counts(tree.c2, "2024") == (0, 1)
+
+    # 2025: c2 and c3 merged into n2, which meets every criterion from its first report;
+    # c1 became n1, which has not reported: c1's own figure still counts
+    put(met, tree.n2, "2025Q4", 19)
+    assert counts(tree.tuyen_quang, "2025Q4") == (1, 0)  # history-true: the new tree only
+    assert counts(tree.tuyen_quang, "2025Q4", today=True) == (2, 0)  # n2 and c1; not c2, c3
+    assert counts(tree.n2, "2025Q4", today=True) == (1, 0)
+    assert counts(tree.n2, "2025Q3", today=True) == (1, 1)  # before n2 reported: c3, c2
+    assert counts(tree.n1, "2025Q4", today=True) == (1, 0)
+
+
+def test_count_units_belongs_to_formulas_and_takes_comparisons(prog):
+    from tiendo.programmes import expressions
+
+    for text, code in (
+        ("count_units(CRIT_MET)", "expression.count_condition"),
+        ("count_units(count_units(A > 1) > 2)", "expression.count_condition"),
+    ):
+        with pytest.raises(expressions.ExpressionError) as caught:
+            expressions.parse(text)
+        assert caught.value.code == code
+    with pytest.raises(expressions.ExpressionError) as caught:
+        expressions.parse_rule("count_units(A > 1) >= 0")
+    assert caught.value.code == "expression.formula_only_function"
+    tree = expressions.parse("count_units(A >= 1, B < 2) * 2")
+    assert expressions.references(tree) == {"A", "B"}

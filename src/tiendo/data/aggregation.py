@@ -51,7 +51,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, Max, Min, Sum, When
+from django.db.models import Case, Count, Max, Min, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
@@ -726,6 +726,74 @@ class Aggregator:
         self._operands[code] = found
         return found
 
+    # -- counting units by a condition ----------------------------------------------------
+    def count_units(self, unit: Unit, conditions) -> Decimal | None:
+        """``count_units(...)`` for ``unit``: how many reporting units of its scope have
+        own figures meeting every condition — ``None`` when no unit of the scope reported.
+
+        The reporting units are those with a value of an indicator the conditions read,
+        dated up to the period's end (and, but for ``last`` indicators, from its start): in
+        the unit's subtree (history-true), plus in today's view the older units mapped to
+        it with a factor above zero. Each unit's figures are its own subtree's, history-
+        true, aggregated as any figure is (a ``last`` value carried forward). A unit that
+        ceased before the period's end no longer counts once a successor of its own in the
+        same scope reported after its last day: the successor is counted instead, never
+        both."""
+        codes = set().union(*(expressions.references(c) for c in conditions))
+        operands = set().union(*(self.stored_operands(c) for c in codes))
+        stored = [self.by_code[c] for c in operands]
+        newest = self._reporting_units(unit, stored)
+        if not newest:
+            return None
+        units = self._not_superseded(Unit.objects.filter(pk__in=newest), newest)
+        indicators = [self.by_code[c] for c in codes if c in self.by_code]
+        own = Aggregator(indicators, self.period, mappings=self.mappings)
+        counted = 0
+        for candidate, cells in zip(units, own.for_units(units).values(), strict=True):
+            evaluated = own._formula_cells.get(candidate.pk) or _FormulaCells(own, candidate, cells)
+            if all(
+                expressions.evaluate(c, evaluated.value, count=evaluated.count) for c in conditions
+            ):
+                counted += 1
+        return Decimal(counted)
+
+    def _reporting_units(self, unit: Unit, stored: list[Indicator]) -> dict[int, date]:
+        """The units of ``unit``'s scope with a value of ``stored`` in reach of the period,
+        each with the end of its latest such value."""
+        if not stored:
+            return {}
+        carried = [i.pk for i in stored if i.aggregation == Aggregation.LAST]
+        dated = Q(period_end__lte=self.period.end) & (
+            Q(period_start__gte=self.period.start) | Q(indicator_id__in=carried)
+        )
+        values = DataValue.objects.filter(dated, indicator_id__in=[i.pk for i in stored])
+        scopes = [Q(unit__ancestor_links__ancestor_id=unit.pk)]
+        if self.today:
+            mapped = [pk for pk, factor in self._mapping(unit).factors.items() if factor > 0]
+            scopes.append(Q(unit_id__in=mapped))
+        newest: dict[int, date] = {}
+        for scope in scopes:
+            rows = values.filter(scope).values_list("unit_id").annotate(n=Max("period_end"))
+            for unit_id, end in rows.order_by():
+                newest[unit_id] = max(_day(end), newest.get(unit_id, date.min))
+        return newest
+
+    def _not_superseded(self, units, newest: dict[int, date]) -> list[Unit]:
+        """The units less those that ceased before the period's end and have a successor
+        among them that reported after their last day; ordered by pk."""
+        units = sorted(units, key=lambda u: u.pk)
+        ceased = {u.pk: u.valid_to for u in units if u.valid_to and u.valid_to < self.period.end}
+        if not ceased:
+            return units
+        superseded = {
+            pred
+            for pred, succ in UnitChange.objects.filter(
+                predecessor_id__in=ceased, successor_id__in=newest
+            ).values_list("predecessor_id", "successor_id")
+            if newest[succ] > ceased[pred]
+        }
+        return [u for u in units if u.pk not in superseded]
+
 
 class _FormulaCells:
     """The computed cells of one unit in one period, each evaluated when first needed.
@@ -771,11 +839,20 @@ class _FormulaCells:
         cell = self.cells[code]
         return cell.categories.get(category) if category else cell.value
 
+    def count(self, conditions, offset: int):
+        """The counter of :func:`expressions.evaluate`: ``count_units(...)``."""
+        aggregator = self.aggregator
+        for _step in range(-offset):
+            aggregator = aggregator._earlier()
+            if aggregator is None:
+                return None
+        return aggregator.count_units(self.unit, conditions)
+
     def compute(self, indicator: Indicator) -> None:
         self.computing.append(indicator.code)
         try:
             tree = expressions.parse(indicator.formula)
-            value = expressions.evaluate(tree, self.value)
+            value = expressions.evaluate(tree, self.value, count=self.count)
         except TiendoError as exc:
             self.failed[indicator.code] = exc
             self.cells[indicator.code] = Cell(indicator, error=str(exc), error_code=exc.code)
