@@ -123,3 +123,38 @@ def test_count_units_belongs_to_formulas_and_takes_comparisons(prog):
     assert caught.value.code == "expression.formula_only_function"
     tree = expressions.parse("count_units(A >= 1, B < 2) * 2")
     assert expressions.references(tree) == {"A", "B"}
+
+
+def test_a_target_of_an_overlapping_period_is_used_the_most_specific_one_first(tree, prog):
+    from tiendo.data.pivot import target_label
+    from tiendo.programmes.models import Target
+
+    area = indicator(prog, "AREA", aggregation=Aggregation.LAST, measure_unit="ha")
+    put(area, tree.c1, "2019-12-31", 50)
+    Target.objects.create(indicator=area, unit=tree.ha_giang, period="2020-06-30", value=200)
+    Target.objects.create(indicator=area, unit=tree.ha_giang, period="2022", value=400)
+    Target.objects.create(indicator=area, unit=tree.c1, period="2022", value=100)
+
+    def target(unit, period):
+        cell = Aggregator([area], period).for_unit(unit)["AREA"]
+        return cell.target, cell.target_period, cell
+
+    # a mid-2020 target beside the figures of the 2016-2020 phase (as of end 2019)
+    value, period, cell = target(tree.ha_giang, "2016-2020")
+    assert (value, period) == (200, "2020-06-30")
+    assert cell.achieved == 25
+    assert target_label(cell) == "kế hoạch 200 (đến ngày 30/06/2020)"
+    assert target(tree.ha_giang, "2019")[:2] == (None, "")  # no target overlaps 2019
+    # a year's target beside a quarter of it; the province's own wins over the sum below
+    assert target(tree.ha_giang, "2022Q3")[:2] == (400, "2022")
+    assert target(tree.vi_xuyen, "2022Q3")[:2] == (100, "2022")  # the sum of those below
+    # the same period beats a wider one, a containing one beats one inside the shown
+    Target.objects.create(indicator=area, unit=tree.ha_giang, period="2022Q3", value=300)
+    Target.objects.create(indicator=area, unit=tree.ha_giang, period="2021-2025", value=900)
+    assert target(tree.ha_giang, "2022Q3")[:2] == (300, "2022Q3")
+    assert target(tree.ha_giang, "2022S2")[:2] == (400, "2022")
+    assert target(tree.ha_giang, "2021-2025")[:2] == (900, "2021-2025")
+    assert target(tree.ha_giang, "2022-2023")[:2] == (900, "2021-2025")  # contains it
+    # of the targets inside the shown period, the one sharing the most days
+    Target.objects.filter(period="2021-2025").delete()
+    assert target(tree.ha_giang, "2022-2023")[:2] == (400, "2022")

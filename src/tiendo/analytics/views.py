@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
-from tiendo.data.pivot import format_cell
+from tiendo.data.pivot import format_cell, target_label
 from tiendo.programmes.models import Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.models import Level, Unit, UnitKind
@@ -55,13 +55,25 @@ class Figure:
     target: str = ""
     achieved: str = ""
     as_of: str = ""
+    error: str = ""  # why a formula could not be evaluated, shown in the cell
+    target_label: str = ""  # which target "% đạt" used: ``kế hoạch 400 (năm 2022)``
+    target_period: str = ""  # the target's period when it is not the figure's own
 
     def __post_init__(self):
         cell = self.cell
         if cell is None:
             return
+        if cell.error:
+            self.error = cell.error
+            return
         self.text = format_cell(cell)  # a range as officials write it: ``10 - 15``
         self.target = format_number(cell.target, cell.indicator.decimals)
+        self.target_label = target_label(cell)
+        if cell.target is not None and cell.target_period and cell.target_period != self.period.id:
+            try:
+                self.target_period = Period.parse(cell.target_period).label
+            except PeriodError:
+                self.target_period = cell.target_period
         achieved = cell.achieved
         self.achieved = format_percent(achieved) if achieved is not None else ""
         if cell.as_of:

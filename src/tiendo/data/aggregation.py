@@ -640,25 +640,39 @@ class Aggregator:
                 out[(target_id, indicator_id)] = (lo, hi, n)
         return out
 
-    def _targets(self, unit_ids) -> dict:
-        """The target of each (unit, indicator): the unit's own, else the sum of the targets
-        set below it. One query through the closure (depth 0 is the unit itself)."""
+    def _targets(self, unit_ids) -> dict[tuple[int, int], tuple[Decimal, str]]:
+        """The target of each (unit, indicator) with its period: the unit's own, else the
+        sum of the targets set below it for that period. One query through the closure
+        (depth 0 is the unit itself).
+
+        A target counts when its period overlaps the one shown; of several, the most
+        specific is used (:func:`target_rank`): the same period; else the narrowest
+        period containing it (a year's target beside a quarter); else the one sharing
+        the most days with it, the latest on a tie (a mid-2020 target in 2016-2020)."""
         ids = [i.pk for i in self.indicators]
         rows = (
             Target.objects.filter(
                 unit__ancestor_links__ancestor_id__in=unit_ids,
                 indicator_id__in=ids,
-                period=self.period.id,
             )
-            .values_list("unit__ancestor_links__ancestor_id", "indicator_id")
+            .values_list("unit__ancestor_links__ancestor_id", "indicator_id", "period")
             .annotate(
                 own=Sum(Case(When(unit__ancestor_links__depth=0, then="value"))),
                 below=Sum(Case(When(unit__ancestor_links__depth__gt=0, then="value"))),
             )
             .order_by()
         )
-        period = self.period.id
-        return {(u, i): (below if own is None else own, period) for u, i, own, below in rows}
+        best: dict[tuple[int, int], tuple] = {}
+        for unit_id, indicator_id, period_id, own, below in rows:
+            try:
+                rank = target_rank(Period.parse(period_id), self.period)
+            except PeriodError:  # a period stored before the calendar's limits
+                continue
+            found = best.get((unit_id, indicator_id))
+            if rank is not None and (found is None or rank < found[0]):
+                value = below if own is None else own
+                best[unit_id, indicator_id] = (rank, value, period_id)
+        return {key: (value, period) for key, (_r, value, period) in best.items()}
 
     # -- formulas over periods ------------------------------------------------------------
     def earlier_value(self, unit: Unit, code: str, category: str, steps: int):
@@ -868,6 +882,20 @@ class _FormulaCells:
             self.cells[indicator.code] = Cell(indicator, value=value)
         finally:
             self.computing.pop()
+
+
+def target_rank(target: Period, shown: Period) -> tuple | None:
+    """How well a target's period fits the period shown, lower is better; ``None`` when
+    they do not overlap: the same period first, then the periods containing the shown one
+    (narrowest first), then the other overlapping ones (most days shared, latest end)."""
+    if target.end < shown.start or target.start > shown.end:
+        return None
+    if target.start == shown.start and target.end == shown.end:
+        return (0, 0, 0)
+    if target.contains(shown):
+        return (1, (target.end - target.start).days, 0)
+    shared = (min(target.end, shown.end) - max(target.start, shown.start)).days
+    return (2, -shared, -target.end.toordinal())
 
 
 def _references(formula: str) -> set[str]:
