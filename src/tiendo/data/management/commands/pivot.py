@@ -101,7 +101,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{unit.name} ({unit.code}) — {period.label}")
         for note in notes:
             self.stdout.write(f"  ! {note}")
-        width = min(max((len(r.indicator.name) for r in rows), default=20), 90)
+        lines = {r.indicator.code: r.category_lines() for r in rows}
+        names = [len(r.indicator.name) for r in rows]
+        names += [len(line["category_name"]) + 4 for group in lines.values() for line in group]
+        width = min(max(names, default=20), 90)
         for r in rows:
             achieved = ""
             if r.cell.target is not None:
@@ -110,7 +113,7 @@ class Command(BaseCommand):
                 f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} "
                 f"{r.indicator.measure_unit}{achieved}"
             )
-            for line in r.category_lines():
+            for line in lines[r.indicator.code]:
                 name = f"  - {line['category_name']}"
                 self.stdout.write(
                     f"  {name[:width]:<{width}}  {line['value_text']:>12} "
