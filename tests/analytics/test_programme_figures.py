@@ -67,3 +67,29 @@ def test_the_page_of_another_unit_or_anonymous(client, prog, tree):
     leader = factories.user("lanhdao", tree.ha_giang, Role.LEADER)
     client.force_login(leader)
     assert "Công thức vòng quanh" in main_html(client.get(url))
+
+
+def test_categories_show_as_sub_rows_or_beside_the_figure_as_the_indicator_says(
+    client, coordinator, tree
+):
+    from tiendo.programmes.models import CategoryDisplay, CategoryOption, Disaggregation
+
+    prog = factories.programme("P8")
+    source = Disaggregation.objects.create(code="NGUON", name="Nguồn vốn")
+    CategoryOption.objects.create(disaggregation=source, code="TW", name="Trung ương", order=1)
+    CategoryOption.objects.create(disaggregation=source, code="DP", name="Địa phương", order=2)
+    paid = factories.indicator(prog, "PAID", name="Giải ngân", disaggregation=source)
+    put(paid, tree.c1, "2022", 30, "TW")
+    put(paid, tree.c2, "2022", 20, "DP")
+    client.force_login(coordinator)
+    url = reverse("analytics:programme", args=["P8"])
+    html = main_html(client.get(url))
+    assert '<tr class="sub">\n        <td>Trung ương</td>' in html and "cell-categories" not in html
+    paid.show_categories = CategoryDisplay.COLUMNS
+    paid.save()
+    html = main_html(client.get(url))
+    assert '<tr class="sub">' not in html
+    assert (
+        '<span class="cell-categories"><span>Trung ương: 30</span><span>Địa phương: 20</span>'
+        in html
+    )

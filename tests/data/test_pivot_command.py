@@ -73,3 +73,38 @@ def test_the_json_has_the_categories_the_error_and_the_target_period(prog):
     assert rows["PAID"]["target_period"] == ""
     assert rows["LOOP"]["error"].startswith("Công thức vòng quanh")
     assert rows["GROWTH"]["value"] == 10
+
+
+def test_an_indicator_may_show_its_categories_as_columns(prog, tree):
+    from tiendo.programmes.models import CategoryDisplay, Indicator
+
+    Indicator.objects.filter(code="PAID").update(show_categories=CategoryDisplay.COLUMNS)
+    text = run("--unit", "02", "--period", "2022")
+    assert "[Trung ương 30; Địa phương 20]" in text and "- Trung ương" not in text
+    reader = csv.DictReader(io.StringIO(run("--unit", "02", "--period", "2022", "--format", "csv")))
+    assert reader.fieldnames[-2:] == ["NGUON:TW", "NGUON:DP"]
+    lines = [line for line in reader if line["code"] == "PAID"]
+    assert len(lines) == 1
+    assert (lines[0]["value"], lines[0]["NGUON:TW"], lines[0]["NGUON:DP"]) == ("50", "30", "20")
+
+
+def test_a_package_chooses_how_categories_show_and_may_count_units(tree, tmp_path):
+    from tests.programmes.test_metadata import GOOD, write
+    from tiendo.programmes.metadata import PackageError, load_package
+    from tiendo.programmes.models import Indicator
+
+    text = GOOD.replace(
+        "measure_unit: triệu đồng}\n  - {code: RATE",
+        "measure_unit: triệu đồng, show_categories: columns}\n"
+        "  - {code: COUNT, name: Số xã, measure_unit: xã, formula: count_units(PAID >= 1)}\n"
+        "  - {code: RATE",
+    )
+    load_package(write(tmp_path, text))
+    shown = dict(Indicator.objects.values_list("code", "show_categories"))
+    assert shown["PAID"] == "columns" and shown["PLAN"] == "rows"
+    assert Indicator.objects.get(code="COUNT").formula == "count_units(PAID >= 1)"
+    with pytest.raises(PackageError) as caught:
+        load_package(
+            write(tmp_path, text.replace("show_categories: columns", "show_categories: cot"))
+        )
+    assert "show_categories" in "\n".join(caught.value.problems)

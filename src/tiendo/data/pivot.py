@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
-from tiendo.programmes.models import Aggregation, Indicator, Programme
+from tiendo.programmes.models import (
+    Aggregation,
+    CategoryDisplay,
+    CategoryOption,
+    Indicator,
+    Programme,
+)
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
 
@@ -56,11 +62,33 @@ class PivotRow:
             "categories": {k: _plain(v) for k, v in sorted(cell.categories.items()) if k},
         }
 
-    def category_lines(self) -> list[dict]:
-        """One line a category of a disaggregated indicator, in the options' order, for
-        the categories that have a figure (the table's sub-rows, the CSV's lines)."""
+    @property
+    def categories_as_columns(self) -> bool:
+        return self.indicator.show_categories == CategoryDisplay.COLUMNS
+
+    def category_columns(self) -> list[tuple[str, CategoryOption, Decimal]]:
+        """An indicator shown with a column per category: ``(column, option, value)`` for
+        each category with a figure; the column is ``DISAGGREGATION:OPTION``."""
         indicator, cell = self.indicator, self.cell
-        if not indicator.disaggregation_id or not cell.categories:
+        if not (self.categories_as_columns and indicator.disaggregation_id and cell.categories):
+            return []
+        code = indicator.disaggregation.code
+        return [
+            (f"{code}:{option.code}", option, cell.categories[option.code])
+            for option in indicator.disaggregation.options.all()
+            if option.code in cell.categories
+        ]
+
+    def category_values(self) -> dict:
+        """:meth:`category_columns` as plain numbers by column (the CSV's cells)."""
+        return {column: _plain(value) for column, _o, value in self.category_columns()}
+
+    def category_lines(self) -> list[dict]:
+        """One line a category of a disaggregated indicator shown with sub-rows (the
+        default), in the options' order, for the categories that have a figure (the
+        table's sub-rows, the CSV's lines)."""
+        indicator, cell = self.indicator, self.cell
+        if not indicator.disaggregation_id or not cell.categories or self.categories_as_columns:
             return []
         lines = []
         for option in indicator.disaggregation.options.all():
@@ -102,9 +130,22 @@ CSV_COLUMNS = [
 ]
 
 
-def csv_line(line: dict) -> list:
-    """A row of :meth:`PivotRow.as_dict` or :meth:`PivotRow.category_lines` as CSV cells."""
-    return [line[column] for column in CSV_COLUMNS]
+def category_column_names(rows: list[PivotRow]) -> list[str]:
+    """The CSV's extra columns: one a category of the indicators shown with columns."""
+    names: list[str] = []
+    for row in rows:
+        for column, _option, _value in row.category_columns():
+            if column not in names:
+                names.append(column)
+    return names
+
+
+def csv_line(line: dict, extra: list[str] = (), values: dict | None = None) -> list:
+    """A row of :meth:`PivotRow.as_dict` or :meth:`PivotRow.category_lines` as CSV cells,
+    then the ``extra`` category columns from ``values``; empty cells for missing values."""
+    cells = [line[column] for column in CSV_COLUMNS]
+    cells += [(values or {}).get(column) for column in extra]
+    return ["" if cell is None else cell for cell in cells]
 
 
 def target_label(cell: Cell) -> str:

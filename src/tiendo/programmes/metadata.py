@@ -15,8 +15,8 @@ Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
     disaggregations: [{code, name, options: [{code, name}]}]
     components: [{code, name}]
     indicators: [{code, name, short_name?, component?, measure_unit, value_type?,
-                  aggregation?, decimals?, disaggregation?, formula?, min?, max?,
-                  description?}]
+                  aggregation?, decimals?, disaggregation?, show_categories?, formula?,
+                  min?, max?, description?}]
     targets: [{indicator, unit, period, value, document?}]
 """
 
@@ -41,6 +41,7 @@ from tiendo.core.text import nfc_deep
 from tiendo.programmes import expressions
 from tiendo.programmes.models import (
     Aggregation,
+    CategoryDisplay,
     CategoryOption,
     Component,
     Disaggregation,
@@ -818,6 +819,9 @@ def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict)
         "aggregation": c.choice(item, "aggregation", path, Aggregation, Aggregation.SUM.value),
         "decimals": decimals,
         "disaggregation": disaggregation,
+        "show_categories": c.choice(
+            item, "show_categories", path, CategoryDisplay, CategoryDisplay.ROWS.value
+        ),
         "formula": formula,
         "min_value": low,
         "max_value": high,
@@ -987,6 +991,7 @@ INDICATOR_FIELDS = (
     "value_type",
     "aggregation",
     "decimals",
+    "show_categories",
     "formula",
     "min_value",
     "max_value",

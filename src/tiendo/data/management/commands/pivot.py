@@ -3,7 +3,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tiendo.data.pivot import CSV_COLUMNS, csv_line, pivot
+from tiendo.core.formatting import format_number
+from tiendo.data.pivot import CSV_COLUMNS, category_column_names, csv_line, pivot
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.services import UnitNotFound, current_successors, resolve_unit
@@ -87,13 +88,15 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
 
     def _csv(self, rows, notes) -> None:
-        """One line an indicator, then one line a category of a disaggregated one."""
+        """One line an indicator, then one line a category of a disaggregated one shown
+        with sub-rows; a column a category of those shown with columns."""
+        extra = category_column_names(rows)
         writer = csv.writer(self.stdout)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(CSV_COLUMNS + extra)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in csv_line(row.as_dict())])
+            writer.writerow(csv_line(row.as_dict(), extra, row.category_values()))
             for line in row.category_lines():
-                writer.writerow(["" if v is None else v for v in csv_line(line)])
+                writer.writerow(csv_line(line, extra))
         for note in notes:
             self.stderr.write(note)
 
@@ -109,6 +112,11 @@ class Command(BaseCommand):
             achieved = ""
             if r.cell.target is not None:
                 achieved = f"  đạt {r.achieved_text} {r.target_label}"
+            columns = r.category_columns()
+            if columns:
+                decimals = r.indicator.decimals
+                parts = (f"{o.name} {format_number(v, decimals)}" for _c, o, v in columns)
+                achieved += f"  [{'; '.join(parts)}]"
             self.stdout.write(
                 f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} "
                 f"{r.indicator.measure_unit}{achieved}"
