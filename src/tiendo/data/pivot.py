@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.programmes.models import (
@@ -153,13 +155,14 @@ def target_label(cell: Cell) -> str:
     2020)``; empty without a target."""
     if cell.target is None:
         return ""
-    text = f"kế hoạch {format_number(cell.target, cell.indicator.decimals)}"
-    if cell.target_period:
-        try:
-            text += f" ({Period.parse(cell.target_period).label})"
-        except PeriodError:
-            text += f" ({cell.target_period})"
-    return text
+    value = format_number(cell.target, cell.indicator.decimals)
+    if not cell.target_period:
+        return _("kế hoạch %(value)s") % {"value": value}
+    try:
+        period = Period.parse(cell.target_period).label
+    except PeriodError:
+        period = cell.target_period
+    return _("kế hoạch %(value)s (%(period)s)") % {"value": value, "period": period}
 
 
 def format_cell(cell: Cell) -> str:
