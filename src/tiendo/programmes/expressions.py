@@ -310,26 +310,7 @@ class _Parser:
                 function=name,
                 position=position + 1,
             )
-        if function in RULE_ONLY_FUNCTIONS and not self.in_rule:
-            raise ExpressionError(
-                _(
-                    "Hàm “%(function)s” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
-                    "công thức (vị trí %(position)s)."
-                ),
-                code="expression.rule_only_function",
-                function=name,
-                position=position + 1,
-            )
-        if function in FORMULA_ONLY_FUNCTIONS and self.in_rule:
-            raise ExpressionError(
-                _(
-                    "Hàm “%(function)s” chỉ dùng trong công thức của chỉ tiêu tính toán, "
-                    "không dùng trong quy tắc kiểm tra (vị trí %(position)s)."
-                ),
-                code="expression.formula_only_function",
-                function=name,
-                position=position + 1,
-            )
+        self.check_place(function, name, position)
         self.take("(")
         if function == "count_units":
             return Call(function, self.conditions(name, position))
@@ -357,6 +338,30 @@ class _Parser:
                 position=position + 1,
             )
         return Call(function, tuple(args))
+
+    def check_place(self, function: str, name: str, position: int) -> None:
+        """Refuse a function where it cannot be evaluated: ``todate`` outside a rule,
+        ``count_units`` inside one."""
+        if function in RULE_ONLY_FUNCTIONS and not self.in_rule:
+            raise ExpressionError(
+                _(
+                    "Hàm “%(function)s” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
+                    "công thức (vị trí %(position)s)."
+                ),
+                code="expression.rule_only_function",
+                function=name,
+                position=position + 1,
+            )
+        if function in FORMULA_ONLY_FUNCTIONS and self.in_rule:
+            raise ExpressionError(
+                _(
+                    "Hàm “%(function)s” chỉ dùng trong công thức của chỉ tiêu tính toán, "
+                    "không dùng trong quy tắc kiểm tra (vị trí %(position)s)."
+                ),
+                code="expression.formula_only_function",
+                function=name,
+                position=position + 1,
+            )
 
     def conditions(self, name: str, position: int) -> tuple:
         """The comparisons of ``count_units(...)``, up to its closing parenthesis."""
