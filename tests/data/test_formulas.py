@@ -158,3 +158,18 @@ def test_a_target_of_an_overlapping_period_is_used_the_most_specific_one_first(t
     # of the targets inside the shown period, the one sharing the most days
     Target.objects.filter(period="2021-2025").delete()
     assert target(tree.ha_giang, "2022-2023")[:2] == (400, "2022")
+
+
+def test_a_chain_reading_back_too_far_says_so_in_its_cell(tree, prog):
+    from tiendo.data.aggregation import MAX_PERIODS_BACK
+
+    new = indicator(prog, "NEW")
+    chain = indicator(prog, "CHAIN", formula="prev(CHAIN) + NEW")
+    months = [f"{2016 + m // 12}{m % 12 + 1:02d}" for m in range(MAX_PERIODS_BACK + 12)]
+    for month in months:
+        put(new, tree.c1, month, 1)
+    cell = Aggregator([chain], months[-1]).for_unit(tree.ha_giang)["CHAIN"]
+    assert cell.value is None and cell.error_code == "formula.too_far_back"
+    # within reach, the chain adds up every month back to the first one with data
+    cell = Aggregator([chain], months[MAX_PERIODS_BACK - 2]).for_unit(tree.ha_giang)["CHAIN"]
+    assert cell.error == "" and cell.value is None  # the month before the first: no value
