@@ -173,3 +173,17 @@ def test_a_chain_reading_back_too_far_says_so_in_its_cell(tree, prog):
     # within reach, the chain adds up every month back to the first one with data
     cell = Aggregator([chain], months[MAX_PERIODS_BACK - 2]).for_unit(tree.ha_giang)["CHAIN"]
     assert cell.error == "" and cell.value is None  # the month before the first: no value
+
+
+def test_a_documents_figure_of_a_broken_formula_is_its_message(tree, prog):
+    from tiendo.documents.figures import FigureSet
+    from tiendo.programmes.periods import Period
+
+    new = indicator(prog, "NEW")
+    loop = indicator(prog, "LOOP", formula="LOOP + NEW")
+    growth = indicator(prog, "GROWTH", formula="NEW - prev(NEW)")
+    put(new, tree.c1, "2022", 5)
+    figures = FigureSet([new, loop, growth], tree.ha_giang, Period.parse("2022"))
+    assert str(figures.LOOP) == "Công thức vòng quanh, không tính được: LOOP → LOOP."
+    assert not figures.GROWTH and str(figures.GROWTH) == ""  # 2021 without data: no value
+    assert str(figures.NEW) == "5"
