@@ -93,3 +93,24 @@ def test_categories_show_as_sub_rows_or_beside_the_figure_as_the_indicator_says(
         '<span class="cell-categories"><span>Trung ương: 30</span><span>Địa phương: 20</span>'
         in html
     )
+
+
+def test_a_count_of_units_drills_down_to_each_childs_count(client, coordinator, tree):
+    prog = factories.programme("P7")
+    met = factories.indicator(prog, "CRIT", name="Số tiêu chí đạt", aggregation=Aggregation.LAST)
+    factories.indicator(
+        prog, "ALL", name="Số xã đạt chuẩn", measure_unit="xã", formula="count_units(CRIT >= 19)"
+    )
+    put(met, tree.c1, "2022", 19)
+    put(met, tree.c2, "2023", 19)
+    put(met, tree.c3, "2023", 18)
+    client.force_login(coordinator)
+    part = client.get(
+        reverse("analytics:drill", args=["P7"]),
+        {"unit": tree.ha_giang.pk, "indicator": "ALL", "period": "2023"},
+    ).content.decode()
+    rows = {
+        name: part.split(name)[1].split('<td class="num">')[1].split("<")[0]
+        for name in ("Huyện Vị Xuyên", "Huyện Bắc Quang", "Tổng")
+    }
+    assert rows == {"Huyện Vị Xuyên": "2", "Huyện Bắc Quang": "0", "Tổng": "2"}

@@ -277,6 +277,7 @@ class Aggregator:
         self._depth = 0  # how many periods before the first aggregator's (``prev``)
         self._formula_cells: dict[int, _FormulaCells] = {}
         self._operands: dict[str, set[str]] = {}
+        self._counting: dict[frozenset, Aggregator] = {}  # ``count_units``: own figures
 
     # -- public -------------------------------------------------------------------------
     def for_unit(self, unit: Unit) -> dict[str, Cell]:
@@ -760,16 +761,28 @@ class Aggregator:
         if not newest:
             return None
         units = self._not_superseded(Unit.objects.filter(pk__in=newest), newest)
-        indicators = [self.by_code[c] for c in codes if c in self.by_code]
-        own = Aggregator(indicators, self.period, mappings=self.mappings)
         counted = 0
-        for candidate, cells in zip(units, own.for_units(units).values(), strict=True):
-            evaluated = own._formula_cells.get(candidate.pk) or _FormulaCells(own, candidate, cells)
+        for evaluated in self._own_figures(codes, units):
             if all(
                 expressions.evaluate(c, evaluated.value, count=evaluated.count) for c in conditions
             ):
                 counted += 1
         return Decimal(counted)
+
+    def _own_figures(self, codes: set[str], units: list[Unit]) -> list[_FormulaCells]:
+        """The figures of ``codes`` of each unit, its own subtree's (history-true), read in
+        one batch for the units not read before: a drill-down counts for a unit and its
+        children, whose reporting units are the unit's."""
+        key = frozenset(codes)
+        if key not in self._counting:
+            indicators = [self.by_code[c] for c in codes if c in self.by_code]
+            self._counting[key] = Aggregator(indicators, self.period, mappings=self.mappings)
+        own = self._counting[key]
+        missing = [u for u in units if u.pk not in own._formula_cells]
+        if missing:
+            for unit, cells in zip(missing, own.for_units(missing).values(), strict=True):
+                own._formula_cells.setdefault(unit.pk, _FormulaCells(own, unit, cells))
+        return [own._formula_cells[u.pk] for u in units]
 
     def _reporting_units(self, unit: Unit, stored: list[Indicator]) -> dict[int, date]:
         """The units of ``unit``'s scope with a value of ``stored`` in reach of the period,
