@@ -17,7 +17,14 @@ Per aggregation type, over all periods inside the requested one:
 - ``none``: the unit's own value only.
 
 Computed indicators are evaluated after aggregation, from the aggregated operands: a
-disbursement rate is total disbursed ÷ total plan, never an average of rates.
+disbursement rate is total disbursed ÷ total plan, never an average of rates. Each formula
+is evaluated when first needed (:class:`_FormulaCells`); ``prev(x)`` asks the aggregator of
+the previous period for ``x`` alone, and a chain of them ends, with no value, at the first
+period where none of the stored figures ``x`` is computed from has data
+(:meth:`Aggregator.value_in_period`). A formula that cannot be evaluated gets a cell with
+the message (``Cell.error``) instead of raising. ``count_units(...)`` counts the reporting
+units below by their own figures (:meth:`Aggregator.count_units`). Targets: see
+:meth:`Aggregator._targets` — the most specific target overlapping the period.
 
 ``last`` is DHIS2's "last value, sum in the org-unit hierarchy": every reporting unit of the
 scope (and every category) contributes its own latest value as of the end of the requested
