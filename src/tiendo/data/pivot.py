@@ -83,7 +83,8 @@ class PivotRow:
 
     def category_values(self) -> dict:
         """:meth:`category_columns` as plain numbers by column (the CSV's cells)."""
-        return {column: _plain(value) for column, _o, value in self.category_columns()}
+        decimals = self.indicator.decimals
+        return {c: _plain(_rounded(v, decimals)) for c, _o, v in self.category_columns()}
 
     def category_lines(self) -> list[dict]:
         """One line a category of a disaggregated indicator shown with sub-rows (the
