@@ -187,3 +187,16 @@ def test_a_documents_figure_of_a_broken_formula_is_its_message(tree, prog):
     assert str(figures.LOOP) == "Công thức vòng quanh, không tính được: LOOP → LOOP."
     assert not figures.GROWTH and str(figures.GROWTH) == ""  # 2021 without data: no value
     assert str(figures.NEW) == "5"
+
+
+def test_count_units_may_test_a_computed_figure_of_each_unit(tree, prog):
+    plan = indicator(prog, "PLAN")
+    paid = indicator(prog, "PAID")
+    indicator(prog, "RATE", measure_unit="%", formula="PAID / PLAN * 100")
+    done = indicator(prog, "DONE", measure_unit="xã", formula="count_units(RATE >= 100)")
+    for unit, planned, disbursed in ((tree.c1, 10, 10), (tree.c2, 10, 5), (tree.c3, 4, 6)):
+        put(plan, unit, "2022", planned)
+        put(paid, unit, "2022", disbursed)
+    cells = Aggregator([done], "2022").for_units([tree.ha_giang, tree.vi_xuyen])
+    assert cells[tree.ha_giang.pk]["DONE"].value == 2  # c1 and c3, not the province's 84%
+    assert cells[tree.vi_xuyen.pk]["DONE"].value == 1

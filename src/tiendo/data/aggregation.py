@@ -285,6 +285,7 @@ class Aggregator:
         self._formula_cells: dict[int, _FormulaCells] = {}
         self._operands: dict[str, set[str]] = {}
         self._counting: dict[frozenset, Aggregator] = {}  # ``count_units``: own figures
+        self._trees: dict[str, object] = {}  # parsed formulas (or why they do not parse)
 
     # -- public -------------------------------------------------------------------------
     def for_unit(self, unit: Unit) -> dict[str, Cell]:
@@ -727,6 +728,20 @@ class Aggregator:
             return None
         return evaluated.value(code, category, 0)
 
+    def formula_tree(self, indicator: Indicator):
+        """The parsed formula of ``indicator``, parsed once per aggregator (not once per
+        unit); raises the :class:`~tiendo.programmes.expressions.ExpressionError` again."""
+        found = self._trees.get(indicator.code)
+        if found is None:
+            try:
+                found = expressions.parse(indicator.formula)
+            except expressions.ExpressionError as exc:
+                found = exc
+            self._trees[indicator.code] = found
+        if isinstance(found, expressions.ExpressionError):
+            raise found
+        return found
+
     def stored_operands(self, code: str) -> set[str]:
         """The stored indicators a figure is computed from (itself when it is stored)."""
         found = self._operands.get(code)
@@ -885,7 +900,7 @@ class _FormulaCells:
     def compute(self, indicator: Indicator) -> None:
         self.computing.append(indicator.code)
         try:
-            tree = expressions.parse(indicator.formula)
+            tree = self.aggregator.formula_tree(indicator)
             value = expressions.evaluate(tree, self.value, count=self.count)
         except TiendoError as exc:
             self.failed[indicator.code] = exc
