@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
-from tiendo.data.pivot import format_cell
-from tiendo.programmes.models import Indicator, Programme
+from tiendo.data.pivot import format_cell, target_label
+from tiendo.programmes.models import CategoryDisplay, Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.models import Level, Unit, UnitKind
 from tiendo.units.services import current_successors
@@ -55,13 +55,26 @@ class Figure:
     target: str = ""
     achieved: str = ""
     as_of: str = ""
+    error: str = ""  # why a formula could not be evaluated, shown in the cell
+    target_label: str = ""  # which target "% đạt" used: ``kế hoạch 400 (năm 2022)``
+    target_period: str = ""  # the target's period when it is not the figure's own
+    categories: list[tuple[str, str]] = field(default_factory=list)  # shown in the cell
 
     def __post_init__(self):
         cell = self.cell
         if cell is None:
             return
+        if cell.error:
+            self.error = cell.error
+            return
         self.text = format_cell(cell)  # a range as officials write it: ``10 - 15``
         self.target = format_number(cell.target, cell.indicator.decimals)
+        self.target_label = target_label(cell)
+        if cell.target is not None and cell.target_period and cell.target_period != self.period.id:
+            try:
+                self.target_period = Period.parse(cell.target_period).label
+            except PeriodError:
+                self.target_period = cell.target_period
         achieved = cell.achieved
         self.achieved = format_percent(achieved) if achieved is not None else ""
         if cell.as_of:
@@ -241,14 +254,26 @@ def group_rows(
 def indicator_row(
     indicator: Indicator, columns: dict[str, dict[str, Cell]], years: list[Period], phase: Period
 ) -> Row:
-    """An indicator's figure per year and for the phase, with a sub-row per category."""
+    """An indicator's figure per year and for the phase, with its categories: a sub-row
+    per category (the default), or — ``show_categories: columns`` — the categories beside
+    the figure in each of its cells."""
     figures = [Figure(p, columns[p.id].get(indicator.code)) for p in years]
     row = Row(indicator, figures, Figure(phase, columns[phase.id].get(indicator.code)))
-    if indicator.disaggregation_id:
-        for option in indicator.disaggregation.options.all():
-            texts = [_category_text(columns[p.id].get(indicator.code), option.code) for p in years]
-            phase_text = _category_text(columns[phase.id].get(indicator.code), option.code)
-            row.categories.append((option.name, texts, phase_text))
+    if not indicator.disaggregation_id:
+        return row
+    options = list(indicator.disaggregation.options.all())
+    if indicator.show_categories == CategoryDisplay.COLUMNS:
+        for figure in [*row.years, row.phase]:
+            figure.categories = [
+                (option.name, text)
+                for option in options
+                if (text := _category_text(figure.cell, option.code))
+            ]
+        return row
+    for option in options:
+        texts = [_category_text(columns[p.id].get(indicator.code), option.code) for p in years]
+        phase_text = _category_text(columns[phase.id].get(indicator.code), option.code)
+        row.categories.append((option.name, texts, phase_text))
     return row
 
 

@@ -17,7 +17,14 @@ Per aggregation type, over all periods inside the requested one:
 - ``none``: the unit's own value only.
 
 Computed indicators are evaluated after aggregation, from the aggregated operands: a
-disbursement rate is total disbursed ÷ total plan, never an average of rates.
+disbursement rate is total disbursed ÷ total plan, never an average of rates. Each formula
+is evaluated when first needed (:class:`_FormulaCells`); ``prev(x)`` asks the aggregator of
+the previous period for ``x`` alone, and a chain of them ends, with no value, at the first
+period where none of the stored figures ``x`` is computed from has data
+(:meth:`Aggregator.value_in_period`). A formula that cannot be evaluated gets a cell with
+the message (``Cell.error``) instead of raising. ``count_units(...)`` counts the reporting
+units below by their own figures (:meth:`Aggregator.count_units`). Targets: see
+:meth:`Aggregator._targets` — the most specific target overlapping the period.
 
 ``last`` is DHIS2's "last value, sum in the org-unit hierarchy": every reporting unit of the
 scope (and every category) contributes its own latest value as of the end of the requested
@@ -51,12 +58,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, Max, Min, Sum, When
+from django.db.models import Case, Count, Max, Min, Q, Sum, When
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.data.models import DataValue, Rollup
 from tiendo.programmes import expressions
 from tiendo.programmes.models import Aggregation, Indicator, Target
-from tiendo.programmes.periods import Period
+from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit, UnitAncestor, UnitChange
 from tiendo.units.services import TodayMapping, map_to_today
 
@@ -65,6 +74,14 @@ HUNDRED = Decimal(100)
 MICRO = Decimal("0.000001")  # the scale of DataValue.value
 EVER = date(1, 1, 1)  # "last" looks back without limit
 LATEST = (Aggregation.LAST, Aggregation.LAST_IN_PERIOD)
+MAX_PERIODS_BACK = 60  # how far ``prev`` chains may read back (five years of months)
+
+
+class FormulaError(TiendoError):
+    """A computed indicator that cannot be evaluated; its cell shows the message."""
+
+    code = "formula.invalid"
+
 
 # Each reporting unit's latest value per (indicator, category) as of a day, for the units
 # a scope clause selects. Ties on period_end go to the narrowest period (latest start).
@@ -138,8 +155,11 @@ class Cell:
     low: Decimal | None = None
     high: Decimal | None = None
     target: Decimal | None = None
+    target_period: str = ""  # the period of the target used (it may differ from the cell's)
     as_of: str | None = None
     count: int = 0
+    error: str = ""  # why a formula could not be evaluated, shown in place of the value
+    error_code: str = ""
 
     @property
     def achieved(self) -> Decimal | None:
@@ -230,7 +250,7 @@ def with_operands(indicators) -> list[Indicator]:
     while pending:
         codes = set()
         for indicator in pending:
-            codes |= expressions.references(expressions.parse(indicator.formula)) - set(found)
+            codes |= _references(indicator.formula) - set(found)
         if not codes:
             break
         new = list(Indicator.objects.filter(code__in=codes).select_related("disaggregation"))
@@ -261,17 +281,22 @@ class Aggregator:
         self.mappings: dict[int, TodayMapping] = {} if mappings is None else mappings
         self.flagged: list[tuple[Unit, str]] = []
         self._previous: Aggregator | None = None
+        self._depth = 0  # how many periods before the first aggregator's (``prev``)
+        self._formula_cells: dict[int, _FormulaCells] = {}
+        self._operands: dict[str, set[str]] = {}
+        self._counting: dict[frozenset, Aggregator] = {}  # ``count_units``: own figures
+        self._trees: dict[str, object] = {}  # parsed formulas (or why they do not parse)
 
     # -- public -------------------------------------------------------------------------
     def for_unit(self, unit: Unit) -> dict[str, Cell]:
         return self.for_units([unit])[unit.pk]
 
-    def for_units(self, units) -> dict[int, dict[str, Cell]]:
+    def for_units(self, units, *, formulas: bool = True) -> dict[int, dict[str, Cell]]:
         """The cells of each unit, by pk, in one batch of queries. In today's view
         ``flagged`` lists the older units left out of any of them (each once)."""
         units = list(units)
         if not self.today:
-            return self._compute(units)
+            return self._compute(units, formulas=formulas)
         extra, flagged = {}, {}
         for unit in units:
             mapping = self._mapping(unit)
@@ -279,7 +304,7 @@ class Aggregator:
             for old_unit, reason in mapping.flagged:
                 flagged.setdefault(old_unit.pk, (old_unit, reason))
         self.flagged = list(flagged.values())
-        return self._compute(units, extra=extra)
+        return self._compute(units, extra=extra, formulas=formulas)
 
     def _mapping(self, unit: Unit) -> TodayMapping:
         mapping = self.mappings.get(unit.pk)
@@ -288,25 +313,63 @@ class Aggregator:
         return mapping
 
     # -- internals ----------------------------------------------------------------------
-    def _compute(self, units, extra=None) -> dict[int, dict[str, Cell]]:
+    def _compute(self, units, extra=None, *, formulas: bool = True) -> dict[int, dict[str, Cell]]:
+        """The cells of each unit: the stored indicators aggregated, then (unless
+        ``formulas`` is false: a later period reading this one through ``prev``) the
+        computed ones, and the targets."""
         unit_ids = [u.pk for u in units]
-        accs: dict[int, dict[int, _Acc]] = {pk: defaultdict(_Acc) for pk in unit_ids}
-        by_id = {i.pk: i for i in self.stored}
-        flat = [
-            i.pk for i in self.stored if i.aggregation in (Aggregation.SUM, Aggregation.AVERAGE)
-        ]
-        last = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST]
-        last_in = [i.pk for i in self.stored if i.aggregation == Aggregation.LAST_IN_PERIOD]
-        own_only = [i.pk for i in self.stored if i.aggregation == Aggregation.NONE]
-        ranged = [i for i in self.stored if i.aggregation == Aggregation.RANGE]
+        kinds = self._by_aggregation()
         window = {"period_start__gte": self.period.start, "period_end__lte": self.period.end}
+        sums = self._sums(unit_ids, kinds, window)
+        latest = self._last(units, kinds["last"], extra, EVER) if kinds["last"] else {}
+        if kinds["last_in"]:
+            latest |= self._last(units, kinds["last_in"], extra, self.period.start)
+        accs: dict[int, dict[int, _Acc]] = {pk: defaultdict(_Acc) for pk in unit_ids}
+        if extra:
+            self._add_extra(accs, extra, kinds["flat"] + kinds["own_only"], window)
+        ranged = kinds["ranged"]
+        ranges = self._ranges(unit_ids, ranged, window, extra) if ranged else {}
+        result = {pk: self._stored_cells(pk, sums, accs[pk], latest, ranges) for pk in unit_ids}
+        if formulas and any(i.formula for i in self.indicators):
+            for unit in units:
+                self._formula_cells[unit.pk] = evaluated = _FormulaCells(
+                    self, unit, result[unit.pk]
+                )
+                evaluated.compute_all()
+        targets = self._targets(unit_ids)
+        if targets:
+            for unit_id, cells in result.items():
+                for cell in cells.values():
+                    found = targets.get((unit_id, cell.indicator.pk))
+                    if found is not None:
+                        cell.target, cell.target_period = found
+        return result
 
-        # The hot path of every pivot: one row per (unit, indicator, category), summed into
-        # plain dicts of totals and counts per category. COUNT(*), not COUNT(id), so that
-        # the value query is answered from the covering index alone.
+    def _by_aggregation(self) -> dict[str, list]:
+        """The stored indicators' pks by how they aggregate (``ranged``: the indicators)."""
+        stored = self.stored
+        return {
+            "flat": [
+                i.pk for i in stored if i.aggregation in (Aggregation.SUM, Aggregation.AVERAGE)
+            ],
+            "last": [i.pk for i in stored if i.aggregation == Aggregation.LAST],
+            "last_in": [i.pk for i in stored if i.aggregation == Aggregation.LAST_IN_PERIOD],
+            "own_only": [i.pk for i in stored if i.aggregation == Aggregation.NONE],
+            "ranged": [i for i in stored if i.aggregation == Aggregation.RANGE],
+        }
+
+    @staticmethod
+    def _sums(unit_ids, kinds, window) -> dict[tuple[int, int], tuple[dict, dict]]:
+        """Per (unit, indicator): the totals and counts per category of the sums, averages
+        and own values, from the rollup (subtrees) and the values (own values).
+
+        The hot path of every pivot: one row per (unit, indicator, category), summed into
+        plain dicts. COUNT(*), not COUNT(id), so that the value query is answered from the
+        covering index alone."""
+        flat = kinds["flat"]
         sums: dict[tuple[int, int], tuple[dict, dict]] = {}
         for model, total, count, ids in (
-            (DataValue, _Sum("value"), _Count("*"), flat + own_only),
+            (DataValue, _Sum("value"), _Count("*"), flat + kinds["own_only"]),
             (Rollup, _Sum("total"), _Sum("count"), flat),
         ):
             if not ids:
@@ -329,49 +392,33 @@ class Aggregator:
                 else:
                     totals[category] = t
                     counts[category] = c
-        latest = self._last(units, last, extra, EVER) if last else {}
-        if last_in:
-            latest |= self._last(units, last_in, extra, self.period.start)
+        return sums
 
-        if extra:
-            self._add_extra(accs, extra, flat + own_only, window)
-
-        ranges = self._ranges(unit_ids, ranged, window, extra) if ranged else {}
-        targets = self._targets(unit_ids)
-
-        result: dict[int, dict[str, Cell]] = {}
-        finish, summed = self._finish, self._summed
-        computed = any(i.formula for i in self.indicators)
-        plan = [(pk, i, i.code, i.aggregation) for pk, i in by_id.items()]
-        for unit_id in unit_ids:
-            cells: dict[str, Cell] = {}
-            unit_accs = accs[unit_id]
-            for indicator_id, indicator, code, aggregation in plan:
-                if aggregation in LATEST:
-                    found = latest.get((unit_id, indicator_id))
-                    cell = Cell(indicator) if found is None else found.cell(indicator)
-                elif aggregation == Aggregation.RANGE:
-                    cell = Cell(indicator)
-                    low_high = ranges.get((unit_id, indicator_id))
-                    if low_high:
-                        cell.low, cell.high, cell.count = low_high
+    def _stored_cells(self, unit_id, sums, unit_accs, latest, ranges) -> dict[str, Cell]:
+        """One unit's cells of the stored indicators, from what the queries found."""
+        cells: dict[str, Cell] = {}
+        for indicator in self.stored:
+            indicator_id, aggregation = indicator.pk, indicator.aggregation
+            if aggregation in LATEST:
+                found = latest.get((unit_id, indicator_id))
+                cell = Cell(indicator) if found is None else found.cell(indicator)
+            elif aggregation == Aggregation.RANGE:
+                cell = Cell(indicator)
+                low_high = ranges.get((unit_id, indicator_id))
+                if low_high:
+                    cell.low, cell.high, cell.count = low_high
+            else:
+                entry = sums.get((unit_id, indicator_id))
+                acc = unit_accs.get(indicator_id) if unit_accs else None
+                if acc is None:
+                    cell = Cell(indicator) if entry is None else self._summed(indicator, *entry)
                 else:
-                    entry = sums.get((unit_id, indicator_id))
-                    acc = unit_accs.get(indicator_id) if unit_accs else None
-                    if acc is None:
-                        cell = Cell(indicator) if entry is None else summed(indicator, *entry)
-                    else:
-                        if entry is not None:
-                            for category, t in entry[0].items():
-                                acc.add(category, t, entry[1][category])
-                        cell = finish(indicator, acc)
-                if targets:
-                    cell.target = targets.get((unit_id, indicator_id))
-                cells[code] = cell
-            if computed:
-                self._formulas(cells, unit_id, units, targets)
-            result[unit_id] = cells
-        return result
+                    if entry is not None:
+                        for category, t in entry[0].items():
+                            acc.add(category, t, entry[1][category])
+                    cell = self._finish(indicator, acc)
+            cells[indicator.code] = cell
+        return cells
 
     @staticmethod
     def _summed(indicator: Indicator, totals: dict, counts: dict) -> Cell:
@@ -602,69 +649,293 @@ class Aggregator:
                 out[(target_id, indicator_id)] = (lo, hi, n)
         return out
 
-    def _targets(self, unit_ids) -> dict:
-        """The target of each (unit, indicator): the unit's own, else the sum of the targets
-        set below it. One query through the closure (depth 0 is the unit itself)."""
+    def _targets(self, unit_ids) -> dict[tuple[int, int], tuple[Decimal, str]]:
+        """The target of each (unit, indicator) with its period: the unit's own, else the
+        sum of the targets set below it for that period. One query through the closure
+        (depth 0 is the unit itself).
+
+        A target counts when its period overlaps the one shown; of several, the most
+        specific is used (:func:`target_rank`): the same period; else the narrowest
+        period containing it (a year's target beside a quarter); else the one sharing
+        the most days with it, the latest on a tie (a mid-2020 target in 2016-2020)."""
         ids = [i.pk for i in self.indicators]
         rows = (
             Target.objects.filter(
                 unit__ancestor_links__ancestor_id__in=unit_ids,
                 indicator_id__in=ids,
-                period=self.period.id,
             )
-            .values_list("unit__ancestor_links__ancestor_id", "indicator_id")
+            .values_list("unit__ancestor_links__ancestor_id", "indicator_id", "period")
             .annotate(
                 own=Sum(Case(When(unit__ancestor_links__depth=0, then="value"))),
                 below=Sum(Case(When(unit__ancestor_links__depth__gt=0, then="value"))),
             )
             .order_by()
         )
-        return {(u, i): below if own is None else own for u, i, own, below in rows}
+        best: dict[tuple[int, int], tuple] = {}
+        for unit_id, indicator_id, period_id, own, below in rows:
+            try:
+                rank = target_rank(Period.parse(period_id), self.period)
+            except PeriodError:  # a period stored before the calendar's limits
+                continue
+            found = best.get((unit_id, indicator_id))
+            if rank is not None and (found is None or rank < found[0]):
+                value = below if own is None else own
+                best[unit_id, indicator_id] = (rank, value, period_id)
+        return {key: (value, period) for key, (_r, value, period) in best.items()}
 
-    def _formulas(self, cells: dict[str, Cell], unit_id: int, units, targets) -> None:
-        computing: set[str] = set()
+    # -- formulas over periods ------------------------------------------------------------
+    def earlier_value(self, unit: Unit, code: str, category: str, steps: int):
+        """The figure of ``code`` for ``unit`` ``steps`` periods before this one (``prev``);
+        ``None`` from the first period without data on: the chain of a formula that reads
+        its own previous value ends there."""
+        aggregator = self
+        for _step in range(steps):
+            aggregator = aggregator._earlier()
+            if aggregator is None:
+                return None
+        return aggregator.value_in_period(unit, code, category)
 
-        def value_of(code: str, category: str, offset: int):
-            if offset < 0:
-                return self._previous_value(code, category, offset, unit_id, units)
-            if code not in cells:
-                indicator = self.by_code.get(code)
-                if indicator is None or not indicator.formula:
-                    return None
-                compute(indicator)
-            cell = cells[code]
-            return cell.categories.get(category) if category else cell.value
-
-        def compute(indicator: Indicator) -> None:
-            if indicator.code in computing:
-                cells[indicator.code] = Cell(indicator)
-                return
-            computing.add(indicator.code)
-            tree = expressions.parse(indicator.formula)
-            cells[indicator.code] = Cell(
-                indicator,
-                value=expressions.evaluate(tree, value_of),
-                target=targets.get((unit_id, indicator.pk)),
-            )
-            computing.discard(indicator.code)
-
-        for indicator in self.indicators:
-            if indicator.formula and indicator.code not in cells:
-                compute(indicator)
-
-    def _previous_value(self, code, category, offset, unit_id, units):
+    def _earlier(self) -> Aggregator | None:
+        """The aggregator of the previous period, made once; ``None`` before the first
+        period the calendar knows. Refused beyond :data:`MAX_PERIODS_BACK` periods."""
         if self._previous is None:
+            if self._depth >= MAX_PERIODS_BACK:
+                raise FormulaError(
+                    _("Công thức đọc lùi quá %(count)s kỳ trước (đến %(period)s)."),
+                    code="formula.too_far_back",
+                    count=MAX_PERIODS_BACK,
+                    period=self.period.label,
+                )
+            try:
+                period = self.period.previous()
+            except PeriodError:
+                return None
             self._previous = Aggregator(
-                self.indicators, self.period.previous(), today=self.today, mappings=self.mappings
+                self.requested, period, today=self.today, mappings=self.mappings
             )
-            self._previous_cells = {}
-        if unit_id not in self._previous_cells:
-            unit = next(u for u in units if u.pk == unit_id)
-            self._previous_cells[unit_id] = self._previous.for_unit(unit)
-        cells = self._previous_cells[unit_id]
-        if offset < -1:
-            return self._previous._previous_value(code, category, offset + 1, unit_id, units)
-        cell = cells.get(code)
-        if cell is None:
+            self._previous._depth = self._depth + 1
+        return self._previous
+
+    def value_in_period(self, unit: Unit, code: str, category: str = ""):
+        """The figure of ``code`` for ``unit`` in this period, or ``None`` when none of the
+        stored figures it is computed from has data here."""
+        evaluated = self._formula_cells.get(unit.pk)
+        if evaluated is None:
+            cells = self.for_units([unit], formulas=False)[unit.pk]
+            evaluated = self._formula_cells[unit.pk] = _FormulaCells(self, unit, cells)
+        operands = self.stored_operands(code)
+        if operands and not any(evaluated.cells[c].has_data for c in operands):
             return None
+        return evaluated.value(code, category, 0)
+
+    def formula_tree(self, indicator: Indicator):
+        """The parsed formula of ``indicator``, parsed once per aggregator (not once per
+        unit); raises the :class:`~tiendo.programmes.expressions.ExpressionError` again."""
+        found = self._trees.get(indicator.code)
+        if found is None:
+            try:
+                found = expressions.parse(indicator.formula)
+            except expressions.ExpressionError as exc:
+                found = exc
+            self._trees[indicator.code] = found
+        if isinstance(found, expressions.ExpressionError):
+            raise found
+        return found
+
+    def stored_operands(self, code: str) -> set[str]:
+        """The stored indicators a figure is computed from (itself when it is stored)."""
+        found = self._operands.get(code)
+        if found is not None:
+            return found
+        seen, pending, found = set(), [code], set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            indicator = self.by_code.get(current)
+            if indicator is None:
+                continue
+            if not indicator.formula:
+                found.add(current)
+                continue
+            pending.extend(_references(indicator.formula))
+        self._operands[code] = found
+        return found
+
+    # -- counting units by a condition ----------------------------------------------------
+    def count_units(self, unit: Unit, conditions) -> Decimal | None:
+        """``count_units(...)`` for ``unit``: how many reporting units of its scope have
+        own figures meeting every condition — ``None`` when no unit of the scope reported.
+
+        The reporting units are those with a value of an indicator the conditions read,
+        dated up to the period's end (and, but for ``last`` indicators, from its start): in
+        the unit's subtree (history-true), plus in today's view the older units mapped to
+        it with a factor above zero. Each unit's figures are its own subtree's, history-
+        true, aggregated as any figure is (a ``last`` value carried forward). A unit that
+        ceased before the period's end no longer counts once a successor of its own in the
+        same scope reported after its last day: the successor is counted instead, never
+        both."""
+        codes = set().union(*(expressions.references(c) for c in conditions))
+        operands = set().union(*(self.stored_operands(c) for c in codes))
+        stored = [self.by_code[c] for c in operands]
+        newest = self._reporting_units(unit, stored)
+        if not newest:
+            return None
+        units = self._not_superseded(Unit.objects.filter(pk__in=newest), newest)
+        counted = 0
+        for evaluated in self._own_figures(codes, units):
+            if all(
+                expressions.evaluate(c, evaluated.value, count=evaluated.count) for c in conditions
+            ):
+                counted += 1
+        return Decimal(counted)
+
+    def _own_figures(self, codes: set[str], units: list[Unit]) -> list[_FormulaCells]:
+        """The figures of ``codes`` of each unit, its own subtree's (history-true), read in
+        one batch for the units not read before: a drill-down counts for a unit and its
+        children, whose reporting units are the unit's."""
+        key = frozenset(codes)
+        if key not in self._counting:
+            indicators = [self.by_code[c] for c in codes if c in self.by_code]
+            self._counting[key] = Aggregator(indicators, self.period, mappings=self.mappings)
+        own = self._counting[key]
+        missing = [u for u in units if u.pk not in own._formula_cells]
+        if missing:
+            for unit, cells in zip(missing, own.for_units(missing).values(), strict=True):
+                own._formula_cells.setdefault(unit.pk, _FormulaCells(own, unit, cells))
+        return [own._formula_cells[u.pk] for u in units]
+
+    def _reporting_units(self, unit: Unit, stored: list[Indicator]) -> dict[int, date]:
+        """The units of ``unit``'s scope with a value of ``stored`` in reach of the period,
+        each with the end of its latest such value."""
+        if not stored:
+            return {}
+        carried = [i.pk for i in stored if i.aggregation == Aggregation.LAST]
+        dated = Q(period_end__lte=self.period.end) & (
+            Q(period_start__gte=self.period.start) | Q(indicator_id__in=carried)
+        )
+        values = DataValue.objects.filter(dated, indicator_id__in=[i.pk for i in stored])
+        scopes = [Q(unit__ancestor_links__ancestor_id=unit.pk)]
+        if self.today:
+            mapped = [pk for pk, factor in self._mapping(unit).factors.items() if factor > 0]
+            scopes.append(Q(unit_id__in=mapped))
+        newest: dict[int, date] = {}
+        for scope in scopes:
+            rows = values.filter(scope).values_list("unit_id").annotate(n=Max("period_end"))
+            for unit_id, end in rows.order_by():
+                newest[unit_id] = max(_day(end), newest.get(unit_id, date.min))
+        return newest
+
+    def _not_superseded(self, units, newest: dict[int, date]) -> list[Unit]:
+        """The units less those that ceased before the period's end and have a successor
+        among them that reported after their last day; ordered by pk."""
+        units = sorted(units, key=lambda u: u.pk)
+        ceased = {u.pk: u.valid_to for u in units if u.valid_to and u.valid_to < self.period.end}
+        if not ceased:
+            return units
+        superseded = {
+            pred
+            for pred, succ in UnitChange.objects.filter(
+                predecessor_id__in=ceased, successor_id__in=newest
+            ).values_list("predecessor_id", "successor_id")
+            if newest[succ] > ceased[pred]
+        }
+        return [u for u in units if u.pk not in superseded]
+
+
+class _FormulaCells:
+    """The computed cells of one unit in one period, each evaluated when first needed.
+
+    A formula that cannot be evaluated — it does not parse, reads an indicator that does
+    not exist, or reads itself round a circle — gets a cell carrying the message
+    (``Cell.error``), and so does every formula that reads it; it never raises."""
+
+    def __init__(self, aggregator: Aggregator, unit: Unit, cells: dict[str, Cell]):
+        self.aggregator = aggregator
+        self.unit = unit
+        self.cells = cells
+        self.computing: list[str] = []
+        self.failed: dict[str, TiendoError] = {}
+
+    def compute_all(self) -> None:
+        for indicator in self.aggregator.indicators:
+            if indicator.formula and indicator.code not in self.cells:
+                self.compute(indicator)
+
+    def value(self, code: str, category: str, offset: int):
+        """The resolver of :func:`expressions.evaluate`."""
+        if offset < 0:
+            return self.aggregator.earlier_value(self.unit, code, category, -offset)
+        if code not in self.cells:
+            indicator = self.aggregator.by_code.get(code)
+            if indicator is None:
+                raise FormulaError(
+                    _("Công thức đọc chỉ tiêu “%(indicator)s” không có trong hệ thống."),
+                    code="formula.unknown_indicator",
+                    indicator=code,
+                )
+            if code in self.computing:
+                chain = " → ".join([*self.computing[self.computing.index(code) :], code])
+                raise FormulaError(
+                    _("Công thức vòng quanh, không tính được: %(chain)s."),
+                    code="formula.cycle",
+                    chain=chain,
+                )
+            self.compute(indicator)
+        if code in self.failed:
+            raise self.failed[code]
+        cell = self.cells[code]
         return cell.categories.get(category) if category else cell.value
+
+    def count(self, conditions, offset: int):
+        """The counter of :func:`expressions.evaluate`: ``count_units(...)``."""
+        aggregator = self.aggregator
+        for _step in range(-offset):
+            aggregator = aggregator._earlier()
+            if aggregator is None:
+                return None
+        return aggregator.count_units(self.unit, conditions)
+
+    def compute(self, indicator: Indicator) -> None:
+        self.computing.append(indicator.code)
+        try:
+            tree = self.aggregator.formula_tree(indicator)
+            value = expressions.evaluate(tree, self.value, count=self.count)
+        except TiendoError as exc:
+            self.failed[indicator.code] = exc
+            self.cells[indicator.code] = Cell(indicator, error=str(exc), error_code=exc.code)
+        except (ArithmeticError, RecursionError):
+            exc = FormulaError(
+                _("Không tính được công thức của chỉ tiêu “%(indicator)s”."),
+                code="formula.not_computable",
+                indicator=indicator.code,
+            )
+            self.failed[indicator.code] = exc
+            self.cells[indicator.code] = Cell(indicator, error=str(exc), error_code=exc.code)
+        else:
+            self.cells[indicator.code] = Cell(indicator, value=value)
+        finally:
+            self.computing.pop()
+
+
+def target_rank(target: Period, shown: Period) -> tuple | None:
+    """How well a target's period fits the period shown, lower is better; ``None`` when
+    they do not overlap: the same period first, then the periods containing the shown one
+    (narrowest first), then the other overlapping ones (most days shared, latest end)."""
+    if target.end < shown.start or target.start > shown.end:
+        return None
+    if target.start == shown.start and target.end == shown.end:
+        return (0, 0, 0)
+    if target.contains(shown):
+        return (1, (target.end - target.start).days, 0)
+    shared = (min(target.end, shown.end) - max(target.start, shown.start)).days
+    return (2, -shared, -target.end.toordinal())
+
+
+def _references(formula: str) -> set[str]:
+    """The codes a formula reads; none when it does not parse (its cell says why)."""
+    try:
+        return expressions.references(expressions.parse(formula))
+    except expressions.ExpressionError:
+        return set()

@@ -6,10 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
-from tiendo.programmes.models import Aggregation, Indicator, Programme
-from tiendo.programmes.periods import Period
+from tiendo.programmes.models import (
+    Aggregation,
+    CategoryDisplay,
+    CategoryOption,
+    Indicator,
+    Programme,
+)
+from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
 
 
@@ -30,25 +38,138 @@ class PivotRow:
     def achieved_text(self) -> str:
         return format_percent(self.cell.achieved, 2)
 
+    @property
+    def target_label(self) -> str:
+        """Which target "% đạt" used: ``kế hoạch 400 (năm 2020)``."""
+        return target_label(self.cell)
+
     def as_dict(self) -> dict:
         cell = self.cell
         return {
             "programme": self.indicator.programme.code,
             "code": self.indicator.code,
             "indicator": self.indicator.name,
+            "category": "",
+            "category_name": "",
             "measure_unit": self.indicator.measure_unit,
             "value": _plain(_rounded(cell.value, self.indicator.decimals)),
             "low": _plain(cell.low),
             "high": _plain(cell.high),
             "value_text": self.value_text,
+            "error": cell.error,
             "target": _plain(cell.target),
+            "target_period": cell.target_period,
             "achieved_percent": _plain(_rounded(cell.achieved, 2)),
             "as_of": cell.as_of or "",
             "categories": {k: _plain(v) for k, v in sorted(cell.categories.items()) if k},
         }
 
+    @property
+    def categories_as_columns(self) -> bool:
+        return self.indicator.show_categories == CategoryDisplay.COLUMNS
+
+    def category_columns(self) -> list[tuple[str, CategoryOption, Decimal]]:
+        """An indicator shown with a column per category: ``(column, option, value)`` for
+        each category with a figure; the column is ``DISAGGREGATION:OPTION``."""
+        indicator, cell = self.indicator, self.cell
+        if not (self.categories_as_columns and indicator.disaggregation_id and cell.categories):
+            return []
+        code = indicator.disaggregation.code
+        return [
+            (f"{code}:{option.code}", option, cell.categories[option.code])
+            for option in indicator.disaggregation.options.all()
+            if option.code in cell.categories
+        ]
+
+    def category_values(self) -> dict:
+        """:meth:`category_columns` as plain numbers by column (the CSV's cells)."""
+        decimals = self.indicator.decimals
+        return {c: _plain(_rounded(v, decimals)) for c, _o, v in self.category_columns()}
+
+    def category_lines(self) -> list[dict]:
+        """One line a category of a disaggregated indicator shown with sub-rows (the
+        default), in the options' order, for the categories that have a figure (the
+        table's sub-rows, the CSV's lines)."""
+        indicator, cell = self.indicator, self.cell
+        if not indicator.disaggregation_id or not cell.categories or self.categories_as_columns:
+            return []
+        lines = []
+        for option in indicator.disaggregation.options.all():
+            value = cell.categories.get(option.code)
+            if value is None:
+                continue
+            lines.append(
+                {
+                    "programme": indicator.programme.code,
+                    "code": indicator.code,
+                    "indicator": indicator.name,
+                    "category": option.code,
+                    "category_name": option.name,
+                    "measure_unit": indicator.measure_unit,
+                    "value": _plain(_rounded(value, indicator.decimals)),
+                    "value_text": format_number(value, indicator.decimals),
+                    "target": None,
+                    "target_period": "",
+                    "achieved_percent": None,
+                    "as_of": cell.as_of or "",
+                }
+            )
+        return lines
+
+
+CSV_COLUMNS = [
+    "programme",
+    "code",
+    "indicator",
+    "category",
+    "category_name",
+    "measure_unit",
+    "value",
+    "value_text",
+    "target",
+    "target_period",
+    "achieved_percent",
+    "as_of",
+]
+
+
+def category_column_names(rows: list[PivotRow]) -> list[str]:
+    """The CSV's extra columns: one a category of the indicators shown with columns."""
+    names: list[str] = []
+    for row in rows:
+        for column, _option, _value in row.category_columns():
+            if column not in names:
+                names.append(column)
+    return names
+
+
+def csv_line(line: dict, extra: list[str] = (), values: dict | None = None) -> list:
+    """A row of :meth:`PivotRow.as_dict` or :meth:`PivotRow.category_lines` as CSV cells,
+    then the ``extra`` category columns from ``values``; empty cells for missing values."""
+    cells = [line[column] for column in CSV_COLUMNS]
+    cells += [(values or {}).get(column) for column in extra]
+    return ["" if cell is None else cell for cell in cells]
+
+
+def target_label(cell: Cell) -> str:
+    """The target "% đạt" is measured against, with its period: ``kế hoạch 400 (năm
+    2020)``; empty without a target."""
+    if cell.target is None:
+        return ""
+    value = format_number(cell.target, cell.indicator.decimals)
+    if not cell.target_period:
+        return _("kế hoạch %(value)s") % {"value": value}
+    try:
+        period = Period.parse(cell.target_period).label
+    except PeriodError:
+        period = cell.target_period
+    return _("kế hoạch %(value)s (%(period)s)") % {"value": value, "period": period}
+
 
 def format_cell(cell: Cell) -> str:
+    """The figure as officials write it, or why a formula could not be evaluated."""
+    if cell.error:
+        return cell.error
     indicator = cell.indicator
     if indicator.aggregation == Aggregation.RANGE:
         if cell.low is None:
@@ -82,7 +203,9 @@ def pivot(
     today: bool = False,
     with_empty: bool = False,
 ) -> tuple[list[PivotRow], Aggregator]:
-    indicators = Indicator.objects.select_related("programme", "disaggregation", "component")
+    indicators = Indicator.objects.select_related(
+        "programme", "disaggregation", "component"
+    ).prefetch_related("disaggregation__options")
     if programme is not None:
         indicators = indicators.filter(programme=programme)
     indicators = list(indicators.order_by("programme__code", "order", "code"))
@@ -90,5 +213,5 @@ def pivot(
     cells = aggregator.for_unit(unit)
     rows = [PivotRow(i, cells[i.code]) for i in indicators]
     if not with_empty:
-        rows = [r for r in rows if r.cell.has_data]
+        rows = [r for r in rows if r.cell.has_data or r.cell.error]
     return rows, aggregator

@@ -22,6 +22,11 @@ right to within its rounding, never exactly.
 evaluated): ``JOBS != HOUSEHOLDS if JOBS >= 100`` — two counts agreeing by chance is
 likely in a small commune, not in a province.
 
+``count_units(CONDITION, ...)`` (in a formula only) is the number of reporting units below
+the unit whose own figures meet every condition: ``count_units(CRIT_MET >= 19)`` the
+communes meeting all 19 criteria, ``count_units(CRIT_MET >= 15, CRIT_MET <= 18)`` those
+with 15 to 18. How the Aggregator picks the units: :meth:`Aggregator.count_units`.
+
 Functions: ``prev(x)`` (the value of ``x`` in the previous period), ``todate(x)`` (in a
 validation rule only: ``x`` from the start of the rule's programme period to the end of the
 period checked — the disbursement "so far" of a 2022 report, beside the cumulative
@@ -59,9 +64,19 @@ COMPARATORS = {
     "~=": "~=",
 }
 TOLERANCE_SIGNS = {"±", "+/-"}
-FUNCTIONS = {"prev": 1, "todate": 1, "sum": 1, "abs": 1, "min": None, "max": None}
+FUNCTIONS = {
+    "prev": 1,
+    "todate": 1,
+    "sum": 1,
+    "abs": 1,
+    "min": None,
+    "max": None,
+    "count_units": None,
+}
 # functions that move a reference to another period: only validation rules may use them
 RULE_ONLY_FUNCTIONS = {"todate"}
+# functions that read the units below: only computed indicators may use them
+FORMULA_ONLY_FUNCTIONS = {"count_units"}
 
 _TOKEN = re.compile(
     r"\s*(?:"
@@ -295,17 +310,10 @@ class _Parser:
                 function=name,
                 position=position + 1,
             )
-        if function in RULE_ONLY_FUNCTIONS and not self.in_rule:
-            raise ExpressionError(
-                _(
-                    "Hàm “%(function)s” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
-                    "công thức (vị trí %(position)s)."
-                ),
-                code="expression.rule_only_function",
-                function=name,
-                position=position + 1,
-            )
+        self.check_place(function, name, position)
         self.take("(")
+        if function == "count_units":
+            return Call(function, self.conditions(name, position))
         args = [self.sum()]
         while self.peek() and self.peek()[1] == ",":
             self.take(",")
@@ -331,6 +339,53 @@ class _Parser:
             )
         return Call(function, tuple(args))
 
+    def check_place(self, function: str, name: str, position: int) -> None:
+        """Refuse a function where it cannot be evaluated: ``todate`` outside a rule,
+        ``count_units`` inside one."""
+        if function in RULE_ONLY_FUNCTIONS and not self.in_rule:
+            raise ExpressionError(
+                _(
+                    "Hàm “%(function)s” chỉ dùng trong quy tắc kiểm tra, không dùng trong "
+                    "công thức (vị trí %(position)s)."
+                ),
+                code="expression.rule_only_function",
+                function=name,
+                position=position + 1,
+            )
+        if function in FORMULA_ONLY_FUNCTIONS and self.in_rule:
+            raise ExpressionError(
+                _(
+                    "Hàm “%(function)s” chỉ dùng trong công thức của chỉ tiêu tính toán, "
+                    "không dùng trong quy tắc kiểm tra (vị trí %(position)s)."
+                ),
+                code="expression.formula_only_function",
+                function=name,
+                position=position + 1,
+            )
+
+    def conditions(self, name: str, position: int) -> tuple:
+        """The comparisons of ``count_units(...)``, up to its closing parenthesis."""
+        conditions = []
+        while True:
+            start = self.peek()
+            node = self.comparison(allow_compare=True)
+            if not isinstance(node, Compare) or _calls(node, "count_units"):
+                raise ExpressionError(
+                    _(
+                        "Hàm “%(function)s” (vị trí %(position)s) cần các điều kiện so sánh, "
+                        "ví dụ count_units(SO_TIEU_CHI >= 19)."
+                    ),
+                    code="expression.count_condition",
+                    function=name,
+                    position=(start[2] if start else position) + 1,
+                )
+            conditions.append(node)
+            if not (self.peek() and self.peek()[1] == ","):
+                break
+            self.take(",")
+        self.take(")")
+        return tuple(conditions)
+
     def reference(self, code: str, nxt) -> Ref:
         category = ""
         if nxt and nxt[1] == "[":
@@ -344,6 +399,21 @@ class _Parser:
                 )
             self.take("]")
         return Ref(code, category)
+
+
+def _calls(node, name: str) -> bool:
+    """Whether a tree calls the function ``name`` anywhere."""
+    match node:
+        case Call(name=called, args=args):
+            return called == name or any(_calls(a, name) for a in args)
+        case Neg(operand=operand):
+            return _calls(operand, name)
+        case BinOp(left=left, right=right):
+            return _calls(left, name) or _calls(right, name)
+        case Compare(left=left, right=right, tolerance=tolerance, condition=condition):
+            parts = (left, right, tolerance, condition)
+            return any(p is not None and _calls(p, name) for p in parts)
+    return False
 
 
 def parse(text: str, *, allow_compare: bool = False):
@@ -397,13 +467,14 @@ def references(node) -> set[str]:
 Resolver = Callable[..., Decimal | None]
 
 
-def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False):
+def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False, count=None):
     """Evaluate with ``resolve(code, category, period_offset)`` giving values (or None).
 
     Inside ``todate(...)`` the resolver is asked ``resolve(code, category, offset,
-    to_date=True)``: only a rule's resolver needs to know that keyword.
+    to_date=True)``: only a rule's resolver needs to know that keyword. ``count(conditions,
+    period_offset)`` answers ``count_units(...)``; without it the call is refused.
     """
-    kw = {"offset": offset, "to_date": to_date}
+    kw = {"offset": offset, "to_date": to_date, "count": count}
     match node:
         case Num(value=value):
             return value
@@ -417,9 +488,16 @@ def evaluate(node, resolve: Resolver, *, offset: int = 0, to_date: bool = False)
         case BinOp(op=op, left=left, right=right):
             return _arithmetic(op, evaluate(left, resolve, **kw), evaluate(right, resolve, **kw))
         case Call(name="prev", args=(arg,)):
-            return evaluate(arg, resolve, offset=offset - 1, to_date=to_date)
+            return evaluate(arg, resolve, **(kw | {"offset": offset - 1}))
         case Call(name="todate", args=(arg,)):
-            return evaluate(arg, resolve, offset=offset, to_date=True)
+            return evaluate(arg, resolve, **(kw | {"to_date": True}))
+        case Call(name="count_units", args=conditions):
+            if count is None:
+                raise ExpressionError(
+                    _("Hàm “count_units” chỉ dùng trong công thức của chỉ tiêu tính toán."),
+                    code="expression.formula_only_function",
+                )
+            return count(conditions, offset)
         case Call(name="sum", args=(arg,)):
             # after aggregation a bare reference already is the total over its categories
             return evaluate(arg, resolve, **kw)

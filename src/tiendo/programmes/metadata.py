@@ -22,8 +22,8 @@ Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
     disaggregations: [{code, name, options: [{code, name}]}]
     components: [{code, name}]
     indicators: [{code, name, short_name?, component?, measure_unit, value_type?,
-                  aggregation?, decimals?, disaggregation?, formula?, min?, max?,
-                  description?, display_unit?, display_factor?}]
+                  aggregation?, decimals?, disaggregation?, show_categories?, formula?,
+                  min?, max?, description?, display_unit?, display_factor?}]
     targets: [{indicator, unit, period, category?, value, document?}]
 """
 
@@ -51,6 +51,7 @@ from tiendo.core.text import nfc_deep
 from tiendo.programmes import expressions
 from tiendo.programmes.models import (
     Aggregation,
+    CategoryDisplay,
     CategoryOption,
     Component,
     Disaggregation,
@@ -1333,6 +1334,9 @@ def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict)
         "aggregation": c.choice(item, "aggregation", path, Aggregation, Aggregation.SUM.value),
         "decimals": decimals,
         "disaggregation": disaggregation,
+        "show_categories": c.choice(
+            item, "show_categories", path, CategoryDisplay, CategoryDisplay.ROWS.value
+        ),
         "formula": formula,
         "min_value": low,
         "max_value": high,
@@ -1629,6 +1633,7 @@ INDICATOR_FIELDS = (
     "value_type",
     "aggregation",
     "decimals",
+    "show_categories",
     "formula",
     "min_value",
     "max_value",

@@ -155,6 +155,13 @@ class Aggregation(models.TextChoices):
     NONE = "none", _("Không tổng hợp")
 
 
+class CategoryDisplay(models.TextChoices):
+    """How a disaggregated indicator's categories are shown in tables."""
+
+    ROWS = "rows", _("Mỗi phân tổ một dòng con")
+    COLUMNS = "columns", _("Mỗi phân tổ một cột")
+
+
 class Indicator(models.Model):
     code = models.CharField(_("mã"), max_length=60, unique=True)
     name = models.CharField(_("tên"), max_length=400)
@@ -178,6 +185,12 @@ class Indicator(models.Model):
         blank=True,
         related_name="indicators",
         verbose_name=_("phân tổ"),
+    )
+    show_categories = models.CharField(
+        _("cách hiện phân tổ"),
+        max_length=10,
+        choices=CategoryDisplay.choices,
+        default=CategoryDisplay.ROWS,
     )
     formula = models.CharField(
         _("công thức"),

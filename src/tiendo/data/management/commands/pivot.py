@@ -3,7 +3,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tiendo.data.pivot import pivot
+from tiendo.core.formatting import format_number
+from tiendo.data.pivot import CSV_COLUMNS, category_column_names, csv_line, pivot
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.services import UnitNotFound, current_successors, resolve_unit
@@ -28,88 +29,101 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     def handle(self, *args, unit, period, programme, today, format, **options):
-        try:
-            period_obj = Period.parse(period)
-        except PeriodError as exc:
-            raise CommandError(str(exc)) from exc
-        try:
-            unit_obj = resolve_unit(unit, on=period_obj.end if not today else None)
-        except UnitNotFound as exc:
-            raise CommandError(str(exc)) from exc
-        notes = []
-        if today and not unit_obj.is_current:
-            successors = current_successors(unit_obj)
-            if len(successors) != 1:
-                names = ", ".join(s.name for s in successors) or "không có"
-                raise CommandError(
-                    f"{unit_obj.name} nay thuộc nhiều đơn vị ({names}); hãy chọn một đơn vị hiện nay."
-                )
-            notes.append(f"{unit_obj.name} nay thuộc {successors[0].name}.")
-            unit_obj = successors[0]
-        programme_obj = None
-        if programme:
-            programme_obj = Programme.objects.filter(code=programme).first()
-            if programme_obj is None:
-                raise CommandError(f"Không có chương trình mã “{programme}”.")
+        period_obj = self._period(period)
+        unit_obj, notes = self._unit(unit, period_obj, today)
+        programme_obj = self._programme(programme)
         rows, aggregator = pivot(unit_obj, period_obj, programme=programme_obj, today=today)
         for unit_flagged, reason in aggregator.flagged:
             notes.append(f"Không tính {unit_flagged.name} ({unit_flagged.code}): {reason}.")
-
         if format == "json":
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "unit": {"code": unit_obj.code, "name": unit_obj.name},
-                        "period": {"id": period_obj.id, "label": period_obj.label},
-                        "today": today,
-                        "notes": notes,
-                        "rows": [r.as_dict() for r in rows],
-                    },
-                    ensure_ascii=False,
-                    indent=2,
+            self._json(unit_obj, period_obj, today, notes, rows)
+        elif format == "csv":
+            self._csv(rows, notes)
+        else:
+            self._table(unit_obj, period_obj, notes, rows)
+
+    @staticmethod
+    def _period(text: str) -> Period:
+        try:
+            return Period.parse(text)
+        except PeriodError as exc:
+            raise CommandError(str(exc)) from exc
+
+    @staticmethod
+    def _unit(code: str, period: Period, today: bool):
+        """The unit asked for (in today's view: the current unit it became), and notes."""
+        try:
+            unit = resolve_unit(code, on=period.end if not today else None)
+        except UnitNotFound as exc:
+            raise CommandError(str(exc)) from exc
+        notes = []
+        if today and not unit.is_current:
+            successors = current_successors(unit)
+            if len(successors) != 1:
+                names = ", ".join(s.name for s in successors) or "không có"
+                raise CommandError(
+                    f"{unit.name} nay thuộc nhiều đơn vị ({names}); hãy chọn một đơn vị hiện nay."
                 )
-            )
-            return
-        if format == "csv":
-            writer = csv.writer(self.stdout)
-            writer.writerow(
-                [
-                    "programme",
-                    "code",
-                    "indicator",
-                    "measure_unit",
-                    "value",
-                    "value_text",
-                    "target",
-                    "achieved_percent",
-                    "as_of",
-                ]
-            )
-            for r in rows:
-                d = r.as_dict()
-                writer.writerow(
-                    [
-                        d["programme"],
-                        d["code"],
-                        d["indicator"],
-                        d["measure_unit"],
-                        "" if d["value"] is None else d["value"],
-                        d["value_text"],
-                        "" if d["target"] is None else d["target"],
-                        "" if d["achieved_percent"] is None else d["achieved_percent"],
-                        d["as_of"],
-                    ]
-                )
-            for note in notes:
-                self.stderr.write(note)
-            return
-        self.stdout.write(f"{unit_obj.name} ({unit_obj.code}) — {period_obj.label}")
+            notes.append(f"{unit.name} nay thuộc {successors[0].name}.")
+            unit = successors[0]
+        return unit, notes
+
+    @staticmethod
+    def _programme(code: str | None) -> Programme | None:
+        if not code:
+            return None
+        found = Programme.objects.filter(code=code).first()
+        if found is None:
+            raise CommandError(f"Không có chương trình mã “{code}”.")
+        return found
+
+    def _json(self, unit, period, today, notes, rows) -> None:
+        document = {
+            "unit": {"code": unit.code, "name": unit.name},
+            "period": {"id": period.id, "label": period.label},
+            "today": today,
+            "notes": notes,
+            "rows": [r.as_dict() for r in rows],
+        }
+        self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+
+    def _csv(self, rows, notes) -> None:
+        """One line an indicator, then one line a category of a disaggregated one shown
+        with sub-rows; a column a category of those shown with columns."""
+        extra = category_column_names(rows)
+        writer = csv.writer(self.stdout)
+        writer.writerow(CSV_COLUMNS + extra)
+        for row in rows:
+            writer.writerow(csv_line(row.as_dict(), extra, row.category_values()))
+            for line in row.category_lines():
+                writer.writerow(csv_line(line, extra))
+        for note in notes:
+            self.stderr.write(note)
+
+    def _table(self, unit, period, notes, rows) -> None:
+        self.stdout.write(f"{unit.name} ({unit.code}) — {period.label}")
         for note in notes:
             self.stdout.write(f"  ! {note}")
-        width = max((len(r.indicator.name) for r in rows), default=20)
-        width = min(width, 90)
+        lines = {r.indicator.code: r.category_lines() for r in rows}
+        names = [len(r.indicator.name) for r in rows]
+        names += [len(line["category_name"]) + 4 for group in lines.values() for line in group]
+        width = min(max(names, default=20), 90)
         for r in rows:
-            achieved = f"  đạt {r.achieved_text} kế hoạch {r.target_text}" if r.cell.target else ""
+            achieved = ""
+            if r.cell.target is not None:
+                achieved = f"  đạt {r.achieved_text} {r.target_label}"
+            columns = r.category_columns()
+            if columns:
+                decimals = r.indicator.decimals
+                parts = (f"{o.name} {format_number(v, decimals)}" for _c, o, v in columns)
+                achieved += f"  [{'; '.join(parts)}]"
             self.stdout.write(
-                f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} {r.indicator.measure_unit}{achieved}"
+                f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} "
+                f"{r.indicator.measure_unit}{achieved}"
             )
+            for line in lines[r.indicator.code]:
+                name = f"  - {line['category_name']}"
+                self.stdout.write(
+                    f"  {name[:width]:<{width}}  {line['value_text']:>12} "
+                    f"{r.indicator.measure_unit}"
+                )
