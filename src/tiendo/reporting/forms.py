@@ -6,6 +6,7 @@ from datetime import date
 
 from django import forms as djforms
 from django.db.models import Q
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -179,6 +180,12 @@ class RequestForm(djforms.Form):
             "query": query,
             "matches": picker.matches(units, query) if query else [],
         }
+
+    def without_errors(self) -> None:
+        """Show what was posted without validating it (a search in the tree, or a redraw
+        for another issuer or date, is no submission)."""
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
 
     def full_clean(self):
         super().full_clean()

@@ -113,7 +113,9 @@ def request_create(request):
     form = RequestForm(user, request.POST or None)
     action = request.POST.get("action", "preview")
     preview = None
-    if request.method == "POST" and action != "search" and form.is_valid():
+    if request.method == "POST" and action == "search":
+        form.without_errors()
+    elif request.method == "POST" and form.is_valid():
         preview = form.preview()
         if action == "save" and form.confirmed():
             try:
