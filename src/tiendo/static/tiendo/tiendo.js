@@ -109,6 +109,8 @@
       } else if (box.name === "recipients" && !box.hasAttribute("data-picker-root")) {
         var node = box.closest("[data-picker-node]");
         below(node).forEach(function (b) { b.checked = box.checked; });
+        var details = node.querySelector(":scope > details");
+        if (details && box.checked) details.open = true; // show what was ticked with it
       }
       refresh();
     });
