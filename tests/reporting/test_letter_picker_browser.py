@@ -61,6 +61,8 @@ def test_ticking_a_district_ticks_its_communes(transactional_db, live_server, we
     assert _box(page, city).is_checked() and _box(page, tree.bac_quang).is_checked()
     assert not _box(page, tree.agency).is_checked()
 
+    # the script filters as one types: its page needs no search button
+    assert not page.locator("[data-picker-search-button]").is_visible()
     page.fill("input[data-picker-search]", "ha giang")
     assert page.locator(f"#unit-{city.pk}").is_visible()
     assert not page.locator(f"#unit-{tree.c1.pk}").is_visible()
@@ -78,6 +80,10 @@ def test_ticking_a_district_ticks_its_communes(transactional_db, live_server, we
     headline = page.inner_text("#preview .preview-headline")
     assert "Gửi đến 4 đơn vị: 2 huyện, 1 thành phố thuộc tỉnh, 1 xã" in headline, headline
     shot(page, "letter-picker-preview")
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    shot(page, "letter-picker-390")
+    assert wide <= 390, wide  # the form, its tree and the preview fit a phone
     page.click("#preview button[value=save]")
     page.wait_for_selector("h1:has-text('40/BCĐ-NTM')")
     csp = [p for p in problems if "Content Security Policy" in p or "Refused" in p]

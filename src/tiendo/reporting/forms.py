@@ -141,8 +141,8 @@ class RequestForm(djforms.Form):
         """The letter's date, for which units are valid (today until one is typed)."""
         raw = self.data.get("issued_on") if self.is_bound else None
         try:
-            return date.fromisoformat(raw or "")
-        except ValueError:
+            return self.fields["issued_on"].to_python(raw) or timezone.localdate()
+        except djforms.ValidationError:
             return timezone.localdate()
 
     def candidates(self, issuer: Unit | None = None, on: date | None = None) -> list[Unit]:
