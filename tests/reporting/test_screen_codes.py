@@ -43,12 +43,16 @@ def test_the_documents_and_reporting_pages_show_no_internal_code(client, world):
         reverse("documents:from_submission", args=[world.submission.pk]): [definition.slug],
         reverse("reporting:request", args=[world.request.pk]): [],
         reverse("reporting:requests"): [],
+        reverse("reporting:inbox"): [],
         reverse("reporting:excel_download", args=[world.form.code]): [world.form.code],
     }
     for url, codes in pages.items():
         response = client.get(url)
         assert response.status_code == 200, url
-        text = visible_text(response.content.decode())
+        html = response.content.decode()
+        for placeholder in re.findall(r'placeholder="([^"]*)"', html):
+            assert not placeholder.isascii(), (url, placeholder)  # no English, no bare code
+        text = visible_text(html)
         for code in codes:
             assert code not in text, (url, code)
         assert not ISO_MOMENT.search(text), (url, ISO_MOMENT.search(text))
