@@ -20,6 +20,7 @@ from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
 from tiendo.data.models import DataValue
 from tiendo.programmes.models import Programme
+from tiendo.reporting.recipients import digest
 from tiendo.units.models import UnitChange
 
 
@@ -211,7 +212,10 @@ def _request_data(w):
         "deadline": "2024-12-20",
         "forms": [w.form.pk],
         "sections": "Kết quả",
-        "recipient_codes": "00001",
+        "recipients": [w.tree.c1.pk],
+        "recipients_exact": "1",
+        "action": "save",  # the preview's confirmation of the list it showed
+        "confirm": digest([w.tree.c1]),
     }
 
 

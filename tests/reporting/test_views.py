@@ -14,6 +14,7 @@ from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
 from tiendo.reporting import services
 from tiendo.reporting.models import ReportRequest, Submission, SubmissionState
+from tiendo.reporting.recipients import digest
 
 
 @pytest.fixture
@@ -221,12 +222,15 @@ def test_a_coordinator_creates_and_sends_a_request(client, cycle):
         "deadline": "2024-11-20",
         "forms": [cycle.form.pk],
         "sections": "Kết quả đạt được\nKiến nghị, đề xuất",
-        "rule_kind": "rural_district",
-        "rule_under": "02",
+        "groups": ["district"],
     }
     response = client.post(url, data)
     assert "Hạn gửi báo cáo trước ngày ban hành" in response.content.decode()
     data["deadline"] = "2024-12-15"
+    response = client.post(url, data)  # the preview first: nothing written yet
+    assert response.context["preview"].count == 2
+    assert not ReportRequest.objects.filter(number_symbol="20/BCĐ-NTM").exists()
+    data.update(action="save", confirm=response.context["preview"].digest)
     response = client.post(url, data)
     req = ReportRequest.objects.get(number_symbol="20/BCĐ-NTM")
     assert response.status_code == 302
@@ -251,7 +255,10 @@ def test_creating_a_letter_is_audited_and_a_number_is_taken_once(client, cycle):
         "period": "2024",
         "deadline": "2024-12-15",
         "forms": [cycle.form.pk],
-        "recipient_codes": "028",
+        "recipients": [cycle.tree.vi_xuyen.pk],
+        "recipients_exact": "1",
+        "action": "save",
+        "confirm": digest([cycle.tree.vi_xuyen]),
     }
     assert client.post(url, data).status_code == 302
     req = ReportRequest.objects.get(number_symbol="21/BCĐ-NTM")

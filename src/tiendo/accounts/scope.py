@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from tiendo.accounts.models import MANAGING_ROLES, WRITING_ROLES, Role
-from tiendo.units.models import Unit, UnitChange
+from tiendo.units.models import Unit, UnitChange, UnitKind
 
 
 def _home_paths(user) -> list[str] | None:
@@ -230,3 +230,40 @@ def get_submission_or_403(user, pk, *, queryset: QuerySet, write: bool = False):
     if write and not may_edit(user, submission):
         raise PermissionDenied(_("Bạn không có quyền sửa báo cáo của đơn vị này."))
     return submission
+
+
+# ---------------------------------------------------------------------------------------
+# Who a letter may be addressed to (added for the letter form's recipient picker).
+
+
+def letter_scope_root(issuer: Unit) -> Unit:
+    """The unit whose subtree a letter of ``issuer`` may be sent to: the issuer itself, or
+    for an agency (a Sở, a Phòng) the administrative unit it belongs to — a provincial
+    department writes to the province's districts and communes."""
+    unit = issuer
+    while unit.kind == UnitKind.AGENCY and unit.parent_id is not None:
+        unit = unit.parent
+    return unit
+
+
+def letter_recipient_units(user, issuer: Unit, on) -> QuerySet[Unit]:
+    """The units a letter of ``issuer`` dated ``on`` may be sent to: the subtree of
+    :func:`letter_scope_root`, valid on that day, and readable by ``user``."""
+    root = letter_scope_root(issuer)
+    return (
+        readable_units(user)
+        .filter(path__startswith=root.path)
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=on),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+        )
+    )
+
+
+def may_address(user, issuer: Unit, unit: Unit, on) -> bool:
+    """``unit`` may receive a letter of ``issuer`` dated ``on`` sent by ``user``."""
+    return (
+        unit.is_valid_on(on)
+        and unit.path.startswith(letter_scope_root(issuer).path)
+        and can_read(user, unit)
+    )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms as djforms
 from django.db.models import Q
+from django.forms.utils import ErrorDict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tiendo.accounts import scope
+from tiendo.core.formatting import format_date
 from tiendo.core.text import nfc
 from tiendo.programmes.periods import Period, PeriodError
+from tiendo.reporting import recipients as picker
 from tiendo.reporting.models import Form
 from tiendo.reporting.services import Letter
 from tiendo.units.models import Unit, UnitKind
-from tiendo.units.services import UnitNotFound, resolve_unit
 
 DEFAULT_SECTIONS = [
     "Thuận lợi, khó khăn",
@@ -40,6 +45,24 @@ def _text(label, *, rows: int, initial: str = "") -> djforms.CharField:
     )
 
 
+class UnitPicks(djforms.Field):
+    """The ticked boxes of the recipient tree: a list of unit primary keys."""
+
+    widget = djforms.MultipleHiddenInput
+
+    def to_python(self, value):
+        out = []
+        for item in value or []:
+            try:
+                out.append(int(item))
+            except (TypeError, ValueError):
+                raise djforms.ValidationError(
+                    _("Đơn vị nhận không hợp lệ: %(v)s") % {"v": item},
+                    code="reporting.recipient_unknown",
+                ) from None
+        return out
+
+
 class RequestForm(djforms.Form):
     number_symbol = djforms.CharField(label=gettext_lazy("Số, ký hiệu"), max_length=80)
     issued_on = _date(gettext_lazy("Ngày ban hành"))
@@ -51,7 +74,10 @@ class RequestForm(djforms.Form):
     period = djforms.CharField(
         label=gettext_lazy("Kỳ báo cáo"),
         max_length=20,
-        help_text=gettext_lazy("2020, 2020S1, 2020Q3, 2021-2025"),
+        help_text=gettext_lazy(
+            "ví dụ: 2025Q3 — Quý III năm 2025; 2025 — năm 2025; 2025S1 — 6 tháng đầu năm "
+            "2025; 2021-2025 — giai đoạn 2021-2025"
+        ),
     )
     data_as_of = _date(gettext_lazy("Số liệu tính đến ngày"), required=False)
     deadline = _date(gettext_lazy("Hạn gửi báo cáo"))
@@ -66,15 +92,19 @@ class RequestForm(djforms.Form):
         rows=6,
         initial="\n".join(DEFAULT_SECTIONS),
     )
-    recipient_codes = _text(gettext_lazy("Đơn vị nhận (mã đơn vị, cách nhau bởi dấu phẩy)"), rows=2)
-    rule_kind = djforms.ChoiceField(
-        label=gettext_lazy("Hoặc: mọi đơn vị loại"),
-        choices=[("", "—")] + list(UnitKind.choices),
+    recipients = UnitPicks(label=gettext_lazy("Đơn vị nhận"), required=False)
+    groups = djforms.MultipleChoiceField(
+        label=gettext_lazy("Chọn nhanh"),
+        choices=[(g.key, g.label) for g in picker.GROUPS],
         required=False,
+        widget=djforms.CheckboxSelectMultiple,
     )
-    rule_under = djforms.CharField(
-        label=gettext_lazy("trực thuộc đơn vị (mã)"), required=False, max_length=40
-    )
+    recipients_exact = djforms.BooleanField(required=False, widget=djforms.HiddenInput)
+    q = djforms.CharField(label=gettext_lazy("Tìm đơn vị"), required=False, max_length=100)
+    confirm = djforms.CharField(required=False, widget=djforms.HiddenInput, max_length=40)
+
+    # the fields the template lays out itself (the picker), not in the plain grid
+    PICKER_FIELDS = ("recipients", "groups", "recipients_exact", "q", "confirm")
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,47 +117,107 @@ class RequestForm(djforms.Form):
             if scope.may_issue(user, u)
         ]
         self.fields["issuer"].queryset = Unit.objects.filter(pk__in=[u.pk for u in issuers])
+        self._issuers = {u.pk: u for u in issuers}
+        home = self._issuers.get(user.unit_id)
+        if home is not None and not self.is_bound:
+            self.initial.setdefault("issuer", home.pk)
+
+    # -- the picker, also on a page that is not (yet) valid -------------------------------
+
+    def picker_issuer(self) -> Unit | None:
+        """The issuer the tree is drawn for: the one chosen, else the user's own unit."""
+        raw = self.data.get("issuer") if self.is_bound else self.initial.get("issuer")
+        try:
+            chosen = self._issuers.get(int(raw))
+        except (TypeError, ValueError):
+            chosen = None
+        if chosen is None:
+            chosen = self._issuers.get(self.user.unit_id) or next(
+                iter(sorted(self._issuers.values(), key=lambda u: u.path)), None
+            )
+        return chosen
+
+    def picker_date(self) -> date:
+        """The letter's date, for which units are valid (today until one is typed)."""
+        raw = self.data.get("issued_on") if self.is_bound else None
+        try:
+            return self.fields["issued_on"].to_python(raw) or timezone.localdate()
+        except djforms.ValidationError:
+            return timezone.localdate()
+
+    def candidates(self, issuer: Unit | None = None, on: date | None = None) -> list[Unit]:
+        issuer = issuer or self.picker_issuer()
+        if issuer is None:
+            return []
+        on = on or self.picker_date()
+        return list(scope.letter_recipient_units(self.user, issuer, on).order_by("path"))
+
+    def picker(self) -> dict:
+        """What the template needs to draw the tree."""
+        issuer = self.picker_issuer()
+        on = self.picker_date()
+        if issuer is None:
+            return {"root": None}
+        root = scope.letter_scope_root(issuer)
+        units = self.candidates(issuer, on)
+        if self.is_bound:
+            picked = set(self.data.getlist("recipients"))
+            checked = {u.pk for u in units if str(u.pk) in picked}
+            groups = set(self.data.getlist("groups"))
+            query = (self.data.get("q") or "").strip()
+        else:
+            checked, groups, query = set(), set(), ""
+        return {
+            "root": root,
+            "root_valid": any(u.pk == root.pk for u in units),
+            "root_checked": root.pk in checked,
+            "nodes": picker.build_tree(root, units, checked=checked, query=query),
+            "groups": [
+                {"key": g.key, "label": g.label, "count": n, "kinds": kinds, "on": g.key in groups}
+                for g, n, kinds in picker.group_counts([u for u in units if u.pk != root.pk])
+            ],
+            "on": on,
+            "query": query,
+            "matches": picker.matches(units, query) if query else [],
+        }
+
+    def without_errors(self) -> None:
+        """Show what was posted without validating it (a search in the tree, or a redraw
+        for another issuer or date, is no submission)."""
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:  # mark every invalid field, not only the first
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+    # -- cleaning --------------------------------------------------------------------------
 
     def clean_period(self):
         try:
             return Period.parse(self.cleaned_data["period"]).id
         except PeriodError as exc:
-            raise djforms.ValidationError(str(exc)) from exc
-
-    def _unit(self, code, field, on):
-        try:
-            unit = resolve_unit(code, on)
-        except UnitNotFound as exc:
-            self.add_error(field, str(exc))
-            return None
-        if not scope.can_read(self.user, unit):
-            self.add_error(field, _("Đơn vị %(code)s nằm ngoài phạm vi của bạn.") % {"code": code})
-            return None
-        return unit
+            raise djforms.ValidationError(str(exc), code="reporting.bad_period") from exc
 
     def clean(self):
         data = super().clean()
-        period = data.get("period")
-        on = Period.parse(period).end if period else None
-        codes = [
-            c.strip() for c in (data.get("recipient_codes") or "").replace(";", ",").split(",")
-        ]
-        data["recipients"] = [
-            u for u in (self._unit(c, "recipient_codes", on) for c in codes if c) if u
-        ]
-        kind, under = data.get("rule_kind"), (data.get("rule_under") or "").strip()
+        issuer, issued = data.get("issuer"), data.get("issued_on")
         data["rule"] = None
-        if kind or under:
-            if not (kind and under):
-                self.add_error("rule_under", _("Chọn cả loại đơn vị và đơn vị trực thuộc."))
-            else:
-                unit = self._unit(under, "rule_under", on)
-                data["rule"] = (kind, unit) if unit else None
-        if not data["recipients"] and not data["rule"] and not self.errors:
-            self.add_error("recipient_codes", _("Xin chọn đơn vị nhận hoặc một quy tắc chọn."))
-        issued, deadline = data.get("issued_on"), data.get("deadline")
+        data["recipients_units"] = []
+        if issuer is not None and issued is not None:
+            self._clean_recipients(data, issuer, issued)
+        deadline = data.get("deadline")
         if issued and deadline and deadline < issued:
-            self.add_error("deadline", _("Hạn gửi báo cáo trước ngày ban hành công văn."))
+            self.add_error(
+                "deadline",
+                djforms.ValidationError(
+                    _("Hạn gửi báo cáo trước ngày ban hành công văn."),
+                    code="reporting.deadline_before_issue",
+                ),
+            )
+        period = data.get("period")
         wrong = [
             f.name
             for f in data.get("forms") or []
@@ -135,12 +225,67 @@ class RequestForm(djforms.Form):
         ]
         if wrong:
             self.add_error(
-                "forms", _("Biểu không dùng cho loại kỳ này: %(f)s") % {"f": ", ".join(wrong)}
+                "forms",
+                djforms.ValidationError(
+                    _("Biểu không dùng cho loại kỳ này: %(f)s") % {"f": ", ".join(wrong)},
+                    code="reporting.form_period_mismatch",
+                ),
             )
         data["section_titles"] = [
             nfc(line) for line in (data.get("sections") or "").splitlines() if nfc(line)
         ]
         return data
+
+    def _clean_recipients(self, data, issuer: Unit, issued: date) -> None:
+        picked = set(data.get("recipients") or [])
+        candidates = self.candidates(issuer, issued)
+        allowed = {u.pk for u in candidates}
+        outside = picked - allowed
+        if outside:
+            names = [
+                u.name
+                if u.is_valid_on(issued)
+                else _("%(u)s (không còn hiệu lực ngày %(d)s)")
+                % {"u": u.name, "d": format_date(issued)}
+                for u in Unit.objects.filter(pk__in=outside).order_by("path")
+            ]
+            unknown = len(outside) - len(names)
+            if unknown:
+                names.append(_("%(n)d đơn vị không tồn tại") % {"n": unknown})
+            self.add_error(
+                "recipients",
+                djforms.ValidationError(
+                    _("Không gửi được tới đơn vị ngoài phạm vi của %(issuer)s: %(units)s")
+                    % {"issuer": issuer.name, "units": "; ".join(names)},
+                    code="reporting.recipient_out_of_scope",
+                ),
+            )
+            return
+        root = scope.letter_scope_root(issuer)
+        units = picker.expand(
+            root,
+            candidates,
+            picked,
+            data.get("groups") or [],
+            exact=bool(data.get("recipients_exact")),
+        )
+        if not units:
+            self.add_error(
+                "recipients",
+                djforms.ValidationError(
+                    _("Xin chọn ít nhất một đơn vị nhận."), code="reporting.no_recipients"
+                ),
+            )
+        data["recipients_units"] = units
+
+    def preview(self) -> picker.Preview:
+        return picker.preview(self.cleaned_data["recipients_units"])
+
+    def confirmed(self) -> bool:
+        """The posted confirmation is of the recipient list the form now holds."""
+        return bool(self.cleaned_data.get("confirm")) and (
+            self.cleaned_data["confirm"] == self.preview().digest
+        )
 
     def letter(self) -> Letter:
         """The cleaned data as the letter :func:`~tiendo.reporting.services.create_request`
@@ -157,6 +302,6 @@ class RequestForm(djforms.Form):
             deadline=d["deadline"],
             forms=list(d["forms"]),
             section_titles=d["section_titles"],
-            recipients=d["recipients"],
-            rule=d["rule"],
+            recipients=d["recipients_units"],
+            rule=None,
         )

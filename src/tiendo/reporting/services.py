@@ -119,6 +119,7 @@ def create_request(letter: Letter, user) -> ReportRequest:
         raise ReportingError(
             _("Bạn không có quyền gửi công văn của đơn vị này."), code="reporting.issue_refused"
         )
+    check_recipients(letter, user)
     try:
         with transaction.atomic():
             request = ReportRequest.objects.create(
@@ -146,6 +147,27 @@ def create_request(letter: Letter, user) -> ReportRequest:
             _("Công văn số này của đơn vị đã có."), code="reporting.number_taken"
         ) from None
     return request
+
+
+def check_recipients(letter: Letter, user) -> None:
+    """Every recipient lies in the issuer's scope (:func:`scope.letter_scope_root`), is
+    readable by the user and is valid on the letter's date; the refusal names them all."""
+    wrong = [
+        u
+        for u in letter.recipients
+        if not scope.may_address(user, letter.issuer, u, letter.issued_on)
+    ]
+    if wrong:
+        raise ReportingError(
+            _(
+                "Không gửi được công văn của %(issuer)s ngày %(date)s tới: %(units)s (ngoài "
+                "phạm vi của đơn vị gửi hoặc không còn hiệu lực vào ngày đó)."
+            ),
+            code="reporting.recipient_out_of_scope",
+            issuer=letter.issuer.name,
+            date=format_date(letter.issued_on),
+            units="; ".join(u.name for u in wrong),
+        )
 
 
 def _fill_request(request: ReportRequest, letter: Letter) -> None:

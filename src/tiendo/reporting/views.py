@@ -40,6 +40,7 @@ from tiendo.reporting.models import (
     RequestStatus,
     Submission,
 )
+from tiendo.reporting.recipients import preview as recipient_preview
 from tiendo.reporting.services import ReportingError
 from tiendo.reporting.values import SubmissionValues
 
@@ -101,20 +102,45 @@ def request_list(request):
 
 @login_required
 def request_create(request):
+    """Write a letter: fill the form and pick recipients from the tree (``action=search``
+    redraws the tree with the matches shown, keeping what was typed), see the preview of
+    every recipient grouped by parent (``action=preview``), then save what was previewed
+    (``action=save`` with the preview's fingerprint; a list changed since is previewed
+    again, never saved unseen)."""
     user = request.user
     if not scope.is_manager(user):
         raise PermissionDenied(_("Chỉ văn phòng điều phối được gửi công văn yêu cầu báo cáo."))
     form = RequestForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            req = services.create_request(form.letter(), user)
-        except ReportingError as exc:
-            taken = exc.code == "reporting.number_taken"
-            form.add_error("number_symbol" if taken else None, str(exc))
-        else:
-            messages.success(request, _("Đã tạo công văn; kiểm tra rồi bấm “Gửi công văn”."))
-            return redirect("reporting:request", req.pk)
-    return render(request, "reporting/request_form.html", {"form": form})
+    action = request.POST.get("action", "preview")
+    preview = None
+    if request.method == "POST" and action == "search":
+        form.without_errors()
+    elif request.method == "POST" and form.is_valid():
+        preview = form.preview()
+        if action == "save" and form.confirmed():
+            try:
+                req = services.create_request(form.letter(), user)
+            except ReportingError as exc:
+                taken = exc.code == "reporting.number_taken"
+                form.add_error("number_symbol" if taken else None, str(exc))
+                preview = None
+            else:
+                messages.success(request, _("Đã tạo công văn; kiểm tra rồi bấm “Gửi công văn”."))
+                return redirect("reporting:request", req.pk)
+        elif action == "save":
+            messages.warning(
+                request,
+                _(
+                    "Danh sách đơn vị nhận đã thay đổi so với bản xem trước; xin xem lại rồi xác nhận."
+                ),
+            )
+    context = {
+        "form": form,
+        "picker": form.picker(),
+        "preview": preview,
+        "grid_fields": [f for f in form if f.name not in RequestForm.PICKER_FIELDS],
+    }
+    return render(request, "reporting/request_form.html", context)
 
 
 @login_required
@@ -149,9 +175,11 @@ def request_send(request, pk: int):
     if request.POST.get("confirm") != "send":
         # A letter goes out once: show what it sends, to whom, and what cannot be entered
         # any more, before it does. Nothing is written here.
+        recipients = list(req.recipients.select_related("unit").order_by("unit__code"))
         context = {
             "req": req,
-            "recipients": list(req.recipients.select_related("unit").order_by("unit__code")),
+            "recipients": recipients,
+            "preview": recipient_preview([r.unit for r in recipients]),
             "rules": list(req.rules.select_related("under")),
             "closed": queries.closed_forms(req),
             "today": timezone.localdate(),
