@@ -33,7 +33,7 @@ from tiendo.documents.narrative import (
 )
 from tiendo.documents.templates_build import BODY_STYLE, TABLE_STYLE, ensure_styles
 from tiendo.programmes.models import Indicator
-from tiendo.programmes.periods import Period, PeriodError
+from tiendo.programmes.periods import Period
 
 
 class RenderError(TiendoError, ValueError):
@@ -72,7 +72,7 @@ def header_context(definition) -> dict:
     else:
         # Not dated yet: the year the request is answered in, else the period's last year.
         request = definition.request if definition.request_id else None
-        year = request.deadline.year if request else Period.parse(definition.period).end.year
+        year = request.deadline.year if request else definition.period.end.year
         date_long = f"ngày      tháng      năm {year}"
     capacity = " ".join(
         part for part in (definition.signer_capacity, definition.signing_for.upper()) if part
@@ -152,15 +152,14 @@ class ReportData:
 
 
 def prepare(definition) -> ReportData:
-    try:
-        period = Period.parse(definition.period)
-    except PeriodError as exc:
+    period = definition.period
+    if not isinstance(period, Period):  # a stored text that names no period
         raise RenderError(
-            _("Báo cáo “%(slug)s”: %(error)s"),
+            _("Báo cáo “%(slug)s”: kỳ báo cáo “%(period)s” không hợp lệ."),
             code="render.bad_period",
             slug=definition.slug,
-            error=exc,
-        ) from exc
+            period=period,
+        )
     indicators = {
         i.code: i
         for i in Indicator.objects.filter(programme__in=definition.programmes.all())
@@ -348,7 +347,7 @@ SUMMARY_WIDTHS = [6, 60, 14, 14, 14, 10, 30]
 
 def title_lines(definition, title: str) -> list[ex.Row]:
     """Agency, title, unit and period above a sheet of the report, and a blank line."""
-    place = f"{definition.unit.name} — {Period.parse(definition.period).label}"
+    place = f"{definition.unit.name} — {definition.period.label}"
     return [
         ex.title_line(definition.issuing_agency.upper(), bold=True, align="center"),
         ex.title_line(title, bold=True, align="center"),
