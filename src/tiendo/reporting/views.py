@@ -55,7 +55,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _get_request(user, pk: int) -> ReportRequest:
+    """The letter ``pk`` for its issuer's side (every unit's answer: the completeness
+    download)."""
     return scope.get_request_or_403(
+        user, pk, queryset=ReportRequest.objects.select_related("issuer")
+    )
+
+
+def _get_readable_request(user, pk: int) -> ReportRequest:
+    """The letter ``pk`` for anyone who may read it: its issuer's side, or a unit it is
+    addressed to (:func:`tiendo.accounts.scope.can_read_request`)."""
+    return scope.get_readable_request_or_403(
         user, pk, queryset=ReportRequest.objects.select_related("issuer")
     )
 
@@ -119,8 +129,11 @@ def request_create(request):
 
 @login_required
 def request_detail(request, pk: int):
-    req = _get_request(request.user, pk)
+    req = _get_readable_request(request.user, pk)
+    sees_all = scope.sees_whole_request(request.user, req)
     rows = completeness(req)
+    if not sees_all:  # a unit it is addressed to: its own place in the letter, not others'
+        rows = [row for row in rows if scope.can_read(request.user, row.unit)]
     for row in rows:
         probe = row.submission or Submission(request=req, unit=row.unit)
         row.may_waive = (
@@ -133,6 +146,7 @@ def request_detail(request, pk: int):
         "rows": rows,
         "summary": summary(rows),
         "may_issue": scope.may_issue(request.user, req.issuer),
+        "sees_all": sees_all,
         "rules": list(req.rules.select_related("under")),
         "closed": queries.closed_forms(req) if req.status == RequestStatus.DRAFT else [],
         "today": timezone.localdate(),
@@ -182,7 +196,7 @@ def request_remind(request, pk: int):
 @login_required
 @require_POST
 def request_waive(request, pk: int, unit_pk: int):
-    req = _get_request(request.user, pk)
+    req = _get_readable_request(request.user, pk)
     unit = scope.get_unit_or_403(request.user, unit_pk)
     reason = nfc(request.POST.get("reason", ""))
     return _letter_step(
