@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
+from tiendo.core.actions import action_label, describe
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.text import nfc
@@ -43,14 +44,6 @@ from tiendo.reporting.models import (
 from tiendo.reporting.services import ReportingError
 from tiendo.reporting.values import SubmissionValues
 
-ACTION_LABELS = {
-    "submission.saved": gettext_lazy("Lưu nháp"),
-    "submission.submitted": gettext_lazy("Gửi báo cáo"),
-    "submission.resubmitted": gettext_lazy("Gửi lại"),
-    "submission.returned": gettext_lazy("Trả lại"),
-    "submission.approved": gettext_lazy("Duyệt"),
-    "submission.unapproved": gettext_lazy("Hủy duyệt"),
-}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -449,8 +442,8 @@ def _submission_context(page: _Page, user, *, may_edit: bool, errors, confirm: s
         for s in sub.request.sections.all()
     ]
     history = queries.submission_history(sub)
-    for entry in history:
-        entry.label = ACTION_LABELS.get(entry.action, "")
+    for entry in history:  # worded now, in the reader's language (tiendo.core.actions)
+        entry.label, entry.text = action_label(entry.action), describe(entry)
     return {
         "sub": sub,
         "req": sub.request,
