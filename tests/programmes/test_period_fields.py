@@ -2,14 +2,18 @@
 without parsing it again, and a stored text that names no period is still refused or
 skipped as before."""
 
+import io
 from datetime import date
 
 import pytest
+from django.utils import translation
+from openpyxl import load_workbook
 
 from tests.factories import D, indicator, programme
+from tests.translations import english
 from tiendo.documents.figures import FigureSet
 from tiendo.documents.models import ReportDefinition, TemplateKind
-from tiendo.documents.render import RenderError, prepare, title_lines
+from tiendo.documents.render import RenderError, prepare, render_xlsx, title_lines
 from tiendo.programmes.models import Programme, Target
 from tiendo.programmes.periods import Period
 from tiendo.reporting.models import Form, PeriodRule, ReportRequest
@@ -74,6 +78,20 @@ def test_a_report_uses_its_stored_period_and_refuses_one_that_names_none(tree, p
     with pytest.raises(RenderError) as caught:
         prepare(definition)
     assert caught.value.code == "render.bad_period"
+
+
+def test_a_report_names_its_period_in_the_site_s_language_whoever_renders_it(tree, prog):
+    indicator(prog, "HH")
+    definition = _definition(tree, prog)
+    definition.refresh_from_db()
+    with english({"năm %(year)s": "year %(year)s"}), translation.override("en"):
+        assert definition.period.label == "year 2024"  # the page's language
+        data = prepare(definition)
+        workbook = load_workbook(io.BytesIO(render_xlsx(data)))
+        snapshot = data.snapshot()
+    texts = [c.value for row in workbook["Tổng hợp"].iter_rows() for c in row if c.value]
+    assert "Huyện Vị Xuyên — năm 2024" in texts
+    assert snapshot["period_label"] == "năm 2024"
 
 
 def test_the_phase_target_is_the_programmes_phase(tree, prog):

@@ -7,11 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import translation
-from django.utils.translation import trans_real
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import factories
+from tests.translations import english
 from tiendo.programmes.models import Target
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 
@@ -204,16 +204,8 @@ ENGLISH_PERIOD_NAMES = {
 
 @pytest.fixture
 def english_period_names():
-    """The English catalogue with these names in it (the .po file gets them when the
-    branch's i18n file is merged), taken out again afterwards."""
-    catalog = trans_real.translation("en")._catalog
-    catalog = getattr(catalog, "_catalogs", [catalog])[0]
-    saved = {k: catalog[k] for k in ENGLISH_PERIOD_NAMES if k in catalog}
-    catalog.update(ENGLISH_PERIOD_NAMES)
-    yield
-    for key in ENGLISH_PERIOD_NAMES:
-        catalog.pop(key, None)
-    catalog.update(saved)
+    with english(ENGLISH_PERIOD_NAMES):
+        yield
 
 
 def test_period_names_are_translated_with_their_parameters(english_period_names):

@@ -7,10 +7,13 @@ sections (``n.KEY``, merged and attributed to their units) and annex tables.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
@@ -46,6 +49,18 @@ class RenderError(TiendoError, ValueError):
         """``error`` (an upload, narrative or template-data error) as a render error, its
         code and message kept."""
         return cls(error.message, code=error.code, **error.params)
+
+
+def in_site_language(function):
+    """Run ``function`` in the site's language: a report is stored and read by many, so
+    its words (period names and the like) never depend on who had it rendered."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def lower_first(text: str) -> str:
@@ -124,6 +139,7 @@ class ReportData:
             )
         return self.sets[period.id]
 
+    @in_site_language
     def snapshot(self) -> dict:
         d = self.definition
         return {
@@ -151,6 +167,7 @@ class ReportData:
         }
 
 
+@in_site_language
 def prepare(definition) -> ReportData:
     period = definition.period
     if not isinstance(period, Period):  # a stored text that names no period
@@ -299,6 +316,7 @@ def open_template(template_bytes: bytes) -> DocxTemplate:
     return tpl
 
 
+@in_site_language
 def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     from tiendo.documents.placeholders import template_problems  # noqa: PLC0415
 
@@ -383,6 +401,7 @@ def _summary_row(index: int, row) -> ex.Row:
     )
 
 
+@in_site_language
 def render_xlsx(data: ReportData) -> bytes:
     annexes = [
         table.sheet(number, title_lines(data.definition, f"Biểu {number}. {table.title}"))
