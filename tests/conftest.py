@@ -19,10 +19,13 @@ def tree(db):
     return factories.mini_tree()
 
 
-def load_demo_data() -> dict:
-    """The real unit tree, the demo data set and its users, on an emptied database."""
+def load_demo_data(reports: dict | None = None) -> dict:
+    """The real unit tree, the demo data set and its users, on an emptied database; the
+    report of the tree's load goes into ``reports["tree"]``."""
     call_command("flush", interactive=False, verbosity=0)
-    load_official_tree()
+    tree = load_official_tree()
+    if reports is not None:
+        reports["tree"] = tree
     counts = load_demo()
     ensure_demo_users()
     return counts
@@ -34,7 +37,10 @@ def demo_database(django_db_setup, django_db_blocker):
     needs it (about twenty seconds)."""
     with django_db_blocker.unblock():
         database = demo_database_for(connection)
-        database.build(load_demo_data)
+        reports = {}
+        database.build(lambda: load_demo_data(reports))
+        # the first load of the official tree, for tests/units/test_loader.py
+        database.tree_report = reports["tree"]
     yield database
     with django_db_blocker.unblock():
         database.drop()

@@ -6,10 +6,12 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import factories
+from tests.translations import english
 from tiendo.programmes.models import Target
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 
@@ -187,3 +189,46 @@ def test_a_period_field_refuses_an_unreadable_period_on_validation(tree):
     with pytest.raises(ValidationError) as caught:
         field.to_python("2020Q5")
     assert caught.value.code == "period.invalid"
+
+
+ENGLISH_PERIOD_NAMES = {
+    "năm %(year)s": "year %(year)s",
+    "6 tháng đầu năm %(year)s": "first half of %(year)s",
+    "6 tháng cuối năm %(year)s": "second half of %(year)s",
+    "quý %(quarter)s/%(year)s": "quarter %(quarter)s of %(year)s",
+    "tháng %(month)s/%(year)s": "month %(month)s of %(year)s",
+    "đến ngày %(day)s": "as of %(day)s",
+    "giai đoạn %(start)s-%(end)s": "phase %(start)s-%(end)s",
+}
+
+
+@pytest.fixture
+def english_period_names():
+    with english(ENGLISH_PERIOD_NAMES):
+        yield
+
+
+def test_period_names_are_translated_with_their_parameters(english_period_names):
+    ids = ["2020", "2020S1", "2020S2", "2020Q3", "202010", "2020-10-31", "2021-2025"]
+    with translation.override("en"):
+        english = [Period.parse(i).label for i in ids]
+    with translation.override("vi"):
+        vietnamese = [Period.parse(i).label for i in ids]
+    assert english == [
+        "year 2020",
+        "first half of 2020",
+        "second half of 2020",
+        "quarter III of 2020",
+        "month 10 of 2020",
+        "as of 31/10/2020",
+        "phase 2021-2025",
+    ]
+    assert vietnamese == [
+        "năm 2020",
+        "6 tháng đầu năm 2020",
+        "6 tháng cuối năm 2020",
+        "quý III/2020",
+        "tháng 10/2020",
+        "đến ngày 31/10/2020",
+        "giai đoạn 2021-2025",
+    ]

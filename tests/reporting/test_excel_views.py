@@ -9,7 +9,7 @@ from tests.reporting.excel_helpers import approve, make_form, open_book, persona
 from tiendo.accounts.models import Role
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.reporting.excel import XLSX_CONTENT_TYPE
-from tiendo.reporting.models import RequestRecipient
+from tiendo.reporting.models import ReportRequest, RequestRecipient, RequestStatus
 
 SHEET = "Năm 2024"
 
@@ -192,6 +192,9 @@ def test_a_link_from_a_request_downloads_its_period(client, form, tree, people):
     response = client.get(url, {"unit": tree.vi_xuyen.pk, "request": report_request.pk})
     assert response.status_code == 403  # a letter to others is not Vị Xuyên's to read
     RequestRecipient.objects.create(request=report_request, unit=tree.vi_xuyen)
+    response = client.get(url, {"unit": tree.vi_xuyen.pk, "request": report_request.pk})
+    assert response.status_code == 403  # addressed to it, but still the issuer's draft
+    ReportRequest.objects.filter(pk=report_request.pk).update(status=RequestStatus.SENT)
     response = client.get(url, {"unit": tree.vi_xuyen.pk, "request": report_request.pk})
     assert response.status_code == 200
     assert open_book(response.content).sheetnames == [SHEET, "_meta"]

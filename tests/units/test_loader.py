@@ -1,8 +1,10 @@
 """The official tree loaded from vietnam-provinces.
 
-The tree is loaded once for the module (a few seconds) and committed; every test runs in a
-transaction that is rolled back, and the module removes the tree when it is done so other
-test modules start from an empty database.
+The tests read the tree the session's demo database was built on (tests/demo_database.py:
+the official tree loaded once into an emptied database, then the demo data set), in this
+module's copy of it, instead of loading the tree again; ``test_first_load_creates_everything``
+reads the report of that first load. Every test runs in a transaction that is rolled back,
+so the reloads below see the tree as first loaded.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from vietnam_provinces import legacy
 
+from tiendo.core.formatting import format_number
 from tiendo.units.loader import (
     COMMUNE_LEGAL_BASIS,
     PROVINCE_LEGAL_BASIS,
@@ -41,28 +43,10 @@ OLD = {"valid_from": None, "valid_to": PRE_REFORM_END}
 NEW = {"valid_from": REFORM_DATE, "valid_to": None}
 
 
-def _wipe() -> None:
-    # Plain SQL: the collector of ``QuerySet.delete()`` takes seconds over 14,000 units, and
-    # nothing else refers to them outside the rolled-back tests.
-    with connection.cursor() as cursor:
-        for model in (UnitAncestor, UnitChange):
-            cursor.execute(f"DELETE FROM {model._meta.db_table}")
-        cursor.execute(f"UPDATE {Unit._meta.db_table} SET parent_id = NULL")
-        cursor.execute(f"DELETE FROM {Unit._meta.db_table}")
-
-
-@pytest.fixture(scope="module")
-def official(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        _wipe()
-        report = load_official_tree()
-        yield report
-        _wipe()
-
-
 @pytest.fixture
-def loaded(official, db):
-    return official
+def loaded(demo_database, demo_db):
+    """The report of the tree's first load, with the database holding that tree."""
+    return demo_database.tree_report
 
 
 def unit(code: str, level: int, era: dict) -> Unit:
@@ -81,7 +65,8 @@ def test_first_load_creates_everything(loaded):
     assert loaded.units_updated == loaded.units_unchanged == 0
     assert loaded.links_created == UnitChange.objects.count()
     assert loaded.paths_fixed == loaded.units_created
-    assert loaded.ancestors_created == UnitAncestor.objects.count()
+    official = UnitAncestor.objects.exclude(unit__kind=UnitKind.AGENCY)
+    assert loaded.ancestors_created == official.count()
 
 
 def test_one_national_root(loaded):
@@ -93,7 +78,7 @@ def test_one_national_root(loaded):
 
 
 def test_counts_of_the_tree_before_the_reform(loaded):
-    old = Unit.objects.filter(**OLD)
+    old = Unit.objects.administrative().filter(**OLD)
     assert old.filter(level=Level.PROVINCE).count() == 63
     assert old.filter(level=Level.PROVINCE, kind=UnitKind.CENTRAL_CITY).count() == 6
     assert old.filter(level=Level.DISTRICT).count() == 696
@@ -121,7 +106,7 @@ def test_counts_of_the_tree_before_the_reform(loaded):
 
 
 def test_counts_of_the_tree_since_the_reform(loaded):
-    new = Unit.objects.filter(**NEW)
+    new = Unit.objects.administrative().filter(**NEW)
     assert new.filter(level=Level.PROVINCE).count() == 34
     assert new.filter(level=Level.DISTRICT).count() == 0
     communes = new.filter(level=Level.COMMUNE)
@@ -133,7 +118,7 @@ def test_counts_of_the_tree_since_the_reform(loaded):
         communes.filter(parent__level=Level.PROVINCE, parent__valid_from=REFORM_DATE).count()
         == 3321
     )
-    assert Unit.objects.count() == 1 + 63 + 696 + 10051 + 34 + 3321
+    assert Unit.objects.administrative().count() == 1 + 63 + 696 + 10051 + 34 + 3321
 
 
 def test_codes_are_zero_padded_and_names_official_and_nfc(loaded):
@@ -144,14 +129,15 @@ def test_codes_are_zero_padded_and_names_official_and_nfc(loaded):
     commune = unit("00715", Level.COMMUNE, OLD)
     assert commune.parent.parent_id == ha_giang.pk
     assert unit("01", Level.PROVINCE, OLD).kind == UnitKind.CENTRAL_CITY
+    official = Unit.objects.administrative()  # the demo's agencies have codes of their own
     assert {
-        len(c) for c in Unit.objects.filter(level=Level.COMMUNE).values_list("code", flat=True)
+        len(c) for c in official.filter(level=Level.COMMUNE).values_list("code", flat=True)
     } == {5}
     assert {
-        len(c) for c in Unit.objects.filter(level=Level.DISTRICT).values_list("code", flat=True)
+        len(c) for c in official.filter(level=Level.DISTRICT).values_list("code", flat=True)
     } == {3}
     assert {
-        len(c) for c in Unit.objects.filter(level=Level.PROVINCE).values_list("code", flat=True)
+        len(c) for c in official.filter(level=Level.PROVINCE).values_list("code", flat=True)
     } == {2}
     for name in Unit.objects.values_list("name", flat=True):
         assert unicodedata.normalize("NFC", name) == name
@@ -163,7 +149,7 @@ def test_codes_are_zero_padded_and_names_official_and_nfc(loaded):
 
 def test_ha_giang_and_its_districts(loaded):
     ha_giang = unit("02", Level.PROVINCE, OLD)
-    districts = set(ha_giang.children.values_list("name", flat=True))
+    districts = set(ha_giang.children.administrative().values_list("name", flat=True))
     for name in (
         "Huyện Vị Xuyên",
         "Huyện Bắc Quang",
@@ -295,7 +281,7 @@ def test_a_split_commune_is_partial_with_no_share(loaded):
 
 def test_reading_the_package_is_pure_and_matches_the_database(loaded):
     tree = read_official_tree()
-    assert len(tree.units) == Unit.objects.count()
+    assert len(tree.units) == Unit.objects.administrative().count()
     assert len(tree.links) == UnitChange.objects.count()
 
 
@@ -420,4 +406,7 @@ def test_the_command(loaded):
     assert "trước 01/7/2025" in text and "từ 01/7/2025" in text
     assert "Đặc khu" in text and "13" in text
     assert "10.051" not in text  # split by kind
-    assert "7.717" in text and "Tổng số đơn vị: 14.166" in text
+    assert "7.717" in text
+    # every unit, the demo's agencies too; the official ones are 14,166
+    assert f"Tổng số đơn vị: {format_number(Unit.objects.count())}" in text
+    assert Unit.objects.administrative().count() == 14166

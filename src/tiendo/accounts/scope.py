@@ -215,7 +215,7 @@ def get_request_or_403(user, pk, *, queryset: QuerySet):
     """The letter ``pk`` of ``queryset`` (the reporting app's ``ReportRequest`` rows) if
     the user may read its issuing unit."""
     letter = _get_or_404(queryset, pk=pk)
-    if not can_read(user, letter.issuer):
+    if not sees_whole_request(user, letter):
         raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
     return letter
 
@@ -267,3 +267,36 @@ def may_address(user, issuer: Unit, unit: Unit, on) -> bool:
         and unit.path.startswith(letter_scope_root(issuer).path)
         and can_read(user, unit)
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a letter: one rule for its page and for the Excel sheets it asks for.
+
+_DRAFT = "draft"  # reporting's RequestStatus.DRAFT (accounts imports nothing from reporting)
+
+
+def sees_whole_request(user, letter) -> bool:
+    """The issuer's side of a letter: whoever reads the issuing unit sees the letter in
+    every state, and every unit's answer to it."""
+    return can_read(user, letter.issuer)
+
+
+def can_read_request(user, letter) -> bool:
+    """Read the letter ``letter`` (a reporting ``ReportRequest``): the issuer's side
+    (:func:`sees_whole_request`), or — once the letter is sent — a user whose scope holds
+    one of the units it is addressed to. Such a reader sees the letter and the answers of
+    the units in their own scope (:func:`get_submission_or_403`), not the other units'."""
+    if sees_whole_request(user, letter):
+        return True
+    if not user.is_authenticated or letter.status == _DRAFT:
+        return False
+    return letter.recipients.filter(unit__in=readable_units(user)).exists()
+
+
+def get_readable_request_or_403(user, pk, *, queryset: QuerySet):
+    """The letter ``pk`` of ``queryset`` if the user may read it (:func:`can_read_request`):
+    its issuer's side, or a unit it is addressed to."""
+    letter = _get_or_404(queryset, pk=pk)
+    if not can_read_request(user, letter):
+        raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
+    return letter

@@ -7,14 +7,26 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
 
+from tiendo.core.actions import render_message
 from tiendo.core.models import AuditEntry, Notification
 
 log = logging.getLogger(__name__)
 
 
 def audit(action: str, *, actor=None, unit=None, obj=None, message: str = "", **data) -> AuditEntry:
-    """Record ``action`` (a dotted code such as ``submission.approved``)."""
+    """Record ``action`` (a dotted code of :data:`tiendo.core.actions.ACTIONS`, such as
+    ``submission.approved``) with its parameters ``data``.
+
+    A page words the entry when it shows it (:func:`tiendo.core.actions.describe`, in the
+    reader's language); the entry also keeps that sentence in the site's language, or
+    ``message`` when given, for readers of the table itself.
+    """
+    data = {k: _jsonable(v) for k, v in data.items()}
+    if not message:
+        with translation.override(settings.LANGUAGE_CODE):
+            message = render_message(action, data) or ""
     return AuditEntry.objects.create(
         action=action,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -22,7 +34,7 @@ def audit(action: str, *, actor=None, unit=None, obj=None, message: str = "", **
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         message=message,
-        data={k: _jsonable(v) for k, v in data.items()},
+        data=data,
     )
 
 
@@ -36,13 +48,22 @@ def _jsonable(value):
     return str(value)
 
 
-def notify(recipients, message: str, *, link: str = "", subject: str = "") -> list[Notification]:
+def notify(
+    recipients, message, *, link: str = "", subject="", params: dict | None = None
+) -> list[Notification]:
     """In-app notification for each recipient; an email too when SMTP is configured.
+
+    ``message`` (and ``subject``) are translatable texts (``gettext_lazy``) with
+    ``%(name)s`` placeholders filled from ``params``; they are worded once, in the site's
+    language (the recipients'), not in the language of whoever did the step.
 
     Call it inside the step's transaction: the notifications are rows of that transaction
     (a step that rolls back leaves none), and the mails go out only once it has committed,
     one message per recipient so that no one sees the others' addresses.
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _worded(message, params)
+        subject = _worded(subject, params)
     recipients = list(dict.fromkeys(r for r in recipients if r is not None))
     notes = Notification.objects.bulk_create(
         [Notification(recipient=r, message=message, link=link) for r in recipients]
@@ -54,6 +75,11 @@ def notify(recipients, message: str, *, link: str = "", subject: str = "") -> li
             body = f"{message}\n{link}" if link else message
             transaction.on_commit(lambda: _send_mails(subject, body, addresses))
     return notes
+
+
+def _worded(text, params: dict | None) -> str:
+    text = str(text)
+    return text % params if params is not None and text else text
 
 
 def _send_mails(subject: str, body: str, addresses: list[str]) -> None:

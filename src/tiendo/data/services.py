@@ -383,7 +383,7 @@ def _check_own(entry: Entry) -> Period:
             category=entry.category,
             allowed=", ".join(c for c in codes if c) or _("(không phân tổ)"),
         )
-    if not entry.unit.is_valid_on(period.end) and not entry.unit.is_valid_on(period.start):
+    if not entry.unit.is_valid_during(period):
         raise DataEntryError(
             _("Đơn vị “%(unit)s” không còn hoặc chưa tồn tại trong %(period)s."),
             code="data.unit_not_valid",

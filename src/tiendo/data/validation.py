@@ -266,9 +266,8 @@ def to_date_period(period: Period, programme: Programme | None) -> Period | None
     """
     if programme is None:
         return None
-    try:
-        phase = Period.parse(programme.period)
-    except PeriodError:
+    phase = programme.period
+    if not isinstance(phase, Period):  # a stored text that names no period
         return None
     start, end = phase.start.year, period.end.year
     if period.end.month != 12 or period.end.day != 31 or not phase.start <= period.start:
@@ -452,7 +451,8 @@ def _record(item, *, kind: str, user, note: str, action: str) -> ValidationFindi
         actor=user,
         unit=item.unit,
         obj=finding,
-        message=f"{values['message']} — {note}",
+        problem=values["message"],
+        note=note,
         period=period_id,
         key=item.key,
         value=values["value"],

@@ -142,9 +142,8 @@ class FigureSet:
         """The target of the programme phase for this unit (own, else the sum below)."""
         phase = self._phase
         if phase is None:
-            try:
-                phase = Period.parse(indicator.programme.period)
-            except PeriodError:
+            phase = indicator.programme.period
+            if not isinstance(phase, Period):  # a stored text that names no period
                 return None
         own = Target.objects.filter(indicator=indicator, unit=self._unit, period=phase.id).first()
         if own is not None:

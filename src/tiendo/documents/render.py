@@ -7,10 +7,13 @@ sections (``n.KEY``, merged and attributed to their units) and annex tables.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
@@ -33,7 +36,7 @@ from tiendo.documents.narrative import (
 )
 from tiendo.documents.templates_build import BODY_STYLE, TABLE_STYLE, ensure_styles
 from tiendo.programmes.models import Indicator
-from tiendo.programmes.periods import Period, PeriodError
+from tiendo.programmes.periods import Period
 
 
 class RenderError(TiendoError, ValueError):
@@ -46,6 +49,18 @@ class RenderError(TiendoError, ValueError):
         """``error`` (an upload, narrative or template-data error) as a render error, its
         code and message kept."""
         return cls(error.message, code=error.code, **error.params)
+
+
+def in_site_language(function):
+    """Run ``function`` in the site's language: a report is stored and read by many, so
+    its words (period names and the like) never depend on who had it rendered."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def lower_first(text: str) -> str:
@@ -72,7 +87,7 @@ def header_context(definition) -> dict:
     else:
         # Not dated yet: the year the request is answered in, else the period's last year.
         request = definition.request if definition.request_id else None
-        year = request.deadline.year if request else Period.parse(definition.period).end.year
+        year = request.deadline.year if request else definition.period.end.year
         date_long = f"ngày      tháng      năm {year}"
     capacity = " ".join(
         part for part in (definition.signer_capacity, definition.signing_for.upper()) if part
@@ -124,6 +139,7 @@ class ReportData:
             )
         return self.sets[period.id]
 
+    @in_site_language
     def snapshot(self) -> dict:
         d = self.definition
         return {
@@ -151,16 +167,16 @@ class ReportData:
         }
 
 
+@in_site_language
 def prepare(definition) -> ReportData:
-    try:
-        period = Period.parse(definition.period)
-    except PeriodError as exc:
+    period = definition.period
+    if not isinstance(period, Period):  # a stored text that names no period
         raise RenderError(
-            _("Báo cáo “%(slug)s”: %(error)s"),
+            _("Báo cáo “%(slug)s”: kỳ báo cáo “%(period)s” không hợp lệ."),
             code="render.bad_period",
             slug=definition.slug,
-            error=exc,
-        ) from exc
+            period=period,
+        )
     indicators = {
         i.code: i
         for i in Indicator.objects.filter(programme__in=definition.programmes.all())
@@ -300,6 +316,7 @@ def open_template(template_bytes: bytes) -> DocxTemplate:
     return tpl
 
 
+@in_site_language
 def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     from tiendo.documents.placeholders import template_problems  # noqa: PLC0415
 
@@ -348,7 +365,7 @@ SUMMARY_WIDTHS = [6, 60, 14, 14, 14, 10, 30]
 
 def title_lines(definition, title: str) -> list[ex.Row]:
     """Agency, title, unit and period above a sheet of the report, and a blank line."""
-    place = f"{definition.unit.name} — {Period.parse(definition.period).label}"
+    place = f"{definition.unit.name} — {definition.period.label}"
     return [
         ex.title_line(definition.issuing_agency.upper(), bold=True, align="center"),
         ex.title_line(title, bold=True, align="center"),
@@ -384,6 +401,7 @@ def _summary_row(index: int, row) -> ex.Row:
     )
 
 
+@in_site_language
 def render_xlsx(data: ReportData) -> bytes:
     annexes = [
         table.sheet(number, title_lines(data.definition, f"Biểu {number}. {table.title}"))

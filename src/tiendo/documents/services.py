@@ -161,7 +161,8 @@ def upload_template(
             actor=user,
             unit=unit,
             obj=template,
-            message=f"{template.name} v{template.version}",
+            name=template.name,
+            version=template.version,
         )
     return template
 
@@ -212,7 +213,8 @@ def generate(definition: ReportDefinition, fmt: str, *, user=None) -> GeneratedD
             actor=user,
             unit=definition.unit,
             obj=document,
-            message=f"{definition.slug} ({fmt})",
+            slug=definition.slug,
+            format=fmt,
             sha256=document.sha256,
         )
     return document

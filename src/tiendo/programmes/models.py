@@ -86,7 +86,7 @@ class Programme(models.Model):
 
     @property
     def period_obj(self) -> Period:
-        return Period.parse(self.period)
+        return self.period  # a PeriodField reads as a Period
 
 
 class Component(models.Model):

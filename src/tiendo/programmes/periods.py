@@ -28,6 +28,7 @@ import re
 from datetime import date
 from enum import StrEnum
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
@@ -250,21 +251,25 @@ class Period(str):
 
     @property
     def label(self) -> str:
-        """Vietnamese name: "quý III/2020", "6 tháng đầu năm 2020", "đến ngày 31/10/2020"."""
+        """The period's name in the active language, in Vietnamese "quý III/2020",
+        "6 tháng đầu năm 2020", "đến ngày 31/10/2020"."""
         y = self.start.year
         match self.type:
             case PeriodType.YEAR:
-                return f"năm {y}"
+                return gettext("năm %(year)s") % {"year": y}
             case PeriodType.HALF:
-                return f"6 tháng {'đầu' if self.start.month == 1 else 'cuối'} năm {y}"
+                if self.start.month == 1:
+                    return gettext("6 tháng đầu năm %(year)s") % {"year": y}
+                return gettext("6 tháng cuối năm %(year)s") % {"year": y}
             case PeriodType.QUARTER:
-                return f"quý {_ROMAN[(self.start.month + 2) // 3]}/{y}"
+                quarter = _ROMAN[(self.start.month + 2) // 3]
+                return gettext("quý %(quarter)s/%(year)s") % {"quarter": quarter, "year": y}
             case PeriodType.MONTH:
-                return f"tháng {self.start.month}/{y}"
+                return gettext("tháng %(month)s/%(year)s") % {"month": self.start.month, "year": y}
             case PeriodType.DATE:
-                return f"đến ngày {self.start:%d/%m/%Y}"
+                return gettext("đến ngày %(day)s") % {"day": f"{self.start:%d/%m/%Y}"}
             case PeriodType.PHASE:
-                return f"giai đoạn {y}-{self.end.year}"
+                return gettext("giai đoạn %(start)s-%(end)s") % {"start": y, "end": self.end.year}
         raise AssertionError(self.type)
 
     def previous(self) -> Period:

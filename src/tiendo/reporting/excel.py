@@ -1341,8 +1341,7 @@ def _write(result: UploadResult, *, user, filename: str) -> None:
             actor=user,
             unit=result.unit,
             obj=result.form,
-            message=f"Tải lên tệp Excel {filename}".strip()
-            + f": {result.created} số liệu mới, {result.updated} số liệu sửa.",
+            filename=filename,
             created=result.created,
             updated=result.updated,
             unchanged=result.unchanged,

@@ -168,7 +168,7 @@ class ReportRequest(models.Model):
 
     @property
     def period_obj(self) -> Period:
-        return Period.parse(self.period)
+        return self.period  # a PeriodField reads as a Period
 
     def period_for(self, rule: str) -> Period:
         """The period an indicator of a form is entered for under this request."""

@@ -140,7 +140,7 @@ def create_request(letter: Letter, user) -> ReportRequest:
                 actor=user,
                 unit=request.issuer,
                 obj=request,
-                message=f"Soạn công văn {request.number_symbol}",
+                number=request.number_symbol,
             )
     except IntegrityError:
         raise ReportingError(
@@ -237,13 +237,22 @@ def send_request(request: ReportRequest, user, *, now: datetime | None = None) -
             actor=user,
             unit=request.issuer,
             obj=request,
-            message=f"Gửi công văn {request.number_symbol} tới {len(recipients)} đơn vị",
+            number=request.number_symbol,
+            count=len(recipients),
             recipients=[r.unit.code for r in recipients],
         )
         notify(
             unit_users(r.unit for r in recipients),
-            f"{request.issuer.name} yêu cầu báo cáo theo công văn {request.number_symbol}: "
-            f"{request.title}. Hạn gửi: {format_date(request.deadline)}.",
+            _(
+                "%(issuer)s yêu cầu báo cáo theo công văn %(number)s: %(title)s. "
+                "Hạn gửi: %(deadline)s."
+            ),
+            params={
+                "issuer": request.issuer.name,
+                "number": request.number_symbol,
+                "title": request.title,
+                "deadline": format_date(request.deadline),
+            },
             link=reverse("reporting:inbox"),
         )
     return len(recipients)
@@ -266,19 +275,29 @@ def send_reminders(request: ReportRequest, user=None, *, now: datetime | None = 
             actor=user,
             unit=request.issuer,
             obj=request,
-            message=f"Nhắc {len(owing)} đơn vị chưa gửi báo cáo",
+            count=len(owing),
             units=[u.code for u in owing],
         )
-        message = (
-            f"Nhắc: đơn vị chưa gửi báo cáo theo công văn {request.number_symbol} "
-            f"({request.title}); hạn gửi {format_date(request.deadline)}"
-            + (" — đã quá hạn." if late else ".")
-        )
+        if late:
+            message = _(
+                "Nhắc: đơn vị chưa gửi báo cáo theo công văn %(number)s (%(title)s); "
+                "hạn gửi %(deadline)s — đã quá hạn."
+            )
+        else:
+            message = _(
+                "Nhắc: đơn vị chưa gửi báo cáo theo công văn %(number)s (%(title)s); "
+                "hạn gửi %(deadline)s."
+            )
         notify(
             unit_users(owing),
             message,
+            params={
+                "number": request.number_symbol,
+                "title": request.title,
+                "deadline": format_date(request.deadline),
+            },
             link=reverse("reporting:inbox"),
-            subject=f"Nhắc gửi báo cáo theo công văn {request.number_symbol}",
+            subject=_("Nhắc gửi báo cáo theo công văn %(number)s"),
         )
     return len(owing)
 
@@ -309,12 +328,20 @@ def reopen_window(
             actor=user,
             unit=unit,
             obj=reopening,
-            message=f"Mở lại biểu {form.name} kỳ {period} đến {format_date(until)}: {reason}",
+            form=form.name,
+            period=period,
+            until=until,
+            reason=reason,
         )
         notify(
             unit_users([unit]),
-            f"Biểu {form.name} ({period}) được mở lại đến ngày {format_date(until)}. "
-            f"Lý do: {reason}",
+            _("Biểu %(form)s (%(period)s) được mở lại đến ngày %(until)s. Lý do: %(reason)s"),
+            params={
+                "form": form.name,
+                "period": period,
+                "until": format_date(until),
+                "reason": reason,
+            },
         )
     return reopening
 
@@ -433,7 +460,6 @@ def save_draft(
                 actor=user,
                 unit=submission.unit,
                 obj=submission,
-                message=f"Lưu nháp: {changed_values} số liệu, {changed_texts} mục nội dung",
                 values=changed_values,
                 sections=changed_texts,
             )
@@ -501,12 +527,17 @@ def submit(submission: Submission, user, *, now: datetime | None = None) -> Subm
             actor=user,
             unit=submission.unit,
             obj=submission,
-            message=("Gửi lại báo cáo" if again else "Gửi báo cáo"),
         )
+        if again:
+            message = _(
+                "%(unit)s đã gửi lại báo cáo theo công văn %(number)s; đề nghị xem xét, duyệt."
+            )
+        else:
+            message = _("%(unit)s đã gửi báo cáo theo công văn %(number)s; đề nghị xem xét, duyệt.")
         notify(
             unit_users(submission.approver_units()),
-            f"{submission.unit.name} đã {'gửi lại' if again else 'gửi'} báo cáo theo công văn "
-            f"{submission.request.number_symbol}; đề nghị xem xét, duyệt.",
+            message,
+            params={"unit": submission.unit.name, "number": submission.request.number_symbol},
             link=submission_link(submission),
         )
     return submission
@@ -524,7 +555,7 @@ def return_submission(
                 code="reporting.return_not_submitted",
             )
         reason = _reason(reason, _("Xin ghi lý do trả lại báo cáo."))
-        _send_back(submission, user, reason, now, action="submission.returned", verb="trả lại")
+        _send_back(submission, user, reason, now, action="submission.returned")
     return submission
 
 
@@ -545,11 +576,11 @@ def approve(submission: Submission, user, *, now: datetime | None = None) -> Sub
             actor=user,
             unit=submission.unit,
             obj=submission,
-            message="Duyệt báo cáo; số liệu đã khóa",
         )
         notify(
             unit_users([submission.unit]),
-            f"Báo cáo theo công văn {submission.request.number_symbol} đã được duyệt.",
+            _("Báo cáo theo công văn %(number)s đã được duyệt."),
+            params={"number": submission.request.number_symbol},
             link=submission_link(submission),
         )
     return submission
@@ -569,7 +600,7 @@ def unapprove(
             )
         reason = _reason(reason, _("Xin ghi lý do hủy duyệt."))
         _check_not_consolidated(submission)
-        _send_back(submission, user, reason, now, action="submission.unapproved", verb="hủy duyệt")
+        _send_back(submission, user, reason, now, action="submission.unapproved")
     return submission
 
 
@@ -595,7 +626,13 @@ def _check_not_consolidated(submission: Submission) -> None:
         )
 
 
-def _send_back(submission: Submission, user, reason: str, now, *, action: str, verb: str):
+_SENT_BACK = {
+    "submission.returned": _("Báo cáo theo công văn %(number)s bị trả lại. Lý do: %(reason)s"),
+    "submission.unapproved": _("Báo cáo theo công văn %(number)s bị hủy duyệt. Lý do: %(reason)s"),
+}
+
+
+def _send_back(submission: Submission, user, reason: str, now, *, action: str):
     """Return the (locked) submission to its unit for correction: the end of both
     :func:`return_submission` and :func:`unapprove`."""
     submission.state = SubmissionState.RETURNED
@@ -605,11 +642,11 @@ def _send_back(submission: Submission, user, reason: str, now, *, action: str, v
     # the approval too: an unapproval takes it back (a return finds none to clear)
     fields = ["state", "returned_at", "returned_by", "return_reason", "approved_at", "updated_at"]
     submission.save(update_fields=fields)
-    message = f"{verb.capitalize()} báo cáo: {reason}"
-    audit(action, actor=user, unit=submission.unit, obj=submission, message=message, reason=reason)
+    audit(action, actor=user, unit=submission.unit, obj=submission, reason=reason)
     notify(
         unit_users([submission.unit]),
-        f"Báo cáo theo công văn {submission.request.number_symbol} bị {verb}. Lý do: {reason}",
+        _SENT_BACK[action],
+        params={"number": submission.request.number_symbol, "reason": reason},
         link=submission_link(submission),
     )
 
@@ -643,12 +680,12 @@ def waive(request: ReportRequest, unit: Unit, user, reason: str) -> SubmissionWa
             actor=user,
             unit=unit,
             obj=waiver,
-            message=f"Miễn báo cáo: {reason}",
             reason=reason,
         )
         notify(
             unit_users([unit]),
-            f"Đơn vị được miễn báo cáo theo công văn {request.number_symbol}. Lý do: {reason}",
+            _("Đơn vị được miễn báo cáo theo công văn %(number)s. Lý do: %(reason)s"),
+            params={"number": request.number_symbol, "reason": reason},
         )
     return waiver
 

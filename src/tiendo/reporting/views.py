@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
+from tiendo.core.actions import action_label, describe
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.text import nfc
@@ -44,19 +45,21 @@ from tiendo.reporting.recipients import preview as recipient_preview
 from tiendo.reporting.services import ReportingError
 from tiendo.reporting.values import SubmissionValues
 
-ACTION_LABELS = {
-    "submission.saved": gettext_lazy("Lưu nháp"),
-    "submission.submitted": gettext_lazy("Gửi báo cáo"),
-    "submission.resubmitted": gettext_lazy("Gửi lại"),
-    "submission.returned": gettext_lazy("Trả lại"),
-    "submission.approved": gettext_lazy("Duyệt"),
-    "submission.unapproved": gettext_lazy("Hủy duyệt"),
-}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _get_request(user, pk: int) -> ReportRequest:
+    """The letter ``pk`` for its issuer's side (every unit's answer: the completeness
+    download)."""
     return scope.get_request_or_403(
+        user, pk, queryset=ReportRequest.objects.select_related("issuer")
+    )
+
+
+def _get_readable_request(user, pk: int) -> ReportRequest:
+    """The letter ``pk`` for anyone who may read it: its issuer's side, or a unit it is
+    addressed to (:func:`tiendo.accounts.scope.can_read_request`)."""
+    return scope.get_readable_request_or_403(
         user, pk, queryset=ReportRequest.objects.select_related("issuer")
     )
 
@@ -145,8 +148,11 @@ def request_create(request):
 
 @login_required
 def request_detail(request, pk: int):
-    req = _get_request(request.user, pk)
+    req = _get_readable_request(request.user, pk)
+    sees_all = scope.sees_whole_request(request.user, req)
     rows = completeness(req)
+    if not sees_all:  # a unit it is addressed to: its own place in the letter, not others'
+        rows = [row for row in rows if scope.can_read(request.user, row.unit)]
     for row in rows:
         probe = row.submission or Submission(request=req, unit=row.unit)
         row.may_waive = (
@@ -159,6 +165,7 @@ def request_detail(request, pk: int):
         "rows": rows,
         "summary": summary(rows),
         "may_issue": scope.may_issue(request.user, req.issuer),
+        "sees_all": sees_all,
         "rules": list(req.rules.select_related("under")),
         "closed": queries.closed_forms(req) if req.status == RequestStatus.DRAFT else [],
         "today": timezone.localdate(),
@@ -210,7 +217,7 @@ def request_remind(request, pk: int):
 @login_required
 @require_POST
 def request_waive(request, pk: int, unit_pk: int):
-    req = _get_request(request.user, pk)
+    req = _get_readable_request(request.user, pk)
     unit = scope.get_unit_or_403(request.user, unit_pk)
     reason = nfc(request.POST.get("reason", ""))
     return _letter_step(
@@ -463,8 +470,8 @@ def _submission_context(page: _Page, user, *, may_edit: bool, errors, confirm: s
         for s in sub.request.sections.all()
     ]
     history = queries.submission_history(sub)
-    for entry in history:
-        entry.label = ACTION_LABELS.get(entry.action, "")
+    for entry in history:  # worded now, in the reader's language (tiendo.core.actions)
+        entry.label, entry.text = action_label(entry.action), describe(entry)
     return {
         "sub": sub,
         "req": sub.request,

@@ -74,23 +74,20 @@ def _unit(request, *, write: bool = False) -> Unit | None:
 
 
 def _report_request(request, form: Form) -> ReportRequest | None:
+    """The letter the sheet answers (``request=``), one that asks for ``form``, if the user
+    may read it (:func:`tiendo.accounts.scope.can_read_request`)."""
     raw = (request.GET.get("request") or "").strip()
     if not raw:
         return None
     if not raw.isdigit():
         raise Http404
-    report_request = get_object_or_404(ReportRequest, pk=int(raw), forms=form)
-    if not scope.can_read(request.user, report_request.issuer) and not (
-        report_request.recipients.filter(unit__in=scope.readable_units(request.user)).exists()
-    ):
-        raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
-    return report_request
+    letters = ReportRequest.objects.filter(forms=form).select_related("issuer")
+    return scope.get_readable_request_or_403(request.user, int(raw), queryset=letters)
 
 
 def period_suggestions(form: Form) -> list[Period]:
-    try:
-        phase = Period.parse(form.programme.period)
-    except PeriodError:
+    phase = form.programme.period
+    if not isinstance(phase, Period):  # a stored text that names no period
         return []
     kind = PeriodType(form.period_type)
     found = []

@@ -139,6 +139,13 @@ class Unit(models.Model):
             self.valid_to is None or day <= self.valid_to
         )
 
+    def is_valid_during(self, period) -> bool:
+        """This unit existed on at least one day of ``period``: the rule of
+        :meth:`UnitQuerySet.valid_during`, for a unit already in hand."""
+        return (self.valid_from is None or self.valid_from <= period.end) and (
+            self.valid_to is None or period.start <= self.valid_to
+        )
+
     @property
     def is_current(self) -> bool:
         return self.is_valid_on(date.today())

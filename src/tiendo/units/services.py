@@ -281,7 +281,9 @@ def create_agency(
             actor=actor,
             unit=parent,
             obj=agency,
-            message=f"Thêm {agency.name} ({agency.code}) trực thuộc {parent.name}",
+            name=agency.name,
+            code=agency.code,
+            parent=parent.name,
             old=None,
             new={
                 "code": agency.code,
@@ -330,7 +332,7 @@ def set_split_shares(predecessor: Unit, shares: dict[int, Decimal], *, actor=Non
                 actor=actor,
                 unit=predecessor,
                 obj=predecessor,
-                message=f"Tỷ lệ phân bổ số liệu của {predecessor.name}",
+                unit_name=predecessor.name,
                 changes=changed,
             )
     return changed
