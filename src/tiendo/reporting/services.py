@@ -12,6 +12,7 @@ never pass them. What the steps read is in :mod:`tiendo.reporting.queries`.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -543,31 +544,50 @@ def submit(submission: Submission, user, *, now: datetime | None = None) -> Subm
     return submission
 
 
+# The approver's steps: the state each needs, and the refusal when the report is not in it.
+_APPROVER_STEPS = {
+    "return": (
+        SubmissionState.SUBMITTED,
+        _("Chỉ trả lại được báo cáo đã gửi, đang chờ duyệt."),
+        "reporting.return_not_submitted",
+    ),
+    "approve": (
+        SubmissionState.SUBMITTED,
+        _("Chỉ duyệt được báo cáo đã gửi, đang chờ duyệt."),
+        "reporting.approve_not_submitted",
+    ),
+    "unapprove": (
+        SubmissionState.APPROVED,
+        _("Báo cáo chưa được duyệt nên không hủy duyệt được."),
+        "reporting.unapprove_not_approved",
+    ),
+}
+
+
+@contextmanager
+def _approver_step(submission: Submission, user, step: str):
+    """Check the approver; then, in one transaction, lock the row and check it is in the
+    state ``step`` needs (:data:`_APPROVER_STEPS`) before the step's body runs."""
+    _check_approver(submission, user)
+    needed, message, code = _APPROVER_STEPS[step]
+    with transaction.atomic():
+        _lock(submission)
+        if submission.state != needed:
+            raise ReportingError(message, code=code)
+        yield
+
+
 def return_submission(
     submission: Submission, user, reason: str, *, now: datetime | None = None
 ) -> Submission:
-    _check_approver(submission, user)
-    with transaction.atomic():
-        _lock(submission)
-        if submission.state != SubmissionState.SUBMITTED:
-            raise ReportingError(
-                _("Chỉ trả lại được báo cáo đã gửi, đang chờ duyệt."),
-                code="reporting.return_not_submitted",
-            )
+    with _approver_step(submission, user, "return"):
         reason = _reason(reason, _("Xin ghi lý do trả lại báo cáo."))
         _send_back(submission, user, reason, now, action="submission.returned")
     return submission
 
 
 def approve(submission: Submission, user, *, now: datetime | None = None) -> Submission:
-    _check_approver(submission, user)
-    with transaction.atomic():
-        _lock(submission)
-        if submission.state != SubmissionState.SUBMITTED:
-            raise ReportingError(
-                _("Chỉ duyệt được báo cáo đã gửi, đang chờ duyệt."),
-                code="reporting.approve_not_submitted",
-            )
+    with _approver_step(submission, user, "approve"):
         submission.state = SubmissionState.APPROVED
         submission.approved_at, submission.approved_by = _now(now), user
         submission.save(update_fields=["state", "approved_at", "approved_by", "updated_at"])
@@ -590,14 +610,7 @@ def unapprove(
     submission: Submission, user, reason: str, *, now: datetime | None = None
 ) -> Submission:
     """Take an approval back (the figures unlock); the unit may then correct and resubmit."""
-    _check_approver(submission, user)
-    with transaction.atomic():
-        _lock(submission)
-        if submission.state != SubmissionState.APPROVED:
-            raise ReportingError(
-                _("Báo cáo chưa được duyệt nên không hủy duyệt được."),
-                code="reporting.unapprove_not_approved",
-            )
+    with _approver_step(submission, user, "unapprove"):
         reason = _reason(reason, _("Xin ghi lý do hủy duyệt."))
         _check_not_consolidated(submission)
         _send_back(submission, user, reason, now, action="submission.unapproved")
