@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's admin site, for system administrators only (tiendo.accounts.adminsite)
+    "tiendo.accounts.adminapp.SystemAdminConfig",
     "tiendo.core",
     "tiendo.units",
     "tiendo.accounts",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # an account with a one-time password changes it before anything else
+    "tiendo.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # last: it turns the lockout raised by AxesBackend into the Vietnamese lockout page
