@@ -130,10 +130,11 @@ def unit_problem(actor, unit: Unit | None, role: str) -> AccountError | None:
         return None
     if actor is not None and not scope.can_manage_accounts(actor, unit):
         return AccountError(
-            _("Đơn vị “%(unit)s” nằm ngoài phạm vi bạn quản lý."),
+            # the code the user typed, not the name of a unit they may not see
+            _("Đơn vị mã “%(unit_code)s” nằm ngoài phạm vi bạn quản lý."),
             code="account.unit_out_of_scope",
             field="unit",
-            unit=unit.name,
+            unit_code=unit.code,
         )
     return None
 
