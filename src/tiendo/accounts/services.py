@@ -337,7 +337,8 @@ def create_account(
 
 def _locked(pk) -> User:
     try:
-        return User.objects.select_for_update().select_related("unit").get(pk=pk)
+        # of self only: PostgreSQL locks no row of the outer join to a unit that may be null
+        return User.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
     except User.DoesNotExist:
         raise AccountError(_("Không tìm thấy tài khoản."), code="account.not_found") from None
 
@@ -601,7 +602,7 @@ def check_import(actor, rows: list[dict], *, lock: bool = False) -> ImportPlan:
     names = [(r.get("username") or "").strip() for r in rows]
     existing_qs = User.objects.select_related("unit").filter(username__in=[n for n in names if n])
     if lock:
-        existing_qs = existing_qs.select_for_update()
+        existing_qs = existing_qs.select_for_update(of=("self",))
     existing = {u.username.lower(): u for u in existing_qs}
     # case-insensitive matches the exact filter above missed
     for name in names:
