@@ -103,6 +103,24 @@ def test_a_save_in_the_admin_is_audited(tree, people):
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     unit.refresh_from_db()
-    assert unit.name == "Xã Mới Một (đổi tên)"
+    assert unit.name == "Xã Mới Một (đổi tên)" and unit.valid_from == factories.NEW_START
     entry = AuditEntry.objects.get(action="admin.changed")
-    assert entry.actor == people["admin"] and "name" in entry.data["fields"]
+    assert entry.actor == people["admin"] and "Tên" in str(entry.data["changes"])
+
+
+def test_a_password_set_in_the_admin_is_audited(people):
+    officer = people["officer"]
+    url = reverse("admin:auth_user_password_change", args=[officer.pk])
+    response = _as(people["admin"]).post(
+        url,
+        {
+            "password1": "Mat-khau-moi-2026",
+            "password2": "Mat-khau-moi-2026",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    officer.refresh_from_db()
+    assert officer.check_password("Mat-khau-moi-2026")
+    entry = AuditEntry.objects.get(action="admin.changed", object_id=str(officer.pk))
+    assert entry.actor == people["admin"]

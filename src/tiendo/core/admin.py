@@ -48,14 +48,15 @@ class SystemModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit(
-            "admin.changed" if change else "admin.added",
-            actor=request.user,
-            obj=obj,
-            fields=list(form.changed_data),
-        )
+    # Every write of the admin site passes through Django's own change log (a save, a
+    # password set on the user page); each is also in our audit log, with what changed.
+    def log_addition(self, request, obj, message):
+        audit("admin.added", actor=request.user, obj=obj, changes=message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        audit("admin.changed", actor=request.user, obj=obj, changes=message)
+        return super().log_change(request, obj, message)
 
 
 class ReadOnlyModelAdmin(SystemModelAdmin):
