@@ -241,3 +241,28 @@ def test_the_administrator_manages_every_account_and_gives_any_role(tree, people
 def test_a_reset_link_of_nonsense_says_it_cannot_be_used(db):
     response = Client().get(reverse("accounts:reset_confirm", args=["MQ", "set-password"]))
     assert response.status_code == 200 and not response.context["validlink"]
+
+
+def test_with_mail_configured_a_new_account_gets_a_link_and_the_page_shows_no_password(
+    people, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    settings.SMTP_HOST = "smtp.example.vn"
+    client = _as(people["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:create"),
+            {
+                "username": "xa.moihai",
+                "email": "hai@example.vn",
+                "unit_code": "10002",
+                "role": "commune_officer",
+            },
+        )
+    assert response.status_code == 200
+    assert response.context["issued"].password is None
+    assert "hai@example.vn" in response.content.decode()
+    assert [m.to for m in mail.outbox] == [["hai@example.vn"]]
+    assert "/tai-khoan/dat-mat-khau/" in mail.outbox[0].body
+    assert not User.objects.get(username="xa.moihai").has_usable_password()

@@ -25,7 +25,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -298,8 +298,14 @@ def create_account(
         _text_problem(position, limit=120, field_name="position", label=_("Chức vụ")),
     )
     _check_assignment(actor, unit, role)
-    account = User(username=username, first_name=full_name, email=email, unit=unit, role=role)
-    account.position = position
+    account = User(
+        username=username,
+        first_name=full_name,
+        email=email,
+        unit=unit,
+        role=role,
+        position=position,
+    )
     if password is not None:
         try:
             validate_password(password, account)
@@ -317,7 +323,13 @@ def create_account(
         if User.objects.filter(username__iexact=username).exists():
             raise username_problem(username)
         account.set_unusable_password()
-        account.save()
+        try:
+            with transaction.atomic():
+                account.save()
+        except IntegrityError:  # the same username saved a moment ago by someone else
+            raise username_problem(username) or AccountError(
+                code="account.username_taken"
+            ) from None
         issued = _issue_password(account, site_url=site_url, password=password)
         audit(
             "account.created",
