@@ -395,6 +395,73 @@ ROUTES: dict[str, Route] = {
         lambda w: reverse("documents:from_submission", args=[w.submission.pk]),
         write=lambda w: {"format": "docx"},
     ),
+    "accounts:list": Route(
+        lambda w: reverse("accounts:list"),
+        allowed="coordinator",
+        leader_get=403,
+        stranger="no leak",
+    ),
+    "accounts:create": Route(
+        lambda w: reverse("accounts:create"),
+        allowed="coordinator",
+        leader_get=403,
+        stranger="no leak",
+        write=lambda w: {"username": "xa.mot.moi", "unit_code": "00001", "role": "commune_officer"},
+        stranger_post="own unit",  # refused on its merits: Xã Một is outside Quảng Trị
+    ),
+    "accounts:import": Route(
+        lambda w: reverse("accounts:import"),
+        allowed="coordinator",
+        leader_get=403,
+        stranger="no leak",
+        write=lambda w: {
+            "file": _upload(
+                "ds.csv", b"username,unit code,role\nxa.mot.moi,00001,commune_officer\n"
+            )
+        },
+        stranger_post="own unit",
+        allowed_writes=False,  # the upload is the dry run: it writes nothing until confirmed
+    ),
+    "accounts:edit": Route(
+        lambda w: reverse("accounts:edit", args=[w.people["officer"].pk]),
+        allowed="coordinator",
+        leader_get=403,
+        write=lambda w: {
+            "full_name": "Nguyễn Văn Một",
+            "unit_code": "00001",
+            "role": "commune_officer",
+            "version": w.people["officer"].version,
+        },
+    ),
+    "accounts:active": Route(
+        lambda w: reverse("accounts:active", args=[w.people["officer"].pk]),
+        allowed="coordinator",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {"active": "0"},
+    ),
+    "accounts:reset_password": Route(
+        lambda w: reverse("accounts:reset_password", args=[w.people["officer"].pk]),
+        allowed="coordinator",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {},
+    ),
+    # everyone changes their own password (tests/accounts/test_views.py); an empty POST
+    # changes nothing
+    "accounts:password_change": Route(
+        lambda w: reverse("accounts:password_change"), stranger="no leak"
+    ),
+    "accounts:reset_confirm": Route(
+        lambda w: reverse("accounts:reset_confirm", args=["MQ", "set-password"]),
+        public=True,
+        stranger="no leak",
+    ),
+    "accounts:reset_done": Route(
+        lambda w: reverse("accounts:reset_done"), public=True, stranger="no leak"
+    ),
     "documents:report": Route(lambda w: reverse("documents:report", args=["xa-mot-2024"])),
     "documents:render": Route(
         lambda w: reverse("documents:render", args=["xa-mot-2024"]),
@@ -412,6 +479,10 @@ def route_names(patterns=None, namespace: str = "") -> list[str]:
         patterns = get_resolver().url_patterns
     names = []
     for pattern in patterns:
+        if isinstance(pattern, URLResolver) and pattern.namespace == "admin":
+            # Django's admin site lets in system administrators only, whatever the page:
+            # tests/accounts/test_admin.py walks it with every persona
+            continue
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             names += route_names(pattern.url_patterns, inner)

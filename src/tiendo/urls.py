@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -16,4 +17,6 @@ urlpatterns = [
     path("nhap-so-lieu/", include("tiendo.data.urls")),
     path("bao-cao/", include("tiendo.reporting.urls")),
     path("van-ban-bao-cao/", include("tiendo.documents.urls")),
+    path("tai-khoan/", include("tiendo.accounts.urls")),
+    path("quan-tri-he-thong/", admin.site.urls),
 ]

@@ -30,6 +30,13 @@ class User(AbstractUser):
     )
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, default=Role.LEADER)
     position = models.CharField(_("chức vụ"), max_length=120, blank=True)
+    # set when someone else chose the password (a one-time password shown on a page or
+    # printed by ``tiendo users add``): the middleware sends the user to the password change
+    # page until they choose their own
+    must_change_password = models.BooleanField(_("phải đổi mật khẩu"), default=False)
+    # counts the saves made through accounts.services: a form carries the version it was
+    # prepared from, so a later save never silently overwrites someone else's
+    version = models.PositiveIntegerField(_("phiên bản"), default=0)
 
     class Meta:
         verbose_name = _("người dùng")

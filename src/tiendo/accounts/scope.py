@@ -300,3 +300,72 @@ def get_readable_request_or_403(user, pk, *, queryset: QuerySet):
     if not can_read_request(user, letter):
         raise PermissionDenied(_("Bạn không có quyền xem công văn này."))
     return letter
+
+
+# ---------------------------------------------------------------------------------------
+# Accounts. A coordinator manages the accounts of the units it may write (its own unit and
+# what lies below it in the tree in force); the administrator manages every account. No one
+# but the administrator touches an administrator's account or gives the administrator role.
+
+
+def can_manage_accounts(user, unit: Unit | None) -> bool:
+    """Create or move accounts into ``unit`` (``None``: an account without a unit, which
+    only the administrator keeps)."""
+    if unit is None:
+        return is_admin(user)
+    return is_manager(user) and can_write(user, unit)
+
+
+def assignable_roles(user) -> list[str]:
+    """The roles ``user`` may give: never one above their own."""
+    if is_admin(user):
+        return list(Role.values)
+    if is_manager(user):
+        return [role for role in Role.values if role != Role.ADMIN]
+    return []
+
+
+def manageable_accounts(user) -> QuerySet:
+    """The accounts ``user`` manages (:func:`may_manage_account` as a query)."""
+    from tiendo.accounts.models import User
+
+    if is_admin(user):
+        if user.is_superuser:
+            return User.objects.all()
+        return User.objects.exclude(is_superuser=True)
+    if not is_manager(user) or user.unit_id is None:
+        return User.objects.none()
+    return User.objects.filter(unit__path__startswith=user.unit.path).exclude(
+        Q(role=Role.ADMIN) | Q(is_superuser=True)
+    )
+
+
+def may_manage_account(user, account) -> bool:
+    """Edit, deactivate or reset the password of ``account``."""
+    if not is_manager(user):
+        return False
+    if account.is_superuser:
+        return bool(user.is_superuser)
+    if is_admin(user):
+        return True
+    if account.role == Role.ADMIN or account.unit_id is None:
+        return False
+    return can_write(user, account.unit)
+
+
+def get_account_or_403(user, pk):
+    """The account ``pk`` if ``user`` manages it."""
+    from tiendo.accounts.models import User
+
+    account = _get_or_404(User.objects.select_related("unit"), pk=pk)
+    if not may_manage_account(user, account):
+        raise PermissionDenied(_("Bạn không có quyền quản lý tài khoản này."))
+    return account
+
+
+def check_manage_accounts(user) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` manages some accounts (the account pages)."""
+    if not (is_admin(user) or (is_manager(user) and user.unit_id is not None)):
+        raise PermissionDenied(
+            _("Chỉ văn phòng điều phối hoặc quản trị hệ thống mới được quản lý tài khoản.")
+        )
