@@ -27,7 +27,7 @@ from tiendo.data.validation import validate_entries
 from tiendo.programmes.models import Programme
 from tiendo.programmes.params import period_param, programme_param, query_param
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
-from tiendo.programmes.widgets import YEARS_BEFORE, PeriodPicker, period_name, periods_between
+from tiendo.programmes.widgets import YEARS_BEFORE, PeriodPicker, periods_between
 from tiendo.units.models import Unit
 from tiendo.units.services import search_units
 
@@ -150,7 +150,7 @@ def _choice_context(request, choice: Choice) -> dict:
         **vars(choice),
         "choice": choice,
         "period_picker": picker.render("period", choice.period or choice.period_raw),
-        "period_name": period_name(choice.period) if choice.period else "",
+        "period_name": choice.period.title if choice.period else "",
         "may_write": choice.unit is not None and scope.can_write(request.user, choice.unit),
     }
 

@@ -28,7 +28,6 @@ import re
 from datetime import date
 from enum import StrEnum
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
@@ -60,6 +59,16 @@ PERIOD_TYPE_LABELS = {
 }
 
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# How each type of period is named: (inside a sentence, on its own as a title).
+_NAMES = {
+    PeriodType.YEAR: (_("năm %(year)s"), _("Năm %(year)s")),
+    (PeriodType.HALF, 1): (_("6 tháng đầu năm %(year)s"),) * 2,
+    (PeriodType.HALF, 7): (_("6 tháng cuối năm %(year)s"),) * 2,
+    PeriodType.QUARTER: (_("quý %(quarter)s/%(year)s"), _("Quý %(quarter)s năm %(year)s")),
+    PeriodType.MONTH: (_("tháng %(month)s/%(year)s"), _("Tháng %(month)s năm %(year)s")),
+    PeriodType.DATE: (_("đến ngày %(day)s"), _("Đến ngày %(day)s")),
+    PeriodType.PHASE: (_("giai đoạn %(start)s-%(end)s"), _("Giai đoạn %(start)s–%(end)s")),
+}
 # [0-9], not \d: \d also matches ٢ and ２, which made look-alike ids.
 _PATTERNS = [
     (PeriodType.DATE, re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")),
@@ -251,26 +260,27 @@ class Period(str):
 
     @property
     def label(self) -> str:
-        """The period's name in the active language, in Vietnamese "quý III/2020",
-        "6 tháng đầu năm 2020", "đến ngày 31/10/2020"."""
-        y = self.start.year
-        match self.type:
-            case PeriodType.YEAR:
-                return gettext("năm %(year)s") % {"year": y}
-            case PeriodType.HALF:
-                if self.start.month == 1:
-                    return gettext("6 tháng đầu năm %(year)s") % {"year": y}
-                return gettext("6 tháng cuối năm %(year)s") % {"year": y}
-            case PeriodType.QUARTER:
-                quarter = _ROMAN[(self.start.month + 2) // 3]
-                return gettext("quý %(quarter)s/%(year)s") % {"quarter": quarter, "year": y}
-            case PeriodType.MONTH:
-                return gettext("tháng %(month)s/%(year)s") % {"month": self.start.month, "year": y}
-            case PeriodType.DATE:
-                return gettext("đến ngày %(day)s") % {"day": f"{self.start:%d/%m/%Y}"}
-            case PeriodType.PHASE:
-                return gettext("giai đoạn %(start)s-%(end)s") % {"start": y, "end": self.end.year}
-        raise AssertionError(self.type)
+        """The period's name inside a sentence, in the active language: in Vietnamese
+        "quý III/2020", "6 tháng đầu năm 2020", "đến ngày 31/10/2020"."""
+        return self._name(0)
+
+    @property
+    def title(self) -> str:
+        """The period's name on its own (a list, a heading), in the active language: in
+        Vietnamese "Quý III năm 2025", "6 tháng đầu năm 2025", "Giai đoạn 2021–2025"."""
+        return self._name(1)
+
+    def _name(self, style: int) -> str:
+        key = (self.type, self.start.month) if self.type is PeriodType.HALF else self.type
+        params = {
+            "year": self.start.year,
+            "quarter": _ROMAN[(self.start.month + 2) // 3],
+            "month": self.start.month,
+            "day": f"{self.start:%d/%m/%Y}",
+            "start": self.start.year,
+            "end": self.end.year,
+        }
+        return str(_NAMES[key][style]) % params
 
     def previous(self) -> Period:
         """The period of the same type just before this one (for "so với năm trước")."""

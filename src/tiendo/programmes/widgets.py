@@ -5,7 +5,7 @@ A person picks a period from a list in words — "Quý III năm 2025", "6 tháng
 period id (:mod:`tiendo.programmes.periods`), so the views, links and tests that read a
 ``period=`` parameter stay as they are.
 
-* :func:`period_name` — the Vietnamese name of a period, capitalised, for a list.
+* :attr:`Period.title <tiendo.programmes.periods.Period.title>` names each period of a list.
 * :func:`periods_between` — the periods of some types over a range of years.
 * :class:`PeriodPicker` — a ``<select>`` of those periods grouped by year, newest first; a
   period given as the value that is not in the range (an old link, a month) is added, so a
@@ -27,38 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from tiendo.core.formatting import format_date
 from tiendo.programmes.periods import MAX_YEAR, MIN_YEAR, Period, PeriodError, PeriodType
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 # how many years before and after today a picker offers by default
 YEARS_BEFORE, YEARS_AFTER = 5, 1
 # phases are the national five-year plans: 2016-2020, 2021-2025, 2026-2030…
 PHASE_LENGTH, PHASE_ANCHOR = 5, 2021
 BLANK = _lazy("— chọn kỳ báo cáo —")
-
-
-def period_name(period: Period) -> str:
-    """ "Năm 2025", "6 tháng đầu năm 2025", "Quý III năm 2025", "Tháng 10 năm 2025",
-    "Đến ngày 31/10/2025", "Giai đoạn 2021–2025" (translated on English pages)."""
-    year = period.start.year
-    match period.type:
-        case PeriodType.YEAR:
-            return _("Năm %(year)d") % {"year": year}
-        case PeriodType.HALF:
-            if period.start.month == 1:
-                return _("6 tháng đầu năm %(year)d") % {"year": year}
-            return _("6 tháng cuối năm %(year)d") % {"year": year}
-        case PeriodType.QUARTER:
-            roman = ROMAN[(period.start.month + 2) // 3]
-            return _("Quý %(roman)s năm %(year)d") % {"roman": roman, "year": year}
-        case PeriodType.MONTH:
-            return _("Tháng %(month)d năm %(year)d") % {"month": period.start.month, "year": year}
-        case PeriodType.DATE:
-            return _("Đến ngày %(date)s") % {"date": format_date(period.start)}
-        case PeriodType.PHASE:
-            return _("Giai đoạn %(first)d–%(last)d") % {"first": year, "last": period.end.year}
-    raise AssertionError(period.type)
 
 
 def _periods_of_year(period_type: PeriodType, year: int) -> list[str]:
@@ -154,7 +129,7 @@ class PeriodPicker(forms.Select):
         choices: list = [("", self.blank)] if self.blank else []
         groups: dict[str, list] = {}
         for period in self.offered(value):
-            groups.setdefault(_group_name(period), []).append((period.id, period_name(period)))
+            groups.setdefault(_group_name(period), []).append((period.id, period.title))
         choices += list(groups.items())
         return choices
 
@@ -213,7 +188,7 @@ class PeriodChoiceField(forms.Field):
                 _("Kỳ báo cáo “%(period)s” không thuộc loại kỳ của biểu: %(types)s."),
                 code="period.wrong_type",
                 params={
-                    "period": period_name(period),
+                    "period": period.title,
                     "types": ", ".join(str(TYPE_NAMES[t]) for t in self.period_types),
                 },
             )
