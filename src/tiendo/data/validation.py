@@ -648,17 +648,15 @@ def _check_rule_expression(checker, path, item, known) -> str:
     expression = checker.text(item, "expression", path, max_length=400)
     if not expression:
         return expression
-    try:
-        tree = expressions.parse_rule(expression)
-    except expressions.ExpressionError as exc:
-        checker.error(
-            f"{path}.expression",
-            _("biểu thức “%(expression)s” sai: %(reason)s"),
-            code="package.bad_expression",
-            expression=expression,
-            reason=exc,
-        )
-    else:
+    tree = checker.parsed(
+        f"{path}.expression",
+        expression,
+        expressions.parse_rule,
+        _("biểu thức “%(expression)s” sai: %(reason)s"),
+        code="package.bad_expression",
+        expression=expression,
+    )
+    if tree is not None:
         checker.operands(f"{path}.expression", tree, known, rule=True)
     return expression
 

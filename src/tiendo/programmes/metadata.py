@@ -805,6 +805,15 @@ class _Checker:
             PackageProblem(message, code=code, source=self.source, key=key, **params)
         )
 
+    def parsed(self, key: str, text: str, parse, message, *, code: str, **params):
+        """``parse(text)`` (a formula or rule parser), or ``None`` with the problem noted at
+        ``key``: ``message`` names the parser's reason as ``%(reason)s``."""
+        try:
+            return parse(text)
+        except expressions.ExpressionError as exc:
+            self.error(key, message, code=code, reason=exc, **params)
+            return None
+
     def once(self, seen: set, value: str, key: str, message) -> None:
         """Note a code declared twice in one list (``message`` names it as ``%(value)s``)."""
         if value in seen:
@@ -1396,17 +1405,14 @@ def _check_decimals(c: _Checker, path: str, item: dict) -> int:
 def _parse_formula(c: _Checker, path: str, formula: str):
     if not formula:
         return None
-    try:
-        return expressions.parse(formula)
-    except expressions.ExpressionError as exc:
-        c.error(
-            f"{path}.formula",
-            _("công thức “%(formula)s” sai: %(reason)s"),
-            code="package.bad_formula",
-            formula=formula,
-            reason=exc,
-        )
-        return None
+    return c.parsed(
+        f"{path}.formula",
+        formula,
+        expressions.parse,
+        _("công thức “%(formula)s” sai: %(reason)s"),
+        code="package.bad_formula",
+        formula=formula,
+    )
 
 
 def _check_range(c: _Checker, path: str, item: dict) -> tuple[Decimal | None, Decimal | None]:
