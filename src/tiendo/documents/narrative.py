@@ -136,6 +136,58 @@ def section_map(definition) -> dict[str, str]:
     return mapping
 
 
+@dataclass(frozen=True)
+class Section:
+    """One narrative section of a definition, printed in order by a template that loops
+    over ``sections``: its stable ``key`` (texts stay with it when sections are reordered or
+    renamed), heading, the definition's own text, and ``source``, the letter's section
+    (``NarrativeSection`` id) whose answers go under it."""
+
+    key: str
+    heading: str
+    text: str = ""
+    source: int | None = None
+
+    def as_option(self) -> dict:
+        return {"key": self.key, "heading": self.heading, "text": self.text, "source": self.source}
+
+
+def letter_section_key(section_id: int) -> str:
+    """The key of the section made from a letter's own section (``muc_12``)."""
+    return f"muc_{section_id}"
+
+
+def definition_sections(definition) -> list[Section]:
+    """The definition's sections (``options["sections"]``). A definition answering a letter
+    that places nothing itself (no sections, no ``narrative_sections``) follows the letter:
+    one section per section of the letter, keyed by the letter's section."""
+    raw = definition.options.get("sections")
+    if raw:
+        return [
+            Section(
+                str(item.get("key", "")),
+                str(item.get("heading", "")),
+                str(item.get("text", "") or ""),
+                item.get("source") if isinstance(item.get("source"), int) else None,
+            )
+            for item in raw
+            if isinstance(item, dict)
+        ]
+    if definition.request_id and not definition.options.get("narrative_sections"):
+        return [
+            Section(letter_section_key(s.pk), s.title, "", s.pk)
+            for s in definition.request.sections.order_by("order", "pk")
+        ]
+    return []
+
+
+def merge_sections(new: list[Section], old: list[Section]) -> list[Section]:
+    """``new`` (order, headings, sources), with the text of ``old`` kept for every key both
+    have: a unit's own text stays with its section whatever its place."""
+    texts = {s.key: s.text for s in old if s.text}
+    return [Section(s.key, s.heading, texts.get(s.key, s.text), s.source) for s in new]
+
+
 def split_subparts(number: int, text: str) -> list[tuple[str, str]]:
     """``[(ref, text)]``: the text before the first "N.k" sub-heading as ``"N"``, then each
     sub-part. The heading line goes (the template has its own headings) but words after a
@@ -174,6 +226,7 @@ def collect(definition) -> Narrative:
     if request is None:
         return narrative
     mapping = section_map(definition)
+    sources = {s.source: s.key for s in definition_sections(definition) if s.source}
     sections = list(request.sections.order_by("order", "pk"))
     numbers = {s.pk: index for index, s in enumerate(sections, start=1)}
     missing = sorted(
@@ -220,6 +273,11 @@ def collect(definition) -> Narrative:
             if not text:
                 continue
             number = numbers[section.pk]
+            if section.pk in sources:  # placed by the letter's section itself, not its number
+                narrative.parts.append(
+                    _part(sources[section.pk], section, submission, text, str(number), unit)
+                )
+                continue
             has_subparts = any(ref.startswith(f"{number}.") for ref in mapping)
             pieces = split_subparts(number, text) if has_subparts else [(str(number), text)]
             for ref, piece in pieces:
@@ -249,6 +307,23 @@ def collect(definition) -> Narrative:
     # The consolidating unit's own text first under each key, then the units below.
     narrative.parts.sort(key=lambda p: not p.own)
     return narrative
+
+
+def _part(key, section, submission, text, ref, unit) -> NarrativePart:
+    return NarrativePart(
+        key=key,
+        title=section.title,
+        unit_code=submission.unit.code,
+        unit_name=submission.unit.name,
+        text=text,
+        section=ref,
+        submission_id=submission.pk,
+        state=submission.state,
+        state_label=str(submission.get_state_display()),
+        approved_by=person_label(submission.approved_by),
+        approved_at=_local(submission.approved_at),
+        own=submission.unit_id == unit.pk,
+    )
 
 
 def group_by_key(parts: list[NarrativePart]) -> dict[str, list[NarrativePart]]:

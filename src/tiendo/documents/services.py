@@ -75,7 +75,10 @@ def ensure_shipped_templates() -> list[ReportTemplate]:
 
 
 def template_for(definition: ReportDefinition) -> ReportTemplate:
-    """The active template of the definition's kind nearest to its unit, else the shipped one."""
+    """The definition's own uploaded template; else the active template of its kind nearest
+    to its unit, else the shipped one."""
+    if definition.template_id:
+        return definition.template
     unit_ids = [definition.unit.pk, *reversed(definition.unit.ancestor_ids)]
     candidates = {
         t.unit_id: t
