@@ -20,7 +20,7 @@ reports:
     programmes: [NTM]                   # default: the package's programme
     period: "2024"
     sections:
-      - {key: thuan_loi, heading: Thuận lợi, khó khăn, letter_section: Thuận lợi, khó khăn}
+      - {key: thuan_loi, heading: "Thuận lợi, khó khăn", letter_section: "Thuận lợi"}
       - {key: ket_qua, heading: Kết quả thực hiện, text: "…"}
     annexes:
       - title: Kết quả theo huyện
