@@ -172,3 +172,35 @@ def test_a_template_linked_out_of_the_package_folder_is_refused(tree, tmp_path):
     with pytest.raises(PackageError) as caught:
         load_package(path)
     assert caught.value.codes == ["package.template_outside"]
+
+
+def test_a_report_answering_a_letter_takes_the_letters_sections_by_title(tree, tmp_path):
+    from datetime import date
+
+    from tiendo.reporting.models import NarrativeSection, ReportRequest
+
+    letter = ReportRequest.objects.create(
+        number_symbol="5/UBND-NN",
+        issued_on=date(2025, 11, 1),
+        issuer=tree.other_province,
+        title="Báo cáo năm 2025",
+        period="2025",
+        deadline=date(2025, 12, 1),
+    )
+    section = NarrativeSection.objects.create(request=letter, order=0, title="Khó khăn")
+    assert ReportDefinition.objects.filter(request=letter).count() == 1  # its default
+    text = PACKAGE.replace(
+        '    period: "2025"\n',
+        '    letter: {number_symbol: 5/UBND-NN, issued_on: 2025-11-01, issuer: "44"}\n',
+    ).replace(
+        "{key: ket_qua, heading: Kết quả thực hiện}",
+        "{key: ket_qua, heading: Kết quả thực hiện, letter_section: Khó khăn}",
+    )
+    load_package(_write(tmp_path, text))
+    [definition] = ReportDefinition.objects.filter(request=letter)  # the default gave way
+    assert definition.slug == "qt-thu-2025" and definition.period == "2025"
+    assert definition_sections(definition)[1].source == section.pk
+    wrong = text.replace("letter_section: Khó khăn", "letter_section: Không có")
+    with pytest.raises(PackageError) as caught:
+        load_package(_write(tmp_path, wrong))
+    assert caught.value.codes == ["package.unknown_letter_section"]

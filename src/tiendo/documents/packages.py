@@ -17,7 +17,7 @@ reports:
     signer: {capacity: TM., signing_for: Ủy ban nhân dân, title: Chủ tịch, name: Võ Văn Hưng}
     recipients: [Bộ Nông nghiệp và PTNT;, Lưu VT.]
     letter: {number_symbol: 12/UBND-NN, issued_on: 2024-11-20, issuer: "45"}   # or:
-    programmes: [NTM]                   # default: the package's programme
+    programmes: [NTM]                   # default: the package's programme (also with a letter)
     period: "2024"
     sections:
       - {key: thuan_loi, heading: "Thuận lợi, khó khăn", letter_section: "Thuận lợi"}
@@ -227,7 +227,7 @@ def check_reports(items, c, plan) -> list[dict]:
                     request = found[0]
         spec["request"] = request
         codes = [str(p) for p in _list(c, item.get("programmes"), f"{path}.programmes")]
-        if not codes and request is None and package_programme:
+        if not codes and package_programme:
             codes = [package_programme]
         others = [code for code in codes if code != package_programme]
         existing = {p.code: p for p in Programme.objects.filter(code__in=others)}
