@@ -239,6 +239,10 @@ def test_an_edit_from_an_older_revision_is_refused(client, tree, world):
     assert "người khác sửa" in response.content.decode()
     definition.refresh_from_db()
     assert definition.signer_name == "Người Thứ Hai"
+    without = dict(_edit_data(client, definition), signer_name="Không Rõ Bản", revision="")
+    assert client.post(url, without).status_code == 400
+    definition.refresh_from_db()
+    assert definition.signer_name == "Người Thứ Hai" and definition.revision == 2
 
 
 # --- access ---------------------------------------------------------------------------------

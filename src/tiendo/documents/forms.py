@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.accounts import scope
@@ -92,10 +93,11 @@ class DefinitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         readable = scope.readable_units(user)
         self.fields["unit"].queryset = readable.order_by("path")
-        self.fields["request"].queryset = (
-            ReportRequest.objects.filter(issuer__in=readable)
-            | ReportRequest.objects.filter(recipients__unit__in=readable)
-        ).distinct()
+        self.fields["request"].queryset = ReportRequest.objects.filter(
+            pk__in=ReportRequest.objects.filter(
+                Q(issuer__in=readable) | Q(recipients__unit__in=readable)
+            ).values("pk")
+        ).select_related("issuer")
         self.user = user
 
     def clean_unit(self):
@@ -248,8 +250,11 @@ def annex_list(formset) -> list[dict]:
 
 def letter_sections_for(user):
     readable = scope.readable_units(user)
+    letters = ReportRequest.objects.filter(
+        Q(issuer__in=readable) | Q(recipients__unit__in=readable)
+    ).values("pk")
     return (
-        NarrativeSection.objects.filter(request__issuer__in=readable)
+        NarrativeSection.objects.filter(request__in=letters)
         .select_related("request")
         .order_by("-request__issued_on", "request_id", "order", "pk")[:300]
     )

@@ -548,7 +548,7 @@ def update_definition(
         locked.save()
         locked.programmes.set(spec.get("programmes") or [])
         changed = [n for n in HEADER_FIELDS if before[n] != str(getattr(locked, n))]
-        follow_sections(locked)
+        followed = follow_sections(locked)
         audit(
             "report_definition.updated",
             actor=user,
@@ -557,6 +557,7 @@ def update_definition(
             message=locked.slug,
             changed=changed,
             revision=locked.revision,
+            followed=followed,
         )
     return locked
 

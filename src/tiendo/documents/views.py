@@ -43,6 +43,7 @@ from tiendo.documents.models import (
     ReportTemplate,
     TemplateKind,
 )
+from tiendo.documents.narrative import definition_sections
 from tiendo.documents.pdf import PdfError
 from tiendo.documents.render import RenderError
 from tiendo.documents.services import (
@@ -177,6 +178,9 @@ def _save_definition(request, form, sections, annexes, definition):
     if not all(valid) or upload_error:
         return None
     data = form.cleaned_data
+    if definition is not None and data["revision"] is None:
+        form.add_error(None, str(DefinitionStale()))  # a post without the revision it edits
+        return None
     section_items, annex_items = section_list(sections), annex_list(annexes)
     spec = {name: data[name] for name in HEADER_INITIAL}
     spec["signer_capacity"] = data["signer_capacity"] or ""
@@ -255,6 +259,8 @@ def report_detail(request, slug):
             "formats": DocumentFormat.choices,
             "can_render": scope.can_write(request.user, definition.unit),
             "can_define": scope.may_define_reports(request.user, definition.unit),
+            "sections": definition_sections(definition),
+            "annexes": definition.options.get("annexes", []),
         },
     )
 
