@@ -58,6 +58,7 @@ from tiendo.documents.services import (
     upload_template,
 )
 from tiendo.documents.variables import documented_variables
+from tiendo.programmes.models import Indicator
 from tiendo.reporting.models import Submission
 
 
@@ -156,7 +157,15 @@ def _definition_page(request, *, definition: ReportDefinition | None):
     return render(
         request,
         "documents/definition_form.html",
-        {"form": form, "sections": sections, "annexes": annexes, "definition": definition},
+        {
+            "form": form,
+            "sections": sections,
+            "annexes": annexes,
+            "definition": definition,
+            "indicators": Indicator.objects.select_related("programme").order_by(
+                "programme__code", "order", "code"
+            )[:1000],
+        },
         status=400 if request.method == "POST" else 200,
     )
 
