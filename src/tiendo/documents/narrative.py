@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
+from tiendo.documents.models import TemplateKind
 from tiendo.reporting.models import SubmissionState
 from tiendo.reporting.queries import subtree_submissions
 
@@ -158,9 +159,11 @@ def letter_section_key(section_id: int) -> str:
 
 
 def definition_sections(definition) -> list[Section]:
-    """The definition's sections (``options["sections"]``). A definition answering a letter
-    that places nothing itself (no sections, no ``narrative_sections``) follows the letter:
-    one section per section of the letter, keyed by the letter's section."""
+    """The definition's sections (``options["sections"]``). A definition of the sections
+    template answering a letter that places nothing itself (no sections, no
+    ``narrative_sections``) follows the letter: one section per section of the letter,
+    keyed by the letter's section. (Another template prints only the keys it names: its
+    texts stay "unplaced", listed in the traceability.)"""
     raw = definition.options.get("sections")
     if raw:
         return [
@@ -173,7 +176,12 @@ def definition_sections(definition) -> list[Section]:
             for item in raw
             if isinstance(item, dict)
         ]
-    if definition.request_id and not definition.options.get("narrative_sections"):
+    follows_letter = definition.kind == TemplateKind.SECTIONS  # its template loops over them
+    if (
+        follows_letter
+        and definition.request_id
+        and not definition.options.get("narrative_sections")
+    ):
         return [
             Section(letter_section_key(s.pk), s.title, "", s.pk)
             for s in definition.request.sections.order_by("order", "pk")
