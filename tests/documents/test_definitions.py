@@ -459,3 +459,39 @@ def test_section_texts_stay_with_their_key_when_the_sections_are_reordered(
     assert text.index("Xong 60%.") < text.index("Thuận lợi và khó khăn")
     assert text.index("Thuận lợi và khó khăn") < text.index("Ý kiến riêng của xã.")
     assert text.index("Ý kiến riêng của xã.") < text.index("Đất tốt.")
+
+
+def test_a_section_cannot_take_the_texts_of_another_letters_section(tree, world, letter):
+    from tiendo.documents.definitions import DefinitionInvalid
+    from tiendo.documents.narrative import Section
+    from tiendo.documents.services import create_definition
+
+    other = ReportRequest.objects.create(
+        number_symbol="31/UBND-NN",
+        issued_on=date(2024, 11, 21),
+        issuer=tree.vi_xuyen,
+        title="Công văn khác",
+        period="2024",
+        deadline=date(2024, 12, 10),
+    )
+    foreign = NarrativeSection.objects.create(request=other, order=0, title="Khác")
+    spec = {
+        "slug": "vx-tra-loi",
+        "title": "Trả lời",
+        "kind": TemplateKind.SECTIONS,
+        "unit": tree.bac_quang,  # neither the issuer's unit nor a recipient
+        "issuing_agency": "UBND huyện",
+        "symbol": "BC",
+        "place": "Vị Xuyên",
+        "summary": "Trả lời công văn",
+        "request": letter["request"],
+        "sections": [Section("a", "A", "", foreign.pk)],
+        "annexes": [],
+    }
+    with pytest.raises(DefinitionInvalid) as caught:
+        create_definition(user=world["coordinator"], spec=spec)
+    assert sorted(caught.value.codes) == [
+        "definition.request_not_for_unit",
+        "definition.unknown_letter_section",
+    ]
+    assert not ReportDefinition.objects.filter(slug="vx-tra-loi").exists()

@@ -248,13 +248,18 @@ def annex_list(formset) -> list[dict]:
     ]
 
 
-def letter_sections_for(user):
+def letter_sections_for(user, letter_id=None):
+    """The letters' sections a definition's section may take the units' texts from: those
+    of ``letter_id`` when the definition answers a letter, else of every letter the user
+    may read (the most recent first)."""
     readable = scope.readable_units(user)
     letters = ReportRequest.objects.filter(
         Q(issuer__in=readable) | Q(recipients__unit__in=readable)
-    ).values("pk")
+    )
+    if letter_id:
+        letters = letters.filter(pk=letter_id)
     return (
-        NarrativeSection.objects.filter(request__in=letters)
+        NarrativeSection.objects.filter(request__in=letters.values("pk"))
         .select_related("request")
         .order_by("-request__issued_on", "request_id", "order", "pk")[:300]
     )

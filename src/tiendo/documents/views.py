@@ -133,7 +133,12 @@ def _initial(definition: ReportDefinition) -> dict:
 
 def _definition_page(request, *, definition: ReportDefinition | None):
     user = request.user
-    letter_sections = list(letter_sections_for(user))
+    if request.method == "POST":
+        letter_id = request.POST.get("request", "")
+        letter_id = int(letter_id) if letter_id.isdigit() else None
+    else:
+        letter_id = definition.request_id if definition else None
+    letter_sections = list(letter_sections_for(user, letter_id))
     section_kwargs = {"form_kwargs": {"letter_sections": letter_sections}}
     if request.method == "POST":
         form = DefinitionForm(request.POST, request.FILES, user=user)
