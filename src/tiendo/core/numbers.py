@@ -74,3 +74,14 @@ def storable_problem(value: Decimal) -> str | None:
             "digits": MAX_SIGNIFICANT_DIGITS
         }
     return None
+
+
+HUNDRED = Decimal(100)
+
+
+def percent_of(value: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    """``value`` as a percentage of ``whole`` ("% đạt" of a plan); ``None`` when either is
+    missing or the whole is zero, never a division error."""
+    if value is None or not whole:
+        return None
+    return value / whole * HUNDRED

@@ -62,6 +62,7 @@ from django.db.models import Case, Count, Max, Min, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
+from tiendo.core.numbers import percent_of
 from tiendo.data.models import DataValue, Rollup
 from tiendo.programmes import expressions
 from tiendo.programmes.models import Aggregation, Indicator, Target
@@ -70,7 +71,6 @@ from tiendo.units.models import Unit, UnitAncestor, UnitChange
 from tiendo.units.services import TodayMapping, map_to_today
 
 ZERO = Decimal(0)
-HUNDRED = Decimal(100)
 MICRO = Decimal("0.000001")  # the scale of DataValue.value
 EVER = date(1, 1, 1)  # "last" looks back without limit
 LATEST = (Aggregation.LAST, Aggregation.LAST_IN_PERIOD)
@@ -164,9 +164,7 @@ class Cell:
     @property
     def achieved(self) -> Decimal | None:
         """Percentage of the target reached."""
-        if self.value is None or not self.target:
-            return None
-        return self.value / self.target * HUNDRED
+        return percent_of(self.value, self.target)
 
     @property
     def has_data(self) -> bool:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from tiendo.core import exporters as ex
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number, format_percent
+from tiendo.core.numbers import percent_of
 from tiendo.data.aggregation import Aggregator
 from tiendo.documents.definitions import (
     ANNEX_ROWS,
@@ -35,7 +36,6 @@ from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Level, Unit
 
-HUNDRED = Decimal(100)
 LEVELS = {"district": Level.DISTRICT, "commune": Level.COMMUNE, "province": Level.PROVINCE}
 
 
@@ -82,9 +82,7 @@ class AnnexCell:
 
     @property
     def percent(self) -> Decimal | None:
-        if self.actual is None or not self.plan:
-            return None
-        return self.actual / self.plan * HUNDRED
+        return percent_of(self.actual, self.plan)
 
     @property
     def plan_text(self) -> str:

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number, format_percent
+from tiendo.core.numbers import percent_of
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_cell
 from tiendo.programmes.models import Indicator, Target
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
-
-HUNDRED = Decimal(100)
 
 
 class TemplateDataError(TiendoError, ValueError):
@@ -222,14 +222,10 @@ class Figure:
     def of_phase_target(self, decimals: int = 1) -> str:
         """Percentage of the target of the programme phase (``2021-2025``)."""
         target = self._owner.phase_target(self.indicator)
-        if self.value is None or not target:
-            return ""
-        return format_percent(self.value / target * HUNDRED, decimals)
+        return format_percent(percent_of(self.value, target), decimals)
 
     def percent_of(self, other: Figure, decimals: int = 1) -> str:
-        if self.value is None or other.value in (None, 0):
-            return ""
-        return format_percent(self.value / other.value * HUNDRED, decimals)
+        return format_percent(percent_of(self.value, other.value), decimals)
 
     def change(self, decimals: int = 1) -> str:
         """``tăng 20,7% so với năm 2021`` (against the previous period of the same kind)."""
@@ -237,11 +233,14 @@ class Figure:
         label = self._owner.previous.period.label
         if self.value is None or previous.value in (None, 0):
             return ""
-        delta = (self.value - previous.value) / previous.value * HUNDRED
+        delta = percent_of(self.value - previous.value, previous.value)
         if round(abs(delta), decimals) == 0:
-            return f"bằng {label}"
-        word = "tăng" if delta > 0 else "giảm"
-        return f"{word} {format_percent(abs(delta), decimals)} so với {label}"
+            return gettext("bằng %(period)s") % {"period": label}
+        if delta > 0:
+            text = gettext("tăng %(percent)s so với %(period)s")
+        else:
+            text = gettext("giảm %(percent)s so với %(period)s")
+        return text % {"percent": format_percent(abs(delta), decimals), "period": label}
 
     def ratio_to(self, other: Figure, decimals: int = 1) -> str:
         """``gấp 2,2 lần`` (``bằng 0,8 lần`` when smaller)."""
