@@ -77,6 +77,29 @@ ACTIONS: dict[str, Action] = {
     "template.downloaded": Action(_("Tải mẫu báo cáo"), _("Tệp %(filename)s")),
     "document.generated": Action(_("Lập báo cáo"), _("%(slug)s (%(format)s)")),
     "document.downloaded": Action(_("Tải báo cáo"), _("Tệp %(filename)s")),
+    # accounts (accounts.services, the system administration site)
+    "account.created": Action(_("Tạo tài khoản"), _("Tạo tài khoản %(username)s")),
+    "account.changed": Action(_("Sửa tài khoản"), _("Sửa tài khoản %(username)s")),
+    "account.deactivated": Action(_("Khóa tài khoản"), _("Khóa tài khoản %(username)s")),
+    "account.reactivated": Action(_("Mở khóa tài khoản"), _("Mở khóa tài khoản %(username)s")),
+    "account.password_reset": Action(
+        _("Đặt lại mật khẩu"), _("Đặt lại mật khẩu của tài khoản %(username)s")
+    ),
+    "account.password_changed": Action(_("Đổi mật khẩu")),
+    "account.imported": Action(
+        _("Nhập danh sách tài khoản"),
+        _(
+            "Nhập danh sách tài khoản: %(created)s tạo mới, %(changed)s sửa, %(unchanged)s giữ nguyên"
+        ),
+    ),
+    "admin.added": Action(_("Thêm trên trang quản trị hệ thống")),
+    "admin.changed": Action(_("Sửa trên trang quản trị hệ thống")),
+    # programmes (programmes.metadata)
+    "metadata.loaded": Action(_("Nạp gói siêu dữ liệu"), _("Nạp gói %(source)s")),
+    # report definitions (documents.services)
+    "report_definition.created": Action(_("Tạo định nghĩa báo cáo")),
+    "report_definition.updated": Action(_("Sửa định nghĩa báo cáo")),
+    "report_definition.texts_updated": Action(_("Cập nhật nội dung các mục báo cáo")),
 }
 
 UNKNOWN = _("Thao tác khác")
