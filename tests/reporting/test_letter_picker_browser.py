@@ -72,7 +72,7 @@ def test_ticking_a_district_ticks_its_communes(transactional_db, live_server, we
 
     page.fill("input[name=number_symbol]", "40/BCĐ-NTM")
     page.fill("input[name=title]", "Báo cáo kết quả năm 2024")
-    page.fill("input[name=period]", "2024")
+    page.select_option("select[name=period]", "2024")
     page.fill("input[name=deadline]", "2024-12-15")
     page.click("button[value=preview]")
     page.wait_for_selector("#preview")

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_date
 from tiendo.core.text import nfc
-from tiendo.programmes.periods import Period, PeriodError
+from tiendo.programmes.periods import PeriodType
+from tiendo.programmes.widgets import PeriodChoiceField, PeriodPicker
 from tiendo.reporting import recipients as picker
 from tiendo.reporting.models import Form
 from tiendo.reporting.services import Letter
@@ -27,6 +28,8 @@ DEFAULT_SECTIONS = [
     "Nhiệm vụ, giải pháp",
     "Kiến nghị, đề xuất",
 ]
+
+LETTER_PERIOD_TYPES = (PeriodType.YEAR, PeriodType.HALF, PeriodType.QUARTER, PeriodType.PHASE)
 
 
 def _date(label, *, required: bool = True) -> djforms.DateField:
@@ -71,13 +74,11 @@ class RequestForm(djforms.Form):
     )
     title = djforms.CharField(label=gettext_lazy("Trích yếu"), max_length=400)
     summary = _text(gettext_lazy("Nội dung yêu cầu"), rows=3)
-    period = djforms.CharField(
+    # picked from a list in words; a month (rare in a letter) is accepted when posted
+    period = PeriodChoiceField(
         label=gettext_lazy("Kỳ báo cáo"),
-        max_length=20,
-        help_text=gettext_lazy(
-            "ví dụ: 2025Q3 — Quý III năm 2025; 2025 — năm 2025; 2025S1 — 6 tháng đầu năm "
-            "2025; 2021-2025 — giai đoạn 2021-2025"
-        ),
+        period_types=[*LETTER_PERIOD_TYPES, PeriodType.MONTH],
+        widget=PeriodPicker(period_types=LETTER_PERIOD_TYPES),
     )
     data_as_of = _date(gettext_lazy("Số liệu tính đến ngày"), required=False)
     deadline = _date(gettext_lazy("Hạn gửi báo cáo"))
@@ -195,12 +196,6 @@ class RequestForm(djforms.Form):
 
     # -- cleaning --------------------------------------------------------------------------
 
-    def clean_period(self):
-        try:
-            return Period.parse(self.cleaned_data["period"]).id
-        except PeriodError as exc:
-            raise djforms.ValidationError(str(exc), code="reporting.bad_period") from exc
-
     def clean(self):
         data = super().clean()
         issuer, issued = data.get("issuer"), data.get("issued_on")
@@ -218,11 +213,7 @@ class RequestForm(djforms.Form):
                 ),
             )
         period = data.get("period")
-        wrong = [
-            f.name
-            for f in data.get("forms") or []
-            if period and f.period_type != Period.parse(period).type
-        ]
+        wrong = [f.name for f in data.get("forms") or [] if period and f.period_type != period.type]
         if wrong:
             self.add_error(
                 "forms",
