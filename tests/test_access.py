@@ -219,6 +219,35 @@ def _request_data(w):
     }
 
 
+def _definition_data(w, **overrides):
+    data = {
+        "title": "Báo cáo định nghĩa mới",
+        "slug": "",
+        "unit": w.tree.c1.pk,
+        "kind": "sections",
+        # the stranger's form shows back what was posted: no name of Xã Một in it
+        "issuing_agency": "Ủy ban nhân dân xã",
+        "symbol": "BC-UBND",
+        "place": "Thôn Bản",
+        "doc_title": "BÁO CÁO",
+        "summary": "Kết quả năm 2024",
+        "signer_capacity": "TM.",
+        "signer_name": "Người Ký",
+        "request": "",
+        "programmes": [w.programme.pk],
+        "period": "2024",
+        "revision": "",
+        "sections-TOTAL_FORMS": "1",
+        "sections-INITIAL_FORMS": "0",
+        "sections-0-key": "ket_qua",
+        "sections-0-heading": "Kết quả",
+        "annexes-TOTAL_FORMS": "0",
+        "annexes-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
 ROUTES: dict[str, Route] = {
     "home": Route(lambda w: reverse("home"), stranger="no leak"),
     "login": Route(
@@ -463,6 +492,22 @@ ROUTES: dict[str, Route] = {
         lambda w: reverse("accounts:reset_done"), public=True, stranger="no leak"
     ),
     "documents:report": Route(lambda w: reverse("documents:report", args=["xa-mot-2024"])),
+    "documents:definition_new": Route(
+        lambda w: reverse("documents:definition_new"),
+        allowed="coordinator",
+        leader_get=403,
+        stranger="no leak",
+        write=_definition_data,
+        stranger_post="own unit",  # the stranger's form offers only their own units
+    ),
+    "documents:definition_edit": Route(
+        lambda w: reverse("documents:definition_edit", args=["xa-mot-2024"]),
+        allowed="coordinator",
+        leader_get=403,
+        write=lambda w: _definition_data(
+            w, slug="xa-mot-2024", revision=str(w.definition.revision), request=w.request.pk
+        ),
+    ),
     "documents:render": Route(
         lambda w: reverse("documents:render", args=["xa-mot-2024"]),
         allowed_get=405,

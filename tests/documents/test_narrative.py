@@ -262,11 +262,12 @@ def test_a_units_report_has_its_own_figures_and_text(cycle):
     assert figures["GN"]["unit"] == "00001"
 
 
-def test_without_a_report_for_the_request_the_message_says_what_to_do(cycle):
+def test_without_a_report_for_the_request_the_letters_default_report_is_followed(cycle):
     cycle["definition"].delete()
-    with pytest.raises(RenderError) as caught:
-        definition_for_submission(cycle["c1"])
-    assert caught.value.code == "render.no_definition"
+    definition = definition_for_submission(cycle["c1"])
+    assert definition.kind == TemplateKind.SECTIONS
+    assert definition.unit == cycle["c1"].unit
+    assert definition.request == cycle["c1"].request
 
 
 def test_the_command_renders_a_submissions_report(cycle, tmp_path, capsys):

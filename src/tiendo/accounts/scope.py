@@ -148,6 +148,13 @@ def may_manage_templates(user, unit: Unit) -> bool:
     return is_manager(user) and can_write(user, unit)
 
 
+def may_define_reports(user, unit: Unit) -> bool:
+    """Create or edit the report definitions issued by ``unit`` (their header, sections,
+    annexes, own template): the coordination office and the administrator, within what
+    they may write. Others read the definitions of the units they may read."""
+    return is_manager(user) and can_write(user, unit)
+
+
 # ---------------------------------------------------------------------------------------
 # Letters and answers. These take the reporting app's objects by their attributes
 # (``submission.unit``, ``submission.approver_units()``) and import nothing from it:

@@ -23,6 +23,14 @@ from tiendo.core import exporters as ex
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator
+from tiendo.documents.definitions import (
+    ANNEX_ROWS,
+    ROWS_CHILDREN,
+    ROWS_COMMUNES,
+    ROWS_DISTRICTS,
+    ROWS_UNITS,
+    normalise_annex,
+)
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Level, Unit
@@ -41,6 +49,8 @@ class AnnexError(TiendoError, ValueError):
 class AnnexColumn:
     indicator: Indicator
     plan: str = ""  # "", "target" or an indicator code
+    category: str = ""  # one category of a disaggregated indicator ("columns" layout)
+    category_name: str = ""
 
     @property
     def has_plan(self) -> bool:
@@ -58,7 +68,10 @@ class AnnexColumn:
 
     @property
     def heading(self) -> str:
-        return f"{self.indicator.name} ({self.indicator.measure_unit})"
+        name = self.indicator.name
+        if self.category:
+            name = f"{name} — {self.category_name}"
+        return f"{name} ({self.indicator.measure_unit})"
 
 
 @dataclass
@@ -91,6 +104,7 @@ class AnnexRow:
     unit: Unit
     parent_name: str
     cells: list[AnnexCell]
+    label: str = ""  # a category's sub-row under its unit ("rows" layout)
 
     @property
     def has_data(self) -> bool:
@@ -119,7 +133,10 @@ class AnnexTable:
         lead = self.lead_headings
         widths = [6, 28] + ([22] if self.show_parent else [])
         widths += [14] * sum(c.span for c in self.columns)
-        rows = [self._sheet_row(index, row) for index, row in enumerate(self.rows, start=1)]
+        rows, index = [], 0
+        for row in self.rows:
+            index += 0 if row.label else 1
+            rows.append(self._sheet_row(None if row.label else index, row))
         return ex.Table(
             f"Phụ lục {number}",
             widths,
@@ -146,10 +163,11 @@ class AnnexTable:
 
     def _sheet_row(self, index: int | None, row: AnnexRow) -> ex.Row:
         """A unit's row, or with no ``index`` the total row."""
-        bold = index is None
+        bold = index is None and not row.label
+        name = f"- {row.label}" if row.label else "Tổng cộng" if bold else row.unit.name
         cells = [
-            ex.blank() if bold else ex.number(index, align="center"),
-            ex.text("Tổng cộng" if bold else row.unit.name, bold=bold),
+            ex.blank() if index is None else ex.number(index, align="center"),
+            ex.text(name, bold=bold, italic=bool(row.label)),
         ]
         if self.show_parent:
             cells.append(ex.text(row.parent_name, bold=bold))
@@ -177,23 +195,58 @@ def units_below(unit: Unit, level: int, period: Period) -> list[Unit]:
     )
 
 
+def annex_units(definition, spec: dict, period: Period) -> list[Unit]:
+    """The rows of an annex: the units directly below, the districts or communes below,
+    or a chosen list (in the order chosen)."""
+    rows = spec["rows"]
+    if rows == ROWS_UNITS:
+        chosen = spec.get("units") or []
+        found = {
+            u.code: u
+            for u in Unit.objects.subtree(definition.unit)
+            .filter(code__in=chosen)
+            .select_related("parent")
+        }
+        return [found[c] for c in chosen if c in found]
+    if rows == ROWS_CHILDREN:
+        return list(
+            Unit.objects.filter(parent=definition.unit)
+            .filter(
+                Q(valid_from__isnull=True) | Q(valid_from__lte=period.end),
+                Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
+            )
+            .select_related("parent")
+            .order_by("path")
+        )
+    level = Level.DISTRICT if rows == ROWS_DISTRICTS else Level.COMMUNE
+    return units_below(definition.unit, level, period)
+
+
 def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) -> list[AnnexTable]:
     tables = []
-    for number, spec in enumerate(definition.options.get("annexes", []), start=1):
-        level_name = spec.get("level", "commune")
-        if level_name not in LEVELS:
+    for number, raw in enumerate(definition.options.get("annexes", []), start=1):
+        if raw.get("level") and raw["level"] not in LEVELS:
             raise AnnexError(
                 _("Phụ lục %(number)s: cấp “%(level)s” không hợp lệ."),
                 code="annex.bad_level",
                 number=number,
-                level=level_name,
+                level=raw["level"],
+            )
+        spec = normalise_annex(raw)
+        if spec["rows"] not in ANNEX_ROWS:
+            raise AnnexError(
+                _("Phụ lục %(number)s: cấp “%(level)s” không hợp lệ."),
+                code="annex.bad_level",
+                number=number,
+                level=spec["rows"],
             )
         columns = []
-        for col in spec.get("columns", []):
+        sub_rows: list[AnnexColumn] = []  # columns whose categories go in sub-rows
+        for col in spec["columns"]:
             code = col.get("indicator")
             plan = col.get("plan", "") or ""
             missing = [c for c in (code, plan) if c and c != "target" and c not in indicators]
-            if missing:
+            if missing or not code:
                 raise AnnexError(
                     _(
                         "Phụ lục %(number)s: không có chỉ tiêu %(codes)s trong các chương trình "
@@ -201,23 +254,62 @@ def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) 
                     ),
                     code="annex.unknown_indicator",
                     number=number,
-                    codes=", ".join(missing),
+                    codes=", ".join(missing) or "?",
                 )
-            columns.append(AnnexColumn(indicators[code], plan))
-        table = AnnexTable(spec.get("title", f"Phụ lục {number}"), level_name, columns)
+            indicator = indicators[code]
+            options = _options(indicator) if col.get("categories") else []
+            if col.get("categories") == "columns" and options:
+                columns += [AnnexColumn(indicator, "", o.code, o.name) for o in options]
+                continue
+            column = AnnexColumn(indicator, plan)
+            columns.append(column)
+            if col.get("categories") == "rows" and options:
+                sub_rows.append(column)
+        level_name = "commune" if spec["rows"] == ROWS_COMMUNES else spec["rows"]
+        table = AnnexTable(spec.get("title") or f"Phụ lục {number}", level_name, columns)
         needed = {c.indicator.code for c in columns} | {
             c.plan for c in columns if c.plan and c.plan != "target"
         }
         aggregator = Aggregator([indicators[c] for c in sorted(needed)], period)
-        units = units_below(definition.unit, LEVELS[level_name], period)
+        units = annex_units(definition, spec, period)
         cells_by_unit = aggregator.for_units([*units, definition.unit])
         for unit in units:
             row = _row(unit, unit.parent.name if unit.parent_id else "", columns, cells_by_unit)
             if row.has_data or not spec.get("only_with_data", False):
                 table.rows.append(row)
+                table.rows += _category_rows(unit, columns, sub_rows, cells_by_unit)
         table.total = _row(definition.unit, "", columns, cells_by_unit)
         tables.append(table)
     return tables
+
+
+def _options(indicator: Indicator) -> list:
+    if not indicator.disaggregation_id:
+        return []
+    return list(indicator.disaggregation.options.order_by("order", "code"))
+
+
+def _category_rows(unit, columns, sub_rows, cells_by_unit) -> list[AnnexRow]:
+    """One sub-row per category of the columns that show their categories in rows; the
+    other columns stay empty on them."""
+    rows = []
+    seen = set()
+    for column in sub_rows:
+        for option in _options(column.indicator):
+            if option.code in seen:
+                continue
+            seen.add(option.code)
+            cells = []
+            for other in columns:
+                if other in sub_rows and any(
+                    o.code == option.code for o in _options(other.indicator)
+                ):
+                    value = cells_by_unit[unit.pk][other.indicator.code].categories.get(option.code)
+                    cells.append(AnnexCell(None, value, other.indicator.decimals))
+                else:
+                    cells.append(AnnexCell(None, None, other.indicator.decimals))
+            rows.append(AnnexRow(unit, "", cells, label=option.name))
+    return rows
 
 
 def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
@@ -225,6 +317,11 @@ def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
     out = []
     for column in columns:
         actual = cells[column.indicator.code]
+        if column.category:
+            out.append(
+                AnnexCell(None, actual.categories.get(column.category), column.indicator.decimals)
+            )
+            continue
         if column.plan == "target":
             plan = actual.target
         elif column.plan:
@@ -245,13 +342,19 @@ def annex_records(tables: list[AnnexTable], period: Period) -> list[dict]:
                 "level": table.level,
                 "period": period.id,
                 "columns": [
-                    {"indicator": c.indicator.code, "name": c.indicator.name, "plan": c.plan}
+                    {
+                        "indicator": c.indicator.code,
+                        "name": c.indicator.name,
+                        "plan": c.plan,
+                        "category": c.category,
+                    }
                     for c in table.columns
                 ],
                 "rows": [
                     {
                         "unit": row.unit.code,
                         "unit_name": row.unit.name,
+                        "category": row.label,
                         "cells": [
                             [_s(cell.plan), _s(cell.actual), _s(cell.percent)] for cell in row.cells
                         ],

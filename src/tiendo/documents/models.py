@@ -15,6 +15,7 @@ from tiendo.programmes.fields import PeriodField
 class TemplateKind(models.TextChoices):
     PROGRAMME_RESULTS = "programme_results", _("Báo cáo kết quả thực hiện chương trình")
     AGENCY_NTM_ANNUAL = "agency_ntm_annual", _("Báo cáo năm của cơ quan về Chương trình NTM")
+    SECTIONS = "sections", _("Báo cáo theo các mục (mục của báo cáo, phụ lục)")
 
 
 class ReportTemplate(models.Model):
@@ -115,6 +116,17 @@ class ReportDefinition(models.Model):
         related_name="report_definitions",
         verbose_name=_("công văn yêu cầu báo cáo"),
     )
+    # An uploaded template of this definition only (else the nearest of its kind).
+    template = models.ForeignKey(
+        ReportTemplate,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="definitions",
+        verbose_name=_("mẫu riêng"),
+    )
+    # Raised at every edit: a form posted from an older revision is refused.
+    revision = models.PositiveIntegerField(_("lần sửa"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
+from tiendo.documents.models import TemplateKind
 from tiendo.reporting.models import SubmissionState
 from tiendo.reporting.queries import subtree_submissions
 
@@ -136,6 +137,65 @@ def section_map(definition) -> dict[str, str]:
     return mapping
 
 
+@dataclass(frozen=True)
+class Section:
+    """One narrative section of a definition, printed in order by a template that loops
+    over ``sections``: its stable ``key`` (texts stay with it when sections are reordered or
+    renamed), heading, the definition's own text, and ``source``, the letter's section
+    (``NarrativeSection`` id) whose answers go under it."""
+
+    key: str
+    heading: str
+    text: str = ""
+    source: int | None = None
+
+    def as_option(self) -> dict:
+        return {"key": self.key, "heading": self.heading, "text": self.text, "source": self.source}
+
+
+def letter_section_key(section_id: int) -> str:
+    """The key of the section made from a letter's own section (``muc_12``)."""
+    return f"muc_{section_id}"
+
+
+def definition_sections(definition) -> list[Section]:
+    """The definition's sections (``options["sections"]``). A definition of the sections
+    template answering a letter that places nothing itself (no sections, no
+    ``narrative_sections``) follows the letter: one section per section of the letter,
+    keyed by the letter's section. (Another template prints only the keys it names: its
+    texts stay "unplaced", listed in the traceability.)"""
+    raw = definition.options.get("sections")
+    if raw:
+        return [
+            Section(
+                str(item.get("key", "")),
+                str(item.get("heading", "")),
+                str(item.get("text", "") or ""),
+                item.get("source") if isinstance(item.get("source"), int) else None,
+            )
+            for item in raw
+            if isinstance(item, dict)
+        ]
+    follows_letter = definition.kind == TemplateKind.SECTIONS  # its template loops over them
+    if (
+        follows_letter
+        and definition.request_id
+        and not definition.options.get("narrative_sections")
+    ):
+        return [
+            Section(letter_section_key(s.pk), s.title, "", s.pk)
+            for s in definition.request.sections.order_by("order", "pk")
+        ]
+    return []
+
+
+def merge_sections(new: list[Section], old: list[Section]) -> list[Section]:
+    """``new`` (order, headings, sources), with the text of ``old`` kept for every key both
+    have: a unit's own text stays with its section whatever its place."""
+    texts = {s.key: s.text for s in old if s.text}
+    return [Section(s.key, s.heading, texts.get(s.key, s.text), s.source) for s in new]
+
+
 def split_subparts(number: int, text: str) -> list[tuple[str, str]]:
     """``[(ref, text)]``: the text before the first "N.k" sub-heading as ``"N"``, then each
     sub-part. The heading line goes (the template has its own headings) but words after a
@@ -174,6 +234,7 @@ def collect(definition) -> Narrative:
     if request is None:
         return narrative
     mapping = section_map(definition)
+    sources = {s.source: s.key for s in definition_sections(definition) if s.source}
     sections = list(request.sections.order_by("order", "pk"))
     _check_sections_exist(definition, mapping, sections)
     unit = definition.unit
@@ -183,8 +244,10 @@ def collect(definition) -> Narrative:
     counted = _counted(submissions, unit)
     narrative.submissions = [_submission_record(s, counted=s in counted) for s in submissions]
     for submission in counted:
-        for target, part in _submission_parts(submission, sections, mapping, unit):
-            if target not in mapping:
+        for target, part in _submission_parts(submission, sections, mapping, sources, unit):
+            if target is None:  # placed by the letter's section itself, not its number
+                narrative.parts.append(part)
+            elif target not in mapping:
                 narrative.unplaced.append(part)
             elif mapping[target] == FROM_DATA:
                 narrative.from_data.append(part)
@@ -236,7 +299,7 @@ def _submission_record(submission, *, counted: bool) -> dict:
     }
 
 
-def _submission_parts(submission, sections: list, mapping: dict[str, str], unit):
+def _submission_parts(submission, sections: list, mapping: dict[str, str], sources: dict, unit):
     """``(target, part)`` for each non-empty piece of the submission's section texts, in
     section order; ``target`` is the mapping's ref the piece goes under (its own sub-part
     when the mapping names it, else its section)."""
@@ -245,16 +308,19 @@ def _submission_parts(submission, sections: list, mapping: dict[str, str], unit)
         text = (texts.get(section.pk) or "").strip()
         if not text:
             continue
+        if section.pk in sources:
+            yield None, _part(sources[section.pk], section, submission, text, str(number), unit)
+            continue
         has_subparts = any(ref.startswith(f"{number}.") for ref in mapping)
         pieces = split_subparts(number, text) if has_subparts else [(str(number), text)]
         for ref, piece in pieces:
             if not piece:
                 continue
             target = ref if ref in mapping else str(number)
-            yield target, _part(submission, section, mapping.get(target, ""), ref, piece, unit)
+            yield target, _part(mapping.get(target, ""), section, submission, piece, ref, unit)
 
 
-def _part(submission, section, key: str, ref: str, text: str, unit) -> NarrativePart:
+def _part(key, section, submission, text, ref, unit) -> NarrativePart:
     return NarrativePart(
         key=key,
         title=section.title,

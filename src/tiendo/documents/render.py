@@ -31,7 +31,9 @@ from tiendo.documents.narrative import (
     Narrative,
     NarrativeConfigError,
     NarrativePart,
+    Section,
     collect,
+    definition_sections,
     group_by_key,
 )
 from tiendo.documents.templates_build import BODY_STYLE, TABLE_STYLE, ensure_styles
@@ -124,6 +126,7 @@ class ReportData:
     recorder: Recorder = field(default_factory=Recorder)
     narrative: Narrative = field(default_factory=Narrative)
     annexes: list[AnnexTable] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
     main: FigureSet | None = None
     sets: dict[str, FigureSet] = field(default_factory=dict, repr=False)
 
@@ -163,8 +166,20 @@ class ReportData:
                 else None
             ),
             "narrative": self.narrative.records(),
+            "sections": [s.as_option() for s in self.sections],
             "annexes": annex_records(self.annexes, self.period),
         }
+
+
+def definition_programmes(definition):
+    """The definition's programmes; one answering a letter without programmes of its own
+    (the default definition of a letter) covers the programmes of the letter's forms."""
+    from tiendo.programmes.models import Programme  # noqa: PLC0415
+
+    chosen = definition.programmes.all()
+    if definition.request_id and not chosen.exists():
+        return Programme.objects.filter(forms__requests=definition.request_id).distinct()
+    return chosen
 
 
 @in_site_language
@@ -179,7 +194,7 @@ def prepare(definition) -> ReportData:
         )
     indicators = {
         i.code: i
-        for i in Indicator.objects.filter(programme__in=definition.programmes.all())
+        for i in Indicator.objects.filter(programme__in=definition_programmes(definition))
         .select_related("programme", "component", "disaggregation")
         .order_by("programme__code", "order", "code")
     }
@@ -193,6 +208,7 @@ def prepare(definition) -> ReportData:
     data.main = data.figure_set(period)
     try:
         data.narrative = collect(definition)
+        data.sections = definition_sections(definition)
     except NarrativeConfigError as exc:
         raise RenderError.of(exc) from exc
     try:
@@ -283,6 +299,40 @@ class NarrativeSections:
         return subdoc
 
 
+@dataclass
+class SectionView:
+    """One section as a template loop sees it: ``{{ s.number }}. {{ s.heading }}`` then
+    ``{{p s.body }}`` (the definition's own text, then what the units wrote under it)."""
+
+    number: int
+    key: str
+    heading: str
+    text: str
+    body: object
+
+
+def section_views(tpl: DocxTemplate, data: ReportData) -> list[SectionView]:
+    grouped = group_by_key(data.narrative.parts)
+    views = []
+    for number, section in enumerate(data.sections, start=1):
+        subdoc = tpl.new_subdoc()
+        own = NarrativePart(section.key, section.heading, "", "", section.text, own=True)
+        parts = ([own] if section.text.strip() else []) + grouped.get(section.key, [])
+        if not parts:
+            paragraph = subdoc.add_paragraph()
+            ex.docx_style(paragraph, BODY_STYLE)
+            ex.docx_run(paragraph, "(Chưa có nội dung.)", italic=True)
+        for part in parts:
+            for index, line in enumerate(part.paragraphs):
+                paragraph = subdoc.add_paragraph()
+                ex.docx_style(paragraph, BODY_STYLE)
+                if not part.own and index == 0:
+                    ex.docx_run(paragraph, f"{part.unit_name}: ", bold=True, italic=True)
+                ex.docx_run(paragraph, line)
+        views.append(SectionView(number, section.key, section.heading, section.text, subdoc))
+    return views
+
+
 def annex_subdoc(tpl: DocxTemplate, tables: list[AnnexTable]):
     subdoc = tpl.new_subdoc()
     if not tables:
@@ -332,6 +382,7 @@ def render_docx(data: ReportData, template_bytes: bytes) -> bytes:
     context = base_context(data)
     context["n"] = NarrativeSections(tpl, data.narrative.parts)
     context["annexes"] = annex_subdoc(tpl, data.annexes)
+    context["sections"] = section_views(tpl, data)
     try:
         tpl.render(context, env, autoescape=True)
     except TemplateDataError as exc:

@@ -16,13 +16,29 @@ from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.aggregation import LATEST, Aggregator, with_operands
 from tiendo.data.models import DataValue
 from tiendo.documents.annex import LEVELS
+from tiendo.documents.definitions import (
+    HEADER_FIELDS,
+    ROWS_CHILDREN,
+    ROWS_DISTRICTS,
+    ROWS_UNITS,
+    DefinitionInvalid,
+    Problem,
+    check_spec,
+    normalise_annex,
+)
 from tiendo.documents.models import (
     DocumentFormat,
     GeneratedDocument,
     ReportDefinition,
     ReportTemplate,
+    TemplateKind,
 )
-from tiendo.documents.narrative import person_label
+from tiendo.documents.narrative import (
+    Section,
+    definition_sections,
+    merge_sections,
+    person_label,
+)
 from tiendo.documents.pdf import PdfError, docx_to_pdf
 from tiendo.documents.render import (
     RenderError,
@@ -75,7 +91,10 @@ def ensure_shipped_templates() -> list[ReportTemplate]:
 
 
 def template_for(definition: ReportDefinition) -> ReportTemplate:
-    """The active template of the definition's kind nearest to its unit, else the shipped one."""
+    """The definition's own uploaded template; else the active template of its kind nearest
+    to its unit, else the shipped one."""
+    if definition.template_id:
+        return definition.template
     unit_ids = [definition.unit.pk, *reversed(definition.unit.ancestor_ids)]
     candidates = {
         t.unit_id: t
@@ -350,6 +369,18 @@ def base_definition(submission: Submission) -> ReportDefinition | None:
     return min(candidates, key=lambda d: d.pk)
 
 
+def _annex_below(annex: dict, unit: Unit) -> bool:
+    """Whether an annex of the letter's report has rows below ``unit`` (a commune's own
+    report has no annex of communes)."""
+    rows = normalise_annex(annex)["rows"]
+    if rows == ROWS_UNITS:
+        return False  # a list chosen for the unit above
+    if rows == ROWS_CHILDREN:
+        return unit.level < LEVELS["commune"]
+    level = LEVELS["district"] if rows == ROWS_DISTRICTS else LEVELS["commune"]
+    return level > unit.level
+
+
 def definition_for_submission(submission: Submission) -> ReportDefinition:
     """The report of ``submission``'s unit for its request: the unit's own definition when
     it has one, else a new one made from the request's report (same template kind,
@@ -361,22 +392,11 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
     if existing is not None:
         return existing
     base = base_definition(submission)
-    if base is None:
-        raise RenderError(
-            _(
-                "Chưa có báo cáo nào được định nghĩa cho công văn %(letter)s: đơn vị gửi công "
-                "văn cần định nghĩa báo cáo (mẫu, chương trình, các mục) trước."
-            ),
-            code="render.no_definition",
-            letter=request.number_symbol,
-        )
+    if base is None:  # a letter older than default definitions: its default made now
+        base = letter_definition(request)
     options = {k: v for k, v in base.options.items() if k != "annexes"}
     if not unit.is_agency:
-        annexes = [
-            a
-            for a in base.options.get("annexes", [])
-            if LEVELS.get(a.get("level", "commune"), 0) > unit.level
-        ]
+        annexes = [a for a in base.options.get("annexes", []) if _annex_below(a, unit)]
         if annexes:
             options["annexes"] = annexes
     administrative = not unit.is_agency
@@ -416,21 +436,358 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
     return definition
 
 
+# --- report definitions from pages and packages ------------------------------------------------
+
+DEFAULT_OPTION = "default_for_letter"
+
+
+class DefinitionStale(TiendoError):
+    """The definition changed since the form was opened: nothing overwritten."""
+
+    code = "definition.stale"
+    default_message = _(
+        "Báo cáo đã được người khác sửa sau khi bạn mở trang; mở lại trang để xem bản mới rồi "
+        "sửa lại."
+    )
+
+
+def unique_slug(base: str, *, exclude_pk: int | None = None) -> str:
+    """``base`` made a slug, with ``-2``, ``-3`` … until no other definition has it."""
+    from django.utils.text import slugify  # noqa: PLC0415
+
+    root = (slugify(base.replace("đ", "d").replace("Đ", "D")) or "bao-cao")[:70].strip("-")
+    slug, n = root, 1
+    taken = ReportDefinition.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        n += 1
+        slug = f"{root}-{n}"
+    return slug
+
+
+def _apply_spec(definition: ReportDefinition, spec: dict) -> None:
+    for name in HEADER_FIELDS:
+        if name in spec:
+            value = spec[name]
+            if isinstance(value, str):
+                value = value.strip()
+            setattr(definition, name, value)
+    definition.slug = spec["slug"]
+    definition.unit = spec["unit"]
+    definition.request = spec.get("request")
+    definition.period = spec.get("period") or (
+        definition.request.period if definition.request else ""
+    )
+    options = dict(definition.options or {})
+    options.pop(DEFAULT_OPTION, None)  # edited: no longer the letter's automatic default
+    options["sections"] = [s.as_option() for s in spec.get("sections") or []]
+    options["annexes"] = [normalise_annex(a) for a in spec.get("annexes") or []]
+    definition.options = options
+
+
+def _own_template(user, definition: ReportDefinition, upload) -> ReportTemplate:
+    """The uploaded .docx stored as a template of this definition only (inactive for the
+    unit's other reports)."""
+    data, filename = upload
+    latest = (
+        ReportTemplate.objects.select_for_update()
+        .filter(kind=definition.kind, unit=definition.unit)
+        .aggregate(v=Max("version"))["v"]
+    )
+    template = ReportTemplate.objects.create(
+        unit=definition.unit,
+        kind=definition.kind,
+        name=f"Mẫu riêng của báo cáo {definition.slug}"[:200],
+        version=(latest or 0) + 1,
+        content=data,
+        digest=content_digest(data),
+        note=(filename or "")[:400],
+        active=False,
+        uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    audit(
+        "report_template.uploaded",
+        actor=user,
+        unit=definition.unit,
+        obj=template,
+        message=f"{template.name} v{template.version}",
+    )
+    return template
+
+
+def _checked(spec: dict, instance=None) -> None:
+    problems = check_spec(spec, instance=instance)
+    upload = spec.get("template_upload")
+    if upload is not None:
+        try:
+            check_docx(upload[0], filename=upload[1])
+        except TemplateUploadError as exc:
+            problems.append(Problem("template_file", exc))
+    if problems:
+        raise DefinitionInvalid(problems)
+
+
+def create_definition(*, user, spec: dict) -> ReportDefinition:
+    """A new definition from ``spec`` (``definitions.check_spec``), every problem refused
+    at once (:class:`DefinitionInvalid`), written in one transaction and audited."""
+    _checked(spec)
+    with transaction.atomic():
+        definition = ReportDefinition(options={})
+        _apply_spec(definition, spec)
+        definition.save()
+        definition.programmes.set(spec.get("programmes") or [])
+        if spec.get("template_upload") is not None:
+            definition.template = _own_template(user, definition, spec["template_upload"])
+            definition.save(update_fields=["template"])
+        audit(
+            "report_definition.created",
+            actor=user,
+            unit=definition.unit,
+            obj=definition,
+            message=definition.slug,
+        )
+    return definition
+
+
+def update_definition(
+    *, user, definition: ReportDefinition, spec: dict, revision: int | None
+) -> ReportDefinition:
+    """Write ``spec`` over ``definition`` if nobody changed it since ``revision``
+    (:class:`DefinitionStale` otherwise). The units' own definitions for the same letter
+    follow the new sections by key, their texts kept (:func:`narrative.merge_sections`)."""
+    _checked(spec, instance=definition)
+    with transaction.atomic():
+        locked = ReportDefinition.objects.select_for_update().get(pk=definition.pk)
+        if revision is not None and locked.revision != revision:
+            raise DefinitionStale()
+        before = {name: str(getattr(locked, name)) for name in HEADER_FIELDS}
+        _apply_spec(locked, spec)
+        if spec.get("template_upload") is not None:
+            locked.template = _own_template(user, locked, spec["template_upload"])
+        elif spec.get("shipped_template"):
+            locked.template = None
+        locked.revision += 1
+        locked.save()
+        locked.programmes.set(spec.get("programmes") or [])
+        changed = [n for n in HEADER_FIELDS if before[n] != str(getattr(locked, n))]
+        followed = follow_sections(locked)
+        audit(
+            "report_definition.updated",
+            actor=user,
+            unit=locked.unit,
+            obj=locked,
+            message=locked.slug,
+            changed=changed,
+            revision=locked.revision,
+            followed=followed,
+        )
+    return locked
+
+
+def upsert_definition(*, user, spec: dict) -> tuple[ReportDefinition, str]:
+    """Create or update the definition of ``spec["slug"]`` (a package loaded again): a
+    section the spec gives no text keeps the text it has under the same key. Returns the
+    definition and ``"created"``, ``"updated"`` or ``"unchanged"``. ``spec`` is checked
+    already (``packages.check_reports``)."""
+    with transaction.atomic():
+        existing = ReportDefinition.objects.select_for_update().filter(slug=spec["slug"]).first()
+        upload = spec.get("template_upload")
+        if existing is None:
+            definition = ReportDefinition(options={})
+            _apply_spec(definition, spec)
+            definition.save()
+            definition.programmes.set(spec.get("programmes") or [])
+            if upload is not None:
+                definition.template = _own_template(user, definition, upload)
+                definition.save(update_fields=["template"])
+            audit(
+                "report_definition.created",
+                actor=user,
+                unit=definition.unit,
+                obj=definition,
+                message=definition.slug,
+            )
+            return definition, "created"
+        old = {s.key: s.text for s in definition_sections(existing) if s.text}
+        spec = {
+            **spec,
+            "sections": [
+                Section(s.key, s.heading, s.text or old.get(s.key, ""), s.source)
+                for s in spec.get("sections") or []
+            ],
+        }
+
+        def state(d):
+            return (
+                [str(getattr(d, n)) for n in HEADER_FIELDS],
+                d.unit_id,
+                d.request_id,
+                d.period,
+                d.options,
+                d.template_id,
+            )
+
+        before = state(existing)
+        before_programmes = set(existing.programmes.values_list("pk", flat=True))
+        _apply_spec(existing, spec)
+        if upload is None:
+            existing.template = None
+        elif existing.template is None or existing.template.digest != content_digest(upload[0]):
+            existing.template = _own_template(user, existing, upload)
+        programmes = {p.pk for p in spec.get("programmes") or []}
+        if state(existing) == before and programmes == before_programmes:
+            return existing, "unchanged"
+        existing.revision += 1
+        existing.save()
+        existing.programmes.set(spec.get("programmes") or [])
+        follow_sections(existing)
+        audit(
+            "report_definition.updated",
+            actor=user,
+            unit=existing.unit,
+            obj=existing,
+            message=existing.slug,
+            revision=existing.revision,
+        )
+        return existing, "updated"
+
+
+def follow_sections(base: ReportDefinition) -> int:
+    """The definitions the units below made from ``base`` for the same letter take its
+    sections (order, headings, letter sections), each keeping its own text under the same
+    key. Returns how many changed."""
+    if not base.request_id or not base.options.get("sections"):
+        return 0
+    new = definition_sections(base)
+    changed = 0
+    derived = (
+        ReportDefinition.objects.select_for_update()
+        .filter(request_id=base.request_id, unit__path__startswith=base.unit.path)
+        .exclude(pk=base.pk)
+    )
+    for other in derived:
+        merged = [s.as_option() for s in merge_sections(new, definition_sections(other))]
+        if other.options.get("sections") != merged:
+            other.options = {**other.options, "sections": merged}
+            other.revision += 1
+            other.save(update_fields=["options", "revision", "updated_at"])
+            changed += 1
+    return changed
+
+
+def update_section_texts(
+    *, user, definition: ReportDefinition, texts: dict[str, str], revision: int | None
+) -> ReportDefinition:
+    """A unit's own text under each section key of its definition (the rest unchanged)."""
+    with transaction.atomic():
+        locked = ReportDefinition.objects.select_for_update().get(pk=definition.pk)
+        if revision is not None and locked.revision != revision:
+            raise DefinitionStale()
+        sections = definition_sections(locked)
+        unknown = sorted(set(texts) - {s.key for s in sections})
+        if unknown:
+            raise DefinitionInvalid(
+                [
+                    Problem(
+                        "sections",
+                        TiendoError(
+                            _("Báo cáo không có mục “%(keys)s”."),
+                            code="definition.unknown_section",
+                            keys=", ".join(unknown),
+                        ),
+                    )
+                ]
+            )
+        updated = [
+            Section(s.key, s.heading, texts.get(s.key, s.text).strip(), s.source) for s in sections
+        ]
+        locked.options = {**locked.options, "sections": [s.as_option() for s in updated]}
+        locked.revision += 1
+        locked.save(update_fields=["options", "revision", "updated_at"])
+        audit(
+            "report_definition.texts_updated",
+            actor=user,
+            unit=locked.unit,
+            obj=locked,
+            message=locked.slug,
+            keys=sorted(texts),
+        )
+    return locked
+
+
+def letter_definition(request) -> ReportDefinition:
+    """The letter's report at its issuing unit: the one defined, else a default one made
+    now from the shipped sections template (one section per section of the letter, the
+    programmes of its forms, its period), so every recipient can render its answer."""
+    issuer = request.issuer
+    existing = ReportDefinition.objects.filter(request=request, unit=issuer).first()
+    if existing is not None:
+        return existing
+    administrative = not issuer.is_agency
+    with transaction.atomic():
+        definition = ReportDefinition.objects.create(
+            slug=unique_slug(f"cong-van-{request.pk}-{request.number_symbol}"),
+            title=f"Báo cáo trả lời Công văn số {request.number_symbol}"[:300],
+            kind=TemplateKind.SECTIONS,
+            unit=issuer,
+            period=request.period,
+            issuing_agency=(
+                f"Ủy ban nhân dân {lower_first(issuer.name)}" if administrative else issuer.name
+            )[:200],
+            symbol="BC-UBND" if administrative else "BC",
+            place=_place(issuer, issuer.name)[:80],
+            summary=(request.title or request.number_symbol)[:500],
+            signer_capacity="TM." if administrative else "",
+            signing_for="Ủy ban nhân dân" if administrative else "",
+            signer_title="Chủ tịch" if administrative else "Thủ trưởng đơn vị",
+            signer_name="",
+            recipients=[],
+            options={DEFAULT_OPTION: True},
+            request=request,
+        )
+        audit(
+            "report_definition.created",
+            unit=issuer,
+            obj=definition,
+            message=definition.slug,
+            default=True,
+        )
+    return definition
+
+
+def give_way_to(definition: ReportDefinition) -> None:
+    """A definition being created for a letter and unit that has only the automatic
+    default replaces it (the default has never been edited nor rendered)."""
+    if definition.pk is not None or not definition.request_id:
+        return
+    ReportDefinition.objects.filter(
+        request_id=definition.request_id,
+        unit_id=definition.unit_id,
+        options__has_key=DEFAULT_OPTION,
+        documents__isnull=True,
+    ).delete()
+
+
 def generate_for_submission(submission: Submission, fmt: str, *, user=None):
     """Render and store the report of a submission's unit (its figures and narrative)."""
     return generate(definition_for_submission(submission), fmt, user=user)
 
 
 __all__ = [
+    "DefinitionInvalid",
+    "DefinitionStale",
     "PdfError",
     "RenderError",
     "TemplateUploadError",
     "collect_sources",
+    "create_definition",
     "definition_for_submission",
     "ensure_shipped_templates",
     "generate",
     "generate_for_submission",
+    "letter_definition",
     "render_bytes",
     "template_for",
+    "update_definition",
+    "update_section_texts",
     "upload_template",
 ]

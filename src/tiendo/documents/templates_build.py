@@ -174,6 +174,20 @@ AGENCY_NTM_BODY = [
 ]
 
 
+# --- a report made of the definition's own sections (the default answer to a letter) -------
+
+SECTIONS_BODY = [
+    tag("{%p if header.basis %}"),
+    p("{{ header.basis }}"),
+    tag("{%p endif %}"),
+    tag("{%p for s in sections %}"),
+    h1("{{ s.number }}. {{ s.heading }}"),
+    p("{{p s.body }}"),
+    tag("{%p endfor %}"),
+    p("Trên đây là {{ header.summary_sentence }}./."),
+]
+
+
 # --- building -------------------------------------------------------------------------------
 
 
@@ -544,6 +558,11 @@ SHIPPED = [
         TemplateKind.AGENCY_NTM_ANNUAL,
         "Báo cáo năm của cơ quan, đơn vị về Chương trình MTQG xây dựng nông thôn mới",
         lambda: build_template(AGENCY_NTM_BODY, title="Báo cáo kết quả thực hiện Chương trình NTM"),
+    ),
+    Shipped(
+        TemplateKind.SECTIONS,
+        "Báo cáo theo các mục, kèm phụ lục",
+        lambda: build_template(SECTIONS_BODY, annexes=True, title="Báo cáo"),
     ),
 ]
 

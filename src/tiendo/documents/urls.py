@@ -12,7 +12,9 @@ urlpatterns = [
     path("mau/", views.template_list, name="templates"),
     path("mau/<int:pk>/tai-ve/", views.template_download, name="template_download"),
     path("mau/bien/", views.variables, name="variables"),
+    path("dinh-nghia/moi/", views.definition_new, name="definition_new"),
     path("tu-bao-cao-don-vi/<int:pk>/", views.submission_report, name="from_submission"),
     path("<slug:slug>/", views.report_detail, name="report"),
+    path("<slug:slug>/sua/", views.definition_edit, name="definition_edit"),
     path("<slug:slug>/xuat/", views.report_render, name="render"),
 ]

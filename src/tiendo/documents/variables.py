@@ -32,6 +32,11 @@ HEADER_VARIABLES = [
 ]
 
 REPORT_VARIABLES = [
+    (
+        "sections",
+        "Các mục của báo cáo, theo thứ tự: {%p for s in sections %} … {%p endfor %}; mỗi mục "
+        "có s.number, s.heading, s.text và {{p s.body }} (nội dung của mục và của các đơn vị)",
+    ),
     ("report.unit_name", "Tên đơn vị báo cáo"),
     ("report.period_label", "Kỳ báo cáo: năm 2020, giai đoạn 2021-2025"),
     ("report.year", "Năm cuối của kỳ"),

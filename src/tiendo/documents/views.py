@@ -10,6 +10,8 @@ downloaded by every signed-in user.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,6 +24,18 @@ from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
 from tiendo.core.uploads import UploadError, uploaded_file
+from tiendo.documents.definitions import DefinitionInvalid, spec_of
+from tiendo.documents.forms import (
+    AnnexFormSet,
+    DefinitionForm,
+    SectionFormSet,
+    annex_list,
+    initial_annexes,
+    initial_sections,
+    letter_sections_for,
+    ordered_forms,
+    section_list,
+)
 from tiendo.documents.models import (
     DocumentFormat,
     GeneratedDocument,
@@ -29,16 +43,22 @@ from tiendo.documents.models import (
     ReportTemplate,
     TemplateKind,
 )
+from tiendo.documents.narrative import definition_sections
 from tiendo.documents.pdf import PdfError
 from tiendo.documents.render import RenderError
 from tiendo.documents.services import (
+    DefinitionStale,
     TemplateUploadError,
     base_definition,
+    create_definition,
     generate,
     generate_for_submission,
+    unique_slug,
+    update_definition,
     upload_template,
 )
 from tiendo.documents.variables import documented_variables
+from tiendo.programmes.models import Indicator
 from tiendo.reporting.models import Submission
 
 
@@ -64,7 +84,180 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 @login_required
 def report_list(request):
     definitions = list(_readable_definitions(request.user))
-    return render(request, "documents/report_list.html", {"definitions": definitions})
+    return render(
+        request,
+        "documents/report_list.html",
+        {"definitions": definitions, "can_define": _may_define_somewhere(request.user)},
+    )
+
+
+# --- creating and editing a definition ---------------------------------------------------------
+
+HEADER_INITIAL = (
+    "title",
+    "kind",
+    "parent_agency",
+    "issuing_agency",
+    "number",
+    "symbol",
+    "place",
+    "issued_on",
+    "doc_title",
+    "summary",
+    "basis",
+    "signer_capacity",
+    "signing_for",
+    "signer_title",
+    "signer_name",
+)
+
+
+def _may_define_somewhere(user) -> bool:
+    return scope.is_manager(user) and (scope.is_admin(user) or user.unit_id is not None)
+
+
+def _initial(definition: ReportDefinition) -> dict:
+    spec = spec_of(definition)
+    initial = {name: spec[name] for name in HEADER_INITIAL}
+    initial.update(
+        slug=definition.slug,
+        unit=definition.unit,
+        request=definition.request,
+        programmes=spec["programmes"],
+        period="" if definition.request_id else definition.period,
+        recipients="\n".join(definition.recipients),
+        revision=definition.revision,
+    )
+    return initial
+
+
+def _definition_page(request, *, definition: ReportDefinition | None):
+    user = request.user
+    if request.method == "POST":
+        letter_id = request.POST.get("request", "")
+        letter_id = int(letter_id) if letter_id.isdigit() else None
+    else:
+        letter_id = definition.request_id if definition else None
+    letter_sections = list(letter_sections_for(user, letter_id))
+    section_kwargs = {"form_kwargs": {"letter_sections": letter_sections}}
+    if request.method == "POST":
+        form = DefinitionForm(request.POST, request.FILES, user=user)
+        sections = SectionFormSet(request.POST, prefix="sections", **section_kwargs)
+        annexes = AnnexFormSet(request.POST, prefix="annexes")
+        saved = _save_definition(request, form, sections, annexes, definition)
+        if saved is not None:
+            return redirect("documents:report", slug=saved.slug)
+    else:
+        if definition is None:
+            initial = {"unit": user.unit, "kind": "sections"}
+            sections_initial, annexes_initial = [], []
+        else:
+            initial = _initial(definition)
+            spec = spec_of(definition)
+            sections_initial = initial_sections(spec["sections"])
+            annexes_initial = initial_annexes(spec["annexes"])
+        form = DefinitionForm(initial=initial, user=user)
+        sections = SectionFormSet(initial=sections_initial, prefix="sections", **section_kwargs)
+        annexes = AnnexFormSet(initial=annexes_initial, prefix="annexes")
+    return render(
+        request,
+        "documents/definition_form.html",
+        {
+            "form": form,
+            "sections": sections,
+            "annexes": annexes,
+            "definition": definition,
+            "indicators": Indicator.objects.select_related("programme").order_by(
+                "programme__code", "order", "code"
+            )[:1000],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# A problem of the spec goes under the form field it concerns; sections[2].key under row 3.
+_ROW = re.compile(r"^(sections|annexes)\[(\d+)\]\.(\w+)")
+
+
+def _save_definition(request, form, sections, annexes, definition):
+    """The definition written, or ``None`` with every problem on the page."""
+    valid = [form.is_valid(), sections.is_valid(), annexes.is_valid()]
+    upload_error = ""
+    try:
+        upload = uploaded_file(request, "template_file")
+    except UploadError as exc:
+        upload, upload_error = None, str(exc)
+    if upload_error:
+        form.add_error("template_file", upload_error)
+    if not all(valid) or upload_error:
+        return None
+    data = form.cleaned_data
+    if definition is not None and data["revision"] is None:
+        form.add_error(None, str(DefinitionStale()))  # a post without the revision it edits
+        return None
+    section_items, annex_items = section_list(sections), annex_list(annexes)
+    spec = {name: data[name] for name in HEADER_INITIAL}
+    spec["signer_capacity"] = data["signer_capacity"] or ""
+    spec.update(
+        slug=data["slug"].strip()
+        or unique_slug(data["title"], exclude_pk=definition.pk if definition else None),
+        unit=data["unit"],
+        recipients=form.recipient_lines(),
+        request=data["request"],
+        programmes=list(data["programmes"]),
+        period=data["period"],
+        sections=section_items,
+        annexes=annex_items,
+        shipped_template=data["shipped_template"],
+        template_upload=(upload.read(), upload.name) if upload is not None else None,
+    )
+    try:
+        if definition is None:
+            return create_definition(user=request.user, spec=spec)
+        return update_definition(
+            user=request.user, definition=definition, spec=spec, revision=data["revision"]
+        )
+    except DefinitionStale as exc:
+        form.add_error(None, str(exc))
+    except DefinitionInvalid as exc:
+        for problem in exc.problems:
+            match = _ROW.match(problem.field)
+            formset = {"sections": sections, "annexes": annexes}.get(
+                match.group(1) if match else ""
+            )
+            if match and formset is not None:
+                kept = ordered_forms(formset)
+                index = int(match.group(2))
+                target = kept[index] if index < len(kept) else None
+                field = match.group(3)
+                if target is not None and field in target.fields:
+                    target.add_error(field, str(problem.error))
+                else:
+                    form.add_error(None, str(problem.error))
+            elif problem.field in form.fields:
+                form.add_error(problem.field, str(problem.error))
+            else:
+                form.add_error(None, str(problem.error))
+    return None
+
+
+@login_required
+def definition_new(request):
+    if not _may_define_somewhere(request.user):
+        raise PermissionDenied(
+            _("Chỉ văn phòng điều phối hoặc quản trị hệ thống định nghĩa báo cáo.")
+        )
+    return _definition_page(request, definition=None)
+
+
+@login_required
+def definition_edit(request, slug):
+    definition = _definition(request.user, slug)
+    if not scope.may_define_reports(request.user, definition.unit):
+        raise PermissionDenied(
+            _("Chỉ văn phòng điều phối hoặc quản trị hệ thống của đơn vị ban hành sửa báo cáo.")
+        )
+    return _definition_page(request, definition=definition)
 
 
 @login_required
@@ -79,6 +272,9 @@ def report_detail(request, slug):
             "documents": documents,
             "formats": DocumentFormat.choices,
             "can_render": scope.can_write(request.user, definition.unit),
+            "can_define": scope.may_define_reports(request.user, definition.unit),
+            "sections": definition_sections(definition),
+            "annexes": definition.options.get("annexes", []),
         },
     )
 
