@@ -36,7 +36,7 @@ pytestmark = pytest.mark.browser
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-package.yaml"
 SHOTS = "/tmp/tiendo-new-province"
 PROVINCE, DISTRICT, COMMUNE = "06", "061", "01909"  # Tỉnh Bắc Kạn, Huyện Ba Bể, Xã Nam Mẫu
-AREA = "12,5"  # hectares of arrowroot the commune types into the Excel form
+AREA = "12,5"  # the hectares the commune types into Excel (12.5), as pages and Word print them
 NARROW = 390
 
 
@@ -231,7 +231,7 @@ def test_a_new_province_from_an_empty_installation_to_its_report(
         Path(download.value.path()).read_bytes(),
         COMMUNE,
         {
-            "Diện tích trồng dong riềng": AREA,
+            "Diện tích trồng dong riềng": 12.5,  # a number, as Excel keeps what is typed
             "Số hộ trồng dong riềng": 9,
             "Sản lượng củ dong riềng": 810,
         },
