@@ -79,6 +79,7 @@ class Walk:
         os.makedirs(SHOTS, exist_ok=True)
         page = self.page
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+        Path(f"{SHOTS}/{name}.txt").write_text(page.inner_text("body"), encoding="utf-8")
         page.set_viewport_size({"width": NARROW, "height": 844})
         page.screenshot(path=f"{SHOTS}/{name}-390.png", full_page=True)
         wide = page.evaluate("document.documentElement.scrollWidth")
@@ -310,6 +311,16 @@ def test_a_new_province_from_an_empty_installation_to_its_report(
     assert "120" in ba_be_row, ba_be_row  # the district's plan from the package
 
     assert DataValue.objects.filter(unit=commune, indicator__code="BK_DR_AREA").exists()
+
+    # --- next: the programme's table and the validation page answer for the new province ---
+    office.go("/chuong-trinh/")
+    office.shot("1-vpdp-10-chuong-trinh")
+    page.click("main a:has-text('dong riềng')")
+    page.wait_for_selector("main table")
+    assert AREA in page.inner_text("main")  # the province's figure, from the commune's Excel
+    office.shot("1-vpdp-11-bang-chuong-trinh")
+    office.go("/nhap-so-lieu/kiem-tra/")
+    office.shot("1-vpdp-12-kiem-tra")
     for who in (office, town, ba_be):
         problems[who.who] = who.close()
     assert not any(problems.values()), problems
