@@ -223,7 +223,7 @@ def _definition_data(w, **overrides):
     data = {
         "title": "Báo cáo định nghĩa mới",
         "slug": "",
-        "unit": w.tree.c1.pk,
+        "unit": w.tree.vi_xuyen.pk,
         "kind": "sections",
         # the stranger's form shows back what was posted: no name of Xã Một in it
         "issuing_agency": "Ủy ban nhân dân xã",

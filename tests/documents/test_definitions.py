@@ -495,3 +495,14 @@ def test_a_section_cannot_take_the_texts_of_another_letters_section(tree, world,
         "definition.unknown_letter_section",
     ]
     assert not ReportDefinition.objects.filter(slug="vx-tra-loi").exists()
+
+
+def test_a_second_report_of_a_unit_for_the_same_letter_is_refused(client, tree, world, letter):
+    default = ReportDefinition.objects.get(request=letter["request"], unit=tree.vi_xuyen)
+    generate(default, "docx")  # rendered: no longer an untouched default that gives way
+    client.force_login(world["coordinator"])
+    data = _post_data(tree, world, request=str(letter["request"].pk))
+    response = client.post(NEW, data)
+    assert response.status_code == 400
+    assert "đã có báo cáo" in str(response.context["form"].errors["request"])
+    assert ReportDefinition.objects.filter(request=letter["request"]).count() == 1

@@ -22,6 +22,8 @@ from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
 
+# In ``options`` of a letter's automatic default definition, until someone edits it.
+DEFAULT_OPTION = "default_for_letter"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # The header of the official document, as stored on the definition.
@@ -174,6 +176,23 @@ def check_spec(
                     ),
                     "definition.request_not_for_unit",
                     unit=unit.name,
+                    letter=request.number_symbol,
+                )
+        if unit is not None:
+            taken = (
+                ReportDefinition.objects.filter(request=request, unit=unit)
+                .exclude(pk=instance.pk if instance else None)
+                .exclude(options__has_key=DEFAULT_OPTION, documents__isnull=True)
+                .first()
+            )
+            if taken is not None:
+                _problem(
+                    problems,
+                    "request",
+                    _("%(unit)s đã có báo cáo “%(title)s” trả lời công văn %(letter)s."),
+                    "definition.letter_answered",
+                    unit=unit.name,
+                    title=taken.title,
                     letter=request.number_symbol,
                 )
         letter_sections = set(request.sections.values_list("pk", flat=True))

@@ -17,7 +17,7 @@ from tiendo.documents.narrative import Section
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.reporting.models import NarrativeSection, ReportRequest
-from tiendo.units.models import Unit
+from tiendo.units.models import Level, Unit
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
@@ -89,10 +89,17 @@ class DefinitionForm(forms.Form):
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, current_unit=None, **kwargs):
         super().__init__(*args, **kwargs)
         readable = scope.readable_units(user)
-        self.fields["unit"].queryset = readable.order_by("path")
+        # Communes answer through their own report, made from the letter's: the list offers
+        # the units above them (thousands of communes would make the page heavy), the
+        # user's own unit and the definition's.
+        self.fields["unit"].queryset = readable.filter(
+            Q(level__lt=Level.COMMUNE)
+            | Q(pk=user.unit_id)
+            | Q(pk=current_unit.pk if current_unit else None)
+        ).order_by("path")
         self.fields["request"].queryset = ReportRequest.objects.filter(
             pk__in=ReportRequest.objects.filter(
                 Q(issuer__in=readable) | Q(recipients__unit__in=readable)

@@ -17,6 +17,7 @@ from tiendo.data.aggregation import LATEST, Aggregator, with_operands
 from tiendo.data.models import DataValue
 from tiendo.documents.annex import LEVELS
 from tiendo.documents.definitions import (
+    DEFAULT_OPTION,
     HEADER_FIELDS,
     ROWS_CHILDREN,
     ROWS_DISTRICTS,
@@ -438,8 +439,6 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
 
 # --- report definitions from pages and packages ------------------------------------------------
 
-DEFAULT_OPTION = "default_for_letter"
-
 
 class DefinitionStale(TiendoError):
     """The definition changed since the form was opened: nothing overwritten."""
@@ -755,16 +754,16 @@ def letter_definition(request) -> ReportDefinition:
 
 
 def give_way_to(definition: ReportDefinition) -> None:
-    """A definition being created for a letter and unit that has only the automatic
-    default replaces it (the default has never been edited nor rendered)."""
-    if definition.pk is not None or not definition.request_id:
+    """A definition being saved for a letter and unit that has only the automatic default
+    replaces it (the default has never been edited nor rendered)."""
+    if not definition.request_id or definition.options.get(DEFAULT_OPTION):
         return
     ReportDefinition.objects.filter(
         request_id=definition.request_id,
         unit_id=definition.unit_id,
         options__has_key=DEFAULT_OPTION,
         documents__isnull=True,
-    ).delete()
+    ).exclude(pk=definition.pk).delete()
 
 
 def generate_for_submission(submission: Submission, fmt: str, *, user=None):

@@ -141,7 +141,9 @@ def _definition_page(request, *, definition: ReportDefinition | None):
     letter_sections = list(letter_sections_for(user, letter_id))
     section_kwargs = {"form_kwargs": {"letter_sections": letter_sections}}
     if request.method == "POST":
-        form = DefinitionForm(request.POST, request.FILES, user=user)
+        form = DefinitionForm(
+            request.POST, request.FILES, user=user, current_unit=definition and definition.unit
+        )
         sections = SectionFormSet(request.POST, prefix="sections", **section_kwargs)
         annexes = AnnexFormSet(request.POST, prefix="annexes")
         saved = _save_definition(request, form, sections, annexes, definition)
@@ -156,7 +158,9 @@ def _definition_page(request, *, definition: ReportDefinition | None):
             spec = spec_of(definition)
             sections_initial = initial_sections(spec["sections"])
             annexes_initial = initial_annexes(spec["annexes"])
-        form = DefinitionForm(initial=initial, user=user)
+        form = DefinitionForm(
+            initial=initial, user=user, current_unit=definition and definition.unit
+        )
         sections = SectionFormSet(initial=sections_initial, prefix="sections", **section_kwargs)
         annexes = AnnexFormSet(initial=annexes_initial, prefix="annexes")
     return render(
