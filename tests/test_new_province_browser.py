@@ -198,6 +198,7 @@ def test_a_new_province_from_an_empty_installation_to_its_report(
     page.fill("input[name=issued_on]", "2024-11-25")  # before the 2025 reform: districts
     page.click("button:has-text('Cập nhật theo đơn vị gửi và ngày ban hành')")
     page.wait_for_selector(f"input[name=recipients][value='{district.pk}']")
+    assert "Select an option" not in page.inner_text("main")  # no English empty choice
     page.fill("input[name=number_symbol]", "45/VPĐP-NTM")
     page.fill("input[name=title]", "Báo cáo kết quả trồng dong riềng năm 2024")
     page.fill("input[name=period]", "2024")
