@@ -201,7 +201,7 @@ def test_a_new_province_from_an_empty_installation_to_its_report(
     assert "Select an option" not in page.inner_text("main")  # no English empty choice
     page.fill("input[name=number_symbol]", "45/VPĐP-NTM")
     page.fill("input[name=title]", "Báo cáo kết quả trồng dong riềng năm 2024")
-    page.fill("input[name=period]", "2024")
+    page.select_option("select[name=period]", "2024")  # a list in words
     page.fill("input[name=deadline]", "2024-12-15")
     page.check(f"input[name=forms][value='{Form.objects.get(code='BK_DR_XA').pk}']")
     page.check(f"input[name=recipients][value='{district.pk}']")  # Ba Bể and its communes
