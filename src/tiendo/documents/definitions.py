@@ -105,6 +105,25 @@ def _problem(problems, field, message, code, **params) -> None:
     problems.append(Problem(field, TiendoError(message, code=code, **params)))
 
 
+# The header fields that take one of a list of values: (field, allowed, default, message, code).
+_CHOICE_FIELDS = (
+    (
+        "kind",
+        TemplateKind.values,
+        None,
+        _("Loại báo cáo “%(value)s” không có."),
+        "definition.bad_kind",
+    ),
+    (
+        "signer_capacity",
+        SignerCapacity.values,
+        "",
+        _("Quyền hạn ký “%(value)s” không hợp lệ (TM., KT., Q., TL. hoặc để trống)."),
+        "definition.bad_capacity",
+    ),
+)
+
+
 def check_spec(
     spec: dict,
     *,
@@ -116,111 +135,19 @@ def check_spec(
     being edited (its own slug is not a clash). A package, whose programme may not be
     written yet, gives the codes of its programmes and indicators instead."""
     problems: list[Problem] = []
-    slug = spec.get("slug", "")
-    if not slug or not SLUG.fullmatch(slug) or len(slug) > 80:
-        _problem(
-            problems,
-            "slug",
-            _("Mã báo cáo “%(value)s” chỉ gồm chữ thường không dấu, số và dấu gạch ngang."),
-            "definition.bad_slug",
-            value=slug,
-        )
-    elif (
-        ReportDefinition.objects.filter(slug=slug)
-        .exclude(pk=instance.pk if instance else None)
-        .exists()
-    ):
-        _problem(
-            problems,
-            "slug",
-            _("Đã có báo cáo mã “%(value)s”."),
-            "definition.slug_taken",
-            value=slug,
-        )
-    for name in REQUIRED:
-        if not str(spec.get(name) or "").strip():
-            _problem(problems, name, _("Trường này bắt buộc."), "definition.missing")
-    if spec.get("kind") not in TemplateKind.values:
-        _problem(
-            problems,
-            "kind",
-            _("Loại báo cáo “%(value)s” không có."),
-            "definition.bad_kind",
-            value=spec.get("kind"),
-        )
-    if spec.get("signer_capacity", "") not in SignerCapacity.values:
-        _problem(
-            problems,
-            "signer_capacity",
-            _("Quyền hạn ký “%(value)s” không hợp lệ (TM., KT., Q., TL. hoặc để trống)."),
-            "definition.bad_capacity",
-            value=spec.get("signer_capacity"),
-        )
+    _check_slug(problems, spec.get("slug", ""), instance)
+    _check_header(problems, spec)
     unit: Unit | None = spec.get("unit")
     if unit is None:
         _problem(problems, "unit", _("Chọn đơn vị ban hành."), "definition.missing")
     request = spec.get("request")
     programmes = list(spec.get("programmes") or [])
-    has_programmes = bool(programmes) if programme_codes is None else bool(programme_codes)
     period = spec.get("period", "")
     if request is not None:
-        if unit is not None and not (unit.is_within(request.issuer) or unit == request.issuer):
-            recipient = request.recipients.filter(unit=unit).exists()
-            if not recipient:
-                _problem(
-                    problems,
-                    "request",
-                    _(
-                        "Đơn vị %(unit)s không nhận công văn %(letter)s và không thuộc đơn vị "
-                        "gửi công văn."
-                    ),
-                    "definition.request_not_for_unit",
-                    unit=unit.name,
-                    letter=request.number_symbol,
-                )
-        if unit is not None:
-            taken = (
-                ReportDefinition.objects.filter(request=request, unit=unit)
-                .exclude(pk=instance.pk if instance else None)
-                .exclude(options__has_key=DEFAULT_OPTION, documents__isnull=True)
-                .first()
-            )
-            if taken is not None:
-                _problem(
-                    problems,
-                    "request",
-                    _("%(unit)s đã có báo cáo “%(title)s” trả lời công văn %(letter)s."),
-                    "definition.letter_answered",
-                    unit=unit.name,
-                    title=taken.title,
-                    letter=request.number_symbol,
-                )
-        letter_sections = set(request.sections.values_list("pk", flat=True))
-        for index, section in enumerate(spec.get("sections") or []):
-            if section.source and section.source not in letter_sections:
-                _problem(
-                    problems,
-                    f"sections[{index}].source",
-                    _("Mục %(number)s: công văn %(letter)s không có mục này."),
-                    "definition.unknown_letter_section",
-                    number=index + 1,
-                    letter=request.number_symbol,
-                )
+        _check_letter(problems, spec, unit, request, instance)
     else:
-        if not has_programmes:
-            _problem(
-                problems,
-                "programmes",
-                _("Chọn công văn được trả lời, hoặc các chương trình và kỳ báo cáo."),
-                "definition.no_scope",
-            )
-        if not period:
-            _problem(
-                problems,
-                "period",
-                _("Nhập kỳ báo cáo (ví dụ 2024) khi báo cáo không trả lời công văn nào."),
-                "definition.no_period",
-            )
+        has_programmes = bool(programmes) if programme_codes is None else bool(programme_codes)
+        _check_own_scope(problems, has_programmes, period)
     if period:
         try:
             Period.parse(period)
@@ -236,6 +163,105 @@ def check_spec(
         indicator_codes = _indicator_codes(request, programmes)
     problems += check_annexes(spec.get("annexes") or [], unit, indicator_codes)
     return problems
+
+
+def _others(queryset, instance: ReportDefinition | None):
+    """``queryset`` without the definition being edited."""
+    return queryset.exclude(pk=instance.pk if instance else None)
+
+
+def _check_slug(problems, slug: str, instance: ReportDefinition | None) -> None:
+    if not slug or not SLUG.fullmatch(slug) or len(slug) > 80:
+        _problem(
+            problems,
+            "slug",
+            _("Mã báo cáo “%(value)s” chỉ gồm chữ thường không dấu, số và dấu gạch ngang."),
+            "definition.bad_slug",
+            value=slug,
+        )
+    elif _others(ReportDefinition.objects.filter(slug=slug), instance).exists():
+        _problem(
+            problems,
+            "slug",
+            _("Đã có báo cáo mã “%(value)s”."),
+            "definition.slug_taken",
+            value=slug,
+        )
+
+
+def _check_header(problems, spec: dict) -> None:
+    """The required header fields given, each field of a list of values one of them."""
+    for name in REQUIRED:
+        if not str(spec.get(name) or "").strip():
+            _problem(problems, name, _("Trường này bắt buộc."), "definition.missing")
+    for name, allowed, default, message, code in _CHOICE_FIELDS:
+        value = spec.get(name, default)
+        if value not in allowed:
+            _problem(problems, name, message, code, value=value)
+
+
+def _check_letter(problems, spec: dict, unit: Unit | None, request, instance) -> None:
+    """A report answering a letter: the unit received it (or is within its issuer), has no
+    other report for it, and places sections only under the letter's own sections."""
+    if unit is not None:
+        _check_letter_unit(problems, unit, request, instance)
+    letter_sections = set(request.sections.values_list("pk", flat=True))
+    for index, section in enumerate(spec.get("sections") or []):
+        if section.source and section.source not in letter_sections:
+            _problem(
+                problems,
+                f"sections[{index}].source",
+                _("Mục %(number)s: công văn %(letter)s không có mục này."),
+                "definition.unknown_letter_section",
+                number=index + 1,
+                letter=request.number_symbol,
+            )
+
+
+def _check_letter_unit(problems, unit: Unit, request, instance) -> None:
+    within = unit.is_within(request.issuer) or unit == request.issuer
+    if not within and not request.recipients.filter(unit=unit).exists():
+        _problem(
+            problems,
+            "request",
+            _("Đơn vị %(unit)s không nhận công văn %(letter)s và không thuộc đơn vị gửi công văn."),
+            "definition.request_not_for_unit",
+            unit=unit.name,
+            letter=request.number_symbol,
+        )
+    taken = (
+        _others(ReportDefinition.objects.filter(request=request, unit=unit), instance)
+        .exclude(options__has_key=DEFAULT_OPTION, documents__isnull=True)
+        .first()
+    )
+    if taken is not None:
+        _problem(
+            problems,
+            "request",
+            _("%(unit)s đã có báo cáo “%(title)s” trả lời công văn %(letter)s."),
+            "definition.letter_answered",
+            unit=unit.name,
+            title=taken.title,
+            letter=request.number_symbol,
+        )
+
+
+def _check_own_scope(problems, has_programmes: bool, period: str) -> None:
+    """A report answering no letter names its programmes and period."""
+    if not has_programmes:
+        _problem(
+            problems,
+            "programmes",
+            _("Chọn công văn được trả lời, hoặc các chương trình và kỳ báo cáo."),
+            "definition.no_scope",
+        )
+    if not period:
+        _problem(
+            problems,
+            "period",
+            _("Nhập kỳ báo cáo (ví dụ 2024) khi báo cáo không trả lời công văn nào."),
+            "definition.no_period",
+        )
 
 
 def _indicator_codes(request, programmes) -> set[str]:
@@ -319,103 +345,123 @@ def check_annexes(annexes: list[dict], unit: Unit | None, codes: set[str]) -> li
                 "definition.missing",
                 number=number,
             )
-        rows = annex.get("rows", "")
-        if rows not in ANNEX_ROWS:
-            _problem(
-                problems,
-                f"{where}.rows",
-                _("Phụ lục %(number)s: dòng “%(value)s” không hợp lệ; chọn: %(allowed)s."),
-                "definition.bad_rows",
-                number=number,
-                value=rows,
-                allowed=", ".join(ANNEX_ROWS),
-            )
-        if rows == ROWS_UNITS:
-            chosen = annex.get("units") or []
-            if not chosen:
-                _problem(
-                    problems,
-                    f"{where}.units",
-                    _("Phụ lục %(number)s: chọn ít nhất một đơn vị."),
-                    "definition.no_units",
-                    number=number,
-                )
-            found = {u.code: u for u in Unit.objects.filter(code__in=chosen)}
-            for code in chosen:
-                found_unit = found.get(code)
-                if found_unit is None or (
-                    unit is not None and not found_unit.is_within(unit) and found_unit != unit
-                ):
-                    _problem(
-                        problems,
-                        f"{where}.units",
-                        _(
-                            "Phụ lục %(number)s: đơn vị “%(value)s” không có hoặc không thuộc "
-                            "đơn vị ban hành."
-                        ),
-                        "definition.unit_outside",
-                        number=number,
-                        value=code,
-                    )
+        _check_annex_rows(problems, where, number, annex, unit)
         columns = annex.get("columns") or []
-        if not columns:
-            _problem(
-                problems,
-                f"{where}.columns",
-                _("Phụ lục %(number)s: cần ít nhất một cột chỉ tiêu."),
-                "definition.no_columns",
-                number=number,
-            )
-        if len(columns) > MAX_COLUMNS:
-            _problem(
-                problems,
-                f"{where}.columns",
-                _("Phụ lục %(number)s: nhiều quá %(limit)s cột."),
-                "definition.too_many_columns",
-                number=number,
-                limit=MAX_COLUMNS,
-            )
+        _check_column_count(problems, where, number, columns)
         for col_index, column in enumerate(columns):
-            col_where = f"{where}.columns[{col_index}]"
-            for key in ("indicator", "plan"):
-                code = column.get(key) or ""
-                if key == "indicator" and not code:
-                    _problem(
-                        problems,
-                        f"{col_where}.indicator",
-                        _("Phụ lục %(number)s, cột %(column)s: chọn chỉ tiêu."),
-                        "definition.missing",
-                        number=number,
-                        column=col_index + 1,
-                    )
-                elif code and code != "target" and code not in codes:
-                    _problem(
-                        problems,
-                        f"{col_where}.{key}",
-                        _(
-                            "Phụ lục %(number)s, cột %(column)s: chỉ tiêu “%(value)s” không "
-                            "thuộc các chương trình của báo cáo."
-                        ),
-                        "definition.unknown_indicator",
-                        number=number,
-                        column=col_index + 1,
-                        value=code,
-                    )
-            layout = column.get("categories", "") or ""
-            if layout not in CATEGORY_LAYOUTS:
-                _problem(
-                    problems,
-                    f"{col_where}.categories",
-                    _(
-                        "Phụ lục %(number)s, cột %(column)s: cách hiện phân tổ “%(value)s” "
-                        "không hợp lệ; chọn: columns, rows hoặc để trống."
-                    ),
-                    "definition.bad_categories",
-                    number=number,
-                    column=col_index + 1,
-                    value=layout,
-                )
+            _check_column(
+                problems, f"{where}.columns[{col_index}]", number, col_index + 1, column, codes
+            )
     return problems
+
+
+def _check_annex_rows(problems, where: str, number: int, annex: dict, unit: Unit | None) -> None:
+    """The annex's rows are one of :data:`ANNEX_ROWS`; a list of units chosen is not empty
+    and holds units of the issuing unit only."""
+    rows = annex.get("rows", "")
+    if rows not in ANNEX_ROWS:
+        _problem(
+            problems,
+            f"{where}.rows",
+            _("Phụ lục %(number)s: dòng “%(value)s” không hợp lệ; chọn: %(allowed)s."),
+            "definition.bad_rows",
+            number=number,
+            value=rows,
+            allowed=", ".join(ANNEX_ROWS),
+        )
+    if rows != ROWS_UNITS:
+        return
+    chosen = annex.get("units") or []
+    if not chosen:
+        _problem(
+            problems,
+            f"{where}.units",
+            _("Phụ lục %(number)s: chọn ít nhất một đơn vị."),
+            "definition.no_units",
+            number=number,
+        )
+    found = {u.code: u for u in Unit.objects.filter(code__in=chosen)}
+    for code in chosen:
+        found_unit = found.get(code)
+        if found_unit is None or (
+            unit is not None and not found_unit.is_within(unit) and found_unit != unit
+        ):
+            _problem(
+                problems,
+                f"{where}.units",
+                _(
+                    "Phụ lục %(number)s: đơn vị “%(value)s” không có hoặc không thuộc "
+                    "đơn vị ban hành."
+                ),
+                "definition.unit_outside",
+                number=number,
+                value=code,
+            )
+
+
+def _check_column_count(problems, where: str, number: int, columns: list) -> None:
+    if not columns:
+        _problem(
+            problems,
+            f"{where}.columns",
+            _("Phụ lục %(number)s: cần ít nhất một cột chỉ tiêu."),
+            "definition.no_columns",
+            number=number,
+        )
+    if len(columns) > MAX_COLUMNS:
+        _problem(
+            problems,
+            f"{where}.columns",
+            _("Phụ lục %(number)s: nhiều quá %(limit)s cột."),
+            "definition.too_many_columns",
+            number=number,
+            limit=MAX_COLUMNS,
+        )
+
+
+def _check_column(
+    problems, where: str, number: int, column_number: int, column: dict, codes: set[str]
+) -> None:
+    """One annex column: an indicator of the report's programmes (and its plan, when given:
+    ``target`` or another such indicator), a known way to show categories."""
+    for key in ("indicator", "plan"):
+        code = column.get(key) or ""
+        if key == "indicator" and not code:
+            _problem(
+                problems,
+                f"{where}.indicator",
+                _("Phụ lục %(number)s, cột %(column)s: chọn chỉ tiêu."),
+                "definition.missing",
+                number=number,
+                column=column_number,
+            )
+        elif code and code != "target" and code not in codes:
+            _problem(
+                problems,
+                f"{where}.{key}",
+                _(
+                    "Phụ lục %(number)s, cột %(column)s: chỉ tiêu “%(value)s” không "
+                    "thuộc các chương trình của báo cáo."
+                ),
+                "definition.unknown_indicator",
+                number=number,
+                column=column_number,
+                value=code,
+            )
+    layout = column.get("categories", "") or ""
+    if layout not in CATEGORY_LAYOUTS:
+        _problem(
+            problems,
+            f"{where}.categories",
+            _(
+                "Phụ lục %(number)s, cột %(column)s: cách hiện phân tổ “%(value)s” "
+                "không hợp lệ; chọn: columns, rows hoặc để trống."
+            ),
+            "definition.bad_categories",
+            number=number,
+            column=column_number,
+            value=layout,
+        )
 
 
 def spec_of(definition: ReportDefinition) -> dict:

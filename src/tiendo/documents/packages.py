@@ -84,6 +84,26 @@ TEXT_FIELDS = {
     "summary": 500,
     "basis": None,
 }
+# (spec field, key under ``signer:``, longest)
+SIGNER_FIELDS = (
+    ("signing_for", "signing_for", 200),
+    ("signer_title", "title", 200),
+    ("signer_name", "name", 120),
+)
+# The key path of a spec field that the package spells otherwise.
+KEY_PATHS = {
+    "signer_capacity": "signer.capacity",
+    "request": "letter",
+    **{name: f"signer.{key}" for name, key, _limit in SIGNER_FIELDS},
+}
+
+
+def _key_path(field: str) -> str:
+    """``signer_capacity`` → ``signer.capacity``, ``sections[1].source`` →
+    ``sections[1].letter_section``: where a problem of the spec is in the package."""
+    if field.endswith(".source"):
+        return field.removesuffix(".source") + ".letter_section"
+    return KEY_PATHS.get(field, field)
 
 
 def _keys(c, data: dict, allowed: set, path: str) -> None:
@@ -159,128 +179,148 @@ def template_path(c, source: str, value, path: str) -> Path | None:
 
 
 def check_reports(items, c, plan) -> list[dict]:
-    from tiendo.documents.services import TemplateUploadError, check_docx  # noqa: PLC0415
-    from tiendo.programmes.models import Indicator, Programme  # noqa: PLC0415
-    from tiendo.reporting.models import ReportRequest  # noqa: PLC0415
-
     package_programme = (plan.get("programme") or {}).get("code", "")
     declared = {i["code"] for i in plan.get("indicators") or []}
     checked, seen = [], set()
     for path, item in items:
         _keys(c, item, REPORT_KEYS, path)
-        slug = c.text(item, "slug", path, max_length=80)
-        if slug in seen:
-            c.error(
-                f"{path}.slug",
-                _("báo cáo “%(value)s” khai hai lần."),
-                code="package.duplicate",
-                value=slug,
-            )
-        seen.add(slug)
-        spec: dict = {"slug": slug}
-        for name, limit in TEXT_FIELDS.items():
-            spec[name] = c.text(item, name, path, required=False, max_length=limit)
-        if not spec["doc_title"]:
-            spec["doc_title"] = "BÁO CÁO"
-        spec["kind"] = c.choice(item, "kind", path, TemplateKind, TemplateKind.SECTIONS.value)
-        spec["issued_on"] = c.day(item, "issued_on", path, required=False)
-        unit = c.unit(item, "unit", path)
-        spec["unit"] = unit
-        signer = _mapping(c, item.get("signer"), f"{path}.signer")
-        _keys(c, signer, SIGNER_KEYS, f"{path}.signer")
-        spec["signer_capacity"] = c.choice(signer, "capacity", f"{path}.signer", SignerCapacity, "")
-        spec["signing_for"] = c.text(
-            signer, "signing_for", f"{path}.signer", required=False, max_length=200
-        )
-        spec["signer_title"] = c.text(
-            signer, "title", f"{path}.signer", required=False, max_length=200
-        )
-        spec["signer_name"] = c.text(
-            signer, "name", f"{path}.signer", required=False, max_length=120
-        )
-        spec["recipients"] = [
-            str(r) for r in _list(c, item.get("recipients"), f"{path}.recipients")
-        ]
-        request = None
-        if item.get("letter") is not None:
-            letter = _mapping(c, item.get("letter"), f"{path}.letter")
-            _keys(c, letter, LETTER_KEYS, f"{path}.letter")
-            number = c.text(letter, "number_symbol", f"{path}.letter", max_length=80)
-            issued = c.day(letter, "issued_on", f"{path}.letter", required=False)
-            issuer = c.unit(letter, "issuer", f"{path}.letter", required=False)
-            letters = ReportRequest.objects.filter(number_symbol=number)
-            if issued:
-                letters = letters.filter(issued_on=issued)
-            if issuer:
-                letters = letters.filter(issuer=issuer)
-            if number:
-                found = list(letters[:2])
-                if len(found) != 1:
-                    c.error(
-                        f"{path}.letter",
-                        _("không có đúng một công văn số “%(value)s” (có %(count)s)."),
-                        code="package.unknown_letter",
-                        value=number,
-                        count=len(found),
-                    )
-                else:
-                    request = found[0]
-        spec["request"] = request
+        slug = c.text(item, "slug", path, required=False)
+        c.once(seen, slug, f"{path}.slug", _("báo cáo “%(value)s” khai hai lần."))
+        spec = {"slug": slug, **_header(c, item, path)}
+        request = _letter(c, item, path)
         codes = [str(p) for p in _list(c, item.get("programmes"), f"{path}.programmes")]
         if not codes and package_programme:
             codes = [package_programme]
-        others = [code for code in codes if code != package_programme]
-        existing = {p.code: p for p in Programme.objects.filter(code__in=others)}
-        for code in others:
-            if code not in existing:
-                c.error(
-                    f"{path}.programmes",
-                    _("không có chương trình “%(value)s”."),
-                    code="package.unknown_programme",
-                    value=code,
-                )
-        indicator_codes = set(
-            Indicator.objects.filter(programme__in=existing.values()).values_list("code", flat=True)
-        )
-        if package_programme in codes:
-            indicator_codes |= declared | set(
-                Indicator.objects.filter(programme__code=package_programme).values_list(
-                    "code", flat=True
-                )
-            )
+        indicator_codes = _indicator_codes(c, path, codes, package_programme, declared)
+        spec["request"] = request
         spec["period"] = c.period(item, "period", path) if item.get("period") else ""
         spec["sections"] = _sections(c, item, path, request)
         spec["annexes"] = _annexes(c, item, path)
-        template = None
-        if item.get("template") is not None:
-            target = template_path(c, c.source, item["template"], f"{path}.template")
-            if target is not None:
-                data = target.read_bytes()
-                try:
-                    check_docx(data, filename=target.name)
-                except TemplateUploadError as exc:
-                    c.error(f"{path}.template", "%(reason)s", code=exc.code, reason=exc)
-                else:
-                    template = (data, target.name)
-        from tiendo.documents.models import ReportDefinition  # noqa: PLC0415
-
-        instance = ReportDefinition.objects.filter(slug=slug).first() if slug else None
-        for problem in check_spec(
-            {**spec, "slug": slug},
-            instance=instance,
+        template = _template(c, item, path)
+        _check_spec(
+            c,
+            path,
+            spec,
             programme_codes=set(codes) if request is None else None,
             indicator_codes=indicator_codes if codes or request is None else None,
-        ):
-            if problem.field == "slug" and problem.error.code == "definition.slug_taken":
-                continue  # the same definition, loaded again
-            c.error(
-                f"{path}.{problem.field}",
-                "%(reason)s",
-                code=problem.error.code,
-                reason=problem.error,
-            )
+        )
         checked.append({"spec": spec, "programmes": codes, "template": template})
     return checked
+
+
+def _header(c, item: dict, path: str) -> dict:
+    """The spec's header: the YAML shape checked here, the rules of each field by
+    :func:`~tiendo.documents.definitions.check_spec`."""
+    spec: dict = {}
+    for name, limit in TEXT_FIELDS.items():
+        spec[name] = c.text(item, name, path, required=False, max_length=limit)
+    if not spec["doc_title"]:
+        spec["doc_title"] = "BÁO CÁO"
+    spec["kind"] = c.choice(item, "kind", path, TemplateKind, TemplateKind.SECTIONS.value)
+    spec["issued_on"] = c.day(item, "issued_on", path, required=False)
+    spec["unit"] = c.unit(item, "unit", path)
+    where = f"{path}.signer"
+    signer = _mapping(c, item.get("signer"), where)
+    _keys(c, signer, SIGNER_KEYS, where)
+    spec["signer_capacity"] = c.choice(signer, "capacity", where, SignerCapacity, "")
+    for name, key, limit in SIGNER_FIELDS:
+        spec[name] = c.text(signer, key, where, required=False, max_length=limit)
+    spec["recipients"] = [str(r) for r in _list(c, item.get("recipients"), f"{path}.recipients")]
+    return spec
+
+
+def _letter(c, item: dict, path: str):
+    """The letter the report answers (``letter:``), ``None`` when it answers none or the
+    letter is not found (noted)."""
+    from tiendo.reporting.models import ReportRequest  # noqa: PLC0415
+
+    if item.get("letter") is None:
+        return None
+    where = f"{path}.letter"
+    letter = _mapping(c, item.get("letter"), where)
+    _keys(c, letter, LETTER_KEYS, where)
+    number = c.text(letter, "number_symbol", where, max_length=80)
+    issued = c.day(letter, "issued_on", where, required=False)
+    issuer = c.unit(letter, "issuer", where, required=False)
+    if not number:
+        return None
+    letters = ReportRequest.objects.filter(number_symbol=number)
+    if issued:
+        letters = letters.filter(issued_on=issued)
+    if issuer:
+        letters = letters.filter(issuer=issuer)
+    found = list(letters[:2])
+    if len(found) != 1:
+        c.error(
+            where,
+            _("không có đúng một công văn số “%(value)s” (có %(count)s)."),
+            code="package.unknown_letter",
+            value=number,
+            count=len(found),
+        )
+        return None
+    return found[0]
+
+
+def _indicator_codes(c, path: str, codes: list[str], package_programme: str, declared: set):
+    """The indicators of the report's programmes: those stored, and the package's own
+    (declared in it, perhaps not written yet). A programme not found is noted."""
+    from tiendo.programmes.models import Indicator, Programme  # noqa: PLC0415
+
+    others = [code for code in codes if code != package_programme]
+    existing = {p.code: p for p in Programme.objects.filter(code__in=others)}
+    for code in others:
+        if code not in existing:
+            c.error(
+                f"{path}.programmes",
+                _("không có chương trình “%(value)s”."),
+                code="package.unknown_programme",
+                value=code,
+            )
+    found = set(
+        Indicator.objects.filter(programme__in=existing.values()).values_list("code", flat=True)
+    )
+    if package_programme in codes:
+        found |= declared | set(
+            Indicator.objects.filter(programme__code=package_programme).values_list(
+                "code", flat=True
+            )
+        )
+    return found
+
+
+def _template(c, item: dict, path: str) -> tuple[bytes, str] | None:
+    """The report's own template (``template:``) as ``(content, filename)``, checked."""
+    from tiendo.documents.services import TemplateUploadError, check_docx  # noqa: PLC0415
+
+    if item.get("template") is None:
+        return None
+    target = template_path(c, c.source, item["template"], f"{path}.template")
+    if target is None:
+        return None
+    data = target.read_bytes()
+    try:
+        check_docx(data, filename=target.name)
+    except TemplateUploadError as exc:
+        c.error(f"{path}.template", "%(reason)s", code=exc.code, reason=exc)
+        return None
+    return (data, target.name)
+
+
+def _check_spec(c, path: str, spec: dict, **known) -> None:
+    """The rules a definition's page applies (:func:`check_spec`), each problem noted under
+    the package's key path. The definition of the same slug is this one, loaded again."""
+    from tiendo.documents.models import ReportDefinition  # noqa: PLC0415
+
+    slug = spec["slug"]
+    instance = ReportDefinition.objects.filter(slug=slug).first() if slug else None
+    for problem in check_spec(spec, instance=instance, **known):
+        c.error(
+            f"{path}.{_key_path(problem.field)}",
+            "%(reason)s",
+            code=problem.error.code,
+            reason=problem.error,
+        )
 
 
 def _sections(c, item, path, request) -> list[Section]:
@@ -313,8 +353,8 @@ def _sections(c, item, path, request) -> list[Section]:
                 source = titles[title.strip()]
         sections.append(
             Section(
-                c.text(raw, "key", where, max_length=60),
-                c.text(raw, "heading", where, max_length=300),
+                c.text(raw, "key", where, required=False),
+                c.text(raw, "heading", where, required=False, max_length=300),
                 c.text(raw, "text", where, required=False),
                 source,
             )
@@ -335,14 +375,14 @@ def _annexes(c, item, path) -> list[dict]:
             _keys(c, col, COLUMN_KEYS, col_where)
             columns.append(
                 {
-                    "indicator": c.reference(col, "indicator", col_where),
+                    "indicator": c.reference(col, "indicator", col_where, required=False),
                     "plan": c.reference(col, "plan", col_where, required=False),
                     "categories": c.text(col, "categories", col_where, required=False),
                 }
             )
         annexes.append(
             {
-                "title": c.text(raw, "title", where, max_length=300),
+                "title": c.text(raw, "title", where, required=False, max_length=300),
                 "rows": c.text(raw, "rows", where, required=False) or "communes",
                 "units": [str(u) for u in _list(c, raw.get("units"), f"{where}.units")],
                 "columns": columns,

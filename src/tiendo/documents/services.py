@@ -395,46 +395,58 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
     base = base_definition(submission)
     if base is None:  # a letter older than default definitions: its default made now
         base = letter_definition(request)
+    with transaction.atomic():
+        definition = ReportDefinition.objects.create(
+            slug=f"{base.slug}-{unit.code}".lower().replace(".", "-")[:80],
+            title=base.title,
+            kind=base.kind,
+            unit=unit,
+            period=base.period,
+            doc_title=base.doc_title,
+            summary=base.summary,
+            options=_options_for_unit(base, unit),
+            request=request,
+            **_unit_header(unit, request, base.place),
+        )
+        definition.programmes.set(base.programmes.all())
+    return definition
+
+
+def _options_for_unit(base: ReportDefinition, unit: Unit) -> dict:
+    """``base``'s options, with only the annexes that have rows below ``unit``."""
     options = {k: v for k, v in base.options.items() if k != "annexes"}
     if not unit.is_agency:
         annexes = [a for a in base.options.get("annexes", []) if _annex_below(a, unit)]
         if annexes:
             options["annexes"] = annexes
+    return options
+
+
+def _unit_header(unit: Unit, request, place: str) -> dict:
+    """The header of ``unit``'s answer to ``request``: its people's committee signs for an
+    administrative unit, its head for an agency."""
     administrative = not unit.is_agency
-    slug = f"{base.slug}-{unit.code}".lower().replace(".", "-")[:80]
     issued = format_date(request.issued_on)
-    with transaction.atomic():
-        definition = ReportDefinition.objects.create(
-            slug=slug,
-            title=base.title,
-            kind=base.kind,
-            unit=unit,
-            period=base.period,
-            parent_agency="",
-            issuing_agency=(
-                f"Ủy ban nhân dân {lower_first(unit.name)}" if administrative else unit.name
-            ),
-            number="",
-            symbol="BC-UBND" if administrative else "BC",
-            place=_place(unit, base.place),
-            issued_on=None,
-            doc_title=base.doc_title,
-            summary=base.summary,
-            basis=(
-                f"Thực hiện Công văn số {request.number_symbol} ngày {issued} của "
-                f"{request.issuer.name} về {lower_first(request.title)}. {unit.name} báo cáo "
-                "kết quả như sau:"
-            ),
-            signer_capacity="TM." if administrative else "",
-            signing_for="Ủy ban nhân dân" if administrative else "",
-            signer_title="Chủ tịch" if administrative else "Thủ trưởng đơn vị",
-            signer_name="",
-            recipients=[f"{request.issuer.name};"],
-            options=options,
-            request=request,
-        )
-        definition.programmes.set(base.programmes.all())
-    return definition
+    return {
+        "parent_agency": "",
+        "issuing_agency": (
+            f"Ủy ban nhân dân {lower_first(unit.name)}" if administrative else unit.name
+        ),
+        "number": "",
+        "symbol": "BC-UBND" if administrative else "BC",
+        "place": _place(unit, place),
+        "issued_on": None,
+        "basis": (
+            f"Thực hiện Công văn số {request.number_symbol} ngày {issued} của "
+            f"{request.issuer.name} về {lower_first(request.title)}. {unit.name} báo cáo "
+            "kết quả như sau:"
+        ),
+        "signer_capacity": "TM." if administrative else "",
+        "signing_for": "Ủy ban nhân dân" if administrative else "",
+        "signer_title": "Chủ tịch" if administrative else "Thủ trưởng đơn vị",
+        "signer_name": "",
+        "recipients": [f"{request.issuer.name};"],
+    }
 
 
 # --- report definitions from pages and packages ------------------------------------------------
@@ -589,65 +601,74 @@ def upsert_definition(*, user, spec: dict) -> tuple[ReportDefinition, str]:
     already (``packages.check_reports``)."""
     with transaction.atomic():
         existing = ReportDefinition.objects.select_for_update().filter(slug=spec["slug"]).first()
-        upload = spec.get("template_upload")
         if existing is None:
-            definition = ReportDefinition(options={})
-            _apply_spec(definition, spec)
-            definition.save()
-            definition.programmes.set(spec.get("programmes") or [])
-            if upload is not None:
-                definition.template = _own_template(user, definition, upload)
-                definition.save(update_fields=["template"])
-            audit(
-                "report_definition.created",
-                actor=user,
-                unit=definition.unit,
-                obj=definition,
-                message=definition.slug,
-            )
-            return definition, "created"
-        old = {s.key: s.text for s in definition_sections(existing) if s.text}
-        spec = {
-            **spec,
-            "sections": [
-                Section(s.key, s.heading, s.text or old.get(s.key, ""), s.source)
-                for s in spec.get("sections") or []
-            ],
-        }
+            return _create_from_package(user, spec), "created"
+        return existing, _update_from_package(user, existing, spec)
 
-        def state(d):
-            return (
-                [str(getattr(d, n)) for n in HEADER_FIELDS],
-                d.unit_id,
-                d.request_id,
-                d.period,
-                d.options,
-                d.template_id,
-            )
 
-        before = state(existing)
-        before_programmes = set(existing.programmes.values_list("pk", flat=True))
-        _apply_spec(existing, spec)
-        if upload is None:
-            existing.template = None
-        elif existing.template is None or existing.template.digest != content_digest(upload[0]):
-            existing.template = _own_template(user, existing, upload)
-        programmes = {p.pk for p in spec.get("programmes") or []}
-        if state(existing) == before and programmes == before_programmes:
-            return existing, "unchanged"
-        existing.revision += 1
-        existing.save()
-        existing.programmes.set(spec.get("programmes") or [])
-        follow_sections(existing)
-        audit(
-            "report_definition.updated",
-            actor=user,
-            unit=existing.unit,
-            obj=existing,
-            message=existing.slug,
-            revision=existing.revision,
-        )
-        return existing, "updated"
+def _create_from_package(user, spec: dict) -> ReportDefinition:
+    upload = spec.get("template_upload")
+    definition = ReportDefinition(options={})
+    _apply_spec(definition, spec)
+    definition.save()
+    definition.programmes.set(spec.get("programmes") or [])
+    if upload is not None:
+        definition.template = _own_template(user, definition, upload)
+        definition.save(update_fields=["template"])
+    audit(
+        "report_definition.created",
+        actor=user,
+        unit=definition.unit,
+        obj=definition,
+        message=definition.slug,
+    )
+    return definition
+
+
+def _stored_state(definition: ReportDefinition) -> tuple:
+    """What loading a package again compares: unchanged, nothing is written."""
+    return (
+        [str(getattr(definition, n)) for n in HEADER_FIELDS],
+        definition.unit_id,
+        definition.request_id,
+        definition.period,
+        definition.options,
+        definition.template_id,
+    )
+
+
+def _update_from_package(user, existing: ReportDefinition, spec: dict) -> str:
+    """``existing`` (locked) takes ``spec``; ``"updated"``, or ``"unchanged"`` with nothing
+    written. A section without text in ``spec`` keeps its text under the same key."""
+    old = {s.key: s.text for s in definition_sections(existing) if s.text}
+    sections = [
+        Section(s.key, s.heading, s.text or old.get(s.key, ""), s.source)
+        for s in spec.get("sections") or []
+    ]
+    before = _stored_state(existing)
+    before_programmes = set(existing.programmes.values_list("pk", flat=True))
+    _apply_spec(existing, {**spec, "sections": sections})
+    upload = spec.get("template_upload")
+    if upload is None:
+        existing.template = None
+    elif existing.template is None or existing.template.digest != content_digest(upload[0]):
+        existing.template = _own_template(user, existing, upload)
+    programmes = {p.pk for p in spec.get("programmes") or []}
+    if _stored_state(existing) == before and programmes == before_programmes:
+        return "unchanged"
+    existing.revision += 1
+    existing.save()
+    existing.programmes.set(spec.get("programmes") or [])
+    follow_sections(existing)
+    audit(
+        "report_definition.updated",
+        actor=user,
+        unit=existing.unit,
+        obj=existing,
+        message=existing.slug,
+        revision=existing.revision,
+    )
+    return "updated"
 
 
 def follow_sections(base: ReportDefinition) -> int:
