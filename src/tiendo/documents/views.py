@@ -24,7 +24,7 @@ from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
 from tiendo.core.uploads import UploadError, uploaded_file
-from tiendo.documents.definitions import DefinitionInvalid, spec_of
+from tiendo.documents.definitions import HEADER_FIELDS, DefinitionInvalid, spec_of
 from tiendo.documents.forms import (
     AnnexFormSet,
     DefinitionForm,
@@ -93,23 +93,8 @@ def report_list(request):
 
 # --- creating and editing a definition ---------------------------------------------------------
 
-HEADER_INITIAL = (
-    "title",
-    "kind",
-    "parent_agency",
-    "issuing_agency",
-    "number",
-    "symbol",
-    "place",
-    "issued_on",
-    "doc_title",
-    "summary",
-    "basis",
-    "signer_capacity",
-    "signing_for",
-    "signer_title",
-    "signer_name",
-)
+# the header fields a form shows as they are (the recipients are edited one a line)
+HEADER_INITIAL = tuple(name for name in HEADER_FIELDS if name != "recipients")
 
 
 def _may_define_somewhere(user) -> bool:
