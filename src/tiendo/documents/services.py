@@ -542,21 +542,7 @@ def create_definition(*, user, spec: dict) -> ReportDefinition:
     at once (:class:`DefinitionInvalid`), written in one transaction and audited."""
     _checked(spec)
     with transaction.atomic():
-        definition = ReportDefinition(options={})
-        _apply_spec(definition, spec)
-        definition.save()
-        definition.programmes.set(spec.get("programmes") or [])
-        if spec.get("template_upload") is not None:
-            definition.template = _own_template(user, definition, spec["template_upload"])
-            definition.save(update_fields=["template"])
-        audit(
-            "report_definition.created",
-            actor=user,
-            unit=definition.unit,
-            obj=definition,
-            message=definition.slug,
-        )
-    return definition
+        return _create(user, spec)
 
 
 def update_definition(
@@ -602,11 +588,12 @@ def upsert_definition(*, user, spec: dict) -> tuple[ReportDefinition, str]:
     with transaction.atomic():
         existing = ReportDefinition.objects.select_for_update().filter(slug=spec["slug"]).first()
         if existing is None:
-            return _create_from_package(user, spec), "created"
+            return _create(user, spec), "created"
         return existing, _update_from_package(user, existing, spec)
 
 
-def _create_from_package(user, spec: dict) -> ReportDefinition:
+def _create(user, spec: dict) -> ReportDefinition:
+    """Write a checked ``spec`` as a new definition, with its own template if uploaded; audited."""
     upload = spec.get("template_upload")
     definition = ReportDefinition(options={})
     _apply_spec(definition, spec)
