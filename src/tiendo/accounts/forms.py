@@ -1,4 +1,6 @@
-"""Forms of the account pages; the rules themselves are in :mod:`tiendo.accounts.services`."""
+"""Forms of the account pages. They only read what was posted: every rule of a field is in
+:mod:`tiendo.accounts.fields` (through :mod:`tiendo.accounts.services`), so a page refuses
+what an imported file or the command line refuses, with the same message."""
 
 from __future__ import annotations
 
@@ -6,8 +8,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.accounts import scope
+from tiendo.accounts.fields import (
+    EMAIL_MAX,
+    FULL_NAME_MAX,
+    POSITION_MAX,
+    USERNAME_MAX,
+    AccountError,
+    unit_for_code,
+)
 from tiendo.accounts.models import Role
-from tiendo.accounts.services import AccountError, unit_from_code
 
 
 def show_refusal(form: forms.Form, error: AccountError) -> None:
@@ -16,18 +25,30 @@ def show_refusal(form: forms.Form, error: AccountError) -> None:
     form.add_error(name if name in form.fields else None, str(error))
 
 
-class AccountForm(forms.Form):
-    username = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
-    full_name = forms.CharField(label=_("Họ và tên"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email"), required=False)
-    position = forms.CharField(label=_("Chức vụ"), max_length=120, required=False)
-    unit_code = forms.CharField(
-        label=_("Mã đơn vị"),
-        max_length=32,
-        required=False,
-        help_text=_("Mã chính thức của đơn vị, ví dụ 08 (tỉnh), 00001 (xã)."),
+def _text(label, limit, widget=forms.TextInput, **kwargs):
+    """A field that only reads text: ``maxlength`` helps the browser, the services check."""
+    return forms.CharField(
+        label=label, required=False, widget=widget(attrs={"maxlength": limit}), **kwargs
     )
-    role = forms.ChoiceField(label=_("Vai trò"))
+
+
+class _RoleField(forms.ChoiceField):
+    """Offers the roles the user may give; whether a posted role may be given is the
+    services' rule (:func:`tiendo.accounts.fields.check_role_for`), not the form's."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+class AccountForm(forms.Form):
+    username = _text(_("Tên đăng nhập"), USERNAME_MAX)
+    full_name = _text(_("Họ và tên"), FULL_NAME_MAX)
+    email = _text(_("Email"), EMAIL_MAX, widget=forms.EmailInput)
+    position = _text(_("Chức vụ"), POSITION_MAX)
+    unit_code = _text(
+        _("Mã đơn vị"), 32, help_text=_("Mã chính thức của đơn vị, ví dụ 08 (tỉnh), 00001 (xã).")
+    )
+    role = _RoleField(label=_("Vai trò"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, actor, account=None, **kwargs):
@@ -58,15 +79,10 @@ class AccountForm(forms.Form):
         self.fields["unit_code"].widget.attrs["list"] = "unit-codes"
 
     def clean_unit_code(self):
-        code = (self.cleaned_data.get("unit_code") or "").strip()
-        if not code:
-            return None
-        unit = unit_from_code(code)
-        if unit is None:
-            raise forms.ValidationError(
-                _("Không có đơn vị nào mang mã “%(code)s”."), params={"code": code}
-            )
-        return unit
+        try:
+            return unit_for_code(self.cleaned_data.get("unit_code"))
+        except AccountError as error:
+            raise forms.ValidationError(str(error)) from error
 
 
 class ImportForm(forms.Form):

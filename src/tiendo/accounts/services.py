@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -32,9 +30,22 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.accounts import scope
+from tiendo.accounts.fields import (
+    FIELD_ORDER,
+    AccountError,
+    AccountFields,
+    assignment_problems,
+    changes_of,
+    check_username,
+    field_problems,
+    raise_first,
+    role_from_text,
+    text_problems,
+    unit_for_code,
+)
 from tiendo.accounts.models import Role, User
 from tiendo.core.audit import audit
-from tiendo.core.errors import TiendoError
+from tiendo.core.text import nfc
 from tiendo.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -43,16 +54,6 @@ log = logging.getLogger(__name__)
 EDITABLE_FIELDS = ("first_name", "email", "unit", "role", "position")
 # a one-time password: 4 groups of 4 from 31 unambiguous characters (about 79 bits)
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ2345679"
-
-
-class AccountError(TiendoError):
-    """A refused change to an account; ``field`` names the form field it concerns."""
-
-    code = "account.refused"
-
-    def __init__(self, message=None, *, code: str | None = None, field: str = "", **params):
-        self.field = field
-        super().__init__(message, code=code, **params)
 
 
 @dataclass
@@ -76,11 +77,8 @@ def one_time_password() -> str:
 
 
 # --- rights ------------------------------------------------------------------------------
-
-
-def _is_operator(actor) -> bool:
-    """The command line or the administrator."""
-    return actor is None or scope.is_admin(actor)
+# The rules of the fields themselves (username, email, role, unit...) are in
+# :mod:`tiendo.accounts.fields`, shared by every path below.
 
 
 def _check_manager(actor) -> None:
@@ -98,118 +96,6 @@ def _check_account(actor, account: User) -> None:
             code="account.out_of_scope",
             username=account.username,
         )
-
-
-def role_problem(actor, role: str) -> AccountError | None:
-    if role not in Role.values:
-        return AccountError(
-            _("Vai trò “%(role)s” không có; các vai trò: %(roles)s."),
-            code="account.bad_role",
-            field="role",
-            role=role,
-            roles=", ".join(Role.values),
-        )
-    if actor is not None and role not in scope.assignable_roles(actor):
-        return AccountError(
-            _("Bạn không được giao vai trò “%(role)s” (cao hơn vai trò của bạn)."),
-            code="account.role_above_own",
-            field="role",
-            role=Role(role).label,
-        )
-    return None
-
-
-def unit_problem(actor, unit: Unit | None, role: str) -> AccountError | None:
-    if unit is None:
-        if role != Role.ADMIN:
-            return AccountError(
-                _("Tài khoản phải gắn với một đơn vị (chỉ quản trị hệ thống có thể không có)."),
-                code="account.unit_required",
-                field="unit",
-            )
-        return None
-    if actor is not None and not scope.can_manage_accounts(actor, unit):
-        return AccountError(
-            # the code the user typed, not the name of a unit they may not see
-            _("Đơn vị mã “%(unit_code)s” nằm ngoài phạm vi bạn quản lý."),
-            code="account.unit_out_of_scope",
-            field="unit",
-            unit_code=unit.code,
-        )
-    return None
-
-
-def _check_assignment(actor, unit: Unit | None, role: str) -> None:
-    problem = role_problem(actor, role) or unit_problem(actor, unit, role)
-    if problem is not None:
-        raise problem
-
-
-def username_problem(username: str, *, exclude_pk=None) -> AccountError | None:
-    if not username:
-        return AccountError(
-            _("Thiếu tên đăng nhập."), code="account.username_missing", field="username"
-        )
-    if len(username) > 150:
-        return AccountError(
-            _("Tên đăng nhập dài quá 150 ký tự."), code="account.username_long", field="username"
-        )
-    try:
-        UnicodeUsernameValidator()(username)
-    except ValidationError:
-        return AccountError(
-            _(
-                "Tên đăng nhập “%(username)s” chỉ được gồm chữ, số và các dấu @ . + - _ "
-                "(không có dấu cách)."
-            ),
-            code="account.username_invalid",
-            field="username",
-            username=username,
-        )
-    taken = User.objects.filter(username__iexact=username)
-    if exclude_pk is not None:
-        taken = taken.exclude(pk=exclude_pk)
-    if taken.exists():
-        return AccountError(
-            _("Tên đăng nhập “%(username)s” đã có người dùng."),
-            code="account.username_taken",
-            field="username",
-            username=username,
-        )
-    return None
-
-
-def email_problem(email: str) -> AccountError | None:
-    if not email:
-        return None
-    try:
-        validate_email(email)
-    except ValidationError:
-        return AccountError(
-            _("Địa chỉ email “%(email)s” không hợp lệ."),
-            code="account.bad_email",
-            field="email",
-            email=email,
-        )
-    return None
-
-
-def _text_problem(value: str, *, limit: int, field_name: str, label) -> AccountError | None:
-    if len(value) > limit:
-        return AccountError(
-            _("%(label)s dài quá %(limit)s ký tự."),
-            code="account.too_long",
-            field=field_name,
-            label=label,
-            limit=limit,
-        )
-    return None
-
-
-def _raise_first(*problems) -> None:
-    for problem in problems:
-        if problem is not None:
-            raise problem
 
 
 # --- passwords ---------------------------------------------------------------------------
@@ -285,66 +171,56 @@ def create_account(
 ) -> PasswordIssued:
     """A new account in ``unit`` with ``role``; see :func:`_issue_password` for its password."""
     _check_manager(actor)
-    username, full_name, email, position = (
-        (username or "").strip(),
-        (full_name or "").strip(),
-        (email or "").strip(),
-        (position or "").strip(),
-    )
-    _raise_first(
-        username_problem(username),
-        _text_problem(full_name, limit=150, field_name="full_name", label=_("Họ và tên")),
-        email_problem(email),
-        _text_problem(position, limit=120, field_name="position", label=_("Chức vụ")),
-    )
-    _check_assignment(actor, unit, role)
-    account = User(
-        username=username,
-        first_name=full_name,
-        email=email,
-        unit=unit,
-        role=role,
-        position=position,
-    )
+    fields = AccountFields(username, full_name, email, position, unit, role)
+    raise_first(field_problems(actor, fields))
+    account = User(username=fields.username, **fields.model_values())
     if password is not None:
-        try:
-            validate_password(password, account)
-        except ValidationError as exc:
-            raise AccountError(
-                _("Mật khẩu không dùng được: %(reasons)s"),
-                code="account.weak_password",
-                field="password",
-                reasons=" ".join(exc.messages),
-            ) from exc
+        _check_password(password, account)
     with transaction.atomic():
         # the unit row is locked so that it cannot be removed under the new account
         if unit is not None:
             Unit.objects.select_for_update().get(pk=unit.pk)
-        if User.objects.filter(username__iexact=username).exists():
-            raise username_problem(username)
-        account.set_unusable_password()
-        try:
-            with transaction.atomic():
-                account.save()
-        except IntegrityError:  # the same username saved a moment ago by someone else
-            raise username_problem(username) or AccountError(
-                code="account.username_taken"
-            ) from None
+        _save_new(account)
         issued = _issue_password(account, site_url=site_url, password=password)
         audit(
             "account.created",
             actor=actor,
             unit=unit,
             obj=account,
-            username=username,
-            role=role,
+            username=account.username,
+            role=account.role,
             unit_code=unit.code if unit else "",
-            email=email,
-            full_name=full_name,
+            email=account.email,
+            full_name=account.first_name,
             password="emailed" if issued.emailed_to else "set" if password else "one_time",
             via=via,
         )
     return issued
+
+
+def _check_password(password: str, account: User) -> None:
+    try:
+        validate_password(password, account)
+    except ValidationError as exc:
+        raise AccountError(
+            _("Mật khẩu không dùng được: %(reasons)s"),
+            code="account.weak_password",
+            field="password",
+            reasons=" ".join(exc.messages),
+        ) from exc
+
+
+def _save_new(account: User) -> None:
+    """Save a new account whose username may have been taken since it was checked."""
+    raise_first([check_username(account.username)])
+    account.set_unusable_password()
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:  # the same username saved a moment ago by someone else
+        raise check_username(account.username) or AccountError(
+            code="account.username_taken"
+        ) from None
 
 
 def _locked(pk) -> User:
@@ -355,10 +231,16 @@ def _locked(pk) -> User:
         raise AccountError(_("Không tìm thấy tài khoản."), code="account.not_found") from None
 
 
-def _shown(name: str, value):
-    if name == "unit":
-        return value.code if value is not None else ""
-    return value
+def _check_version(account: User, version: int) -> None:
+    if account.version != version:
+        raise AccountError(
+            _(
+                "Tài khoản “%(username)s” vừa được người khác sửa sau khi bạn mở trang; "
+                "xin mở lại trang để xem thay đổi rồi sửa lại."
+            ),
+            code="account.stale",
+            username=account.username,
+        )
 
 
 def update_account(
@@ -379,46 +261,17 @@ def update_account(
     someone else since then refuses this one (``account.stale``).
     """
     _check_manager(actor)
-    full_name, email, position = (
-        (full_name or "").strip(),
-        (email or "").strip(),
-        (position or "").strip(),
-    )
-    _raise_first(
-        _text_problem(full_name, limit=150, field_name="full_name", label=_("Họ và tên")),
-        email_problem(email),
-        _text_problem(position, limit=120, field_name="position", label=_("Chức vụ")),
-    )
+    fields = AccountFields("", full_name, email, position, unit, role)
+    raise_first(text_problems(fields, new=False))
     with transaction.atomic():
         account = _locked(pk)
         _check_account(actor, account)
-        if account.version != version:
-            raise AccountError(
-                _(
-                    "Tài khoản “%(username)s” vừa được người khác sửa sau khi bạn mở trang; "
-                    "xin mở lại trang để xem thay đổi rồi sửa lại."
-                ),
-                code="account.stale",
-                username=account.username,
-            )
-        new = {
-            "first_name": full_name,
-            "email": email,
-            "unit": unit,
-            "role": role,
-            "position": position,
-        }
-        changes = {
-            name: (_shown(name, getattr(account, name)), _shown(name, value))
-            for name, value in new.items()
-            if getattr(account, name) != value
-        }
+        _check_version(account, version)
+        changes = changes_of(account, fields)
         if not changes:
             return {}
-        if "unit" in changes or "role" in changes:
-            _check_own_account(actor, account, changes)
-            _check_assignment(actor, unit, role)
-        for name, value in new.items():
+        raise_first(assignment_problems(actor, fields, account))
+        for name, value in fields.model_values().items():
             setattr(account, name, value)
         account.version += 1
         account.save(update_fields=[*EDITABLE_FIELDS, "version"])
@@ -432,21 +285,6 @@ def update_account(
             via=via,
         )
     return changes
-
-
-def _check_own_account(actor, account: User, changes: dict) -> None:
-    """A coordinator does not move itself to another unit nor change its own role."""
-    if actor is None or actor.pk != account.pk or scope.is_admin(actor):
-        return
-    if "unit" in changes:
-        raise AccountError(
-            _("Bạn không thể tự chuyển tài khoản của mình sang đơn vị khác."),
-            code="account.own_unit",
-            field="unit",
-        )
-    raise AccountError(
-        _("Bạn không thể tự đổi vai trò của mình."), code="account.own_role", field="role"
-    )
 
 
 def set_active(actor, pk, active: bool, *, via: str = "page") -> User:
@@ -572,159 +410,122 @@ class ImportPlan:
         return self.count("change")
 
 
-def role_from_text(text: str) -> str | None:
-    """A role by its code (``coordinator``) or its Vietnamese name (``Văn phòng điều phối``)."""
-    from django.utils import translation
-
-    from tiendo.accounts.importing import _plain
-
-    wanted = _plain(text)
-    with translation.override("vi"):
-        for role in Role:
-            if wanted in (_plain(role.value), _plain(str(role.label))):
-                return role.value
-    return None
-
-
-def unit_from_code(code: str) -> Unit | None:
-    """The unit of an official code; a code that lost its leading zeros in Excel (``1`` for
-    ``00001``) is found too when that names one unit only."""
-    from tiendo.units.services import UnitNotFound, resolve_unit
-
-    try:
-        return resolve_unit(code)
-    except UnitNotFound:
-        pass
-    if code.isdigit():
-        padded = {code.zfill(n) for n in (2, 3, 5)} - {code}
-        found = list(Unit.objects.filter(code__in=padded).values_list("code", flat=True))
-        if len(set(found)) == 1:
-            return resolve_unit(found[0])
-    return None
+# the file's column of each of AccountFields' fields
+_COLUMN_OF = {"username": "username", "full_name": "full_name", "email": "email"}
+_COLUMN_OF |= {"role": "role", "unit": "unit_code"}
 
 
 def check_import(actor, rows: list[dict], *, lock: bool = False) -> ImportPlan:
     """What importing ``rows`` (from :func:`tiendo.accounts.importing.read_rows`) would do,
-    and every problem by line and column. Writes nothing."""
+    and every problem by line and column. Writes nothing.
+
+    Each row is checked by the rules of the account pages (:mod:`tiendo.accounts.fields`):
+    a new username as on the creation page, an existing account as on its edit page."""
     from tiendo.accounts.importing import COLUMN_LABELS
 
     _check_manager(actor)
     plan = ImportPlan([], [])
-    seen: dict[str, int] = {}
-    names = [(r.get("username") or "").strip() for r in rows]
-    existing_qs = User.objects.select_related("unit").filter(username__in=[n for n in names if n])
+    existing = _existing_accounts(rows, lock=lock)
+    first_line: dict[str, int] = {}  # lower-case username: the line it first appears on
+    for row in rows:
+        username = nfc(row.get("username"))
+        account = existing.get(username.lower()) if username else None
+        item, problems = _check_row(actor, row, account)
+        if username.lower() in first_line:
+            problems.insert(0, _duplicate(username, first_line[username.lower()]))
+        elif username:
+            first_line[username.lower()] = row["line"]
+        for problem in problems:
+            column = COLUMN_LABELS.get(_COLUMN_OF.get(problem.field, ""), "")
+            plan.problems.append(ImportProblem(row["line"], str(column), str(problem)))
+        if not problems:
+            plan.rows.append(item)
+    return plan
+
+
+def _existing_accounts(rows: list[dict], *, lock: bool) -> dict[str, User]:
+    """The accounts the rows name, by lower-case username (matched without case)."""
+    names = {nfc(r.get("username")) for r in rows} - {""}
+    found = User.objects.select_related("unit").filter(username__in=names)
     if lock:
-        existing_qs = existing_qs.select_for_update(of=("self",))
-    existing = {u.username.lower(): u for u in existing_qs}
+        found = found.select_for_update(of=("self",))
+    existing = {u.username.lower(): u for u in found}
     # case-insensitive matches the exact filter above missed
-    for name in names:
-        if name and name.lower() not in existing:
+    for name in sorted(names):
+        if name.lower() not in existing:
             other = User.objects.filter(username__iexact=name).first()
             if other is not None:
                 existing[name.lower()] = other
+    return existing
 
-    def problem(row, field_name, error):
-        column = str(COLUMN_LABELS[field_name]) if field_name else ""
-        plan.problems.append(ImportProblem(row["line"], column, str(error)))
 
-    for row in rows:
-        line = row["line"]
-        username = (row.get("username") or "").strip()
-        unit_code = (row.get("unit_code") or "").strip()
-        role_text = (row.get("role") or "").strip()
-        count_before = len(plan.problems)
-        account = existing.get(username.lower()) if username else None
-        # a column the file does not have leaves an existing account's value as it is
-        full_name, email = (
-            (row.get(key) or "").strip()
-            if row.get(key) is not None or account is None
-            else getattr(account, attr)
-            for key, attr in (("full_name", "first_name"), ("email", "email"))
-        )
-        if username.lower() in seen:
-            problem(
-                row,
-                "username",
-                AccountError(
-                    _("Tên đăng nhập “%(username)s” đã có ở dòng %(line)s của tệp."),
-                    code="account.import_duplicate",
-                    username=username,
-                    line=seen[username.lower()],
-                ),
-            )
-        elif username:
-            seen[username.lower()] = line
-        if account is None:
-            error = username_problem(username)
-            if error is not None:
-                problem(row, "username", error)
-        elif actor is not None and not scope.may_manage_account(actor, account):
-            problem(
-                row,
-                "username",
-                AccountError(
-                    _("Tài khoản “%(username)s” đã có và nằm ngoài phạm vi bạn quản lý."),
-                    code="account.out_of_scope",
-                    username=username,
-                ),
-            )
-        for error, field_name in (
-            (_text_problem(full_name, limit=150, field_name="", label=_("Họ và tên")), "full_name"),
-            (email_problem(email), "email"),
-        ):
-            if error is not None:
-                problem(row, field_name, error)
-        role = role_from_text(role_text) if role_text else None
-        if role is None:
-            problem(
-                row,
-                "role",
-                AccountError(
-                    _("Vai trò “%(role)s” không có; các vai trò: %(roles)s."),
-                    code="account.bad_role",
-                    role=role_text,
-                    roles=", ".join(Role.values),
-                ),
-            )
-        else:
-            error = role_problem(actor, role)
-            if error is not None:
-                problem(row, "role", error)
-        unit = unit_from_code(unit_code) if unit_code else None
-        if unit_code and unit is None:
-            problem(
-                row,
-                "unit_code",
-                AccountError(
-                    _("Không có đơn vị nào mang mã “%(unit_code)s”."),
-                    code="account.unknown_unit",
-                    unit_code=unit_code,
-                ),
-            )
-        elif role is not None:
-            error = unit_problem(actor, unit, role)
-            if error is not None:
-                problem(row, "unit_code", error)
-        if len(plan.problems) > count_before:
-            continue
-        item = ImportRow(line, username, full_name, email, unit, role)
-        if account is not None:
-            item.username = account.username
-            new = {"first_name": full_name, "email": email, "unit": unit, "role": role}
-            item.changes = {
-                name: (_shown(name, getattr(account, name)), _shown(name, value))
-                for name, value in new.items()
-                if getattr(account, name) != value
-            }
-            item.action = "change" if item.changes else "same"
-            if item.changes and actor is not None and actor.pk == account.pk:
-                try:
-                    _check_own_account(actor, account, item.changes)
-                except AccountError as error:
-                    problem(row, "unit_code" if error.field == "unit" else "role", error)
-                    continue
-        plan.rows.append(item)
-    return plan
+def _duplicate(username: str, line: int) -> AccountError:
+    return AccountError(
+        _("Tên đăng nhập “%(username)s” đã có ở dòng %(line)s của tệp."),
+        code="account.import_duplicate",
+        field="username",
+        username=username,
+        line=line,
+    )
+
+
+def _check_row(actor, row: dict, account: User | None) -> tuple[ImportRow | None, list]:
+    """The row's effect on ``account`` (``None``: a new one) and its problems."""
+    fields, problems = _row_fields(row, account)
+    if account is not None and actor is not None and not scope.may_manage_account(actor, account):
+        # nothing more is said of an account the actor may not see
+        return None, _in_form_order([*problems, _not_yours(account)])
+    unreadable = {problem.field for problem in problems}
+    problems += [p for p in field_problems(actor, fields, account) if p.field not in unreadable]
+    item = ImportRow(
+        row["line"], fields.username, fields.full_name, fields.email, fields.unit, fields.role
+    )
+    if account is not None:
+        item.username = account.username
+        item.changes = changes_of(account, fields)
+        item.action = "change" if item.changes else "same"
+    return item, _in_form_order(problems)
+
+
+def _in_form_order(problems: list) -> list:
+    return sorted(
+        problems, key=lambda p: FIELD_ORDER.index(p.field) if p.field in FIELD_ORDER else 0
+    )
+
+
+def _not_yours(account: User) -> AccountError:
+    return AccountError(
+        _("Tài khoản “%(username)s” đã có và nằm ngoài phạm vi bạn quản lý."),
+        code="account.out_of_scope",
+        field="username",
+        username=account.username,
+    )
+
+
+def _row_fields(row: dict, account: User | None) -> tuple[AccountFields, list]:
+    """The row as :class:`AccountFields`, and the unit code it names that names no unit.
+
+    A column the file does not have leaves an existing account's value as it is; the
+    position is never in a file."""
+
+    def text(key, attr):
+        if row.get(key) is None and account is not None:
+            return getattr(account, attr)
+        return row.get(key)
+
+    role_text = nfc(row.get("role"))
+    fields = AccountFields(
+        username=row.get("username"),
+        full_name=text("full_name", "first_name"),
+        email=text("email", "email"),
+        position=account.position if account is not None else "",
+        role=role_from_text(role_text) or role_text,
+    )
+    try:
+        fields.unit = unit_for_code(row.get("unit_code"))
+    except AccountError as error:
+        return fields, [error]
+    return fields, []
 
 
 def import_accounts(
@@ -743,32 +544,9 @@ def import_accounts(
             error.plan = plan
             raise error
         for row in plan.rows:
-            if row.action == "create":
-                plan.issued.append(
-                    create_account(
-                        actor,
-                        username=row.username,
-                        full_name=row.full_name,
-                        email=row.email,
-                        unit=row.unit,
-                        role=row.role,
-                        site_url=site_url,
-                        via=via,
-                    )
-                )
-            elif row.action == "change":
-                account = User.objects.get(username=row.username)
-                update_account(
-                    actor,
-                    account.pk,
-                    version=account.version,
-                    full_name=row.full_name,
-                    email=row.email,
-                    unit=row.unit,
-                    role=row.role,
-                    position=account.position,
-                    via=via,
-                )
+            issued = _write_row(actor, row, site_url=site_url, via=via)
+            if issued is not None:
+                plan.issued.append(issued)
         audit(
             "account.imported",
             actor=actor,
@@ -779,3 +557,31 @@ def import_accounts(
             via=via,
         )
     return plan
+
+
+def _write_row(actor, row: ImportRow, *, site_url, via) -> PasswordIssued | None:
+    if row.action == "create":
+        return create_account(
+            actor,
+            username=row.username,
+            full_name=row.full_name,
+            email=row.email,
+            unit=row.unit,
+            role=row.role,
+            site_url=site_url,
+            via=via,
+        )
+    if row.action == "change":
+        account = User.objects.get(username=row.username)
+        update_account(
+            actor,
+            account.pk,
+            version=account.version,
+            full_name=row.full_name,
+            email=row.email,
+            unit=row.unit,
+            role=row.role,
+            position=account.position,
+            via=via,
+        )
+    return None

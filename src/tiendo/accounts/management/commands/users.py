@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tiendo.accounts.fields import unit_for_code
 from tiendo.accounts.importing import ImportFileError, read_rows
 from tiendo.accounts.models import Role, User
 from tiendo.accounts.services import (
@@ -20,7 +21,6 @@ from tiendo.accounts.services import (
     import_accounts,
     list_accounts,
     set_active,
-    unit_from_code,
 )
 from tiendo.core.uploads import UploadError
 
@@ -33,8 +33,9 @@ class Command(BaseCommand):
         add = actions.add_parser("add", help="Thêm một tài khoản gắn với đơn vị và vai trò.")
         add.add_argument("username")
         add.add_argument("--unit", help="Mã đơn vị (bắt buộc, trừ vai trò admin).")
+        # the role is checked by the services, with the pages' message
         add.add_argument(
-            "--role", required=True, choices=Role.values, help="Vai trò của tài khoản."
+            "--role", required=True, help=f"Vai trò của tài khoản: {', '.join(Role.values)}."
         )
         add.add_argument("--email", default="")
         add.add_argument("--name", default="", help="Họ và tên.")
@@ -65,12 +66,7 @@ class Command(BaseCommand):
             raise CommandError(str(err)) from err
 
     def _unit(self, code):
-        if not code:
-            return None
-        unit = unit_from_code(code)
-        if unit is None:
-            raise CommandError(f"Không có đơn vị nào mang mã “{code}”.")
-        return unit
+        return unit_for_code(code)
 
     def do_add(self, *, username, unit, role, email, name, position, password_stdin, **_):
         password = None
