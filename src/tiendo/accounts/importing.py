@@ -153,12 +153,26 @@ def _xlsx_table(upload, name: str):
             code="account.import_unreadable",
             name=name,
         ) from exc
-    if (sheet.max_row or 0) > MAX_ROWS * 2 + 1:  # the sheet's declared size, before reading
+    if (sheet.max_row or 0) > _max_sheet_rows():  # the sheet's declared size, before reading
         raise _too_many(name)
-    return (
-        [_cell_text(value) for value in row]
-        for row in sheet.iter_rows(values_only=True, max_col=20)
-    )
+    # read to the sheet's last row, not to its declared one: a file that understates its
+    # size would otherwise lose its last rows without a word
+    sheet.reset_dimensions()
+    return _capped_rows(sheet, name)
+
+
+def _max_sheet_rows() -> int:
+    """Rows of a sheet, blank ones included: a list has some blank rows, not thousands."""
+    return MAX_ROWS * 2 + 1
+
+
+def _capped_rows(sheet, name: str):
+    # the declared size may understate the sheet (or be missing): every row, the blank ones
+    # :func:`_rows` skips too, is counted here as it is read
+    for count, row in enumerate(sheet.iter_rows(values_only=True, max_col=20), start=1):
+        if count > _max_sheet_rows():
+            raise _too_many(name)
+        yield [_cell_text(value) for value in row]
 
 
 def _rows(table, name: str) -> list[dict]:

@@ -370,6 +370,7 @@ class ImportProblem:
     line: int
     column: str  # the column's name, "" for the whole row
     message: str
+    code: str = ""  # the refusal's code, as the pages' and the command line's
 
 
 @dataclass
@@ -437,7 +438,9 @@ def check_import(actor, rows: list[dict], *, lock: bool = False) -> ImportPlan:
             first_line[username.lower()] = row["line"]
         for problem in problems:
             column = COLUMN_LABELS.get(_COLUMN_OF.get(problem.field, ""), "")
-            plan.problems.append(ImportProblem(row["line"], str(column), str(problem)))
+            plan.problems.append(
+                ImportProblem(row["line"], str(column), str(problem), problem.code)
+            )
         if not problems:
             plan.rows.append(item)
     return plan
