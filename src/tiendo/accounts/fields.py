@@ -13,7 +13,6 @@ one PostgreSQL stores, not only SQLite (which ignores ``varchar`` lengths).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.contrib.auth.validators import ASCIIUsernameValidator, UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -211,7 +210,10 @@ def check_role_for(actor, role: str) -> AccountError | None:
 
 
 def check_unit_for(actor, unit: Unit | None, role: str) -> AccountError | None:
-    """A unit ``actor`` may put an account with ``role`` in, valid today."""
+    """A unit ``actor`` may put an account with ``role`` in. A unit of the tree before the
+    2025 reform is one too: a province reports its 2021-2025 programmes in the units it had
+    (the README's first coordinator is Bắc Kạn's); :func:`unit_from_code` prefers the unit
+    in force when a code names two."""
     if unit is None:
         if role != Role.ADMIN:
             return AccountError(
@@ -225,16 +227,6 @@ def check_unit_for(actor, unit: Unit | None, role: str) -> AccountError | None:
             # the code the user typed, not the name of a unit they may not see
             _("Đơn vị mã “%(unit_code)s” nằm ngoài phạm vi bạn quản lý."),
             code="account.unit_out_of_scope",
-            field="unit",
-            unit_code=unit.code,
-        )
-    if not unit.is_valid_on(date.today()):
-        return AccountError(
-            _(
-                "Đơn vị mã “%(unit_code)s” không có hiệu lực hôm nay; tài khoản chỉ gắn được "
-                "với đơn vị đang có hiệu lực."
-            ),
-            code="account.unit_not_current",
             field="unit",
             unit_code=unit.code,
         )
