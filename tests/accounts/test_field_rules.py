@@ -87,7 +87,14 @@ def test_a_unit_of_the_tree_before_the_reform_takes_accounts_on_every_path(tree,
     # to work in, alike on every path
     for unit in (tree.ha_giang, tree.c1):
         target = User.objects.get(pk=people["officer"].pk)
-        refusals = _refusals(path, people["admin"], target=target, unit=unit, role=Role.LEADER)
+        refusals = _refusals(
+            path,
+            people["admin"],
+            target=target,
+            username=f"moi.{unit.code}",
+            unit=unit,
+            role=Role.LEADER,
+        )
         assert refusals == [], unit
 
 
