@@ -113,6 +113,26 @@ def test_a_username_with_diacritics_is_refused_wherever_an_account_is_created(tr
     assert not User.objects.filter(username="đức").exists()
 
 
+def test_the_administration_site_refuses_a_username_with_diacritics_too(tree, people):
+    client = Client()
+    client.force_login(people["admin"])
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "đức",
+            "usable_password": "false",
+            "unit": tree.n1.pk,
+            "role": Role.LEADER,
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["username"]
+    assert errors == [
+        "Tên đăng nhập “đức” phải viết không dấu: chỉ chữ a–z, số và các dấu @ . + - _."
+    ]
+    assert not User.objects.filter(username="đức").exists()
+
+
 @pytest.mark.parametrize("path", CHANGE)
 def test_an_account_changes_its_own_name_on_every_path(tree, people, path):
     # the import refused it ("Bạn không thể tự đổi vai trò của mình") though no role changed

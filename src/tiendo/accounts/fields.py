@@ -283,7 +283,7 @@ def text_problems(fields: AccountFields, *, new: bool) -> list[AccountError]:
 def assignment_problems(actor, fields: AccountFields, account: User | None = None) -> list:
     """The role and the unit, for a new account (``account`` is ``None``) or when they
     change on ``account``: its owner does not change them (unless administrator), the role
-    is one ``actor`` gives, the unit one ``actor`` manages and in force."""
+    is one ``actor`` gives, the unit one ``actor`` manages."""
     if account is not None:
         changed = changes_of(account, fields).keys() & {"unit", "role"}
         if not changed:

@@ -412,8 +412,13 @@ class ImportPlan:
 
 
 # the file's column of each of AccountFields' fields
-_COLUMN_OF = {"username": "username", "full_name": "full_name", "email": "email"}
-_COLUMN_OF |= {"role": "role", "unit": "unit_code"}
+_COLUMN_OF = {
+    "username": "username",
+    "full_name": "full_name",
+    "email": "email",
+    "role": "role",
+    "unit": "unit_code",
+}
 
 
 def check_import(actor, rows: list[dict], *, lock: bool = False) -> ImportPlan:
