@@ -50,6 +50,12 @@ class DataValue(models.Model):
                 fields=["unit", "period_start", "period_end", "indicator", "category", "value"],
                 name="datavalue_pivot",
             ),
+            # the few qualified values, which the aggregation looks up to mark its cells
+            models.Index(
+                fields=["indicator", "period_start"],
+                condition=~models.Q(qualifier=""),
+                name="datavalue_qualified",
+            ),
         ]
 
     def __str__(self) -> str:

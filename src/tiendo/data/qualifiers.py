@@ -56,9 +56,8 @@ _TYPED = {
     "uoc dat": Qualifier.ESTIMATED,
 }
 # longest first, so that "ước tính" is not read as "ước" followed by "tính"
-_WORD = re.compile(
-    r"(%s)(?![a-z])" % "|".join(sorted((w.replace(" ", r"\s+") for w in _TYPED), key=len)[::-1])
-)
+_ALTERNATIVES = sorted((w.replace(" ", r"\s+") for w in _TYPED), key=len, reverse=True)
+_WORD = re.compile(r"(" + "|".join(_ALTERNATIVES) + r")(?![a-z])")
 
 
 def plain(text: str) -> str:
@@ -71,8 +70,8 @@ def split_qualifier(text: str) -> tuple[str, str, str]:
     """``(qualifier, word, rest)`` of a typed figure: ``"Khoảng 334"`` →
     ``("about", "Khoảng", "334")``; no leading qualifier word: ``("", "", text)``.
 
-    Accents and case do not matter (``khoang 334``, ``HƠN 5``). The word must stand apart
-    from what follows (``hơn5`` is not read), and only at the start."""
+    Accents and case do not matter (``khoang 334``, ``HƠN 5``). The word stands at the
+    start and does not run into a longer word (``hơnnữa`` is not ``hơn``)."""
     stripped = text.strip()
     flat = plain(stripped)
     # removing accents keeps one character per letter of NFC text, except for decomposed
@@ -85,7 +84,7 @@ def split_qualifier(text: str) -> tuple[str, str, str]:
         return "", "", text
     end = match.end()
     word = re.sub(r"\s+", " ", match.group(1))
-    return _TYPED[word], stripped[:end], stripped[end:].strip()
+    return _TYPED[word].value, stripped[:end], stripped[end:].strip()
 
 
 def word(qualifier: str) -> str:

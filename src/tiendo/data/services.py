@@ -320,7 +320,9 @@ class Conflict:
         return _("%(action)s, sau %(since)s (lúc đó: %(seen)s); giá trị bạn nhập: %(new)s") % {
             "action": action,
             "since": since or _("khi bạn mở biểu"),
-            "seen": format_figure(self.seen, self.seen_qualifier) if self.seen is not None else empty,
+            "seen": format_figure(self.seen, self.seen_qualifier)
+            if self.seen is not None
+            else empty,
             "new": format_figure(self.entry.value, self.entry.qualifier)
             if self.entry.value is not None
             else empty,
@@ -586,7 +588,13 @@ def _change_existing(entry, period, existing: DataValue, *, user, source, moves)
     if entry.value is None:
         existing.delete()
         _change(
-            entry, period, ChangeAction.DELETE, (old, old_qualifier, old_comment), None, user, source
+            entry,
+            period,
+            ChangeAction.DELETE,
+            (old, old_qualifier, old_comment),
+            None,
+            user,
+            source,
         ).save()
         _move_rollups(entry, period, -old, -1, moves)
         return SaveResult(ChangeAction.DELETE, old, None, old_qualifier, "")
