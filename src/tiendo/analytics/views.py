@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
-from tiendo.data.pivot import format_cell, target_label
+from tiendo.data.pivot import format_category, format_cell, target_label
 from tiendo.programmes.models import CategoryDisplay, Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.models import Level, Unit, UnitKind
@@ -280,7 +280,7 @@ def indicator_row(
 def _category_text(cell: Cell | None, code: str) -> str:
     if cell is None or code not in cell.categories:
         return ""
-    return format_number(cell.categories[code], cell.indicator.decimals)
+    return format_category(cell, code)
 
 
 def _is_partial(request) -> bool:

@@ -64,6 +64,7 @@ from django.utils.translation import gettext_lazy as _
 from tiendo.core.errors import TiendoError
 from tiendo.core.numbers import percent_of
 from tiendo.data.models import DataValue, Rollup
+from tiendo.data.qualifiers import combined
 from tiendo.programmes import expressions
 from tiendo.programmes.models import Aggregation, Indicator, Target
 from tiendo.programmes.periods import Period, PeriodError
@@ -127,6 +128,15 @@ _TABLES = {
 }
 
 
+# The qualified values at or below some units (ancestor-or-self), in a period window.
+_QUALIFIED_SQL = """
+SELECT a.ancestor_id, v.indicator_id, v.category, v.qualifier, a.depth
+FROM {values} v JOIN {closure} a ON a.unit_id = v.unit_id
+WHERE v.qualifier <> '' AND v.indicator_id IN ({indicators}) AND a.ancestor_id IN ({targets})
+  AND v.period_start >= %s AND v.period_end <= %s
+"""
+
+
 def _decimal(value) -> Decimal:
     """A number read by a raw query: a Decimal (PostgreSQL), an int or a float (SQLite,
     rounded to the column's six places as Django's own converter does)."""
@@ -160,6 +170,9 @@ class Cell:
     count: int = 0
     error: str = ""  # why a formula could not be evaluated, shown in place of the value
     error_code: str = ""
+    # the word before the figure when a part of it is qualified (tiendo.data.qualifiers)
+    qualifier: str = ""
+    category_qualifiers: dict[str, str] = field(default_factory=dict)
 
     @property
     def achieved(self) -> Decimal | None:
@@ -328,6 +341,7 @@ class Aggregator:
         ranged = kinds["ranged"]
         ranges = self._ranges(unit_ids, ranged, window, extra) if ranged else {}
         result = {pk: self._stored_cells(pk, sums, accs[pk], latest, ranges) for pk in unit_ids}
+        self._mark_qualified(result, unit_ids, kinds, window)
         if formulas and any(i.formula for i in self.indicators):
             for unit in units:
                 self._formula_cells[unit.pk] = evaluated = _FormulaCells(
@@ -342,6 +356,34 @@ class Aggregator:
                     if found is not None:
                         cell.target, cell.target_period = found
         return result
+
+    def _mark_qualified(self, result, unit_ids, kinds, window) -> None:
+        """Give the cells of sums, averages and own values the qualifier of their parts:
+        the qualified values at or below each unit in the window (own values: of the unit
+        itself). One query, on the partial index of the qualified values."""
+        flat, own = kinds["flat"], kinds["own_only"]
+        ids = flat + own
+        if not ids or not unit_ids:
+            return
+        sql = _QUALIFIED_SQL.format(
+            indicators=_placeholders(ids), targets=_placeholders(unit_ids), **_TABLES
+        )
+        start = connection.ops.adapt_datefield_value(window["period_start__gte"])
+        end = connection.ops.adapt_datefield_value(window["period_end__lte"])
+        found: dict[tuple[int, int], dict[str, set]] = defaultdict(lambda: defaultdict(set))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*ids, *unit_ids, start, end])
+            for unit_id, indicator_id, category, qualifier, depth in cursor.fetchall():
+                if depth and indicator_id in own:
+                    continue
+                found[unit_id, indicator_id][category].add(qualifier)
+        if not found:
+            return
+        codes = {i.pk: i.code for i in self.stored}
+        for (unit_id, indicator_id), by_category in found.items():
+            cell = result[unit_id][codes[indicator_id]]
+            cell.qualifier = combined(q for qs in by_category.values() for q in qs)
+            cell.category_qualifiers = {c: combined(qs) for c, qs in by_category.items() if c}
 
     def _by_aggregation(self) -> dict[str, list]:
         """The stored indicators' pks by how they aggregate (``ranged``: the indicators)."""

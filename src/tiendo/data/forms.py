@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from tiendo.core.formatting import format_number
 from tiendo.core.text import nfc
 from tiendo.data.models import DataValue, DataValueChange
+from tiendo.data.qualifiers import Qualifier, qualified, split_qualifier
 from tiendo.data.services import (
     DataEntryError,
     Entry,
     check_entries,
-    parse_number,
+    parse_qualified,
     versions_of,
 )
 from tiendo.programmes.models import Disaggregation, Indicator, Programme
@@ -45,6 +46,8 @@ class Slot:
     category_name: str
     existing: DataValue | None
     value_text: str = ""
+    # the word before the figure: stored, chosen beside the box, or typed in it ("khoảng 334")
+    qualifier: str = ""
     comment: str = ""
     version: int = 0  # the figure's version now (see tiendo.data.services)
     seen_version: int | None = None  # the version the posted form showed; None: not posted
@@ -66,6 +69,18 @@ class Slot:
     @property
     def value_name(self) -> str:
         return f"v-{self.key}"
+
+    @property
+    def qualifier_name(self) -> str:
+        return f"q-{self.key}"
+
+    @property
+    def figure_text(self) -> str:
+        """The box's text with the qualifier's word before it (``khoảng 334``), for a form
+        with no qualifier list beside the box and for reading."""
+        if not self.qualifier or split_qualifier(self.value_text)[0]:
+            return self.value_text
+        return qualified(self.value_text, self.qualifier)
 
     @property
     def comment_name(self) -> str:
@@ -193,10 +208,14 @@ class ValuesForm:
         return code
 
 
+QUALIFIER_CHOICES = Qualifier.choices  # the list beside each box of the entry page
+
+
 def _shown(slot) -> tuple:
+    """The value, qualifier and comment stored for ``slot``."""
     if slot.existing is None:
-        return None, ""
-    return slot.existing.value, slot.existing.comment
+        return None, "", ""
+    return slot.existing.value, slot.existing.qualifier, slot.existing.comment
 
 
 def bind_slots(slots, data) -> None:
@@ -212,6 +231,7 @@ def bind_slots(slots, data) -> None:
     for slot in slots:
         if slot.existing is not None:
             slot.value_text = format_number(slot.existing.value)
+            slot.qualifier = slot.existing.qualifier
             slot.comment = slot.existing.comment
     if data is None:
         return
@@ -222,20 +242,34 @@ def bind_slots(slots, data) -> None:
         [s.seen_version for s in stale if s.seen_version > 0]
     )
     for slot in slots:
-        seen_value, seen_comment = _seen(slot, seen_changes)
+        seen_value, seen_qualifier, seen_comment = _seen(slot, seen_changes)
         try:
-            typed = parse_number(slot.value_text, field=slot.label)
+            typed, slot.qualifier = typed_figure(slot)
         except DataEntryError:
             continue  # touched; changed_entries reports it
-        slot.touched = typed != seen_value or (typed is not None and slot.comment != seen_comment)
+        slot.touched = (typed, slot.qualifier) != (seen_value, seen_qualifier) or (
+            typed is not None and slot.comment != seen_comment
+        )
         if not slot.touched and slot.seen_version != slot.version:
-            current_value, slot.comment = _shown(slot)
+            current_value, slot.qualifier, slot.comment = _shown(slot)
             slot.value_text = format_number(current_value) if current_value is not None else ""
+
+
+def typed_figure(slot) -> tuple:
+    """The slot's typed value and qualifier: a word typed in the box wins over the one
+    chosen beside it; no value, no qualifier. Raises DataEntryError."""
+    value, typed_qualifier = parse_qualified(slot.value_text, field=slot.label)
+    if value is None:
+        return None, ""
+    return value, typed_qualifier or slot.qualifier
 
 
 def _read_posted(slot, data) -> None:
     """The slot's typed value and comment, and the version its form showed, from a post."""
     slot.value_text = (data.get(slot.value_name) or "").strip()
+    # the list beside the box; a form without it (or a value not in it) says none
+    chosen = data.get(slot.qualifier_name) or ""
+    slot.qualifier = chosen if chosen in Qualifier.values else ""
     slot.comment = nfc(data.get(slot.comment_name, ""))
     raw = (data.get(slot.version_name) or "").strip()
     if raw:
@@ -252,11 +286,11 @@ def _seen(slot, seen_changes) -> tuple:
     if slot.seen_version is None or slot.seen_version == slot.version:
         return _shown(slot)
     if slot.seen_version == 0:
-        return None, ""
+        return None, "", ""
     change = seen_changes.get(slot.seen_version)
     if change and (change.indicator_id, change.category) == (slot.indicator.pk, slot.category):
-        return change.new_value, change.new_comment
-    return _UNKNOWN, ""
+        return change.new_value, change.new_qualifier, change.new_comment
+    return _UNKNOWN, "", ""
 
 
 def mark_conflicts(slots, conflicts, period_of) -> None:
@@ -287,7 +321,7 @@ def read_slots(slots, unit: Unit, period_of) -> tuple[list[tuple[Slot, Entry]], 
         if not slot.touched:
             continue  # as the form showed it: nothing to write, whatever was saved meanwhile
         try:
-            value = parse_number(slot.value_text, field=slot.label)
+            value, qualifier = typed_figure(slot)
         except DataEntryError as exc:
             slot.error = str(exc)
             problems.append(slot.error)
@@ -299,7 +333,11 @@ def read_slots(slots, unit: Unit, period_of) -> tuple[list[tuple[Slot, Entry]], 
         old = slot.existing
         if old is None and value is None:
             continue
-        if old is not None and old.value == value and old.comment == slot.comment:
+        if old is not None and (old.value, old.qualifier, old.comment) == (
+            value,
+            qualifier,
+            slot.comment,
+        ):
             continue
         entry = Entry(
             slot.indicator,
@@ -309,6 +347,7 @@ def read_slots(slots, unit: Unit, period_of) -> tuple[list[tuple[Slot, Entry]], 
             category=slot.category,
             comment=slot.comment if value is not None else "",
             expected_version=slot.seen_version,
+            qualifier=qualifier,
         )
         pairs.append((slot, entry))
     return pairs, problems

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.data.qualifiers import Qualifier
 from tiendo.programmes.fields import PeriodField
 
 
@@ -18,6 +19,10 @@ class DataValue(models.Model):
     period_end = models.DateField()
     category = models.CharField(_("phân tổ"), max_length=40, blank=True, default="")
     value = models.DecimalField(_("giá trị"), max_digits=20, decimal_places=6)
+    # the word written before the figure ("khoảng 334"): see tiendo.data.qualifiers
+    qualifier = models.CharField(
+        _("mức chính xác"), max_length=10, choices=Qualifier.choices, blank=True, default=""
+    )
     comment = models.TextField(_("ghi chú"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
@@ -45,6 +50,12 @@ class DataValue(models.Model):
                 fields=["unit", "period_start", "period_end", "indicator", "category", "value"],
                 name="datavalue_pivot",
             ),
+            # the few qualified values, which the aggregation looks up to mark its cells
+            models.Index(
+                fields=["indicator", "period_start"],
+                condition=~models.Q(qualifier=""),
+                name="datavalue_qualified",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,6 +78,12 @@ class DataValueChange(models.Model):
     action = models.CharField(_("thao tác"), max_length=10, choices=ChangeAction.choices)
     old_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     new_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    old_qualifier = models.CharField(
+        max_length=10, choices=Qualifier.choices, blank=True, default=""
+    )
+    new_qualifier = models.CharField(
+        max_length=10, choices=Qualifier.choices, blank=True, default=""
+    )
     old_comment = models.TextField(blank=True)
     new_comment = models.TextField(blank=True)
     changed_by = models.ForeignKey(
@@ -154,6 +171,8 @@ class ValidationRule(models.Model):
     )
     message = models.TextField(_("thông báo"))
     order = models.PositiveIntegerField(default=0)
+    # False once the rule left its package: kept (findings point at it), never evaluated
+    active = models.BooleanField(_("đang áp dụng"), default=True)
 
     class Meta:
         verbose_name = _("quy tắc kiểm tra")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
+from tiendo.data.qualifiers import qualified, word
 from tiendo.programmes.models import (
     Aggregation,
     CategoryDisplay,
@@ -56,6 +57,7 @@ class PivotRow:
             "low": _plain(cell.low),
             "high": _plain(cell.high),
             "value_text": self.value_text,
+            "qualifier": word(cell.qualifier),
             "error": cell.error,
             "target": _plain(cell.target),
             "target_period": cell.target_period,
@@ -107,7 +109,8 @@ class PivotRow:
                     "category_name": option.name,
                     "measure_unit": indicator.measure_unit,
                     "value": _plain(_rounded(value, indicator.decimals)),
-                    "value_text": format_number(value, indicator.decimals),
+                    "value_text": format_category(cell, option.code),
+                    "qualifier": word(cell.category_qualifiers.get(option.code, "")),
                     "target": None,
                     "target_period": "",
                     "achieved_percent": None,
@@ -126,6 +129,7 @@ CSV_COLUMNS = [
     "measure_unit",
     "value",
     "value_text",
+    "qualifier",
     "target",
     "target_period",
     "achieved_percent",
@@ -177,7 +181,13 @@ def format_cell(cell: Cell) -> str:
         low = format_number(cell.low, indicator.decimals)
         high = format_number(cell.high, indicator.decimals)
         return low if low == high else f"{low} - {high}"
-    return format_number(cell.value, indicator.decimals)
+    return qualified(format_number(cell.value, indicator.decimals), cell.qualifier)
+
+
+def format_category(cell: Cell, code: str) -> str:
+    """One category's figure of a cell, its qualifier before it (``khoảng 334``)."""
+    value = format_number(cell.categories.get(code), cell.indicator.decimals)
+    return qualified(value, cell.category_qualifiers.get(code, ""))
 
 
 def _rounded(value, decimals):

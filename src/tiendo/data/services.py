@@ -29,6 +29,7 @@ from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_datetime, format_number
 from tiendo.core.numbers import MAX_ABS_VALUE, shown, to_ascii  # noqa: F401
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
+from tiendo.data.qualifiers import qualified, split_qualifier
 from tiendo.programmes.models import Indicator, ValueRefused
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
@@ -71,6 +72,7 @@ class Entry:
     comment: str = ""
     # the figure's version when the user saw it (see the module's head); None: no check
     expected_version: int | None = None
+    qualifier: str = ""  # "about", "over"…: the word before the figure (tiendo.data.qualifiers)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class SaveResult:
     action: str | None  # create / update / delete / None when nothing changed
     old_value: Decimal | None
     new_value: Decimal | None
+    old_qualifier: str = ""
+    new_qualifier: str = ""
 
 
 MAX_NUMBER_LENGTH = 40  # "-12.345.678.901.234,5" is 21; longer text is not a figure
@@ -166,6 +170,41 @@ def parse_number(raw, *, field: str = "giá trị") -> Decimal | None:
         raise _not_a_number(field, raw) from exc
 
 
+def parse_qualified(raw, *, field: str = "giá trị") -> tuple[Decimal | None, str]:
+    """A figure as an official writes it, with an optional leading qualifier word:
+    ``khoảng 334`` → ``(334, "about")``, ``ước 12,5`` → ``(12.5, "estimated")``, ``1.234``
+    → ``(1234, "")``. The word is read without regard to accents or case (``khoang 334``);
+    the number as :func:`parse_number` reads it. A word with no number after it, or
+    followed by something that is not a number (``khoảng abc``), is refused."""
+    if raw is None or not isinstance(raw, str):
+        return parse_number(raw, field=field), ""
+    qualifier, word, rest = split_qualifier(raw)
+    if not qualifier:
+        return parse_number(raw, field=field), ""
+    try:
+        value = parse_number(rest, field=field) if rest else None
+    except DataEntryError as exc:
+        raise _qualifier_without_number(field, raw, word) from exc
+    if value is None:
+        raise _qualifier_without_number(field, raw, word)
+    return value, qualifier
+
+
+def _qualifier_without_number(field: str, raw: str, word: str) -> DataEntryError:
+    return DataEntryError(
+        _("%(field)s: “%(text)s”: sau chữ “%(word)s” phải là một số (ví dụ: %(word)s 334)."),
+        code="number.qualifier_without_number",
+        field=field,
+        text=shown(raw),
+        word=word,
+    )
+
+
+def format_figure(value, qualifier: str = "", decimals: int | None = None) -> str:
+    """A stored figure as people read it: ``khoảng 334``, ``1.234,5``; None is blank."""
+    return qualified(format_number(value, decimals), qualifier)
+
+
 def _machine_number(text: str, field: str, raw: str) -> str:
     """``text`` (sign, digits, dots and commas only) with the separators read by the rule
     of :func:`parse_number`, as Python's Decimal reads a number; refused if ambiguous."""
@@ -234,6 +273,8 @@ class Conflict:
     seen: Decimal | None  # the value at the expected version (None: empty)
     current: Decimal | None  # the value stored now (None: empty or deleted)
     change: DataValueChange | None  # the latest change: who, when
+    seen_qualifier: str = ""
+    current_qualifier: str = ""
 
     @property
     def field(self) -> str:
@@ -271,14 +312,20 @@ class Conflict:
         else:
             action = _("%(who)s đã sửa thành %(current)s lúc %(when)s") % {
                 "who": self.who,
-                "current": format_number(self.current) if self.current is not None else empty,
+                "current": format_figure(self.current, self.current_qualifier)
+                if self.current is not None
+                else empty,
                 "when": self.when,
             }
         return _("%(action)s, sau %(since)s (lúc đó: %(seen)s); giá trị bạn nhập: %(new)s") % {
             "action": action,
             "since": since or _("khi bạn mở biểu"),
-            "seen": format_number(self.seen) if self.seen is not None else empty,
-            "new": format_number(self.entry.value) if self.entry.value is not None else empty,
+            "seen": format_figure(self.seen, self.seen_qualifier)
+            if self.seen is not None
+            else empty,
+            "new": format_figure(self.entry.value, self.entry.qualifier)
+            if self.entry.value is not None
+            else empty,
         }
 
 
@@ -342,10 +389,11 @@ def _check_version(entry: Entry, period: Period, current: DataValue | None) -> N
     latest = _latest_change(entry, period)
     if (latest.pk if latest else 0) == entry.expected_version:
         return
-    seen = None
+    seen, seen_qualifier = None, ""
     if entry.expected_version > 0:
         at = DataValueChange.objects.filter(pk=entry.expected_version).first()
-        seen = at.new_value if at else None
+        if at:
+            seen, seen_qualifier = at.new_value, at.new_qualifier
     raise ValueConflictError(
         [
             Conflict(
@@ -355,6 +403,8 @@ def _check_version(entry: Entry, period: Period, current: DataValue | None) -> N
                 seen,
                 current.value if current is not None else None,
                 latest,
+                seen_qualifier,
+                current.qualifier if current is not None else "",
             )
         ]
     )
@@ -510,43 +560,59 @@ def _write(entry: Entry, period: Period, *, user, source: str, moves=None) -> Sa
                     raise
         if created is None and (
             (existing is None and entry.value is None)
-            or (
-                existing is not None
-                and existing.value == entry.value
-                and existing.comment == entry.comment
-            )
+            or (existing is not None and _same(existing, entry))
         ):
             # already as the user wants it, whoever did it: nothing to write or refuse
             old = existing.value if existing else None
-            return SaveResult(None, old, old)
+            old_qualifier = existing.qualifier if existing else ""
+            return SaveResult(None, old, old, old_qualifier, old_qualifier)
         _check_version(entry, period, existing)
-        old = existing.value if existing else None
         if created is not None:
             _creation(entry, period, user, source).save()
             _move_rollups(entry, period, entry.value, 1, moves)
-            return SaveResult(ChangeAction.CREATE, None, entry.value)
-        if entry.value is None:
-            existing.delete()
-            _log(entry, period, ChangeAction.DELETE, old, None, existing.comment, "", user, source)
-            _move_rollups(entry, period, -old, -1, moves)
-            return SaveResult(ChangeAction.DELETE, old, None)
-        old_comment = existing.comment
-        existing.value, existing.comment, existing.updated_by = entry.value, entry.comment, user
-        existing.save(update_fields=["value", "comment", "updated_by", "updated_at"])
-        _log(
+            return SaveResult(ChangeAction.CREATE, None, entry.value, "", entry.qualifier)
+        return _change_existing(entry, period, existing, user=user, source=source, moves=moves)
+
+
+def _same(existing: DataValue, entry: Entry) -> bool:
+    return (existing.value, existing.qualifier, existing.comment) == (
+        entry.value,
+        entry.qualifier,
+        entry.comment,
+    )
+
+
+def _change_existing(entry, period, existing: DataValue, *, user, source, moves) -> SaveResult:
+    """Delete (value None) or update a stored figure, locked and checked, with history."""
+    old, old_qualifier, old_comment = existing.value, existing.qualifier, existing.comment
+    if entry.value is None:
+        existing.delete()
+        _change(
             entry,
             period,
-            ChangeAction.UPDATE,
-            old,
-            entry.value,
-            old_comment,
-            entry.comment,
+            ChangeAction.DELETE,
+            (old, old_qualifier, old_comment),
+            None,
             user,
             source,
-        )
-        if entry.value != old:
-            _move_rollups(entry, period, entry.value - old, 0, moves)
-        return SaveResult(ChangeAction.UPDATE, old, entry.value)
+        ).save()
+        _move_rollups(entry, period, -old, -1, moves)
+        return SaveResult(ChangeAction.DELETE, old, None, old_qualifier, "")
+    existing.value, existing.qualifier = entry.value, entry.qualifier
+    existing.comment, existing.updated_by = entry.comment, user
+    existing.save(update_fields=["value", "qualifier", "comment", "updated_by", "updated_at"])
+    _change(
+        entry,
+        period,
+        ChangeAction.UPDATE,
+        (old, old_qualifier, old_comment),
+        (entry.value, entry.qualifier, entry.comment),
+        user,
+        source,
+    ).save()
+    if entry.value != old:
+        _move_rollups(entry, period, entry.value - old, 0, moves)
+    return SaveResult(ChangeAction.UPDATE, old, entry.value, old_qualifier, entry.qualifier)
 
 
 def save_values(entries: list[Entry], *, user=None, source: str = "form") -> list[SaveResult]:
@@ -590,19 +656,25 @@ def _new_value(entry: Entry, period: Period, user) -> DataValue:
         period_start=period.start,
         period_end=period.end,
         value=entry.value,
+        qualifier=entry.qualifier if entry.value is not None else "",
         comment=entry.comment,
         created_by=user,
         updated_by=user,
     )
 
 
-def _change(entry, period, action, old, new, old_comment, new_comment, user, source):
-    """The history row of one change (unsaved)."""
+def _change(entry, period, action, old, new, user, source) -> DataValueChange:
+    """The history row of one change (unsaved); ``old`` and ``new`` are (value, qualifier,
+    comment), None for no figure."""
+    old_value, old_qualifier, old_comment = old or (None, "", "")
+    new_value, new_qualifier, new_comment = new or (None, "", "")
     return DataValueChange(
         **_key(entry, period),
         action=action,
-        old_value=old,
-        new_value=new,
+        old_value=old_value,
+        new_value=new_value,
+        old_qualifier=old_qualifier,
+        new_qualifier=new_qualifier,
         old_comment=old_comment,
         new_comment=new_comment,
         changed_by=user,
@@ -612,13 +684,8 @@ def _change(entry, period, action, old, new, old_comment, new_comment, user, sou
 
 def _creation(entry: Entry, period: Period, user, source: str) -> DataValueChange:
     """The history row of a figure stored for the first time (unsaved)."""
-    return _change(
-        entry, period, ChangeAction.CREATE, None, entry.value, "", entry.comment, user, source
-    )
-
-
-def _log(entry, period, action, old, new, old_comment, new_comment, user, source) -> None:
-    _change(entry, period, action, old, new, old_comment, new_comment, user, source).save()
+    new = (entry.value, entry.qualifier, entry.comment)
+    return _change(entry, period, ChangeAction.CREATE, None, new, user, source)
 
 
 def _move_rollups(
@@ -717,7 +784,7 @@ def load_values(entries: list[Entry], *, user=None, source: str = "import") -> d
                 new_values.append(_new_value(entry, period, user))
                 history.append(_creation(entry, period, user, source))
                 counts["created"] += 1
-            elif current.value == entry.value and current.comment == entry.comment:
+            elif _same(current, entry):
                 counts["unchanged"] += 1
             else:
                 changed.append(entry)

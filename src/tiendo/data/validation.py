@@ -174,9 +174,10 @@ class Report:
 
 
 def rules_for(period: Period, programme: Programme | None = None):
-    """The rules that apply to a period of this type (and programme)."""
+    """The rules in force (not retired from their package) that apply to a period of this
+    type (and programme)."""
     rules = ValidationRule.objects.select_related("programme").filter(
-        Q(period_type="") | Q(period_type=period.type.value)
+        Q(period_type="") | Q(period_type=period.type.value), active=True
     )
     if programme is not None:
         rules = rules.filter(programme=programme)
@@ -338,7 +339,9 @@ def validate_entries(entries) -> list[Violation]:
         return []
     all_rules = [
         (rule, expressions.references(expressions.parse_rule(rule.expression)))
-        for rule in ValidationRule.objects.select_related("programme").order_by("order", "code")
+        for rule in ValidationRule.objects.filter(active=True)
+        .select_related("programme")
+        .order_by("order", "code")
     ]
     violations: list[Violation] = []
     for (unit_pk, period_id), codes in saved.items():
@@ -696,14 +699,23 @@ def _check_rule_message(checker, path, item) -> str:
 
 
 def apply_section(checked: list[dict], saved: dict, report) -> None:
+    """Write the package's rules (one that had left it and comes back is in force again);
+    the programme's rules the package no longer has are retired — kept, with their
+    findings, but no longer evaluated — never deleted."""
     for rule in checked:
         upsert(
             report,
             "quy tắc kiểm tra",
             ValidationRule,
             {"code": rule["code"]},
-            {"programme": saved["programme"], **{k: v for k, v in rule.items() if k != "code"}},
+            {
+                "programme": saved["programme"],
+                **{k: v for k, v in rule.items() if k != "code"},
+                "active": True,
+            },
         )
     gone = saved["programme"].validation_rules.exclude(code__in=[r["code"] for r in checked])
-    for rule in gone.order_by("order", "code"):
-        report.gone(str(_("quy tắc kiểm tra")), rule.code)
+    for rule in gone.filter(active=True).order_by("order", "code"):
+        rule.active = False
+        rule.save(update_fields=["active"])
+        report.gone(str(_("quy tắc kiểm tra")), rule.code, retired=True)

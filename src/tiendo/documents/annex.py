@@ -24,6 +24,7 @@ from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number, format_percent
 from tiendo.core.numbers import percent_of
 from tiendo.data.aggregation import Aggregator
+from tiendo.data.qualifiers import qualified
 from tiendo.documents.definitions import (
     ANNEX_ROWS,
     ROWS_CHILDREN,
@@ -79,6 +80,7 @@ class AnnexCell:
     plan: Decimal | None
     actual: Decimal | None
     decimals: int
+    qualifier: str = ""  # of the actual figure: "khoảng 334" (tiendo.data.qualifiers)
 
     @property
     def percent(self) -> Decimal | None:
@@ -90,7 +92,7 @@ class AnnexCell:
 
     @property
     def actual_text(self) -> str:
-        return format_number(self.actual, self.decimals)
+        return qualified(format_number(self.actual, self.decimals), self.qualifier)
 
     @property
     def percent_text(self) -> str:
@@ -172,7 +174,10 @@ class AnnexTable:
         for cell, column in zip(row.cells, self.columns, strict=True):
             if column.has_plan:
                 cells.append(ex.number(cell.plan, cell.decimals, bold=bold))
-            cells.append(ex.number(cell.actual, cell.decimals, bold=bold))
+            if cell.qualifier and cell.actual is not None:  # a word and a number: text
+                cells.append(ex.text(cell.actual_text, bold=bold, align="right"))
+            else:
+                cells.append(ex.number(cell.actual, cell.decimals, bold=bold))
             if column.has_plan:
                 cells.append(ex.percent(cell.percent, bold=bold))
         return ex.Row(cells)
@@ -302,8 +307,10 @@ def _category_rows(unit, columns, sub_rows, cells_by_unit) -> list[AnnexRow]:
                 if other in sub_rows and any(
                     o.code == option.code for o in _options(other.indicator)
                 ):
-                    value = cells_by_unit[unit.pk][other.indicator.code].categories.get(option.code)
-                    cells.append(AnnexCell(None, value, other.indicator.decimals))
+                    found = cells_by_unit[unit.pk][other.indicator.code]
+                    value = found.categories.get(option.code)
+                    qualifier = found.category_qualifiers.get(option.code, "")
+                    cells.append(AnnexCell(None, value, other.indicator.decimals, qualifier))
                 else:
                     cells.append(AnnexCell(None, None, other.indicator.decimals))
             rows.append(AnnexRow(unit, "", cells, label=option.name))
@@ -317,7 +324,12 @@ def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
         actual = cells[column.indicator.code]
         if column.category:
             out.append(
-                AnnexCell(None, actual.categories.get(column.category), column.indicator.decimals)
+                AnnexCell(
+                    None,
+                    actual.categories.get(column.category),
+                    column.indicator.decimals,
+                    actual.category_qualifiers.get(column.category, ""),
+                )
             )
             continue
         if column.plan == "target":
@@ -326,7 +338,7 @@ def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
             plan = cells[column.plan].value
         else:
             plan = None
-        out.append(AnnexCell(plan, actual.value, column.indicator.decimals))
+        out.append(AnnexCell(plan, actual.value, column.indicator.decimals, actual.qualifier))
     return AnnexRow(unit, parent_name, out)
 
 

@@ -20,7 +20,7 @@ from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number, format_percent
 from tiendo.core.numbers import percent_of
 from tiendo.data.aggregation import Aggregator, Cell
-from tiendo.data.pivot import format_cell
+from tiendo.data.pivot import format_category, format_cell
 from tiendo.programmes.models import Indicator, Target
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
@@ -251,8 +251,7 @@ class Figure:
         return f"{word} {format_number(ratio, decimals)} lần"
 
     def category(self, code: str) -> str:
-        value = self.cell.categories.get(code)
-        return format_number(value, self.indicator.decimals)
+        return format_category(self.cell, code)
 
     def breakdown(self) -> str:
         """``đào tạo, tập huấn 200 triệu đồng, xúc tiến thương mại 200 triệu đồng``."""
@@ -265,7 +264,7 @@ class Figure:
             if value is None:
                 continue
             name = option.name[:1].lower() + option.name[1:]
-            text = format_number(value, self.indicator.decimals)
+            text = format_category(self.cell, option.code)
             parts.append(f"{name} {text} {self.measure_unit}")
         return ", ".join(parts)
 
@@ -299,6 +298,7 @@ class Figure:
             "low": _plain(cell.low),
             "high": _plain(cell.high),
             "text": self.text,
+            "qualifier": cell.qualifier,
             "target": _plain(cell.target),
             "as_of": cell.as_of or "",
             "formula": self.indicator.formula,

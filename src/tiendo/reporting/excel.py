@@ -17,6 +17,11 @@ Vietnamese shows ``66.992`` and ``234,9``, while one set to English shows ``66,9
 ``234.9``. The file's language is set to vi-VN (document property). Typing the figure as
 text is accepted on upload (``parse_number``) with a notice.
 
+A figure with a qualifier (``tiendo.data.qualifiers``) is written as text, ``khoảng 334``,
+and a cell typed ``khoảng 334`` or ``ước 12,5`` is read with its qualifier (no notice: text
+is the only way to write the word). Excel's data validation therefore only warns (it
+cannot tell a qualified figure from a typo); the upload checks every cell again.
+
 A very hidden sheet ``_meta`` records the form code, the unit, every sheet's period, every
 column's indicator code, category and period, every row's unit id and code, and the version
 and value of every figure the file was prepared with (``tiendo.data.services``: a figure
@@ -84,7 +89,9 @@ from tiendo.data.services import (
     ValueConflictError,
     busy_as_message,
     check_entries,
+    format_figure,
     parse_number,
+    parse_qualified,
     save_values,
     versions_of,
 )
@@ -235,8 +242,12 @@ def _validation(indicator: Indicator) -> DataValidation:
         rule = what
     dv.allow_blank = True
     dv.showErrorMessage = True
+    dv.errorStyle = "warning"  # "khoảng 334" must be typeable (see the module's head)
     dv.errorTitle = "Số liệu không hợp lệ"
-    dv.error = f"Chỉ tiêu “{indicator.name[:120]}” nhận {rule} ({indicator.measure_unit})."
+    dv.error = (
+        f"Chỉ tiêu “{indicator.name[:120]}” nhận {rule} ({indicator.measure_unit}); "
+        "có thể ghi khoảng, hơn, dưới, gần hoặc ước trước số (khoảng 334)."
+    )
     return dv
 
 
@@ -330,27 +341,38 @@ class _Prefill:
     values: dict
     versions: dict
     places: dict[str, int]  # decimals of the most precise stored figure, per column letter
+    qualifiers: dict = field(default_factory=dict)  # the qualified figures' qualifiers
 
     @classmethod
     def load(cls, units: list[Unit], columns: list[Column]) -> _Prefill:
         indicators = {c.indicator.pk for c in columns}
         periods = {c.period.id for c in columns}
-        values = {
-            (v.unit_id, v.indicator_id, v.period, v.category): v.value
-            for v in DataValue.objects.filter(
-                unit__in=units, indicator__in=indicators, period__in=periods
-            )
-        }
+        stored = DataValue.objects.filter(
+            unit__in=units, indicator__in=indicators, period__in=periods
+        )
+        values, qualifiers = {}, {}
+        for v in stored:
+            values[v.unit_id, v.indicator_id, v.period, v.category] = v.value
+            if v.qualifier:
+                qualifiers[v.unit_id, v.indicator_id, v.period, v.category] = v.qualifier
         versions = versions_of(units=units, indicators=indicators, periods=periods)
         places = {c.letter: 0 for c in columns}
         for key, value in values.items():
             for col in columns:
                 if (col.indicator.pk, col.period.id, col.category) == key[1:]:
                     places[col.letter] = max(places[col.letter], _places(value))
-        return cls(values, versions, places)
+        return cls(values, versions, places, qualifiers)
 
     def value(self, unit: Unit, col: Column):
         return self.values.get((unit.pk, col.indicator.pk, col.period.id, col.category))
+
+    def cell(self, unit: Unit, col: Column) -> ex.Cell:
+        """The figure's cell: a number, or the text ``khoảng 334`` when it is qualified."""
+        value, decimals = self.value(unit, col), _decimals(col.indicator, self.places[col.letter])
+        qualifier = self.qualifiers.get((unit.pk, col.indicator.pk, col.period.id, col.category))
+        if qualifier:
+            return ex.text(format_figure(value, qualifier, decimals), editable=True)
+        return ex.number(value, decimals, editable=True)
 
     def version(self, unit: Unit, col: Column) -> int:
         return self.versions.get((col.indicator.pk, unit.pk, col.period.id, col.category), 0)
@@ -394,14 +416,7 @@ def _form_table(name, form, unit, period, columns, units, prefill: _Prefill) -> 
             ex.number(index, shade=True),
             ex.text(row_unit.name, shade=True),
             ex.text(row_unit.code, shade=True),
-            *(
-                ex.number(
-                    prefill.value(row_unit, col),
-                    _decimals(col.indicator, prefill.places[col.letter]),
-                    editable=True,
-                )
-                for col in columns
-            ),
+            *(prefill.cell(row_unit, col) for col in columns),
         )
         for index, row_unit in enumerate(units, start=1)
     ]
@@ -466,10 +481,19 @@ class Change:
     old: Decimal | None
     sheet: str
     cell: str
+    old_qualifier: str = ""
 
     @property
     def new(self) -> Decimal | None:
         return self.entry.value
+
+    @property
+    def old_text(self) -> str:
+        return format_figure(self.old, self.old_qualifier)
+
+    @property
+    def new_text(self) -> str:
+        return format_figure(self.entry.value, self.entry.qualifier)
 
     @property
     def action(self) -> str:
@@ -647,19 +671,22 @@ def _stored_number(value) -> Decimal | None:
         ) from exc
 
 
-def _typed_number(raw: str, ref: str, notice) -> Decimal | None:
-    """A figure typed as text (``66.992``, ``234,9``), read with a notice."""
+def _typed_number(raw: str, ref: str, notice) -> tuple[Decimal | None, str]:
+    """A figure typed as text (``66.992``, ``234,9``), read with a notice; or with a
+    qualifier (``khoảng 334``), read without one."""
     cleaned = clean_text(raw)
     if cleaned.changed or cleaned.unrecognised:
         notice(notice_for(ref, cleaned))
     text = cleaned.text.strip()
     if not text:
-        return None
+        return None, ""
     try:
-        number = parse_number(text, field=ref)
+        number, qualifier = parse_qualified(text, field=ref)
     except DataEntryError as exc:  # says why: an exponent, an underscore, too long…
         reason = str(exc).removeprefix(f"{ref}: ")  # the Problem names the cell already
         raise ExcelError(reason, code=getattr(exc, "code", "excel.not_a_number")) from exc
+    if qualifier:
+        return number, qualifier
     notice(
         _(
             "Số gõ dạng chữ “%(text)s” được đọc là %(number)s; lần sau xin gõ số để Excel "
@@ -667,17 +694,18 @@ def _typed_number(raw: str, ref: str, notice) -> Decimal | None:
         )
         % {"text": text[:30], "number": format_number(number)}
     )
-    return number
+    return number, ""
 
 
-def _cell_number(cell, ref: str, notice) -> Decimal | None:
-    """The cell's number, None when blank; an :class:`ExcelError` when it is not a number.
-    ``notice`` receives what the reader should know (text converted, number typed as text)."""
+def _cell_number(cell, ref: str, notice) -> tuple[Decimal | None, str]:
+    """The cell's number and qualifier, (None, "") when blank; an :class:`ExcelError` when
+    it is not a number. ``notice`` receives what the reader should know (text converted,
+    number typed as text)."""
     if cell.value is None:
-        return None
+        return None, ""
     _refuse_non_figure(cell)
     if isinstance(cell.value, (int, float, Decimal)):
-        return _stored_number(cell.value)
+        return _stored_number(cell.value), ""
     return _typed_number(str(cell.value), ref, notice)
 
 
@@ -1213,7 +1241,9 @@ class _SheetCheck:
         letter = column.letter
         cell = self.ws[f"{letter}{row}"]
         try:
-            value = _cell_number(cell, f"{letter}{row}", lambda m: self.notice(row, letter, m))
+            value, qualifier = _cell_number(
+                cell, f"{letter}{row}", lambda m: self.notice(row, letter, m)
+            )
         except (ExcelError, DataEntryError) as exc:
             self.error(row, letter, exc)
             return None
@@ -1223,10 +1253,18 @@ class _SheetCheck:
             if cell.value in (None, "") and current is not None:
                 self._notice_blank_kept(row, letter, stored)
             return None
-        entry = Entry(column.indicator, row_unit, column.period.id, value, column.category)
-        if seen_version not in (None, version) and stored != value:
+        entry = Entry(
+            column.indicator,
+            row_unit,
+            column.period.id,
+            value,
+            column.category,
+            qualifier=qualifier,
+        )
+        as_stored = current is not None and (stored, current.qualifier) == (value, qualifier)
+        if seen_version not in (None, version) and not as_stored:
             return _Moved(row, letter, entry, seen, current, version, value != seen)
-        if stored == value:
+        if as_stored:
             # the figure as stored: nothing to write, nothing to check (an approved figure
             # sent back unchanged is not an error)
             self.result.unchanged += 1
@@ -1255,8 +1293,11 @@ class _SheetCheck:
                 self.error(candidate.row, candidate.letter, outcome)
                 continue
             old = candidate.current.value if candidate.current else None
+            old_qualifier = candidate.current.qualifier if candidate.current else ""
             cell = f"{candidate.letter}{candidate.row}"
-            self.result.changes.append(Change(candidate.entry, old, self.title, cell))
+            self.result.changes.append(
+                Change(candidate.entry, old, self.title, cell, old_qualifier)
+            )
 
 
 def _report_moved(title: str, moved: list[_Moved], result: UploadResult) -> None:
