@@ -27,7 +27,7 @@ from tiendo.data.services import (
     parse_number,
     versions_of,
 )
-from tiendo.programmes.models import Disaggregation, Indicator, Programme
+from tiendo.programmes.models import Disaggregation, Indicator, Programme, ValueRefused
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Unit
 
@@ -211,7 +211,7 @@ def bind_slots(slots, data) -> None:
     """
     for slot in slots:
         if slot.existing is not None:
-            slot.value_text = format_number(slot.existing.value)
+            slot.value_text = shown_text(slot.indicator, slot.existing.value)
             slot.comment = slot.existing.comment
     if data is None:
         return
@@ -227,10 +227,35 @@ def bind_slots(slots, data) -> None:
             typed = parse_number(slot.value_text, field=slot.label)
         except DataEntryError:
             continue  # touched; changed_entries reports it
-        slot.touched = typed != seen_value or (typed is not None and slot.comment != seen_comment)
+        # compared as the form showed it (in the display unit), so a figure shown in tỷ
+        # đồng and sent back as it was is never a change
+        shown = _UNKNOWN if seen_value is _UNKNOWN else _as_shown(slot.indicator, seen_value)
+        slot.touched = typed != shown or (typed is not None and slot.comment != seen_comment)
         if not slot.touched and slot.seen_version != slot.version:
             current_value, slot.comment = _shown(slot)
-            slot.value_text = format_number(current_value) if current_value is not None else ""
+            slot.value_text = shown_text(slot.indicator, current_value)
+
+
+def shown_text(indicator: Indicator, value) -> str:
+    """A stored figure as a field shows it: in the indicator's display unit, exactly."""
+    return "" if value is None else format_number(indicator.to_display(value))
+
+
+def _as_shown(indicator: Indicator, value):
+    """The number a field showing the stored ``value`` reads back as."""
+    return None if value is None else parse_number(shown_text(indicator, value))
+
+
+def typed_value(slot):
+    """What the user typed in the slot's field, as stored (converted exactly from the
+    display unit); a :class:`DataEntryError` naming the field when it cannot be."""
+    value = parse_number(slot.value_text, field=slot.label)
+    try:
+        return slot.indicator.entered(value)
+    except ValueRefused as exc:
+        raise DataEntryError(
+            _("%(field)s: %(problem)s") % {"field": slot.label, "problem": exc}, code=exc.code
+        ) from exc
 
 
 def _read_posted(slot, data) -> None:
@@ -287,7 +312,7 @@ def read_slots(slots, unit: Unit, period_of) -> tuple[list[tuple[Slot, Entry]], 
         if not slot.touched:
             continue  # as the form showed it: nothing to write, whatever was saved meanwhile
         try:
-            value = parse_number(slot.value_text, field=slot.label)
+            value = typed_value(slot)
         except DataEntryError as exc:
             slot.error = str(exc)
             problems.append(slot.error)

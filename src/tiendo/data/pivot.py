@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from tiendo.core.formatting import format_number, format_percent
+from tiendo.core.formatting import format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.programmes.models import (
     Aggregation,
@@ -32,7 +32,7 @@ class PivotRow:
 
     @property
     def target_text(self) -> str:
-        return format_number(self.cell.target, self.indicator.decimals)
+        return self.indicator.display_text(self.cell.target)
 
     @property
     def achieved_text(self) -> str:
@@ -53,6 +53,7 @@ class PivotRow:
             "category_name": "",
             "measure_unit": self.indicator.measure_unit,
             "value": _plain(_rounded(cell.value, self.indicator.decimals)),
+            "display_unit": self.indicator.shown_unit,
             "low": _plain(cell.low),
             "high": _plain(cell.high),
             "value_text": self.value_text,
@@ -62,6 +63,7 @@ class PivotRow:
             "achieved_percent": _plain(_rounded(cell.achieved, 2)),
             "as_of": cell.as_of or "",
             "categories": {k: _plain(v) for k, v in sorted(cell.categories.items()) if k},
+            "category_targets": {k: _plain(v) for k, v in sorted(cell.category_targets.items())},
         }
 
     @property
@@ -84,7 +86,8 @@ class PivotRow:
     def category_values(self) -> dict:
         """:meth:`category_columns` as plain numbers by column (the CSV's cells)."""
         decimals = self.indicator.decimals
-        return {c: _plain(_rounded(v, decimals)) for c, _o, v in self.category_columns()}
+        values = {c: _plain(_rounded(v, decimals)) for c, _o, v in self.category_columns()}
+        return values | self.category_target_columns()
 
     def category_lines(self) -> list[dict]:
         """One line a category of a disaggregated indicator shown with sub-rows (the
@@ -107,16 +110,37 @@ class PivotRow:
                     "category_name": option.name,
                     "measure_unit": indicator.measure_unit,
                     "value": _plain(_rounded(value, indicator.decimals)),
-                    "value_text": format_number(value, indicator.decimals),
-                    "target": None,
-                    "target_period": "",
-                    "achieved_percent": None,
+                    "display_unit": indicator.shown_unit,
+                    "value_text": indicator.display_text(value),
+                    **self._category_target(option.code),
                     "as_of": cell.as_of or "",
                 }
             )
         return lines
 
+    def _category_target(self, code: str) -> dict:
+        """A category line's target (its own part of the plan) and "% đạt" against it."""
+        target = self.cell.category_targets.get(code)
+        return {
+            "target": _plain(target),
+            "target_period": self.cell.target_period if target is not None else "",
+            "achieved_percent": _plain(_rounded(self.cell.category_achieved(code), 2)),
+        }
 
+    def category_target_columns(self) -> dict:
+        """The CSV's target cells of an indicator shown with a column per category:
+        ``DISAGGREGATION:OPTION:target``, in the stored unit."""
+        targets = self.cell.category_targets
+        return {
+            f"{column}:target": _plain(targets[option.code])
+            for column, option, _v in self.category_columns()
+            if option.code in targets
+        }
+
+
+# The CSV is for machines: ``value``, ``target`` and the category columns are in the stored
+# unit, which ``measure_unit`` names; ``value_text`` is as people read it, in the unit
+# ``display_unit`` names (a multiple of the stored one, tỷ đồng for triệu đồng, or the same).
 CSV_COLUMNS = [
     "programme",
     "code",
@@ -125,6 +149,7 @@ CSV_COLUMNS = [
     "category_name",
     "measure_unit",
     "value",
+    "display_unit",
     "value_text",
     "target",
     "target_period",
@@ -137,9 +162,11 @@ def category_column_names(rows: list[PivotRow]) -> list[str]:
     """The CSV's extra columns: one a category of the indicators shown with columns."""
     names: list[str] = []
     for row in rows:
-        for column, _option, _value in row.category_columns():
-            if column not in names:
-                names.append(column)
+        targets = row.cell.category_targets
+        for column, option, _value in row.category_columns():
+            for name in (column, f"{column}:target") if option.code in targets else (column,):
+                if name not in names:
+                    names.append(name)
     return names
 
 
@@ -156,7 +183,7 @@ def target_label(cell: Cell) -> str:
     2020)``; empty without a target."""
     if cell.target is None:
         return ""
-    value = format_number(cell.target, cell.indicator.decimals)
+    value = cell.indicator.display_text(cell.target)
     if not cell.target_period:
         return _("kế hoạch %(value)s") % {"value": value}
     try:
@@ -174,10 +201,10 @@ def format_cell(cell: Cell) -> str:
     if indicator.aggregation == Aggregation.RANGE:
         if cell.low is None:
             return ""
-        low = format_number(cell.low, indicator.decimals)
-        high = format_number(cell.high, indicator.decimals)
+        low = indicator.display_text(cell.low)
+        high = indicator.display_text(cell.high)
         return low if low == high else f"{low} - {high}"
-    return format_number(cell.value, indicator.decimals)
+    return indicator.display_text(cell.value)
 
 
 def _rounded(value, decimals):

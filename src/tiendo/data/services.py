@@ -26,7 +26,7 @@ from django.db.models import F, Max
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
-from tiendo.core.formatting import format_datetime, format_number
+from tiendo.core.formatting import format_datetime
 from tiendo.core.numbers import MAX_ABS_VALUE, shown, to_ascii  # noqa: F401
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
 from tiendo.programmes.models import Indicator, ValueRefused
@@ -263,6 +263,11 @@ class Conflict:
         """What happened to the figure, in Vietnamese, without the field's name; ``since``
         names the moment the user saw it (default: when the form was opened)."""
         empty = _("(trống)")
+        indicator = self.entry.indicator
+
+        def text(value):  # in the unit the user reads and types (display_unit)
+            return indicator.display_text(value, decimals=6) if value is not None else empty
+
         if self.current is None and self.change is not None:
             action = _("%(who)s đã xóa số liệu lúc %(when)s") % {
                 "who": self.who,
@@ -271,14 +276,14 @@ class Conflict:
         else:
             action = _("%(who)s đã sửa thành %(current)s lúc %(when)s") % {
                 "who": self.who,
-                "current": format_number(self.current) if self.current is not None else empty,
+                "current": text(self.current),
                 "when": self.when,
             }
         return _("%(action)s, sau %(since)s (lúc đó: %(seen)s); giá trị bạn nhập: %(new)s") % {
             "action": action,
             "since": since or _("khi bạn mở biểu"),
-            "seen": format_number(self.seen) if self.seen is not None else empty,
-            "new": format_number(self.entry.value) if self.entry.value is not None else empty,
+            "seen": text(self.seen),
+            "new": text(self.entry.value),
         }
 
 

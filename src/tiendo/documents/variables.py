@@ -90,7 +90,7 @@ def documented_variables(definition) -> tuple[list[tuple[str, list[Variable]]], 
                 figures.append(
                     Variable(
                         f"f.{code}",
-                        f"{indicator.name} ({indicator.measure_unit})",
+                        f"{indicator.name} ({indicator.shown_unit})",
                         figure.with_unit or "(chưa có số liệu)",
                     )
                 )
