@@ -20,6 +20,7 @@ from tiendo.accounts.models import Role
 from tiendo.data.aggregation import Aggregator
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import Entry, save_value
+from tiendo.data.validation import find_outliers
 from tiendo.programmes.models import (
     CategoryDisplay,
     CategoryOption,
@@ -330,3 +331,12 @@ def test_the_programme_page_puts_the_category_target_in_a_category_column(
         reverse("analytics:programme", args=["VON"]), {"unit": tree.vi_xuyen.pk}
     ).content.decode()
     assert 'Địa phương: 0,25 <span class="muted small">(kế hoạch 1, đạt 25%)</span>' in html
+
+
+def test_a_figure_out_of_bounds_is_told_in_the_display_unit(prog, tree):
+    gn = ind(prog, "GN")
+    save_value(Entry(gn, tree.c1, "2024", D(2500)))
+    gn.max_value = D(2000)  # tightened after the figure was entered
+    gn.save()
+    [outlier] = find_outliers(tree.c1, "2024")
+    assert outlier.reason == "Giá trị 2,5 lớn hơn mức cao nhất cho phép (2 tỷ đồng)."

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 
 from tests import factories
 from tests.factories import D
@@ -113,3 +114,11 @@ def test_the_word_document_has_the_annex_in_the_display_unit(tree, capital):
     cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
     assert "Vốn giải ngân — Ngân sách (tỷ đồng)" in cells
     assert "1,5" in cells and "0,0405" in cells and "40,5%" in cells
+
+
+def test_the_excel_summary_is_in_the_display_unit(tree, capital):
+    columns = [{"indicator": "VON_GN", "plan": "target"}]
+    content, _snapshot, _used = render_bytes(definition(tree, capital, columns), "xlsx")
+    sheet = load_workbook(io.BytesIO(content))["Tổng hợp"]
+    [line] = [r for r in sheet.iter_rows(values_only=True) if "Vốn giải ngân" in r]
+    assert line[2:5] == ("tỷ đồng", 3.1, 1.5405)
