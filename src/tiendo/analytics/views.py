@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
-from tiendo.core.formatting import format_number, format_percent
+from tiendo.core.formatting import format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_category, format_cell, target_label
 from tiendo.programmes.models import CategoryDisplay, Indicator, Programme
@@ -58,7 +58,8 @@ class Figure:
     error: str = ""  # why a formula could not be evaluated, shown in the cell
     target_label: str = ""  # which target "% đạt" used: ``kế hoạch 400 (năm 2022)``
     target_period: str = ""  # the target's period when it is not the figure's own
-    categories: list[tuple[str, str]] = field(default_factory=list)  # shown in the cell
+    # (name, figure, its target and "% đạt" against it) shown in the cell
+    categories: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self):
         cell = self.cell
@@ -68,7 +69,7 @@ class Figure:
             self.error = cell.error
             return
         self.text = format_cell(cell)  # a range as officials write it: ``10 - 15``
-        self.target = format_number(cell.target, cell.indicator.decimals)
+        self.target = cell.indicator.display_text(cell.target)
         self.target_label = target_label(cell)
         if cell.target is not None and cell.target_period and cell.target_period != self.period.id:
             try:
@@ -89,7 +90,8 @@ class Row:
     indicator: Indicator
     years: list[Figure]
     phase: Figure
-    categories: list[tuple[str, list[str], str]] = field(default_factory=list)
+    # a sub-row per category: name, a figure per year, the phase's figure, target, % đạt
+    categories: list[tuple[str, list[str], str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -265,15 +267,17 @@ def indicator_row(
     if indicator.show_categories == CategoryDisplay.COLUMNS:
         for figure in [*row.years, row.phase]:
             figure.categories = [
-                (option.name, text)
+                (option.name, text, _category_plan_note(figure.cell, option.code))
                 for option in options
                 if (text := _category_text(figure.cell, option.code))
             ]
         return row
+    phase_cell = columns[phase.id].get(indicator.code)
     for option in options:
         texts = [_category_text(columns[p.id].get(indicator.code), option.code) for p in years]
-        phase_text = _category_text(columns[phase.id].get(indicator.code), option.code)
-        row.categories.append((option.name, texts, phase_text))
+        phase_text = _category_text(phase_cell, option.code)
+        target, achieved = _category_plan(phase_cell, option.code)
+        row.categories.append((option.name, texts, phase_text, target, achieved))
     return row
 
 
@@ -281,6 +285,24 @@ def _category_text(cell: Cell | None, code: str) -> str:
     if cell is None or code not in cell.categories:
         return ""
     return format_category(cell, code)
+
+
+def _category_plan(cell: Cell | None, code: str) -> tuple[str, str]:
+    """A category's own target and "% đạt" against it (the capital plan by funding source);
+    empty when the plan is not set by category."""
+    if cell is None or code not in cell.category_targets:
+        return "", ""
+    target = cell.indicator.display_text(cell.category_targets[code])
+    return target, format_percent(cell.category_achieved(code))
+
+
+def _category_plan_note(cell: Cell | None, code: str) -> str:
+    target, achieved = _category_plan(cell, code)
+    if not target:
+        return ""
+    if not achieved:
+        return _("kế hoạch %(target)s") % {"target": target}
+    return _("kế hoạch %(target)s, đạt %(percent)s") % {"target": target, "percent": achieved}
 
 
 def _is_partial(request) -> bool:

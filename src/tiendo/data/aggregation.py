@@ -166,6 +166,8 @@ class Cell:
     high: Decimal | None = None
     target: Decimal | None = None
     target_period: str = ""  # the period of the target used (it may differ from the cell's)
+    # the target's parts by category (the capital plan by funding source), when set so
+    category_targets: dict[str, Decimal] = field(default_factory=dict)
     as_of: str | None = None
     count: int = 0
     error: str = ""  # why a formula could not be evaluated, shown in place of the value
@@ -182,6 +184,10 @@ class Cell:
     @property
     def has_data(self) -> bool:
         return self.value is not None or self.low is not None
+
+    def category_achieved(self, code: str) -> Decimal | None:
+        """Percentage of the category's own target reached ("% đạt" of a funding source)."""
+        return percent_of(self.categories.get(code), self.category_targets.get(code))
 
 
 class _Latest:
@@ -354,7 +360,7 @@ class Aggregator:
                 for cell in cells.values():
                     found = targets.get((unit_id, cell.indicator.pk))
                     if found is not None:
-                        cell.target, cell.target_period = found
+                        cell.target, cell.target_period, cell.category_targets = found
         return result
 
     def _mark_qualified(self, result, unit_ids, kinds, window) -> None:
@@ -689,10 +695,10 @@ class Aggregator:
                 out[(target_id, indicator_id)] = (lo, hi, n)
         return out
 
-    def _targets(self, unit_ids) -> dict[tuple[int, int], tuple[Decimal, str]]:
-        """The target of each (unit, indicator) with its period: the unit's own, else the
-        sum of the targets set below it for that period. One query through the closure
-        (depth 0 is the unit itself).
+    def _targets(self, unit_ids) -> dict[tuple[int, int], tuple[Decimal, str, dict]]:
+        """The target of each (unit, indicator) with its period and its parts by category
+        (empty when set as a total): the unit's own, else the sum of the targets set below
+        it for that period. One query through the closure (depth 0 is the unit itself).
 
         A target counts when its period overlaps the one shown; of several, the most
         specific is used (:func:`target_rank`): the same period; else the narrowest
@@ -704,24 +710,29 @@ class Aggregator:
                 unit__ancestor_links__ancestor_id__in=unit_ids,
                 indicator_id__in=ids,
             )
-            .values_list("unit__ancestor_links__ancestor_id", "indicator_id", "period")
+            .values_list("unit__ancestor_links__ancestor_id", "indicator_id", "period", "category")
             .annotate(
                 own=Sum(Case(When(unit__ancestor_links__depth=0, then="value"))),
                 below=Sum(Case(When(unit__ancestor_links__depth__gt=0, then="value"))),
             )
             .order_by()
         )
+        parts: dict[tuple[int, int, str], dict[str, tuple]] = defaultdict(dict)
+        for unit_id, indicator_id, period_id, category, own, below in rows:
+            parts[unit_id, indicator_id, period_id][category] = (own, below)
         best: dict[tuple[int, int], tuple] = {}
-        for unit_id, indicator_id, period_id, own, below in rows:
+        for (unit_id, indicator_id, period_id), by_category in parts.items():
             try:
                 rank = target_rank(Period.parse(period_id), self.period)
             except PeriodError:  # a period stored before the calendar's limits
                 continue
             found = best.get((unit_id, indicator_id))
             if rank is not None and (found is None or rank < found[0]):
-                value = below if own is None else own
-                best[unit_id, indicator_id] = (rank, value, period_id)
-        return {key: (value, period) for key, (_r, value, period) in best.items()}
+                best[unit_id, indicator_id] = (rank, period_id, _target_parts(by_category))
+        return {
+            key: (sum(values.values(), ZERO), period, {c: v for c, v in values.items() if c})
+            for key, (_r, period, values) in best.items()
+        }
 
     # -- formulas over periods ------------------------------------------------------------
     def earlier_value(self, unit: Unit, code: str, category: str, steps: int):
@@ -957,6 +968,15 @@ class _FormulaCells:
             self.cells[indicator.code] = Cell(indicator, value=value)
         finally:
             self.computing.pop()
+
+
+def _target_parts(by_category: dict[str, tuple]) -> dict[str, Decimal]:
+    """A unit's target by category for one period: its own rows when it has any, else the
+    sums of the rows below it (``""`` the total)."""
+    own = {c: own for c, (own, _below) in by_category.items() if own is not None}
+    if own:
+        return own
+    return {c: below for c, (_own, below) in by_category.items() if below is not None}
 
 
 def target_rank(target: Period, shown: Period) -> tuple | None:

@@ -25,10 +25,11 @@ from tiendo.data.services import (
     DataEntryError,
     Entry,
     check_entries,
+    parse_number,
     parse_qualified,
     versions_of,
 )
-from tiendo.programmes.models import Disaggregation, Indicator, Programme
+from tiendo.programmes.models import Disaggregation, Indicator, Programme, ValueRefused
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Unit
 
@@ -230,7 +231,7 @@ def bind_slots(slots, data) -> None:
     """
     for slot in slots:
         if slot.existing is not None:
-            slot.value_text = format_number(slot.existing.value)
+            slot.value_text = shown_text(slot.indicator, slot.existing.value)
             slot.qualifier = slot.existing.qualifier
             slot.comment = slot.existing.comment
     if data is None:
@@ -247,12 +248,38 @@ def bind_slots(slots, data) -> None:
             typed, slot.qualifier = typed_figure(slot)
         except DataEntryError:
             continue  # touched; changed_entries reports it
-        slot.touched = (typed, slot.qualifier) != (seen_value, seen_qualifier) or (
+        # compared as the form showed it (in the display unit), so a figure shown in tỷ
+        # đồng and sent back as it was is never a change
+        shown = _UNKNOWN if seen_value is _UNKNOWN else _as_shown(slot.indicator, seen_value)
+        slot.touched = (typed, slot.qualifier) != (shown, seen_qualifier) or (
             typed is not None and slot.comment != seen_comment
         )
         if not slot.touched and slot.seen_version != slot.version:
             current_value, slot.qualifier, slot.comment = _shown(slot)
-            slot.value_text = format_number(current_value) if current_value is not None else ""
+            slot.value_text = shown_text(slot.indicator, current_value)
+
+
+def shown_text(indicator: Indicator, value) -> str:
+    """A stored figure as a field shows it: in the indicator's display unit, exactly."""
+    return "" if value is None else format_number(indicator.to_display(value))
+
+
+def _as_shown(indicator: Indicator, value):
+    """The number a field showing the stored ``value`` reads back as."""
+    return None if value is None else parse_number(shown_text(indicator, value))
+
+
+def stored_figure(slot) -> tuple:
+    """What the user typed in the slot's field, as stored (converted exactly from the
+    display unit), with its qualifier; a :class:`DataEntryError` naming the field when
+    it cannot be."""
+    value, qualifier = typed_figure(slot)
+    try:
+        return slot.indicator.entered(value), qualifier
+    except ValueRefused as exc:
+        raise DataEntryError(
+            _("%(field)s: %(problem)s") % {"field": slot.label, "problem": exc}, code=exc.code
+        ) from exc
 
 
 def typed_figure(slot) -> tuple:
@@ -321,7 +348,7 @@ def read_slots(slots, unit: Unit, period_of) -> tuple[list[tuple[Slot, Entry]], 
         if not slot.touched:
             continue  # as the form showed it: nothing to write, whatever was saved meanwhile
         try:
-            value, qualifier = typed_figure(slot)
+            value, qualifier = stored_figure(slot)
         except DataEntryError as exc:
             slot.error = str(exc)
             problems.append(slot.error)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from tiendo.core.formatting import format_number, format_percent
+from tiendo.core.formatting import format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.qualifiers import qualified, word
 from tiendo.programmes.models import (
@@ -33,7 +33,7 @@ class PivotRow:
 
     @property
     def target_text(self) -> str:
-        return format_number(self.cell.target, self.indicator.decimals)
+        return self.indicator.display_text(self.cell.target)
 
     @property
     def achieved_text(self) -> str:
@@ -54,6 +54,7 @@ class PivotRow:
             "category_name": "",
             "measure_unit": self.indicator.measure_unit,
             "value": _plain(_rounded(cell.value, self.indicator.decimals)),
+            "display_unit": self.indicator.shown_unit,
             "low": _plain(cell.low),
             "high": _plain(cell.high),
             "value_text": self.value_text,
@@ -64,6 +65,7 @@ class PivotRow:
             "achieved_percent": _plain(_rounded(cell.achieved, 2)),
             "as_of": cell.as_of or "",
             "categories": {k: _plain(v) for k, v in sorted(cell.categories.items()) if k},
+            "category_targets": {k: _plain(v) for k, v in sorted(cell.category_targets.items())},
         }
 
     @property
@@ -86,7 +88,8 @@ class PivotRow:
     def category_values(self) -> dict:
         """:meth:`category_columns` as plain numbers by column (the CSV's cells)."""
         decimals = self.indicator.decimals
-        return {c: _plain(_rounded(v, decimals)) for c, _o, v in self.category_columns()}
+        values = {c: _plain(_rounded(v, decimals)) for c, _o, v in self.category_columns()}
+        return values | self.category_target_columns()
 
     def category_lines(self) -> list[dict]:
         """One line a category of a disaggregated indicator shown with sub-rows (the
@@ -109,17 +112,38 @@ class PivotRow:
                     "category_name": option.name,
                     "measure_unit": indicator.measure_unit,
                     "value": _plain(_rounded(value, indicator.decimals)),
+                    "display_unit": indicator.shown_unit,
                     "value_text": format_category(cell, option.code),
                     "qualifier": word(cell.category_qualifiers.get(option.code, "")),
-                    "target": None,
-                    "target_period": "",
-                    "achieved_percent": None,
+                    **self._category_target(option.code),
                     "as_of": cell.as_of or "",
                 }
             )
         return lines
 
+    def _category_target(self, code: str) -> dict:
+        """A category line's target (its own part of the plan) and "% đạt" against it."""
+        target = self.cell.category_targets.get(code)
+        return {
+            "target": _plain(target),
+            "target_period": self.cell.target_period if target is not None else "",
+            "achieved_percent": _plain(_rounded(self.cell.category_achieved(code), 2)),
+        }
 
+    def category_target_columns(self) -> dict:
+        """The CSV's target cells of an indicator shown with a column per category:
+        ``DISAGGREGATION:OPTION:target``, in the stored unit."""
+        targets = self.cell.category_targets
+        return {
+            f"{column}:target": _plain(targets[option.code])
+            for column, option, _v in self.category_columns()
+            if option.code in targets
+        }
+
+
+# The CSV is for machines: ``value``, ``target`` and the category columns are in the stored
+# unit, which ``measure_unit`` names; ``value_text`` is as people read it, in the unit
+# ``display_unit`` names (a multiple of the stored one, tỷ đồng for triệu đồng, or the same).
 CSV_COLUMNS = [
     "programme",
     "code",
@@ -128,6 +152,7 @@ CSV_COLUMNS = [
     "category_name",
     "measure_unit",
     "value",
+    "display_unit",
     "value_text",
     "qualifier",
     "target",
@@ -141,9 +166,11 @@ def category_column_names(rows: list[PivotRow]) -> list[str]:
     """The CSV's extra columns: one a category of the indicators shown with columns."""
     names: list[str] = []
     for row in rows:
-        for column, _option, _value in row.category_columns():
-            if column not in names:
-                names.append(column)
+        targets = row.cell.category_targets
+        for column, option, _value in row.category_columns():
+            for name in (column, f"{column}:target") if option.code in targets else (column,):
+                if name not in names:
+                    names.append(name)
     return names
 
 
@@ -160,7 +187,7 @@ def target_label(cell: Cell) -> str:
     2020)``; empty without a target."""
     if cell.target is None:
         return ""
-    value = format_number(cell.target, cell.indicator.decimals)
+    value = cell.indicator.display_text(cell.target)
     if not cell.target_period:
         return _("kế hoạch %(value)s") % {"value": value}
     try:
@@ -178,16 +205,18 @@ def format_cell(cell: Cell) -> str:
     if indicator.aggregation == Aggregation.RANGE:
         if cell.low is None:
             return ""
-        low = format_number(cell.low, indicator.decimals)
-        high = format_number(cell.high, indicator.decimals)
+        low = indicator.display_text(cell.low)
+        high = indicator.display_text(cell.high)
         return low if low == high else f"{low} - {high}"
-    return qualified(format_number(cell.value, indicator.decimals), cell.qualifier)
+    return qualified(indicator.display_text(cell.value), cell.qualifier)
 
 
 def format_category(cell: Cell, code: str) -> str:
-    """One category's figure of a cell, its qualifier before it (``khoảng 334``)."""
-    value = format_number(cell.categories.get(code), cell.indicator.decimals)
-    return qualified(value, cell.category_qualifiers.get(code, ""))
+    """One category's figure of a cell, in the display unit, its qualifier before it
+    (``khoảng 334``)."""
+    value = cell.categories.get(code)
+    text = cell.indicator.display_text(value) if value is not None else ""
+    return qualified(text, cell.category_qualifiers.get(code, ""))
 
 
 def _rounded(value, decimals):

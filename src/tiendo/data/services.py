@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_datetime, format_number
-from tiendo.core.numbers import MAX_ABS_VALUE, shown, to_ascii  # noqa: F401
+from tiendo.core.numbers import MAX_ABS_VALUE, MAX_DECIMAL_PLACES, shown, to_ascii  # noqa: F401
 from tiendo.data.models import ChangeAction, DataValue, DataValueChange, Rollup
 from tiendo.data.qualifiers import qualified, split_qualifier
 from tiendo.programmes.models import Indicator, ValueRefused
@@ -205,6 +205,14 @@ def format_figure(value, qualifier: str = "", decimals: int | None = None) -> st
     return qualified(format_number(value, decimals), qualifier)
 
 
+def indicator_figure(indicator: Indicator, value, qualifier: str = "") -> str:
+    """A stored figure of ``indicator`` as people read it: in its display unit, exactly,
+    with its qualifier (``khoảng 1,5`` tỷ đồng); None is blank."""
+    if value is None:
+        return ""
+    return qualified(indicator.display_text(value, decimals=MAX_DECIMAL_PLACES), qualifier)
+
+
 def _machine_number(text: str, field: str, raw: str) -> str:
     """``text`` (sign, digits, dots and commas only) with the separators read by the rule
     of :func:`parse_number`, as Python's Decimal reads a number; refused if ambiguous."""
@@ -304,6 +312,13 @@ class Conflict:
         """What happened to the figure, in Vietnamese, without the field's name; ``since``
         names the moment the user saw it (default: when the form was opened)."""
         empty = _("(trống)")
+        indicator = self.entry.indicator
+
+        def text(value, qualifier=""):  # in the unit the user reads and types (display_unit)
+            if value is None:
+                return empty
+            return qualified(indicator.display_text(value, decimals=6), qualifier)
+
         if self.current is None and self.change is not None:
             action = _("%(who)s đã xóa số liệu lúc %(when)s") % {
                 "who": self.who,
@@ -312,20 +327,14 @@ class Conflict:
         else:
             action = _("%(who)s đã sửa thành %(current)s lúc %(when)s") % {
                 "who": self.who,
-                "current": format_figure(self.current, self.current_qualifier)
-                if self.current is not None
-                else empty,
+                "current": text(self.current, self.current_qualifier),
                 "when": self.when,
             }
         return _("%(action)s, sau %(since)s (lúc đó: %(seen)s); giá trị bạn nhập: %(new)s") % {
             "action": action,
             "since": since or _("khi bạn mở biểu"),
-            "seen": format_figure(self.seen, self.seen_qualifier)
-            if self.seen is not None
-            else empty,
-            "new": format_figure(self.entry.value, self.entry.qualifier)
-            if self.entry.value is not None
-            else empty,
+            "seen": text(self.seen, self.seen_qualifier),
+            "new": text(self.entry.value, self.entry.qualifier),
         }
 
 

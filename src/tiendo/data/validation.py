@@ -513,10 +513,10 @@ def _range_reason(dv: DataValue) -> str:
         )
     else:
         return ""
-    return text % {
-        "value": format_value(dv.value),
-        "limit": format_value(limit),
-        "unit": indicator.measure_unit,
+    return text % {  # in the unit the figure is read and typed in
+        "value": indicator.display_text(dv.value, decimals=2),
+        "limit": indicator.display_text(limit, decimals=2),
+        "unit": indicator.shown_unit,
     }
 
 

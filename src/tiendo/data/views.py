@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from tiendo.accounts import scope
 from tiendo.data.forms import QUALIFIER_CHOICES, ValuesForm
 from tiendo.data.models import DataValueChange
-from tiendo.data.services import DataEntryError, ValueConflictError, format_figure, save_values
+from tiendo.data.services import DataEntryError, ValueConflictError, indicator_figure, save_values
 from tiendo.data.validation import validate_entries
 from tiendo.programmes.models import Programme
 from tiendo.programmes.params import period_param, programme_param, query_param
@@ -217,8 +217,8 @@ def _change_row(form: ValuesForm, entry, result) -> dict:
         "action": result.action,
         "old": result.old_value,
         "new": result.new_value,
-        "old_text": format_figure(result.old_value, result.old_qualifier),
-        "new_text": format_figure(result.new_value, result.new_qualifier),
+        "old_text": indicator_figure(entry.indicator, result.old_value, result.old_qualifier),
+        "new_text": indicator_figure(entry.indicator, result.new_value, result.new_qualifier),
     }
 
 
@@ -240,8 +240,8 @@ def history_page(request, choice: Choice, form: ValuesForm) -> Page:
             form.category_name(change.indicator, change.category) if change.category else ""
         )
         change.source_label = SOURCE_LABELS.get(change.source, change.source)
-        change.old_text = format_figure(change.old_value, change.old_qualifier)
-        change.new_text = format_figure(change.new_value, change.new_qualifier)
+        change.old_text = indicator_figure(change.indicator, change.old_value, change.old_qualifier)
+        change.new_text = indicator_figure(change.indicator, change.new_value, change.new_qualifier)
     if page.has_previous():
         page.previous_url = choice.query(trang=page.previous_page_number()) + "#lich-su"
     if page.has_next():

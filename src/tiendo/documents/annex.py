@@ -72,14 +72,18 @@ class AnnexColumn:
         name = self.indicator.name
         if self.category:
             name = f"{name} — {self.category_name}"
-        return f"{name} ({self.indicator.measure_unit})"
+        return f"{name} ({self.indicator.shown_unit})"
 
 
 @dataclass
 class AnnexCell:
+    """Plan and actual as stored (in the indicator's measure unit); shown (``*_shown``,
+    ``*_text``) in its display unit, exactly."""
+
     plan: Decimal | None
     actual: Decimal | None
     decimals: int
+    indicator: Indicator | None = None
     qualifier: str = ""  # of the actual figure: "khoảng 334" (tiendo.data.qualifiers)
 
     @property
@@ -87,12 +91,27 @@ class AnnexCell:
         return percent_of(self.actual, self.plan)
 
     @property
+    def shown_decimals(self) -> int:
+        return self.decimals + (self.indicator.display_places if self.indicator else 0)
+
+    def _shown(self, value):
+        return self.indicator.to_display(value) if self.indicator else value
+
+    @property
+    def plan_shown(self):
+        return self._shown(self.plan)
+
+    @property
+    def actual_shown(self):
+        return self._shown(self.actual)
+
+    @property
     def plan_text(self) -> str:
-        return format_number(self.plan, self.decimals)
+        return format_number(self.plan_shown, self.shown_decimals)
 
     @property
     def actual_text(self) -> str:
-        return qualified(format_number(self.actual, self.decimals), self.qualifier)
+        return qualified(format_number(self.actual_shown, self.shown_decimals), self.qualifier)
 
     @property
     def percent_text(self) -> str:
@@ -173,11 +192,11 @@ class AnnexTable:
             cells.append(ex.text(row.parent_name, bold=bold))
         for cell, column in zip(row.cells, self.columns, strict=True):
             if column.has_plan:
-                cells.append(ex.number(cell.plan, cell.decimals, bold=bold))
+                cells.append(ex.number(cell.plan_shown, cell.shown_decimals, bold=bold))
             if cell.qualifier and cell.actual is not None:  # a word and a number: text
                 cells.append(ex.text(cell.actual_text, bold=bold, align="right"))
             else:
-                cells.append(ex.number(cell.actual, cell.decimals, bold=bold))
+                cells.append(ex.number(cell.actual_shown, cell.shown_decimals, bold=bold))
             if column.has_plan:
                 cells.append(ex.percent(cell.percent, bold=bold))
         return ex.Row(cells)
@@ -262,7 +281,9 @@ def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) 
             indicator = indicators[code]
             options = _options(indicator) if col.get("categories") else []
             if col.get("categories") == "columns" and options:
-                columns += [AnnexColumn(indicator, "", o.code, o.name) for o in options]
+                # a plan per category is the category's own target (a plan by funding source)
+                by_category = plan if plan == "target" else ""
+                columns += [AnnexColumn(indicator, by_category, o.code, o.name) for o in options]
                 continue
             column = AnnexColumn(indicator, plan)
             columns.append(column)
@@ -307,14 +328,26 @@ def _category_rows(unit, columns, sub_rows, cells_by_unit) -> list[AnnexRow]:
                 if other in sub_rows and any(
                     o.code == option.code for o in _options(other.indicator)
                 ):
-                    found = cells_by_unit[unit.pk][other.indicator.code]
-                    value = found.categories.get(option.code)
-                    qualifier = found.category_qualifiers.get(option.code, "")
-                    cells.append(AnnexCell(None, value, other.indicator.decimals, qualifier))
+                    cells.append(_category_cell(other, option.code, cells_by_unit[unit.pk]))
                 else:
-                    cells.append(AnnexCell(None, None, other.indicator.decimals))
+                    cells.append(AnnexCell(None, None, other.indicator.decimals, other.indicator))
             rows.append(AnnexRow(unit, "", cells, label=option.name))
     return rows
+
+
+def _category_cell(column: AnnexColumn, category: str, cells: dict) -> AnnexCell:
+    """One category of a column: its figure, and its own part of the plan — the category's
+    target, or the plan indicator's figure for the category."""
+    actual = cells[column.indicator.code]
+    if column.plan == "target":
+        plan = actual.category_targets.get(category)
+    elif column.plan:
+        plan = cells[column.plan].categories.get(category)
+    else:
+        plan = None
+    value = actual.categories.get(category)
+    qualifier = actual.category_qualifiers.get(category, "")
+    return AnnexCell(plan, value, column.indicator.decimals, column.indicator, qualifier)
 
 
 def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
@@ -323,14 +356,7 @@ def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
     for column in columns:
         actual = cells[column.indicator.code]
         if column.category:
-            out.append(
-                AnnexCell(
-                    None,
-                    actual.categories.get(column.category),
-                    column.indicator.decimals,
-                    actual.category_qualifiers.get(column.category, ""),
-                )
-            )
+            out.append(_category_cell(column, column.category, cells))
             continue
         if column.plan == "target":
             plan = actual.target
@@ -338,7 +364,11 @@ def _row(unit, parent_name, columns, cells_by_unit) -> AnnexRow:
             plan = cells[column.plan].value
         else:
             plan = None
-        out.append(AnnexCell(plan, actual.value, column.indicator.decimals, actual.qualifier))
+        out.append(
+            AnnexCell(
+                plan, actual.value, column.indicator.decimals, column.indicator, actual.qualifier
+            )
+        )
     return AnnexRow(unit, parent_name, out)
 
 

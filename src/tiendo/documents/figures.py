@@ -195,7 +195,9 @@ class Figure:
 
     @property
     def measure_unit(self) -> str:
-        return self.indicator.measure_unit
+        """The unit :attr:`text` is in: the indicator's display unit (tỷ đồng for a figure
+        kept in triệu đồng), else its measure unit."""
+        return self.indicator.shown_unit
 
     @property
     def with_unit(self) -> str:
@@ -213,7 +215,7 @@ class Figure:
     # Computed phrases ---------------------------------------------------------------------
     @property
     def target(self) -> str:
-        return format_number(self.cell.target, self.indicator.decimals)
+        return self.indicator.display_text(self.cell.target)
 
     def achieved(self, decimals: int = 1) -> str:
         """Percentage of the plan (target) of the same unit and period: ``48,8%``."""
@@ -253,6 +255,14 @@ class Figure:
     def category(self, code: str) -> str:
         return format_category(self.cell, code)
 
+    def category_target(self, code: str) -> str:
+        """The category's own target (the capital plan of a funding source), if set so."""
+        return self.indicator.display_text(self.cell.category_targets.get(code))
+
+    def category_achieved(self, code: str, decimals: int = 1) -> str:
+        """Percentage of the category's own target: ``62,5%``."""
+        return format_percent(self.cell.category_achieved(code), decimals)
+
     def breakdown(self) -> str:
         """``đào tạo, tập huấn 200 triệu đồng, xúc tiến thương mại 200 triệu đồng``."""
         disaggregation = self.indicator.disaggregation
@@ -288,7 +298,8 @@ class Figure:
             "key": self.key,
             "indicator": self.indicator.code,
             "indicator_name": self.indicator.name,
-            "measure_unit": self.measure_unit,
+            "measure_unit": self.indicator.measure_unit,  # of value, low, high, target
+            "display_unit": self.measure_unit,  # of text
             "unit": self._owner.unit.code,
             "unit_name": self._owner.unit.name,
             "unit_id": self._owner.unit.pk,

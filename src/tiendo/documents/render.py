@@ -440,13 +440,14 @@ def summary_table(data: ReportData) -> ex.Table:
 
 def _summary_row(index: int, row) -> ex.Row:
     cell, indicator = row.cell, row.indicator
-    note = f"Khoảng {row.value_text} {indicator.measure_unit}" if cell.low is not None else ""
+    note = f"Khoảng {row.value_text} {indicator.shown_unit}" if cell.low is not None else ""
+    decimals = indicator.decimals + indicator.display_places  # in the display unit
     return ex.row(
         ex.number(index),
         ex.text(indicator.name, wrap=True),
-        ex.text(indicator.measure_unit),
-        ex.number(cell.target, indicator.decimals),
-        ex.number(cell.value, indicator.decimals),
+        ex.text(indicator.shown_unit),
+        ex.number(indicator.to_display(cell.target), decimals),
+        ex.number(indicator.to_display(cell.value), decimals),
         ex.percent(cell.achieved),
         ex.text(note),
     )

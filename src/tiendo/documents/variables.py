@@ -54,6 +54,8 @@ FIGURE_METHODS = [
     ("f.CODE.change(1)", "Tăng, giảm so với kỳ trước", "tăng 20,7% so với năm 2021"),
     ("f.CODE.ratio_to(f.OTHER)", "Gấp bao nhiêu lần số liệu khác", "gấp 2,2 lần"),
     ("f.CODE.breakdown()", "Chia theo phân tổ", "đào tạo, tập huấn 200 triệu đồng, …"),
+    ("f.CODE.category_target('CAT')", "Kế hoạch của một nhóm phân tổ (vốn theo nguồn)", "600"),
+    ("f.CODE.category_achieved('CAT', 1)", "% đạt so với kế hoạch của nhóm phân tổ", "75%"),
     ("f.CODE.as_of", "Ngày số liệu tính đến", "31/10/2020"),
     ("f.has('CODE')", "Có số liệu hay không (dùng trong {%p if … %})", "True"),
     ("fy[2021].CODE", "Số liệu của kỳ khác (năm 2021)", "30.355"),
@@ -90,7 +92,7 @@ def documented_variables(definition) -> tuple[list[tuple[str, list[Variable]]], 
                 figures.append(
                     Variable(
                         f"f.{code}",
-                        f"{indicator.name} ({indicator.measure_unit})",
+                        f"{indicator.name} ({indicator.shown_unit})",
                         figure.with_unit or "(chưa có số liệu)",
                     )
                 )

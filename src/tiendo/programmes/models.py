@@ -303,6 +303,42 @@ class Indicator(models.Model):
             return value
         return Decimal(value) * Decimal(self.display_factor)
 
+    @property
+    def display_places(self) -> int:
+        """The decimals a stored figure gains in ``display_unit`` (3 for a factor of 1.000)."""
+        return len(str(self.display_factor)) - 1
+
+    def display_text(self, value, *, decimals: int | None = None) -> str:
+        """A stored figure as people read it: in ``display_unit``, in Vietnamese format, at
+        the indicator's precision carried over exactly (``66992`` triệu đồng → ``66,992``
+        tỷ đồng); ``decimals`` (the stored unit's) overrides ``self.decimals``."""
+        places = self.decimals if decimals is None else decimals
+        return format_number(self.to_display(value), places + self.display_places)
+
+    def entered(self, value):
+        """A figure typed in ``display_unit`` as it is stored, refused with
+        :class:`ValueRefused` when the stored unit cannot hold it exactly at the indicator's
+        precision (1,2345678 tỷ đồng is 1.234,5678 triệu đồng: 4 decimals where 2 are kept);
+        never rounded."""
+        stored = self.from_display(value)
+        if stored is None or self.display_factor == 1:
+            return stored
+        exponent = stored.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.decimals:
+            raise ValueRefused(
+                _(
+                    "%(value)s %(shown)s là %(stored)s %(unit)s, quá %(decimals)s chữ số thập "
+                    "phân mà chỉ tiêu lưu; không làm tròn, xin nhập số đổi được chính xác."
+                ),
+                code="value.display_inexact",
+                value=format_number(value),
+                shown=self.display_unit,
+                stored=format_number(stored),
+                unit=self.measure_unit,
+                decimals=self.decimals,
+            )
+        return stored
+
     def category_codes(self) -> list[str]:
         if not self.disaggregation_id:
             return [""]

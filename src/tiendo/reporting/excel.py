@@ -79,6 +79,7 @@ from tiendo.core import exporters as ex
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
+from tiendo.core.numbers import MAX_DECIMAL_PLACES
 from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import (
@@ -90,6 +91,7 @@ from tiendo.data.services import (
     busy_as_message,
     check_entries,
     format_figure,
+    indicator_figure,
     parse_number,
     parse_qualified,
     save_values,
@@ -209,10 +211,11 @@ def reporting_units(form: Form, unit: Unit, period: Period) -> list[Unit]:
 
 
 def _decimals(indicator: Indicator, places: int) -> int:
-    """Decimals shown in a column: the indicator's, or more when a stored figure has more."""
+    """Decimals shown in a column: the indicator's, or more when a stored figure has more,
+    plus those a figure gains in the display unit (a column in tỷ đồng of triệu đồng: 3)."""
     if indicator.value_type == ValueType.INTEGER:
-        return 0
-    return max(indicator.decimals, places)
+        return indicator.display_places
+    return max(indicator.decimals, places) + indicator.display_places
 
 
 def _places(value: Decimal) -> int:
@@ -221,20 +224,28 @@ def _places(value: Decimal) -> int:
 
 
 def _validation(indicator: Indicator) -> DataValidation:
-    kind = "whole" if indicator.value_type == ValueType.INTEGER else "decimal"
+    """The cell rule, in the column's unit (``display_unit``): whole numbers for integers
+    kept as typed, ≥ 0 where a figure cannot be negative, the indicator's min/max."""
+    whole = indicator.value_type == ValueType.INTEGER and indicator.display_factor == 1
+    kind = "whole" if whole else "decimal"
     low = indicator.min_value
     if low is None and indicator.is_non_negative:
         low = Decimal(0)
-    high = indicator.max_value
+    low, high = (
+        None if v is None else indicator.to_display(v).normalize()
+        for v in (low, indicator.max_value)
+    )
     what = "số nguyên" if kind == "whole" else "số"
     if low is not None and high is not None:
-        dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(high))
+        dv = DataValidation(
+            type=kind, operator="between", formula1=f"{low:f}", formula2=f"{high:f}"
+        )
         rule = f"{what} từ {format_number(low)} đến {format_number(high)}"
     elif low is not None:
-        dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low))
+        dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=f"{low:f}")
         rule = f"{what} không âm" if low == 0 else f"{what} từ {format_number(low)} trở lên"
     elif high is not None:
-        dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=str(high))
+        dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=f"{high:f}")
         rule = f"{what} không lớn hơn {format_number(high)}"
     else:
         limit = str(MAX_ABS_VALUE - 1)
@@ -245,7 +256,7 @@ def _validation(indicator: Indicator) -> DataValidation:
     dv.errorStyle = "warning"  # "khoảng 334" must be typeable (see the module's head)
     dv.errorTitle = "Số liệu không hợp lệ"
     dv.error = (
-        f"Chỉ tiêu “{indicator.name[:120]}” nhận {rule} ({indicator.measure_unit}); "
+        f"Chỉ tiêu “{indicator.name[:120]}” nhận {rule} ({indicator.shown_unit}); "
         "có thể ghi khoảng, hơn, dưới, gần hoặc ước trước số (khoảng 334)."
     )
     return dv
@@ -368,8 +379,10 @@ class _Prefill:
 
     def cell(self, unit: Unit, col: Column) -> ex.Cell:
         """The figure's cell: a number, or the text ``khoảng 334`` when it is qualified."""
-        value, decimals = self.value(unit, col), _decimals(col.indicator, self.places[col.letter])
-        qualifier = self.qualifiers.get((unit.pk, col.indicator.pk, col.period.id, col.category))
+        indicator = col.indicator
+        value = indicator.to_display(self.value(unit, col))
+        decimals = _decimals(indicator, self.places[col.letter])
+        qualifier = self.qualifiers.get((unit.pk, indicator.pk, col.period.id, col.category))
         if qualifier:
             return ex.text(format_figure(value, qualifier, decimals), editable=True)
         return ex.number(value, decimals, editable=True)
@@ -441,7 +454,7 @@ def _form_header(period: Period, columns: list[Column]) -> list[ex.Row]:
     middle = [ex.text(col.category_name or "Giá trị") for col in columns]
     bottom = []
     for col in columns:
-        unit_line = col.indicator.measure_unit
+        unit_line = col.indicator.shown_unit
         if col.period.id != period.id:
             unit_line += f" · {col.period.label}"
         bottom.append(ex.text(f"({unit_line})"))
@@ -489,11 +502,11 @@ class Change:
 
     @property
     def old_text(self) -> str:
-        return format_figure(self.old, self.old_qualifier)
+        return indicator_figure(self.entry.indicator, self.old, self.old_qualifier)
 
     @property
     def new_text(self) -> str:
-        return format_figure(self.entry.value, self.entry.qualifier)
+        return indicator_figure(self.entry.indicator, self.entry.value, self.entry.qualifier)
 
     @property
     def action(self) -> str:
@@ -1244,6 +1257,7 @@ class _SheetCheck:
             value, qualifier = _cell_number(
                 cell, f"{letter}{row}", lambda m: self.notice(row, letter, m)
             )
+            value = _entered(column.indicator, value)
         except (ExcelError, DataEntryError) as exc:
             self.error(row, letter, exc)
             return None
@@ -1251,7 +1265,7 @@ class _SheetCheck:
         stored = current.value if current is not None else None
         if value is None:
             if cell.value in (None, "") and current is not None:
-                self._notice_blank_kept(row, letter, stored)
+                self._notice_blank_kept(row, letter, column.indicator, stored)
             return None
         entry = Entry(
             column.indicator,
@@ -1278,11 +1292,11 @@ class _SheetCheck:
         entry = replace(entry, comment=comment, expected_version=seen_version)
         return _Candidate(entry, current, row, letter)
 
-    def _notice_blank_kept(self, row: int, letter: str, stored: Decimal) -> None:
+    def _notice_blank_kept(self, row: int, letter: str, indicator, stored: Decimal) -> None:
         message = _(
             "Ô để trống nhưng đã có số liệu %(value)s: giữ nguyên (muốn xóa, dùng màn hình "
             "nhập số liệu)."
-        ) % {"value": format_number(stored)}
+        ) % {"value": _shown(indicator, stored)}
         self.notice(row, letter, message)
 
     def _check_candidates(self, candidates: list[_Candidate]) -> None:
@@ -1318,9 +1332,9 @@ def _report_moved(title: str, moved: list[_Moved], result: UploadResult) -> None
             "Ô giữ nguyên như lúc tải về (%(seen)s), nhưng số liệu đã được %(who)s "
             "đổi thành %(current)s lúc %(when)s: giữ số mới."
         ) % {
-            "seen": format_number(m.seen),
+            "seen": _shown(m.entry.indicator, m.seen),
             "who": conflict.who,
-            "current": format_number(conflict.current) or _("(trống)"),
+            "current": _shown(m.entry.indicator, conflict.current) or _("(trống)"),
             "when": conflict.when,
         }
         result.notice(title, m.row, m.letter, message)
@@ -1335,6 +1349,24 @@ def _conflict_error(conflict: Conflict, *, named: bool = False) -> ExcelError:
     else:
         message = _("Số liệu đã thay đổi: %(what)s. Không ghi số liệu nào của tệp.")
     return ExcelError(message, code="excel.conflict", what=what, field=conflict.field)
+
+
+def _shown(indicator: Indicator, value) -> str:
+    """A stored figure as the file shows it: in the column's unit, exactly."""
+    return "" if value is None else indicator.display_text(value, decimals=MAX_DECIMAL_PLACES)
+
+
+def _entered(indicator: Indicator, value: Decimal | None) -> Decimal | None:
+    """A cell's figure (in the column's unit, ``display_unit``) as stored, exactly."""
+    try:
+        return indicator.entered(value)
+    except ValueRefused as exc:
+        raise ExcelError(
+            _("Chỉ tiêu “%(indicator)s”: %(reason)s"),
+            code=exc.code,
+            indicator=indicator.name,
+            reason=str(exc),
+        ) from exc
 
 
 def _check_value(indicator: Indicator, value: Decimal) -> None:

@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tiendo.core.formatting import format_number
+from tiendo.core.formatting import format_percent
 from tiendo.data.pivot import CSV_COLUMNS, category_column_names, csv_line, pivot
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
@@ -114,16 +114,18 @@ class Command(BaseCommand):
                 achieved = f"  đạt {r.achieved_text} {r.target_label}"
             columns = r.category_columns()
             if columns:
-                decimals = r.indicator.decimals
-                parts = (f"{o.name} {format_number(v, decimals)}" for _c, o, v in columns)
+                parts = (f"{o.name} {r.indicator.display_text(v)}" for _c, o, v in columns)
                 achieved += f"  [{'; '.join(parts)}]"
             self.stdout.write(
                 f"  {r.indicator.name[:width]:<{width}}  {r.value_text:>12} "
-                f"{r.indicator.measure_unit}{achieved}"
+                f"{r.indicator.shown_unit}{achieved}"
             )
             for line in lines[r.indicator.code]:
                 name = f"  - {line['category_name']}"
+                part = ""
+                if line["achieved_percent"] is not None:
+                    part = f"  đạt {format_percent(line['achieved_percent'], 2)}"
                 self.stdout.write(
                     f"  {name[:width]:<{width}}  {line['value_text']:>12} "
-                    f"{r.indicator.measure_unit}"
+                    f"{r.indicator.shown_unit}{part}"
                 )
