@@ -92,7 +92,7 @@ LEVEL_OF_KIND = {
 SINGLE_ROW_KINDS = {
     ChangeKind.RENAME: "name",
     ChangeKind.RECODE: "code",
-    ChangeKind.MOVE: "parent_code",
+    ChangeKind.MOVE: "parent",
     ChangeKind.RECLASSIFY: "kind",
 }
 
@@ -349,8 +349,8 @@ def _parse_row(raw: Mapping) -> tuple[Row | None, list[Problem]]:
     number = raw.get("row")
     problems: list[Problem] = []
 
-    def refuse(code, message, **params):
-        problems.append(Problem(code, message, params, number))
+    def refuse(problem, message, /, **params):
+        problems.append(Problem(problem, message, params, number))
 
     values = {c: _text(raw.get(c)) for c in COLUMNS if c not in ("share", "effective", "act_date")}
     for column in REQUIRED:
@@ -791,8 +791,8 @@ class DayPlanner:
         self.ending: set[int] = set()  # id() of the versions that end (or are cut) today
         self.parent_wanted: list[tuple[Version, str, Version | None, date]] = []
 
-    def refuse(self, code: str, message, row: int | None, **params) -> None:
-        self.problems.append(Problem(code, message, params, row))
+    def refuse(self, problem: str, message, row: int | None, /, **params) -> None:
+        self.problems.append(Problem(problem, message, params, row))
 
     def run(self) -> list[PlannedEvent]:
         for step in (self._predecessors, self._successors):
@@ -1089,7 +1089,7 @@ class DayPlanner:
                 what={
                     "name": _("tên"),
                     "code": _("mã"),
-                    "parent_code": _("đơn vị cấp trên"),
+                    "parent": _("đơn vị cấp trên"),
                     "kind": _("loại"),
                 }[attribute],
             )
