@@ -679,3 +679,29 @@ def test_the_migration_gives_old_links_events_without_changing_them(tree):
     assert n2.act.number == "202/2025/QH15" and LegalAct.objects.count() == 1
     # a second run finds nothing left to do
     assert attach_events(UnitChange, UnitEvent, LegalAct) == 0
+
+
+def test_a_file_gives_the_2025_links_their_real_act_without_new_units(tree):
+    attach_events(UnitChange, UnitEvent, LegalAct, source="vietnam-provinces")
+    units = Unit.objects.count()
+    rows = [
+        row("R", "merge", "2025-07-01", from_code=code, to_code="10002")
+        | {"act_number": "1684/NQ-UBTVQH15"}
+        for code in ("00002", "00003")
+    ]
+    report = load(rows)
+    assert Unit.objects.count() == units and report.links_created == 2
+    event = report.events[0]
+    assert set(event.links.values_list("predecessor__code", flat=True)) == {"00002", "00003"}
+    assert set(event.links.values_list("legal_basis", flat=True)) == {"1684/NQ-UBTVQH15"}
+    # the split commune's link stays in the event the official load made
+    assert tree.c4.successor_links.get(successor=tree.n2).event.source == "vietnam-provinces"
+    assert not load(rows).changed
+
+
+def test_a_documented_link_cannot_point_at_a_unit_it_never_went_into(tree):
+    rows = [
+        row("R", "merge", "2025-07-01", from_code="00001", to_code="10002"),
+        row("R", "merge", "2025-07-01", from_code="00002", to_code="10002"),
+    ]
+    assert ("unit_change.ends_twice", 1) in problems_of(rows)
