@@ -705,3 +705,13 @@ def test_a_documented_link_cannot_point_at_a_unit_it_never_went_into(tree):
         row("R", "merge", "2025-07-01", from_code="00002", to_code="10002"),
     ]
     assert ("unit_change.ends_twice", 1) in problems_of(rows)
+
+
+def test_a_yaml_code_written_as_a_number_is_refused(tree):
+    rows, problems = read_change_file(
+        "x.yaml",
+        b"- {event: E1, kind: rename, effective: 2027-01-01, act_number: 1/NQ, act_date: 2026-01-01,"
+        b" act_issuer: HDND, from_code: 00700, to_name: X}\n",
+    )
+    assert not problems
+    assert [(p.code, p.row) for p in plan_changes(rows).problems] == [("unit_change.bad_code", 1)]

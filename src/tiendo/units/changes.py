@@ -378,7 +378,14 @@ def _parse_row(raw: Mapping) -> tuple[Row | None, list[Problem]]:
             kinds=", ".join(ChangeKind.values),
         )
     for column in ("from_code", "from_parent", "to_code", "to_parent"):
-        if values[column] and not CODE.match(values[column]):
+        if isinstance(raw.get(column), (int, float)) and not isinstance(raw.get(column), bool):
+            # YAML reads 00700 as a number and drops the zeros (or reads it in octal)
+            refuse(
+                "unit_change.bad_code",
+                _("mã ở cột %(column)s phải viết trong ngoặc kép trong tệp YAML (“00700”)."),
+                column=column,
+            )
+        elif values[column] and not CODE.match(values[column]):
             refuse(
                 "unit_change.bad_code",
                 _(
