@@ -715,3 +715,18 @@ def test_a_yaml_code_written_as_a_number_is_refused(tree):
     )
     assert not problems
     assert [(p.code, p.row) for p in plan_changes(rows).problems] == [("unit_change.bad_code", 1)]
+
+
+def test_the_command_lists_the_values_that_would_fall_outside(tree, indicator, tmp_path):
+    save_value(Entry(indicator, tree.n1, "2027", Decimal(5)))
+    path = _write(
+        tmp_path,
+        "r.csv",
+        csv_file("E1,rename,2027-01-01,1/NQ,2026-11-01,HĐND,10001,,,,,Xã Khác,,,,"),
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 lỗi"):
+        call_command("units", "changes", "load", path, "--dry-run", stderr=err)
+    assert "1 số liệu sẽ nằm ngoài thời gian hiệu lực" in err.getvalue()
+    assert "Xã Mới Một (10001), HO, kỳ 2027" in err.getvalue()
+    assert versions("10001") == [tree.n1]

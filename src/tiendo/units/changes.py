@@ -1350,7 +1350,7 @@ def _check_values(plan: ChangePlan) -> None:
                     ),
                     {
                         "count": format_number(count),
-                        "listed": "; ".join(listed),
+                        "listed": "\n  " + "\n  ".join(listed),
                         "more": "…" if count > len(listed) else ".",
                     },
                 )
