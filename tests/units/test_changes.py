@@ -730,3 +730,24 @@ def test_the_command_lists_the_values_that_would_fall_outside(tree, indicator, t
     assert "1 số liệu sẽ nằm ngoài thời gian hiệu lực" in err.getvalue()
     assert "Xã Mới Một (10001), HO, kỳ 2027" in err.getvalue()
     assert versions("10001") == [tree.n1]
+
+
+def test_a_dissolved_unit_ends_its_agencies_and_a_taker_needs_its_own_row(tree):
+    agency = factories.unit(
+        "44.SNN",
+        "Sở Nông nghiệp tỉnh Quảng Trị",
+        UnitKind.AGENCY,
+        2,
+        tree.other_province,
+        valid_from=date(2025, 7, 1),
+    )
+    commune_only = [row("D", "dissolve", "2027-01-01", from_code="20001", to_code="10001")]
+    plan = plan_changes(commune_only)
+    assert [(p.code, p.row) for p in plan.problems] == [("unit_change.code_taken", 1)]
+    assert "thêm dòng 10001 → 10001" in str(plan.problems[0])
+    load(
+        [row("D", "dissolve", "2027-01-01", from_code="44")]
+        + [row("D", "dissolve", "2027-01-01", from_code="20001")]
+    )
+    agency.refresh_from_db()
+    assert agency.valid_to == date(2026, 12, 31)

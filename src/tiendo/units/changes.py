@@ -967,9 +967,20 @@ class DayPlanner:
                 self._new_successor(ev, row, code)
 
     def _existing_successor(self, ev: PlannedEvent, row: Row, version: Version) -> None:
-        if version.unit is None or (version.valid_to is None and version.valid_from != self.day):
-            # a new unit of another row, or a unit of today's tree that goes on
+        if version.unit is None:  # a new unit of another row
             self._code_taken(row.row, version.code, self.day)
+            return
+        if version.valid_to is None and version.valid_from != self.day:
+            self.refuse(
+                "unit_change.code_taken",
+                _(
+                    "%(unit)s còn hiệu lực sau ngày %(date)s, nên không thể là đơn vị mới của sự kiện; nếu nó nhận thêm phần của đơn vị khác, thêm dòng %(code)s → %(code)s để nó có phiên bản mới."
+                ),
+                row.row,
+                unit=version.label(),
+                date=format_date(self.day),
+                code=version.code,
+            )
             return
         if version.valid_from != self.day:  # an earlier tree's unit formed by this event
             version.valid_from, version.row = self.day, row.row
@@ -1179,7 +1190,12 @@ class DayPlanner:
             return
         following = [lk.successor for lk in ev.links if lk.predecessor is pred]
         if len(following) != 1:
-            self._unplaced(children, pred)
+            # an agency ends with its unit (as it is created: it does not outlive it); the
+            # administrative units below must be placed by rows of the file
+            for agency in [c for c in children if c.is_agency]:
+                agency.valid_to = self.eve
+                self.ending.add(id(agency))
+            self._unplaced([c for c in children if not c.is_agency], pred)
             return
         for child in children:
             self.ending.add(id(child))
