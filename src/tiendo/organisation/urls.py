@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.unit_list, name="list"),
     path("<int:pk>/", views.unit_detail, name="detail"),
     path("<int:pk>/truc-thuoc/", views.unit_children, name="children"),
+    path("<int:pk>/lich-su/", views.unit_history, name="history"),
     path("<int:pk>/them-co-quan/", views.agency_create, name="agency_create"),
     path("<int:pk>/ty-le-phan-bo/", views.shares_edit, name="shares_edit"),
 ]
