@@ -70,6 +70,13 @@ ACTIONS: dict[str, Action] = {
     "unit_change.shares_set": Action(
         _("Đặt tỷ lệ phân bổ"), _("Tỷ lệ phân bổ số liệu của %(unit_name)s")
     ),
+    "unit_change.events_loaded": Action(
+        _("Ghi sự kiện thay đổi đơn vị"),
+        _(
+            "%(events)s sự kiện (%(source)s): %(units_created)s đơn vị mới, "
+            "%(units_changed)s đơn vị đổi hiệu lực, %(links)s liên kết"
+        ),
+    ),
     # reports (documents)
     "report_template.uploaded": Action(
         _("Tải lên mẫu báo cáo"), _("%(name)s, phiên bản %(version)s")

@@ -11,3 +11,8 @@ class DataConfig(AppConfig):
         from tiendo.programmes.metadata import register_section
 
         register_section("validation_rules", validation.check_section, validation.apply_section)
+
+        from tiendo.data.unit_validity import values_outside
+        from tiendo.units.changes import register_validity_check
+
+        register_validity_check(values_outside)

@@ -16,6 +16,10 @@ and is idempotent: units are matched on (level, kind, code, valid_from), links o
 know — agencies, units entered by hand — are left alone; only their materialised paths and
 closure rows are checked (and repaired if they were wrong).
 
+Each link belongs to a :class:`~tiendo.units.models.UnitEvent` (source
+``vietnam-provinces``): the links of one new unit are one event, as for any other source of
+events (:mod:`tiendo.units.changes`); a reload gives events only to links that lack one.
+
 What a reload never overwrites on an existing link: an allocation share entered for a
 partial link, a legal basis or a note someone has filled in.
 """
@@ -37,12 +41,15 @@ from tiendo.units.models import (
     PRE_REFORM_END,
     REFORM_DATE,
     ChangeKind,
+    LegalAct,
     Level,
     Unit,
     UnitAncestor,
     UnitChange,
+    UnitEvent,
     UnitKind,
 )
+from tiendo.units.event_links import attach_events
 
 SOURCE = "vietnam-provinces"
 NATION_CODE = "VN"
@@ -128,6 +135,7 @@ class LoadReport:
     paths_fixed: int = 0
     ancestors_created: int = 0
     ancestors_deleted: int = 0
+    events_created: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -140,6 +148,7 @@ class LoadReport:
             or self.paths_fixed
             or self.ancestors_created
             or self.ancestors_deleted
+            or self.events_created
         )
 
     def lines(self) -> list[str]:
@@ -148,7 +157,8 @@ class LoadReport:
             f"Đơn vị: tạo mới {n(self.units_created)}, cập nhật {n(self.units_updated)}, "
             f"không đổi {n(self.units_unchanged)}.",
             f"Liên kết sáp nhập/chia tách: tạo mới {n(self.links_created)}, cập nhật "
-            f"{n(self.links_updated)}, không đổi {n(self.links_unchanged)}.",
+            f"{n(self.links_updated)}, không đổi {n(self.links_unchanged)}; sự kiện tạo mới "
+            f"{n(self.events_created)}.",
             f"Đường dẫn cây sửa lại: {n(self.paths_fixed)}; quan hệ tổ tiên thêm "
             f"{n(self.ancestors_created)}, xóa {n(self.ancestors_deleted)}.",
         ]
@@ -536,6 +546,7 @@ def load_official_tree(
         _refresh_paths(report)
         _refresh_ancestors(report)
         _upsert_links(tree.links, key_to_pk, report)
+        report.events_created = attach_events(UnitChange, UnitEvent, LegalAct, source=SOURCE)
         if dry_run:
             transaction.set_rollback(True)
     if log:

@@ -5,12 +5,32 @@ existed until 30/06/2025 and the Tuyên Quang province formed on 01/07/2025 are 
 units, linked by :class:`UnitChange` records. Old data therefore keeps rolling up through
 the tree that was valid when it was entered, and can be re-expressed in today's units by
 following the changes.
+
+Events (:class:`UnitEvent`, with its :class:`LegalAct`) are what happens to the tree on a
+date: a merge, a split, a rename, a new code, a move to another parent, a change of kind
+(xã → phường), an establishment or a dissolution. Every event *ends* unit versions (their
+``valid_to`` becomes the day before the effective date) and *starts* new ones
+(``valid_from`` = the effective date), linked predecessor → successor by
+:class:`UnitChange` rows with a share. A rename, recode, move or reclassification is a new
+version too, linked with share 1: a version never changes its name, code, kind or parent
+during its life.
+
+Children follow their parent: when a unit gets a new version, each of its children still
+valid on the effective date gets a new version under the new parent version (a link of kind
+``move``, share 1, in the same event; recursively). So every version has one parent for its
+whole life and lies within its parent's validity, the materialised path and the
+:class:`UnitAncestor` closure never change with time, and the tree valid on any date —
+``Unit.objects.valid_on(day)`` with its closure — rolls figures up exactly as the tree was
+that day. (The alternative, keeping the children and resolving their parent by date, would
+make the closure depend on the date of every rollup.) :mod:`tiendo.units.changes` writes
+events; ``docs/unit-changes.md`` describes the change files a province loads.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -218,6 +238,75 @@ class ChangeKind(models.TextChoices):
     SPLIT = "split", _("Chia tách")
     RENAME = "rename", _("Đổi tên")
     RECODE = "recode", _("Đổi mã / chuyển tiếp")
+    MOVE = "move", _("Chuyển đơn vị cấp trên")
+    RECLASSIFY = "reclassify", _("Chuyển loại đơn vị")
+    ESTABLISH = "establish", _("Thành lập")
+    DISSOLVE = "dissolve", _("Giải thể")
+
+
+class LegalAct(models.Model):
+    """The legal basis of an event: a resolution or decision, by its number and issuer."""
+
+    number = models.CharField(
+        _("số, ký hiệu"), max_length=200, help_text=_("Ví dụ: 832/NQ-UBTVQH14")
+    )
+    signed_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
+    issuer = models.CharField(_("cơ quan ban hành"), max_length=200, blank=True)
+    title = models.CharField(_("trích yếu"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("văn bản căn cứ")
+        verbose_name_plural = _("văn bản căn cứ")
+        constraints = [
+            models.UniqueConstraint(fields=["number", "issuer"], name="legal_act_number_issuer")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class UnitEvent(models.Model):
+    """One dated reorganisation: the links it made and every unit it ended or started.
+
+    ``units`` lists the versions the event ended or started, so that an establishment
+    without predecessor or a dissolution without successor still shows on the unit's page.
+    ``fingerprint`` identifies an event loaded from a file (the same event loaded twice is
+    found, not written again); it is empty for events migrated from older rows.
+    """
+
+    kind = models.CharField(_("loại"), max_length=10, choices=ChangeKind.choices)
+    effective_date = models.DateField(_("ngày hiệu lực"))
+    act = models.ForeignKey(
+        LegalAct,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("căn cứ"),
+    )
+    note = models.CharField(_("ghi chú"), max_length=300, blank=True)
+    source = models.CharField(_("nguồn"), max_length=200, blank=True)
+    units = models.ManyToManyField(Unit, related_name="events", verbose_name=_("đơn vị"))
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sự kiện thay đổi đơn vị")
+        verbose_name_plural = _("sự kiện thay đổi đơn vị")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=~Q(fingerprint=""),
+                name="unit_event_fingerprint_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.effective_date:%d/%m/%Y}"
 
 
 class UnitChange(models.Model):
@@ -232,7 +321,17 @@ class UnitChange(models.Model):
 
     kind = models.CharField(_("loại"), max_length=10, choices=ChangeKind.choices)
     effective_date = models.DateField(_("ngày hiệu lực"))
+    # The act as text, kept for rows written before events (and filled with the act's
+    # number on new ones); the event's act is the structured legal basis.
     legal_basis = models.CharField(_("căn cứ"), max_length=200, blank=True)
+    event = models.ForeignKey(
+        UnitEvent,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="links",
+        verbose_name=_("sự kiện"),
+    )
     predecessor = models.ForeignKey(
         Unit, models.CASCADE, related_name="successor_links", verbose_name=_("đơn vị cũ")
     )

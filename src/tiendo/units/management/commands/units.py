@@ -1,12 +1,22 @@
-"""``tiendo units load`` and ``tiendo units stats``: the official administrative tree."""
+"""``tiendo units load`` and ``tiendo units stats``: the official administrative tree;
+``tiendo units changes load FILE``: a province's reorganisations (docs/unit-changes.md)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tiendo.core.formatting import format_number
+from tiendo.units.changes import (
+    MAX_BYTES,
+    MB,
+    UnitChangeRefused,
+    apply_changes,
+    plan_changes,
+    read_change_file,
+)
 from tiendo.units.loader import link_stats, load_official_tree, unit_stats
 
 
@@ -14,7 +24,7 @@ class Command(BaseCommand):
     help = "Cây đơn vị hành chính chính thức: nạp từ gói vietnam-provinces, thống kê."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", metavar="{load,stats}")
+        actions = parser.add_subparsers(dest="action", metavar="{load,stats,changes}")
         load = actions.add_parser(
             "load",
             help="Nạp (hoặc cập nhật) cây đơn vị trước và sau 01/7/2025 cùng các liên kết sáp nhập.",
@@ -25,6 +35,19 @@ class Command(BaseCommand):
             help="Chỉ kiểm tra và báo cáo, không ghi gì vào cơ sở dữ liệu.",
         )
         actions.add_parser("stats", help="Số đơn vị theo giai đoạn, cấp và loại.")
+        changes = actions.add_parser(
+            "changes", help="Sự kiện thay đổi đơn vị (sáp nhập, chia tách, đổi tên…)."
+        )
+        change_actions = changes.add_subparsers(dest="change_action", metavar="{load}")
+        change_load = change_actions.add_parser(
+            "load", help="Nạp tệp thay đổi đơn vị (CSV hoặc YAML, xem docs/unit-changes.md)."
+        )
+        change_load.add_argument("file", help="Tệp .csv, .yaml hoặc .yml")
+        change_load.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Chỉ kiểm tra và liệt kê những gì sẽ thêm, không ghi gì.",
+        )
 
     def handle(self, *args, action: str | None = None, **options):
         if action is None:
@@ -36,6 +59,10 @@ class Command(BaseCommand):
             return self.load(dry_run=options.get("dry_run", False))
         if action == "stats":
             return self.stats()
+        if action == "changes":
+            if options.get("change_action") != "load":
+                raise CommandError("Thiếu lệnh con: dùng “tiendo units changes load TỆP”.")
+            return self.load_changes(options["file"], dry_run=options.get("dry_run", False))
         raise CommandError(f"Không có lệnh con “{action}”.")
 
     def load(self, *, dry_run: bool) -> None:
@@ -49,6 +76,40 @@ class Command(BaseCommand):
         verdict = "Chạy thử, không ghi gì" if dry_run else "Đã nạp cây đơn vị hành chính"
         seconds = format_number(elapsed, 1)
         self.stdout.write(self.style.SUCCESS(f"{verdict} trong {seconds} giây."))
+
+    def load_changes(self, filename: str, *, dry_run: bool) -> None:
+        path = Path(filename)
+        if not path.is_file():
+            raise CommandError(f"Không có tệp “{filename}”.")
+        if path.stat().st_size > MAX_BYTES:  # refused before reading it
+            raise CommandError(f"Tệp “{path.name}” lớn hơn {MAX_BYTES // MB} MB.")
+        rows, problems = read_change_file(path.name, path.read_bytes())
+        plan = plan_changes(rows) if not problems else None
+        problems = problems or plan.problems
+        if problems:
+            self._refuse(problems, plan)
+        if dry_run:
+            for line in plan.lines():
+                self.stdout.write(line)
+            self.stdout.write("Số liệu sẽ nằm ngoài thời gian hiệu lực của đơn vị: không có.")
+            self.stdout.write(self.style.SUCCESS("Chạy thử, không ghi gì."))
+            return
+        try:
+            report = apply_changes(plan, actor=None, source=f"tệp {path.name}")
+        except UnitChangeRefused as refused:  # the tree changed since the check
+            self._refuse(refused.problems, None)
+        for line in report.lines():
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS(f"Đã nạp tệp thay đổi đơn vị “{path.name}”."))
+
+    def _refuse(self, problems, plan) -> None:
+        for problem in problems:
+            self.stderr.write(str(problem))
+        if plan is not None and plan.values_outside:
+            self.stderr.write("Số liệu sẽ nằm ngoài thời gian hiệu lực của đơn vị:")
+            for line in plan.values_outside:
+                self.stderr.write(f"  {line}")
+        raise CommandError(f"Tệp có {format_number(len(problems))} lỗi; không ghi gì.")
 
     def stats(self) -> None:
         rows = unit_stats()
