@@ -8,12 +8,15 @@ and codes of those 141 are the General Statistics Office's list before 2020.
 """
 
 from datetime import date
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 import tiendo.units
-from tiendo.units.models import Level, Unit
+from tiendo.units.lineage import lineage
+from tiendo.units.models import LegalAct, Level, Unit, UnitEvent
 
 SHIPPED = Path(tiendo.units.__file__).parent / "history" / "quang-tri.csv"
 
@@ -188,11 +191,9 @@ def tree_on(day: date, province_code: str = "45") -> dict:
     province = Unit.objects.valid_on(day).get(level=Level.PROVINCE, code=province_code)
     return {
         (district.code, district.name): dict(
-            district.children.valid_on(day)
-            .filter(level=Level.COMMUNE)
-            .values_list("code", "name")
+            district.children.valid_on(day).administrative().values_list("code", "name")
         )
-        for district in province.children.valid_on(day).filter(level=Level.DISTRICT)
+        for district in province.children.valid_on(day).administrative()
     }
 
 
@@ -204,12 +205,70 @@ def test_the_expected_tree_of_2019_has_the_counts_of_the_legal_texts():
 
 @pytest.fixture(scope="module")
 def loaded(demo, django_db_blocker):
-    """The shipped file loaded once on this module's copy of the demo database."""
-    from tiendo.units.changes import load_change_file
-
+    """The shipped file loaded once, by the command people run, on this module's copy of
+    the demo database."""
+    out = StringIO()
     with django_db_blocker.unblock():
-        return load_change_file(SHIPPED, actor=None)
+        call_command("units", "changes", "load", str(SHIPPED), stdout=out)
+    return out.getvalue()
+
+
+def test_the_shipped_file_loads_on_the_demo_database(loaded, demo_db):
+    assert "Đã ghi 22 sự kiện" in loaded
 
 
 def test_the_tree_of_quang_tri_on_31_12_2019_is_the_tree_of_the_legal_texts(loaded, demo_db):
     assert tree_on(date(2019, 12, 31)) == TREE_2019
+
+
+def test_from_01_01_2020_the_districts_have_the_counts_of_resolution_832(loaded, demo_db):
+    """BNEWS 30/12/2019: Hải Lăng 16, Triệu Phong 18, Cam Lộ 8, Đakrông 13, Hướng Hóa 21,
+    Gio Linh 17, Vĩnh Linh 18; the province 125 (Đông Hà and Quảng Trị town unchanged)."""
+    counts = {name: len(communes) for (_, name), communes in tree_on(date(2020, 1, 1)).items()}
+    assert counts == {
+        "Thành phố Đông Hà": 9,
+        "Thị xã Quảng Trị": 5,
+        "Huyện Vĩnh Linh": 18,
+        "Huyện Hướng Hóa": 21,
+        "Huyện Gio Linh": 17,
+        "Huyện Đa Krông": 13,
+        "Huyện Cam Lộ": 8,
+        "Huyện Triệu Phong": 18,
+        "Huyện Hải Lăng": 16,
+        "Huyện Cồn Cỏ": 0,
+    }
+    assert tree_on(date(2024, 12, 31)) == tree_on(date(2020, 1, 1))
+
+
+def test_from_01_01_2025_the_province_has_119_communes_as_the_package_says(loaded, demo_db):
+    """Tỉnh ủy Quảng Trị, 03/01/2025: 119 communes after Resolution 1281/NQ-UBTVQH15; the
+    tree of 01/01/2025 is the package's tree of 30/06/2025."""
+    first, last = tree_on(date(2025, 1, 1)), tree_on(date(2025, 6, 30))
+    assert first == last
+    assert sum(len(communes) for communes in first.values()) == 119
+
+
+def test_every_event_names_its_resolution(loaded, demo_db):
+    events = UnitEvent.objects.filter(source__contains="quang-tri.csv").select_related("act")
+    assert events.count() == 22
+    acts = {(e.act.number, e.act.issuer, e.effective_date) for e in events}
+    assert acts == {
+        ("832/NQ-UBTVQH14", "Ủy ban Thường vụ Quốc hội", date(2020, 1, 1)),
+        ("1281/NQ-UBTVQH15", "Ủy ban Thường vụ Quốc hội", date(2025, 1, 1)),
+    }
+    assert LegalAct.objects.get(number="832/NQ-UBTVQH14").signed_on == date(2019, 12, 17)
+
+
+def test_a_commune_of_2019_leads_to_todays_commune(loaded, demo_db):
+    """Xã Vĩnh Kim (gone in 2020) → Xã Kim Thạch (2020) → Xã Cửa Tùng (2025 reform)."""
+    vinh_kim = Unit.objects.get(code="19381", name="Xã Vĩnh Kim")
+    found = lineage(vinh_kim)
+    assert [s.effective_date for s in found.later] == [date(2020, 1, 1), date(2025, 7, 1)]
+    assert "Xã Kim Thạch" in [u.name for u in found.later[0].successors]
+    assert found.later[0].act.number == "832/NQ-UBTVQH14"
+
+
+def test_loading_the_file_again_changes_nothing(loaded, demo_db):
+    out = StringIO()
+    call_command("units", "changes", "load", str(SHIPPED), stdout=out)
+    assert "không có gì thay đổi" in out.getvalue()

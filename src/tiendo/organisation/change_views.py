@@ -158,7 +158,9 @@ def _field_errors(form, rows) -> list[str]:
     lines = [str(e) for errors in form.errors.values() for e in errors]
     for number, row in enumerate(rows):
         for errors in row.errors.values():
-            lines += [_("Dòng %(row)s: %(error)s") % {"row": number + 1, "error": e} for e in errors]
+            lines += [
+                _("Dòng %(row)s: %(error)s") % {"row": number + 1, "error": e} for e in errors
+            ]
     return lines
 
 

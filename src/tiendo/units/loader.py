@@ -37,6 +37,7 @@ from django.db import transaction
 
 from tiendo.core.formatting import format_number
 from tiendo.core.text import nfc
+from tiendo.units.event_links import attach_events
 from tiendo.units.models import (
     PRE_REFORM_END,
     REFORM_DATE,
@@ -49,7 +50,6 @@ from tiendo.units.models import (
     UnitEvent,
     UnitKind,
 )
-from tiendo.units.event_links import attach_events
 
 SOURCE = "vietnam-provinces"
 NATION_CODE = "VN"
