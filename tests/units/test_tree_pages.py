@@ -2,8 +2,11 @@
 lineage (``/don-vi/<pk>/lich-su/``) and the page that records a change."""
 
 from datetime import date
+from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests import factories
@@ -183,3 +186,224 @@ def test_a_leader_reads_the_tree_and_the_lineage(client, tree):
 def test_an_unknown_unit_is_not_found(client, tree, coordinator):
     client.force_login(coordinator)
     assert client.get("/don-vi/999999/lich-su/").status_code == 404
+
+
+# --- recording a change ---------------------------------------------------------------------
+
+
+def change_data(unit, **overrides) -> dict:
+    """What the form posts for a rename of ``unit`` on 01/01/2027 (the other rows empty)."""
+    from tiendo.organisation.change_views import unit_version
+
+    data = {
+        "kind": "rename",
+        "effective": "01/01/2027",
+        "act_number": "15/NQ-UBTVQH16",
+        "act_signed_on": "20/11/2026",
+        "act_issuer": "Ủy ban Thường vụ Quốc hội",
+        "act_title": "Nghị quyết đổi tên xã (thử)",
+        "note": "",
+        "version": unit_version(unit),
+        "lk0-from_code": unit.code,
+        "lk0-to_name": "Xã Mới Một Đổi Tên",
+    }
+    data.update(overrides)
+    return data
+
+
+def record(client, unit, **overrides):
+    return client.post(
+        reverse("units:change_record", args=[unit.pk]), change_data(unit, **overrides)
+    )
+
+
+def test_the_coordinator_of_the_province_records_a_rename_with_its_legal_basis(
+    client, tree, coordinator
+):
+    from tiendo.core.models import AuditEntry
+    from tiendo.units.models import UnitEvent
+
+    client.force_login(coordinator)
+    form = main(get(client, "units:change_record", tree.n1.pk))
+    assert 'name="lk0-from_code"' in form and 'value="10001"' in form
+    response = record(client, tree.n1)
+    assert response.status_code == 302
+    event = UnitEvent.objects.get()
+    assert (event.kind, event.effective_date, event.act.number) == (
+        "rename",
+        date(2027, 1, 1),
+        "15/NQ-UBTVQH16",
+    )
+    assert event.act.signed_on == date(2026, 11, 20) and event.created_by == coordinator
+    renamed = event.links.get().successor
+    assert response.url == reverse("units:history", args=[renamed.pk])
+    tree.n1.refresh_from_db()
+    assert tree.n1.valid_to == date(2026, 12, 31) and renamed.name == "Xã Mới Một Đổi Tên"
+    entry = AuditEntry.objects.get(action="unit_change.events_loaded")
+    assert entry.actor == coordinator
+    history = main(client.get(response.url))
+    assert "15/NQ-UBTVQH16" in history and "Đổi tên" in history and "Xã Mới Một" in history
+
+
+def test_the_unit_page_offers_the_record_page_only_to_those_who_may(client, tree, coordinator):
+    link = reverse("units:change_record", args=[tree.n1.pk])
+    client.force_login(coordinator)
+    assert link in main(get(client, "units:detail", tree.n1.pk))
+    client.force_login(factories.user("lanhdao", tree.tuyen_quang, Role.LEADER))
+    assert link not in main(get(client, "units:detail", tree.n1.pk))
+
+
+def test_the_same_form_sent_twice_records_one_event(client, tree, coordinator):
+    from tiendo.units.models import UnitEvent
+
+    client.force_login(coordinator)
+    data = change_data(tree.n1)
+    url = reverse("units:change_record", args=[tree.n1.pk])
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data)
+    assert again.status_code == 400
+    assert "đã thay đổi từ khi bạn mở trang này" in again.content.decode()
+    assert UnitEvent.objects.count() == 1
+
+
+def test_a_missing_legal_basis_is_named(client, tree, coordinator):
+    client.force_login(coordinator)
+    response = record(client, tree.n1, act_number="", act_signed_on="31/02/2026")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Hãy nhập “Số, ký hiệu văn bản”." in html
+    assert "“Ngày ban hành văn bản” không phải là ngày hợp lệ" in html
+
+
+def test_a_form_without_rows_is_refused(client, tree, coordinator):
+    client.force_login(coordinator)
+    response = record(client, tree.n1, **{"lk0-from_code": "", "lk0-to_name": ""})
+    assert response.status_code == 400
+    assert "ít nhất một dòng" in response.content.decode()
+
+
+def test_a_change_the_rules_refuse_is_shown_with_its_row(client, tree, coordinator):
+    """A rename to the same name changes nothing: the rule's message, on row 1, no error page."""
+    from tiendo.units.models import UnitEvent
+
+    client.force_login(coordinator)
+    response = record(client, tree.n1, **{"lk0-to_name": "Xã Mới Một"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "Dòng 1" in html
+    assert UnitEvent.objects.count() == 0
+
+
+def test_a_row_naming_a_unit_of_another_province_is_refused(client, tree, coordinator):
+    client.force_login(coordinator)
+    response = record(
+        client,
+        tree.n1,
+        kind="merge",
+        **{
+            "lk0-to_name": "",
+            "lk0-to_code": "10001",
+            "lk1-from_code": "20001",
+            "lk1-to_code": "10001",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Dòng 2: bạn không được thay đổi đơn vị Xã Khác" in html
+
+
+def test_recording_asks_an_anonymous_visitor_to_log_in(client, tree):
+    response = get(client, "units:change_record", tree.n1.pk)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["leader", "officer", "other_coordinator", "old_coordinator"],
+)
+def test_recording_is_refused_to_others(client, tree, who):
+    people = {
+        "leader": (tree.tuyen_quang, Role.LEADER),  # reads the province, writes nothing
+        "officer": (tree.n1, Role.COMMUNE_OFFICER),  # writes the commune's figures only
+        "other_coordinator": (tree.other_province, Role.COORDINATOR),
+        "old_coordinator": (tree.ha_giang, Role.COORDINATOR),  # reads n1's past, not n1
+    }
+    unit, role = people[who]
+    client.force_login(factories.user(who, unit, role))
+    assert get(client, "units:change_record", tree.n1.pk).status_code == 403
+    assert record(client, tree.n1).status_code == 403
+
+
+def test_the_administrator_records_anywhere(client, tree):
+    client.force_login(factories.user("quantri", tree.nation, Role.ADMIN))
+    assert record(client, tree.other_commune, **{"lk0-to_name": "Xã Khác Mới"}).status_code == 302
+
+
+def test_an_agency_has_no_record_page(client, tree):
+    client.force_login(factories.user("quantri", tree.nation, Role.ADMIN))
+    assert get(client, "units:change_record", tree.agency.pk).status_code == 404
+
+
+# --- chains of events (tests/units/fixtures/synthetic-chains.csv) ---------------------------
+
+CHAINS = Path(__file__).parent / "fixtures" / "synthetic-chains.csv"
+
+
+@pytest.fixture
+def chains(tree):
+    """The mini tree with the synthetic chains loaded by the command people run: A, a split
+    then a rename (two events); B, a merge, a new code, a commune become a ward (three); C,
+    a merger of 2020 before the tree's 2025 links."""
+    out = StringIO()
+    call_command("units", "changes", "load", str(CHAINS), stdout=out)
+    assert "Đã ghi 6 sự kiện" in out.getvalue()
+    return tree
+
+
+def test_a_chain_of_two_events_reads_forward_from_the_first_unit(client, chains, coordinator):
+    client.force_login(coordinator)
+    html = main(get(client, "units:history", chains.n2.pk))
+    later = html.split('<li class="here">')[1]
+    assert later.index("01/01/2027") < later.index("01/01/2028")
+    assert "Chia tách" in later and "Xã Mới Bốn" in later and "40%" in later
+    assert "Xã Mới Bốn Đổi Tên" in later and "902/NQ-TEST" in later
+
+
+def test_a_chain_of_three_events_and_the_versions_of_the_unit(client, chains, coordinator):
+    from tiendo.units.models import Unit
+
+    ward = Unit.objects.get(name="Phường Mới Một")
+    client.force_login(coordinator)
+    html = main(get(client, "units:history", ward.pk))
+    earlier = html.split('<li class="here">')[0]
+    steps = ["01/07/2025", "01/01/2027", "01/01/2028", "01/01/2029"]
+    assert [earlier.index(day) for day in steps] == sorted(earlier.index(day) for day in steps)
+    for words in ("Xã Một", "Xã Mới Ba", "10011", "Chuyển loại đơn vị", "903/NQ-TEST"):
+        assert words in earlier
+    versions = html.split("Các phiên bản")[1]
+    for name in ("Xã Mới Một", "Phường Mới Một"):
+        assert name in versions
+    assert versions.count("<tr>") == 5  # header, 2025, 2027, 2028 (new code), 2029 (ward)
+
+
+def test_a_chain_back_before_2025_reaches_the_commune_gone_in_2020(client, chains, coordinator):
+    client.force_login(coordinator)
+    html = main(get(client, "units:history", chains.n1.pk))
+    earlier = html.split('<li class="here">')[0]
+    assert earlier.index("01/01/2020") < earlier.index("01/07/2025")
+    assert "Xã Cũ" in earlier and "900/NQ-TEST" in earlier
+
+
+def test_the_tree_on_each_date_of_a_chain(client, chains, coordinator):
+    client.force_login(coordinator)
+    names = {
+        "31/12/2019": ("Xã Cũ", "Xã Một"),
+        "31/12/2027": ("Xã Mới Một", "Xã Mới Bốn"),
+        "01/01/2029": ("Phường Mới Một", "Xã Mới Bốn Đổi Tên"),
+    }
+    for day, expected in names.items():
+        tree_html = main(get(client, "units:list", ngay=day))
+        parent = chains.vi_xuyen if day == "31/12/2019" else chains.tuyen_quang
+        children = get(client, "units:children", parent.pk, ngay=day).content.decode()
+        assert f"Cây đơn vị tại ngày {day}" in tree_html
+        for name in expected:
+            assert f">{name}<" in children, (day, name)

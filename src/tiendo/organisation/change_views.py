@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -35,14 +36,17 @@ def unit_version(unit: Unit) -> str:
             "pk", flat=True
         )
     )
-    state = (unit.code, unit.name, unit.kind, unit.parent_id, unit.valid_from, unit.valid_to)
-    return hashlib.sha256(repr((state, links)).encode()).hexdigest()[:20]
+    state = [unit.code, unit.name, unit.kind, unit.parent_id, unit.valid_from, unit.valid_to]
+    text = "|".join(str(value) for value in [*state, *links])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 @login_required
 def change_record(request, pk: int):
     unit = scope.get_unit_or_403(request.user, pk)
     scope.check_record_unit_change(request.user, unit)
+    if unit.is_agency:  # agencies are kept on their own page, not by reorganisations
+        raise Http404(_("Cơ quan, tổ chức không có sắp xếp đơn vị hành chính."))
     data = request.POST if request.method == "POST" else None
     form = ChangeForm(
         data,

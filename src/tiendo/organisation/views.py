@@ -161,6 +161,8 @@ def unit_detail(request, pk: int):
         "is_current": unit.is_valid_on(today),
         "may_write": scope.can_write(user, unit),
         "may_add_agency": scope.can_manage_units(user, unit) and unit.kind != UnitKind.AGENCY,
+        "may_record_change": unit.kind != UnitKind.AGENCY
+        and scope.may_record_unit_change(user, unit),
         "may_set_shares": len(successors) > 1
         and all(scope.can_manage_units(user, row["unit"]) for row in successors),
     }

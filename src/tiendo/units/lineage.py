@@ -20,7 +20,7 @@ from datetime import date
 
 from django.db.models import Q
 
-from tiendo.units.models import ChangeKind, Unit, UnitChange
+from tiendo.units.models import ChangeKind, LegalAct, Unit, UnitChange, UnitEvent
 
 MAX_STEPS = 200
 
@@ -36,7 +36,7 @@ class Step:
     kind: str
     legal_basis: str
     links: list[UnitChange]
-    act: object | None = None
+    act: LegalAct | None = None
 
     @property
     def kind_label(self) -> str:
@@ -72,6 +72,7 @@ def lineage(unit: Unit) -> Lineage:
     result = Lineage(unit=unit)
     result.earlier, truncated_back = _walk(unit, backward=True)
     result.later, truncated_forward = _walk(unit, backward=False)
+    _add_events_without_links(unit, result)
     result.truncated = truncated_back or truncated_forward
     result.versions = _versions(unit, result.steps)
     return result
@@ -99,25 +100,29 @@ def _walk(unit: Unit, *, backward: bool) -> tuple[list[Step], bool]:
     return _ordered(steps), False
 
 
+def _add_events_without_links(unit: Unit, result: Lineage) -> None:
+    """An establishment from nothing or a dissolution without successor has no link: it
+    shows through the event's list of the units it started or ended."""
+    shown = {link.event_id for step in result.steps for link in step.links}
+    for event in UnitEvent.objects.filter(units=unit).exclude(pk__in=shown).select_related("act"):
+        step = Step(event.effective_date, event.kind, event.act.number if event.act else "", [])
+        step.act = event.act
+        started = unit.valid_from is not None and event.effective_date == unit.valid_from
+        (result.earlier if started else result.later).append(step)
+    result.earlier, result.later = _ordered(result.earlier), _ordered(result.later)
+
+
 def _links():
-    related = ["predecessor", "successor"]
-    if _has_events():
-        related += ["event", "event__act"]
-    return UnitChange.objects.select_related(*related).order_by(
-        "effective_date", "predecessor__code", "successor__code"
-    )
-
-
-def _has_events() -> bool:
-    return any(f.name == "event" for f in UnitChange._meta.get_fields())
+    return UnitChange.objects.select_related(
+        "predecessor", "successor", "event", "event__act"
+    ).order_by("effective_date", "predecessor__code", "successor__code")
 
 
 def _key(link: UnitChange):
     """What makes links one event: the event row when links have one, otherwise the date,
     kind and legal basis they share."""
-    event_id = getattr(link, "event_id", None)
-    if event_id is not None:
-        return ("event", event_id)
+    if link.event_id is not None:
+        return ("event", link.event_id)
     return ("links", link.effective_date, link.kind, link.legal_basis)
 
 
@@ -129,29 +134,26 @@ def _group(links: list[UnitChange]) -> dict:
 
 
 def _whole_event(key, links: list[UnitChange]) -> list[UnitChange]:
-    """Every link of the event ``links`` belong to: the other communes merged into the same
-    successor, the other parts of the same split."""
-    if key[0] == "event":
-        return list(_links().filter(event_id=key[1]))
-    _, day, kind, basis = key
+    """The links of the event ``links`` belong to that touch the same units: the other
+    communes merged into the same successor, the other parts of the same split — not the
+    hundreds of communes moved under a renamed province by the same event."""
     units = {link.predecessor_id for link in links} | {link.successor_id for link in links}
-    return list(
-        _links().filter(
-            Q(predecessor_id__in=units) | Q(successor_id__in=units),
-            effective_date=day,
-            kind=kind,
-            legal_basis=basis,
-        )
-    )
+    near = Q(predecessor_id__in=units) | Q(successor_id__in=units)
+    if key[0] == "event":
+        return list(_links().filter(near, event_id=key[1]))
+    _, day, kind, basis = key
+    return list(_links().filter(near, effective_date=day, kind=kind, legal_basis=basis))
 
 
 def _step(links: list[UnitChange]) -> Step:
     first = links[0]
-    event = getattr(first, "event", None) if _has_events() else None
-    act = getattr(event, "act", None) if event is not None else None
+    event = first.event
+    act = event.act if event is not None else None
+    kinds = {link.kind for link in links}
     return Step(
         effective_date=first.effective_date,
-        kind=getattr(event, "kind", None) or first.kind,
+        # a commune moved under its renamed district reads "moved", not "renamed"
+        kind=kinds.pop() if len(kinds) == 1 else event.kind if event else first.kind,
         legal_basis=first.legal_basis or (str(act) if act else ""),
         links=links,
         act=act,
@@ -159,7 +161,7 @@ def _step(links: list[UnitChange]) -> Step:
 
 
 def _ordered(steps: list[Step]) -> list[Step]:
-    return sorted(steps, key=lambda s: (s.effective_date, s.kind, s.links[0].pk))
+    return sorted(steps, key=lambda s: (s.effective_date, s.kind, s.links[0].pk if s.links else 0))
 
 
 def _versions(unit: Unit, steps: list[Step]) -> list[Unit]:
