@@ -407,3 +407,15 @@ def test_the_tree_on_each_date_of_a_chain(client, chains, coordinator):
         assert f"Cây đơn vị tại ngày {day}" in tree_html
         for name in expected:
             assert f">{name}<" in children, (day, name)
+
+
+def test_more_rows_keep_what_was_typed_and_record_nothing(client, tree, coordinator):
+    from tiendo.units.models import UnitEvent
+
+    client.force_login(coordinator)
+    data = change_data(tree.n1, kind="merge", **{"lk1-from_code": "10003", "them_dong": "1"})
+    response = client.post(reverse("units:change_record", args=[tree.n1.pk]), data)
+    html = main(response)
+    assert 'name="lk5-from_code"' in html and 'name="lk6-from_code"' not in html
+    assert 'value="10003"' in html and 'value="15/NQ-UBTVQH16"' in html
+    assert "Hãy nhập" not in html and UnitEvent.objects.count() == 0

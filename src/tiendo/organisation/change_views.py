@@ -20,7 +20,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
-from tiendo.organisation.forms import ChangeForm, link_forms
+from tiendo.organisation.forms import (
+    LINK_ROWS,
+    MAX_LINK_ROWS,
+    ChangeForm,
+    link_forms,
+    link_row_count,
+)
 from tiendo.units.changes import Link, UnitChangeRefused, record_change
 from tiendo.units.models import ChangeKind, Unit, UnitChange, UnitKind
 from tiendo.units.services import UnitNotFound, resolve_unit
@@ -47,14 +53,7 @@ def change_record(request, pk: int):
     scope.check_record_unit_change(request.user, unit)
     if unit.is_agency:  # agencies are kept on their own page, not by reorganisations
         raise Http404(_("Cơ quan, tổ chức không có sắp xếp đơn vị hành chính."))
-    data = request.POST if request.method == "POST" else None
-    form = ChangeForm(
-        data,
-        kinds=list(ChangeKind.choices),
-        initial={"version": unit_version(unit), "kind": ChangeKind.MERGE},
-    )
-    unit_kinds = [(k.value, k.label) for k in UnitKind if k not in NOT_A_SUCCESSOR_KIND]
-    rows = link_forms(data, unit_kinds=unit_kinds, first_code=unit.code)
+    form, rows, count, data = _forms(request, unit)
     errors: list[str] = []
     if data is not None:
         event = _record(request, unit, form, rows, errors)
@@ -69,8 +68,30 @@ def change_record(request, pk: int):
                 },
             )
             return redirect("units:history", _unit_after(unit, event).pk)
-    context = {"unit": unit, "form": form, "rows": rows, "errors": errors}
+    context = {
+        "unit": unit,
+        "form": form,
+        "rows": rows,
+        "errors": errors,
+        "may_add_rows": count < MAX_LINK_ROWS,
+    }
     return render(request, "organisation/change_form.html", context, status=400 if errors else 200)
+
+
+def _forms(request, unit: Unit):
+    """The event's form and its rows of links, and the data to record (None: only show)."""
+    data = request.POST if request.method == "POST" else None
+    unit_kinds = [(k.value, k.label) for k in UnitKind if k not in NOT_A_SUCCESSOR_KIND]
+    count = link_row_count((data or request.GET).get("dong"))
+    kinds = list(ChangeKind.choices)
+    if data is not None and "them_dong" in data:  # more rows: show what was typed, unchecked
+        count = link_row_count(count + LINK_ROWS)
+        form = ChangeForm(None, kinds=kinds, initial=data.dict())
+        return form, link_forms(unit_kinds=unit_kinds, count=count, shown=data), count, None
+    initial = {"version": unit_version(unit), "kind": ChangeKind.MERGE}
+    form = ChangeForm(data, kinds=kinds, initial=initial)
+    rows = link_forms(data, unit_kinds=unit_kinds, first_code=unit.code, count=count)
+    return form, rows, count, data
 
 
 def _record(request, unit: Unit, form: ChangeForm, rows, errors: list[str]):
@@ -118,6 +139,7 @@ def _link(row: dict) -> Link:
     share = row.get("share")
     return Link(
         from_code=row["from_code"].strip(),
+        from_name=row["from_name"].strip(),
         to_code=row["to_code"].strip(),
         to_name=row["to_name"].strip(),
         to_kind=row["to_kind"],

@@ -67,7 +67,9 @@ class SharesForm(forms.Form):
 
 # --- recording a reorganisation (issue 10) --------------------------------------------------
 
-LINK_ROWS = 6
+LINK_ROWS = 3  # rows shown at first; "Thêm dòng" asks for more, up to MAX_LINK_ROWS
+MAX_LINK_ROWS = 30
+DETAIL_FIELDS = ("from_name", "to_kind", "to_parent", "note")  # folded away until needed
 DAY_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 
@@ -121,6 +123,9 @@ class LinkForm(forms.Form):
     """One predecessor → successor link of the event; an empty row is ignored."""
 
     from_code = forms.CharField(label=_("Mã đơn vị cũ"), max_length=32, required=False)
+    from_name = forms.CharField(
+        label=_("Tên đơn vị cũ (khi ghi một thay đổi đã qua)"), max_length=200, required=False
+    )
     to_code = forms.CharField(label=_("Mã đơn vị mới"), max_length=32, required=False)
     to_name = forms.CharField(label=_("Tên đơn vị mới"), max_length=200, required=False)
     to_kind = forms.ChoiceField(label=_("Loại đơn vị mới"), required=False)
@@ -141,20 +146,43 @@ class LinkForm(forms.Form):
         self.fields["to_kind"].choices = [("", "—"), *unit_kinds]
         _name_the_field(self)
 
+    def main_fields(self):
+        return [self[name] for name in self.fields if name not in DETAIL_FIELDS]
+
+    def detail_fields(self):
+        return [self[name] for name in DETAIL_FIELDS]
+
+    @property
+    def details_open(self) -> bool:
+        """Unfold the details of a row that has one filled in or wrong."""
+        return any(self[name].value() or self[name].errors for name in DETAIL_FIELDS)
+
     @property
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
         return not any(data.get(name) not in (None, "") for name in self.fields)
 
 
-def link_forms(data=None, *, unit_kinds, first_code: str = "") -> list[LinkForm]:
-    """The rows of links, the first one starting from the page's unit."""
+def link_row_count(raw) -> int:
+    """How many rows of links the page shows (``?dong=``, kept in the form when posted)."""
+    try:
+        return max(LINK_ROWS, min(MAX_LINK_ROWS, int(raw)))
+    except (TypeError, ValueError):
+        return LINK_ROWS
+
+
+def link_forms(
+    data=None, *, unit_kinds, first_code: str = "", count=LINK_ROWS, shown=None
+) -> list[LinkForm]:
+    """The rows of links, the first one starting from the page's unit; ``shown``: posted
+    values to show again, unchecked (the page grew by a few rows)."""
+
+    def initial(number):
+        if shown is not None:
+            return {name: shown.get(f"lk{number}-{name}", "") for name in LinkForm.base_fields}
+        return {"from_code": first_code} if number == 0 else None
+
     return [
-        LinkForm(
-            data,
-            prefix=f"lk{number}",
-            unit_kinds=unit_kinds,
-            initial={"from_code": first_code} if number == 0 else None,
-        )
-        for number in range(LINK_ROWS)
+        LinkForm(data, prefix=f"lk{number}", unit_kinds=unit_kinds, initial=initial(number))
+        for number in range(count)
     ]
