@@ -141,3 +141,47 @@ def test_many_children_are_paged(client, tree, coordinator):
     assert children.count("<tr>") == 1 + 50  # header + one page
     last = page(client, "units:detail", tree.tuyen_quang.pk, page=3)
     assert "Trang 3/3" in last and "Xã Thứ 119" in last and "Xã Thứ 0<" not in last
+
+
+def test_the_unit_page_shows_its_events_with_their_legal_basis(client, tree, coordinator):
+    from tiendo.units.changes import Link, record_change
+
+    record_change(
+        kind="rename",
+        effective=date(2027, 1, 1),
+        act={
+            "number": "125/QĐ-UBND",
+            "signed_on": date(2026, 10, 5),
+            "issuer": "Ủy ban nhân dân tỉnh Tuyên Quang",
+            "title": "Quyết định đổi tên xã",
+        },
+        links=[Link(from_code="10001", to_name="Xã Mới Một Thượng")],
+    )
+    client.force_login(coordinator)
+    html = page(client, "units:detail", tree.n1.pk)
+    events = html.split('id="events"')[1]
+    assert "Sự kiện thay đổi" in html
+    assert "01/01/2027" in events and "Đổi tên" in events and "đơn vị hết hiệu lực" in events
+    assert "125/QĐ-UBND" in events and "ngày 05/10/2026" in events
+    assert "Ủy ban nhân dân tỉnh Tuyên Quang" in events and "Quyết định đổi tên xã" in events
+    newer = tree.n1.successor_links.get().successor
+    assert "đơn vị bắt đầu hiệu lực" in page(client, "units:detail", newer.pk)
+
+
+def test_a_unit_without_events_shows_no_event_section(client, tree, coordinator):
+    client.force_login(coordinator)
+    assert 'id="events"' not in page(client, "units:detail", tree.n2.pk)
+
+
+def test_the_events_of_another_province_are_not_shown_to_its_neighbour(client, tree, coordinator):
+    from tiendo.units.changes import Link, record_change
+
+    record_change(
+        kind="rename",
+        effective=date(2027, 1, 1),
+        act={"number": "7/QĐ-UBND", "signed_on": date(2026, 10, 5), "issuer": "UBND tỉnh"},
+        links=[Link(from_code="20001", to_name="Xã Khác Mới")],
+    )
+    client.force_login(coordinator)
+    response = client.get(reverse("units:detail", args=[tree.other_commune.pk]))
+    assert response.status_code == 403

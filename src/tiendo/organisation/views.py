@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -158,6 +158,7 @@ def unit_detail(request, pk: int):
         "has_children_ever": page.paginator.count > 0 or unit.children.exists(),
         "predecessors": _change_rows(user, unit.predecessor_links.all(), "predecessor"),
         "successors": successors,
+        "events": _event_rows(unit),
         "is_current": unit.is_valid_on(today),
         "may_write": scope.can_write(user, unit),
         "may_add_agency": scope.can_manage_units(user, unit) and unit.kind != UnitKind.AGENCY,
@@ -175,6 +176,20 @@ def _day_to_show(unit: Unit, today: date) -> date:
     if unit.valid_from and unit.valid_from > today:
         return unit.valid_from
     return today if unit.is_valid_on(today) or unit.valid_to is None else unit.valid_to
+
+
+def _event_rows(unit: Unit) -> list[dict]:
+    """The events that ended or started this unit version, with their legal basis."""
+    rows = []
+    for event in unit.events.select_related("act").order_by("effective_date", "pk"):
+        if unit.valid_from == event.effective_date:
+            role = _("đơn vị bắt đầu hiệu lực")
+        elif unit.valid_to == event.effective_date - timedelta(days=1):
+            role = _("đơn vị hết hiệu lực")
+        else:
+            role = ""
+        rows.append({"event": event, "role": role})
+    return rows
 
 
 def _change_rows(user, links, other: str) -> list[dict]:

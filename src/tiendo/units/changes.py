@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number
 from tiendo.core.text import nfc
-from tiendo.units.models import ChangeKind, LegalAct, Unit, UnitKind
+from tiendo.units.models import ChangeKind, LegalAct, Unit, UnitChange, UnitEvent, UnitKind
 
 MB = 1024 * 1024
 MAX_BYTES = 2 * MB
@@ -92,7 +92,7 @@ LEVEL_OF_KIND = {
 SINGLE_ROW_KINDS = {
     ChangeKind.RENAME: "name",
     ChangeKind.RECODE: "code",
-    ChangeKind.MOVE: "parent_code",
+    ChangeKind.MOVE: "parent",
     ChangeKind.RECLASSIFY: "kind",
 }
 
@@ -349,8 +349,8 @@ def _parse_row(raw: Mapping) -> tuple[Row | None, list[Problem]]:
     number = raw.get("row")
     problems: list[Problem] = []
 
-    def refuse(code, message, **params):
-        problems.append(Problem(code, message, params, number))
+    def refuse(problem, message, /, **params):
+        problems.append(Problem(problem, message, params, number))
 
     values = {c: _text(raw.get(c)) for c in COLUMNS if c not in ("share", "effective", "act_date")}
     for column in REQUIRED:
@@ -669,6 +669,9 @@ class PlannedLink:
     partial: bool
     note: str
     row: int
+    # the link already in the database that this row documents (its act, its share)
+    existing: UnitChange | None = None
+    share_given: bool = True
 
 
 @dataclass(eq=False)
@@ -678,6 +681,9 @@ class PlannedEvent:
     succs: dict[str, Version] = field(default_factory=dict)  # by code: the version that starts
     cut: dict[str, Version] = field(default_factory=dict)  # existing units that now start here
     started: list[Version] = field(default_factory=list)  # existing units given a start here
+    # predecessors that already ended on the eve, linked to successors starting on the
+    # date: the event documents links already there (the 2025 reform with its real act)
+    documented: dict[int, list[UnitChange]] = field(default_factory=dict)
     links: list[PlannedLink] = field(default_factory=list)
 
     def units(self) -> list[Version]:
@@ -791,8 +797,8 @@ class DayPlanner:
         self.ending: set[int] = set()  # id() of the versions that end (or are cut) today
         self.parent_wanted: list[tuple[Version, str, Version | None, date]] = []
 
-    def refuse(self, code: str, message, row: int | None, **params) -> None:
-        self.problems.append(Problem(code, message, params, row))
+    def refuse(self, problem: str, message, row: int | None, /, **params) -> None:
+        self.problems.append(Problem(problem, message, params, row))
 
     def run(self) -> list[PlannedEvent]:
         for step in (self._predecessors, self._successors):
@@ -829,6 +835,8 @@ class DayPlanner:
             elif version.valid_to is None:
                 version.valid_to, version.row = self.eve, row.row
                 ev.preds[code] = version
+            elif version.valid_to == self.eve and self._documents(ev, version):
+                ev.preds[code] = version
             elif version.valid_to == self.eve:
                 self._ends_twice(row.row, version, version.valid_to)
                 continue
@@ -839,6 +847,24 @@ class DayPlanner:
                 continue
             self.ending.add(id(ev.preds[code]))
             self.ending.add(id(version))
+
+    def _documents(self, ev: PlannedEvent, version: Version) -> bool:
+        """Whether every row of ``version`` names a successor it is already linked to,
+        starting on the date: the event gives existing links their act."""
+        if version.unit is None:
+            return False
+        codes = {
+            ev.spec.successor_code(r) for r in ev.spec.rows if r.link.from_code == version.code
+        }
+        links = list(
+            UnitChange.objects.filter(
+                predecessor=version.unit, successor__valid_from=self.day, successor__code__in=codes
+            ).select_related("successor")
+        )
+        if not codes or "" in codes or {lk.successor.code for lk in links} != codes:
+            return False
+        ev.documented[id(version)] = links
+        return True
 
     def _past_unit(self, row: Row) -> Version | None:
         """A predecessor the database does not hold on the day before: created as a past
@@ -1069,8 +1095,26 @@ class DayPlanner:
                     continue
                 share = row.link.share if shares else (Decimal(1) if len(rows) == 1 else None)
                 partial = share is None or share < 1
+                existing = next(
+                    (
+                        lk
+                        for lk in ev.documented.get(id(pred), [])
+                        if succ.unit is not None and lk.successor_id == succ.unit.pk
+                    ),
+                    None,
+                )
                 ev.links.append(
-                    PlannedLink(pred, succ, ev.spec.kind, share, partial, row.link.note, row.row)
+                    PlannedLink(
+                        pred,
+                        succ,
+                        ev.spec.kind,
+                        share,
+                        partial,
+                        row.link.note,
+                        row.row,
+                        existing=existing,
+                        share_given=bool(shares),
+                    )
                 )
 
     def _attribute_changes(self, ev: PlannedEvent) -> None:
@@ -1089,7 +1133,7 @@ class DayPlanner:
                 what={
                     "name": _("tên"),
                     "code": _("mã"),
-                    "parent_code": _("đơn vị cấp trên"),
+                    "parent": _("đơn vị cấp trên"),
                     "kind": _("loại"),
                 }[attribute],
             )
@@ -1100,6 +1144,8 @@ class DayPlanner:
         for code, pred in list(ev.preds.items()):
             if code in ev.cut:
                 self._cut_children(ev, ev.cut[code], pred)
+            elif id(pred) in ev.documented:
+                continue  # ended already, with its children
             elif pred.unit is not None or pred.event is not None:
                 self._move_children(ev, pred)
         past = [p for p in ev.preds.values() if p.unit is None and p.event is None]
@@ -1238,8 +1284,6 @@ def plan_changes(rows: Sequence[Mapping]) -> ChangePlan:
     specs = _group_events(parsed, plan.problems)
     if plan.problems:
         return plan
-    from tiendo.units.models import UnitEvent
-
     loaded = set(
         UnitEvent.objects.filter(fingerprint__in=[s.fingerprint for s in specs]).values_list(
             "fingerprint", flat=True
@@ -1371,8 +1415,6 @@ def apply_changes(
 
 
 def _write(plan: ChangePlan, actor, source: str, note: str) -> ApplyReport:
-    from tiendo.units.models import UnitChange, UnitEvent
-
     report = ApplyReport(already=len(plan.already))
     changed = plan.changed
     for version in changed:  # spans first: a cut unit frees its start for its earlier version
@@ -1408,6 +1450,7 @@ def _write(plan: ChangePlan, actor, source: str, note: str) -> ApplyReport:
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         event.units.set([v.unit.pk for v in ev.units()])
+        _document_links(event, act, [lk for lk in ev.links if lk.existing is not None])
         UnitChange.objects.bulk_create(
             [
                 UnitChange(
@@ -1422,11 +1465,28 @@ def _write(plan: ChangePlan, actor, source: str, note: str) -> ApplyReport:
                     event=event,
                 )
                 for lk in ev.links
+                if lk.existing is None
             ]
         )
         report.links_created += len(ev.links)
         report.events.append(event)
     return report
+
+
+def _document_links(event, act: LegalAct, planned: list[PlannedLink]) -> None:
+    """Existing links move to the event that documents them, with its act (and the share
+    the row gives); an event left without links (a grouping made by the migration or the
+    official load) goes."""
+    before = {lk.existing.event_id for lk in planned} - {None}
+    for lk in planned:
+        link = lk.existing
+        link.event, link.legal_basis = event, act.number
+        fields_ = ["event", "legal_basis"]
+        if lk.share_given and link.share != lk.share:
+            link.share, link.partial = lk.share, lk.partial
+            fields_ += ["share", "partial"]
+        link.save(update_fields=fields_)
+    UnitEvent.objects.filter(pk__in=before, links__isnull=True).delete()
 
 
 def _depth(version: Version) -> int:
@@ -1477,8 +1537,6 @@ def record_change(
     problem, or returns the :class:`~tiendo.units.models.UnitEvent` (the one already
     recorded, when this exact event was).
     """
-    from tiendo.units.models import UnitEvent
-
     rows = [
         {
             "event": "1",
