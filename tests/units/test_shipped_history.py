@@ -272,3 +272,14 @@ def test_loading_the_file_again_changes_nothing(loaded, demo_db):
     out = StringIO()
     call_command("units", "changes", "load", str(SHIPPED), stdout=out)
     assert "không có gì thay đổi" in out.getvalue()
+
+
+def test_reloading_the_official_tree_keeps_the_shipped_history(loaded, demo_db):
+    """The package's Xã Kim Thạch has no start date; after the history it is the version of
+    2020, and a reload must not take Xã Vĩnh Thạch (the open-start version) for it."""
+    from tiendo.units.loader import load_official_tree
+
+    report = load_official_tree()
+    assert (report.units_created, report.units_updated, report.links_created) == (0, 0, 0)
+    assert tree_on(date(2019, 12, 31)) == TREE_2019
+    assert Unit.objects.get(code="19384", valid_to=date(2019, 12, 31)).name == "Xã Vĩnh Thạch"
