@@ -419,3 +419,26 @@ def test_more_rows_keep_what_was_typed_and_record_nothing(client, tree, coordina
     assert 'name="lk5-from_code"' in html and 'name="lk6-from_code"' not in html
     assert 'value="10003"' in html and 'value="15/NQ-UBTVQH16"' in html
     assert "Hãy nhập" not in html and UnitEvent.objects.count() == 0
+
+
+def test_a_lineage_longer_than_the_cap_says_it_is_cut(client, chains, coordinator, monkeypatch):
+    from tiendo.units import lineage as lineage_module
+    from tiendo.units.models import Unit
+
+    monkeypatch.setattr(lineage_module, "MAX_STEPS", 2)
+    ward = Unit.objects.get(name="Phường Mới Một")
+    found = lineage_module.lineage(ward)
+    assert found.truncated and len(found.earlier) == 2
+    client.force_login(coordinator)
+    assert "chỉ hiển thị một phần" in main(get(client, "units:history", ward.pk))
+
+
+def test_the_lineage_page_reads_a_bounded_number_of_queries(
+    client, chains, coordinator, django_assert_max_num_queries
+):
+    from tiendo.units.models import Unit
+
+    ward = Unit.objects.get(name="Phường Mới Một")
+    client.force_login(coordinator)
+    with django_assert_max_num_queries(30):  # 24 today, for six steps
+        main(get(client, "units:history", ward.pk))
