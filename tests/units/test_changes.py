@@ -705,3 +705,49 @@ def test_a_documented_link_cannot_point_at_a_unit_it_never_went_into(tree):
         row("R", "merge", "2025-07-01", from_code="00002", to_code="10002"),
     ]
     assert ("unit_change.ends_twice", 1) in problems_of(rows)
+
+
+def test_a_yaml_code_written_as_a_number_is_refused(tree):
+    rows, problems = read_change_file(
+        "x.yaml",
+        b"- {event: E1, kind: rename, effective: 2027-01-01, act_number: 1/NQ, act_date: 2026-01-01,"
+        b" act_issuer: HDND, from_code: 00700, to_name: X}\n",
+    )
+    assert not problems
+    assert [(p.code, p.row) for p in plan_changes(rows).problems] == [("unit_change.bad_code", 1)]
+
+
+def test_the_command_lists_the_values_that_would_fall_outside(tree, indicator, tmp_path):
+    save_value(Entry(indicator, tree.n1, "2027", Decimal(5)))
+    path = _write(
+        tmp_path,
+        "r.csv",
+        csv_file("E1,rename,2027-01-01,1/NQ,2026-11-01,HĐND,10001,,,,,Xã Khác,,,,"),
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 lỗi"):
+        call_command("units", "changes", "load", path, "--dry-run", stderr=err)
+    assert "1 số liệu sẽ nằm ngoài thời gian hiệu lực" in err.getvalue()
+    assert "Xã Mới Một (10001), HO, kỳ 2027" in err.getvalue()
+    assert versions("10001") == [tree.n1]
+
+
+def test_a_dissolved_unit_ends_its_agencies_and_a_taker_needs_its_own_row(tree):
+    agency = factories.unit(
+        "44.SNN",
+        "Sở Nông nghiệp tỉnh Quảng Trị",
+        UnitKind.AGENCY,
+        2,
+        tree.other_province,
+        valid_from=date(2025, 7, 1),
+    )
+    commune_only = [row("D", "dissolve", "2027-01-01", from_code="20001", to_code="10001")]
+    plan = plan_changes(commune_only)
+    assert [(p.code, p.row) for p in plan.problems] == [("unit_change.code_taken", 1)]
+    assert "thêm dòng 10001 → 10001" in str(plan.problems[0])
+    load(
+        [row("D", "dissolve", "2027-01-01", from_code="44")]
+        + [row("D", "dissolve", "2027-01-01", from_code="20001")]
+    )
+    agency.refresh_from_db()
+    assert agency.valid_to == date(2026, 12, 31)

@@ -346,82 +346,96 @@ def _parse_share(value) -> Decimal | None:
 
 
 def _parse_row(raw: Mapping) -> tuple[Row | None, list[Problem]]:
+    """One row read and checked on its own (against nothing but the format)."""
     number = raw.get("row")
-    problems: list[Problem] = []
-
-    def refuse(problem, message, /, **params):
-        problems.append(Problem(problem, message, params, number))
-
     values = {c: _text(raw.get(c)) for c in COLUMNS if c not in ("share", "effective", "act_date")}
-    for column in REQUIRED:
-        if not _text(raw.get(column)):
-            code = "unit_change.missing_legal_basis" if column.startswith("act_") else None
-            refuse(
-                code or "unit_change.missing_value",
-                _("thiếu giá trị ở cột %(column)s."),
-                column=column,
-            )
-    for column, limit in MAX_LENGTH.items():
-        if len(values[column]) > limit:
-            refuse(
-                "unit_change.too_long",
-                _("cột %(column)s dài quá %(limit)s ký tự."),
-                column=column,
-                limit=limit,
-            )
-    kind = values["kind"]
-    if kind and kind not in ChangeKind.values:
-        refuse(
-            "unit_change.unknown_kind",
-            _("loại thay đổi “%(kind)s” không có; dùng một trong: %(kinds)s."),
-            kind=kind,
-            kinds=", ".join(ChangeKind.values),
-        )
-    for column in ("from_code", "from_parent", "to_code", "to_parent"):
-        if values[column] and not CODE.match(values[column]):
-            refuse(
-                "unit_change.bad_code",
-                _(
-                    "mã “%(code)s” ở cột %(column)s chỉ được gồm chữ cái không dấu, số, “.”, “-”, “_”."
-                ),
-                code=values[column],
-                column=column,
-            )
-    for column in ("from_kind", "to_kind"):
-        if values[column] and values[column] not in LEVEL_OF_KIND:
-            refuse(
-                "unit_change.unknown_kind",
-                _("loại đơn vị “%(kind)s” ở cột %(column)s không có; dùng một trong: %(kinds)s."),
-                kind=values[column],
-                column=column,
-                kinds=", ".join(LEVEL_OF_KIND),
-            )
-    dates = {}
-    for column in ("effective", "act_date"):
-        dates[column] = _parse_date(raw.get(column))
-        if dates[column] is None and _text(raw.get(column)):
-            refuse(
+    dates = {column: _parse_date(raw.get(column)) for column in ("effective", "act_date")}
+    found = [
+        *_presence_problems(raw, values),
+        *_kind_problems(values),
+        *_code_problems(raw, values),
+        *(
+            (
                 "unit_change.bad_date",
                 _(
                     "ngày “%(value)s” ở cột %(column)s không hợp lệ (dùng 2027-01-01 hoặc 01/01/2027)."
                 ),
-                value=_text(raw.get(column)),
-                column=column,
+                {"value": _text(raw.get(column)), "column": column},
             )
+            for column, day in dates.items()
+            if day is None and _text(raw.get(column))
+        ),
+    ]
     try:
         share = _parse_share(raw.get("share"))
     except ValueError:
         share = None
-        refuse(
-            "unit_change.bad_share",
-            _("tỷ lệ “%(value)s” không hợp lệ (từ 0 đến 1, hoặc từ 0%% đến 100%%)."),
-            value=_text(raw.get("share")),
+        found.append(
+            (
+                "unit_change.bad_share",
+                _("tỷ lệ “%(value)s” không hợp lệ (từ 0 đến 1, hoặc từ 0%% đến 100%%)."),
+                {"value": _text(raw.get("share"))},
+            )
         )
-    if problems:
-        return None, problems
+    if found:
+        return None, [Problem(code, message, params, number) for code, message, params in found]
     link = Link(**{f.name: values[f.name] for f in fields(Link) if f.name != "share"}, share=share)
     act = Act(values["act_number"], dates["act_date"], values["act_issuer"], values["act_title"])
-    return Row(number, values["event"], kind, dates["effective"], act, link), []
+    return Row(number, values["event"], values["kind"], dates["effective"], act, link), []
+
+
+def _presence_problems(raw: Mapping, values: dict):
+    for column in REQUIRED:
+        if not _text(raw.get(column)):
+            code = "unit_change.missing_legal_basis" if column.startswith("act_") else None
+            yield (
+                code or "unit_change.missing_value",
+                _("thiếu giá trị ở cột %(column)s."),
+                {"column": column},
+            )
+    for column, limit in MAX_LENGTH.items():
+        if len(values[column]) > limit:
+            yield (
+                "unit_change.too_long",
+                _("cột %(column)s dài quá %(limit)s ký tự."),
+                {"column": column, "limit": limit},
+            )
+
+
+def _kind_problems(values: dict):
+    kind = values["kind"]
+    if kind and kind not in ChangeKind.values:
+        yield (
+            "unit_change.unknown_kind",
+            _("loại thay đổi “%(kind)s” không có; dùng một trong: %(kinds)s."),
+            {"kind": kind, "kinds": ", ".join(ChangeKind.values)},
+        )
+    for column in ("from_kind", "to_kind"):
+        if values[column] and values[column] not in LEVEL_OF_KIND:
+            yield (
+                "unit_change.unknown_kind",
+                _("loại đơn vị “%(kind)s” ở cột %(column)s không có; dùng một trong: %(kinds)s."),
+                {"kind": values[column], "column": column, "kinds": ", ".join(LEVEL_OF_KIND)},
+            )
+
+
+def _code_problems(raw: Mapping, values: dict):
+    for column in ("from_code", "from_parent", "to_code", "to_parent"):
+        if isinstance(raw.get(column), (int, float)) and not isinstance(raw.get(column), bool):
+            # YAML reads 00700 as a number and drops the zeros (or reads it in octal)
+            yield (
+                "unit_change.bad_code",
+                _("mã ở cột %(column)s phải viết trong ngoặc kép trong tệp YAML (“00700”)."),
+                {"column": column},
+            )
+        elif values[column] and not CODE.match(values[column]):
+            yield (
+                "unit_change.bad_code",
+                _(
+                    "mã “%(code)s” ở cột %(column)s chỉ được gồm chữ cái không dấu, số, “.”, “-”, “_”."
+                ),
+                {"code": values[column], "column": column},
+            )
 
 
 # --- events of a file ---------------------------------------------------------------------
@@ -953,9 +967,20 @@ class DayPlanner:
                 self._new_successor(ev, row, code)
 
     def _existing_successor(self, ev: PlannedEvent, row: Row, version: Version) -> None:
-        if version.unit is None or (version.valid_to is None and version.valid_from != self.day):
-            # a new unit of another row, or a unit of today's tree that goes on
+        if version.unit is None:  # a new unit of another row
             self._code_taken(row.row, version.code, self.day)
+            return
+        if version.valid_to is None and version.valid_from != self.day:
+            self.refuse(
+                "unit_change.code_taken",
+                _(
+                    "%(unit)s còn hiệu lực sau ngày %(date)s, nên không thể là đơn vị mới của sự kiện; nếu nó nhận thêm phần của đơn vị khác, thêm dòng %(code)s → %(code)s để nó có phiên bản mới."
+                ),
+                row.row,
+                unit=version.label(),
+                date=format_date(self.day),
+                code=version.code,
+            )
             return
         if version.valid_from != self.day:  # an earlier tree's unit formed by this event
             version.valid_from, version.row = self.day, row.row
@@ -1165,7 +1190,12 @@ class DayPlanner:
             return
         following = [lk.successor for lk in ev.links if lk.predecessor is pred]
         if len(following) != 1:
-            self._unplaced(children, pred)
+            # an agency ends with its unit (as it is created: it does not outlive it); the
+            # administrative units below must be placed by rows of the file
+            for agency in [c for c in children if c.is_agency]:
+                agency.valid_to = self.eve
+                self.ending.add(id(agency))
+            self._unplaced([c for c in children if not c.is_agency], pred)
             return
         for child in children:
             self.ending.add(id(child))
@@ -1343,7 +1373,7 @@ def _check_values(plan: ChangePlan) -> None:
                     ),
                     {
                         "count": format_number(count),
-                        "listed": "; ".join(listed),
+                        "listed": "\n  " + "\n  ".join(listed),
                         "more": "…" if count > len(listed) else ".",
                     },
                 )
@@ -1416,12 +1446,21 @@ def apply_changes(
 
 def _write(plan: ChangePlan, actor, source: str, note: str) -> ApplyReport:
     report = ApplyReport(already=len(plan.already))
+    report.units_created, report.units_changed = _write_units(plan, source)
+    for ev in plan.events:
+        report.events.append(_write_event(ev, actor, source, note))
+        report.links_created += len(ev.links)
+    return report
+
+
+def _write_units(plan: ChangePlan, source: str) -> tuple[int, int]:
+    """The versions of the plan as rows: (created, changed)."""
     changed = plan.changed
     for version in changed:  # spans first: a cut unit frees its start for its earlier version
         unit = version.unit
         unit.valid_from, unit.valid_to = version.valid_from, version.valid_to
         unit.save(update_fields=["valid_from", "valid_to"])
-    for version in sorted(plan.created, key=_depth):
+    for version in sorted(plan.created, key=_depth):  # parents before their children
         version.unit = Unit(
             code=version.code,
             name=version.name,
@@ -1430,47 +1469,47 @@ def _write(plan: ChangePlan, actor, source: str, note: str) -> ApplyReport:
             parent=version.parent.unit if version.parent else None,
             valid_from=version.valid_from,
             valid_to=version.valid_to,
-            source=source[:40] if source == MANUAL_SOURCE else FILE_UNIT_SOURCE,
+            source=MANUAL_SOURCE if source == MANUAL_SOURCE else FILE_UNIT_SOURCE,
         )
         version.unit.save()
-    for version in changed:
+    for version in changed:  # under an earlier version that exists now
         if version.parent_changed():
             version.unit.parent = version.parent.unit
             version.unit.save(update_fields=["parent"])
-    report.units_created, report.units_changed = len(plan.created), len(changed)
-    for ev in plan.events:
-        act = _legal_act(ev.spec.act)
-        event = UnitEvent.objects.create(
-            kind=ev.spec.kind,
-            effective_date=ev.spec.effective,
-            act=act,
-            note=note[:300],
-            source=source[:200],
-            fingerprint=ev.spec.fingerprint,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
-        event.units.set([v.unit.pk for v in ev.units()])
-        _document_links(event, act, [lk for lk in ev.links if lk.existing is not None])
-        UnitChange.objects.bulk_create(
-            [
-                UnitChange(
-                    kind=lk.kind,
-                    effective_date=ev.spec.effective,
-                    legal_basis=act.number,
-                    predecessor=lk.predecessor.unit,
-                    successor=lk.successor.unit,
-                    partial=lk.partial,
-                    share=lk.share,
-                    note=lk.note,
-                    event=event,
-                )
-                for lk in ev.links
-                if lk.existing is None
-            ]
-        )
-        report.links_created += len(ev.links)
-        report.events.append(event)
-    return report
+    return len(plan.created), len(changed)
+
+
+def _write_event(ev: PlannedEvent, actor, source: str, note: str) -> UnitEvent:
+    act = _legal_act(ev.spec.act)
+    event = UnitEvent.objects.create(
+        kind=ev.spec.kind,
+        effective_date=ev.spec.effective,
+        act=act,
+        note=note[:300],
+        source=source[:200],
+        fingerprint=ev.spec.fingerprint,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    event.units.set([v.unit.pk for v in ev.units()])
+    _document_links(event, act, [lk for lk in ev.links if lk.existing is not None])
+    UnitChange.objects.bulk_create(
+        [
+            UnitChange(
+                kind=lk.kind,
+                effective_date=ev.spec.effective,
+                legal_basis=act.number,
+                predecessor=lk.predecessor.unit,
+                successor=lk.successor.unit,
+                partial=lk.partial,
+                share=lk.share,
+                note=lk.note,
+                event=event,
+            )
+            for lk in ev.links
+            if lk.existing is None
+        ]
+    )
+    return event
 
 
 def _document_links(event, act: LegalAct, planned: list[PlannedLink]) -> None:

@@ -87,7 +87,7 @@ class Command(BaseCommand):
         plan = plan_changes(rows) if not problems else None
         problems = problems or plan.problems
         if problems:
-            self._refuse(problems, plan)
+            self._refuse(problems)
         if dry_run:
             for line in plan.lines():
                 self.stdout.write(line)
@@ -97,18 +97,14 @@ class Command(BaseCommand):
         try:
             report = apply_changes(plan, actor=None, source=f"tệp {path.name}")
         except UnitChangeRefused as refused:  # the tree changed since the check
-            self._refuse(refused.problems, None)
+            self._refuse(refused.problems)
         for line in report.lines():
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(f"Đã nạp tệp thay đổi đơn vị “{path.name}”."))
 
-    def _refuse(self, problems, plan) -> None:
-        for problem in problems:
+    def _refuse(self, problems) -> None:
+        for problem in problems:  # figures outside their unit are listed in their problem
             self.stderr.write(str(problem))
-        if plan is not None and plan.values_outside:
-            self.stderr.write("Số liệu sẽ nằm ngoài thời gian hiệu lực của đơn vị:")
-            for line in plan.values_outside:
-                self.stderr.write(f"  {line}")
         raise CommandError(f"Tệp có {format_number(len(problems))} lỗi; không ghi gì.")
 
     def stats(self) -> None:
