@@ -198,6 +198,24 @@ def _entry_data(w):
     }
 
 
+def _change_record_data(w):
+    """Xã Một was called Xã Một Cũ until 31/12/2023 (a change of an earlier tree)."""
+    from tiendo.organisation.change_views import unit_version
+
+    w.tree.c1.refresh_from_db()
+    return {
+        "kind": "rename",
+        "effective": "01/01/2024",
+        "act_number": "1/NQ-HĐND",
+        "act_signed_on": "01/12/2023",
+        "act_issuer": "Hội đồng nhân dân tỉnh Hà Giang",
+        "version": unit_version(w.tree.c1),
+        "lk0-from_code": "00001",
+        "lk0-from_name": "Xã Một Cũ",
+        "lk0-to_name": "Xã Một",
+    }
+
+
 def _upload(name, content=b"PK\x03\x04 not really a file"):
     return SimpleUploadedFile(name, content)
 
@@ -298,6 +316,13 @@ ROUTES: dict[str, Route] = {
         write=lambda w: {
             f"share_{link.pk}": "50" for link in UnitChange.objects.filter(predecessor=w.tree.c4)
         },
+    ),
+    "units:history": Route(lambda w: reverse("units:history", args=[w.tree.c1.pk])),
+    "units:change_record": Route(
+        lambda w: reverse("units:change_record", args=[w.tree.c1.pk]),
+        allowed="coordinator",
+        leader_get=403,
+        write=_change_record_data,
     ),
     "programmes:list": Route(lambda w: reverse("programmes:list"), stranger="no leak"),
     "analytics:programme": Route(

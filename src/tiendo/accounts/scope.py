@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from tiendo.accounts.models import MANAGING_ROLES, WRITING_ROLES, Role
-from tiendo.units.models import Unit, UnitChange, UnitKind
+from tiendo.units.models import Level, Unit, UnitChange, UnitKind
 
 
 def _home_paths(user) -> list[str] | None:
@@ -376,3 +376,31 @@ def check_manage_accounts(user) -> None:
         raise PermissionDenied(
             _("Chỉ văn phòng điều phối hoặc quản trị hệ thống mới được quản lý tài khoản.")
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Reorganisations of the unit tree (issue 10): recording a merge, split, rename… with its
+# legal basis.
+
+
+def may_record_unit_change(user, unit: Unit) -> bool:
+    """Record a reorganisation of ``unit``: the administrator anywhere; a coordinator whose
+    own unit is a province (or the nation), within what they may write — the tree in force
+    below them, never the units of an older tree (those are the administrator's, by a
+    change file)."""
+    if is_admin(user):
+        return True
+    if not (user.is_authenticated and user.role == Role.COORDINATOR and user.unit_id):
+        return False
+    return user.unit.level <= Level.PROVINCE and can_write(user, unit)
+
+
+def check_record_unit_change(user, unit: Unit) -> Unit:
+    if not may_record_unit_change(user, unit):
+        raise PermissionDenied(
+            _(
+                "Chỉ quản trị hệ thống hoặc văn phòng điều phối cấp tỉnh quản lý đơn vị này mới "
+                "được ghi nhận thay đổi đơn vị."
+            )
+        )
+    return unit

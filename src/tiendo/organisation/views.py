@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_date
 from tiendo.organisation.forms import AgencyForm, SharesForm, show_refusal
+from tiendo.units.lineage import lineage
 from tiendo.units.models import ChangeKind, Unit, UnitKind
 from tiendo.units.services import (
     UnitRefused,
@@ -29,9 +30,17 @@ SEARCH_LIMIT = 100
 CHILDREN_PER_PAGE = 50
 
 
-def parse_day(request, name: str = "date", default: date | None = None) -> date:
-    """The date asked for in the query string (ISO ``2024-12-31``), or ``default``/today."""
-    raw = (request.GET.get(name) or "").strip()
+DAY_PARAMETERS = ("ngay", "date")
+
+
+def parse_day(request, name: str | None = None, default: date | None = None) -> date:
+    """The date asked for in the query string, or ``default``/today.
+
+    ``?ngay=31/12/2019`` is what people type and what the pages link with; ``?date=`` (ISO
+    ``2019-12-31``, an ``<input type=date>``) is still read for links made before.
+    """
+    names = (name,) if name else DAY_PARAMETERS
+    raw = next((request.GET[n].strip() for n in names if request.GET.get(n, "").strip()), "")
     fallback = default or timezone.localdate()
     if not raw:
         return fallback
@@ -153,6 +162,8 @@ def unit_detail(request, pk: int):
         "is_current": unit.is_valid_on(today),
         "may_write": scope.can_write(user, unit),
         "may_add_agency": scope.can_manage_units(user, unit) and unit.kind != UnitKind.AGENCY,
+        "may_record_change": unit.kind != UnitKind.AGENCY
+        and scope.may_record_unit_change(user, unit),
         "may_set_shares": len(successors) > 1
         and all(scope.can_manage_units(user, row["unit"]) for row in successors),
     }
@@ -198,6 +209,50 @@ def _change_rows(user, links, other: str) -> list[dict]:
             }
         )
     return rows
+
+
+@login_required
+def unit_history(request, pk: int):
+    """The unit's lineage: every reorganisation before it and after it, and its versions."""
+    unit = scope.get_unit_or_403(request.user, pk)
+    found = lineage(unit)
+    readable = {u.pk: scope.can_read(request.user, u) for step in found.steps for u in _ends(step)}
+    readable[unit.pk] = True
+    context = {
+        "unit": unit,
+        "lineage": found,
+        "earlier": [_step_row(step, readable) for step in found.earlier],
+        "later": [_step_row(step, readable) for step in found.later],
+        "versions": [
+            (v, v.pk == unit.pk or scope.can_read(request.user, v)) for v in found.versions
+        ],
+        "ancestors": [(a, scope.can_read(request.user, a)) for a in unit.ancestors()],
+    }
+    return render(request, "organisation/unit_history.html", context)
+
+
+def _ends(step) -> list[Unit]:
+    return step.predecessors + step.successors
+
+
+def _step_row(step, readable: dict[int, bool]) -> dict:
+    """A step as the timeline shows it: who went where, with the share of each part."""
+    return {
+        "step": step,
+        "predecessors": [(u, readable.get(u.pk, False)) for u in step.predecessors],
+        "links": [
+            {
+                "link": link,
+                "readable_from": readable.get(link.predecessor_id, False),
+                "readable_to": readable.get(link.successor_id, False),
+                "share_percent": None if link.share is None else link.share * 100,
+                "missing_share": link.share is None
+                and (link.partial or link.kind == ChangeKind.SPLIT),
+            }
+            for link in step.links
+        ],
+        "successors": [(u, readable.get(u.pk, False)) for u in step.successors],
+    }
 
 
 @login_required

@@ -569,11 +569,21 @@ def _match_units(
     """Pair each spec with its row: (key → pk of the matched, matched pairs, specs with no row)."""
     existing: dict[Key, Unit] = {}
     loose: dict[tuple, list[Unit]] = defaultdict(list)
+    by_end: dict[tuple, Unit] = {}
     for unit in Unit.objects.exclude(kind=UnitKind.AGENCY).only(
         "pk", "level", "kind", "code", "name", "valid_from", "valid_to", "parent_id", "source"
     ):
         existing[(unit.level, unit.kind, unit.code, unit.valid_from)] = unit
         loose[(unit.level, unit.code, unit.valid_from)].append(unit)
+        by_end[(unit.level, unit.kind, unit.code, unit.valid_to)] = unit
+    # The package's tree before the reform has no start dates. Once a change file has added
+    # the earlier history (a commune formed in 2020 from two older ones), the package's unit
+    # is the version that ends on the package's date, not the earlier one that starts open.
+    for spec in specs:
+        if spec.valid_from is None and spec.valid_to is not None:
+            later = by_end.get((spec.level, spec.kind, spec.code, spec.valid_to))
+            if later is not None and later.valid_from is not None:
+                existing[spec.key] = later
     claimed = {existing[s.key].pk for s in specs if s.key in existing}
 
     key_to_pk: dict[Key, int] = {}
