@@ -31,11 +31,13 @@ found are read once and the factors computed in Python with a memo per target.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.units.models import Unit, UnitAncestor, UnitChange
 
 ONE = Decimal(1)
@@ -249,10 +251,17 @@ def _reason(graph: _Graph, pk: int, split_pk: int) -> str:
             )
         )
     )
-    reason = f"{split.name} được chia cho nhiều đơn vị ({names}) nhưng chưa có tỷ lệ phân bổ"
+    reason = _("%(unit)s được chia cho nhiều đơn vị (%(names)s) nhưng chưa có tỷ lệ phân bổ") % {
+        "unit": split.name,
+        "names": names,
+    }
     if split_pk != pk:
-        reason = f"{graph.units[pk].name} sau này thuộc {split.name}; {reason}"
-    return reason
+        reason = _("%(unit)s sau này thuộc %(later)s; %(reason)s") % {
+            "unit": graph.units[pk].name,
+            "later": split.name,
+            "reason": reason,
+        }
+    return str(reason)
 
 
 def forward_links(unit_ids) -> dict[int, list[tuple[int, Decimal | None]]]:
@@ -288,3 +297,33 @@ def descendants(pk: int, links, memo: dict | None = None) -> frozenset[int]:
         result |= descendants(succ, links, memo)
     memo[pk] = frozenset(result)
     return memo[pk]
+
+
+class ViewDayError(TiendoError, ValueError):
+    """A day asked for a view of the tree that cannot be read."""
+
+    code = "unit.view_day_invalid"
+
+
+VIEW_DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def parse_view_day(text: str, *, today: date | None = None) -> date:
+    """The day of a view of the tree, written dd/mm/yyyy (or yyyy-mm-dd); not after today,
+    whose tree is the latest known."""
+    raw = (text or "").strip()
+    for pattern in VIEW_DAY_FORMATS:
+        try:
+            day = datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+        if day > (today or date.today()):
+            raise ViewDayError(
+                _("Ngày %(day)s chưa đến: chỉ xem được cây đơn vị đến hôm nay."),
+                code="unit.view_day_future",
+                day=f"{day:%d/%m/%Y}",
+            )
+        return day
+    raise ViewDayError(
+        _("Ngày “%(day)s” không đúng dạng ngày/tháng/năm (ví dụ 31/12/2019)."), day=raw
+    )
