@@ -2,9 +2,11 @@
 
 History-true by default: a unit's figure is its own values plus the values of every unit
 below it *in its own tree* (the tree valid when the data was entered), read from the
-rollup table. ``today=True`` re-expresses a unit of today's tree: it adds the values of the
-older units that became part of it, each by the factor :func:`map_to_today` gives, and
-reports the units it had to leave out.
+rollup table. ``on=day`` re-expresses a unit of the tree of that day (``today=True``: of
+today's): it adds the values of the older units that became part of it through every chain
+of changes in effect by then, each by the factor :func:`~tiendo.units.chains.map_units`
+gives (the shares multiplied along the chain), and reports the units it had to leave out
+(``flagged``; :meth:`Aggregator.left_out` with how many values each holds).
 
 Per aggregation type, over all periods inside the requested one:
 
@@ -40,8 +42,9 @@ A unit that ceased (a pre-2025 commune) keeps contributing its last value — th
 successor in today's view, scaled by its factor — until a successor takes over: the value
 of a unit that ceased before the end of the period is *superseded*, for one indicator and
 category, once a successor it is linked to (a :class:`~tiendo.units.models.UnitChange` of
-the ceased unit itself) lying in the same scope has a value of its own dated after the
-ceased unit's last day (``period_end > valid_to``). The successor's figure is taken to
+the ceased unit itself), or any unit that successor became in turn down the chain, lying in
+the same scope has a value of its own dated after the ceased unit's last day
+(``period_end > valid_to``). The successor's figure is taken to
 include what it inherited, so counting both would count the old stock twice. When every
 link of the ceased unit carries a share, only the shares of the successors that reported
 are dropped (a commune split 25/75 whose first part reports keeps 75 % of its old value
