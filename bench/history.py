@@ -1,7 +1,8 @@
 """The history measurements of ``make bench`` (imported by :mod:`bench.pivot`):
 
-(f) loading 2.000 change events: each ends a current commune and starts its new version
-    with a link between them. Through the change-file service of :mod:`tiendo.units.changes`
+(f) loading 2.000 change events: each renames a commune of the tree before 2025 (which
+    holds no values of the data set) on 01/01/2024 — ending it on 31/12/2023 and starting
+    its new version, until 30/06/2025, with a link between them. Through the change-file service of :mod:`tiendo.units.changes`
     (``plan_changes`` then ``apply_changes``, 2.000 ``rename`` rows) when the project has
     it; else as a loader writes them through the ORM — the predecessor ended, the successor
     saved (its path and closure rows) and the :class:`UnitChange` created, one event at a
@@ -24,7 +25,7 @@ import time
 from datetime import date
 
 EVENTS = 2000
-EVENT_DAY = date(2027, 1, 1)  # after the data set's last quarter: no value falls outside
+EVENT_DAY = date(2024, 1, 1)  # inside the span of the communes before the 2025 reform
 FIRST_END = date(2021, 12, 31)
 SECOND_START = date(2022, 1, 1)
 OLD_END = date(2025, 6, 30)
@@ -49,6 +50,17 @@ def events_label() -> str:
     return f"(f) load {EVENTS:,} change events ({how})"
 
 
+def event_communes() -> list:
+    """The communes the events rename: those of the tree before 2025, by pk."""
+    from tiendo.units.models import PRE_REFORM_END, Level, Unit
+
+    return list(
+        Unit.objects.filter(level=Level.COMMUNE, valid_to=PRE_REFORM_END, valid_from__isnull=True)
+        .administrative()
+        .order_by("pk")[:EVENTS]
+    )
+
+
 def load_events(communes: list) -> float:
     """Milliseconds to load :data:`EVENTS` change events on ``communes`` (rolled back)."""
     from django.db import transaction
@@ -70,19 +82,24 @@ def load_events(communes: list) -> float:
 
 
 def _through_service(service, communes: list) -> None:
+    """One ``rename`` row an event. The communes' span covers the event's day, so the
+    service keeps each as the successor (its later span) and creates its earlier version
+    from the ``from_*`` columns (an event of an earlier era)."""
     plan_changes, apply_changes = service
     from tiendo.units.changes import read_change_file
+    from tiendo.units.models import Unit
 
-    header = "event,kind,effective,act_number,act_date,act_issuer,to_name\n"
+    parents = dict(
+        Unit.objects.filter(pk__in={c.parent_id for c in communes}).values_list("pk", "code")
+    )
+    header = (
+        "event,kind,effective,act_number,act_date,act_issuer,"
+        "from_code,from_name,from_kind,from_parent,to_name\n"
+    )
     lines = [
-        f"E{n},rename,{EVENT_DAY.isoformat()},1/2026/NQ-BENCH,2026-11-20,Bench,{c.name} mới\n"
+        f"E{n},rename,{EVENT_DAY.isoformat()},1/2023/NQ-BENCH,2023-11-20,Bench,"
+        f"{c.code},{c.name} (trước 2024),{c.kind},{parents.get(c.parent_id, '')},{c.name}\n"
         for n, c in enumerate(communes)
-    ]
-    # from_code: the predecessor; a rename keeps its code
-    header = header.replace("act_issuer,", "act_issuer,from_code,")
-    lines = [
-        line.replace(",Bench,", f",Bench,{c.code},")
-        for line, c in zip(lines, communes, strict=True)
     ]
     rows, problems = read_change_file("bench.csv", (header + "".join(lines)).encode())
     if problems:
@@ -107,6 +124,7 @@ def _through_orm(communes: list) -> None:
             level=commune.level,
             parent_id=commune.parent_id,
             valid_from=EVENT_DAY,
+            valid_to=commune.valid_to,
             source="bench",
         )
         successor.save()

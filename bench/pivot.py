@@ -586,7 +586,7 @@ class Bench:
 
         from bench import history
 
-        communes = [c for members in self.tree.communes.values() for c in members]
+        communes = history.event_communes()
         history.load_events(communes)  # warm-up
         events = Measurement("events", [history.load_events(communes) for _ in range(repeat)])
         log(f"  {history.events_label()}: median {events.median_ms:.1f} ms")

@@ -126,7 +126,8 @@ def test_the_history_copy_gives_the_provinces_figures_and_is_rolled_back(generat
         with pytest.raises(AssertionError, match="cells differ"):
             history.same_figures(plain, changed, copy)
         transaction.set_rollback(True)
-    assert history.load_events([c for m in runner.tree.communes.values() for c in m]) > 0
+    assert [c.code for c in history.event_communes()] == ["00001", "00002", "00003", "00004"]
+    assert history.load_events(history.event_communes()) > 0
     assert (Unit.objects.count(), UnitChange.objects.count()) == (units_before, links_before)
 
 
