@@ -4,9 +4,9 @@
     holds no values of the data set) on 01/01/2024 — ending it on 31/12/2023 and starting
     its new version, until 30/06/2025, with a link between them. Through the change-file service of :mod:`tiendo.units.changes`
     (``plan_changes`` then ``apply_changes``, 2.000 ``rename`` rows) when the project has
-    it; else as a loader writes them through the ORM — the predecessor ended, the successor
-    saved (its path and closure rows) and the :class:`UnitChange` created, one event at a
-    time — and the label says which;
+    it; else the rows such a load writes, in bulk through the ORM — the predecessors ended,
+    the successors created with their paths and closure rows, the :class:`UnitChange`
+    links — and the label says which;
 (g) today's view of a province whose communes went through two events each: a copy of the
     province with most communes in which each commune has two earlier versions — the
     first until 31/12/2021, the second from 01/01/2022 to 30/06/2025, linked by two
@@ -46,7 +46,7 @@ def _change_service():
 
 
 def events_label() -> str:
-    how = "change-file service" if _change_service() else "ORM, one event at a time"
+    how = "change-file service" if _change_service() else "bulk rows through the ORM"
     return f"(f) load {EVENTS:,} change events ({how})"
 
 
@@ -112,30 +112,48 @@ def _through_service(service, communes: list) -> None:
 
 
 def _through_orm(communes: list) -> None:
-    from tiendo.units.models import ChangeKind, Unit, UnitChange
+    """The rows of the events written in bulk: the predecessors ended, their successors
+    created with their paths and closure rows, the links."""
+    from tiendo.units.models import ChangeKind, Unit, UnitAncestor, UnitChange
 
-    for commune in communes:
-        Unit.objects.filter(pk=commune.pk).update(
-            valid_to=date.fromordinal(EVENT_DAY.toordinal() - 1)
-        )
-        successor = Unit(
-            code=commune.code,
-            name=f"{commune.name} mới",
-            kind=commune.kind,
-            level=commune.level,
-            parent_id=commune.parent_id,
+    day_before = date.fromordinal(EVENT_DAY.toordinal() - 1)
+    Unit.objects.filter(pk__in=[c.pk for c in communes]).update(valid_to=day_before)
+    parents = dict(
+        Unit.objects.filter(pk__in={c.parent_id for c in communes}).values_list("pk", "path")
+    )
+    successors = Unit.objects.bulk_create(
+        Unit(
+            code=c.code,
+            name=f"{c.name} mới",
+            kind=c.kind,
+            level=c.level,
+            parent_id=c.parent_id,
             valid_from=EVENT_DAY,
-            valid_to=commune.valid_to,
+            valid_to=c.valid_to,
             source="bench",
         )
-        successor.save()
-        UnitChange.objects.create(
+        for c in communes
+    )
+    closure = []
+    for unit in successors:
+        unit.path = f"{parents.get(unit.parent_id, '/')}{unit.pk}/"
+        ids = [int(p) for p in unit.path.strip("/").split("/")]
+        closure += [
+            UnitAncestor(unit_id=unit.pk, ancestor_id=a, depth=d)
+            for d, a in enumerate(reversed(ids))
+        ]
+    Unit.objects.bulk_update(successors, ["path"], batch_size=500)
+    UnitAncestor.objects.bulk_create(closure, batch_size=2000)
+    UnitChange.objects.bulk_create(
+        UnitChange(
             kind=ChangeKind.RENAME,
             effective_date=EVENT_DAY,
-            legal_basis="1/2026/NQ-BENCH",
-            predecessor_id=commune.pk,
-            successor=successor,
+            legal_basis="1/2023/NQ-BENCH",
+            predecessor_id=c.pk,
+            successor=s,
         )
+        for c, s in zip(communes, successors, strict=True)
+    )
 
 
 class HistoryCopy:
