@@ -487,16 +487,23 @@ class Aggregator:
         return Cell(indicator, acc.total, categories, count=count)
 
     def _add_extra(self, accs, extra, flat_ids, window) -> None:
-        """Add the own values of older units (today's view), scaled by their factor."""
+        """Add the own values of older units (today's view), scaled by their factor: one
+        grouped query per chunk of the older units of all queried units together (a unit
+        mapped into a commune and its province is read once)."""
+        by_unit: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
         for target_id, factors in extra.items():
-            ids = list(factors)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = DataValue.objects.filter(
-                    unit_id__in=chunk, indicator_id__in=flat_ids, **window
-                ).values_list("unit_id", "indicator_id", "category", "value")
-                for unit_id, indicator_id, category, value in rows:
-                    accs[target_id][indicator_id].add(category, value, 1, factors[unit_id])
+            for unit_id, factor in factors.items():
+                by_unit[unit_id].append((target_id, factor))
+        for chunk in in_chunks(by_unit):
+            rows = (
+                DataValue.objects.filter(unit_id__in=chunk, indicator_id__in=flat_ids, **window)
+                .values_list("unit_id", "indicator_id", "category")
+                .annotate(t=_Sum("value"), c=_Count("*"))
+                .order_by()
+            )
+            for unit_id, indicator_id, category, total, count in rows:
+                for target_id, factor in by_unit[unit_id]:
+                    accs[target_id][indicator_id].add(category, total, count, factor)
 
     def _last(self, units, last_ids, extra, since: date) -> dict[tuple[int, int], _Latest]:
         """Each queried unit's ``last`` figures: the latest value of every reporting unit
@@ -564,19 +571,23 @@ class Aggregator:
 
     def _latest_of_mapped(self, last_ids, extra, since: date):
         """The latest values of the older units mapped to each queried unit (today's view):
-        rows ``(queried unit, unit, indicator, category, period, start, end, value, id)``."""
+        rows ``(queried unit, unit, indicator, category, period, start, end, value, id)``;
+        one query per chunk of the older units of all queried units together."""
         day = connection.ops.adapt_datefield_value(self.period.end)
         start = connection.ops.adapt_datefield_value(since)
+        by_unit: dict[int, list[int]] = defaultdict(list)
         for target, factors in (extra or {}).items():
-            ids = list(factors)
-            for begin in range(0, len(ids), 500):
-                chunk = ids[begin : begin + 500]
-                latest = self._latest_sql(last_ids, units=chunk)
-                sql = f"SELECT * FROM ({latest}) l WHERE l.rn = 1"
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, [*last_ids, day, start, *chunk])
-                    for row in cursor.fetchall():
-                        yield (target, *row[:-1])
+            for unit_id in factors:
+                by_unit[unit_id].append(target)
+        for chunk in in_chunks(by_unit):
+            latest = self._latest_sql(last_ids, units=chunk)
+            sql = f"SELECT * FROM ({latest}) l WHERE l.rn = 1"
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*last_ids, day, start, *chunk])
+                rows = cursor.fetchall()
+            for row in rows:
+                for target in by_unit[row[0]]:
+                    yield (target, *row[:-1])
 
     def _remaining(self, pending, units, extra, last_ids, since: date) -> list[Decimal]:
         """The factor each ceased unit's last value still counts with in each queried unit
