@@ -71,3 +71,12 @@ def test_the_page_of_a_day_for_anonymous_another_unit_and_a_leader(client, prog,
     leader = factories.user("lanhdao", tree.tuyen_quang, Role.LEADER)
     client.force_login(leader)
     assert ">66.992<" in main_html(client.get(url, {"ngay": "01/03/2026"}))
+
+
+def test_the_old_units_left_out_are_listed_with_their_number_of_values(client, prog, tree):
+    officer = factories.user("vpdp.tuyenquang", tree.tuyen_quang, Role.COORDINATOR)
+    client.force_login(officer)
+    html = main_html(client.get(page_url(), {"unit": tree.n2.pk, "ngay": "01/03/2026"}))
+    # Xã Bốn, split without shares, holds one value of the phase (its 10 ha of 2024)
+    assert "Xã Bốn được chia cho nhiều đơn vị" in html
+    assert "(1 số liệu không được tính)" in html

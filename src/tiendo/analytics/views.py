@@ -207,7 +207,7 @@ def indicator_table(request, programme: Programme) -> dict:
 
     indicators = table_indicators(programme)
     groups: list[Group] = []
-    flagged: list[tuple[Unit, str]] = []
+    flagged: list[tuple[Unit, str, int]] = []
     if unit is not None and indicators:
         columns, flagged = aggregate_columns(indicators, [*years, phase], unit, today, day)
         groups = group_rows(indicators, columns, years, phase)
@@ -242,18 +242,17 @@ def table_indicators(programme: Programme) -> list[Indicator]:
 
 def aggregate_columns(
     indicators: list[Indicator], periods: list[Period], unit: Unit, today: bool, day=None
-) -> tuple[dict[str, dict[str, Cell]], list[tuple[Unit, str]]]:
+) -> tuple[dict[str, dict[str, Cell]], list[tuple[Unit, str, int]]]:
     """The unit's cells per period id and indicator code, and the old units that could not
-    be re-expressed in today's tree, or the tree of ``day`` (once each, with the reason)."""
+    be re-expressed in today's tree, or the tree of ``day`` (once each, with the reason and
+    how many of their values the last period — the whole phase — leaves out)."""
     columns: dict[str, dict[str, Cell]] = {}
-    flagged: dict[int, tuple[Unit, str]] = {}
     mappings = {}  # today's view: the unit is mapped once, not once per column
+    aggregator = None
     for period in periods:
         aggregator = Aggregator(indicators, period, today=today, on=day, mappings=mappings)
         columns[period.id] = aggregator.for_unit(unit)
-        for old_unit, reason in aggregator.flagged:
-            flagged.setdefault(old_unit.pk, (old_unit, reason))
-    return columns, list(flagged.values())
+    return columns, aggregator.left_out([unit]) if aggregator is not None else []
 
 
 def group_rows(
