@@ -15,7 +15,10 @@ quarters 2020Q1-2025Q4 — and measures, as medians of repeated runs after one w
 (e) the national pivot of the cumulative ("last") indicators — one in four, each commune
     reporting them only in some quarters, not the same ones — through :class:`Aggregator`:
     every commune's latest value as of each year's end, summed per province; against its
-    floor, one plain ``ROW_NUMBER()`` query per year over the raw values.
+    floor, one plain ``ROW_NUMBER()`` query per year over the raw values;
+(f), (g) history: loading 2.000 change events, and today's view of a province whose
+    communes went through two events each against the same pivot without history — see
+    :mod:`bench.history`.
 
 Each database gets its own process (Django is configured once per process, from
 ``DATABASE_URL``): the parent re-invokes ``python -m bench.pivot --child --db …`` and prints
@@ -62,7 +65,9 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/tiendo_bench"
 
 # Targets in milliseconds (from the issue): pivots on PostgreSQL, save → visible everywhere.
-TARGETS = {"national": 1000.0, "province": 200.0, "save_visible": 1000.0}
+TARGETS = {"national": 1000.0, "province": 200.0, "save_visible": 1000.0, "events": 10_000.0}
+# (g): today's view through the chains within this many times the pivot without history
+HISTORY_RATIO = 2.0
 PG_ONLY_TARGETS = {"national", "province"}
 
 LABELS = {
@@ -73,11 +78,15 @@ LABELS = {
     "save_visible": "(d) save → visible in pivot",
     "last_national": "(e) national pivot, last",
     "floor_last": "(e) floor: ROW_NUMBER, last",
+    "events": "(f) load 2,000 change events",
+    "history_today": "(g) province, 2 events/commune, today",
+    "history_plain": "(g) same pivot, no history",
 }
 FLOOR_OF = {
     "national": "floor_national",
     "province": "floor_province",
     "last_national": "floor_last",
+    "history_today": "history_plain",
 }
 
 
@@ -568,6 +577,40 @@ class Bench:
         visible = Measurement("save_visible", runs)
         log(f"  {LABELS['save_visible']}: median {visible.median_ms:.1f} ms")
         out.append(visible)
+        out += self.run_history(repeat, log=log)
+        return out
+
+    # (f), (g)
+    def run_history(self, repeat: int, *, log=print) -> list[Measurement]:
+        from django.db import transaction
+
+        from bench import history
+
+        communes = history.event_communes()
+        history.load_events(communes)  # warm-up
+        events = Measurement("events", [history.load_events(communes) for _ in range(repeat)])
+        log(f"  {history.events_label()}: median {events.median_ms:.1f} ms")
+        indicators = [*self.indicators, *self.last]
+        out = [events]
+        try:
+            with transaction.atomic():
+                copy = history.HistoryCopy(self.province, self.communes)
+                copy.build()
+
+                def plain():
+                    units = [self.province, *self.communes]
+                    return history.pivot_years(indicators, units, YEARS)
+
+                def today():
+                    return history.pivot_years(indicators, copy.targets(), YEARS, on=date.today())
+
+                history.same_figures(plain(), today(), copy)  # also the warm-up
+                for name, fn in (("history_today", today), ("history_plain", plain)):
+                    out.append(Measurement(name, _timed(fn, repeat)))
+                    log(f"  {LABELS[name]}: median {out[-1].median_ms:.1f} ms")
+                raise history.Rollback
+        except history.Rollback:
+            pass
         return out
 
 
@@ -627,6 +670,12 @@ def _server_version(connection) -> str:
             return "PostgreSQL " + cursor.fetchone()[0].split()[0]
         cursor.execute("SELECT sqlite_version()")
         return "SQLite " + cursor.fetchone()[0]
+
+
+def history_events_label() -> str:
+    from bench import history
+
+    return history.events_label()
 
 
 def child(args) -> dict:
@@ -708,6 +757,7 @@ def child(args) -> dict:
         "cached_generation_s": marker["generation_s"],
         "generated_at": marker["generated_at"],
         "province": f"{bench.province.name} ({len(bench.communes)} communes)",
+        "events_via": history_events_label(),
         "measurements": [asdict(m) | {"median_ms": m.median_ms} for m in measurements],
     }
 
@@ -756,14 +806,21 @@ def format_table(results: list[dict]) -> str:
             "save_visible",
             "last_national",
             "floor_last",
+            "events",
+            "history_today",
+            "history_plain",
         ):
             m = by_name.get(name)
             if m is None:
                 continue
-            floor = by_name.get(FLOOR_OF.get(name, name)) if name != "save_visible" else None
+            own = name in ("save_visible", "events")
+            floor = None if own else by_name.get(FLOOR_OF.get(name, name))
             ratio = f"{m['median_ms'] / floor['median_ms']:.3f}" if floor else "—"
             target = TARGETS.get(name)
-            if target is None:
+            if name == "history_today" and floor:
+                ok = m["median_ms"] <= HISTORY_RATIO * floor["median_ms"]
+                verdict, target_text = ("pass" if ok else "FAIL"), f"≤ {HISTORY_RATIO:g} × (g)"
+            elif target is None:
                 verdict, target_text = "—", "—"
             else:
                 target_text = f"≤ {target:,.0f} ms"
@@ -812,6 +869,14 @@ def report(results: list[dict], skipped: list[str], info: dict, args) -> str:
         f"{len(YEARS)} years, each commune's latest value; × floor = ratio to the plain query "
         "over the raw values; pivot targets apply to PostgreSQL (SQLite verdicts in parentheses)."
     )
+    for res in results:
+        if res.get("events_via"):
+            lines.append(
+                f"{res['server']}: {res['events_via']}; (g) = the province pivot's communes, "
+                f"each with two earlier versions (two change events), × {len(YEARS)} years, all "
+                f"{INDICATOR_COUNT} indicators, in today's view, against the same pivot of the "
+                f"province without history; target ≤ {HISTORY_RATIO:g} × the latter."
+            )
     lines += skipped
     lines += ["", format_table(results)] if results else ["", "No database was measured."]
     return "\n".join(lines)

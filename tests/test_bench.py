@@ -68,6 +68,9 @@ def test_every_measurement_runs_and_the_pivots_agree_with_the_floor(generated):
         "last_national",
         "floor_last",
         "save_visible",
+        "events",
+        "history_today",
+        "history_plain",
     ]
     assert all(len(m.runs_ms) == 2 and m.median_ms >= 0 for m in measurements)
 
@@ -78,6 +81,7 @@ def test_every_measurement_runs_and_the_pivots_agree_with_the_floor(generated):
     table = bench.format_table([result])
     assert "(a) national pivot" in table and "(d) save → visible in pivot" in table
     assert "(e) national pivot, last" in table and "(e) floor: ROW_NUMBER, last" in table
+    assert "(f) load 2,000 change events" in table and "≤ 2 × (g)" in table
 
 
 def test_the_last_pivot_and_its_floor_sum_each_communes_latest_value(generated):
@@ -89,6 +93,42 @@ def test_the_last_pivot_and_its_floor_sum_each_communes_latest_value(generated):
     runner.check_last(pivot, floor)  # raises when they differ
     # by 2025 every commune has reported every cumulative indicator at least once
     assert len(floor[2025]) == 2 * len(runner.last) * 2  # two provinces, two categories
+
+
+def test_the_history_copy_gives_the_provinces_figures_and_is_rolled_back(generated):
+    from datetime import date
+
+    from django.db import transaction
+
+    from bench import history
+    from tiendo.units.models import Unit, UnitChange
+
+    tree, _stats = generated
+    runner = bench.Bench(
+        bench.new_tree(), bench.bench_indicators("sum"), bench.bench_indicators("last")
+    )
+    indicators = [*runner.indicators, *runner.last]
+    units_before, links_before = Unit.objects.count(), UnitChange.objects.count()
+    with transaction.atomic():
+        copy = history.HistoryCopy(runner.province, runner.communes)
+        copy.build()
+        # each commune of the copy went through two events
+        assert UnitChange.objects.count() == links_before + 1 + 2 * len(runner.communes)
+        plain = history.pivot_years(indicators, [runner.province, *runner.communes], bench.YEARS)
+        today = history.pivot_years(indicators, copy.targets(), bench.YEARS, on=date.today())
+        history.same_figures(plain, today, copy)  # raises when they differ
+        # and the check can fail: a value of an old version changed
+        first = copy.rows[0][1]
+        from tiendo.data.models import DataValue
+
+        DataValue.objects.filter(unit_id=first, indicator=runner.indicators[0]).update(value=0)
+        changed = history.pivot_years(indicators, copy.targets(), bench.YEARS, on=date.today())
+        with pytest.raises(AssertionError, match="cells differ"):
+            history.same_figures(plain, changed, copy)
+        transaction.set_rollback(True)
+    assert [c.code for c in history.event_communes()] == ["00001", "00002", "00003", "00004"]
+    assert history.load_events(history.event_communes()) > 0
+    assert (Unit.objects.count(), UnitChange.objects.count()) == (units_before, links_before)
 
 
 def test_arguments():

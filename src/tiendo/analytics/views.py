@@ -4,6 +4,7 @@ and year, drilled down over the units below."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,11 +15,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
-from tiendo.core.formatting import format_percent
+from tiendo.core.errors import TiendoError
+from tiendo.core.formatting import format_date, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_category, format_cell, target_label
 from tiendo.programmes.models import CategoryDisplay, Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
+from tiendo.units.chains import parse_view_day
 from tiendo.units.models import Level, Unit, UnitKind
 from tiendo.units.services import current_successors
 
@@ -135,11 +138,25 @@ def selected_unit(request) -> Unit | None:
     return unit
 
 
-def resolve_today(request, unit: Unit, wanted: bool) -> tuple[Unit, bool]:
-    """In today's view a unit of an older tree is replaced by the current unit it became."""
-    if not wanted or unit.is_current:
+def view_day(request) -> date | None:
+    """The day whose tree the page shows (``?ngay=dd/mm/yyyy``); ``None`` without one or
+    when it cannot be read (the page says why)."""
+    raw = request.GET.get("ngay", "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_view_day(raw)
+    except TiendoError as exc:
+        messages.error(request, str(exc))
+        return None
+
+
+def resolve_today(request, unit: Unit, wanted: bool, day: date | None = None) -> tuple[Unit, bool]:
+    """In today's view (or the tree of ``day``) a unit of an older tree is replaced by the
+    unit it had become by then."""
+    if not wanted or unit.is_valid_on(day or date.today()):
         return unit, wanted
-    successors = [u for u in current_successors(unit) if scope.can_read(request.user, u)]
+    successors = [u for u in current_successors(unit, day) if scope.can_read(request.user, u)]
     if not successors:
         messages.warning(
             request,
@@ -155,12 +172,16 @@ def resolve_today(request, unit: Unit, wanted: bool) -> tuple[Unit, bool]:
     return successors[0], True
 
 
-def unit_choices(user, phase: Period, today: bool, selected: Unit | None):
-    """Readable provinces and districts that existed in the period (or today), by level."""
+def unit_choices(user, phase: Period, today: bool, selected: Unit | None, day=None):
+    """Readable provinces and districts that existed in the period (or today, or on the
+    day asked for), by level."""
     units = (
         scope.readable_units(user).filter(level__lte=Level.DISTRICT).exclude(kind=UnitKind.AGENCY)
     )
-    units = units.current() if today else units.valid_during(phase)
+    if day is not None:
+        units = units.valid_on(day)
+    else:
+        units = units.current() if today else units.valid_during(phase)
     units = list(units.order_by("level", "code")[:UNIT_CHOICES_LIMIT])
     if selected is not None and all(u.pk != selected.pk for u in units):
         units.append(selected)
@@ -174,10 +195,12 @@ def indicator_table(request, programme: Programme) -> dict:
     """The context of the indicator table: the unit, one column per year and the whole phase."""
     unit = selected_unit(request)
     wanted_today = request.GET.get("today") == "1"
+    day = view_day(request)
     if unit is not None:
-        unit, today = resolve_today(request, unit, wanted_today)
+        unit, today = resolve_today(request, unit, wanted_today or day is not None, day)
     else:
         today = False
+    day = day if today else None
     try:
         years, phase = programme_periods(programme)
     except PeriodError as exc:
@@ -186,9 +209,9 @@ def indicator_table(request, programme: Programme) -> dict:
 
     indicators = table_indicators(programme)
     groups: list[Group] = []
-    flagged: list[tuple[Unit, str]] = []
+    flagged: list[tuple[Unit, str, int]] = []
     if unit is not None and indicators:
-        columns, flagged = aggregate_columns(indicators, [*years, phase], unit, today)
+        columns, flagged = aggregate_columns(indicators, [*years, phase], unit, today, day)
         groups = group_rows(indicators, columns, years, phase)
 
     ancestors = []
@@ -197,14 +220,16 @@ def indicator_table(request, programme: Programme) -> dict:
     return {
         "programme": programme,
         "unit": unit,
-        "today": today,
+        "today": today and day is None,
+        "day": day,
+        "day_param": format_date(day),
         "years": years,
         "phase": phase,
         "groups": groups,
         "has_indicators": bool(indicators),
         "flagged": flagged,
         "ancestors": ancestors,
-        "unit_groups": unit_choices(request.user, phase, today, unit),
+        "unit_groups": unit_choices(request.user, phase, today, unit, day),
     }
 
 
@@ -218,19 +243,18 @@ def table_indicators(programme: Programme) -> list[Indicator]:
 
 
 def aggregate_columns(
-    indicators: list[Indicator], periods: list[Period], unit: Unit, today: bool
-) -> tuple[dict[str, dict[str, Cell]], list[tuple[Unit, str]]]:
+    indicators: list[Indicator], periods: list[Period], unit: Unit, today: bool, day=None
+) -> tuple[dict[str, dict[str, Cell]], list[tuple[Unit, str, int]]]:
     """The unit's cells per period id and indicator code, and the old units that could not
-    be re-expressed in today's tree (once each, with the reason)."""
+    be re-expressed in today's tree, or the tree of ``day`` (once each, with the reason and
+    how many of their values the last period — the whole phase — leaves out)."""
     columns: dict[str, dict[str, Cell]] = {}
-    flagged: dict[int, tuple[Unit, str]] = {}
     mappings = {}  # today's view: the unit is mapped once, not once per column
+    aggregator = None
     for period in periods:
-        aggregator = Aggregator(indicators, period, today=today, mappings=mappings)
+        aggregator = Aggregator(indicators, period, today=today, on=day, mappings=mappings)
         columns[period.id] = aggregator.for_unit(unit)
-        for old_unit, reason in aggregator.flagged:
-            flagged.setdefault(old_unit.pk, (old_unit, reason))
-    return columns, list(flagged.values())
+    return columns, aggregator.left_out([unit]) if aggregator is not None else []
 
 
 def group_rows(
@@ -316,7 +340,9 @@ def programme_detail(request, code: str):
     programme = get_object_or_404(Programme, code=code)
     context = indicator_table(request, programme)
     if request.GET.get("indicator") and request.GET.get("period") and context.get("unit"):
-        context["drill"] = drill_context(request, programme, context["unit"], context["today"])
+        context["drill"] = drill_context(
+            request, programme, context["unit"], context["today"], context.get("day")
+        )
     if _is_partial(request):
         response = render(request, "analytics/_indicator_table.html", context)
     else:
@@ -329,7 +355,7 @@ def programme_detail(request, code: str):
     return response
 
 
-def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dict:
+def drill_context(request, programme: Programme, unit: Unit, today: bool, day=None) -> dict:
     """One indicator for one period, broken down over the unit's children (readable only)."""
     indicator = get_object_or_404(
         Indicator.objects.select_related("disaggregation"),
@@ -341,7 +367,10 @@ def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dic
     except PeriodError as exc:
         return {"error": str(exc)}
     children = scope.readable_units(request.user).filter(parent=unit)
-    children = children.current() if today else children.valid_during(period)
+    if day is not None:
+        children = children.valid_on(day)
+    else:
+        children = children.current() if today else children.valid_during(period)
     # administrative units by official code, then the agencies
     children = children.annotate(
         is_agency_sort=Case(
@@ -351,7 +380,7 @@ def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dic
     page = Paginator(children, DRILL_PER_PAGE).get_page(request.GET.get("page"))
     members = list(page.object_list)
     # one batch for the unit and its children on this page
-    cells = Aggregator([indicator], period, today=today).for_units([unit, *members])
+    cells = Aggregator([indicator], period, today=today, on=day).for_units([unit, *members])
     total = cells[unit.pk][indicator.code]
     rows = [
         # a unit that ended before the period did (a district abolished in mid-2025)
@@ -363,6 +392,7 @@ def drill_context(request, programme: Programme, unit: Unit, today: bool) -> dic
         "period": period,
         "unit": unit,
         "today": today,
+        "day_param": format_date(day),
         "rows": rows,
         "total": Figure(period, total),
         "page": page,
@@ -380,6 +410,10 @@ def programme_drill(request, code: str):
     unit = selected_unit(request)
     if unit is None:
         raise Http404(_("Đơn vị không tồn tại."))
-    today = request.GET.get("today") == "1" and unit.is_current
-    context = {"programme": programme, "drill": drill_context(request, programme, unit, today)}
+    day = view_day(request)
+    if day is not None and not unit.is_valid_on(day):
+        day = None
+    today = request.GET.get("today") == "1" and unit.is_current and day is None
+    drill = drill_context(request, programme, unit, today, day)
+    context = {"programme": programme, "drill": drill}
     return render(request, "analytics/_drill.html", context)

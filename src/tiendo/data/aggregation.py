@@ -2,9 +2,11 @@
 
 History-true by default: a unit's figure is its own values plus the values of every unit
 below it *in its own tree* (the tree valid when the data was entered), read from the
-rollup table. ``today=True`` re-expresses a unit of today's tree: it adds the values of the
-older units that became part of it, each by the factor :func:`map_to_today` gives, and
-reports the units it had to leave out.
+rollup table. ``on=day`` re-expresses a unit of the tree of that day (``today=True``: of
+today's): it adds the values of the older units that became part of it through every chain
+of changes in effect by then, each by the factor :func:`~tiendo.units.chains.map_units`
+gives (the shares multiplied along the chain), and reports the units it had to leave out
+(``flagged``; :meth:`Aggregator.left_out` with how many values each holds).
 
 Per aggregation type, over all periods inside the requested one:
 
@@ -40,8 +42,9 @@ A unit that ceased (a pre-2025 commune) keeps contributing its last value — th
 successor in today's view, scaled by its factor — until a successor takes over: the value
 of a unit that ceased before the end of the period is *superseded*, for one indicator and
 category, once a successor it is linked to (a :class:`~tiendo.units.models.UnitChange` of
-the ceased unit itself) lying in the same scope has a value of its own dated after the
-ceased unit's last day (``period_end > valid_to``). The successor's figure is taken to
+the ceased unit itself), or any unit that successor became in turn down the chain, lying in
+the same scope has a value of its own dated after the ceased unit's last day
+(``period_end > valid_to``). The successor's figure is taken to
 include what it inherited, so counting both would count the old stock twice. When every
 link of the ceased unit carries a share, only the shares of the successors that reported
 are dropped (a commune split 25/75 whose first part reports keeps 75 % of its old value
@@ -68,8 +71,9 @@ from tiendo.data.qualifiers import combined
 from tiendo.programmes import expressions
 from tiendo.programmes.models import Aggregation, Indicator, Target
 from tiendo.programmes.periods import Period, PeriodError
+from tiendo.units.chains import descendants, forward_links, in_chunks, map_units
 from tiendo.units.models import Unit, UnitAncestor, UnitChange
-from tiendo.units.services import TodayMapping, map_to_today
+from tiendo.units.services import TodayMapping
 
 ZERO = Decimal(0)
 MICRO = Decimal("0.000001")  # the scale of DataValue.value
@@ -285,16 +289,22 @@ class Aggregator:
         period: Period | str,
         *,
         today: bool = False,
+        on: date | None = None,
         mappings: dict[int, TodayMapping] | None = None,
     ):
-        """``mappings`` caches today's mapping of each unit (by pk); pass the same dict to
-        the aggregators of several periods so that a unit is mapped once per request."""
+        """``on`` shows the tree of that day: the values of the units that ceased before it
+        count in the units they became by then, through every chain of changes
+        (:mod:`tiendo.units.chains`); ``today=True`` is the tree of today. Without either,
+        the view is history-true. ``mappings`` caches the mapping of each unit (by pk) for
+        one view day; pass the same dict to the aggregators of several periods so that a
+        unit is mapped once per request."""
         self.period = Period.parse(period)
         self.requested = list(indicators)
         self.indicators = with_operands(self.requested)
         self.by_code = {i.code: i for i in self.indicators}
         self.stored = [i for i in self.indicators if not i.formula]
-        self.today = today
+        self.on = on if on is not None else (date.today() if today else None)
+        self.today = self.on is not None  # a mapped view (today's or another day's tree)
         self.mappings: dict[int, TodayMapping] = {} if mappings is None else mappings
         self.flagged: list[tuple[Unit, str]] = []
         self._previous: Aggregator | None = None
@@ -315,6 +325,7 @@ class Aggregator:
         if not self.today:
             return self._compute(units, formulas=formulas)
         extra, flagged = {}, {}
+        self._map_all(units)
         for unit in units:
             mapping = self._mapping(unit)
             extra[unit.pk] = mapping.factors
@@ -326,8 +337,42 @@ class Aggregator:
     def _mapping(self, unit: Unit) -> TodayMapping:
         mapping = self.mappings.get(unit.pk)
         if mapping is None:
-            mapping = self.mappings[unit.pk] = map_to_today(unit)
+            self._map_all([unit])
+            mapping = self.mappings[unit.pk]
         return mapping
+
+    def _map_all(self, units) -> None:
+        """Map the units not mapped yet, in one batch of queries."""
+        missing = [u for u in units if u.pk not in self.mappings]
+        if missing:
+            self.mappings.update(map_units(missing, self.on))
+
+    def left_out(self, units, indicators=None) -> list[tuple[Unit, str, int]]:
+        """The older units left out of the mapped view of ``units`` (a split without an
+        allocation share on their way), each with the reason and how many of its values
+        of the indicators (all of this aggregator's stored ones by default) the period
+        would have counted: ``(unit, reason, values)``; empty in the history-true view."""
+        if not self.today:
+            return []
+        self._map_all(units)
+        flagged = {}
+        for unit in units:
+            for old, reason in self.mappings[unit.pk].flagged:
+                flagged.setdefault(old.pk, (old, reason))
+        if not flagged:
+            return []
+        ids = [i.pk for i in (indicators or self.stored) if not i.formula]
+        dated = Q(period_end__lte=self.period.end) & (
+            Q(period_start__gte=self.period.start)
+            | Q(indicator__aggregation__in=[Aggregation.LAST])
+        )
+        counts = dict(
+            DataValue.objects.filter(dated, unit_id__in=list(flagged), indicator_id__in=ids)
+            .values_list("unit_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        return [(old, reason, counts.get(pk, 0)) for pk, (old, reason) in flagged.items()]
 
     # -- internals ----------------------------------------------------------------------
     def _compute(self, units, extra=None, *, formulas: bool = True) -> dict[int, dict[str, Cell]]:
@@ -490,16 +535,23 @@ class Aggregator:
         return Cell(indicator, acc.total, categories, count=count)
 
     def _add_extra(self, accs, extra, flat_ids, window) -> None:
-        """Add the own values of older units (today's view), scaled by their factor."""
+        """Add the own values of older units (today's view), scaled by their factor: one
+        grouped query per chunk of the older units of all queried units together (a unit
+        mapped into a commune and its province is read once)."""
+        by_unit: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
         for target_id, factors in extra.items():
-            ids = list(factors)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = DataValue.objects.filter(
-                    unit_id__in=chunk, indicator_id__in=flat_ids, **window
-                ).values_list("unit_id", "indicator_id", "category", "value")
-                for unit_id, indicator_id, category, value in rows:
-                    accs[target_id][indicator_id].add(category, value, 1, factors[unit_id])
+            for unit_id, factor in factors.items():
+                by_unit[unit_id].append((target_id, factor))
+        for chunk in in_chunks(by_unit):
+            rows = (
+                DataValue.objects.filter(unit_id__in=chunk, indicator_id__in=flat_ids, **window)
+                .values_list("unit_id", "indicator_id", "category")
+                .annotate(t=_Sum("value"), c=_Count("*"))
+                .order_by()
+            )
+            for unit_id, indicator_id, category, total, count in rows:
+                for target_id, factor in by_unit[unit_id]:
+                    accs[target_id][indicator_id].add(category, total, count, factor)
 
     def _last(self, units, last_ids, extra, since: date) -> dict[tuple[int, int], _Latest]:
         """Each queried unit's ``last`` figures: the latest value of every reporting unit
@@ -567,66 +619,50 @@ class Aggregator:
 
     def _latest_of_mapped(self, last_ids, extra, since: date):
         """The latest values of the older units mapped to each queried unit (today's view):
-        rows ``(queried unit, unit, indicator, category, period, start, end, value, id)``."""
+        rows ``(queried unit, unit, indicator, category, period, start, end, value, id)``;
+        one query per chunk of the older units of all queried units together."""
         day = connection.ops.adapt_datefield_value(self.period.end)
         start = connection.ops.adapt_datefield_value(since)
+        by_unit: dict[int, list[int]] = defaultdict(list)
         for target, factors in (extra or {}).items():
-            ids = list(factors)
-            for begin in range(0, len(ids), 500):
-                chunk = ids[begin : begin + 500]
-                latest = self._latest_sql(last_ids, units=chunk)
-                sql = f"SELECT * FROM ({latest}) l WHERE l.rn = 1"
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, [*last_ids, day, start, *chunk])
-                    for row in cursor.fetchall():
-                        yield (target, *row[:-1])
+            for unit_id in factors:
+                by_unit[unit_id].append(target)
+        for chunk in in_chunks(by_unit):
+            latest = self._latest_sql(last_ids, units=chunk)
+            sql = f"SELECT * FROM ({latest}) l WHERE l.rn = 1"
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*last_ids, day, start, *chunk])
+                rows = cursor.fetchall()
+            for row in rows:
+                for target in by_unit[row[0]]:
+                    yield (target, *row[:-1])
 
     def _remaining(self, pending, units, extra, last_ids, since: date) -> list[Decimal]:
         """The factor each ceased unit's last value still counts with in each queried unit
         (``pending``: rows ``(queried unit, unit, indicator, category, base factor, ...)``):
-        its base factor, less what the successors that reported since took over."""
+        its base factor, less what the successors that reported since took over.
+
+        A successor took over its part once it, or any unit it became in turn (a chain of
+        changes), lying in the queried unit's scope reported after the ceased unit's last
+        day: the latest figure of the chain's newest reporting version is taken to include
+        what it inherited."""
         day = self.period.end
         paths = {u.pk: u.path for u in units}
-        links: dict[int, list[tuple]] = defaultdict(list)  # ceased -> [(successor, share, path)]
-        ended: dict[int, date | None] = {}
-        for pred, succ, share, path, valid_to in UnitChange.objects.filter(
-            predecessor_id__in={p[1] for p in pending}
-        ).values_list(
-            "predecessor_id", "successor_id", "share", "successor__path", "predecessor__valid_to"
-        ):
-            links[pred].append((succ, share, path))
-            ended[pred] = valid_to
-        # the latest day each successor reported each (indicator, category) on
-        reported: dict[tuple, date] = {}
-        successors = {succ for group in links.values() for succ, _s, _p in group}
-        if successors:
-            rows = (
-                DataValue.objects.filter(
-                    unit_id__in=successors,
-                    indicator_id__in=last_ids,
-                    period_end__lte=day,
-                    period_start__gte=since,
-                )
-                .values_list("unit_id", "indicator_id", "category")
-                .annotate(newest=Max("period_end"))
-                .order_by()
-            )
-            reported = {(u, i, c): _day(newest) for u, i, c, newest in rows}
+        chain = _Chains({p[1] for p in pending}, last_ids, day, since)
         out = []
         for target, unit_id, indicator_id, category, factor, *_rest in pending:
             factor = Decimal(1) if factor is None else factor
-            valid_to = ended.get(unit_id)
+            valid_to = chain.ended.get(unit_id)
             if valid_to is not None and valid_to < day:
                 target_path = paths[target]
                 mapped = extra.get(target, {})
-                took_over = [
-                    share
-                    for succ, share, path in links[unit_id]
-                    if (path.startswith(target_path) or succ in mapped)
-                    and reported.get((succ, indicator_id, category), date.min) > valid_to
-                ]
+
+                def in_scope(pk, target_path=target_path, mapped=mapped):
+                    return chain.paths.get(pk, "").startswith(target_path) or pk in mapped
+
+                took_over = chain.took_over(unit_id, indicator_id, category, valid_to, in_scope)
                 if took_over:
-                    if all(share is not None for _s, share, _p in links[unit_id]):
+                    if all(share is not None for _s, share in chain.links[unit_id]):
                         factor = max(factor - sum(took_over, ZERO), ZERO)
                     else:
                         factor = ZERO
@@ -761,9 +797,7 @@ class Aggregator:
                 period = self.period.previous()
             except PeriodError:
                 return None
-            self._previous = Aggregator(
-                self.requested, period, today=self.today, mappings=self.mappings
-            )
+            self._previous = Aggregator(self.requested, period, on=self.on, mappings=self.mappings)
             self._previous._depth = self._depth + 1
         return self._previous
 
@@ -880,19 +914,66 @@ class Aggregator:
 
     def _not_superseded(self, units, newest: dict[int, date]) -> list[Unit]:
         """The units less those that ceased before the period's end and have a successor
-        among them that reported after their last day; ordered by pk."""
+        among them — or a unit a successor became in turn — that reported after their last
+        day; ordered by pk."""
         units = sorted(units, key=lambda u: u.pk)
         ceased = {u.pk: u.valid_to for u in units if u.valid_to and u.valid_to < self.period.end}
         if not ceased:
             return units
+        links, memo = forward_links(ceased), {}
         superseded = {
-            pred
-            for pred, succ in UnitChange.objects.filter(
-                predecessor_id__in=ceased, successor_id__in=newest
-            ).values_list("predecessor_id", "successor_id")
-            if newest[succ] > ceased[pred]
+            pk
+            for pk, valid_to in ceased.items()
+            if any(newest.get(v, date.min) > valid_to for v in descendants(pk, links, memo))
         }
         return [u for u in units if u.pk not in superseded]
+
+
+class _Chains:
+    """What :meth:`Aggregator._remaining` reads about the chains of changes out of some
+    ceased units: the links (recursively), the units' paths and last days, and the latest
+    day each unit of the chains reported each (indicator, category) on."""
+
+    def __init__(self, ceased_ids, last_ids, day: date, since: date):
+        self.links = forward_links(ceased_ids)
+        self.memo: dict[int, frozenset[int]] = {}
+        later = {succ for group in self.links.values() for succ, _share in group}
+        self.paths: dict[int, str] = {}
+        self.ended: dict[int, date | None] = {}
+        self.reported: dict[tuple, date] = {}
+        for chunk in in_chunks([*set(ceased_ids) | later]):
+            for pk, path, valid_to in Unit.objects.filter(pk__in=chunk).values_list(
+                "pk", "path", "valid_to"
+            ):
+                self.paths[pk] = path
+                self.ended[pk] = valid_to
+        for chunk in in_chunks(later):
+            rows = (
+                DataValue.objects.filter(
+                    unit_id__in=chunk,
+                    indicator_id__in=last_ids,
+                    period_end__lte=day,
+                    period_start__gte=since,
+                )
+                .values_list("unit_id", "indicator_id", "category")
+                .annotate(newest=Max("period_end"))
+                .order_by()
+            )
+            self.reported |= {(u, i, c): _day(newest) for u, i, c, newest in rows}
+
+    def took_over(self, unit_id, indicator_id, category, valid_to, in_scope) -> list:
+        """The shares of the links out of ``unit_id`` whose successor's chain has a unit in
+        scope that reported after ``valid_to``."""
+        shares = []
+        for succ, share in self.links.get(unit_id, ()):
+            chain = {succ} | descendants(succ, self.links, self.memo)
+            if any(
+                in_scope(pk)
+                and self.reported.get((pk, indicator_id, category), date.min) > valid_to
+                for pk in chain
+            ):
+                shares.append(share)
+        return shares
 
 
 class _FormulaCells:

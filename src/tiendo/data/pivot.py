@@ -240,15 +240,18 @@ def pivot(
     *,
     programme: Programme | None = None,
     today: bool = False,
+    on=None,
     with_empty: bool = False,
 ) -> tuple[list[PivotRow], Aggregator]:
+    """The rows of ``unit`` for ``period``: history-true, or in the tree of the day ``on``
+    (today's with ``today``), the older units' values mapped through their changes."""
     indicators = Indicator.objects.select_related(
         "programme", "disaggregation", "component"
     ).prefetch_related("disaggregation__options")
     if programme is not None:
         indicators = indicators.filter(programme=programme)
     indicators = list(indicators.order_by("programme__code", "order", "code"))
-    aggregator = Aggregator(indicators, period, today=today)
+    aggregator = Aggregator(indicators, period, today=today, on=on)
     cells = aggregator.for_unit(unit)
     rows = [PivotRow(i, cells[i.code]) for i in indicators]
     if not with_empty:

@@ -10,7 +10,6 @@ the unit domain sits below accounts and does not import it.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,7 +22,7 @@ from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.core.text import nfc
-from tiendo.units.models import Level, Unit, UnitAncestor, UnitChange, UnitKind
+from tiendo.units.models import Level, Unit, UnitChange, UnitKind
 
 AGENCY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 AGENCY_SOURCE = "thủ công"
@@ -102,74 +101,21 @@ class TodayMapping:
     flagged: list[tuple[Unit, str]] = field(default_factory=list)
 
 
-def map_to_today(target: Unit) -> TodayMapping:
-    """Which units of older trees add their data to ``target`` (a unit of today's tree).
+def map_to_today(target: Unit, on: date | None = None) -> TodayMapping:
+    """Which units of older trees add their data to ``target`` (a unit of the tree of
+    ``on``, today by default), through every chain of changes in effect by then: see
+    :mod:`tiendo.units.chains`.
 
-    The units of the target's own subtree are not listed: they count whole. A unit of an older tree counts
-    through its nearest ancestor-or-self that has change links (a commune through its own
-    merge, an agency or a district through its province's): whole when all its successors
-    lie in the target's subtree, by the sum of the shares when only some do, and not at
-    all — flagged — when some do but the shares are missing. Nothing is counted twice.
+    The units of the target's own subtree are not listed: they count whole. A unit of an
+    older tree counts through its nearest ancestor-or-self that has change links (a commune
+    through its own merges, an agency or a district through its province's): whole when all
+    its paths end in the target's subtree, by the product of the shares along them when only
+    some do, and not at all — flagged — when some do but a share is missing. Nothing is
+    counted twice.
     """
-    mapping = TodayMapping()
-    accepted: dict[int, Decimal] = {}
-    for links in _links_into(target).values():
-        factor = _share_inside(links, target.path)
-        if factor is None:
-            names = ", ".join(sorted(lk.successor.name for lk in links))
-            mapping.flagged.append(
-                (
-                    links[0].predecessor,
-                    f"{links[0].predecessor.name} được chia cho nhiều đơn vị ({names}) "
-                    "nhưng chưa có tỷ lệ phân bổ",
-                )
-            )
-        elif factor:
-            accepted[links[0].predecessor_id] = factor
-    if not accepted:
-        return mapping
-    linked_ids = set(UnitChange.objects.values_list("predecessor_id", flat=True).distinct())
-    # Every unit at or below an accepted predecessor, in one query through the closure.
-    rows = UnitAncestor.objects.filter(ancestor_id__in=list(accepted)).values_list(
-        "unit_id", "unit__path"
-    )
-    for unit_id, path in rows:
-        nearest = _nearest_linked(path, linked_ids)
-        if nearest in accepted:
-            mapping.factors.setdefault(unit_id, accepted[nearest])
-    return mapping
+    from tiendo.units.chains import map_units
 
-
-def _links_into(target: Unit) -> dict[int, list[UnitChange]]:
-    """All the links of every unit that went (wholly or in part) into ``target``'s subtree,
-    by predecessor."""
-    incoming = UnitChange.objects.filter(successor__path__startswith=target.path)
-    predecessor_ids = set(incoming.values_list("predecessor_id", flat=True))
-    by_predecessor = defaultdict(list)
-    if not predecessor_ids:
-        return by_predecessor
-    for link in UnitChange.objects.filter(predecessor_id__in=predecessor_ids).select_related(
-        "successor", "predecessor"
-    ):
-        by_predecessor[link.predecessor_id].append(link)
-    return by_predecessor
-
-
-def _share_inside(links: list[UnitChange], path: str) -> Decimal | None:
-    """The part of one old unit that went below ``path``; None when a share is missing."""
-    inside = [lk for lk in links if lk.successor.path.startswith(path)]
-    if len(inside) == len(links):
-        return Decimal(1)
-    if all(lk.share is not None for lk in links):
-        return sum((lk.share for lk in inside), Decimal(0))
-    return None
-
-
-def _nearest_linked(path: str, linked_ids: set[int]) -> int | None:
-    for part in reversed(path.strip("/").split("/")):
-        if int(part) in linked_ids:
-            return int(part)
-    return None
+    return map_units([target], on or date.today())[target.pk]
 
 
 def search_units(query: str, *, on: date | None = None):

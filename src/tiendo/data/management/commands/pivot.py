@@ -1,12 +1,15 @@
 import csv
 import json
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tiendo.core.formatting import format_percent
+from tiendo.core.errors import TiendoError
+from tiendo.core.formatting import format_date, format_number, format_percent
 from tiendo.data.pivot import CSV_COLUMNS, category_column_names, csv_line, pivot
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
+from tiendo.units.chains import parse_view_day
 from tiendo.units.services import UnitNotFound, current_successors, resolve_unit
 
 
@@ -26,15 +29,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--today", action="store_true", help="Biểu diễn theo đơn vị hành chính hiện nay"
         )
+        parser.add_argument(
+            "--on",
+            help="Biểu diễn theo cây đơn vị của một ngày, dd/mm/yyyy (ví dụ 31/12/2019)",
+        )
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
-    def handle(self, *args, unit, period, programme, today, format, **options):
+    def handle(self, *args, unit, period, programme, today, format, on=None, **options):
         period_obj = self._period(period)
-        unit_obj, notes = self._unit(unit, period_obj, today)
+        day = self._day(on, today)
+        unit_obj, notes = self._unit(unit, period_obj, day)
         programme_obj = self._programme(programme)
-        rows, aggregator = pivot(unit_obj, period_obj, programme=programme_obj, today=today)
-        for unit_flagged, reason in aggregator.flagged:
-            notes.append(f"Không tính {unit_flagged.name} ({unit_flagged.code}): {reason}.")
+        rows, aggregator = pivot(unit_obj, period_obj, programme=programme_obj, on=day)
+        if day is not None:
+            notes.insert(0, f"Theo cây đơn vị ngày {format_date(day)}.")
+        for old, reason, count in aggregator.left_out([unit_obj]):
+            notes.append(
+                f"Không tính {old.name} ({old.code}), {format_number(count)} số liệu: {reason}."
+            )
+        today = day is not None
         if format == "json":
             self._json(unit_obj, period_obj, today, notes, rows)
         elif format == "csv":
@@ -50,15 +63,26 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     @staticmethod
-    def _unit(code: str, period: Period, today: bool):
-        """The unit asked for (in today's view: the current unit it became), and notes."""
+    def _day(on: str | None, today: bool) -> date | None:
+        """The day whose tree the figures are shown in; ``None``: history-true."""
+        if on:
+            try:
+                return parse_view_day(on)
+            except TiendoError as exc:
+                raise CommandError(str(exc)) from exc
+        return date.today() if today else None
+
+    @staticmethod
+    def _unit(code: str, period: Period, day: date | None):
+        """The unit asked for (in the tree of a day: the unit it had become by then), and
+        notes."""
         try:
-            unit = resolve_unit(code, on=period.end if not today else None)
+            unit = resolve_unit(code, on=period.end if day is None else day)
         except UnitNotFound as exc:
             raise CommandError(str(exc)) from exc
         notes = []
-        if today and not unit.is_current:
-            successors = current_successors(unit)
+        if day is not None and not unit.is_valid_on(day):
+            successors = current_successors(unit, day)
             if len(successors) != 1:
                 names = ", ".join(s.name for s in successors) or "không có"
                 raise CommandError(

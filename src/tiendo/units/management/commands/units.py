@@ -1,14 +1,19 @@
-"""``tiendo units load`` and ``tiendo units stats``: the official administrative tree;
-``tiendo units changes load FILE``: a province's reorganisations (docs/unit-changes.md)."""
+"""``tiendo units load``, ``tiendo units stats`` and ``tiendo units tree``: the official
+administrative tree; ``tiendo units changes load FILE``: a province's reorganisations
+(docs/unit-changes.md)."""
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tiendo.core.formatting import format_number
+from tiendo.core.errors import TiendoError
+from tiendo.core.formatting import format_date, format_number
+from tiendo.units.chains import parse_view_day
 from tiendo.units.changes import (
     MAX_BYTES,
     MB,
@@ -18,13 +23,15 @@ from tiendo.units.changes import (
     read_change_file,
 )
 from tiendo.units.loader import link_stats, load_official_tree, unit_stats
+from tiendo.units.models import Unit
+from tiendo.units.services import resolve_unit
 
 
 class Command(BaseCommand):
     help = "Cây đơn vị hành chính chính thức: nạp từ gói vietnam-provinces, thống kê."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", metavar="{load,stats,changes}")
+        actions = parser.add_subparsers(dest="action", metavar="{load,stats,changes,tree}")
         load = actions.add_parser(
             "load",
             help="Nạp (hoặc cập nhật) cây đơn vị trước và sau 01/7/2025 cùng các liên kết sáp nhập.",
@@ -48,6 +55,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Chỉ kiểm tra và liệt kê những gì sẽ thêm, không ghi gì.",
         )
+        tree = actions.add_parser("tree", help="In cây đơn vị của một đơn vị vào một ngày.")
+        tree.add_argument("--unit", required=True, help="Mã đơn vị, ví dụ 02 (Hà Giang)")
+        tree.add_argument(
+            "--on", help="Ngày của cây đơn vị, dd/mm/yyyy (mặc định hôm nay), ví dụ 31/12/2019"
+        )
 
     def handle(self, *args, action: str | None = None, **options):
         if action is None:
@@ -63,6 +75,8 @@ class Command(BaseCommand):
             if options.get("change_action") != "load":
                 raise CommandError("Thiếu lệnh con: dùng “tiendo units changes load TỆP”.")
             return self.load_changes(options["file"], dry_run=options.get("dry_run", False))
+        if action == "tree":
+            return self.tree(options["unit"], options.get("on"))
         raise CommandError(f"Không có lệnh con “{action}”.")
 
     def load(self, *, dry_run: bool) -> None:
@@ -128,3 +142,26 @@ class Command(BaseCommand):
             for kind, n, waiting in links:
                 extra = f" (chưa có tỷ lệ phân bổ: {format_number(waiting)})" if waiting else ""
                 self.stdout.write(f"  {kind:<22} {format_number(n):>7}{extra}")
+
+    def tree(self, code: str, on: str | None) -> None:
+        """The unit valid on the day and every unit below it valid then, indented."""
+        try:
+            day = parse_view_day(on) if on else date.today()
+            root = resolve_unit(code, on=day)
+        except TiendoError as exc:
+            raise CommandError(str(exc)) from exc
+        if not root.is_valid_on(day):
+            raise CommandError(
+                f"{root.name} ({root.code}) không có hiệu lực ngày {format_date(day)}."
+            )
+        below = defaultdict(list)
+        for unit in Unit.objects.subtree(root, include_self=False).valid_on(day):
+            below[unit.parent_id].append(unit)
+        self.stdout.write(f"Cây đơn vị ngày {format_date(day)}")
+        pending = [(root, 0)]
+        while pending:
+            unit, depth = pending.pop()
+            self.stdout.write(f"{'  ' * depth}{unit.name} ({unit.code})")
+            children = sorted(below.get(unit.pk, []), key=lambda u: (u.kind == "agency", u.code))
+            pending.extend((child, depth + 1) for child in reversed(children))
+        self.stdout.write(f"Số đơn vị: {format_number(1 + sum(len(v) for v in below.values()))}")
