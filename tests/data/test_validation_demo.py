@@ -68,7 +68,7 @@ def found(violations) -> dict[str, tuple[str, str]]:
 
 def test_every_demo_package_ships_rules():
     codes = set(ValidationRule.objects.values_list("programme__code", flat=True))
-    assert codes == {"HG-NQ04", "HG-NQ05", "HG-NQ04-05", "NTM-2016-2020"}
+    assert codes == {"HG-NQ04", "HG-NQ05", "HG-NQ04-05", "QT-NTM-2016-2020"}
     assert ValidationRule.objects.filter(importance="high").count() >= 8
 
 
@@ -210,7 +210,7 @@ def test_the_rules_that_find_the_contradictions_raise_nothing_where_figures_agre
         .first()
     )
     _enter(commune, CONSISTENT_COMMUNE)
-    rules = {r.code: r for r in ValidationRule.objects.exclude(programme__code="NTM-2016-2020")}
+    rules = {r.code: r for r in ValidationRule.objects.exclude(programme__code="QT-NTM-2016-2020")}
     for period in ["2022", "2021-2025"]:
         report = validate_units([commune], period)
         assert report.violations == [], period
@@ -232,5 +232,5 @@ def test_the_estimate_rules_raise_nothing_for_an_agency_whose_estimate_is_plausi
         reopen_window(form, agency, "2020", date.today(), "Nhập bổ sung", coordinator)
     _enter(agency, CONSISTENT_AGENCY)
     report = validate_units([agency], "2020")
-    ntm_rules = ValidationRule.objects.filter(programme__code="NTM-2016-2020").count()
+    ntm_rules = ValidationRule.objects.filter(programme__code="QT-NTM-2016-2020").count()
     assert report.violations == [] and report.evaluated == ntm_rules
