@@ -2,6 +2,8 @@
 packages, and nothing of one province in another's forms, rules or letters (issue 9,
 point 3)."""
 
+import dataclasses
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -245,3 +247,195 @@ def test_the_command_needs_to_know_who_loads(tree, tmp_path):
     call_command("metadata", "load", "--as", "vpdp.quangtri", str(path))
     assert AuditEntry.objects.get(action="metadata.loaded").actor.username == "vpdp.quangtri"
     call_command("metadata", "load", "--system", "--dry-run", str(path))
+
+
+# --- nothing of one province in another's pages, files, rules and letters ---
+
+
+@pytest.fixture
+def world(tree):
+    """A national programme and Quảng Trị's own (one line its agencies report, one its
+    communes do), a form and a rule of Quảng Trị's reading a national indicator."""
+    from tiendo.data.models import ValidationRule
+    from tiendo.reporting.models import Form, FormIndicator
+
+    national = Programme.objects.create(
+        code="NTM", name="Nông thôn mới", period="2021-2030", owner=tree.nation
+    )
+    national_line = factories.indicator(national, "NTM_CRITERIA", name="Số tiêu chí đạt")
+    own = Programme.objects.create(
+        code="QT-NTM", name="Kế hoạch của Quảng Trị", period="2021-2030", owner=tree.other_province
+    )
+    agency_line = factories.indicator(
+        own, "QT_AGENCY_FUNDS", name="Vốn do sở ngành giải ngân", unit_kinds=["agency"]
+    )
+    commune_line = factories.indicator(
+        own, "QT_COMMUNE_COOPS", name="Hợp tác xã của xã", levels=[Level.COMMUNE]
+    )
+    form = Form.objects.create(
+        code="QT_XA", name="Biểu của xã Quảng Trị", programme=own, period_type="year"
+    )
+    FormIndicator.objects.create(form=form, indicator=commune_line, order=0)
+    rule = ValidationRule.objects.create(
+        programme=own,
+        code="QT_AT_MOST_19",
+        name="Không quá 19 tiêu chí",
+        expression="NTM_CRITERIA <= 19",
+        importance="high",
+        message="{left} tiêu chí, hơn {right}.",
+    )
+    return {
+        "national": national,
+        "own": own,
+        "lines": (national_line, agency_line, commune_line),
+        "form": form,
+        "rule": rule,
+    }
+
+
+def entry_page(client, user, unit, programme="", period="2026"):
+    from django.urls import reverse
+
+    client.force_login(user)
+    params = {"unit": unit.pk, "period": period, **({"programme": programme} if programme else {})}
+    return client.get(reverse("data:entry"), params).content.decode()
+
+
+def test_another_provinces_commune_entry_page_shows_no_quang_tri_lines(client, tree, world):
+    officer = factories.user("xa.moimot", tree.n1, Role.COMMUNE_OFFICER)
+    html = entry_page(client, officer, tree.n1)
+    assert "Nông thôn mới" in html and "Kế hoạch của Quảng Trị" not in html
+    asked = entry_page(client, officer, tree.n1, "QT-NTM")
+    assert "không áp dụng cho Xã Mới Một" in asked
+    assert "Hợp tác xã của xã" not in asked and "Vốn do sở ngành" not in asked
+    assert 'name="v-' not in asked
+
+
+def test_a_quang_tri_commune_sees_its_own_lines_but_not_the_agencies(client, tree, world):
+    officer = factories.user("xa.khac", tree.other_commune, Role.COMMUNE_OFFICER)
+    html = entry_page(client, officer, tree.other_commune, "QT-NTM")
+    assert "Hợp tác xã của xã" in html and 'name="v-' in html
+    assert "Vốn do sở ngành giải ngân" not in html
+
+
+def test_posting_another_provinces_programme_writes_nothing(client, tree, world):
+    from django.urls import reverse
+
+    from tiendo.data.models import DataValue
+
+    officer = factories.user("xa.moimot", tree.n1, Role.COMMUNE_OFFICER)
+    client.force_login(officer)
+    line = world["lines"][2]
+    data = {"programme": "QT-NTM", "unit": tree.n1.pk, "period": "2026", f"v-{line.pk}-": "5"}
+    response = client.post(reverse("data:entry"), data)
+    assert response.status_code == 200
+    assert "không áp dụng cho Xã Mới Một" in response.content.decode()
+    assert not DataValue.objects.exists()
+
+
+def test_a_provinces_rule_does_not_run_on_another_provinces_figures(tree, world):
+    from tiendo.data.services import Entry, save_value
+    from tiendo.data.validation import check_rules
+
+    admin = factories.user("qt", None, role=Role.ADMIN)
+    criteria = world["lines"][0]
+    for unit in (tree.n1, tree.other_commune):
+        save_value(Entry(criteria, unit, "2026", factories.D(25)), user=admin)
+    report = check_rules([tree.n1, tree.other_commune], "2026", [world["rule"]])
+    assert [v.unit for v in report.violations] == [tree.other_commune]
+
+
+def test_an_excel_form_of_another_provinces_programme_is_refused(client, tree, world):
+    from django.urls import reverse
+
+    from tiendo.reporting.excel import ExcelError, build_workbook
+
+    officer = factories.user("xa.moimot", tree.n1, Role.COMMUNE_OFFICER)
+    with pytest.raises(ExcelError) as info:
+        build_workbook(world["form"], tree.n1, ["2026"], user=officer)
+    assert info.value.code == "excel.programme_not_for_unit"
+    assert "Xã Mới Một" in str(info.value) and "QT-NTM" in str(info.value)
+    client.force_login(officer)
+    url = reverse("reporting:excel_download", args=["QT_XA"])
+    response = client.get(url, {"unit": tree.n1.pk, "period": "2026"})
+    assert (
+        response.status_code == 400 and "không áp dụng cho Xã Mới Một" in response.content.decode()
+    )
+    own = factories.user("xa.khac", tree.other_commune, Role.COMMUNE_OFFICER)
+    assert build_workbook(world["form"], tree.other_commune, ["2026"], user=own)
+
+
+def test_a_letter_with_a_form_that_does_not_reach_a_recipient_is_refused(tree, world):
+    from datetime import date
+
+    from tiendo.reporting.models import ReportRequest
+    from tiendo.reporting.services import Letter, ReportingError, create_request
+
+    office = coordinator("vpdp.tw", tree.nation)
+    letter = Letter(
+        number_symbol="1/VPĐP",
+        issued_on=date(2026, 1, 5),
+        issuer=tree.nation,
+        title="Báo cáo năm 2026",
+        summary="",
+        period="2026",
+        data_as_of=None,
+        deadline=date(2026, 12, 31),
+        forms=[world["form"]],
+        section_titles=[],
+        recipients=[tree.n1, tree.other_commune],
+    )
+    with pytest.raises(ReportingError) as info:
+        create_request(letter, office)
+    assert info.value.code == "reporting.programme_not_for_recipient"
+    assert "Xã Mới Một" in str(info.value) and "Xã Khác" not in str(info.value)
+    assert not ReportRequest.objects.exists()
+    letter = dataclasses.replace(letter, recipients=[tree.other_commune])
+    assert create_request(letter, office).forms.get() == world["form"]
+
+
+def test_a_letter_sent_by_rule_to_units_the_programme_does_not_reach_is_refused(tree, world):
+    from datetime import date
+
+    from tiendo.reporting.models import RequestStatus
+    from tiendo.reporting.services import Letter, ReportingError, create_request, send_request
+
+    office = coordinator("vpdp.tw", tree.nation)
+    letter = Letter(
+        number_symbol="2/VPĐP",
+        issued_on=date(2026, 1, 5),
+        issuer=tree.nation,
+        title="Báo cáo năm 2026",
+        summary="",
+        period="2026",
+        data_as_of=None,
+        deadline=date(2026, 12, 31),
+        forms=[world["form"]],
+        section_titles=[],
+        recipients=[],
+        rule=("commune", tree.nation),
+    )
+    request = create_request(letter, office)
+    with pytest.raises(ReportingError) as info:
+        send_request(request, office)
+    assert info.value.code == "reporting.programme_not_for_recipient"
+    assert "Xã Mới Hai" in str(info.value)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.DRAFT and not request.recipients.exists()
+
+
+def test_programme_lists_and_pages_show_only_the_programmes_of_the_users_units(client, tree, world):
+    from django.urls import reverse
+
+    hagiang = coordinator("bcd.hagiang", tree.ha_giang)
+    client.force_login(hagiang)
+    listed = client.get(reverse("programmes:list")).content.decode()
+    assert "Nông thôn mới" in listed and "Kế hoạch của Quảng Trị" not in listed
+    page = client.get(reverse("analytics:programme", args=["QT-NTM"]))
+    assert page.status_code == 404
+    quangtri = coordinator("bcd.quangtri", tree.other_province)
+    client.force_login(quangtri)
+    assert "Kế hoạch của Quảng Trị" in client.get(reverse("programmes:list")).content.decode()
+    assert client.get(reverse("analytics:programme", args=["QT-NTM"])).status_code == 200
+    client.force_login(coordinator("vpdp.tw", tree.nation))
+    assert "Kế hoạch của Quảng Trị" in client.get(reverse("programmes:list")).content.decode()

@@ -148,17 +148,23 @@ class Programme(models.Model):
         return self.owner_id is None or self.owner.level == Level.NATION
 
     def scope_roots(self) -> list | None:
-        """The units whose subtrees the programme applies to; ``None``: everywhere."""
-        listed = list(self.applies_to.all())
-        if listed:
-            return listed
-        return None if self.is_national else [self.owner]
+        """The units whose subtrees the programme applies to; ``None``: everywhere. Read
+        once per instance (a form's rows ask it for every unit)."""
+        if "_scope_roots" not in self.__dict__:
+            listed = list(self.applies_to.all())
+            self._scope_roots = listed or (None if self.is_national else [self.owner])
+        return self._scope_roots
 
     def applies_at(self, unit) -> bool:
         """Whether ``unit`` is in the programme's scope: the rule of
         :meth:`ProgrammeQuerySet.applying_to`, for a programme in hand."""
         roots = self.scope_roots()
         return roots is None or any(unit.is_within(root) for root in roots)
+
+    def reaches_into(self, unit) -> bool:
+        """Whether the programme applies to ``unit`` or to some unit below it."""
+        roots = self.scope_roots()
+        return roots is None or any(unit.is_within(r) or r.is_within(unit) for r in roots)
 
 
 class Component(models.Model):
