@@ -439,3 +439,17 @@ def test_programme_lists_and_pages_show_only_the_programmes_of_the_users_units(c
     assert client.get(reverse("analytics:programme", args=["QT-NTM"])).status_code == 200
     client.force_login(coordinator("vpdp.tw", tree.nation))
     assert "Kế hoạch của Quảng Trị" in client.get(reverse("programmes:list")).content.decode()
+
+
+def test_a_form_of_another_programme_is_not_taken_over_by_a_package(tree, tmp_path, world):
+    from tiendo.reporting.models import Form
+
+    # another programme of the same province, whose package names the first one's form
+    text = PROVINCE_OWN.replace("QT-NTM", "QT-NTM-2").replace("QT_AGENCY_FUNDS", "QT_FUNDS_2")
+    text += "forms:\n  - {code: QT_XA, name: Biểu khác, indicators: [QT_FUNDS_2]}\n"
+    with pytest.raises(PackageError) as info:
+        load_package(write(tmp_path, text), actor=coordinator("vpdp.qt", tree.other_province))
+    assert [(p.key, p.code) for p in info.value.errors] == [
+        ("forms[0].code", "package.form_of_other_programme")
+    ]
+    assert Form.objects.get(code="QT_XA").programme.code == "QT-NTM"
