@@ -159,6 +159,8 @@ def test_a_second_province_loading_the_national_programme_is_refused_and_it_is_u
     assert programme.owner == tree.nation
     assert programme.name == "Chương trình MTQG xây dựng nông thôn mới giai đoạn 2016-2020"
     assert Indicator.objects.get(code="NTM_COMMUNES_RECOGNISED").name == "Số xã đạt chuẩn"
+    refused = AuditEntry.objects.get(action="metadata.refused")
+    assert refused.actor == office and refused.data["codes"] == ["package.programme_of_other_owner"]
     # the installation itself may not either: the owner is the nation's
     with pytest.raises(PackageError):
         load_package(write(tmp_path, PROVINCE_WORDING))

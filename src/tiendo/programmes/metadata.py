@@ -152,6 +152,7 @@ class PackageError(TiendoError, ValueError):
 
     code = "package.invalid"
     default_message = _("Gói siêu dữ liệu có lỗi, chưa nạp gì.")
+    ownership = False  # refused for what it would change, not for how it is written
 
     def __init__(self, problems: list[PackageProblem]):
         self.errors = list(problems)
@@ -1151,9 +1152,26 @@ def load_package(path: Path | str, *, dry_run: bool = False, actor=None) -> Load
     data = read_package(path)
     plan = _check(data, str(path))
     report = LoadReport(dry_run=dry_run)
+    try:
+        return _write(plan, report, path, actor)
+    except PackageError as exc:
+        if actor is not None and not dry_run and exc.ownership:
+            audit(  # a user trying to change what is not theirs: kept, after the rollback
+                "metadata.refused",
+                actor=actor,
+                unit=plan["programme"]["owner"],
+                source=Path(path).name,
+                programme=plan["programme"]["code"],
+                codes=exc.codes,
+            )
+        raise
+
+
+def _write(plan: dict, report: LoadReport, path, actor) -> LoadReport:
+    dry_run = report.dry_run
     with transaction.atomic():
         before = (
-            Programme.objects.select_for_update()
+            Programme.objects.select_for_update(of=("self",))
             .select_related("owner")
             .filter(code=plan["programme"]["code"])
             .first()
@@ -1190,7 +1208,9 @@ def check_ownership(plan: dict, before: Programme | None, actor, source: str) ->
     _check_indicators_owned(c, plan)
     _check_targets_in_scope(c, plan)
     if c.problems:
-        raise PackageError(c.problems)
+        refused = PackageError(c.problems)
+        refused.ownership = True
+        raise refused
 
 
 def _check_owner_kept(c: _Checker, p: dict, before: Programme | None, actor) -> None:
