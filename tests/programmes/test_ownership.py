@@ -455,3 +455,16 @@ def test_a_form_of_another_programme_is_not_taken_over_by_a_package(tree, tmp_pa
         ("forms[0].code", "package.form_of_other_programme")
     ]
     assert Form.objects.get(code="QT_XA").programme.code == "QT-NTM"
+
+
+def test_the_letter_page_offers_only_the_forms_of_the_users_programmes(tree, world):
+    from tiendo.reporting.forms import RequestForm
+    from tiendo.reporting.models import Form
+
+    national_form = Form.objects.create(
+        code="NTM_XA", name="Biểu NTM", programme=world["national"], period_type="year"
+    )
+    offered = RequestForm(coordinator("bcd.hagiang", tree.ha_giang)).fields["forms"].queryset
+    assert list(offered) == [national_form]
+    offered = RequestForm(coordinator("bcd.quangtri", tree.other_province)).fields["forms"]
+    assert set(offered.queryset) == {national_form, world["form"]}
