@@ -162,7 +162,6 @@ def test_a_new_province_from_an_empty_installation_to_its_report(
     base = live_server.url
     # --- by command, as the README says: the tree, the package, the first coordinator ---
     _command("units", "load")
-    assert "Tạo mới" in _command("metadata", "load", str(EXAMPLE))
     added = _command(
         "users",
         "add",
@@ -174,6 +173,7 @@ def test_a_new_province_from_an_empty_installation_to_its_report(
         "--name",
         "Hoàng Thị Điều Phối",
     )
+    assert "Tạo mới" in _command("metadata", "load", "--as", "vpdp.backan", str(EXAMPLE))
     first_password = re.search(r"Mật khẩu dùng một lần: (\S+)", added).group(1)
     district = Unit.objects.get(code=DISTRICT)
     commune = Unit.objects.get(code=COMMUNE)

@@ -18,7 +18,7 @@ from tiendo.data.validation import (
     validate_unit,
     validate_units,
 )
-from tiendo.programmes.models import Indicator
+from tiendo.programmes.models import Indicator, Programme
 from tiendo.reporting.models import Form
 from tiendo.reporting.services import reopen_window
 from tiendo.units.models import Level, Unit
@@ -68,7 +68,7 @@ def found(violations) -> dict[str, tuple[str, str]]:
 
 def test_every_demo_package_ships_rules():
     codes = set(ValidationRule.objects.values_list("programme__code", flat=True))
-    assert codes == {"HG-NQ04", "HG-NQ05", "HG-NQ04-05", "NTM-2016-2020"}
+    assert codes == {"HG-NQ04", "HG-NQ05", "HG-NQ04-05", "QT-NTM-2016-2020"}
     assert ValidationRule.objects.filter(importance="high").count() >= 8
 
 
@@ -200,17 +200,27 @@ def _enter(unit, rows):
     )
 
 
-def test_the_rules_that_find_the_contradictions_raise_nothing_where_figures_agree():
-    # a commune of another province, with no demo figures of its own
-    commune = (
+def _commune_without_figures(province: str) -> Unit:
+    return (
         Unit.objects.filter(
-            level=Level.COMMUNE, path__startswith=resolve_unit("08", on=date(2022, 1, 1)).path
+            level=Level.COMMUNE,
+            path__startswith=resolve_unit(province, on=date(2022, 1, 1)).path,
+            values__isnull=True,
         )
         .order_by("code")
         .first()
     )
+
+
+def test_the_rules_that_find_the_contradictions_raise_nothing_where_figures_agree():
+    # a commune of another province, with no demo figures of its own and no approved
+    # report locking them; Hà Giang's programmes (whose rules these are) are made to apply
+    # there too, or their rules would not run on it
+    commune = _commune_without_figures("08")
+    for programme in Programme.objects.filter(owner__code="02"):
+        programme.applies_to.set([programme.owner, commune])
     _enter(commune, CONSISTENT_COMMUNE)
-    rules = {r.code: r for r in ValidationRule.objects.exclude(programme__code="NTM-2016-2020")}
+    rules = {r.code: r for r in ValidationRule.objects.exclude(programme__code="QT-NTM-2016-2020")}
     for period in ["2022", "2021-2025"]:
         report = validate_units([commune], period)
         assert report.violations == [], period
@@ -223,6 +233,16 @@ def test_the_rules_that_find_the_contradictions_raise_nothing_where_figures_agre
         assert check_rules([commune], "2022", [rules[code]]).evaluated == 1, code
 
 
+def test_hagiangs_rules_do_not_run_on_another_provinces_commune():
+    commune = _commune_without_figures("08")
+    _enter(commune, CONSISTENT_COMMUNE)  # figures the rules would read, were it Hà Giang's
+    rules = list(ValidationRule.objects.filter(programme__owner__code="02"))
+    assert rules
+    for period in ["2021", "2022", "2021-2025"]:
+        report = check_rules([commune], period, rules)
+        assert (report.evaluated, report.not_evaluated, report.violations) == (0, 0, [])
+
+
 def test_the_estimate_rules_raise_nothing_for_an_agency_whose_estimate_is_plausible():
     agency = resolve_unit("45.STC")  # sent nothing in the demo
     # letter 228's entry window closed on 15/01/2021: the coordination office reopens it
@@ -232,5 +252,5 @@ def test_the_estimate_rules_raise_nothing_for_an_agency_whose_estimate_is_plausi
         reopen_window(form, agency, "2020", date.today(), "Nhập bổ sung", coordinator)
     _enter(agency, CONSISTENT_AGENCY)
     report = validate_units([agency], "2020")
-    ntm_rules = ValidationRule.objects.filter(programme__code="NTM-2016-2020").count()
+    ntm_rules = ValidationRule.objects.filter(programme__code="QT-NTM-2016-2020").count()
     assert report.violations == [] and report.evaluated == ntm_rules

@@ -24,7 +24,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-package.yaml"
 
 def _load(*args) -> str:
     out = io.StringIO()
-    call_command("metadata", "load", *args, str(EXAMPLE), stdout=out)
+    call_command("metadata", "load", "--system", *args, str(EXAMPLE), stdout=out)
     return out.getvalue()
 
 

@@ -115,7 +115,7 @@ def test_the_command_reports_errors_in_vietnamese(tree, tmp_path):
 
     path = write(tmp_path, "package: x\nprogramme: {code: X}\nbogus: 1\n")
     with pytest.raises(CommandError, match="chưa nạp gì") as info:
-        call_command("metadata", "load", str(path))
+        call_command("metadata", "load", "--system", str(path))
     assert "bogus" in str(info.value) and "programme.name" in str(info.value)
 
 
@@ -316,4 +316,4 @@ def test_the_command_refuses_aliases_in_vietnamese(tmp_path, db):
 
     path = write(tmp_path, "package: &p x\nprogramme: {code: *p, name: *p}\n")
     with pytest.raises(CommandError, match="(?s)chưa nạp gì.*dữ liệu thuần"):
-        call_command("metadata", "load", str(path))
+        call_command("metadata", "load", "--system", str(path))

@@ -109,7 +109,11 @@ def test_the_dry_run_prints_what_is_added_changed_and_no_longer_in_the_package(
 ):
     load_package(write(tmp_path, "version: '1.0'\n" + GOOD))
     call_command(
-        "metadata", "load", "--dry-run", str(write(tmp_path, "version: '1.1'\n" + CHANGED))
+        "metadata",
+        "load",
+        "--system",
+        "--dry-run",
+        str(write(tmp_path, "version: '1.1'\n" + CHANGED)),
     )
     out = capsys.readouterr().out
     assert "Chạy thử" in out
@@ -128,7 +132,7 @@ def test_the_dry_run_prints_what_is_added_changed_and_no_longer_in_the_package(
 def test_the_same_package_again_shows_no_difference(tree, tmp_path, capsys):
     path = write(tmp_path, GOOD)
     load_package(path)
-    call_command("metadata", "load", "--dry-run", str(path))
+    call_command("metadata", "load", "--system", "--dry-run", str(path))
     assert "Không có gì khác với bản đã nạp." in capsys.readouterr().out
 
 

@@ -404,3 +404,24 @@ def check_record_unit_change(user, unit: Unit) -> Unit:
             )
         )
     return unit
+
+
+# ---------------------------------------------------------------------------------------
+# Programmes: who may change them (metadata packages).
+
+
+def may_administer_programme(user, owner: Unit | None) -> bool:
+    """Load a package for a programme owned by ``owner``: the administrator anywhere; the
+    coordination office of the owner unit or of a unit above it (in the tree in force). A
+    programme without an owner belongs to the installation: the administrator only."""
+    if is_admin(user):
+        return True
+    if owner is None or not user.is_authenticated or user.role != Role.COORDINATOR:
+        return False
+    return can_write(user, owner)
+
+
+def readable_paths(user) -> list[str] | None:
+    """The path prefixes of the subtrees ``user`` reads (``None``: everything), for queries
+    of other apps that follow the same scope (the programmes a user deals with)."""
+    return _cached_paths(user)

@@ -19,6 +19,7 @@ from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_category, format_cell, target_label
+from tiendo.programmes.access import programmes_seen_by
 from tiendo.programmes.models import CategoryDisplay, Indicator, Programme
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
 from tiendo.units.chains import parse_view_day
@@ -40,7 +41,7 @@ def home(request):
         "analytics/home.html",
         {
             "unit": unit,
-            "programmes": Programme.objects.order_by("code"),
+            "programmes": programmes_seen_by(user).order_by("code"),
             # a leader's account reads only; say so instead of offering data entry
             "read_only": unit is not None and not scope.can_write(user, unit),
         },
@@ -337,7 +338,7 @@ def _is_partial(request) -> bool:
 
 @login_required
 def programme_detail(request, code: str):
-    programme = get_object_or_404(Programme, code=code)
+    programme = get_object_or_404(programmes_seen_by(request.user), code=code)
     context = indicator_table(request, programme)
     if request.GET.get("indicator") and request.GET.get("period") and context.get("unit"):
         context["drill"] = drill_context(
@@ -406,7 +407,7 @@ def _ended_before(unit: Unit, period: Period) -> bool:
 @login_required
 def programme_drill(request, code: str):
     """htmx partial: a figure of the table broken down over the unit's children."""
-    programme = get_object_or_404(Programme, code=code)
+    programme = get_object_or_404(programmes_seen_by(request.user), code=code)
     unit = selected_unit(request)
     if unit is None:
         raise Http404(_("Đơn vị không tồn tại."))

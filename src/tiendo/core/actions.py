@@ -103,6 +103,10 @@ ACTIONS: dict[str, Action] = {
     "admin.changed": Action(_("Sửa trên trang quản trị hệ thống")),
     # programmes (programmes.metadata)
     "metadata.loaded": Action(_("Nạp gói siêu dữ liệu"), _("Nạp gói %(source)s")),
+    "metadata.refused": Action(
+        _("Từ chối nạp gói siêu dữ liệu"),
+        _("Từ chối nạp gói %(source)s (chương trình %(programme)s)"),
+    ),
     # report definitions (documents.services)
     "report_definition.created": Action(_("Tạo định nghĩa báo cáo")),
     "report_definition.updated": Action(_("Sửa định nghĩa báo cáo")),

@@ -136,7 +136,8 @@ def stored_indicators(programme: Programme) -> list[Indicator]:
 class ValuesForm:
     def __init__(self, programme: Programme, unit: Unit, period: Period, data=None):
         self.programme, self.unit, self.period = programme, unit, period
-        self.indicators = stored_indicators(programme)
+        # only the lines the unit's level and kind report: no agency lines for a commune
+        self.indicators = [i for i in stored_indicators(programme) if i.reports_at(unit)]
         existing = {
             (v.indicator_id, v.category): v
             for v in DataValue.objects.filter(

@@ -196,6 +196,7 @@ def check_rules(units, period: Period | str, rules) -> Report:
     if not units or not rules:
         return report
     parsed = [(rule, expressions.parse_rule(rule.expression)) for rule in rules]
+    _share_programmes(rules)
     codes = set().union(*(expressions.references(tree) for _rule, tree in parsed))
     indicators = list(Indicator.objects.filter(code__in=codes).select_related("disaggregation"))
     # period id -> unit pk -> code -> Cell; other periods (the year before, the programme
@@ -209,6 +210,8 @@ def check_rules(units, period: Period | str, rules) -> Report:
 
     for unit in units:
         for rule, tree in parsed:
+            if not rule.programme.applies_at(unit):
+                continue  # one province's rules never run on another's figures
 
             def resolve(code, category, offset, to_date=False, unit=unit, rule=rule):
                 try:
@@ -255,6 +258,13 @@ def check_rules(units, period: Period | str, rules) -> Report:
         key=lambda v: (v.unit.level, v.unit.code, IMPORTANCE_RANK.get(v.importance, 9))
     )
     return report
+
+
+def _share_programmes(rules) -> None:
+    """One programme object for the rules of a programme: its units are read once."""
+    seen: dict[int, Programme] = {}
+    for rule in rules:
+        rule.programme = seen.setdefault(rule.programme_id, rule.programme)
 
 
 def to_date_period(period: Period, programme: Programme | None) -> Period | None:

@@ -24,6 +24,7 @@ from tiendo.data.forms import QUALIFIER_CHOICES, ValuesForm
 from tiendo.data.models import DataValueChange
 from tiendo.data.services import DataEntryError, ValueConflictError, indicator_figure, save_values
 from tiendo.data.validation import validate_entries
+from tiendo.programmes.access import programmes_seen_by
 from tiendo.programmes.models import Programme
 from tiendo.programmes.params import period_param, programme_param, query_param
 from tiendo.programmes.periods import Period, PeriodError, PeriodType
@@ -155,13 +156,34 @@ def _choice_context(request, choice: Choice) -> dict:
     }
 
 
+def _keep_programmes_of_unit(choice: Choice) -> str:
+    """Offer only the programmes applying to the chosen unit; why the one asked for is not
+    opened when it does not apply there (``""``: it does)."""
+    if choice.unit is None:
+        return ""
+    applying = set(Programme.objects.applying_to(choice.unit).values_list("pk", flat=True))
+    choice.programmes = [p for p in choice.programmes if p.pk in applying]
+    if choice.programme is None or choice.programme.pk in applying:
+        return ""
+    refused = _("Chương trình “%(programme)s” không áp dụng cho %(unit)s.") % {
+        "programme": choice.programme,
+        "unit": choice.unit.name,
+    }
+    choice.programme = None
+    return refused
+
+
 @login_required
 def entry(request):
-    choice = Choice(programmes=list(Programme.objects.order_by("code")))
+    choice = Choice(programmes=list(programmes_seen_by(request.user).order_by("code")))
     _choose_programme(request, choice)
     _choose_period(request, choice)
     _choose_unit(request, choice)
+    not_applying = _keep_programmes_of_unit(choice)
     context = _choice_context(request, choice)
+    if not_applying:
+        context["programme_error"] = not_applying
+        return render(request, "data/entry.html", context)
     if not choice.complete:
         if request.method == "POST":
             context["errors"] = [

@@ -16,6 +16,7 @@ from tiendo.accounts import scope
 from tiendo.data import validation
 from tiendo.data.models import Importance
 from tiendo.data.views import entry_periods
+from tiendo.programmes.access import programmes_seen_by
 from tiendo.programmes.models import Programme
 from tiendo.programmes.params import period_param, programme_param, query_param
 from tiendo.programmes.periods import Period, PeriodError
@@ -54,7 +55,7 @@ def _page_url(unit_pk, period_id: str, programme_code: str) -> str:
 @login_required
 def violations(request):
     user = request.user
-    programmes = list(Programme.objects.order_by("code"))
+    programmes = list(programmes_seen_by(user).order_by("code"))
     programme = programme_param(request)
     period, period_raw, period_error = period_param(request)
     unit = _unit(request, "unit")

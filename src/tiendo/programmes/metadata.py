@@ -16,14 +16,15 @@ Shape (see ``tiendo/demo/packages/*.yaml`` for real ones)::
 
     package: hagiang-nq05
     version: "2024.1"?
-    programme: {code, name, short_name?, issuer?, period, owner?, description?}
+    programme: {code, name, short_name?, issuer?, period, owner?, applies_to?, description?}
     documents: [{number, kind, issued_on, issuer, summary}]
     agencies: [{code, name, parent, valid_from?, valid_to?}]
     disaggregations: [{code, name, options: [{code, name}]}]
     components: [{code, name}]
     indicators: [{code, name, short_name?, component?, measure_unit, value_type?,
                   aggregation?, decimals?, disaggregation?, show_categories?, formula?,
-                  min?, max?, description?, display_unit?, display_factor?}]
+                  min?, max?, description?, display_unit?, display_factor?, levels?,
+                  unit_kinds?}]
     targets: [{indicator, unit, period, category?, value, document?}]
 """
 
@@ -43,6 +44,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.accounts.scope import is_admin, may_administer_programme
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number
@@ -150,6 +152,7 @@ class PackageError(TiendoError, ValueError):
 
     code = "package.invalid"
     default_message = _("Gói siêu dữ liệu có lỗi, chưa nạp gì.")
+    ownership = False  # refused for what it would change, not for how it is written
 
     def __init__(self, problems: list[PackageProblem]):
         self.errors = list(problems)
@@ -291,6 +294,8 @@ def _text(value) -> str:
     """A stored value as the difference shows it: Vietnamese numbers and dates, codes."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "—"
     if isinstance(value, bool):
         return str(_("có")) if value else str(_("không"))
     if isinstance(value, (Decimal, int, float)):
@@ -1137,15 +1142,41 @@ class _Checker:
 def load_package(path: Path | str, *, dry_run: bool = False, actor=None) -> LoadReport:
     """Check the whole package, then (unless ``dry_run``) write it in one transaction.
 
-    The report holds the difference from what was loaded (``report.changes``, shown by
-    ``report.diff_lines()``); a dry run computes it the same way and rolls back. Every load
-    written is audited (``metadata.loaded``) with its package, version and difference.
+    ``actor`` is the user loading it (``tiendo metadata load --as``): the package may then
+    change only a programme that user administers (:func:`check_ownership`); ``None`` is the
+    installation itself (``--system``, the demo). The report holds the difference from what
+    was loaded (``report.changes``, shown by ``report.diff_lines()``); a dry run computes it
+    the same way and rolls back. Every load written is audited (``metadata.loaded``) with
+    who loaded it, its package, version and difference.
     """
     data = read_package(path)
     plan = _check(data, str(path))
     report = LoadReport(dry_run=dry_run)
+    try:
+        return _write(plan, report, path, actor)
+    except PackageError as exc:
+        if actor is not None and not dry_run and exc.ownership:
+            audit(  # a user trying to change what is not theirs: kept, after the rollback
+                "metadata.refused",
+                actor=actor,
+                unit=plan["programme"]["owner"],
+                source=Path(path).name,
+                programme=plan["programme"]["code"],
+                codes=exc.codes,
+            )
+        raise
+
+
+def _write(plan: dict, report: LoadReport, path, actor) -> LoadReport:
+    dry_run = report.dry_run
     with transaction.atomic():
-        Programme.objects.select_for_update().filter(code=plan["programme"]["code"]).first()
+        before = (
+            Programme.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .filter(code=plan["programme"]["code"])
+            .first()
+        )
+        check_ownership(plan, before, actor, str(path))
         saved = _apply(plan, report)
         if dry_run:
             transaction.set_rollback(True)
@@ -1157,9 +1188,106 @@ def load_package(path: Path | str, *, dry_run: bool = False, actor=None) -> Load
                 obj=saved["programme"],
                 message=report.summary(),
                 source=Path(path).name,
+                loaded_by=actor.username if actor is not None else "system",
                 **report.as_dict(),
             )
     return report
+
+
+# --- ownership: who may change which programme, and where a programme reaches ---
+
+
+def check_ownership(plan: dict, before: Programme | None, actor, source: str) -> None:
+    """Refuse (a :class:`PackageError`, nothing written) a package that changes what is not
+    its own: a programme of another owner (a province extends a national programme in a
+    programme of its own, never by editing it), one the loading user does not administer,
+    an indicator of another programme, a target outside the programme's units."""
+    c = _Checker(source)
+    _check_owner_kept(c, plan["programme"], before, actor)
+    _check_administers(c, plan["programme"], actor)
+    _check_indicators_owned(c, plan)
+    _check_targets_in_scope(c, plan)
+    if c.problems:
+        refused = PackageError(c.problems)
+        refused.ownership = True
+        raise refused
+
+
+def _check_owner_kept(c: _Checker, p: dict, before: Programme | None, actor) -> None:
+    """A package never moves a programme to another owner; one loaded before it had an
+    owner may be given one by the installation or an administrator."""
+    owner = p["owner"]
+    if before is None or before.owner_id == (owner.pk if owner else None):
+        return
+    if before.owner_id is not None or (actor is not None and not is_admin(actor)):
+        c.error(
+            "programme.owner",
+            _(
+                "chương trình “%(programme)s” đã có và thuộc “%(owner)s”; gói của đơn vị "
+                "khác không được sửa nó. Xin tạo chương trình riêng (mã khác, "
+                "owner là đơn vị của mình), dùng lại chỉ tiêu của chương trình kia khi cần."
+            ),
+            code="package.programme_of_other_owner",
+            programme=before.code,
+            owner=before.owner.name if before.owner_id else _("toàn hệ thống"),
+        )
+
+
+def _check_administers(c: _Checker, p: dict, actor) -> None:
+    owner = p["owner"]
+    if actor is not None and not may_administer_programme(actor, owner):
+        c.error(
+            "programme.owner",
+            _(
+                "%(user)s không quản trị “%(owner)s”, đơn vị chủ trì chương trình "
+                "“%(programme)s”: không được nạp gói này."
+            ),
+            code="package.not_yours",
+            user=actor.username,
+            owner=owner.name if owner else _("toàn hệ thống"),
+            programme=p["code"],
+        )
+
+
+def _check_indicators_owned(c: _Checker, plan: dict) -> None:
+    declared = {i["code"]: i["_path"] for i in plan["indicators"]}
+    others = Indicator.objects.filter(code__in=declared).exclude(
+        programme__code=plan["programme"]["code"]
+    )
+    for code, programme in others.values_list("code", "programme__code"):
+        c.error(
+            f"{declared[code]}.code",
+            _(
+                "chỉ tiêu “%(value)s” thuộc chương trình “%(programme)s”: gói này không được "
+                "khai báo lại; dùng lại nó bằng mã (trong biểu, quy tắc, kế hoạch) hoặc đặt mã "
+                "khác."
+            ),
+            code="package.indicator_of_other_programme",
+            value=code,
+            programme=programme,
+        )
+
+
+def _check_targets_in_scope(c: _Checker, plan: dict) -> None:
+    p = plan["programme"]
+    owner = p["owner"]
+    roots = p["applies_to"] or ([] if owner is None or owner.level == Level.NATION else [owner])
+    if not roots:
+        return
+    for target in plan["targets"]:
+        unit = target["unit"]
+        unit = unit["parent"] if isinstance(unit, dict) else unit  # a declared agency
+        if unit is not None and not any(unit.is_within(root) for root in roots):
+            c.error(
+                f"{target['_path']}.unit",
+                _(
+                    "“%(unit)s” nằm ngoài các đơn vị chương trình “%(programme)s” áp dụng: "
+                    "không giao kế hoạch được."
+                ),
+                code="package.outside_scope",
+                unit=unit.name,
+                programme=p["code"],
+            )
 
 
 # --- checking: one step per section, nothing written ---
@@ -1212,10 +1340,33 @@ def _check_programme(c: _Checker, data: dict) -> dict:
         "issuer": c.text(prog, "issuer", "programme", required=False, max_length=200),
         "period": period_text,
         "description": c.text(prog, "description", "programme", required=False),
-        "owner": c.unit(
-            prog, "owner", "programme", period.start if period else None, required=False
-        ),
+        **_check_scope(c, prog, period.start if period else None),
     }
+
+
+def _check_scope(c: _Checker, prog: dict, on: date | None) -> dict:
+    """The owner and the units the programme applies to, each inside the owner's subtree
+    (a national owner, or none, reaches everywhere)."""
+    owner = c.unit(prog, "owner", "programme", on, required=False)
+    applies_to = []
+    for i, code in enumerate(c.codes(prog, "applies_to", "programme")):
+        key = f"programme.applies_to[{i}]"
+        unit = c.unit({f"applies_to[{i}]": code}, f"applies_to[{i}]", "programme", on)
+        if unit is None:
+            continue
+        if owner is not None and owner.level != Level.NATION and not unit.is_within(owner):
+            c.error(
+                key,
+                _(
+                    "chương trình áp dụng cho “%(unit)s”, đơn vị nằm ngoài “%(owner)s” (đơn vị "
+                    "chủ trì): chỉ áp dụng được cho đơn vị chủ trì và cấp dưới."
+                ),
+                code="package.outside_owner",
+                unit=unit.name,
+                owner=owner.name,
+            )
+        applies_to.append(unit)
+    return {"owner": owner, "applies_to": applies_to}
 
 
 def _check_documents(items, c: _Checker, plan: dict) -> list[dict]:
@@ -1351,10 +1502,42 @@ def _check_indicator(c: _Checker, path: str, item: dict, code: str, known: dict)
         "max_value": high,
         "description": c.text(item, "description", path, required=False),
         **_check_display(c, path, item),
+        **_check_reporters(c, path, item),
         "_path": path,
         "_tree": tree,
         "_references": expressions.references(tree) if tree is not None else set(),
     }
+
+
+def _check_reporters(c: _Checker, path: str, item: dict) -> dict:
+    """Which levels (``levels: [1, 3]``) and kinds of unit (``unit_kinds: [agency]``)
+    report the indicator; an empty or absent list: all."""
+    return {
+        "levels": _choices_list(c, item, "levels", path, [int(v) for v in Level.values]),
+        "unit_kinds": _choices_list(c, item, "unit_kinds", path, list(UnitKind.values)),
+    }
+
+
+def _choices_list(c: _Checker, item: dict, key: str, path: str, allowed: list) -> list:
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        c.error(_at(path, key), _("phải là một danh sách."), code="package.not_list")
+        return []
+    chosen = []
+    for i, entry in enumerate(value):
+        if isinstance(entry, bool) or entry not in allowed:
+            c.error(
+                f"{_at(path, key)}[{i}]",
+                _("“%(value)s” không hợp lệ; chọn một trong: %(allowed)s."),
+                code="package.bad_choice",
+                value=describe(entry),
+                allowed=", ".join(str(a) for a in allowed),
+            )
+        elif entry not in chosen:
+            chosen.append(entry)
+    return sorted(chosen) if key == "levels" else chosen
 
 
 def _check_display(c: _Checker, path: str, item: dict) -> dict:
@@ -1646,6 +1829,8 @@ INDICATOR_FIELDS = (
     "description",
     "display_unit",
     "display_factor",
+    "levels",
+    "unit_kinds",
 )
 
 
@@ -1654,7 +1839,26 @@ def _apply_programme(p: dict, report: LoadReport) -> Programme:
     before = Programme.objects.filter(code=p["code"]).first()
     report.package, report.version = p["package"], p["version"]
     report.previous_version = before.version if before else ""
-    return upsert(report, "chương trình", Programme, {"code": p["code"]}, values)
+    programme = upsert(report, "chương trình", Programme, {"code": p["code"]}, values)
+    _apply_scope(programme, p["applies_to"], report, created=before is None)
+    return programme
+
+
+def _apply_scope(programme: Programme, units: list, report: LoadReport, *, created) -> None:
+    old = sorted(programme.applies_to.all(), key=lambda u: u.code)
+    new = sorted(units, key=lambda u: u.code)
+    if [u.pk for u in old] == [u.pk for u in new]:
+        return
+    programme.applies_to.set(new)
+    if created:
+        return
+    shown_old = ", ".join(u.code for u in old) or "—"
+    report.changed(
+        "chương trình",
+        programme,
+        {"code": programme.code},
+        [("applies_to", shown_old, ", ".join(u.code for u in new) or "—")],
+    )
 
 
 def _apply_documents(checked: list[dict], saved: dict, report: LoadReport) -> dict:

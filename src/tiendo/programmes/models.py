@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
@@ -12,6 +13,7 @@ from tiendo.core.formatting import format_number
 from tiendo.core.numbers import shown, storable_problem
 from tiendo.programmes.fields import PeriodField
 from tiendo.programmes.periods import Period
+from tiendo.units.models import Level
 
 
 class ValueRefused(TiendoError, ValueError):
@@ -50,6 +52,46 @@ class LegalDocument(models.Model):
         return self.number
 
 
+def _path_ids(unit) -> list[int]:
+    """The primary keys of ``unit`` and its ancestors, read from its materialised path."""
+    return [int(part) for part in unit.path.strip("/").split("/") if part]
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    """Where a programme applies (see :meth:`Programme.applies_at`), as queries."""
+
+    def _scope_links(self):
+        return Programme.applies_to.through.objects
+
+    def _without_scope(self) -> Q:
+        return ~Exists(self._scope_links().filter(programme=OuterRef("pk")))
+
+    def applying_to(self, unit) -> ProgrammeQuerySet:
+        """The programmes whose scope holds ``unit``: a unit of ``applies_to`` or, without
+        one, the owner is ``unit`` or one of its ancestors (or there is no owner, or it is
+        the nation)."""
+        line = _path_ids(unit)
+        listed = self._scope_links().filter(unit_id__in=line).values("programme_id")
+        by_owner = Q(owner__isnull=True) | Q(owner__level=Level.NATION) | Q(owner_id__in=line)
+        return self.filter((self._without_scope() & by_owner) | Q(pk__in=listed))
+
+    def concerning(self, unit) -> ProgrammeQuerySet:
+        """The programmes applying to ``unit`` or to any unit below it: what the officers
+        of ``unit`` deal with."""
+        return self.concerning_any([unit.path]) | self.applying_to(unit)
+
+    def concerning_any(self, paths: list[str]) -> ProgrammeQuerySet:
+        """The programmes whose scope reaches into one of the subtrees at ``paths``."""
+        below = Q(pk__in=[])
+        owned = Q(pk__in=[])
+        for path in paths:
+            listed = self._scope_links().filter(unit__path__startswith=path)
+            below |= Q(pk__in=listed.values("programme_id"))
+            owned |= Q(owner__path__startswith=path)
+        everywhere = Q(owner__isnull=True) | Q(owner__level=Level.NATION) | owned
+        return self.filter((self._without_scope() & everywhere) | below)
+
+
 class Programme(models.Model):
     code = models.CharField(_("mã"), max_length=40, unique=True)
     name = models.CharField(_("tên"), max_length=400)
@@ -75,6 +117,18 @@ class Programme(models.Model):
     documents = models.ManyToManyField(
         LegalDocument, blank=True, related_name="programmes", verbose_name=_("văn bản")
     )
+    applies_to = models.ManyToManyField(
+        "units.Unit",
+        blank=True,
+        related_name="applied_programmes",
+        verbose_name=_("áp dụng cho"),
+        help_text=_(
+            "Các đơn vị (cùng cấp dưới) mà chương trình áp dụng; để trống: đơn vị chủ trì và "
+            "cấp dưới (cả nước nếu không có đơn vị chủ trì hoặc là cấp trung ương)."
+        ),
+    )
+
+    objects = ProgrammeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("chương trình")
@@ -87,6 +141,30 @@ class Programme(models.Model):
     @property
     def period_obj(self) -> Period:
         return self.period  # a PeriodField reads as a Period
+
+    @property
+    def is_national(self) -> bool:
+        """Owned by no unit or by the nation: applies everywhere unless ``applies_to``."""
+        return self.owner_id is None or self.owner.level == Level.NATION
+
+    def scope_roots(self) -> list | None:
+        """The units whose subtrees the programme applies to; ``None``: everywhere. Read
+        once per instance (a form's rows ask it for every unit)."""
+        if "_scope_roots" not in self.__dict__:
+            listed = list(self.applies_to.all())
+            self._scope_roots = listed or (None if self.is_national else [self.owner])
+        return self._scope_roots
+
+    def applies_at(self, unit) -> bool:
+        """Whether ``unit`` is in the programme's scope: the rule of
+        :meth:`ProgrammeQuerySet.applying_to`, for a programme in hand."""
+        roots = self.scope_roots()
+        return roots is None or any(unit.is_within(root) for root in roots)
+
+    def reaches_into(self, unit) -> bool:
+        """Whether the programme applies to ``unit`` or to some unit below it."""
+        roots = self.scope_roots()
+        return roots is None or any(unit.is_within(r) or r.is_within(unit) for r in roots)
 
 
 class Component(models.Model):
@@ -162,6 +240,24 @@ class CategoryDisplay(models.TextChoices):
     COLUMNS = "columns", _("Mỗi phân tổ một cột")
 
 
+class IndicatorQuerySet(models.QuerySet):
+    def reported_by(self, unit) -> IndicatorQuerySet:
+        """The indicators ``unit``'s level and kind report (:meth:`Indicator.reports_at`).
+
+        The lists are JSON, which SQLite cannot search inside: they are read (a programme
+        has tens of indicators, not thousands) and the match is a primary key filter."""
+        keep = [
+            pk
+            for pk, levels, kinds in self.values_list("pk", "levels", "unit_kinds")
+            if _reports(levels, kinds, unit)
+        ]
+        return self.filter(pk__in=keep)
+
+
+def _reports(levels, kinds, unit) -> bool:
+    return (not levels or unit.level in levels) and (not kinds or unit.kind in kinds)
+
+
 class Indicator(models.Model):
     code = models.CharField(_("mã"), max_length=60, unique=True)
     name = models.CharField(_("tên"), max_length=400)
@@ -219,6 +315,18 @@ class Indicator(models.Model):
         default=1,
         help_text=_("Một đơn vị hiển thị bằng bao nhiêu đơn vị tính (1.000: tỷ đồng/triệu đồng)."),
     )
+    levels = models.JSONField(
+        _("cấp báo cáo"),
+        default=list,
+        blank=True,
+        help_text=_("Các cấp đơn vị báo cáo chỉ tiêu (0: trung ương … 3: xã); trống: mọi cấp."),
+    )
+    unit_kinds = models.JSONField(
+        _("loại đơn vị báo cáo"),
+        default=list,
+        blank=True,
+        help_text=_("Các loại đơn vị báo cáo chỉ tiêu (commune, agency, …); trống: mọi loại."),
+    )
     retired = models.BooleanField(
         _("thôi dùng"),
         default=False,
@@ -228,6 +336,8 @@ class Indicator(models.Model):
         ),
     )
 
+    objects = IndicatorQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("chỉ tiêu")
         verbose_name_plural = _("chỉ tiêu")
@@ -235,6 +345,11 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def reports_at(self, unit) -> bool:
+        """Whether ``unit`` reports this indicator: its level among ``levels`` and its kind
+        among ``unit_kinds`` (an empty list: any)."""
+        return _reports(self.levels, self.unit_kinds, unit)
 
     @property
     def is_computed(self) -> bool:

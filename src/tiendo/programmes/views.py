@@ -6,13 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
 
-from tiendo.programmes.models import Programme
+from tiendo.programmes.access import programmes_seen_by
 
 
 @login_required
 def programme_list(request):
     programmes = (
-        Programme.objects.select_related("owner")
+        programmes_seen_by(request.user)
+        .select_related("owner")
         .annotate(indicator_count=Count("indicators", distinct=True))
         .order_by("code")
     )

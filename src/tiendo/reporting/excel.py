@@ -190,7 +190,7 @@ def reporting_units(form: Form, unit: Unit, period: Period) -> list[Unit]:
     its direct sub-units when the form is for every kind, or else the unit itself."""
     below = Unit.objects.subtree(unit, include_self=False).valid_during(period)
     below = below.filter(kind__in=form.unit_kinds) if form.unit_kinds else below.filter(parent=unit)
-    units = list(below.order_by("code", "pk"))
+    units = [u for u in below.order_by("code", "pk") if form.programme.applies_at(u)]
     if units:
         return units
     if form.applies_to(unit):
@@ -278,11 +278,25 @@ def _sign(rows: list[list[str]]) -> str:
     return salted_hmac(_SIGNING_SALT, payload, algorithm="sha256").hexdigest()
 
 
+def check_programme_reaches(form: Form, unit: Unit) -> None:
+    """Refuse a form whose programme applies neither to ``unit`` nor below it: one province's
+    form is never filled in another."""
+    if not form.programme.reaches_into(unit):
+        raise ExcelError(
+            _("Biểu “%(form)s” thuộc chương trình “%(programme)s”, không áp dụng cho %(unit)s."),
+            code="excel.programme_not_for_unit",
+            form=form.code,
+            programme=form.programme.code,
+            unit=unit.name,
+        )
+
+
 def build_workbook(
     form: Form, unit: Unit, periods, *, user, report_request: ReportRequest | None = None
 ) -> bytes:
     """An .xlsx of ``form`` for ``unit`` and ``periods`` (identifiers or Period objects)."""
     scope.check_unit(user, unit)
+    check_programme_reaches(form, unit)
     parsed = _form_periods(form, periods)
     wb = ex.new_workbook(f"Biểu mẫu {form.code} — {unit.name}")
     meta: list[list[str]] = [
@@ -921,6 +935,7 @@ def _check_opened(wb, meta, result: UploadResult, *, user, form, unit) -> None:
     try:
         result.form = _file_form(meta, form)
         result.unit = _file_unit(meta, unit)
+        check_programme_reaches(result.form, result.unit)
     except ExcelError as exc:
         result.error(META_SHEET, None, "", exc)
         return

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_date
 from tiendo.core.text import nfc
+from tiendo.programmes.access import programmes_seen_by
 from tiendo.programmes.periods import PeriodType
 from tiendo.programmes.widgets import PeriodChoiceField, PeriodPicker
 from tiendo.reporting import recipients as picker
@@ -118,6 +119,10 @@ class RequestForm(djforms.Form):
             if scope.may_issue(user, u)
         ]
         self.fields["issuer"].queryset = Unit.objects.filter(pk__in=[u.pk for u in issuers])
+        # the forms of the programmes the user deals with: never another province's
+        self.fields["forms"].queryset = Form.objects.filter(
+            programme__in=programmes_seen_by(user)
+        ).order_by("programme__code", "code")
         self._issuers = {u.pk: u for u in issuers}
         home = self._issuers.get(user.unit_id)
         if home is not None and not self.is_bound:

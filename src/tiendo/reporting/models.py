@@ -62,7 +62,9 @@ class Form(models.Model):
         return self.name
 
     def applies_to(self, unit) -> bool:
-        return not self.unit_kinds or unit.kind in self.unit_kinds
+        """Whether ``unit`` fills this form: one of its kinds, within its programme's units."""
+        kind_ok = not self.unit_kinds or unit.kind in self.unit_kinds
+        return kind_ok and self.programme.applies_at(unit)
 
     def window(self, period: Period) -> tuple[date, date]:
         """The first and last day on which a unit may enter this form's figures."""

@@ -28,11 +28,21 @@ DAY_LIMITS = (("opens_days_before_end", 30), ("closes_days_after_end", 15))
 def check_forms(items, c, plan) -> list[dict]:
     """Check the ``forms:`` items of a package (see ``programmes.metadata``)."""
     known = known_indicators(plan)
+    programme_code = (plan.get("programme") or {}).get("code")
+    owners = dict(Form.objects.values_list("code", "programme__code"))
     checked, seen = [], set()
     for path, item in items:
         code = c.code(item, "code", path)
         if code:
             c.once(seen, code, f"{path}.code", _("biểu “%(value)s” bị khai báo hai lần."))
+        if code in owners and owners[code] != programme_code:
+            c.error(
+                f"{path}.code",
+                _("biểu “%(value)s” đã thuộc chương trình “%(owner)s”."),
+                code="package.form_of_other_programme",
+                value=code,
+                owner=owners[code],
+            )
         checked.append(
             {
                 "code": code,

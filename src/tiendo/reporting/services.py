@@ -121,6 +121,7 @@ def create_request(letter: Letter, user) -> ReportRequest:
             _("Bạn không có quyền gửi công văn của đơn vị này."), code="reporting.issue_refused"
         )
     check_recipients(letter, user)
+    check_forms_reach(letter.forms, letter.recipients)
     try:
         with transaction.atomic():
             request = ReportRequest.objects.create(
@@ -194,6 +195,30 @@ def check_request_forms(request: ReportRequest, forms) -> None:
         )
 
 
+def check_forms_reach(forms, recipients) -> None:
+    """Every form's programme applies to each recipient or below it: a letter never asks a
+    unit for the forms of a programme of another province. The refusal names them all."""
+    wrong = [
+        (form, unit)
+        for form in forms
+        for unit in recipients
+        if not form.programme.reaches_into(unit)
+    ]
+    if wrong:
+        raise ReportingError(
+            _(
+                "Không gửi được công văn: chương trình của biểu không áp dụng cho đơn vị nhận "
+                "— %(pairs)s."
+            ),
+            code="reporting.programme_not_for_recipient",
+            pairs="; ".join(
+                gettext("%(unit)s (biểu %(form)s, chương trình %(programme)s)")
+                % {"unit": unit.name, "form": form.code, "programme": form.programme.code}
+                for form, unit in wrong
+            ),
+        )
+
+
 def expand_recipients(request: ReportRequest) -> list[Unit]:
     """Turn each rule "every unit of kind K under U" into recipient rows (valid in the period)."""
     period = request.period_obj
@@ -231,6 +256,7 @@ def send_request(request: ReportRequest, user, *, now: datetime | None = None) -
                 _("Công văn chưa có đơn vị nhận nào; xin chọn đơn vị nhận."),
                 code="reporting.no_recipients",
             )
+        check_forms_reach(request.forms.select_related("programme"), [r.unit for r in recipients])
         request.status, request.sent_at = RequestStatus.SENT, _now(now)
         request.save(update_fields=["status", "sent_at"])
         audit(

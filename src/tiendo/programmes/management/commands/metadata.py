@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -16,11 +17,31 @@ class Command(BaseCommand):
             action="store_true",
             help="Chỉ kiểm tra và in khác biệt so với bản đã nạp, không ghi gì.",
         )
+        who = load.add_mutually_exclusive_group()
+        who.add_argument(
+            "--as",
+            dest="username",
+            metavar="USERNAME",
+            help="Nạp với quyền của tài khoản này: chỉ các chương trình mà tài khoản quản trị.",
+        )
+        who.add_argument(
+            "--system",
+            action="store_true",
+            help="Nạp các gói của chính hệ thống (bản demo, gói cài đặt), không xét quyền.",
+        )
 
-    def handle(self, *args, action, files, dry_run, **options):
+    def handle(self, *args, action, files, dry_run, username=None, system=False, **options):
+        if not username and not system:
+            raise CommandError(
+                _(
+                    "Xin cho biết ai nạp gói: --as TÊN_ĐĂNG_NHẬP (chỉ các chương trình tài "
+                    "khoản đó quản trị) hoặc --system (gói của chính hệ thống)."
+                )
+            )
+        actor = self._actor(username) if username else None
         for path in files:
             try:
-                report = load_package(path, dry_run=dry_run)
+                report = load_package(path, dry_run=dry_run, actor=actor)
             except PackageError as exc:
                 heading = _("Gói %(path)s có %(count)s lỗi, chưa nạp gì:") % {
                     "path": path,
@@ -30,3 +51,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{path}: {report.summary()}")
             for line in report.diff_lines():
                 self.stdout.write(line)
+
+    def _actor(self, username: str):
+        user = get_user_model().objects.select_related("unit").filter(username=username).first()
+        if user is None or not user.is_active:
+            raise CommandError(
+                _("Không có tài khoản đang hoạt động nào tên “%(username)s”.")
+                % {"username": username}
+            )
+        return user
