@@ -101,7 +101,9 @@ def _post_data(tree, world, **overrides):
         "annexes-0-title": "Giải ngân theo xã",
         "annexes-0-rows": "communes",
         "annexes-0-units": "",
-        "annexes-0-columns": "GN | KH",
+        "annexes-0-columns-indicator": ["GN", ""],
+        "annexes-0-columns-plan": ["KH", ""],
+        "annexes-0-columns-categories": ["", ""],
     }
     data.update(overrides)
     return data
@@ -146,7 +148,7 @@ def test_every_invalid_field_is_reported_at_once_and_nothing_is_saved(client, tr
         **{
             "sections-0-key": "Kết quả",
             "sections-1-key": "ket_qua",
-            "annexes-0-columns": "GN | KH | cot",
+            "annexes-0-columns-categories": ["cot", ""],
         },
     )
     response = client.post(NEW, data)
@@ -162,13 +164,17 @@ def test_problems_found_by_the_service_go_under_their_rows(client, tree, world):
     data = _post_data(
         tree,
         world,
-        **{"sections-1-key": "ket_qua", "annexes-0-columns": "KHONG_CO | target"},
+        **{
+            "sections-1-key": "ket_qua",
+            "annexes-0-columns-indicator": ["KHONG_CO", ""],
+            "annexes-0-columns-plan": ["target", ""],
+        },
     )
     response = client.post(NEW, data)
     assert response.status_code == 400
     sections = response.context["sections"]
     # thuan_loi (row 1) comes first: the second "ket_qua" is row 0, after it
-    assert "đã dùng cho một mục khác" in str(sections.forms[0].errors["key"])
+    assert "đã dùng cho một mục khác" in str(sections.forms[0].errors["heading"])
     assert "KHONG_CO" in str(response.context["annexes"].forms[0].errors["columns"])
     assert not ReportDefinition.objects.filter(unit=tree.vi_xuyen).exists()
 
@@ -202,6 +208,10 @@ def _edit_data(client, definition):
                 if name == "DELETE":
                     continue
                 value = form.initial.get(name, "")
+                if name == "columns":  # one select of each kind a column (forms.py)
+                    for part in ("indicator", "plan", "categories"):
+                        data[f"{prefix}-{index}-columns-{part}"] = [c[part] for c in value]
+                    continue
                 data[f"{prefix}-{index}-{name}"] = "" if value is None else str(value)
     return data
 

@@ -36,6 +36,7 @@ from tiendo.documents.models import (
 )
 from tiendo.documents.narrative import (
     Section,
+    ascii_slug,
     definition_sections,
     merge_sections,
     person_label,
@@ -464,9 +465,7 @@ class DefinitionStale(TiendoError):
 
 def unique_slug(base: str, *, exclude_pk: int | None = None) -> str:
     """``base`` made a slug, with ``-2``, ``-3`` … until no other definition has it."""
-    from django.utils.text import slugify  # noqa: PLC0415
-
-    root = (slugify(base.replace("đ", "d").replace("Đ", "D")) or "bao-cao")[:70].strip("-")
+    root = (ascii_slug(base) or "bao-cao")[:70].strip("-")
     slug, n = root, 1
     taken = ReportDefinition.objects.exclude(pk=exclude_pk)
     while taken.filter(slug=slug).exists():

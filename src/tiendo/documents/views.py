@@ -105,7 +105,6 @@ def _initial(definition: ReportDefinition) -> dict:
     spec = spec_of(definition)
     initial = {name: spec[name] for name in HEADER_INITIAL}
     initial.update(
-        slug=definition.slug,
         unit=definition.unit,
         request=definition.request,
         programmes=spec["programmes"],
@@ -125,42 +124,48 @@ def _definition_page(request, *, definition: ReportDefinition | None):
         letter_id = definition.request_id if definition else None
     letter_sections = list(letter_sections_for(user, letter_id))
     section_kwargs = {"form_kwargs": {"letter_sections": letter_sections}}
+    annex_kwargs = {"form_kwargs": {"indicators": _offered_indicators()}}
+    if definition is None:
+        initial = {"unit": user.unit, "kind": "sections"}
+        sections_initial, annexes_initial = [], []
+    else:
+        initial = _initial(definition)
+        spec = spec_of(definition)
+        sections_initial = initial_sections(spec["sections"])
+        annexes_initial = initial_annexes(spec["annexes"])
     if request.method == "POST":
         form = DefinitionForm(
             request.POST, request.FILES, user=user, current_unit=definition and definition.unit
         )
-        sections = SectionFormSet(request.POST, prefix="sections", **section_kwargs)
-        annexes = AnnexFormSet(request.POST, prefix="annexes")
+        # the stored sections as initial: a section shown keeps its key (forms.section_list)
+        sections = SectionFormSet(
+            request.POST, initial=sections_initial, prefix="sections", **section_kwargs
+        )
+        annexes = AnnexFormSet(request.POST, prefix="annexes", **annex_kwargs)
         saved = _save_definition(request, form, sections, annexes, definition)
         if saved is not None:
             return redirect("documents:report", slug=saved.slug)
     else:
-        if definition is None:
-            initial = {"unit": user.unit, "kind": "sections"}
-            sections_initial, annexes_initial = [], []
-        else:
-            initial = _initial(definition)
-            spec = spec_of(definition)
-            sections_initial = initial_sections(spec["sections"])
-            annexes_initial = initial_annexes(spec["annexes"])
         form = DefinitionForm(
             initial=initial, user=user, current_unit=definition and definition.unit
         )
         sections = SectionFormSet(initial=sections_initial, prefix="sections", **section_kwargs)
-        annexes = AnnexFormSet(initial=annexes_initial, prefix="annexes")
+        annexes = AnnexFormSet(initial=annexes_initial, prefix="annexes", **annex_kwargs)
     return render(
         request,
         "documents/definition_form.html",
-        {
-            "form": form,
-            "sections": sections,
-            "annexes": annexes,
-            "definition": definition,
-            "indicators": Indicator.objects.select_related("programme").order_by(
-                "programme__code", "order", "code"
-            )[:1000],
-        },
+        {"form": form, "sections": sections, "annexes": annexes, "definition": definition},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _offered_indicators() -> list[Indicator]:
+    """The indicators an annex column is picked from, by programme (the check then keeps
+    those of the report's programmes)."""
+    return list(
+        Indicator.objects.select_related("programme").order_by("programme__code", "order", "code")[
+            :1000
+        ]
     )
 
 
@@ -188,8 +193,8 @@ def _save_definition(request, form, sections, annexes, definition):
     spec = {name: data[name] for name in HEADER_INITIAL}
     spec["signer_capacity"] = data["signer_capacity"] or ""
     spec.update(
-        slug=data["slug"].strip()
-        or unique_slug(data["title"], exclude_pk=definition.pk if definition else None),
+        # made once from the title, then kept: it is the report's address
+        slug=definition.slug if definition is not None else unique_slug(data["title"]),
         unit=data["unit"],
         recipients=form.recipient_lines(),
         request=data["request"],
@@ -218,7 +223,7 @@ def _save_definition(request, form, sections, annexes, definition):
                 kept = ordered_forms(formset)
                 index = int(match.group(2))
                 target = kept[index] if index < len(kept) else None
-                field = match.group(3)
+                field = {"key": "heading"}.get(match.group(3), match.group(3))  # key: hidden
                 if target is not None and field in target.fields:
                     target.add_error(field, str(problem.error))
                 else:
