@@ -30,6 +30,7 @@ from tiendo.documents.definitions import (
     ROWS_COMMUNES,
     ROWS_DISTRICTS,
     ROWS_UNITS,
+    definition_annexes,
     normalise_annex,
 )
 from tiendo.programmes.models import Indicator
@@ -248,7 +249,7 @@ def _annex_units(definition, spec: dict, period: Period) -> list[Unit]:
 
 def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) -> list[AnnexTable]:
     tables = []
-    for number, raw in enumerate(definition.options.get("annexes", []), start=1):
+    for number, raw in enumerate(definition_annexes(definition), start=1):
         if raw.get("level") and raw["level"] not in LEVELS:
             raise AnnexError(
                 _("Phụ lục %(number)s: cấp “%(level)s” không hợp lệ."),

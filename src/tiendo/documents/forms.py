@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.accounts import scope
+from tiendo.core.text import nfc
 from tiendo.documents.definitions import ANNEX_ROWS, CATEGORY_LAYOUTS, ROWS_UNITS
 from tiendo.documents.models import SignerCapacity, TemplateKind
 from tiendo.documents.narrative import Section, section_key
@@ -378,3 +379,29 @@ def initial_annexes(annexes: list[dict]) -> list[dict]:
         }
         for i, a in enumerate(annexes, start=1)
     ]
+
+
+MAX_SECTION_TEXT = 20_000
+
+
+class AnswerTextsForm(forms.Form):
+    """A unit's own text under each section of its report, one box a section."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, sections: list[Section], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+        for number, section in enumerate(sections, start=1):
+            self.fields[f"text-{section.key}"] = forms.CharField(
+                label=f"{number}. {section.heading}",
+                required=False,
+                max_length=MAX_SECTION_TEXT,
+                initial=section.text,
+                widget=forms.Textarea(attrs={"rows": 6}),
+            )
+
+    def texts(self) -> dict[str, str]:
+        return {
+            s.key: nfc(self.cleaned_data.get(f"text-{s.key}") or "").strip() for s in self.sections
+        }

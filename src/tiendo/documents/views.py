@@ -24,9 +24,15 @@ from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
 from tiendo.core.uploads import UploadError, uploaded_file
-from tiendo.documents.definitions import HEADER_FIELDS, DefinitionInvalid, spec_of
+from tiendo.documents.definitions import (
+    HEADER_FIELDS,
+    DefinitionInvalid,
+    definition_annexes,
+    spec_of,
+)
 from tiendo.documents.forms import (
     AnnexFormSet,
+    AnswerTextsForm,
     DefinitionForm,
     SectionFormSet,
     annex_list,
@@ -47,12 +53,15 @@ from tiendo.documents.narrative import definition_sections
 from tiendo.documents.pdf import PdfError
 from tiendo.documents.render import RenderError
 from tiendo.documents.services import (
+    NO_DEFINITION_YET,
     DefinitionStale,
     TemplateUploadError,
+    answer_sections,
     base_definition,
     create_definition,
     generate,
     generate_for_submission,
+    save_answer_texts,
     unique_slug,
     update_definition,
     upload_template,
@@ -268,7 +277,9 @@ def report_detail(request, slug):
             "can_render": scope.can_write(request.user, definition.unit),
             "can_define": scope.may_define_reports(request.user, definition.unit),
             "sections": definition_sections(definition),
-            "annexes": definition.options.get("annexes", []),
+            "annexes": definition_annexes(definition),
+            "letter_readable": definition.request_id is not None
+            and scope.can_read_request(request.user, definition.request),
         },
     )
 
@@ -340,6 +351,49 @@ def submission_report(request, pk):
             "formats": DocumentFormat.choices,
             "can_render": scope.can_write(request.user, submission.unit),
         },
+    )
+
+
+@login_required
+def answer_texts(request, pk):
+    """The texts a unit types under the sections of its own report answering a letter.
+
+    Reading needs read access to the submission's unit (a leader reads); saving is for
+    the unit's own officers (``scope.may_edit``), as its submission is."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("unit", "request__issuer"), pk=pk
+    )
+    scope.check_unit(request.user, submission.unit)
+    may_edit = scope.may_edit(request.user, submission)
+    if request.method == "POST" and not may_edit:
+        raise PermissionDenied(_("Chỉ cán bộ của đơn vị được viết thuyết minh của đơn vị."))
+    own, sections = answer_sections(submission)
+    revision = own.revision if own else NO_DEFINITION_YET
+    if request.method == "POST":
+        form = AnswerTextsForm(request.POST, sections=sections)
+        if form.is_valid():
+            try:
+                save_answer_texts(
+                    user=request.user,
+                    submission=submission,
+                    texts=form.texts(),
+                    revision=form.cleaned_data["revision"],
+                )
+            except (DefinitionStale, DefinitionInvalid) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Đã lưu thuyết minh của đơn vị."))
+                return redirect("documents:from_submission", pk=pk)
+    else:
+        form = AnswerTextsForm(initial={"revision": revision}, sections=sections)
+    if not may_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "documents/answer_texts.html",
+        {"submission": submission, "form": form, "may_edit": may_edit, "definition": own},
+        status=400 if request.method == "POST" else 200,
     )
 
 
