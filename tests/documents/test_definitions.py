@@ -213,6 +213,15 @@ def _edit_data(client, definition):
                         data[f"{prefix}-{index}-columns-{part}"] = [c[part] for c in value]
                     continue
                 data[f"{prefix}-{index}-{name}"] = "" if value is None else str(value)
+        # the blank rows to add one, as a browser posts them: a select posts its first choice
+        for form in formset.forms[formset.initial_form_count() :]:
+            blank = {"rows": "children", "source": ""}
+            for name in form.fields:
+                if name == "columns":
+                    for part in ("indicator", "plan", "categories"):
+                        data[f"{form.prefix}-columns-{part}"] = ["", "", ""]
+                elif name != "DELETE":
+                    data[f"{form.prefix}-{name}"] = blank.get(name, "")
     return data
 
 

@@ -283,6 +283,11 @@ class AnnexForm(forms.Form):
     def clean_units(self):
         return [u for u in re.split(r"[,\s]+", self.cleaned_data["units"]) if u]
 
+    def has_changed(self) -> bool:
+        """A blank row of the page adds an annex once it has a title, units or columns:
+        its selects (the rows, a column's kind) post their first choice untouched."""
+        return any(name in self.changed_data for name in ("title", "units", "columns"))
+
     def clean(self):
         data = super().clean()
         if data.get("rows") == ROWS_UNITS and not data.get("units"):
