@@ -592,6 +592,7 @@ def test_the_slug_and_the_section_keys_are_made_from_the_titles_and_kept(client,
     html = client.get(NEW).content.decode()
     assert 'name="slug"' not in html
     assert 'type="hidden" name="sections-0-key"' in html
+    assert '<select name="period"' in html and '<option value="2024">Năm 2024</option>' in html
     data = _post_data(
         tree,
         world,

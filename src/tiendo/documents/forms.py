@@ -16,11 +16,14 @@ from tiendo.documents.definitions import ANNEX_ROWS, CATEGORY_LAYOUTS, ROWS_UNIT
 from tiendo.documents.models import SignerCapacity, TemplateKind
 from tiendo.documents.narrative import Section, section_key
 from tiendo.programmes.models import Programme
-from tiendo.programmes.periods import Period, PeriodError
+from tiendo.programmes.periods import PeriodType
+from tiendo.programmes.widgets import PeriodChoiceField, PeriodPicker
 from tiendo.reporting.models import NarrativeSection, ReportRequest
 from tiendo.units.models import Level, Unit
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+# The periods the definition page lists (a report is rarely monthly or "as of" a day).
+OFFERED_PERIOD_TYPES = (PeriodType.YEAR, PeriodType.HALF, PeriodType.QUARTER, PeriodType.PHASE)
 
 
 class DefinitionForm(forms.Form):
@@ -76,11 +79,12 @@ class DefinitionForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    period = forms.CharField(
+    period = PeriodChoiceField(
         label=_("Kỳ báo cáo"),
-        max_length=20,
         required=False,
-        help_text=_("Ví dụ 2024, 2024-Q4, 2021-2025; để trống khi trả lời công văn."),
+        period_types=list(PeriodType),  # a stored report of any period stays editable
+        widget=PeriodPicker(period_types=OFFERED_PERIOD_TYPES),
+        help_text=_("Để trống khi trả lời công văn: kỳ của công văn."),
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -112,14 +116,9 @@ class DefinitionForm(forms.Form):
             )
         return unit
 
-    def clean_period(self):
-        period = self.cleaned_data["period"].strip()
-        if period:
-            try:
-                return Period.parse(period).id
-            except PeriodError as exc:
-                raise forms.ValidationError(str(exc), code=exc.code) from exc
-        return period
+    def clean_period(self) -> str:
+        period = self.cleaned_data["period"]
+        return period.id if period is not None else ""
 
     def recipient_lines(self) -> list[str]:
         text = self.cleaned_data.get("recipients") or ""
