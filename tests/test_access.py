@@ -449,6 +449,10 @@ ROUTES: dict[str, Route] = {
         lambda w: reverse("documents:from_submission", args=[w.submission.pk]),
         write=lambda w: {"format": "docx"},
     ),
+    "documents:answer_texts": Route(
+        lambda w: reverse("documents:answer_texts", args=[w.submission.pk]),
+        write=lambda w: {"revision": str(w.definition.revision)},
+    ),
     "accounts:list": Route(
         lambda w: reverse("accounts:list"),
         allowed="coordinator",

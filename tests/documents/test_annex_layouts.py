@@ -127,3 +127,40 @@ def test_a_unit_outside_the_issuing_unit_is_refused(tree, capital):
     with pytest.raises(DefinitionInvalid) as caught:
         create_definition(user=capital["user"], spec=_spec(tree, capital, annex))
     assert caught.value.codes == ["definition.unit_outside"]
+
+
+def test_rows_follow_the_official_order_not_the_order_units_were_added(tree, capital):
+    """A district and a commune added after the agency (as a reorganisation or a package
+    would) still come before it, by official code; communes stay under their districts."""
+    from tiendo.units.models import Level, UnitKind
+
+    city = factories.unit(
+        "024", "Thành phố Hà Giang", UnitKind.PROVINCIAL_CITY, Level.DISTRICT, tree.ha_giang
+    )
+    factories.unit("00000", "Phường Trần Phú", UnitKind.WARD, Level.COMMUNE, city)
+    factories.unit("00005", "Xã Năm", UnitKind.COMMUNE, Level.COMMUNE, tree.vi_xuyen)
+    children = {"title": "Theo huyện", "rows": "children", "columns": [{"indicator": "VON_GN"}]}
+    names = [row.unit.name for row in _table(tree, capital, children).rows]
+    assert names == [
+        "Thành phố Hà Giang",
+        "Huyện Vị Xuyên",
+        "Huyện Bắc Quang",
+        "Sở Nông nghiệp tỉnh Hà Giang",  # agencies after every administrative unit
+    ]
+    communes = {"title": "Theo xã", "rows": "communes", "columns": [{"indicator": "VON_GN"}]}
+    definition = create_definition(
+        user=capital["user"], spec=_spec(tree, capital, communes, slug="von-xa-2024")
+    )
+    [table] = prepare(definition).annexes
+    rows = [(row.unit.name, row.parent_name) for row in table.rows]
+    assert rows == [
+        ("Phường Trần Phú", "Thành phố Hà Giang"),
+        ("Xã Một", "Huyện Vị Xuyên"),
+        ("Xã Hai", "Huyện Vị Xuyên"),
+        ("Xã Năm", "Huyện Vị Xuyên"),
+        ("Xã Ba", "Huyện Bắc Quang"),
+        ("Xã Bốn", "Huyện Bắc Quang"),
+    ]
+    # the Word annex prints the rows in the same order as the table the page reads
+    sheet = table.sheet(1, title=[])
+    assert [row.cells[1].value for row in sheet.body][:-1] == [name for name, _p in rows]

@@ -101,7 +101,9 @@ def _post_data(tree, world, **overrides):
         "annexes-0-title": "Giải ngân theo xã",
         "annexes-0-rows": "communes",
         "annexes-0-units": "",
-        "annexes-0-columns": "GN | KH",
+        "annexes-0-columns-indicator": ["GN", ""],
+        "annexes-0-columns-plan": ["KH", ""],
+        "annexes-0-columns-categories": ["", ""],
     }
     data.update(overrides)
     return data
@@ -146,7 +148,7 @@ def test_every_invalid_field_is_reported_at_once_and_nothing_is_saved(client, tr
         **{
             "sections-0-key": "Kết quả",
             "sections-1-key": "ket_qua",
-            "annexes-0-columns": "GN | KH | cot",
+            "annexes-0-columns-categories": ["cot", ""],
         },
     )
     response = client.post(NEW, data)
@@ -162,13 +164,17 @@ def test_problems_found_by_the_service_go_under_their_rows(client, tree, world):
     data = _post_data(
         tree,
         world,
-        **{"sections-1-key": "ket_qua", "annexes-0-columns": "KHONG_CO | target"},
+        **{
+            "sections-1-key": "ket_qua",
+            "annexes-0-columns-indicator": ["KHONG_CO", ""],
+            "annexes-0-columns-plan": ["target", ""],
+        },
     )
     response = client.post(NEW, data)
     assert response.status_code == 400
     sections = response.context["sections"]
     # thuan_loi (row 1) comes first: the second "ket_qua" is row 0, after it
-    assert "đã dùng cho một mục khác" in str(sections.forms[0].errors["key"])
+    assert "đã dùng cho một mục khác" in str(sections.forms[0].errors["heading"])
     assert "KHONG_CO" in str(response.context["annexes"].forms[0].errors["columns"])
     assert not ReportDefinition.objects.filter(unit=tree.vi_xuyen).exists()
 
@@ -202,7 +208,20 @@ def _edit_data(client, definition):
                 if name == "DELETE":
                     continue
                 value = form.initial.get(name, "")
+                if name == "columns":  # one select of each kind a column (forms.py)
+                    for part in ("indicator", "plan", "categories"):
+                        data[f"{prefix}-{index}-columns-{part}"] = [c[part] for c in value]
+                    continue
                 data[f"{prefix}-{index}-{name}"] = "" if value is None else str(value)
+        # the blank rows to add one, as a browser posts them: a select posts its first choice
+        for form in formset.forms[formset.initial_form_count() :]:
+            blank = {"rows": "children", "source": ""}
+            for name in form.fields:
+                if name == "columns":
+                    for part in ("indicator", "plan", "categories"):
+                        data[f"{form.prefix}-columns-{part}"] = ["", "", ""]
+                elif name != "DELETE":
+                    data[f"{form.prefix}-{name}"] = blank.get(name, "")
     return data
 
 
@@ -506,3 +525,146 @@ def test_a_second_report_of_a_unit_for_the_same_letter_is_refused(client, tree, 
     assert response.status_code == 400
     assert "đã có báo cáo" in str(response.context["form"].errors["request"])
     assert ReportDefinition.objects.filter(request=letter["request"]).count() == 1
+
+
+# --- annex columns picked from lists; slug and section keys made by the system -------------
+
+
+def test_annex_columns_are_picked_from_lists_not_typed(client, tree, world):
+    client.force_login(world["coordinator"])
+    html = client.get(NEW).content.decode()
+    assert 'name="annexes-0-columns-indicator"' in html
+    assert '<option value="GN">GN — Vốn giải ngân (triệu đồng)</option>' in html
+    assert 'name="annexes-0-columns-plan"' in html and '<option value="target">' in html
+    assert 'name="annexes-0-columns-categories"' in html
+    assert 'textarea name="annexes-0-columns"' not in html
+    # two columns, the blank rows of the page skipped
+    data = _post_data(
+        tree,
+        world,
+        **{
+            "annexes-0-columns-indicator": ["GN", "", "KH"],
+            "annexes-0-columns-plan": ["target", "", ""],
+            "annexes-0-columns-categories": ["", "", ""],
+        },
+    )
+    assert client.post(NEW, data).status_code == 302
+    definition = ReportDefinition.objects.get(unit=tree.vi_xuyen)
+    assert definition.options["annexes"][0]["columns"] == [
+        {"indicator": "GN", "plan": "target", "categories": ""},
+        {"indicator": "KH", "plan": "", "categories": ""},
+    ]
+    # the stored columns come back picked on the edit page
+    edit = client.get(reverse("documents:definition_edit", args=[definition.slug]))
+    html = edit.content.decode()
+    assert '<option value="GN" selected>' in html and '<option value="target" selected>' in html
+
+
+def test_a_plan_without_an_indicator_and_a_stored_unknown_indicator_are_refused_by_row(
+    client, tree, world
+):
+    client.force_login(world["coordinator"])
+    data = _post_data(
+        tree,
+        world,
+        **{"annexes-0-columns-indicator": ["", ""], "annexes-0-columns-plan": ["KH", ""]},
+    )
+    response = client.post(NEW, data)
+    assert response.status_code == 400
+    assert "Cột 1: chọn chỉ tiêu." in str(response.context["annexes"].forms[0].errors["columns"])
+    # a package stored a column of an indicator the report's programmes do not have: the
+    # edit page shows it picked, and saving names the annex and the column
+    client.post(NEW, _post_data(tree, world))
+    definition = ReportDefinition.objects.get(unit=tree.vi_xuyen)
+    annex = definition.options["annexes"][0]
+    annex["columns"].append({"indicator": "MA_CU", "plan": "", "categories": ""})
+    definition.save()
+    url = reverse("documents:definition_edit", args=[definition.slug])
+    assert '<option value="MA_CU" selected>' in client.get(url).content.decode()
+    response = client.post(url, _edit_data(client, definition))
+    assert response.status_code == 400
+    errors = str(response.context["annexes"].forms[0].errors["columns"])
+    assert "Phụ lục 1, cột 2" in errors and "MA_CU" in errors
+
+
+def test_the_slug_and_the_section_keys_are_made_from_the_titles_and_kept(client, tree, world):
+    client.force_login(world["coordinator"])
+    html = client.get(NEW).content.decode()
+    assert 'name="slug"' not in html
+    assert 'type="hidden" name="sections-0-key"' in html
+    assert '<select name="period"' in html and '<option value="2024">Năm 2024</option>' in html
+    data = _post_data(
+        tree,
+        world,
+        **{
+            "sections-0-key": "",
+            "sections-0-heading": "Kết quả đạt được",
+            "sections-1-key": "",
+            "sections-1-heading": "Kết quả đạt được",
+            "sections-2-heading": "2. Đề xuất",
+        },
+    )
+    assert client.post(NEW, data).status_code == 302
+    definition = ReportDefinition.objects.get(unit=tree.vi_xuyen)
+    assert definition.slug == "bao-cao-nghi-quyet-05-nam-2024"
+    keys = [s.key for s in definition_sections(definition)]
+    assert keys == ["ket_qua_dat_duoc", "ket_qua_dat_duoc_2", "muc_2_de_xuat"]
+    # a second report of the same title gets its own address
+    data["unit"] = str(tree.vi_xuyen.pk)
+    client.post(NEW, dict(data, period="2023"))
+    assert ReportDefinition.objects.filter(slug="bao-cao-nghi-quyet-05-nam-2024-2").exists()
+    # an edit renames a section, changes the title and posts another key: nothing moves
+    url = reverse("documents:definition_edit", args=[definition.slug])
+    page = client.get(url).content.decode()
+    assert "ket_qua_dat_duoc_2" in page.split('id="technical-keys"')[1]
+    edit = _edit_data(client, definition)
+    edit["title"] = "Báo cáo khác"
+    edit["sections-0-heading"] = "Kết quả năm 2024"
+    edit["sections-0-key"] = "khoa_khac"
+    assert client.post(url, edit).status_code == 302
+    definition.refresh_from_db()
+    assert definition.slug == "bao-cao-nghi-quyet-05-nam-2024"
+    sections = definition_sections(definition)
+    assert [s.key for s in sections] == keys and sections[0].heading == "Kết quả năm 2024"
+
+
+# --- the letter's default report: figures at once, and its words ---------------------------
+
+
+def test_the_default_report_of_a_new_letter_shows_its_forms_figures_by_unit(client, tree, letter):
+    from tiendo.documents.definitions import definition_annexes
+
+    default = ReportDefinition.objects.get(request=letter["request"], unit=tree.vi_xuyen)
+    [annex] = definition_annexes(default)
+    assert annex["rows"] == "children"
+    assert [c["indicator"] for c in annex["columns"]] == ["GN"]
+    text = _docx_text(generate(default, "docx").content)
+    assert "Số liệu các biểu theo đơn vị trực thuộc" in text
+    assert "Xã Một\n600" in text and "Xã Hai\n\n" in text  # rows below the district
+    # the commune's own report has no rows below it: no annex
+    own = generate_for_submission(letter["submission"], "docx").definition
+    assert own.options["annexes"] == []
+    # once edited, the report keeps what its page saved
+    default.options = {**default.options, "annexes": []}
+    default.save()
+    assert definition_annexes(default) == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Báo cáo kết quả Nghị quyết 05 năm 2024",
+        "BÁO CÁO kết quả Nghị quyết 05 năm 2024",
+        "Kết quả Nghị quyết 05 năm 2024",
+        "V/v báo cáo kết quả Nghị quyết 05 năm 2024",
+        "Về việc báo cáo kết quả Nghị quyết 05 năm 2024",
+    ],
+)
+def test_the_word_report_is_never_said_twice(tree, letter, summary):
+    default = ReportDefinition.objects.get(request=letter["request"], unit=tree.vi_xuyen)
+    default.summary = summary
+    default.save()
+    text = _docx_text(generate(default, "docx").content)
+    assert "Trên đây là báo cáo kết quả Nghị quyết 05 năm 2024./." in text
+    assert "báo cáo báo cáo" not in text.lower()
+    assert "BÁO CÁO\nKết quả Nghị quyết 05 năm 2024" in text or summary.startswith("V")

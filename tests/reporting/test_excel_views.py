@@ -92,8 +92,23 @@ def test_without_a_period_the_page_offers_the_choice(client, form, tree, people)
     html = client.get(url).content.decode()
     assert "Tải biểu mẫu Excel" in html
     assert f'<option value="{tree.vi_xuyen.pk}" selected>' in html
-    assert '<option value="2024">năm 2024</option>' in html
+    # the period picker in words, several periods allowed (a sheet each); no text box
+    assert '<select name="period"' in html and "multiple" in html
+    assert '<option value="2024">Năm 2024</option>' in html
+    assert 'type="text" name="period"' not in html
     assert "Tải lên biểu mẫu đã điền" in html
+
+
+def test_the_periods_asked_for_stay_picked_and_give_a_sheet_each(client, form, tree, people):
+    client.force_login(people["district"])
+    url = reverse("reporting:excel_download", args=[form.code])
+    response = client.get(url, {"unit": tree.vi_xuyen.pk, "period": ["2023", "2024"]})
+    assert response.status_code == 200
+    assert open_book(response.content).sheetnames == ["Năm 2023", SHEET, "_meta"]
+    response = client.get(url, {"unit": tree.vi_xuyen.pk, "period": ["2024", "2024Q2"]})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<option value="2024" selected>Năm 2024</option>' in html
 
 
 def test_a_wrong_period_is_explained(client, form, tree, people):

@@ -279,12 +279,15 @@ def test_reopening_from_the_submission_page_reads_the_date_and_the_form(client, 
     _login(client, cycle.coordinator)
     url = reverse("reporting:submission", args=[sub.pk])
     post = {"action": "reopen", "form": cycle.form.pk, "reason": "Xã mới có cán bộ"}
-    body = client.post(url, {**post, "until": "31/12/2099"}).content.decode()
-    assert "Ngày mở đến không hợp lệ." in body
+    body = client.post(url, {**post, "until": "31/13/2099"}).content.decode()
+    assert "Ngày mở đến không hợp lệ" in body
     assert client.post(url, {**post, "form": "x", "until": "2099-12-31"}).status_code == 404
     assert not AuditEntry.objects.filter(action="entry_window.reopened").exists()
     assert client.post(url, {**post, "until": "2099-12-31"}).status_code == 302
     assert AuditEntry.objects.filter(action="entry_window.reopened").count() == 1
+    # typed as people write it
+    assert client.post(url, {**post, "until": "30/06/2099"}).status_code == 302
+    assert AuditEntry.objects.filter(action="entry_window.reopened").count() == 2
 
 
 def test_the_approver_does_not_answer_in_the_unit_s_name(client, cycle, submitted):

@@ -31,6 +31,7 @@ from tiendo.documents.definitions import (
     ROWS_COMMUNES,
     ROWS_DISTRICTS,
     ROWS_UNITS,
+    definition_annexes,
     normalise_annex,
 )
 from tiendo.programmes.models import Indicator
@@ -217,9 +218,35 @@ def units_below(unit: Unit, level: int, period: Period) -> list[Unit]:
     )
 
 
+def official_order(unit: Unit) -> tuple:
+    """Where ``unit`` goes among its siblings in an official list (and the unit tree's
+    page): administrative units first, by official code, then agencies."""
+    return (unit.is_agency, unit.code, unit.name)
+
+
+def row_order(top: Unit):
+    """The order of an annex's rows below ``top``: the communes of a district together,
+    under their districts in :func:`official_order`, each group in that order too;
+    agencies after every administrative unit."""
+
+    def key(unit: Unit):
+        parent = unit.parent if unit.parent_id and unit.parent_id != top.pk else None
+        group = official_order(parent) if parent is not None else ()
+        return (unit.is_agency, group, official_order(unit))
+
+    return key
+
+
 def annex_units(definition, spec: dict, period: Period) -> list[Unit]:
-    """The rows of an annex: the units directly below, the districts or communes below,
-    or a chosen list (in the order chosen)."""
+    """The rows of an annex in the tree's order (:func:`row_order`): the units directly
+    below, the districts or communes below, or a chosen list (in the order chosen)."""
+    units = _annex_units(definition, spec, period)
+    if spec["rows"] == ROWS_UNITS:
+        return units
+    return sorted(units, key=row_order(definition.unit))
+
+
+def _annex_units(definition, spec: dict, period: Period) -> list[Unit]:
     rows = spec["rows"]
     if rows == ROWS_UNITS:
         chosen = spec.get("units") or []
@@ -246,7 +273,7 @@ def annex_units(definition, spec: dict, period: Period) -> list[Unit]:
 
 def build_annexes(definition, period: Period, indicators: dict[str, Indicator]) -> list[AnnexTable]:
     tables = []
-    for number, raw in enumerate(definition.options.get("annexes", []), start=1):
+    for number, raw in enumerate(definition_annexes(definition), start=1):
         if raw.get("level") and raw["level"] not in LEVELS:
             raise AnnexError(
                 _("Phụ lục %(number)s: cấp “%(level)s” không hợp lệ."),

@@ -20,6 +20,7 @@ from tiendo.documents.models import ReportDefinition, SignerCapacity, TemplateKi
 from tiendo.documents.narrative import KEY, Section
 from tiendo.programmes.models import Indicator
 from tiendo.programmes.periods import Period, PeriodError
+from tiendo.reporting.models import FormIndicator
 from tiendo.units.models import Unit
 
 # In ``options`` of a letter's automatic default definition, until someone edits it.
@@ -476,9 +477,44 @@ def spec_of(definition: ReportDefinition) -> dict:
         programmes=list(definition.programmes.all()),
         period=definition.period,
         sections=definition_sections(definition),
-        annexes=[normalise_annex(a) for a in definition.options.get("annexes", [])],
+        annexes=[normalise_annex(a) for a in definition_annexes(definition)],
     )
     return spec
+
+
+def definition_annexes(definition: ReportDefinition) -> list[dict]:
+    """The definition's annex tables (``options["annexes"]``). A letter's default report,
+    until someone edits it, has one made from the letter (:func:`letter_annexes`), so
+    that its first rendering shows figures."""
+    stored = definition.options.get("annexes")
+    if stored is not None or not definition.options.get(DEFAULT_OPTION):
+        return list(stored or [])
+    if definition.request_id is None:
+        return []
+    return letter_annexes(definition.request)
+
+
+def letter_annexes(request) -> list[dict]:
+    """The annex of a letter's default report: a column for each indicator the letter's
+    forms ask for (in the forms' order; actual values), a row for each unit directly
+    below the issuer — the districts of a province, the communes of a district, then its
+    agencies — which is how the issuer reads its recipients' answers side by side."""
+    lines = (
+        FormIndicator.objects.filter(form__requests=request)
+        .order_by("form__code", "order", "pk")
+        .values_list("indicator__code", flat=True)
+    )
+    codes = list(dict.fromkeys(lines))[:MAX_COLUMNS]
+    if not codes:
+        return []
+    return [
+        {
+            "title": "Số liệu các biểu theo đơn vị trực thuộc",  # the document's words
+            "rows": ROWS_CHILDREN,
+            "units": [],
+            "columns": [{"indicator": c, "plan": "", "categories": ""} for c in codes],
+        }
+    ]
 
 
 def normalise_annex(annex: dict) -> dict:

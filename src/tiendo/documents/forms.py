@@ -11,25 +11,23 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.accounts import scope
+from tiendo.core.text import nfc
 from tiendo.documents.definitions import ANNEX_ROWS, CATEGORY_LAYOUTS, ROWS_UNITS
 from tiendo.documents.models import SignerCapacity, TemplateKind
-from tiendo.documents.narrative import Section
+from tiendo.documents.narrative import Section, section_key
 from tiendo.programmes.models import Programme
-from tiendo.programmes.periods import Period, PeriodError
+from tiendo.programmes.periods import PeriodType
+from tiendo.programmes.widgets import PeriodChoiceField, PeriodPicker
 from tiendo.reporting.models import NarrativeSection, ReportRequest
 from tiendo.units.models import Level, Unit
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+# The periods the definition page lists (a report is rarely monthly or "as of" a day).
+OFFERED_PERIOD_TYPES = (PeriodType.YEAR, PeriodType.HALF, PeriodType.QUARTER, PeriodType.PHASE)
 
 
 class DefinitionForm(forms.Form):
     title = forms.CharField(label=_("Tên báo cáo"), max_length=300)
-    slug = forms.CharField(
-        label=_("Mã báo cáo (trong đường dẫn)"),
-        max_length=80,
-        required=False,
-        help_text=_("Để trống: tạo từ tên báo cáo."),
-    )
     unit = forms.ModelChoiceField(label=_("Đơn vị ban hành"), queryset=Unit.objects.none())
     kind = forms.ChoiceField(label=_("Mẫu của hệ thống"), choices=TemplateKind.choices)
     template_file = forms.FileField(
@@ -81,11 +79,12 @@ class DefinitionForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    period = forms.CharField(
+    period = PeriodChoiceField(
         label=_("Kỳ báo cáo"),
-        max_length=20,
         required=False,
-        help_text=_("Ví dụ 2024, 2024-Q4, 2021-2025; để trống khi trả lời công văn."),
+        period_types=list(PeriodType),  # a stored report of any period stays editable
+        widget=PeriodPicker(period_types=OFFERED_PERIOD_TYPES),
+        help_text=_("Để trống khi trả lời công văn: kỳ của công văn."),
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -117,14 +116,9 @@ class DefinitionForm(forms.Form):
             )
         return unit
 
-    def clean_period(self):
-        period = self.cleaned_data["period"].strip()
-        if period:
-            try:
-                return Period.parse(period).id
-            except PeriodError as exc:
-                raise forms.ValidationError(str(exc), code=exc.code) from exc
-        return period
+    def clean_period(self) -> str:
+        period = self.cleaned_data["period"]
+        return period.id if period is not None else ""
 
     def recipient_lines(self) -> list[str]:
         text = self.cleaned_data.get("recipients") or ""
@@ -132,11 +126,9 @@ class DefinitionForm(forms.Form):
 
 
 class SectionForm(forms.Form):
-    key = forms.CharField(
-        label=_("Khóa"),
-        max_length=60,
-        help_text=_("Chữ thường không dấu, số, gạch dưới; giữ nguyên khi sửa để nội dung đi theo."),
-    )
+    # Made from the heading when the section is created (narrative.section_key), then
+    # posted back unchanged: the units' texts follow it, not the heading.
+    key = forms.CharField(max_length=60, required=False, widget=forms.HiddenInput)
     heading = forms.CharField(label=_("Tiêu đề mục"), max_length=300)
     text = forms.CharField(
         label=_("Nội dung"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -155,6 +147,124 @@ class SectionForm(forms.Form):
         ]
 
 
+PLAN_ACTUAL, PLAN_TARGET = "", "target"
+# What a column shows beside the indicator's actual value (``plan`` of a stored column).
+COLUMN_KINDS = (
+    (PLAN_ACTUAL, _("Thực hiện")),
+    (PLAN_TARGET, _("Kế hoạch giao, thực hiện, % đạt")),
+)
+EXTRA_COLUMNS = 3
+
+
+def _rows(columns) -> list[dict]:
+    """The columns with an indicator or a plan chosen (the blank rows of the page dropped)."""
+    return [c for c in columns or [] if c.get("indicator") or c.get("plan")]
+
+
+class AnnexColumnsWidget(forms.Widget):
+    """One row a column: the indicator, what it shows (actual; target, actual and %; or
+    the plan given by another indicator's values) and how its categories show, each
+    picked from a list; a few blank rows to add columns. Posted as lists
+    ``<name>-indicator``, ``<name>-plan``, ``<name>-categories``; the value is the
+    stored shape, ``[{"indicator", "plan", "categories"}]``."""
+
+    template_name = "documents/_annex_columns.html"
+    PARTS = ("indicator", "plan", "categories")
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.indicator_groups: list = []
+
+    def value_from_datadict(self, data, files, name):
+        lists = [
+            data.getlist(f"{name}-{part}") if hasattr(data, "getlist") else []
+            for part in self.PARTS
+        ]
+        count = max(map(len, lists))
+        return [
+            {
+                part: (values[i] if i < len(values) else "").strip()
+                for part, values in zip(self.PARTS, lists, strict=True)
+            }
+            for i in range(count)
+        ]
+
+    def value_omitted_from_data(self, data, files, name):
+        return not any(f"{name}-{part}" in data for part in self.PARTS)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        rows = _rows(value) if isinstance(value, list) else []
+        known = {code for _g, options in self.indicator_groups for code, _n in options}
+        missing = sorted(
+            {c.get(k, "") for c in rows for k in ("indicator", "plan")} - known - {"", "target"}
+        )
+        groups = list(self.indicator_groups)
+        if missing:  # stored, but no longer offered: shown, so the check can name it
+            groups.append((_("Không thuộc các chương trình"), [(c, c) for c in missing]))
+        blank = {"indicator": "", "plan": "", "categories": ""}
+        context["widget"].update(
+            rows=[{**blank, **c} for c in rows] + [blank] * EXTRA_COLUMNS,
+            indicator_groups=groups,
+            kinds=COLUMN_KINDS,
+            layouts=list(CATEGORY_LAYOUTS.items()),
+        )
+        return context
+
+
+class AnnexColumnsField(forms.Field):
+    """The columns of an annex, checked row by row: an indicator chosen, a category layout
+    of the list."""
+
+    widget = AnnexColumnsWidget
+
+    def set_indicators(self, indicators) -> None:
+        groups: dict[str, list] = {}
+        for indicator in indicators:
+            programme = indicator.programme.short_name or indicator.programme.name
+            label = f"{indicator.code} — {indicator.name} ({indicator.measure_unit})"
+            groups.setdefault(programme, []).append((indicator.code, label))
+        self.widget.indicator_groups = list(groups.items())
+
+    def has_changed(self, initial, data) -> bool:
+        return _rows(initial) != _rows(data)
+
+    def to_python(self, value) -> list[dict]:
+        return _rows(value) if isinstance(value, list) else []
+
+    def validate(self, value) -> None:
+        if not value:
+            raise forms.ValidationError(
+                _("Chọn ít nhất một chỉ tiêu cho các cột."), code="no_columns"
+            )
+        # Whether the indicators belong to the report's programmes is the spec's check
+        # (definitions.check_annexes), which names the annex and the column.
+        errors = []
+        for number, column in enumerate(value, start=1):
+            errors += _column_errors(number, column)
+        if errors:
+            raise forms.ValidationError(errors)
+
+
+def _column_errors(number: int, column: dict) -> list:
+    errors = []
+    if not column["indicator"]:
+        errors.append(
+            forms.ValidationError(
+                _("Cột %(column)s: chọn chỉ tiêu."), code="missing", params={"column": number}
+            )
+        )
+    if column["categories"] not in CATEGORY_LAYOUTS:
+        errors.append(
+            forms.ValidationError(
+                _("Cột %(column)s: cách hiện phân tổ “%(value)s” không có trong danh sách."),
+                code="bad_categories",
+                params={"column": number, "value": column["categories"]},
+            )
+        )
+    return errors
+
+
 class AnnexForm(forms.Form):
     title = forms.CharField(label=_("Tên phụ lục"), max_length=300)
     rows = forms.ChoiceField(label=_("Các dòng"), choices=list(ANNEX_ROWS.items()))
@@ -163,49 +273,19 @@ class AnnexForm(forms.Form):
         required=False,
         help_text=_("Cách nhau bởi dấu phẩy, theo thứ tự muốn hiện."),
     )
-    columns = forms.CharField(
-        label=_("Các cột"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_(
-            "Mỗi dòng một chỉ tiêu: MÃ | kế hoạch | phân tổ. Kế hoạch: target (chỉ tiêu giao), "
-            "mã chỉ tiêu kế hoạch, hoặc để trống (chỉ số thực hiện). Phân tổ: columns (mỗi "
-            "phân tổ một cột), rows (một dòng con), hoặc để trống."
-        ),
-    )
+    columns = AnnexColumnsField(label=_("Các cột"))
+
+    def __init__(self, *args, indicators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["columns"].set_indicators(indicators)
 
     def clean_units(self):
         return [u for u in re.split(r"[,\s]+", self.cleaned_data["units"]) if u]
 
-    def clean_columns(self):
-        columns = []
-        errors = []
-        for number, line in enumerate(self.cleaned_data["columns"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) > 3:
-                errors.append(
-                    forms.ValidationError(
-                        _("Dòng %(line)s: nhiều nhất 3 phần (MÃ | kế hoạch | phân tổ)."),
-                        code="bad_column",
-                        params={"line": number},
-                    )
-                )
-                continue
-            parts += [""] * (3 - len(parts))
-            if parts[2] not in CATEGORY_LAYOUTS:
-                errors.append(
-                    forms.ValidationError(
-                        _("Dòng %(line)s: phân tổ “%(value)s” phải là columns, rows hoặc trống."),
-                        code="bad_categories",
-                        params={"line": number, "value": parts[2]},
-                    )
-                )
-                continue
-            columns.append({"indicator": parts[0], "plan": parts[1], "categories": parts[2]})
-        if errors:
-            raise forms.ValidationError(errors)
-        return columns
+    def has_changed(self) -> bool:
+        """A blank row of the page adds an annex once it has a title, units or columns:
+        its selects (the rows, a column's kind) post their first choice untouched."""
+        return any(name in self.changed_data for name in ("title", "units", "columns"))
 
     def clean(self):
         data = super().clean()
@@ -242,9 +322,22 @@ def _ordered(formset) -> list[dict]:
 
 
 def section_list(formset) -> list[Section]:
+    """The sections posted, in order. A row the page showed keeps its stored key (the
+    formset's ``initial``), whatever was posted; a new row gets one from its heading."""
+    rows = []
+    shown = set(map(id, formset.initial_forms))
+    for form in ordered_forms(formset):
+        stored = (form.initial or {}).get("key") or "" if id(form) in shown else ""
+        rows.append((stored or form.cleaned_data["key"].strip(), form.cleaned_data))
+    taken = {key for key, _d in rows if key}
     return [
-        Section(d["key"].strip(), d["heading"].strip(), (d.get("text") or "").strip(), d["source"])
-        for d in _ordered(formset)
+        Section(
+            key or section_key(d["heading"], taken),
+            d["heading"].strip(),
+            (d.get("text") or "").strip(),
+            d["source"],
+        )
+        for key, d in rows
     ]
 
 
@@ -285,13 +378,34 @@ def initial_annexes(annexes: list[dict]) -> list[dict]:
             "title": a.get("title", ""),
             "rows": a.get("rows", ""),
             "units": ", ".join(a.get("units", [])),
-            "columns": "\n".join(
-                " | ".join(
-                    [c.get("indicator", ""), c.get("plan", ""), c.get("categories", "")]
-                ).rstrip(" |")
-                for c in a.get("columns", [])
-            ),
+            "columns": list(a.get("columns", [])),
             "ORDER": i,
         }
         for i, a in enumerate(annexes, start=1)
     ]
+
+
+MAX_SECTION_TEXT = 20_000
+
+
+class AnswerTextsForm(forms.Form):
+    """A unit's own text under each section of its report, one box a section."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, sections: list[Section], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+        for number, section in enumerate(sections, start=1):
+            self.fields[f"text-{section.key}"] = forms.CharField(
+                label=f"{number}. {section.heading}",
+                required=False,
+                max_length=MAX_SECTION_TEXT,
+                initial=section.text,
+                widget=forms.Textarea(attrs={"rows": 6}),
+            )
+
+    def texts(self) -> dict[str, str]:
+        return {
+            s.key: nfc(self.cleaned_data.get(f"text-{s.key}") or "").strip() for s in self.sections
+        }

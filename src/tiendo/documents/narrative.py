@@ -153,6 +153,31 @@ class Section:
         return {"key": self.key, "heading": self.heading, "text": self.text, "source": self.source}
 
 
+def ascii_slug(text: str, separator: str = "-") -> str:
+    """``text`` in lower-case ASCII words joined by ``separator`` ("Kết quả đạt được" →
+    ``ket-qua-dat-duoc``); "đ" is not a letter with a mark in Unicode, so it is spelt "d"
+    first."""
+    from django.utils.text import slugify  # noqa: PLC0415
+
+    slug = slugify(text.replace("đ", "d").replace("Đ", "D"))
+    return slug.replace("-", separator)
+
+
+def section_key(heading: str, taken: set[str]) -> str:
+    """A new section's key, from its heading (``ket_qua_thuc_hien``), not in ``taken``
+    (added to it). Made once, when the section is created: it never follows a renamed
+    heading, since the units' texts are matched by key."""
+    root = ascii_slug(heading, "_")[:50].strip("_")
+    if not root or not root[0].isalpha():
+        root = f"muc_{root}".rstrip("_")
+    key, n = root, 1
+    while key in taken:
+        n += 1
+        key = f"{root}_{n}"
+    taken.add(key)
+    return key
+
+
 def letter_section_key(section_id: int) -> str:
     """The key of the section made from a letter's own section (``muc_12``)."""
     return f"muc_{section_id}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -82,6 +83,33 @@ def jinja_environment() -> SandboxedEnvironment:
     return env
 
 
+# Words a summary may begin with that the closing sentence says already ("báo cáo …") or
+# that do not read after it ("về việc …", "V/v …").
+_SUMMARY_LEADS = re.compile(r"^(?:v/v\.?|về việc|về)\s+", re.IGNORECASE)
+_REPORT_WORD = re.compile(r"^báo cáo\b\s*", re.IGNORECASE)
+
+
+def summary_sentence(summary: str) -> str:
+    """The closing "Trên đây là báo cáo …" of a summary, the word "báo cáo" said once
+    whether or not the summary (or the letter's title it came from) begins with it:
+    "Báo cáo kết quả …" and "Kết quả …" both give "báo cáo kết quả …"."""
+    rest = _SUMMARY_LEADS.sub("", summary.strip())
+    rest = _REPORT_WORD.sub("", rest)
+    rest = _SUMMARY_LEADS.sub("", rest)  # "Báo cáo về việc …"
+    return f"báo cáo {lower_first(rest)}".strip()
+
+
+def summary_under_title(summary: str, doc_title: str) -> str:
+    """The summary printed under the document's title: under "BÁO CÁO" a summary that
+    begins with "Báo cáo" loses it ("BÁO CÁO / Kết quả …", not "BÁO CÁO / Báo cáo kết
+    quả …")."""
+    summary = summary.strip()
+    if doc_title.strip().lower() != "báo cáo" or not _REPORT_WORD.match(summary):
+        return summary
+    rest = _REPORT_WORD.sub("", summary)
+    return rest[:1].upper() + rest[1:] if rest else summary
+
+
 def header_context(definition) -> dict:
     issued = definition.issued_on
     if issued:
@@ -106,8 +134,8 @@ def header_context(definition) -> dict:
         "date_long": date_long,
         "place_date": f"{definition.place}, {date_long}",
         "title": definition.doc_title.upper(),
-        "summary": summary,
-        "summary_sentence": f"báo cáo {lower_first(summary)}",
+        "summary": summary_under_title(summary, definition.doc_title),
+        "summary_sentence": summary_sentence(summary),
         "basis": definition.basis.strip(),
         "capacity_line": capacity or definition.signer_title.upper(),
         "signer_title": definition.signer_title.upper() if capacity else "",

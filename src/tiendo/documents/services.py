@@ -25,6 +25,7 @@ from tiendo.documents.definitions import (
     DefinitionInvalid,
     Problem,
     check_spec,
+    definition_annexes,
     normalise_annex,
 )
 from tiendo.documents.models import (
@@ -36,7 +37,9 @@ from tiendo.documents.models import (
 )
 from tiendo.documents.narrative import (
     Section,
+    ascii_slug,
     definition_sections,
+    letter_section_key,
     merge_sections,
     person_label,
 )
@@ -413,12 +416,11 @@ def definition_for_submission(submission: Submission) -> ReportDefinition:
 
 
 def _options_for_unit(base: ReportDefinition, unit: Unit) -> dict:
-    """``base``'s options, with only the annexes that have rows below ``unit``."""
+    """``base``'s options, with only the annexes that have rows below ``unit`` (an agency
+    has none)."""
     options = {k: v for k, v in base.options.items() if k != "annexes"}
-    if not unit.is_agency:
-        annexes = [a for a in base.options.get("annexes", []) if _annex_below(a, unit)]
-        if annexes:
-            options["annexes"] = annexes
+    annexes = [] if unit.is_agency else definition_annexes(base)
+    options["annexes"] = [a for a in annexes if _annex_below(a, unit)]
     return options
 
 
@@ -464,9 +466,7 @@ class DefinitionStale(TiendoError):
 
 def unique_slug(base: str, *, exclude_pk: int | None = None) -> str:
     """``base`` made a slug, with ``-2``, ``-3`` … until no other definition has it."""
-    from django.utils.text import slugify  # noqa: PLC0415
-
-    root = (slugify(base.replace("đ", "d").replace("Đ", "D")) or "bao-cao")[:70].strip("-")
+    root = (ascii_slug(base) or "bao-cao")[:70].strip("-")
     slug, n = root, 1
     taken = ReportDefinition.objects.exclude(pk=exclude_pk)
     while taken.filter(slug=slug).exists():
@@ -721,6 +721,49 @@ def update_section_texts(
     return locked
 
 
+# The revision a unit's texts page posts when the unit had no report of its own yet.
+NO_DEFINITION_YET = 0
+
+
+def save_answer_texts(
+    *, user, submission: Submission, texts: dict[str, str], revision: int | None
+) -> ReportDefinition:
+    """The texts a unit typed for the sections of its own report answering the letter
+    (its definition made first if it has none). ``revision`` is the one the page showed,
+    :data:`NO_DEFINITION_YET` when there was no definition then; any other state means
+    someone saved meanwhile (:class:`DefinitionStale`), nothing is overwritten."""
+    if revision is None:
+        raise DefinitionStale()
+    with transaction.atomic():
+        existing = (
+            ReportDefinition.objects.select_for_update()
+            .filter(request=submission.request, unit=submission.unit)
+            .first()
+        )
+        if (existing is None) != (revision == NO_DEFINITION_YET):
+            raise DefinitionStale()
+        definition = existing or definition_for_submission(submission)
+        return update_section_texts(
+            user=user,
+            definition=definition,
+            texts=texts,
+            revision=definition.revision if existing is None else revision,
+        )
+
+
+def answer_sections(submission: Submission) -> tuple[ReportDefinition | None, list[Section]]:
+    """The unit's own report for the letter (``None`` before its first rendering or
+    texts) and the sections it has, or will have when made from the letter's report."""
+    own = ReportDefinition.objects.filter(request=submission.request, unit=submission.unit).first()
+    source = own or base_definition(submission)
+    if source is not None:
+        return own, definition_sections(source)
+    return None, [
+        Section(letter_section_key(s.pk), s.title, "", s.pk)
+        for s in submission.request.sections.order_by("order", "pk")
+    ]
+
+
 def letter_definition(request) -> ReportDefinition:
     """The letter's report at its issuing unit: the one defined, else a default one made
     now from the shipped sections template (one section per section of the letter, the
@@ -797,4 +840,6 @@ __all__ = [
     "update_definition",
     "update_section_texts",
     "upload_template",
+    "save_answer_texts",
+    "answer_sections",
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("mau/bien/", views.variables, name="variables"),
     path("dinh-nghia/moi/", views.definition_new, name="definition_new"),
     path("tu-bao-cao-don-vi/<int:pk>/", views.submission_report, name="from_submission"),
+    path("tu-bao-cao-don-vi/<int:pk>/thuyet-minh/", views.answer_texts, name="answer_texts"),
     path("<slug:slug>/", views.report_detail, name="report"),
     path("<slug:slug>/sua/", views.definition_edit, name="definition_edit"),
     path("<slug:slug>/xuat/", views.report_render, name="render"),

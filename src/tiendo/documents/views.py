@@ -24,9 +24,15 @@ from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.formatting import format_number
 from tiendo.core.uploads import UploadError, uploaded_file
-from tiendo.documents.definitions import HEADER_FIELDS, DefinitionInvalid, spec_of
+from tiendo.documents.definitions import (
+    HEADER_FIELDS,
+    DefinitionInvalid,
+    definition_annexes,
+    spec_of,
+)
 from tiendo.documents.forms import (
     AnnexFormSet,
+    AnswerTextsForm,
     DefinitionForm,
     SectionFormSet,
     annex_list,
@@ -47,12 +53,15 @@ from tiendo.documents.narrative import definition_sections
 from tiendo.documents.pdf import PdfError
 from tiendo.documents.render import RenderError
 from tiendo.documents.services import (
+    NO_DEFINITION_YET,
     DefinitionStale,
     TemplateUploadError,
+    answer_sections,
     base_definition,
     create_definition,
     generate,
     generate_for_submission,
+    save_answer_texts,
     unique_slug,
     update_definition,
     upload_template,
@@ -105,7 +114,6 @@ def _initial(definition: ReportDefinition) -> dict:
     spec = spec_of(definition)
     initial = {name: spec[name] for name in HEADER_INITIAL}
     initial.update(
-        slug=definition.slug,
         unit=definition.unit,
         request=definition.request,
         programmes=spec["programmes"],
@@ -125,42 +133,48 @@ def _definition_page(request, *, definition: ReportDefinition | None):
         letter_id = definition.request_id if definition else None
     letter_sections = list(letter_sections_for(user, letter_id))
     section_kwargs = {"form_kwargs": {"letter_sections": letter_sections}}
+    annex_kwargs = {"form_kwargs": {"indicators": _offered_indicators()}}
+    if definition is None:
+        initial = {"unit": user.unit, "kind": "sections"}
+        sections_initial, annexes_initial = [], []
+    else:
+        initial = _initial(definition)
+        spec = spec_of(definition)
+        sections_initial = initial_sections(spec["sections"])
+        annexes_initial = initial_annexes(spec["annexes"])
     if request.method == "POST":
         form = DefinitionForm(
             request.POST, request.FILES, user=user, current_unit=definition and definition.unit
         )
-        sections = SectionFormSet(request.POST, prefix="sections", **section_kwargs)
-        annexes = AnnexFormSet(request.POST, prefix="annexes")
+        # the stored sections as initial: a section shown keeps its key (forms.section_list)
+        sections = SectionFormSet(
+            request.POST, initial=sections_initial, prefix="sections", **section_kwargs
+        )
+        annexes = AnnexFormSet(request.POST, prefix="annexes", **annex_kwargs)
         saved = _save_definition(request, form, sections, annexes, definition)
         if saved is not None:
             return redirect("documents:report", slug=saved.slug)
     else:
-        if definition is None:
-            initial = {"unit": user.unit, "kind": "sections"}
-            sections_initial, annexes_initial = [], []
-        else:
-            initial = _initial(definition)
-            spec = spec_of(definition)
-            sections_initial = initial_sections(spec["sections"])
-            annexes_initial = initial_annexes(spec["annexes"])
         form = DefinitionForm(
             initial=initial, user=user, current_unit=definition and definition.unit
         )
         sections = SectionFormSet(initial=sections_initial, prefix="sections", **section_kwargs)
-        annexes = AnnexFormSet(initial=annexes_initial, prefix="annexes")
+        annexes = AnnexFormSet(initial=annexes_initial, prefix="annexes", **annex_kwargs)
     return render(
         request,
         "documents/definition_form.html",
-        {
-            "form": form,
-            "sections": sections,
-            "annexes": annexes,
-            "definition": definition,
-            "indicators": Indicator.objects.select_related("programme").order_by(
-                "programme__code", "order", "code"
-            )[:1000],
-        },
+        {"form": form, "sections": sections, "annexes": annexes, "definition": definition},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _offered_indicators() -> list[Indicator]:
+    """The indicators an annex column is picked from, by programme (the check then keeps
+    those of the report's programmes)."""
+    return list(
+        Indicator.objects.select_related("programme").order_by("programme__code", "order", "code")[
+            :1000
+        ]
     )
 
 
@@ -188,8 +202,8 @@ def _save_definition(request, form, sections, annexes, definition):
     spec = {name: data[name] for name in HEADER_INITIAL}
     spec["signer_capacity"] = data["signer_capacity"] or ""
     spec.update(
-        slug=data["slug"].strip()
-        or unique_slug(data["title"], exclude_pk=definition.pk if definition else None),
+        # made once from the title, then kept: it is the report's address
+        slug=definition.slug if definition is not None else unique_slug(data["title"]),
         unit=data["unit"],
         recipients=form.recipient_lines(),
         request=data["request"],
@@ -218,7 +232,7 @@ def _save_definition(request, form, sections, annexes, definition):
                 kept = ordered_forms(formset)
                 index = int(match.group(2))
                 target = kept[index] if index < len(kept) else None
-                field = match.group(3)
+                field = {"key": "heading"}.get(match.group(3), match.group(3))  # key: hidden
                 if target is not None and field in target.fields:
                     target.add_error(field, str(problem.error))
                 else:
@@ -263,7 +277,9 @@ def report_detail(request, slug):
             "can_render": scope.can_write(request.user, definition.unit),
             "can_define": scope.may_define_reports(request.user, definition.unit),
             "sections": definition_sections(definition),
-            "annexes": definition.options.get("annexes", []),
+            "annexes": definition_annexes(definition),
+            "letter_readable": definition.request_id is not None
+            and scope.can_read_request(request.user, definition.request),
         },
     )
 
@@ -335,6 +351,49 @@ def submission_report(request, pk):
             "formats": DocumentFormat.choices,
             "can_render": scope.can_write(request.user, submission.unit),
         },
+    )
+
+
+@login_required
+def answer_texts(request, pk):
+    """The texts a unit types under the sections of its own report answering a letter.
+
+    Reading needs read access to the submission's unit (a leader reads); saving is for
+    the unit's own officers (``scope.may_edit``), as its submission is."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("unit", "request__issuer"), pk=pk
+    )
+    scope.check_unit(request.user, submission.unit)
+    may_edit = scope.may_edit(request.user, submission)
+    if request.method == "POST" and not may_edit:
+        raise PermissionDenied(_("Chỉ cán bộ của đơn vị được viết thuyết minh của đơn vị."))
+    own, sections = answer_sections(submission)
+    revision = own.revision if own else NO_DEFINITION_YET
+    if request.method == "POST":
+        form = AnswerTextsForm(request.POST, sections=sections)
+        if form.is_valid():
+            try:
+                save_answer_texts(
+                    user=request.user,
+                    submission=submission,
+                    texts=form.texts(),
+                    revision=form.cleaned_data["revision"],
+                )
+            except (DefinitionStale, DefinitionInvalid) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Đã lưu thuyết minh của đơn vị."))
+                return redirect("documents:from_submission", pk=pk)
+    else:
+        form = AnswerTextsForm(initial={"revision": revision}, sections=sections)
+    if not may_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "documents/answer_texts.html",
+        {"submission": submission, "form": form, "may_edit": may_edit, "definition": own},
+        status=400 if request.method == "POST" else 200,
     )
 
 

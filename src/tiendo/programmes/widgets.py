@@ -207,3 +207,24 @@ TYPE_NAMES = {
     PeriodType.DATE: _lazy("đến ngày"),
     PeriodType.PHASE: _lazy("giai đoạn"),
 }
+
+
+class PeriodMultiPicker(PeriodPicker):
+    """A :class:`PeriodPicker` where several periods may be picked (``<select multiple>``);
+    the value is the list of ids picked, each kept in the list even if not offered."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs=None, **kwargs):
+        kwargs.setdefault("blank", "")
+        super().__init__(attrs, **kwargs)
+
+    def offered(self, value=None) -> list[Period]:
+        periods = super().offered(None)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        periods += [p for p in map(_as_period, values) if p is not None and p not in periods]
+        return sorted(set(periods), key=_group_order)
+
+    def format_value(self, value):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return [p.id for p in map(_as_period, values) if p is not None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django import forms as djforms
 from django.db.models import Q
@@ -33,9 +33,40 @@ DEFAULT_SECTIONS = [
 LETTER_PERIOD_TYPES = (PeriodType.YEAR, PeriodType.HALF, PeriodType.QUARTER, PeriodType.PHASE)
 
 
+# Dates are typed and shown as people write them (15/12/2024); ISO is still read, for the
+# links and scripts that post it.
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
+
+def date_input(**attrs) -> djforms.DateInput:
+    return djforms.DateInput(
+        format="%d/%m/%Y",
+        attrs={
+            "placeholder": gettext_lazy("ngày/tháng/năm"),
+            "inputmode": "numeric",
+            "size": 10,
+            **attrs,
+        },
+    )
+
+
+def parse_date(text: str | None) -> date | None:
+    """``text`` read in one of :data:`DATE_INPUT_FORMATS`; ``None`` if it is none."""
+    for fmt in DATE_INPUT_FORMATS:
+        try:
+            return datetime.strptime((text or "").strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def _date(label, *, required: bool = True) -> djforms.DateField:
     return djforms.DateField(
-        label=label, required=required, widget=djforms.DateInput(attrs={"type": "date"})
+        label=label,
+        required=required,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=date_input(),
+        help_text=gettext_lazy("Dạng 15/12/2024."),
     )
 
 

@@ -33,7 +33,7 @@ from tiendo.reporting.completeness import (
     completeness_of,
     summary,
 )
-from tiendo.reporting.forms import RequestForm
+from tiendo.reporting.forms import RequestForm, parse_date
 from tiendo.reporting.models import (
     Form,
     ReportRequest,
@@ -169,8 +169,17 @@ def request_detail(request, pk: int):
         "rules": list(req.rules.select_related("under")),
         "closed": queries.closed_forms(req) if req.status == RequestStatus.DRAFT else [],
         "today": timezone.localdate(),
+        "reports": _letter_reports(request.user, req),
     }
     return render(request, "reporting/request_detail.html", context)
+
+
+def _letter_reports(user, req: ReportRequest) -> list:
+    """The report definitions answering the letter (the issuer's, then the units' own)
+    whose unit the user may read. Reporting sits below documents: the reverse relation
+    is read, the documents app is not imported."""
+    definitions = req.report_definitions.select_related("unit").order_by("unit__path", "pk")
+    return [d for d in definitions if scope.can_read(user, d.unit)]
 
 
 @login_required
@@ -308,12 +317,12 @@ def _is_empty(values: SubmissionValues, texts: dict[int, str]) -> bool:
 
 
 def _reopen_date(text: str | None) -> date:
-    try:
-        return date.fromisoformat(text or "")
-    except ValueError:
+    day = parse_date(text)
+    if day is None:
         raise ReportingError(
-            gettext_lazy("Ngày mở đến không hợp lệ."), code="reporting.bad_date"
-        ) from None
+            gettext_lazy("Ngày mở đến không hợp lệ (dạng 31/12/2025)."), code="reporting.bad_date"
+        )
+    return day
 
 
 def _form_or_404(pk) -> Form:
@@ -397,7 +406,7 @@ def _unapprove_step(request, page: _Page) -> None:
 
 def _reopen_step(request, page: _Page) -> None:
     form = _form_or_404(request.POST.get("form") or 0)
-    until = _reopen_date(request.POST.get("until") or "1900-01-01")
+    until = _reopen_date(request.POST.get("until") or "01/01/1900")
     req = page.sub.request
     if not scope.may_issue(request.user, req.issuer):
         raise PermissionDenied(_("Chỉ văn phòng điều phối được mở lại hạn nhập."))

@@ -29,6 +29,7 @@ from tiendo.accounts import scope
 from tiendo.core.audit import audit
 from tiendo.core.uploads import UploadError, uploaded_file
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
+from tiendo.programmes.widgets import PeriodMultiPicker
 from tiendo.reporting.excel import (
     MAX_UPLOAD_BYTES,
     XLSX_CONTENT_TYPE,
@@ -126,6 +127,19 @@ def _raw_periods(request, report_request: ReportRequest | None) -> list[str]:
     return raw
 
 
+def _period_picker(form: Form, chosen: list[str]) -> str:
+    """The periods of the form's type, in words, several may be picked (a sheet each):
+    those of its programme's phase, else a few years around today; the ones asked for
+    stay picked even when not among them."""
+    suggested = period_suggestions(form)
+    picker = PeriodMultiPicker(
+        attrs={"id": "id_period", "size": 8, "required": True},
+        period_types=[PeriodType(form.period_type)],
+        periods=suggested or None,
+    )
+    return picker.render("period", chosen)
+
+
 @login_required
 def excel_download(request, code: str):
     form = get_object_or_404(Form.objects.select_related("programme"), code=code)
@@ -137,9 +151,8 @@ def excel_download(request, code: str):
         "form": form,
         "unit": unit,
         "report_request": report_request,
-        "period_raw": ", ".join(raw_periods),
         "period_type_label": PERIOD_TYPE_LABELS[PeriodType(form.period_type)],
-        "period_suggestions": period_suggestions(form),
+        "period_picker": _period_picker(form, raw_periods),
         "unit_choices": _unit_choices(user, unit),
         "may_upload": unit is not None and scope.can_write(user, unit),
     }
