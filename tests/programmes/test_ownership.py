@@ -306,6 +306,7 @@ def entry_page(client, user, unit, programme="", period="2026"):
 def test_another_provinces_commune_entry_page_shows_no_quang_tri_lines(client, tree, world):
     officer = factories.user("xa.moimot", tree.n1, Role.COMMUNE_OFFICER)
     html = entry_page(client, officer, tree.n1)
+
     assert "Nông thôn mới" in html and "Kế hoạch của Quảng Trị" not in html
     asked = entry_page(client, officer, tree.n1, "QT-NTM")
     assert "không áp dụng cho Xã Mới Một" in asked
@@ -441,6 +442,18 @@ def test_programme_lists_and_pages_show_only_the_programmes_of_the_users_units(c
     assert client.get(reverse("analytics:programme", args=["QT-NTM"])).status_code == 200
     client.force_login(coordinator("vpdp.tw", tree.nation))
     assert "Kế hoạch của Quảng Trị" in client.get(reverse("programmes:list")).content.decode()
+
+
+def test_the_report_definition_page_offers_only_the_users_programmes(client, tree, world):
+    from django.urls import reverse
+
+    client.force_login(coordinator("bcd.hagiang", tree.ha_giang))
+    html = client.get(reverse("documents:definition_new")).content.decode()
+
+    assert "Nông thôn mới" in html and "Kế hoạch của Quảng Trị" not in html
+    client.force_login(coordinator("bcd.quangtri", tree.other_province))
+    html = client.get(reverse("documents:definition_new")).content.decode()
+    assert "Kế hoạch của Quảng Trị" in html
 
 
 def test_a_form_of_another_programme_is_not_taken_over_by_a_package(tree, tmp_path, world):

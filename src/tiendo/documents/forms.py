@@ -15,6 +15,7 @@ from tiendo.core.text import nfc
 from tiendo.documents.definitions import ANNEX_ROWS, CATEGORY_LAYOUTS, ROWS_UNITS
 from tiendo.documents.models import SignerCapacity, TemplateKind
 from tiendo.documents.narrative import Section, section_key
+from tiendo.programmes.access import programmes_seen_by
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import PeriodType
 from tiendo.programmes.widgets import PeriodChoiceField, PeriodPicker
@@ -104,6 +105,8 @@ class DefinitionForm(forms.Form):
                 Q(issuer__in=readable) | Q(recipients__unit__in=readable)
             ).values("pk")
         ).select_related("issuer")
+        # the programmes the user deals with: never another province's own programme
+        self.fields["programmes"].queryset = programmes_seen_by(user).order_by("code")
         self.user = user
 
     def clean_unit(self):

@@ -67,6 +67,7 @@ from tiendo.documents.services import (
     upload_template,
 )
 from tiendo.documents.variables import documented_variables
+from tiendo.programmes.access import programmes_seen_by
 from tiendo.programmes.models import Indicator
 from tiendo.reporting.models import Submission
 
@@ -133,7 +134,7 @@ def _definition_page(request, *, definition: ReportDefinition | None):
         letter_id = definition.request_id if definition else None
     letter_sections = list(letter_sections_for(user, letter_id))
     section_kwargs = {"form_kwargs": {"letter_sections": letter_sections}}
-    annex_kwargs = {"form_kwargs": {"indicators": _offered_indicators()}}
+    annex_kwargs = {"form_kwargs": {"indicators": _offered_indicators(request.user)}}
     if definition is None:
         initial = {"unit": user.unit, "kind": "sections"}
         sections_initial, annexes_initial = [], []
@@ -168,13 +169,14 @@ def _definition_page(request, *, definition: ReportDefinition | None):
     )
 
 
-def _offered_indicators() -> list[Indicator]:
-    """The indicators an annex column is picked from, by programme (the check then keeps
-    those of the report's programmes)."""
+def _offered_indicators(user) -> list[Indicator]:
+    """The indicators an annex column is picked from, by programme: those of the
+    programmes the user deals with (the check then keeps those of the report's
+    programmes)."""
     return list(
-        Indicator.objects.select_related("programme").order_by("programme__code", "order", "code")[
-            :1000
-        ]
+        Indicator.objects.filter(programme__in=programmes_seen_by(user))
+        .select_related("programme")
+        .order_by("programme__code", "order", "code")[:1000]
     )
 
 
