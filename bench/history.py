@@ -227,7 +227,8 @@ class HistoryCopy:
             )
             cursor.executemany("INSERT INTO bench_history VALUES (%s, %s, %s, %s)", self.rows)
             columns = (
-                "period, period_start, period_end, category, value, comment, created_at, updated_at"
+                "period, period_start, period_end, category, value, qualifier, comment, created_at,"
+                " updated_at"
             )
             for target, condition, day in (
                 ("first_id", "dv.period_end <= %s", FIRST_END),

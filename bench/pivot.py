@@ -293,9 +293,10 @@ def generate(tree: Tree, *, log=print) -> dict:
             cursor.execute(
                 f"""
                 INSERT INTO {table} (indicator_id, unit_id, period, period_start, period_end,
-                                     category, value, comment, created_at, updated_at)
+                                     category, value, qualifier, comment, created_at,
+                                     updated_at)
                 SELECT i.id, u.unit_id, q.period, q.period_start, q.period_end, c.code,
-                       {VALUE_SQL}, '', %s, %s
+                       {VALUE_SQL}, '', '', %s, %s
                 FROM bench_quarter q
                 CROSS JOIN bench_commune u
                 CROSS JOIN programmes_indicator i

@@ -61,7 +61,7 @@ def test_a_rule_that_comes_back_is_in_force_again(tree, tmp_path):
 def test_the_dry_run_lists_the_rule_as_no_longer_in_the_package(tree, tmp_path, capsys):
     load_package(write(tmp_path, GOOD + FORMS))
     path = write(tmp_path, WITHOUT_R1 + "validation_rules: []\n")
-    call_command("metadata", "load", "--dry-run", str(path))
+    call_command("metadata", "load", "--system", "--dry-run", str(path))
     out = capsys.readouterr().out
     assert "- quy tắc kiểm tra R1" in out.split("Không còn trong gói")[1]
     assert ValidationRule.objects.get(code="R1").active is True  # nothing written
