@@ -87,7 +87,6 @@ def _through_service(service, communes: list) -> None:
     from the ``from_*`` columns (an event of an earlier era)."""
     plan_changes, apply_changes = service
     from tiendo.units.changes import read_change_file
-
     from tiendo.units.models import Unit
 
     parents = dict(
