@@ -631,6 +631,26 @@ class TreeState:
             self.by_pk[unit.pk] = version
         return version
 
+    def preload(self, codes) -> None:
+        """Read the versions of ``codes`` and their children a few queries at a time, so
+        that a file of thousands of rows does not ask the database row by row."""
+        codes = sorted({c for c in codes if c and c not in self.by_code})
+        for start in range(0, len(codes), 500):
+            chunk = codes[start : start + 500]
+            units = Unit.objects.administrative().filter(code__in=chunk)
+            for code in chunk:
+                self.by_code[code] = []
+            loaded = []
+            for unit in units.select_related("parent__parent__parent"):
+                version = self.wrap(unit)
+                self.by_code[unit.code].append(version)
+                loaded.append(version)
+            children: dict[int, list[Version]] = {v.unit.pk: [] for v in loaded}
+            for child in Unit.objects.filter(parent__in=list(children)).select_related("parent"):
+                children[child.parent_id].append(self.wrap(child))
+            for version in loaded:
+                self.children.setdefault(id(version), children[version.unit.pk])
+
     def versions(self, code: str) -> list[Version]:
         if code not in self.by_code:
             units = Unit.objects.administrative().filter(code=code)
@@ -1322,6 +1342,12 @@ def plan_changes(rows: Sequence[Mapping]) -> ChangePlan:
     plan.already = [s for s in specs if s.fingerprint in loaded]
     todo = sorted((s for s in specs if s.fingerprint not in loaded), key=lambda s: s.effective)
     plan.state = TreeState()
+    plan.state.preload(
+        code
+        for spec in todo
+        for row in spec.rows
+        for code in (row.link.from_code, row.link.to_code, row.link.from_parent, row.link.to_parent)
+    )
     for day in sorted({s.effective for s in todo}):
         specs_of_day = [s for s in todo if s.effective == day]
         plan.events += DayPlanner(plan.state, day, specs_of_day, plan.problems).run()
