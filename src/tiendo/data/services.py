@@ -208,9 +208,7 @@ def format_figure(value, qualifier: str = "", decimals: int | None = None) -> st
 def indicator_figure(indicator: Indicator, value, qualifier: str = "") -> str:
     """A stored figure of ``indicator`` as people read it: in its display unit, exactly,
     with its qualifier (``khoảng 1,5`` tỷ đồng); None is blank."""
-    if value is None:
-        return ""
-    return qualified(indicator.display_text(value, decimals=MAX_DECIMAL_PLACES), qualifier)
+    return qualified(indicator.exact_text(value), qualifier)
 
 
 def _machine_number(text: str, field: str, raw: str) -> str:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
-from tiendo.core.numbers import shown, storable_problem
+from tiendo.core.numbers import MAX_DECIMAL_PLACES, shown, storable_problem
 from tiendo.programmes.fields import PeriodField
 from tiendo.programmes.periods import Period
 from tiendo.units.models import Level
@@ -429,6 +429,11 @@ class Indicator(models.Model):
         tỷ đồng); ``decimals`` (the stored unit's) overrides ``self.decimals``."""
         places = self.decimals if decimals is None else decimals
         return format_number(self.to_display(value), places + self.display_places)
+
+    def exact_text(self, value) -> str:
+        """A stored figure in ``display_unit`` with every decimal it has (what a field or a
+        file shows, so that it reads back as stored); None is blank."""
+        return "" if value is None else self.display_text(value, decimals=MAX_DECIMAL_PLACES)
 
     def entered(self, value):
         """A figure typed in ``display_unit`` as it is stored, refused with

@@ -79,7 +79,6 @@ from tiendo.core import exporters as ex
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
-from tiendo.core.numbers import MAX_DECIMAL_PLACES
 from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import (
@@ -1311,7 +1310,7 @@ class _SheetCheck:
         message = _(
             "Ô để trống nhưng đã có số liệu %(value)s: giữ nguyên (muốn xóa, dùng màn hình "
             "nhập số liệu)."
-        ) % {"value": _shown(indicator, stored)}
+        ) % {"value": indicator.exact_text(stored)}
         self.notice(row, letter, message)
 
     def _check_candidates(self, candidates: list[_Candidate]) -> None:
@@ -1347,9 +1346,9 @@ def _report_moved(title: str, moved: list[_Moved], result: UploadResult) -> None
             "Ô giữ nguyên như lúc tải về (%(seen)s), nhưng số liệu đã được %(who)s "
             "đổi thành %(current)s lúc %(when)s: giữ số mới."
         ) % {
-            "seen": _shown(m.entry.indicator, m.seen),
+            "seen": m.entry.indicator.exact_text(m.seen),
             "who": conflict.who,
-            "current": _shown(m.entry.indicator, conflict.current) or _("(trống)"),
+            "current": m.entry.indicator.exact_text(conflict.current) or _("(trống)"),
             "when": conflict.when,
         }
         result.notice(title, m.row, m.letter, message)
@@ -1364,11 +1363,6 @@ def _conflict_error(conflict: Conflict, *, named: bool = False) -> ExcelError:
     else:
         message = _("Số liệu đã thay đổi: %(what)s. Không ghi số liệu nào của tệp.")
     return ExcelError(message, code="excel.conflict", what=what, field=conflict.field)
-
-
-def _shown(indicator: Indicator, value) -> str:
-    """A stored figure as the file shows it: in the column's unit, exactly."""
-    return "" if value is None else indicator.display_text(value, decimals=MAX_DECIMAL_PLACES)
 
 
 def _entered(indicator: Indicator, value: Decimal | None) -> Decimal | None:

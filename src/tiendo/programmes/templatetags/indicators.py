@@ -3,13 +3,9 @@
 
 from django import template
 
-from tiendo.core.numbers import MAX_DECIMAL_PLACES
-
 register = template.Library()
 
 
 @register.filter
 def in_display_unit(value, indicator):
-    if value is None or value == "":
-        return ""
-    return indicator.display_text(value, decimals=MAX_DECIMAL_PLACES)
+    return indicator.exact_text(None if value == "" else value)
