@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tiendo.organisation",
     "tiendo.programmes",
     "tiendo.data",
+    "tiendo.ntm",
     "tiendo.reporting",
     "tiendo.documents",
     "tiendo.analytics",
