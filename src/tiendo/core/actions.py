@@ -70,6 +70,11 @@ ACTIONS: dict[str, Action] = {
     "unit_change.shares_set": Action(
         _("Đặt tỷ lệ phân bổ"), _("Tỷ lệ phân bổ số liệu của %(unit_name)s")
     ),
+    # NTM (ntm.services)
+    "ntm.recognition_recorded": Action(
+        _("Ghi quyết định công nhận nông thôn mới"),
+        _("Quyết định %(decision)s: %(level)s"),
+    ),
     "unit_change.events_loaded": Action(
         _("Ghi sự kiện thay đổi đơn vị"),
         _(
