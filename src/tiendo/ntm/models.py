@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.programmes.models import Programme
 from tiendo.units.models import Level, Unit
 
 
@@ -89,6 +90,16 @@ class CriteriaSet(models.Model):
     classes = models.JSONField(_("vùng / nhóm xã"), default=dict, blank=True)
     # [{"label": "19 tiêu chí", "min": 19, "max": 19}, …], highest first
     bands = models.JSONField(_("nhóm theo số tiêu chí đạt"), default=list, blank=True)
+    # the programme of the package the set came in: its figures (communes meeting every
+    # criterion, per band, …) are indicators of this programme
+    programme = models.ForeignKey(
+        Programme,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="criteria_sets",
+        verbose_name=_("chương trình"),
+    )
     package = models.CharField(_("gói"), max_length=100, blank=True)
     package_version = models.CharField(max_length=64, blank=True)
     notes = models.TextField(_("ghi chú"), blank=True)

@@ -84,6 +84,21 @@ def register_after_save(hook: Callable[[list[Assessment]], None]) -> None:
         _AFTER_SAVE.append(hook)
 
 
+_SET_LOADED: list[Callable[[CriteriaSet], None]] = []
+
+
+def register_set_loaded(hook: Callable[[CriteriaSet], None]) -> None:
+    """``hook(criteria_set)`` runs when a package has written a set (created or changed),
+    in the package's transaction."""
+    if hook not in _SET_LOADED:
+        _SET_LOADED.append(hook)
+
+
+def set_loaded(criteria_set: CriteriaSet) -> None:
+    for hook in _SET_LOADED:
+        hook(criteria_set)
+
+
 def _where(item: AssessmentInput) -> dict:
     return {
         "row": item.row if item.row is not None else "",
