@@ -161,7 +161,7 @@ DENIED = (403, 404)
 # What the other unit's people must never see: names, figures and papers of Xã Một.
 # (Not the ids or slugs of the URL: a 403 page may repeat the address that was asked for.)
 SECRETS = ["Xã Một", "Huyện Vị Xuyên", "15/UBND-NN", "16/UBND-NN", "4.321", "Nguyễn Văn Một"]
-WATCHED_APPS = {"units", "accounts", "programmes", "data", "reporting", "documents", "core"}
+WATCHED_APPS = {"units", "accounts", "programmes", "data", "ntm", "reporting", "documents", "core"}
 
 
 @dataclass
@@ -544,6 +544,12 @@ ROUTES: dict[str, Route] = {
         stranger="no leak",
         write=lambda w: {"format": "docx"},
     ),
+    # --- pages ---
+    # --- end pages ---
+    # --- assess ---
+    # --- end assess ---
+    # --- agency ---
+    # --- end agency ---
 }
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("tiendo.analytics.urls")),
     path("nhap-so-lieu/", include("tiendo.data.urls")),
     path("bao-cao/", include("tiendo.reporting.urls")),
+    path("nong-thon-moi/", include("tiendo.ntm.urls")),
     path("van-ban-bao-cao/", include("tiendo.documents.urls")),
     path("tai-khoan/", include("tiendo.accounts.urls")),
     path("quan-tri-he-thong/", admin.site.urls),
