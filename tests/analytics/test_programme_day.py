@@ -28,6 +28,12 @@ def test_the_tree_of_a_day_maps_the_old_units_into_the_units_of_that_day(client,
     assert "ngay=01/03/2026" in html  # the figures' links keep the day
 
 
+def test_a_day_typed_with_full_width_digits_is_read(client, prog, officer):
+    client.force_login(officer)
+    html = main_html(client.get(page_url(), {"ngay": "０１/０３/２０２６"}))
+    assert "Số liệu quy về cây đơn vị ngày 01/03/2026" in html and ">66.992<" in html
+
+
 def test_an_old_unit_on_a_day_it_was_valid_keeps_its_tree(client, prog, coordinator, tree):
     client.force_login(coordinator)
     url = page_url()

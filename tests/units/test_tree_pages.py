@@ -56,6 +56,15 @@ def test_an_invalid_date_gets_a_message_not_an_error(client, tree, coordinator, 
     assert "Tỉnh Tuyên Quang" in html  # today's tree instead
 
 
+@pytest.mark.parametrize("typed", ["３１/１２/２０１９", "٣١/١٢/٢٠١٩", "2019–12–31"])
+def test_digits_of_a_phone_keyboard_read_as_the_date_they_are(client, tree, coordinator, typed):
+    """Full-width, Arabic-Indic digits and a typographic dash are the same date."""
+    client.force_login(coordinator)
+    html = main(get(client, "units:list", ngay=typed))
+    assert "Cây đơn vị tại ngày 31/12/2019" in html and "không hợp lệ" not in html
+    assert "Tỉnh Hà Giang" in html
+
+
 def test_expanding_a_node_keeps_the_date_of_the_tree(client, tree, coordinator):
     client.force_login(coordinator)
     html = main(get(client, "units:list", ngay="31/12/2019"))

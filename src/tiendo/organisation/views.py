@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_date
+from tiendo.core.numbers import to_ascii
 from tiendo.organisation.forms import AgencyForm, SharesForm, show_refusal
 from tiendo.units.lineage import lineage
 from tiendo.units.models import ChangeKind, Unit, UnitKind
@@ -41,6 +42,7 @@ def parse_day(request, name: str | None = None, default: date | None = None) -> 
     """
     names = (name,) if name else DAY_PARAMETERS
     raw = next((request.GET[n].strip() for n in names if request.GET.get(n, "").strip()), "")
+    raw = to_ascii(raw)  # full-width or other-script digits read as the digits they are
     fallback = default or timezone.localdate()
     if not raw:
         return fallback

@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
+from tiendo.core.numbers import to_ascii
 from tiendo.units.models import Unit, UnitAncestor, UnitChange
 
 ONE = Decimal(1)
@@ -311,7 +312,7 @@ VIEW_DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 def parse_view_day(text: str, *, today: date | None = None) -> date:
     """The day of a view of the tree, written dd/mm/yyyy (or yyyy-mm-dd); not after today,
     whose tree is the latest known."""
-    raw = (text or "").strip()
+    raw = to_ascii((text or "").strip())  # "３１/１２/２０１９" typed on a phone's keyboard
     for pattern in VIEW_DAY_FORMATS:
         try:
             day = datetime.strptime(raw, pattern).date()
