@@ -410,3 +410,28 @@ def test_the_command(loaded):
     # every unit, the demo's agencies too; the official ones are 14,166
     assert f"Tổng số đơn vị: {format_number(Unit.objects.count())}" in text
     assert Unit.objects.administrative().count() == 14166
+
+
+def test_a_reload_that_would_leave_figures_outside_their_unit_is_refused(loaded):
+    """A commune someone kept open past the reform, with a figure of 2025Q4: the official
+    tree ends it on 30/06/2025, so the reload lists the figure and writes nothing."""
+    from django.core.management.base import CommandError
+
+    from tests import factories
+    from tiendo.data.models import DataValue
+    from tiendo.data.services import Entry, save_value
+
+    commune = Unit.objects.filter(level=Level.COMMUNE, **OLD).order_by("code").first()
+    Unit.objects.filter(pk=commune.pk).update(valid_to=date(2025, 12, 31))
+    commune.refresh_from_db()
+    prog = factories.programme("PX", "Chương trình thử")
+    ind = factories.indicator(prog, "PX_HH")
+    save_value(Entry(ind, commune, "2025Q4", Decimal("7")))
+    with pytest.raises(CommandError) as refused:
+        call_command("units", "load", stdout=StringIO(), stderr=StringIO())
+    assert "1 số liệu sẽ nằm ngoài thời gian hiệu lực" in str(refused.value)
+    assert f"{commune.name} ({commune.code}), PX_HH, kỳ 2025Q4" in str(refused.value)
+    commune.refresh_from_db()
+    assert (
+        commune.valid_to == date(2025, 12, 31) and DataValue.objects.filter(unit=commune).exists()
+    )

@@ -1314,6 +1314,16 @@ def register_validity_check(check) -> None:
         _VALIDITY_CHECKS.append(check)
 
 
+def outside_validity(spans: dict) -> tuple[int, list[str]]:
+    """What every registered check finds outside the new ``spans`` {unit pk: (valid_from,
+    valid_to)}: (how many, a few described) — for any source of a change of validity."""
+    count, listed = 0, []
+    for check in _VALIDITY_CHECKS:
+        found, described = check(spans)
+        count, listed = count + found, listed + described
+    return count, listed
+
+
 def plan_changes(rows: Sequence[Mapping]) -> ChangePlan:
     """Check change rows (mappings with the file's columns and, for messages, ``row``)
     whole, against the database and each other; nothing is written."""

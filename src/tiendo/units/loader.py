@@ -34,7 +34,9 @@ from decimal import Decimal
 from importlib import import_module
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
 from tiendo.core.text import nfc
 from tiendo.units.event_links import attach_events
@@ -634,9 +636,39 @@ def _create_units(fresh: list[UnitSpec], key_to_pk: dict[Key, int], report: Load
         report.units_created += len(created)
 
 
+class OfficialLoadRefused(TiendoError):
+    code = "unit_load.values_outside"
+
+
+def _check_values(matched: list[tuple[Unit, UnitSpec]]) -> None:
+    """A reload that would end (or start) units so that figures fall outside their span is
+    refused, listing them — the rule of a change file (:mod:`tiendo.units.changes`)."""
+    from tiendo.units.changes import outside_validity
+
+    spans = {
+        unit.pk: (unit.valid_from, spec.valid_to)
+        for unit, spec in matched
+        if unit.valid_to != spec.valid_to
+    }
+    if not spans:
+        return
+    count, listed = outside_validity(spans)
+    if count:
+        raise OfficialLoadRefused(
+            _(
+                "%(count)s số liệu sẽ nằm ngoài thời gian hiệu lực của đơn vị theo cây đơn vị "
+                "chính thức, nên cây không được nạp: %(listed)s%(more)s"
+            ),
+            count=format_number(count),
+            listed="\n  " + "\n  ".join(listed),
+            more="…" if count > len(listed) else ".",
+        )
+
+
 def _update_units(
     matched: list[tuple[Unit, UnitSpec]], key_to_pk: dict[Key, int], report: LoadReport
 ) -> None:
+    _check_values(matched)
     to_update = []
     for unit, spec in matched:
         parent_id = key_to_pk[spec.parent] if spec.parent else None
@@ -688,7 +720,7 @@ def _refresh_paths(report: LoadReport) -> dict[int, str]:
         return paths[pk]
 
     stale = []
-    for pk, (_, path) in rows.items():
+    for pk, (_parent, path) in rows.items():
         if path_of(pk) != path:
             stale.append(Unit(pk=pk, path=paths[pk]))
     if stale:

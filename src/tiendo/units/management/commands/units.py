@@ -81,7 +81,10 @@ class Command(BaseCommand):
 
     def load(self, *, dry_run: bool) -> None:
         started = time.perf_counter()
-        report = load_official_tree(dry_run=dry_run)
+        try:
+            report = load_official_tree(dry_run=dry_run)
+        except TiendoError as exc:
+            raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"Lưu ý: {warning}"))
