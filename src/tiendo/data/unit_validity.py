@@ -25,27 +25,40 @@ def values_outside(spans: dict[int, tuple[date | None, date | None]]) -> tuple[i
     """(how many values, the first few described) lying outside the new ``spans`` of units.
 
     Units sharing a span (the units of one resolution, usually) are asked in one clause, and
-    the clauses a few at a time: a file of thousands of units never builds one expression
-    deeper than the database accepts."""
+    the clauses a few at a time, at most :data:`CHUNK` units in a query: a file of
+    thousands of units never builds one expression deeper than the database accepts, and
+    each query stays on the index."""
     by_span: dict[tuple, list[int]] = defaultdict(list)
     for unit_id, span in spans.items():
         by_span[span].append(unit_id)
     clauses = [
-        Q(unit_id__in=ids[i : i + CHUNK]) & _beyond(start, end)
+        (Q(unit_id__in=ids[i : i + CHUNK]) & _beyond(start, end), len(ids[i : i + CHUNK]))
         for (start, end), ids in by_span.items()
         if start is not None or end is not None
         for i in range(0, len(ids), CHUNK)
     ]
+    # at most CHUNK units in one query: given several lists of units OR-ed together,
+    # PostgreSQL expects millions of rows and reads the whole table instead of the index
+    groups: list[list[Q]] = []
+    size = 0
+    for clause, n in clauses:
+        if not groups or size + n > CHUNK or len(groups[-1]) >= CLAUSES:
+            groups.append([])
+            size = 0
+        groups[-1].append(clause)
+        size += n
     count, found = 0, []
-    for i in range(0, len(clauses), CLAUSES):
+    for group in groups:
         outside = Q(pk__in=[])
-        for clause in clauses[i : i + CLAUSES]:
+        for clause in group:
             outside |= clause
         values = DataValue.objects.filter(outside)
-        count += values.count()
-        found += values.select_related("unit", "indicator").order_by(
-            "unit__code", "period_start", "pk"
-        )[:LISTED]
+        here = values.count()
+        count += here
+        if here:  # the ordered listing joins the units: only asked when there is something
+            found += values.select_related("unit", "indicator").order_by(
+                "unit__code", "period_start", "pk"
+            )[:LISTED]
     found.sort(key=lambda v: (v.unit.code, v.period_start, v.pk))
     listed = [
         f"{v.unit.name} ({v.unit.code}), {v.indicator.code}, kỳ {v.period}"

@@ -38,13 +38,21 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import yaml
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number
 from tiendo.core.text import nfc
-from tiendo.units.models import ChangeKind, LegalAct, Unit, UnitChange, UnitEvent, UnitKind
+from tiendo.units.models import (
+    ChangeKind,
+    LegalAct,
+    Unit,
+    UnitAncestor,
+    UnitChange,
+    UnitEvent,
+    UnitKind,
+)
 
 MB = 1024 * 1024
 MAX_BYTES = 2 * MB
@@ -1481,59 +1489,178 @@ def apply_changes(
 
 
 def _write(plan: ChangePlan, actor, source: str, note: str) -> ApplyReport:
+    """The plan's rows, a few statements for the whole file: units, then events."""
     report = ApplyReport(already=len(plan.already))
     report.units_created, report.units_changed = _write_units(plan, source)
-    for ev in plan.events:
-        report.events.append(_write_event(ev, actor, source, note))
-        report.links_created += len(ev.links)
+    report.events = _write_events(plan.events, actor, source, note)
+    report.links_created = sum(len(ev.links) for ev in plan.events)
     return report
 
 
+BATCH = 500
+CLOSURE_BATCH = 2000
+
+
+def _chunks(items: Sequence, size: int = BATCH):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _paths_of(pks) -> dict[int, str]:
+    """The stored paths of units, by pk."""
+    pks = sorted(set(pks))
+    out: dict[int, str] = {}
+    for chunk in _chunks(pks):
+        out.update(Unit.objects.filter(pk__in=chunk).values_list("pk", "path"))
+    return out
+
+
+def _closure(pk: int, path: str) -> list[UnitAncestor]:
+    ids = [int(p) for p in path.strip("/").split("/") if p]
+    return [UnitAncestor(unit_id=pk, ancestor_id=a, depth=d) for d, a in enumerate(reversed(ids))]
+
+
 def _write_units(plan: ChangePlan, source: str) -> tuple[int, int]:
-    """The versions of the plan as rows: (created, changed)."""
+    """The versions of the plan as rows: (created, changed). What :meth:`Unit.save` does
+    row by row — the path from the parent's, the closure rows — done for all at once."""
     changed = plan.changed
-    for version in changed:  # spans first: a cut unit frees its start for its earlier version
-        unit = version.unit
-        unit.valid_from, unit.valid_to = version.valid_from, version.valid_to
-        unit.save(update_fields=["valid_from", "valid_to"])
-    for version in sorted(plan.created, key=_depth):  # parents before their children
-        version.unit = Unit(
-            code=version.code,
-            name=version.name,
-            kind=version.kind,
-            level=version.level,
-            parent=version.parent.unit if version.parent else None,
-            valid_from=version.valid_from,
-            valid_to=version.valid_to,
-            source=MANUAL_SOURCE if source == MANUAL_SOURCE else FILE_UNIT_SOURCE,
-        )
-        version.unit.save()
-    for version in changed:  # under an earlier version that exists now
-        if version.parent_changed():
-            version.unit.parent = version.parent.unit
-            version.unit.save(update_fields=["parent"])
+    # spans first: a cut unit frees its start for its earlier version
+    for version in changed:
+        version.unit.valid_from, version.unit.valid_to = version.valid_from, version.valid_to
+    Unit.objects.bulk_update([v.unit for v in changed], ["valid_from", "valid_to"], BATCH)
+    _create_versions(plan.created, source)
+    # then the existing units placed under another version (one that exists now)
+    _move_units([v for v in changed if v.parent_changed()])
     return len(plan.created), len(changed)
 
 
-def _write_event(ev: PlannedEvent, actor, source: str, note: str) -> UnitEvent:
-    act = _legal_act(ev.spec.act)
-    event = UnitEvent.objects.create(
-        kind=ev.spec.kind,
-        effective_date=ev.spec.effective,
-        act=act,
-        note=note[:300],
-        source=source[:200],
-        fingerprint=ev.spec.fingerprint,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+def _create_versions(created: list[Version], source: str) -> None:
+    """New rows depth by depth (parents before their children, so that each gets its
+    parent's pk), their paths from their parent's, their closure rows."""
+    unit_source = MANUAL_SOURCE if source == MANUAL_SOURCE else FILE_UNIT_SOURCE
+    paths = _paths_of(v.parent.unit.pk for v in created if v.parent and v.parent.unit)
+    by_depth: dict[int, list[Version]] = {}
+    for version in created:
+        by_depth.setdefault(_depth(version), []).append(version)
+    units = []
+    for depth in sorted(by_depth):
+        level = by_depth[depth]
+        for version in level:
+            version.unit = Unit(
+                code=version.code,
+                name=version.name,
+                kind=version.kind,
+                level=version.level,
+                parent=version.parent.unit if version.parent else None,
+                valid_from=version.valid_from,
+                valid_to=version.valid_to,
+                source=unit_source,
+            )
+        Unit.objects.bulk_create([v.unit for v in level], batch_size=BATCH)
+        for version in level:
+            unit = version.unit
+            parent_path = paths.get(unit.parent_id) if unit.parent_id else None
+            unit.path = paths[unit.pk] = f"{parent_path or '/'}{unit.pk}/"
+            units.append(unit)
+    Unit.objects.bulk_update(units, ["path"], BATCH)
+    UnitAncestor.objects.bulk_create(
+        [row for unit in units for row in _closure(unit.pk, unit.path)],
+        batch_size=CLOSURE_BATCH,
     )
-    event.units.set([v.unit.pk for v in ev.units()])
-    _document_links(event, act, [lk for lk in ev.links if lk.existing is not None])
+
+
+def _move_units(moved: list[Version]) -> None:
+    """Existing units given another parent: their subtrees' paths rebased, the closure
+    rows of every unit in them rebuilt."""
+    if not moved:
+        return
+    for version in moved:
+        version.unit.parent = version.parent.unit
+    Unit.objects.bulk_update([v.unit for v in moved], ["parent"], BATCH)
+    parent_of = {v.unit.pk: v.unit.parent_id for v in moved}
+    stored = _paths_of([*parent_of, *parent_of.values()])
+    old = {pk: stored[pk] for pk in parent_of}  # the moved units' paths before the move
+    new: dict[int, str] = {}
+
+    def rebased(path: str, seen: frozenset = frozenset()) -> str:
+        """Where a stored path goes: under the deepest moved unit it lies in, if any."""
+        inside = [pk for pk, prefix in old.items() if path.startswith(prefix)]
+        if not inside:
+            return path
+        root = max(inside, key=lambda pk: len(old[pk]))
+        return new_path(root, seen) + path[len(old[root]) :]
+
+    def new_path(pk: int, seen: frozenset = frozenset()) -> str:
+        if pk not in new:
+            if pk in seen:
+                raise ValueError(f"unit #{pk} would be moved under itself")
+            parent = parent_of[pk]
+            base = rebased(stored[parent], seen | {pk}) if parent else "/"
+            new[pk] = f"{base}{pk}/"
+        return new[pk]
+
+    for pk in parent_of:
+        new_path(pk)
+    subtree: dict[int, str] = {}
+    prefixes = sorted(set(old.values()))
+    for chunk in _chunks(prefixes, 50):
+        query = models.Q()
+        for prefix in chunk:
+            query |= models.Q(path__startswith=prefix)
+        subtree.update(Unit.objects.filter(query).values_list("pk", "path"))
+    rows = [Unit(pk=pk, path=rebased(path)) for pk, path in subtree.items()]
+    Unit.objects.bulk_update([u for u in rows if u.path != subtree[u.pk]], ["path"], BATCH)
+    for version in moved:
+        version.unit.path = new[version.unit.pk]
+    for chunk in _chunks(sorted(subtree)):
+        UnitAncestor.objects.filter(unit_id__in=chunk).delete()
+    UnitAncestor.objects.bulk_create(
+        [row for u in rows for row in _closure(u.pk, u.path)], batch_size=CLOSURE_BATCH
+    )
+
+
+def _write_events(events: list[PlannedEvent], actor, source: str, note: str) -> list[UnitEvent]:
+    """The events with their units and their links, in bulk."""
+    if not events:
+        return []
+    acts = _legal_acts([ev.spec.act for ev in events])
+    creator = actor if getattr(actor, "is_authenticated", False) else None
+    rows = UnitEvent.objects.bulk_create(
+        [
+            UnitEvent(
+                kind=ev.spec.kind,
+                effective_date=ev.spec.effective,
+                act=acts[(ev.spec.act.number, ev.spec.act.issuer)],
+                note=note[:300],
+                source=source[:200],
+                fingerprint=ev.spec.fingerprint,
+                created_by=creator,
+            )
+            for ev in events
+        ],
+        batch_size=BATCH,
+    )
+    through = UnitEvent.units.through
+    members = [
+        through(unitevent_id=event.pk, unit_id=pk)
+        for ev, event in zip(events, rows, strict=True)
+        for pk in dict.fromkeys(v.unit.pk for v in ev.units())
+    ]
+    through.objects.bulk_create(members, batch_size=CLOSURE_BATCH)
+    _document_links(
+        [
+            (event, lk)
+            for ev, event in zip(events, rows, strict=True)
+            for lk in ev.links
+            if lk.existing is not None
+        ]
+    )
     UnitChange.objects.bulk_create(
         [
             UnitChange(
                 kind=lk.kind,
                 effective_date=ev.spec.effective,
-                legal_basis=act.number,
+                legal_basis=event.act.number,
                 predecessor=lk.predecessor.unit,
                 successor=lk.successor.unit,
                 partial=lk.partial,
@@ -1541,27 +1668,34 @@ def _write_event(ev: PlannedEvent, actor, source: str, note: str) -> UnitEvent:
                 note=lk.note,
                 event=event,
             )
+            for ev, event in zip(events, rows, strict=True)
             for lk in ev.links
             if lk.existing is None
-        ]
+        ],
+        batch_size=BATCH,
     )
-    return event
+    return rows
 
 
-def _document_links(event, act: LegalAct, planned: list[PlannedLink]) -> None:
+def _document_links(planned: list[tuple[UnitEvent, PlannedLink]]) -> None:
     """Existing links move to the event that documents them, with its act (and the share
     the row gives); an event left without links (a grouping made by the migration or the
     official load) goes."""
-    before = {lk.existing.event_id for lk in planned} - {None}
-    for lk in planned:
+    if not planned:
+        return
+    before = {lk.existing.event_id for _, lk in planned} - {None}
+    links = {}
+    for event, lk in planned:
         link = lk.existing
-        link.event, link.legal_basis = event, act.number
-        fields_ = ["event", "legal_basis"]
+        link.event, link.legal_basis = event, event.act.number
         if lk.share_given and link.share != lk.share:
             link.share, link.partial = lk.share, lk.partial
-            fields_ += ["share", "partial"]
-        link.save(update_fields=fields_)
-    UnitEvent.objects.filter(pk__in=before, links__isnull=True).delete()
+        links[link.pk] = link
+    UnitChange.objects.bulk_update(
+        list(links.values()), ["event", "legal_basis", "share", "partial"], BATCH
+    )
+    for chunk in _chunks(sorted(before)):
+        UnitEvent.objects.filter(pk__in=chunk, links__isnull=True).delete()
 
 
 def _depth(version: Version) -> int:
@@ -1571,23 +1705,37 @@ def _depth(version: Version) -> int:
     return depth
 
 
-def _legal_act(spec: Act) -> LegalAct:
-    act, created = LegalAct.objects.get_or_create(
-        number=spec.number,
-        issuer=spec.issuer,
-        defaults={"signed_on": spec.signed_on, "title": spec.title},
-    )
-    if not created:
-        blanks = {
-            k: v
-            for k, v in (("signed_on", spec.signed_on), ("title", spec.title))
-            if v and not getattr(act, k)
-        }
-        if blanks:
-            for k, v in blanks.items():
-                setattr(act, k, v)
-            act.save(update_fields=list(blanks))
-    return act
+def _legal_acts(specs: list[Act]) -> dict[tuple[str, str], LegalAct]:
+    """The acts of the events by (number, issuer), read in one query and the missing ones
+    created in one: the first event naming an act gives its date and title, the later ones
+    fill what it left blank (as :meth:`get_or_create` then a save would, event by event)."""
+    wanted: dict[tuple[str, str], list[Act]] = {}
+    for spec in specs:
+        wanted.setdefault((spec.number, spec.issuer), []).append(spec)
+    acts: dict[tuple[str, str], LegalAct] = {}
+    for chunk in _chunks(sorted({key[0] for key in wanted})):
+        for act in LegalAct.objects.filter(number__in=chunk):
+            if (act.number, act.issuer) in wanted:
+                acts[(act.number, act.issuer)] = act
+    fresh = [key for key in wanted if key not in acts]
+    for key in fresh:
+        first = wanted[key][0]
+        acts[key] = LegalAct(
+            number=first.number, issuer=first.issuer, signed_on=first.signed_on, title=first.title
+        )
+    filled = []
+    for key, named in wanted.items():
+        act, blanks = acts[key], set()
+        for spec in named if key not in fresh else named[1:]:
+            for name in ("signed_on", "title"):
+                if getattr(spec, name) and not getattr(act, name):
+                    setattr(act, name, getattr(spec, name))
+                    blanks.add(name)
+        if blanks and key not in fresh:
+            filled.append(act)
+    LegalAct.objects.bulk_create([acts[key] for key in fresh], batch_size=BATCH)
+    LegalAct.objects.bulk_update(filled, ["signed_on", "title"], BATCH)
+    return acts
 
 
 # --- one event ----------------------------------------------------------------------------
