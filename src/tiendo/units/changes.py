@@ -1524,10 +1524,15 @@ def _write_units(plan: ChangePlan, source: str) -> tuple[int, int]:
     """The versions of the plan as rows: (created, changed). What :meth:`Unit.save` does
     row by row — the path from the parent's, the closure rows — done for all at once."""
     changed = plan.changed
-    # spans first: a cut unit frees its start for its earlier version
+    # spans first: a cut unit frees its start for its earlier version; one statement for
+    # the units given the same span (those of one date, usually)
+    by_span: dict[tuple[date | None, date | None], list[int]] = {}
     for version in changed:
         version.unit.valid_from, version.unit.valid_to = version.valid_from, version.valid_to
-    Unit.objects.bulk_update([v.unit for v in changed], ["valid_from", "valid_to"], BATCH)
+        by_span.setdefault((version.valid_from, version.valid_to), []).append(version.unit.pk)
+    for (start, end), pks in by_span.items():
+        for chunk in _chunks(pks):
+            Unit.objects.filter(pk__in=chunk).update(valid_from=start, valid_to=end)
     _create_versions(plan.created, source)
     # then the existing units placed under another version (one that exists now)
     _move_units([v for v in changed if v.parent_changed()])
@@ -1578,7 +1583,7 @@ def _move_units(moved: list[Version]) -> None:
         version.unit.parent = version.parent.unit
     Unit.objects.bulk_update([v.unit for v in moved], ["parent"], BATCH)
     parent_of = {v.unit.pk: v.unit.parent_id for v in moved}
-    stored = _paths_of([*parent_of, *parent_of.values()])
+    stored = _paths_of([*parent_of, *(pk for pk in parent_of.values() if pk)])
     old = {pk: stored[pk] for pk in parent_of}  # the moved units' paths before the move
     new: dict[int, str] = {}
 
