@@ -9,10 +9,9 @@ class NtmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from tiendo.programmes.metadata import register_section
-
         # --- sets ---
         from tiendo.ntm import sets
+        from tiendo.programmes.metadata import register_section
 
         register_section("criteria_sets", sets.check_section, sets.apply_section)
         # --- end sets ---
