@@ -115,3 +115,30 @@ def test_the_set_loaded_hook_runs_for_each_set(tree, monkeypatch):
     monkeypatch.setattr(services, "_SET_LOADED", [lambda cs: seen.append(cs.code)])
     load_package(PACKAGES_DIR / "xa-2026-2030.yaml")
     assert seen == ["XA-2026-2030"]
+
+
+def test_the_admin_site_shows_the_sets_read_only(tree):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests import factories
+    from tiendo.accounts.models import Role
+
+    load_package(PACKAGES_DIR / "xa-2026-2030.yaml")
+    admin = factories.user("quantri", None, Role.ADMIN, is_staff=True)
+    client = Client()
+    client.force_login(admin)
+    cs = CriteriaSet.objects.get(code="XA-2026-2030")
+    for name in ("criteriaset", "criterion", "criterionindicator", "threshold", "assessment"):
+        page = client.get(reverse(f"admin:ntm_{name}_changelist"))
+        assert page.status_code == 200, name
+    change = reverse("admin:ntm_criteriaset_change", args=[cs.pk])
+    page = client.get(change)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(change, {"name": "sửa"}).status_code == 403
+    assert client.get(reverse("admin:ntm_threshold_add")).status_code == 403
+    cs.refresh_from_db()
+    assert cs.name.startswith("Bộ tiêu chí quốc gia")
+    stranger = factories.user("nguoila", tree.n1, Role.COMMUNE_OFFICER, is_staff=True)
+    client.force_login(stranger)
+    assert client.get(reverse("admin:ntm_criteriaset_changelist"), follow=True).status_code == 403
