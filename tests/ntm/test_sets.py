@@ -142,3 +142,15 @@ def test_the_admin_site_shows_the_sets_read_only(tree):
     stranger = factories.user("nguoila", tree.n1, Role.COMMUNE_OFFICER, is_staff=True)
     client.force_login(stranger)
     assert client.get(reverse("admin:ntm_criteriaset_changelist"), follow=True).status_code == 403
+
+
+def test_the_ntm_sets_command_loads_and_lists(tree):
+    out = StringIO()
+    call_command("ntm", "sets", "--load-shipped", stdout=out)
+    text = out.getvalue()
+    assert "xa-2026-2030.yaml" in text
+    assert (
+        "XA-2026-2030 — Bộ tiêu chí quốc gia về xã nông thôn mới giai đoạn 2026-2030: 10 tiêu chí, từ 15/02/2026 đến 31/12/2030"
+        in text
+    )
+    assert CriteriaSet.objects.count() == len(EXPECTED)

@@ -164,7 +164,9 @@ def test_codes_are_ascii(tree, tmp_path):
     assert problem.key == "criteria_sets[0].code"
     data = package()
     data["criteria_sets"][0]["classes"] = {"MIỀN_NÚI": "Miền núi", "DB": "Đồng bằng"}
-    assert only(refused(tmp_path, data), "package.bad_code").key == "criteria_sets[0].classes.MIỀN_NÚI"
+    assert (
+        only(refused(tmp_path, data), "package.bad_code").key == "criteria_sets[0].classes.MIỀN_NÚI"
+    )
     data = package()
     data["criteria_sets"][0]["criteria"][0]["indicators"][0]["code"] = "2.1"
     assert only(refused(tmp_path, data), "package.indicator_outside_criterion")
@@ -282,7 +284,9 @@ def test_what_has_no_results_may_leave_and_the_difference_says_so(tree, tmp_path
     report = load_package(write(tmp_path, data))
     cs = CriteriaSet.objects.get(code="T-2021-2025")
     assert list(cs.criteria.values_list("number", flat=True)) == [1, 2]
-    assert list(Threshold.objects.filter(indicator__code="1.1").values_list("applies_to", flat=True)) == [""]
+    assert list(
+        Threshold.objects.filter(indicator__code="1.1").values_list("applies_to", flat=True)
+    ) == [""]
     text = "\n".join(report.diff_lines())
     assert "tiêu chí: 1, 2, 3 → 1, 2" in text
     assert "bỏ ngưỡng: DB, MN" in text

@@ -47,6 +47,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.formatting import format_date
 from tiendo.ntm import services
 from tiendo.ntm.models import (
     Assessment,
@@ -181,8 +182,8 @@ def _check_set(c, path, item, loaded, seen, programme_code) -> dict:
             f"{path}.valid_to",
             _("ngày hết áp dụng (%(to)s) trước ngày bắt đầu áp dụng (%(start)s)."),
             code="package.bad_validity",
-            to=valid_to.strftime("%d/%m/%Y"),
-            start=valid_from.strftime("%d/%m/%Y"),
+            to=format_date(valid_to),
+            start=format_date(valid_from),
         )
     base = _check_base(c, path, item, code, LEVELS[level], loaded, seen)
     criteria = _check_criteria(c, path, item, classes)
