@@ -291,3 +291,23 @@ def test_what_has_no_results_may_leave_and_the_difference_says_so(tree, tmp_path
     assert "tiêu chí: 1, 2, 3 → 1, 2" in text
     assert "bỏ ngưỡng: DB, MN" in text
     assert not Criterion.objects.filter(number=3).exists()
+
+
+def test_a_result_saved_after_the_check_refuses_the_whole_load(tree, tmp_path, monkeypatch):
+    from tiendo.ntm import sets
+
+    load_package(write(tmp_path, package()))
+    cs = CriteriaSet.objects.get(code="T-2021-2025")
+    data = package()
+    data["criteria_sets"][0]["criteria"].pop()
+    data["criteria_sets"][0]["bands"] = [
+        {"label": "2", "min": 2, "max": 2},
+        {"label": "0-1", "min": 0, "max": 1},
+    ]
+    monkeypatch.setattr(sets, "_check_removals", lambda *args: None)  # as if saved since
+    _assess(tree, cs)
+    with pytest.raises(PackageError) as error:
+        load_package(write(tmp_path, data))
+    assert error.value.codes == ["package.criterion_in_use"]
+    assert cs.criteria.count() == 3
+    assert CriteriaSet.objects.get(code="T-2021-2025").bands[0]["max"] == 3

@@ -45,6 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.formatting import format_date
@@ -59,7 +60,7 @@ from tiendo.ntm.models import (
     Threshold,
     ThresholdBasis,
 )
-from tiendo.programmes.metadata import load_package, upsert
+from tiendo.programmes.metadata import PackageError, PackageProblem, load_package, upsert
 from tiendo.units.models import Level, Unit
 
 SET_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
@@ -727,7 +728,7 @@ def _apply_criteria(cs: CriteriaSet, criteria: list[dict], report) -> None:
         )
         kept.append(criterion.pk)
         _apply_indicators(criterion, crit["indicators"], report)
-    cs.criteria.exclude(pk__in=kept).delete()  # checked: none has results
+    _delete(cs.criteria.exclude(pk__in=kept), cs)  # checked: none has results
     new_numbers = sorted(c["number"] for c in criteria)
     new_codes = _indicator_codes(cs)
     fields = []
@@ -738,6 +739,27 @@ def _apply_criteria(cs: CriteriaSet, criteria: list[dict], report) -> None:
         fields.append((str(_("bỏ chỉ tiêu")), ", ".join(removed), "—"))
     if fields:
         report.changed(KIND_SET, cs, {"code": cs.code}, fields)
+
+
+def _delete(rows, cs: CriteriaSet) -> None:
+    """Remove what the package left out; checked to have no results, but a result saved
+    since the check refuses the whole load rather than fail half-way."""
+    try:
+        rows.delete()
+    except ProtectedError:
+        raise PackageError(
+            [
+                PackageProblem(
+                    _(
+                        "bộ tiêu chí “%(set)s” vừa có kết quả đánh giá mới cho tiêu chí hoặc "
+                        "chỉ tiêu gói bỏ đi: chưa nạp gì, xin nạp lại."
+                    ),
+                    code="package.criterion_in_use",
+                    key="criteria_sets",
+                    set=cs.code,
+                )
+            ]
+        ) from None
 
 
 def _indicator_codes(cs: CriteriaSet) -> list[str]:
@@ -769,7 +791,7 @@ def _apply_indicators(criterion: Criterion, indicators: list[dict], report) -> N
         )
         kept.append(indicator.pk)
         _apply_thresholds(indicator, ind["thresholds"], report)
-    criterion.indicators.exclude(pk__in=kept).delete()  # checked: none has results
+    _delete(criterion.indicators.exclude(pk__in=kept), criterion.criteria_set)
 
 
 def _apply_thresholds(indicator: CriterionIndicator, thresholds: list[dict], report) -> None:
