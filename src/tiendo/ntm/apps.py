@@ -7,3 +7,11 @@ class NtmConfig(AppConfig):
     label = "ntm"
     verbose_name = _("Nông thôn mới")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # --- sets ---
+        from tiendo.ntm import sets
+        from tiendo.programmes.metadata import register_section
+
+        register_section("criteria_sets", sets.check_section, sets.apply_section)
+        # --- end sets ---
