@@ -7,3 +7,13 @@ class NtmConfig(AppConfig):
     label = "ntm"
     verbose_name = _("Nông thôn mới")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # --- assess: the figures of the engine ---
+        from tiendo.data.services import register_write_guard
+        from tiendo.ntm import figures, services
+
+        services.register_set_loaded(figures.ensure_figures)
+        services.register_after_save(figures.after_save)
+        register_write_guard(figures.computed_figure_guard)
+        # --- end assess ---

@@ -551,3 +551,60 @@ def record_recognition(
             for hook in _AFTER_SAVE:
                 hook([assessment])
     return recognition
+
+
+def withdraw_recognition(
+    recognition: Recognition, number: str, day: date, user=None
+) -> Recognition:
+    """Record the decision ``number`` withdrawing ``recognition`` on ``day``; the figures
+    of the commune (recognised, in force at year end) follow from that year on."""
+    number = (number or "").strip()
+    item = AssessmentInput(
+        unit=recognition.unit, criteria_set=recognition.criteria_set, year=recognition.year
+    )
+    if not number:
+        raise _error(
+            item,
+            "ntm.recognition.withdrawal_number",
+            _("cần số quyết định thu hồi quyết định %(decision)s."),
+            decision=recognition.decision_number,
+        )
+    with transaction.atomic():
+        current = Recognition.objects.select_for_update().get(pk=recognition.pk)
+        if current.withdrawn_on is not None:
+            raise _error(
+                item,
+                "ntm.recognition.withdrawn",
+                _("quyết định %(decision)s đã bị thu hồi theo %(withdrawal)s."),
+                decision=current.decision_number,
+                withdrawal=current.withdrawn_number,
+            )
+        if day < current.decision_date:
+            raise _error(
+                item,
+                "ntm.recognition.withdrawal_date",
+                _("ngày thu hồi phải sau ngày quyết định %(decision)s."),
+                decision=current.decision_number,
+            )
+        current.withdrawn_number = number[:80]
+        current.withdrawn_on = day
+        current.save(update_fields=["withdrawn_number", "withdrawn_on"])
+        from tiendo.core.audit import audit
+
+        audit(
+            "ntm.recognition_withdrawn",
+            actor=user,
+            unit=current.unit,
+            decision=current.decision_number,
+            withdrawal=number,
+        )
+        assessments = list(
+            Assessment.objects.filter(
+                unit=current.unit, criteria_set=current.criteria_set, year__gte=current.year
+            )
+        )
+        if assessments:
+            for hook in _AFTER_SAVE:
+                hook(assessments)
+    recognition.withdrawn_number, recognition.withdrawn_on = current.withdrawn_number, day
+    return current
