@@ -494,6 +494,9 @@ def _row(check, cells, meta_row, units, columns, derived, recognised, *, cs, yea
     if _text(_value(cells[1])) != commune.code:
         problem(_("cột Mã đã bị sửa (biểu ghi %(code)s); không sửa cột Mã."), code=commune.code)
         return
+    data_cells = cells[len(FIXED) : len(FIXED) + len(columns)]
+    if version == 0 and all(_text(_value(c)) == "" for c in data_cells):
+        return  # a commune not assessed, left blank: nothing to say about it
     if not scope.may_assess(user, commune):
         problem(_("bạn không có quyền nhập kết quả đánh giá của xã này."))
         return
