@@ -306,9 +306,33 @@ def write_figures(pairs, *, user=None) -> None:
         }
         for year in sorted(years):
             entries += entries_for(cs, unit, year, assessments.get(year), recognitions, indicators)
+    entries = _changed(entries)
     if entries:
         with computed_write():
             save_values(entries, user=user, source=SOURCE)
+
+
+def _changed(entries: list) -> list:
+    """The entries whose figure differs from the one stored (one query): a save changes a
+    few of a commune's figures, and each value written costs a lock, a history row and
+    the rollups of its ancestors."""
+    from tiendo.data.models import DataValue
+
+    if not entries:
+        return entries
+    stored = {
+        (i, u, p, c): v
+        for i, u, p, c, v in DataValue.objects.filter(
+            unit_id__in={e.unit.pk for e in entries},
+            indicator_id__in={e.indicator.pk for e in entries},
+            period__in={e.period for e in entries},
+        ).values_list("indicator_id", "unit_id", "period", "category", "value")
+    }
+    return [
+        e
+        for e in entries
+        if stored.get((e.indicator.pk, e.unit.pk, e.period, e.category)) != e.value
+    ]
 
 
 def after_save(assessments: list[Assessment]) -> None:
