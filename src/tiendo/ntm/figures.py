@@ -250,9 +250,10 @@ def _recognition_values(cs, unit, year, recognitions) -> tuple[Decimal, Decimal]
     return (ONE if this_year else ZERO), (ONE if in_force else ZERO)
 
 
-def entries_for(cs, unit, year, assessment, recognitions, indicators) -> list:
+def entries_for(cs, unit, year, assessment, recognitions, indicators, results=None) -> list:
     """The entries of one commune's figures for one year: of its assessment (when it has
-    one) and its recognitions."""
+    one) and its recognitions. ``results`` maps criterion numbers to met (read from the
+    assessment when not given); ``cs.criteria`` is read through ``_numbers``."""
     from tiendo.data.services import Entry
 
     period = str(year)
@@ -262,9 +263,10 @@ def entries_for(cs, unit, year, assessment, recognitions, indicators) -> list:
 
     out = []
     if assessment is not None:
-        criteria = {r.criterion.number: r.met for r in assessment.results.all()}
-        numbers = sorted(c.number for c in cs.criteria.all())
-        met = sum(1 for n in numbers if criteria.get(n))
+        if results is None:
+            results = {r.criterion.number: r.met for r in assessment.results.all()}
+        numbers = _numbers(cs)
+        met = sum(1 for n in numbers if results.get(n))
         out.append(entry("ASSESSED", ONE))
         out.append(entry("MET_ALL", ONE if numbers and met == len(numbers) else ZERO))
         out.append(entry("CRITERIA", Decimal(met)))
@@ -272,11 +274,18 @@ def entries_for(cs, unit, year, assessment, recognitions, indicators) -> list:
         for index, _band in enumerate(cs.bands or []):
             out.append(entry("BAND", ONE if index == band else None, band_code(index)))
         for number in numbers:
-            out.append(entry(number, ONE if criteria.get(number) else ZERO))
+            out.append(entry(number, ONE if results.get(number) else ZERO))
     recognised, in_force = _recognition_values(cs, unit, year, recognitions)
     out.append(entry("RECOGNISED", recognised))
     out.append(entry("RECOGNISED_TOTAL", in_force))
     return out
+
+
+def _numbers(cs: CriteriaSet) -> list[int]:
+    """The set's criterion numbers, read once per set instance."""
+    if "_figure_numbers" not in cs.__dict__:
+        cs._figure_numbers = sorted(cs.criteria.values_list("number", flat=True))
+    return cs._figure_numbers
 
 
 def _last_year(cs: CriteriaSet, unit) -> int:
@@ -288,28 +297,59 @@ def _last_year(cs: CriteriaSet, unit) -> int:
     return min(ends)
 
 
-def write_figures(pairs, *, user=None) -> None:
-    """Write the figures of each (criteria set, unit, years) in ``pairs``, in one save."""
+def write_figures(groups, *, user=None, recognitions=None) -> None:
+    """Write the figures of each (criteria set, unit, years) in ``groups``, in one save.
+    ``recognitions`` (by (set id, unit id)) saves reading them again."""
     from tiendo.data.services import computed_write, save_values
+    from tiendo.ntm.models import CriterionResult
 
-    entries = []
-    for cs, unit, years in pairs:
-        if cs.programme_id is None:
-            continue
-        indicators = _indicators(cs)
-        recognitions = list(Recognition.objects.filter(unit=unit, criteria_set=cs))
-        assessments = {
-            a.year: a
-            for a in Assessment.objects.filter(
-                unit=unit, criteria_set=cs, year__in=years
-            ).prefetch_related("results__criterion")
-        }
+    groups = [(cs, unit, years) for cs, unit, years in groups if cs.programme_id and years]
+    if not groups:
+        return
+    if recognitions is None:
+        recognitions = _recognitions(groups)
+    assessments = {
+        (a.criteria_set_id, a.unit_id, a.year): a
+        for a in Assessment.objects.filter(
+            criteria_set_id__in={cs.pk for cs, _u, _y in groups},
+            unit_id__in={unit.pk for _c, unit, _y in groups},
+            year__in={y for _c, _u, years in groups for y in years},
+        )
+    }
+    results: dict[int, dict[int, bool | None]] = {}
+    for assessment_id, number, met in CriterionResult.objects.filter(
+        assessment_id__in=[a.pk for a in assessments.values()]
+    ).values_list("assessment_id", "criterion__number", "met"):
+        results.setdefault(assessment_id, {})[number] = met
+    entries, by_set = [], {}
+    for cs, unit, years in groups:
+        if cs.pk not in by_set:
+            by_set[cs.pk] = _indicators(cs)
         for year in sorted(years):
-            entries += entries_for(cs, unit, year, assessments.get(year), recognitions, indicators)
+            a = assessments.get((cs.pk, unit.pk, year))
+            entries += entries_for(
+                cs,
+                unit,
+                year,
+                a,
+                recognitions.get((cs.pk, unit.pk), []),
+                by_set[cs.pk],
+                results.get(a.pk, {}) if a else None,
+            )
     entries = _changed(entries)
     if entries:
         with computed_write():
             save_values(entries, user=user, source=SOURCE)
+
+
+def _recognitions(groups) -> dict[tuple[int, int], list[Recognition]]:
+    found: dict[tuple[int, int], list[Recognition]] = {}
+    for r in Recognition.objects.filter(
+        criteria_set_id__in={cs.pk for cs, _u, _y in groups},
+        unit_id__in={unit.pk for _c, unit, _y in groups},
+    ):
+        found.setdefault((r.criteria_set_id, r.unit_id), []).append(r)
+    return found
 
 
 def _changed(entries: list) -> list:
@@ -337,28 +377,22 @@ def _changed(entries: list) -> list:
 
 def after_save(assessments: list[Assessment]) -> None:
     """The after-save hook: the figures of every assessment written, for its year and,
-    when it carries a recognition, for the years the recognition is in force."""
+    when its commune has a recognition of the set, for every year from the first one
+    recognised (what is in force at each year's end follows)."""
     by_key: dict[tuple[int, int], tuple] = {}
     for a in assessments:
         cs, unit = a.criteria_set, a.unit
-        key = (cs.pk, unit.pk)
-        years = by_key.setdefault(key, (cs, unit, set()))[2]
-        years.add(a.year)
-    recognised = {
-        (cs_id, unit_id): first
-        for cs_id, unit_id, first in Recognition.objects.filter(
-            unit_id__in={k[1] for k in by_key}, criteria_set_id__in={k[0] for k in by_key}
-        )
-        .values_list("criteria_set_id", "unit_id", "year")
-        .order_by("-year")
-    }
+        by_key.setdefault((cs.pk, unit.pk), (cs, unit, set()))[2].add(a.year)
+    groups = list(by_key.values())
+    recognitions = _recognitions(groups)
     for key, (cs, unit, years) in by_key.items():
-        first = recognised.get(key)
-        if first is not None:
-            years.update(range(first, _last_year(cs, unit) + 1))
+        found = recognitions.get(key)
+        if found:
+            first = min(r.year for r in found)
+            years.update(range(first, max(_last_year(cs, unit), first) + 1))
         by_key[key] = (cs, unit, _valid_years(cs, unit, years))
     user = assessments[0].updated_by if assessments else None
-    write_figures(list(by_key.values()), user=user)
+    write_figures(list(by_key.values()), user=user, recognitions=recognitions)
 
 
 def _valid_years(cs, unit, years) -> set[int]:
