@@ -266,6 +266,33 @@ def _definition_data(w, **overrides):
     return data
 
 
+# --- assess ---
+def _ntm_url(w, name, unit, *, met=False):
+    """A criteria set of the access world (made once), Xã Một's 2024 assessment meeting
+    every criterion when ``met``."""
+    from tests.ntm.helpers import small_set
+    from tiendo.ntm.models import Assessment, CriteriaSet
+    from tiendo.ntm.services import AssessmentInput, save_assessments
+
+    cs = CriteriaSet.objects.filter(code="T-2021-2025").first() or small_set()
+    if met and not Assessment.objects.filter(unit=w.tree.c1, criteria_set=cs).exists():
+        save_assessments(
+            [
+                AssessmentInput(
+                    unit=w.tree.c1,
+                    criteria_set=cs,
+                    year=2024,
+                    applies_to="MN",
+                    criteria={1: True, 2: True, 3: True},
+                )
+            ]
+        )
+    return reverse(name, args=[cs.code, unit.pk, 2024])
+
+
+# --- end assess ---
+
+
 ROUTES: dict[str, Route] = {
     "home": Route(lambda w: reverse("home"), stranger="no leak"),
     "login": Route(
@@ -547,6 +574,28 @@ ROUTES: dict[str, Route] = {
     # --- pages ---
     # --- end pages ---
     # --- assess ---
+    "ntm:entry": Route(
+        lambda w: _ntm_url(w, "ntm:entry", w.tree.c1),
+        write=lambda w: {"version": "0", "applies_to": "MN", "c3": "1", "level": ""},
+    ),
+    "ntm:recognition": Route(
+        lambda w: _ntm_url(w, "ntm:recognition", w.tree.c1, met=True),
+        allowed="coordinator",
+        write=lambda w: {
+            "decision_number": "7/QĐ-UBND",
+            "decision_date": "20/12/2024",
+            "issuer": "UBND tỉnh Hà Giang",
+        },
+    ),
+    "ntm:sheet_download": Route(
+        lambda w: _ntm_url(w, "ntm:sheet_download", w.tree.vi_xuyen), allowed="district"
+    ),
+    "ntm:sheet_upload": Route(
+        lambda w: _ntm_url(w, "ntm:sheet_upload", w.tree.vi_xuyen),
+        allowed="coordinator",
+        write=lambda w: {"action": "save", "file": _upload("tieu-chi.xlsx")},
+        allowed_writes=False,  # not a sheet: refused on its merits (tests/ntm/test_excel.py)
+    ),
     # --- end assess ---
     # --- agency ---
     # --- end agency ---

@@ -425,3 +425,53 @@ def readable_paths(user) -> list[str] | None:
     """The path prefixes of the subtrees ``user`` reads (``None``: everything), for queries
     of other apps that follow the same scope (the programmes a user deals with)."""
     return _cached_paths(user)
+
+
+# ---------------------------------------------------------------------------------------
+# NTM assessments (issue 11, assess): who enters a commune's results and records its
+# recognition.
+
+
+def may_assess(user, unit: Unit) -> bool:
+    """Enter or change the NTM assessment of ``unit``: a commune officer for their own
+    commune, the coordination office for the communes below it, the administrator; never
+    a leader (read only) nor an agency officer."""
+    if is_admin(user):
+        return True
+    if not (user.is_authenticated and user.unit_id):
+        return False
+    if user.role == Role.COMMUNE_OFFICER:
+        return user.unit_id == unit.pk
+    return user.role == Role.COORDINATOR and can_write(user, unit)
+
+
+def check_assess(user, unit: Unit) -> Unit:
+    if not may_assess(user, unit):
+        raise PermissionDenied(
+            _(
+                "Chỉ cán bộ của xã hoặc văn phòng điều phối cấp trên mới được nhập kết quả "
+                "đánh giá tiêu chí của xã này."
+            )
+        )
+    return unit
+
+
+def may_record_recognition(user, unit: Unit) -> bool:
+    """Record (or withdraw) the decision recognising ``unit``: the administrator; the
+    coordination office of the province (or the nation) the commune lies in."""
+    if is_admin(user):
+        return True
+    if not (user.is_authenticated and user.role == Role.COORDINATOR and user.unit_id):
+        return False
+    return user.unit.level <= Level.PROVINCE and can_write(user, unit)
+
+
+def check_record_recognition(user, unit: Unit) -> Unit:
+    if not may_record_recognition(user, unit):
+        raise PermissionDenied(
+            _(
+                "Chỉ văn phòng điều phối cấp tỉnh mới được ghi quyết định công nhận xã đạt "
+                "chuẩn nông thôn mới."
+            )
+        )
+    return unit

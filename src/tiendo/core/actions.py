@@ -75,6 +75,16 @@ ACTIONS: dict[str, Action] = {
         _("Ghi quyết định công nhận nông thôn mới"),
         _("Quyết định %(decision)s: %(level)s"),
     ),
+    # ntm assess
+    "ntm.recognition_withdrawn": Action(
+        _("Thu hồi quyết định công nhận nông thôn mới"),
+        _("Quyết định %(decision)s thu hồi theo %(withdrawal)s"),
+    ),
+    "ntm.assessments_uploaded": Action(
+        _("Tải lên biểu tổng hợp kết quả thực hiện tiêu chí"),
+        _("%(file)s: %(count)s xã, năm %(year)s"),
+    ),
+    # end ntm assess
     "unit_change.events_loaded": Action(
         _("Ghi sự kiện thay đổi đơn vị"),
         _(

@@ -16,8 +16,10 @@ under the row lock in :func:`_write`, so every way of entering data gets the sam
 
 from __future__ import annotations
 
+import contextvars
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -60,6 +62,23 @@ _WRITE_GUARDS: list = []
 def register_write_guard(guard) -> None:
     if guard not in _WRITE_GUARDS:
         _WRITE_GUARDS.append(guard)
+
+
+# A figure an app computes from its own records (the NTM engine's counts of communes, from
+# the assessments) is written without the guards: they protect what people enter — an
+# approved report, a closed entry window, a computed figure typed by hand — and must not
+# refuse the record the figure follows. Every other check and the history still apply.
+_COMPUTING = contextvars.ContextVar("tiendo_computed_write", default=False)
+
+
+@contextmanager
+def computed_write():
+    """Within it, :func:`save_values` and :func:`load_values` skip the write guards."""
+    token = _COMPUTING.set(True)
+    try:
+        yield
+    finally:
+        _COMPUTING.reset(token)
 
 
 @dataclass(frozen=True)
@@ -469,7 +488,7 @@ def check_entries(entries: list[Entry]) -> list[Period | DataEntryError]:
         except DataEntryError as exc:
             outcomes.append(exc)
     pending = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, Period)]
-    for guard in _WRITE_GUARDS:
+    for guard in () if _COMPUTING.get() else _WRITE_GUARDS:
         if not pending:
             break
         refusals = guard([(entries[i], outcomes[i]) for i in pending])

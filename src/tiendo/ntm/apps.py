@@ -8,10 +8,18 @@ class NtmConfig(AppConfig):
     verbose_name = _("Nông thôn mới")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         # --- sets ---
         from tiendo.ntm import sets
         from tiendo.programmes.metadata import register_section
 
         register_section("criteria_sets", sets.check_section, sets.apply_section)
         # --- end sets ---
+        # --- assess: the figures of the engine ---
+        from tiendo.data.services import register_write_guard
+        from tiendo.ntm import figures, services
+
+        services.register_set_loaded(figures.ensure_figures)
+        services.register_after_save(figures.after_save)
+        register_write_guard(figures.computed_figure_guard)
+        # --- end assess ---

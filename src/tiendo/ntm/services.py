@@ -28,7 +28,6 @@ from tiendo.ntm.models import (
     AssessmentChange,
     CriteriaSet,
     Criterion,
-    CriterionIndicator,
     CriterionResult,
     IndicatorResult,
     NtmLevel,
@@ -178,6 +177,8 @@ class _Plan:
     applies_to: str
     level: str
     note: str
+    criteria: list = field(default_factory=list)  # the set's, indicators prefetched
+    old: tuple = ({}, {}, {})  # the current results (_old_results), read once
 
 
 def _check(item: AssessmentInput, criteria: list[Criterion], current, old) -> _Plan | list:
@@ -290,7 +291,9 @@ def _check(item: AssessmentInput, criteria: list[Criterion], current, old) -> _P
     if errors:
         return errors
     note = item.note if item.note is not None else (current.note if current else "")
-    return _Plan(item, current, met, derived, values, evidence, applies_to, level, note)
+    return _Plan(
+        item, current, met, derived, values, evidence, applies_to, level, note, criteria, old
+    )
 
 
 def _old_results(assessment: Assessment | None):
@@ -402,7 +405,7 @@ def _shown(value) -> str:
 
 def _write(plan: _Plan, user, source: str) -> tuple[Assessment, str]:
     item, current = plan.item, plan.current
-    old_met, old_values, old_evidence = _old_results(current)
+    old_met, old_values, old_evidence = plan.old
     count = sum(1 for v in plan.met.values() if v)
     changes: list[tuple[str, object, object]] = []
     for number, met in plan.met.items():
@@ -434,6 +437,7 @@ def _write(plan: _Plan, user, source: str) -> tuple[Assessment, str]:
         outcome = "created"
     else:
         assessment = current
+        assessment.unit, assessment.criteria_set = item.unit, item.criteria_set  # in hand
         for name, new in fields_.items():
             setattr(assessment, name, new)
         assessment.criteria_met = count
@@ -459,11 +463,8 @@ def _write(plan: _Plan, user, source: str) -> tuple[Assessment, str]:
 
 
 def _write_results(assessment: Assessment, plan: _Plan) -> None:
-    criteria = {c.number: c for c in assessment.criteria_set.criteria.all()}
-    indicators = {
-        i.code: i
-        for i in CriterionIndicator.objects.filter(criterion__criteria_set=assessment.criteria_set)
-    }
+    criteria = {c.number: c for c in plan.criteria}
+    indicators = {i.code: i for c in plan.criteria for i in c.indicators.all()}
     assessment.results.all().delete()
     CriterionResult.objects.bulk_create(
         CriterionResult(
@@ -551,3 +552,60 @@ def record_recognition(
             for hook in _AFTER_SAVE:
                 hook([assessment])
     return recognition
+
+
+def withdraw_recognition(
+    recognition: Recognition, number: str, day: date, user=None
+) -> Recognition:
+    """Record the decision ``number`` withdrawing ``recognition`` on ``day``; the figures
+    of the commune (recognised, in force at year end) follow from that year on."""
+    number = (number or "").strip()
+    item = AssessmentInput(
+        unit=recognition.unit, criteria_set=recognition.criteria_set, year=recognition.year
+    )
+    if not number:
+        raise _error(
+            item,
+            "ntm.recognition.withdrawal_number",
+            _("cần số quyết định thu hồi quyết định %(decision)s."),
+            decision=recognition.decision_number,
+        )
+    with transaction.atomic():
+        current = Recognition.objects.select_for_update().get(pk=recognition.pk)
+        if current.withdrawn_on is not None:
+            raise _error(
+                item,
+                "ntm.recognition.withdrawn",
+                _("quyết định %(decision)s đã bị thu hồi theo %(withdrawal)s."),
+                decision=current.decision_number,
+                withdrawal=current.withdrawn_number,
+            )
+        if day < current.decision_date:
+            raise _error(
+                item,
+                "ntm.recognition.withdrawal_date",
+                _("ngày thu hồi phải sau ngày quyết định %(decision)s."),
+                decision=current.decision_number,
+            )
+        current.withdrawn_number = number[:80]
+        current.withdrawn_on = day
+        current.save(update_fields=["withdrawn_number", "withdrawn_on"])
+        from tiendo.core.audit import audit
+
+        audit(
+            "ntm.recognition_withdrawn",
+            actor=user,
+            unit=current.unit,
+            decision=current.decision_number,
+            withdrawal=number,
+        )
+        assessments = list(
+            Assessment.objects.filter(
+                unit=current.unit, criteria_set=current.criteria_set, year__gte=current.year
+            )
+        )
+        if assessments:
+            for hook in _AFTER_SAVE:
+                hook(assessments)
+    recognition.withdrawn_number, recognition.withdrawn_on = current.withdrawn_number, day
+    return current
