@@ -7,3 +7,14 @@ class NtmConfig(AppConfig):
     label = "ntm"
     verbose_name = _("Nông thôn mới")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # --- agency ---
+        from tiendo.ntm import agencies  # noqa: PLC0415
+        from tiendo.programmes.metadata import register_section  # noqa: PLC0415
+
+        register_section("ntm_assignments", agencies.check_assignments, agencies.apply_assignments)
+        register_section(
+            "ntm_sponsorships", agencies.check_sponsorships, agencies.apply_sponsorships
+        )
+        # --- end agency ---
