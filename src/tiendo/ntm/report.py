@@ -86,7 +86,7 @@ def _criterion_label(assignment: Assignment) -> str:
     return label
 
 
-def _same_task(a: Assignment, b: Assignment) -> bool:
+def same_task(a: Assignment, b: Assignment) -> bool:
     """Two assignments of one task: the same criterion, and the same indicator or one of
     them on the whole criterion."""
     return a.criterion_id == b.criterion_id and (
@@ -146,7 +146,7 @@ def criteria_part(agency: Unit, year: int) -> ReportPart:
                 for o in during
                 if o.role == AssignmentRole.RESPONSIBLE
                 and o.agency_id != agency.pk
-                and _same_task(o, a)
+                and same_task(o, a)
             ]
             values = {
                 "criterion": _criterion_label(a),
@@ -179,7 +179,7 @@ def criteria_part(agency: Unit, year: int) -> ReportPart:
             for o in during
             if o.role == AssignmentRole.COORDINATING
             and o.agency_id != agency.pk
-            and _same_task(o, a)
+            and same_task(o, a)
         ]
         values = {
             "criterion": _criterion_label(a)[:1].upper() + _criterion_label(a)[1:],
