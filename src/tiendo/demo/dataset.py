@@ -219,10 +219,12 @@ def load_demo(*, stdout=None) -> dict[str, int]:
             stdout.write(f"{name}: {report.summary()}")
     entries = build_entries(Scopes())
     counts = load_values(entries, source="demo")
-    # the NTM assessments' figures are values too (written by the set's after-save hook)
+    # The NTM assessments' figures are values too, written by the set's after-save hook
+    # (none when nothing changed): counted with the demo's, the demo being all the values.
     before = DataValue.objects.count()
     assessments = ntm.load_demo_ntm()
     counts["created"] += DataValue.objects.count() - before
+    counts["unchanged"] = DataValue.objects.count() - counts["created"] - counts["updated"]
     if stdout:
         stdout.write(f"Đánh giá tiêu chí nông thôn mới (minh họa): {len(assessments)}")
     load_demo_reporting()
