@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from tests import factories
+from tests.ntm.agency_helpers import access_sponsorship
 from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
 from tiendo.data.models import DataValue
@@ -598,6 +599,15 @@ ROUTES: dict[str, Route] = {
     ),
     # --- end assess ---
     # --- agency ---
+    # the agency of Hà Giang (its coordinator and leader read it) sponsoring Xã Một
+    # (access_sponsorship: tests/ntm/agency_helpers.py)
+    "ntm:agency_tasks": Route(
+        lambda w: reverse("ntm:agency_tasks", args=[access_sponsorship(w).agency_id]),
+        allowed="coordinator",
+    ),
+    "ntm:commune_sponsors": Route(
+        lambda w: reverse("ntm:commune_sponsors", args=[access_sponsorship(w).commune_id])
+    ),
     # --- end agency ---
 }
 

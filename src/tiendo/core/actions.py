@@ -85,6 +85,23 @@ ACTIONS: dict[str, Action] = {
         _("%(file)s: %(count)s xã, năm %(year)s"),
     ),
     # end ntm assess
+    # ntm agency
+    "ntm.assignment_recorded": Action(
+        _("Ghi phân công tiêu chí nông thôn mới"),
+        _("%(agency)s: %(role)s tiêu chí số %(criterion)s (%(set)s), quyết định %(decision)s"),
+    ),
+    "ntm.assignment_ended": Action(
+        _("Kết thúc phân công tiêu chí nông thôn mới"),
+        _("%(agency)s: phân công kết thúc ngày %(day)s"),
+    ),
+    "ntm.sponsorship_recorded": Action(
+        _("Ghi đỡ đầu xây dựng nông thôn mới"),
+        _("%(agency)s đỡ đầu %(commune)s, quyết định %(decision)s"),
+    ),
+    "ntm.sponsorship_ended": Action(
+        _("Kết thúc đỡ đầu xây dựng nông thôn mới"),
+        _("%(agency)s: đỡ đầu kết thúc ngày %(day)s"),
+    ),
     "unit_change.events_loaded": Action(
         _("Ghi sự kiện thay đổi đơn vị"),
         _(

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
+from tiendo.data.models import DataValue
 from tiendo.data.services import Entry, load_values
+from tiendo.demo import ntm
 from tiendo.demo.reporting import load_demo_reporting
 from tiendo.demo.reports import load_demo_reports
 from tiendo.programmes.metadata import load_package
@@ -207,12 +209,24 @@ def _spread_text(spread: Spread, units: list[Unit]) -> list[Decimal]:
 
 
 def load_demo(*, stdout=None) -> dict[str, int]:
+    # Quảng Trị's unit history and the NTM criteria set come before the packages: the
+    # Quảng Trị package assigns the set's criteria and sponsors a commune (demo/ntm.py).
+    ntm.load_history()
+    ntm.criteria_set()
     for name in PACKAGES:
         report = load_package(PACKAGES_DIR / name)
         if stdout:
             stdout.write(f"{name}: {report.summary()}")
     entries = build_entries(Scopes())
     counts = load_values(entries, source="demo")
+    # The NTM assessments' figures are values too, written by the set's after-save hook
+    # (none when nothing changed): counted with the demo's, the demo being all the values.
+    before = DataValue.objects.count()
+    assessments = ntm.load_demo_ntm()
+    counts["created"] += DataValue.objects.count() - before
+    counts["unchanged"] = DataValue.objects.count() - counts["created"] - counts["updated"]
+    if stdout:
+        stdout.write(f"Đánh giá tiêu chí nông thôn mới (minh họa): {len(assessments)}")
     load_demo_reporting()
     load_demo_reports()
     return counts

@@ -159,13 +159,30 @@ def _agency_drafts(req, code: str, officer: tuple[str, str, str], texts: dict, n
     return sub, user
 
 
+# The paragraph of seed 003's part 1 on the sponsorship decisions (1841/QĐ-UBND, the
+# working group's 225/QĐ-LMHTX): the report writes it from the Alliance's sponsorships
+# (ntm.report.sponsorship_part), so the officer's answer leaves it out.
+SPONSORSHIP_PARAGRAPH = "Bên cạnh đó thực hiện Quyết định số 1841/QĐ-UBND"
+
+
+def without_sponsorship_paragraph(text: str) -> str:
+    lines = text.split("\n")
+    kept = [line for line in lines if not line.startswith(SPONSORSHIP_PARAGRAPH)]
+    if len(kept) == len(lines):
+        raise ValueError("seed 003: the sponsorship paragraph of part 1 is not where it was")
+    return "\n".join(kept).strip()
+
+
 def _alliance_answers_and_is_approved(req, coordinator, seed) -> None:
     """The Cooperative Alliance: seed 003, sent on 16/11/2020 and approved."""
+    texts = dict(seed)
+    first = seed[0][0]
+    texts[first] = without_sponsorship_paragraph(texts[first])
     sub, officer = _agency_drafts(
         req,
         "45.LMHTX",
         ("lmhtx.quangtri", "Cấp Kim Thành", "Chủ tịch"),
-        dict(seed),
+        texts,
         at("2020-11-16", 8),
     )
     services.submit(sub, officer, now=at("2020-11-16", 10))

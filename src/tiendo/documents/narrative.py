@@ -369,3 +369,53 @@ def group_by_key(parts: list[NarrativePart]) -> dict[str, list[NarrativePart]]:
     for part in parts:
         grouped.setdefault(part.key, []).append(part)
     return grouped
+
+
+# --- parts written from the data of another app (ntm) ------------------------------------
+#
+# options["generated_sections"] = {"criteria": "ntm_criteria", "direction": "ntm_sponsorship"}
+# puts, under a template key, a part written from the data of the report's unit and year
+# (tiendo.ntm.report.PARTS: an agency's criteria assigned, the communes it sponsors),
+# after the unit's own text under that key. The officer's typed version of it is placed
+# with "" in narrative_sections (kept in the traceability, not printed twice).
+
+
+def generated_parts(definition, period) -> list[NarrativePart]:
+    from tiendo.ntm.report import PARTS  # noqa: PLC0415
+
+    raw = definition.options.get("generated_sections") or {}
+    if not isinstance(raw, dict):
+        raise NarrativeConfigError(
+            _("Báo cáo “%(slug)s”: generated_sections phải là bảng “khóa → phần”."),
+            code="narrative.generated_not_a_mapping",
+            slug=definition.slug,
+        )
+    parts = []
+    for key, name in raw.items():
+        if not KEY.match(str(key)) or name not in PARTS:
+            raise NarrativeConfigError(
+                _(
+                    "Báo cáo “%(slug)s”: generated_sections “%(key)s: %(name)s” không hợp lệ "
+                    "(các phần có: %(known)s)."
+                ),
+                code="narrative.generated_unknown",
+                slug=definition.slug,
+                key=key,
+                name=name,
+                known=", ".join(PARTS),
+            )
+        part = PARTS[name](definition.unit, period.end.year)
+        if not part.paragraphs:
+            continue
+        parts.append(
+            NarrativePart(
+                key=str(key),
+                title=part.title,
+                unit_code=definition.unit.code,
+                unit_name=definition.unit.name,
+                text=part.text,
+                section=str(_("số liệu")),
+                own=True,
+            )
+        )
+    return parts

@@ -35,6 +35,7 @@ from tiendo.documents.narrative import (
     Section,
     collect,
     definition_sections,
+    generated_parts,
     group_by_key,
 )
 from tiendo.documents.templates_build import BODY_STYLE, TABLE_STYLE, ensure_styles
@@ -236,6 +237,8 @@ def prepare(definition) -> ReportData:
     data.main = data.figure_set(period)
     try:
         data.narrative = collect(definition)
+        # parts written from NTM data, after the unit's own text under their keys
+        data.narrative.parts += generated_parts(definition, period)
         data.sections = definition_sections(definition)
     except NarrativeConfigError as exc:
         raise RenderError.of(exc) from exc

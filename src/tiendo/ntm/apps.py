@@ -23,3 +23,11 @@ class NtmConfig(AppConfig):
         services.register_after_save(figures.after_save)
         register_write_guard(figures.computed_figure_guard)
         # --- end assess ---
+        # --- agency ---
+        from tiendo.ntm import agencies
+        
+        register_section("ntm_assignments", agencies.check_assignments, agencies.apply_assignments)
+        register_section(
+            "ntm_sponsorships", agencies.check_sponsorships, agencies.apply_sponsorships
+        )
+        # --- end agency ---

@@ -31,4 +31,10 @@ urlpatterns += [
 # --- end assess ---
 
 # --- agency ---
+from tiendo.ntm import views_agency  # noqa: E402
+
+urlpatterns += [
+    path("co-quan/<int:pk>/", views_agency.agency_tasks, name="agency_tasks"),
+    path("xa/<int:pk>/do-dau/", views_agency.commune_sponsors, name="commune_sponsors"),
+]
 # --- end agency ---
