@@ -266,6 +266,16 @@ def _definition_data(w, **overrides):
     return data
 
 
+def _ntm(w, name, args=(), **params) -> str:
+    """A URL of the NTM pages, after writing the assessments they show (pages)."""
+    from urllib.parse import urlencode
+
+    from tests.ntm.page_helpers import access_assessments
+
+    access_assessments(w.tree)
+    return reverse(name, args=args) + ("?" + urlencode(params) if params else "")
+
+
 ROUTES: dict[str, Route] = {
     "home": Route(lambda w: reverse("home"), stranger="no leak"),
     "login": Route(
@@ -545,6 +555,18 @@ ROUTES: dict[str, Route] = {
         write=lambda w: {"format": "docx"},
     ),
     # --- pages ---
+    # the NTM pages read only; Xã Một's assessment is written before the walk
+    "ntm:matrix": Route(
+        lambda w: _ntm(w, "ntm:matrix", unit=w.tree.vi_xuyen.pk, year=2024), allowed="district"
+    ),
+    "ntm:matrix_export": Route(
+        lambda w: _ntm(w, "ntm:matrix_export", unit=w.tree.vi_xuyen.pk, year=2024),
+        allowed="district",
+    ),
+    "ntm:progress": Route(
+        lambda w: _ntm(w, "ntm:progress", unit=w.tree.vi_xuyen.pk), allowed="district"
+    ),
+    "ntm:scorecard": Route(lambda w: _ntm(w, "ntm:scorecard", args=[w.tree.c1.pk])),
     # --- end pages ---
     # --- assess ---
     # --- end assess ---
