@@ -259,17 +259,34 @@ class Matrix:
             summary.partial = self.base.filter(pk__in=list(self.members.partial)).count()
         return summary
 
-    def count(self) -> int:
+    def count(self, summary: Summary | None = None) -> int:
+        """The number of filtered units: from ``summary`` when it tells (no unit only
+        partly inside), else one query."""
+        if summary is not None and not self.members.partial:
+            if not self.band:
+                return summary.units
+            if self.band == NOT_ASSESSED:
+                return summary.not_assessed
+            if band_condition(self.criteria_set, self.band) is not None:
+                return summary.bands[int(self.band)]
         return self.filtered.count()
 
     def districts(self) -> list[Unit]:
-        """The districts the area's units lie in (the district filter's choices)."""
-        parents = with_assessment(self.criteria_set, self.year).filter(self.members.condition)
-        return list(
-            Unit.objects.filter(pk__in=parents.values("parent_id"), level=Level.DISTRICT).order_by(
-                "code", "pk"
+        """The districts the area's units lie in (the district filter's choices): in the
+        year's tree the districts below the area that existed in the year; in the tree of
+        a day the districts of the older units too."""
+        districts = Unit.objects.filter(level=Level.DISTRICT).exclude(kind=UnitKind.AGENCY)
+        if self.day is None:
+            start, end = year_span(self.year)
+            found = districts.filter(
+                Q(valid_from__isnull=True) | Q(valid_from__lte=end),
+                Q(valid_to__isnull=True) | Q(valid_to__gte=start),
+                ancestor_links__ancestor=self.area,
             )
-        )
+        else:
+            parents = with_assessment(self.criteria_set, self.year).filter(self.members.condition)
+            found = districts.filter(pk__in=parents.values("parent_id"))
+        return list(found.order_by("code", "pk"))
 
     def rows(self, start: int = 0, stop: int | None = None) -> list[MatrixRow]:
         """The filtered units from ``start`` to ``stop`` by district and code, with their

@@ -235,7 +235,7 @@ def matrix(request):
             asked.area, cs, asked.year, day=asked.day, district=asked.district, band=asked.band
         )
         summary = table.summary()
-        total = table.count()
+        total = table.count(summary)
         pages = max(1, -(-total // PER_PAGE))
         page = min(max(_int(request, "page") or 1, 1), pages)
         rows = table.rows((page - 1) * PER_PAGE, page * PER_PAGE)
