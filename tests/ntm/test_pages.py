@@ -349,6 +349,17 @@ def test_the_coordinator_sees_the_province_and_the_stranger_nothing_of_it(client
     assert own.status_code == 200 and "Xã Một" not in own.content.decode()
 
 
+def test_an_agency_officer_is_told_the_account_has_no_area(client, world):
+    agency = factories.user("snn.hagiang", world["tree"].agency, Role.AGENCY_OFFICER)
+    for name in ("ntm:matrix", "ntm:progress"):
+        response = get(client, agency, name)
+        assert response.status_code == 200
+        assert "không gắn với địa bàn nào" in text(response)
+        assert "Xã Một" not in response.content.decode()
+    # the province it belongs to is outside its scope
+    assert get(client, agency, "ntm:matrix", unit=world["tree"].ha_giang.pk).status_code == 403
+
+
 def test_the_navigation_links_the_ntm_pages(client, world):
     response = get(client, world["coordinator"], "ntm:matrix")
     nav = re.search(r'<nav class="mainnav".*?</nav>', response.content.decode(), re.S).group(0)

@@ -115,14 +115,16 @@ def members(area: Unit, criteria_set: CriteriaSet, year: int, day: date | None =
     if day is None:
         # one closure row per (unit, ancestor): the join cannot repeat a unit
         return Members(kind & Q(ancestor_links__ancestor=area) & in_year)
-    own = Q(pk__in=Unit.objects.filter(ancestor_links__ancestor=area).values("pk"))
     mapping = map_units([area], day)[area.pk]
     older = dict(mapping.factors)
     flagged = [(u, reason) for u, reason in mapping.flagged if u.level == criteria_set.level]
     partial: dict[int, object] = {pk: f for pk, f in older.items() if f != 1}
     partial.update({u.pk: None for u, _reason in flagged})
-    mapped = Q(pk__in=[*older, *(u.pk for u, _reason in flagged)])
-    return Members(kind & (own | mapped) & in_year, partial, flagged)
+    # one list of keys (the area's own units and the older ones mapped into it): an OR of
+    # a subquery and a list would keep PostgreSQL from using the primary key
+    own = Unit.objects.filter(kind, ancestor_links__ancestor=area).values_list("pk", flat=True)
+    ids = sorted({*own, *older, *(u.pk for u, _reason in flagged)})
+    return Members(kind & Q(pk__in=ids) & in_year, partial, flagged)
 
 
 def with_assessment(criteria_set: CriteriaSet, year: int) -> QuerySet[Unit]:
@@ -548,7 +550,8 @@ def progress(
         whole = [pk for pk, f in mapping.factors.items() if f == 1]
         partial = {pk for pk, f in mapping.factors.items() if f != 1}
         partial |= {u.pk for u, _reason in mapping.flagged}
-        scope = Q(pk__in=own.values("pk")) | Q(pk__in=whole)
+        # one list of keys, not an OR of a subquery and a list (see members)
+        scope = Q(pk__in=sorted({*own.filter(unit_filter).values_list("pk", flat=True), *whole}))
     spans = list(Unit.objects.filter(unit_filter & scope).values_list("valid_from", "valid_to"))
     left_out = Unit.objects.filter(unit_filter, pk__in=list(partial)).count() if partial else 0
 

@@ -74,12 +74,14 @@ def requested_area(request) -> Unit | None:
     """The unit asked for (``?unit=``) or the user's own, checked against the scope; an
     agency stands for the administrative unit it belongs to."""
     pk = _int(request, "unit")
-    unit = scope.get_unit_or_403(request.user, pk) if pk is not None else _home_area(request.user)
-    while unit is not None and unit.kind == UnitKind.AGENCY and unit.parent_id:
+    if pk is None:
+        unit = _home_area(request.user)
+        # an agency's people read the agency's own subtree, which has no commune
+        return None if unit is None or unit.is_agency else unit
+    unit = scope.get_unit_or_403(request.user, pk)
+    while unit.kind == UnitKind.AGENCY and unit.parent_id:
         unit = unit.parent
-    if unit is not None:
-        scope.check_unit(request.user, unit)
-    return unit
+    return scope.check_unit(request.user, unit)
 
 
 def in_tree_of(request, unit: Unit, day: date | None) -> tuple[Unit, date | None]:
