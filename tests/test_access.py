@@ -268,30 +268,26 @@ def _definition_data(w, **overrides):
 
 
 # --- assess ---
-def _ntm_url(w, name, unit, *, met=False):
-    """A criteria set of the access world (made once), Xã Một's 2024 assessment meeting
-    every criterion when ``met``."""
-    from tests.ntm.helpers import small_set
-    from tiendo.ntm.models import Assessment, CriteriaSet
-    from tiendo.ntm.services import AssessmentInput, save_assessments
+def _ntm_url(w, name, unit, year=2024):
+    """A route of the entry pages over the access world's assessments (those of the pages:
+    Xã Một's 2024 assessment meets every criterion; 2023 is not assessed yet)."""
+    from tests.ntm.page_helpers import access_assessments
+    from tiendo.ntm.models import CriteriaSet
 
-    cs = CriteriaSet.objects.filter(code="T-2021-2025").first() or small_set()
-    if met and not Assessment.objects.filter(unit=w.tree.c1, criteria_set=cs).exists():
-        save_assessments(
-            [
-                AssessmentInput(
-                    unit=w.tree.c1,
-                    criteria_set=cs,
-                    year=2024,
-                    applies_to="MN",
-                    criteria={1: True, 2: True, 3: True},
-                )
-            ]
-        )
-    return reverse(name, args=[cs.code, unit.pk, 2024])
+    access_assessments(w.tree)
+    cs = CriteriaSet.objects.get(code="T-2021-2025")
+    return reverse(name, args=[cs.code, unit.pk, year])
 
 
 # --- end assess ---
+def _ntm(w, name, args=(), **params) -> str:
+    """A URL of the NTM pages, after writing the assessments they show (pages)."""
+    from urllib.parse import urlencode
+
+    from tests.ntm.page_helpers import access_assessments
+
+    access_assessments(w.tree)
+    return reverse(name, args=args) + ("?" + urlencode(params) if params else "")
 
 
 ROUTES: dict[str, Route] = {
@@ -573,14 +569,26 @@ ROUTES: dict[str, Route] = {
         write=lambda w: {"format": "docx"},
     ),
     # --- pages ---
+    # the NTM pages read only; Xã Một's assessment is written before the walk
+    "ntm:matrix": Route(
+        lambda w: _ntm(w, "ntm:matrix", unit=w.tree.vi_xuyen.pk, year=2024), allowed="district"
+    ),
+    "ntm:matrix_export": Route(
+        lambda w: _ntm(w, "ntm:matrix_export", unit=w.tree.vi_xuyen.pk, year=2024),
+        allowed="district",
+    ),
+    "ntm:progress": Route(
+        lambda w: _ntm(w, "ntm:progress", unit=w.tree.vi_xuyen.pk), allowed="district"
+    ),
+    "ntm:scorecard": Route(lambda w: _ntm(w, "ntm:scorecard", args=[w.tree.c1.pk])),
     # --- end pages ---
     # --- assess ---
     "ntm:entry": Route(
-        lambda w: _ntm_url(w, "ntm:entry", w.tree.c1),
+        lambda w: _ntm_url(w, "ntm:entry", w.tree.c1, 2023),
         write=lambda w: {"version": "0", "applies_to": "MN", "c3": "1", "level": ""},
     ),
     "ntm:recognition": Route(
-        lambda w: _ntm_url(w, "ntm:recognition", w.tree.c1, met=True),
+        lambda w: _ntm_url(w, "ntm:recognition", w.tree.c1),
         allowed="coordinator",
         write=lambda w: {
             "decision_number": "7/QĐ-UBND",
