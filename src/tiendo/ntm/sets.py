@@ -715,20 +715,52 @@ def apply_section(checked: list[dict], saved: dict, report) -> None:
 
 
 def _apply_criteria(cs: CriteriaSet, criteria: list[dict], report) -> None:
+    """The set's criteria, indicators and thresholds as the package has them, in a few
+    queries whatever their number (a 19-criteria set has some 500 rows)."""
     old_numbers = sorted(cs.criteria.values_list("number", flat=True))
     old_codes = _indicator_codes(cs)
-    kept = []
-    for crit in criteria:
-        criterion = upsert(
-            report,
-            KIND_CRITERION,
-            Criterion,
-            {"criteria_set": cs, "number": crit["number"]},
-            {"name": crit["name"], "group": crit["group"]},
-        )
-        kept.append(criterion.pk)
-        _apply_indicators(criterion, crit["indicators"], report)
-    _delete(cs.criteria.exclude(pk__in=kept), cs)  # checked: none has results
+    saved = _write_rows(
+        report,
+        KIND_CRITERION,
+        Criterion,
+        {c.number: c for c in cs.criteria.all()},
+        [
+            (
+                crit["number"],
+                {"criteria_set": cs, "number": crit["number"]},
+                {"name": crit["name"], "group": crit["group"]},
+            )
+            for crit in criteria
+        ],
+    )
+    indicators = _write_rows(
+        report,
+        KIND_INDICATOR,
+        CriterionIndicator,
+        {
+            (i.criterion_id, i.code): i
+            for i in CriterionIndicator.objects.filter(criterion__criteria_set=cs)
+        },
+        [
+            (
+                (saved[crit["number"]].pk, ind["code"]),
+                {"criterion": saved[crit["number"]], "code": ind["code"]},
+                {
+                    "name": ind["name"],
+                    "unit_label": ind["unit_label"],
+                    "comparison": ind["comparison"],
+                    "order": order,
+                },
+            )
+            for crit in criteria
+            for order, ind in enumerate(crit["indicators"])
+        ],
+    )
+    _apply_thresholds(cs, criteria, saved, indicators, report)
+    kept = {i.pk for i in indicators.values()}
+    gone = CriterionIndicator.objects.filter(criterion__criteria_set=cs).exclude(pk__in=kept)
+    _delete(gone, cs)  # checked: none has results
+    _delete(cs.criteria.exclude(pk__in=[c.pk for c in saved.values()]), cs)
     new_numbers = sorted(c["number"] for c in criteria)
     new_codes = _indicator_codes(cs)
     fields = []
@@ -739,6 +771,28 @@ def _apply_criteria(cs: CriteriaSet, criteria: list[dict], report) -> None:
         fields.append((str(_("bỏ chỉ tiêu")), ", ".join(removed), "—"))
     if fields:
         report.changed(KIND_SET, cs, {"code": cs.code}, fields)
+
+
+def _write_rows(report, kind: str, model, existing: dict, wanted: list) -> dict:
+    """Each ``(key, lookup, values)`` of ``wanted`` written: a row ``existing[key]`` with
+    the same values only counted, a changed one through :func:`upsert` (which records each
+    field's old and new value), the new ones created together; the rows by key."""
+    rows, new = {}, []
+    for key, lookup, values in wanted:
+        obj = existing.get(key)
+        if obj is None:
+            new.append((key, lookup, model(**lookup, **values)))
+        elif any(getattr(obj, k) != v for k, v in values.items()):
+            rows[key] = upsert(report, kind, model, lookup, values)
+        else:
+            report.count("unchanged", kind)
+            rows[key] = obj
+    model.objects.bulk_create([obj for _key, _lookup, obj in new])
+    for key, lookup, obj in new:
+        report.count("created", kind)
+        report.added(kind, obj, lookup)
+        rows[key] = obj
+    return rows
 
 
 def _delete(rows, cs: CriteriaSet) -> None:
@@ -774,46 +828,44 @@ def _numbers(numbers: list[int]) -> str:
     return ", ".join(str(n) for n in numbers) or "—"
 
 
-def _apply_indicators(criterion: Criterion, indicators: list[dict], report) -> None:
-    kept = []
-    for order, ind in enumerate(indicators):
-        indicator = upsert(
-            report,
-            KIND_INDICATOR,
-            CriterionIndicator,
-            {"criterion": criterion, "code": ind["code"]},
-            {
-                "name": ind["name"],
-                "unit_label": ind["unit_label"],
-                "comparison": ind["comparison"],
-                "order": order,
-            },
-        )
-        kept.append(indicator.pk)
-        _apply_thresholds(indicator, ind["thresholds"], report)
-    _delete(criterion.indicators.exclude(pk__in=kept), criterion.criteria_set)
-
-
-def _apply_thresholds(indicator: CriterionIndicator, thresholds: list[dict], report) -> None:
-    keys = []
-    for th in thresholds:
-        upsert(
-            report,
-            KIND_THRESHOLD,
-            Threshold,
-            {"indicator": indicator, "applies_to": th["applies_to"]},
-            {k: th[k] for k in ("value", "text", "to_confirm", "source")},
-        )
-        keys.append(th["applies_to"])
-    gone = indicator.thresholds.exclude(applies_to__in=keys)
-    removed = sorted(t.applies_to or "*" for t in gone)
-    if removed:
-        gone.delete()
+def _apply_thresholds(cs, criteria: list[dict], saved: dict, indicators: dict, report) -> None:
+    wanted = []
+    for crit in criteria:
+        for ind in crit["indicators"]:
+            indicator = indicators[(saved[crit["number"]].pk, ind["code"])]
+            for th in ind["thresholds"]:
+                wanted.append(
+                    (
+                        (indicator.pk, th["applies_to"]),
+                        {"indicator": indicator, "applies_to": th["applies_to"]},
+                        {k: th[k] for k in ("value", "text", "to_confirm", "source")},
+                    )
+                )
+    existing = {
+        (t.indicator_id, t.applies_to): t
+        for t in Threshold.objects.filter(indicator__criterion__criteria_set=cs)
+    }
+    _write_rows(report, KIND_THRESHOLD, Threshold, existing, wanted)
+    keys = {key for key, _lookup, _values in wanted}
+    by_pk = {i.pk: i for i in indicators.values()}
+    gone: dict[int, list] = {}
+    for key, threshold in existing.items():
+        if key not in keys and key[0] in by_pk:  # a removed indicator takes its own
+            gone.setdefault(key[0], []).append(threshold)
+    for indicator_pk, thresholds in gone.items():
+        indicator = by_pk[indicator_pk]
+        Threshold.objects.filter(pk__in=[t.pk for t in thresholds]).delete()
         report.changed(
             KIND_INDICATOR,
             indicator,
             {"code": indicator.code},
-            [(str(_("bỏ ngưỡng")), ", ".join(removed), "—")],
+            [
+                (
+                    str(_("bỏ ngưỡng")),
+                    ", ".join(sorted(t.applies_to or "*" for t in thresholds)),
+                    "—",
+                )
+            ],
         )
 
 
