@@ -31,8 +31,8 @@ DEMO_ENV := DEBUG=$${DEBUG:-true} SECRET_KEY=$${SECRET_KEY:-tiendo-demo-key-not-
 demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/tiendo migrate --noinput
 	$(DEMO_ENV) $(BIN)/tiendo units load
-	$(DEMO_ENV) $(BIN)/tiendo demo load
 	$(DEMO_ENV) $(BIN)/tiendo units changes load src/tiendo/units/history/quang-tri.csv
+	$(DEMO_ENV) $(BIN)/tiendo demo load
 	$(DEMO_ENV) $(BIN)/tiendo demo users
 	$(DEMO_ENV) $(BIN)/tiendo runserver 127.0.0.1:8000
 

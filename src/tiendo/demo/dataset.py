@@ -209,9 +209,8 @@ def _spread_text(spread: Spread, units: list[Unit]) -> list[Decimal]:
 
 
 def load_demo(*, stdout=None) -> dict[str, int]:
-    # Quảng Trị's unit history and the NTM criteria set come before the packages: the
-    # Quảng Trị package assigns the set's criteria and sponsors a commune (demo/ntm.py).
-    ntm.load_history()
+    # The NTM criteria set comes before the packages: the Quảng Trị package assigns its
+    # criteria and sponsors a commune (demo/ntm.py).
     ntm.criteria_set()
     for name in PACKAGES:
         report = load_package(PACKAGES_DIR / name)

@@ -1,9 +1,11 @@
 """The NTM part of the demo: Quảng Trị's communes assessed 2016–2020, the Alliance's tasks.
 
-* The province's unit history (``units/history/quang-tri.csv``: the 2020 and 2025 mergers
-  of communes) is loaded first, so that the communes assessed each year are the communes
-  of that year — 141 before Resolution 832, 125 from 2020 — and every figure computed
-  from the assessments stays inside its commune's validity.
+* The communes assessed each year are the communes of that year. ``make demo`` loads the
+  province's unit history (``units/history/quang-tri.csv``: the 2020 and 2025 mergers of
+  communes) before the demo: 141 units at commune level before Resolution 832, 125 from
+  2020. Without it (the tests' demo database), the communes that history rearranges have
+  one version spanning 2016–2025 that loading it later would split, leaving their figures
+  outside their validity (and the load refused): they are not assessed until it is loaded.
 * The criteria set XA-2016-2020 (1980/QĐ-TTg) comes from its shipped package
   (``tiendo.ntm.sets.load_shipped``).
 * The assignments of seed 003 (Decision 1763/QĐ-UBND: the Department of Agriculture
@@ -32,6 +34,7 @@ from tiendo.ntm.models import Assessment, CriteriaSet, Recognition
 from tiendo.ntm.report import area_communes
 from tiendo.ntm.services import AssessmentInput, record_recognition, save_assessments
 from tiendo.units.changes import apply_changes, plan_changes, read_change_file
+from tiendo.units.models import UnitEvent
 from tiendo.units.services import resolve_unit
 
 QUANG_TRI = "45"
@@ -51,6 +54,16 @@ HARD_CRITERIA = {5: 0.5, 10: 0.8, 11: 0.7, 13: 0.9, 17: 0.8, 14: 0.3}
 
 class DemoNtmError(RuntimeError):
     pass
+
+
+def history_loaded() -> bool:
+    return UnitEvent.objects.filter(source__contains=HISTORY.name).exists()
+
+
+def rearranged_codes() -> set[str]:
+    """The codes of the communes the shipped history rearranges."""
+    rows, _problems = read_change_file(HISTORY.name, HISTORY.read_bytes())
+    return {row[key] for row in rows for key in ("from_code", "to_code") if row.get(key)}
 
 
 def load_history() -> None:
@@ -110,10 +123,11 @@ def assessment_items(cs: CriteriaSet) -> list[AssessmentInput]:
     province = resolve_unit(QUANG_TRI, on=date(2020, 12, 31))
     numbers = sorted(cs.criteria.values_list("number", flat=True))
     region = _region(cs)
+    waiting = set() if history_loaded() else rearranged_codes()
     items = []
     for year in YEARS:
         for commune in area_communes(province, year).select_related("parent").order_by("code"):
-            if not (commune.valid_from is None or commune.valid_from <= date(year, 12, 31)):
+            if commune.code in waiting:
                 continue
             met = trajectory(commune.code, commune.parent.code, numbers)[year]
             items.append(

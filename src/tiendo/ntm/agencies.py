@@ -507,10 +507,10 @@ def record_assignment(
             valid_to=valid_to,
         )
         _audit(
-            "ntm.assignment_recorded",
             user,
             agency,
             assignment,
+            action="ntm.assignment_recorded",
             criterion=criterion.number,
             set=cs.code,
             role=str(AssignmentRole(role).label),
@@ -521,7 +521,7 @@ def record_assignment(
 
 def end_assignment(user, assignment: Assignment, on: date) -> Assignment:
     """The assignment ends on ``on`` (its last day)."""
-    return _end(user, Assignment, assignment, on, "ntm.assignment_ended")
+    return _end(user, Assignment, assignment, on, action="ntm.assignment_ended")
 
 
 def record_sponsorship(
@@ -586,10 +586,10 @@ def record_sponsorship(
             illustrative=illustrative,
         )
         _audit(
-            "ntm.sponsorship_recorded",
             user,
             agency,
             sponsorship,
+            action="ntm.sponsorship_recorded",
             commune=commune.name,
             decision=decision_number,
         )
@@ -598,10 +598,10 @@ def record_sponsorship(
 
 def end_sponsorship(user, sponsorship: Sponsorship, on: date) -> Sponsorship:
     """The sponsorship ends on ``on`` (its last day)."""
-    return _end(user, Sponsorship, sponsorship, on, "ntm.sponsorship_ended")
+    return _end(user, Sponsorship, sponsorship, on, action="ntm.sponsorship_ended")
 
 
-def _end(user, model, record, on: date, action: str):
+def _end(user, model, record, on: date, *, action: str):
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=record.pk)
         area = locked.area if model is Assignment else locked.commune
@@ -623,11 +623,11 @@ def _end(user, model, record, on: date, action: str):
             )
         locked.valid_to = on
         locked.save(update_fields=["valid_to"])
-        _audit(action, user, locked.agency, locked, day=on.isoformat())
+        _audit(user, locked.agency, locked, action=action, day=on.isoformat())
     return locked
 
 
-def _audit(action: str, user, agency: Unit, obj, **data) -> None:
+def _audit(user, agency: Unit, obj, *, action: str, **data) -> None:
     from tiendo.core.audit import audit  # noqa: PLC0415
 
     audit(action, actor=user, unit=agency, obj=obj, agency=agency.name, **data)

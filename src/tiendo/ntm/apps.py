@@ -25,7 +25,7 @@ class NtmConfig(AppConfig):
         # --- end assess ---
         # --- agency ---
         from tiendo.ntm import agencies
-        
+
         register_section("ntm_assignments", agencies.check_assignments, agencies.apply_assignments)
         register_section(
             "ntm_sponsorships", agencies.check_sponsorships, agencies.apply_sponsorships

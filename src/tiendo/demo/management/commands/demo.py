@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tiendo.demo.dataset import load_demo
+from tiendo.demo.ntm import DemoNtmError
 from tiendo.demo.users import DEMO_PASSWORD, ensure_demo_users
 
 
@@ -14,7 +15,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         if action == "load":
-            counts = load_demo(stdout=self.stdout)
+            try:
+                counts = load_demo(stdout=self.stdout)
+            except DemoNtmError as exc:
+                raise CommandError(str(exc)) from exc
             ensure_demo_users()
             self.stdout.write(
                 f"Số liệu mẫu: tạo mới {counts['created']}, cập nhật {counts['updated']}, "
