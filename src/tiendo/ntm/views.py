@@ -18,7 +18,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
@@ -453,13 +452,8 @@ def progress(request):
         "day_param": format_date(day),
         "today_param": format_date(date.today()),
         "illustrative": any(t.illustrative for t in tables),
-        "area_groups": area_choices(
-            request.user,
-            tables[-1].years[-1].year if tables and tables[-1].years else date.today().year,
-            day,
-            area,
-        ),
-        "matrix_url": reverse("ntm:matrix"),
+        # the areas of the selected one's tree (the last year it existed)
+        "area_groups": area_choices(request.user, (area.valid_to or date.today()).year, day, area),
     }
     return render(request, "ntm/progress.html", context)
 
