@@ -238,3 +238,20 @@ def test_a_new_set_for_the_new_communes_counts_on_its_own(tree):
     assert s["criteria_avg_change"] is None  # the set has no 2025
     assert figures.summary(tree.nation, old, 2024)["assessed"] == 1
     assert figures.summary(tree.nation, new, 2026)["assessed"] == 2
+
+
+def test_the_engine_writes_its_figures_past_the_guards_that_lock_what_people_enter(
+    tree, monkeypatch
+):
+    """An approved report or a closed entry window refuses people's figures; the figures
+    an assessment implies still follow it (the guards protect entry, not computation)."""
+    from tiendo.data import services as data_services
+
+    cs = _set()
+    other = factories.indicator(factories.programme("P9"), "HH")
+    monkeypatch.setattr(data_services, "_WRITE_GUARDS", [lambda pairs: ["khóa sổ"] * len(pairs)])
+    with pytest.raises(DataEntryError) as refused:
+        save_value(Entry(other, tree.c1, "2024", D(1)))
+    assert "khóa sổ" in str(refused.value)
+    _assess(cs, tree.c1, 2024, ALL)
+    assert figures.summary(tree.vi_xuyen, cs, 2024)["met_all"] == 1
