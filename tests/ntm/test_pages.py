@@ -158,6 +158,7 @@ def test_history_true_the_new_province_had_no_commune_in_2024(client, world):
     )
     assert response.status_code == 200
     assert "Không có xã nào theo điều kiện đã chọn." in text(response)
+    assert "Tỉnh Tuyên Quang chưa có hoặc không còn trong năm 2024" in text(response)
 
 
 def test_in_todays_tree_the_new_province_shows_the_old_communes_it_took_over(client, world):

@@ -273,12 +273,21 @@ def matrix(request):
             export_query=asked.query(),
             illustrative=summary.illustrative or any(r.illustrative for r in rows),
             flagged=table.members.flagged,
+            # the area did not exist in the year: its communes of then are in today's view
+            area_missing=asked.day is None
+            and not asked.area.is_valid_during(_Year(*q.year_span(asked.year))),
             day_param=format_date(asked.day),
             today_param=format_date(date.today()),
             met_all_percent=format_percent(summary.met_all_percent),
             average=format_number(summary.average, 2),
         )
     return render(request, "ntm/matrix.html", context)
+
+
+@dataclass
+class _Year:
+    start: date
+    end: date
 
 
 def _band_text(cs: CriteriaSet, band: str) -> str:
