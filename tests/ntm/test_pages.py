@@ -158,6 +158,7 @@ def test_history_true_the_new_province_had_no_commune_in_2024(client, world):
     )
     assert response.status_code == 200
     assert "Không có xã nào theo điều kiện đã chọn." in text(response)
+    assert "Tỉnh Tuyên Quang chưa có hoặc không còn trong năm 2024" in text(response)
 
 
 def test_in_todays_tree_the_new_province_shows_the_old_communes_it_took_over(client, world):
@@ -358,6 +359,27 @@ def test_an_agency_officer_is_told_the_account_has_no_area(client, world):
         assert "Xã Một" not in response.content.decode()
     # the province it belongs to is outside its scope
     assert get(client, agency, "ntm:matrix", unit=world["tree"].ha_giang.pk).status_code == 403
+
+
+def test_the_area_choices_hold_the_provinces_and_the_selected_provinces_districts(client, world):
+    tree = world["tree"]
+    admin = factories.user("quantri", None, Role.ADMIN)
+
+    def options(**params):
+        html = get(client, admin, "ntm:matrix", **params).content.decode()
+        select = re.search(r'<select name="unit">(.*?)</select>', html, re.S).group(1)
+        return re.findall(r'<option value="\d+"[^>]*>([^(<]+) \(', select)
+
+    assert options(unit=tree.nation.pk, set="T-2021-2025", year=2024) == [
+        "Việt Nam",
+        "Tỉnh Hà Giang",
+    ]
+    assert options(unit=tree.ha_giang.pk, year=2024) == [
+        "Việt Nam",
+        "Tỉnh Hà Giang",
+        "Huyện Vị Xuyên",
+        "Huyện Bắc Quang",
+    ]
 
 
 def test_the_navigation_links_the_ntm_pages(client, world):

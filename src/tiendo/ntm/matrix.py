@@ -168,6 +168,7 @@ class MatrixRow:
     illustrative: bool
     band_text: str = ""
     results: list[bool | None] = field(default_factory=list)
+    cells: list = field(default_factory=list)  # what a page shows of each result
     partial: bool = False
     share: object = None
     now_in: list[str] = field(default_factory=list)

@@ -155,7 +155,9 @@ def choose_set_and_year(request, area: Unit) -> tuple[list[CriteriaSet], Criteri
 
 
 def area_choices(user, year: int, day: date | None, selected: Unit) -> list[tuple[str, list[Unit]]]:
-    """Readable provinces and districts of the year's tree (or of the day's), by level."""
+    """Readable areas of the year's tree (or of the day's), by level: the nation and the
+    provinces, and the districts of the selected area's province (a list of every
+    district of the country would be 700 options)."""
     units = scope.readable_units(user).filter(level__lt=Level.COMMUNE).exclude(kind=UnitKind.AGENCY)
     if day is not None:
         units = units.valid_on(day)
@@ -165,6 +167,13 @@ def area_choices(user, year: int, day: date | None, selected: Unit) -> list[tupl
             Q(valid_from__isnull=True) | Q(valid_from__lte=end),
             Q(valid_to__isnull=True) | Q(valid_to__gte=start),
         )
+    keys = selected.path.strip("/").split("/")
+    if selected.level >= Level.PROVINCE and len(keys) > 1:
+        # the districts of the selected area's province: "/nation/province/" and below
+        province_path = "/" + "/".join(keys[:2]) + "/"
+        units = units.filter(Q(level__lt=Level.DISTRICT) | Q(path__startswith=province_path))
+    else:
+        units = units.filter(level__lt=Level.DISTRICT)
     units = list(units.order_by("level", "code")[:AREA_CHOICES_LIMIT])
     if all(u.pk != selected.pk for u in units):
         units.append(selected)
@@ -240,6 +249,9 @@ def matrix(request):
         pages = max(1, -(-total // PER_PAGE))
         page = min(max(_int(request, "page") or 1, 1), pages)
         rows = table.rows((page - 1) * PER_PAGE, page * PER_PAGE)
+        shown = result_cells()
+        for r in rows:
+            r.cells = [shown[m] for m in r.results]
         context.update(
             table=table,
             summary=summary,
@@ -261,6 +273,9 @@ def matrix(request):
             export_query=asked.query(),
             illustrative=summary.illustrative or any(r.illustrative for r in rows),
             flagged=table.members.flagged,
+            # the area did not exist in the year: its communes of then are in today's view
+            area_missing=asked.day is None
+            and not asked.area.is_valid_during(_Year(*q.year_span(asked.year))),
             day_param=format_date(asked.day),
             today_param=format_date(date.today()),
             met_all_percent=format_percent(summary.met_all_percent),
@@ -269,12 +284,28 @@ def matrix(request):
     return render(request, "ntm/matrix.html", context)
 
 
+@dataclass
+class _Year:
+    start: date
+    end: date
+
+
 def _band_text(cs: CriteriaSet, band: str) -> str:
     if not band:
         return ""
     if band == q.NOT_ASSESSED:
         return _("Chưa đánh giá")
     return q.band_label(cs, int(band))
+
+
+def result_cells() -> dict:
+    """Met / not met / unknown → (CSS class, text, text for screen readers only): the
+    matrix's cells made once per page, not by a template include per cell."""
+    return {
+        True: ("ntm-met", _("Đạt"), ""),
+        False: ("ntm-unmet", _("Chưa đạt"), ""),
+        None: ("ntm-none", "—", _("Chưa đánh giá")),
+    }
 
 
 def result_text(met) -> str:
