@@ -266,6 +266,7 @@ def _definition_data(w, **overrides):
     return data
 
 
+# --- pages ---
 def _ntm(w, name, args=(), **params) -> str:
     """A URL of the NTM pages, after writing the assessments they show (pages)."""
     from urllib.parse import urlencode
@@ -274,6 +275,9 @@ def _ntm(w, name, args=(), **params) -> str:
 
     access_assessments(w.tree)
     return reverse(name, args=args) + ("?" + urlencode(params) if params else "")
+
+
+# --- end pages ---
 
 
 ROUTES: dict[str, Route] = {
