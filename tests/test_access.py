@@ -280,6 +280,7 @@ def _ntm_url(w, name, unit, year=2024):
 
 
 # --- end assess ---
+# --- pages ---
 def _ntm(w, name, args=(), **params) -> str:
     """A URL of the NTM pages, after writing the assessments they show (pages)."""
     from urllib.parse import urlencode
@@ -288,6 +289,9 @@ def _ntm(w, name, args=(), **params) -> str:
 
     access_assessments(w.tree)
     return reverse(name, args=args) + ("?" + urlencode(params) if params else "")
+
+
+# --- end pages ---
 
 
 ROUTES: dict[str, Route] = {
