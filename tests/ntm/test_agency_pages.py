@@ -113,3 +113,25 @@ def test_a_commune_without_sponsor_says_so(client, world):
     client.force_login(world["coordinator"])
     page = client.get(reverse("ntm:commune_sponsors", args=[world["tree"].c2.pk]))
     assert "Chưa có cơ quan nào được phân công đỡ đầu xã này." in page.content.decode()
+
+
+def test_the_agency_page_costs_the_same_queries_whatever_the_number_of_communes(
+    client, world, django_assert_max_num_queries
+):
+    """The counts of communes meeting a criterion are two queries per year, not one per
+    commune."""
+    tree = world["tree"]
+    client.force_login(world["coordinator"])
+    url = reverse("ntm:agency_tasks", args=[tree.agency.pk])
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    cs = Assignment.objects.get().criterion.criteria_set
+    save_assessments(
+        [
+            AssessmentInput(unit=u, criteria_set=cs, year=2022, applies_to="MN", criteria={2: True})
+            for u in (tree.c3, tree.c4)
+        ]
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "3/4" in page
