@@ -425,3 +425,9 @@ def readable_paths(user) -> list[str] | None:
     """The path prefixes of the subtrees ``user`` reads (``None``: everything), for queries
     of other apps that follow the same scope (the programmes a user deals with)."""
     return _cached_paths(user)
+
+
+def may_manage_ntm_tasks(user, province) -> bool:
+    """Record or end the NTM criteria assignments and sponsorships of ``province``: its
+    coordination office (or the administrator)."""
+    return is_manager(user) and can_write(user, province)
