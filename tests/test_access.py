@@ -620,6 +620,25 @@ ROUTES: dict[str, Route] = {
     "ntm:commune_sponsors": Route(
         lambda w: reverse("ntm:commune_sponsors", args=[access_sponsorship(w).commune_id])
     ),
+    # ending one: the coordinator of the province (tests/ntm/test_agency_pages.py)
+    "ntm:assignment_end": Route(
+        lambda w: reverse(
+            "ntm:assignment_end", args=[access_sponsorship(w).agency.ntm_assignments.get().pk]
+        ),
+        allowed="coordinator",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",  # a GET is refused before anything is read
+        write=lambda w: {"ngay": "31/12/2024"},
+    ),
+    "ntm:sponsorship_end": Route(
+        lambda w: reverse("ntm:sponsorship_end", args=[access_sponsorship(w).pk]),
+        allowed="coordinator",
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",  # a GET is refused before anything is read
+        write=lambda w: {"ngay": "31/12/2024"},
+    ),
     # --- end agency ---
 }
 

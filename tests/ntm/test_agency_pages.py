@@ -113,3 +113,60 @@ def test_a_commune_without_sponsor_says_so(client, world):
     client.force_login(world["coordinator"])
     page = client.get(reverse("ntm:commune_sponsors", args=[world["tree"].c2.pk]))
     assert "Chưa có cơ quan nào được phân công đỡ đầu xã này." in page.content.decode()
+
+
+def test_the_agency_page_costs_the_same_queries_whatever_the_number_of_communes(
+    client, world, django_assert_max_num_queries
+):
+    """The counts of communes meeting a criterion are two queries per year, not one per
+    commune."""
+    tree = world["tree"]
+    client.force_login(world["coordinator"])
+    url = reverse("ntm:agency_tasks", args=[tree.agency.pk])
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    cs = Assignment.objects.get().criterion.criteria_set
+    save_assessments(
+        [
+            AssessmentInput(unit=u, criteria_set=cs, year=2022, applies_to="MN", criteria={2: True})
+            for u in (tree.c3, tree.c4)
+        ]
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "3/4" in page
+
+
+def test_the_coordinator_ends_an_assignment_and_a_sponsorship_from_the_agency_page(client, world):
+    tree = world["tree"]
+    url = reverse("ntm:agency_tasks", args=[tree.agency.pk])
+    client.force_login(world["coordinator"])
+    page = client.get(url).content.decode()
+    assignment, sponsorship = Assignment.objects.get(), Sponsorship.objects.get()
+    assert reverse("ntm:assignment_end", args=[assignment.pk]) in page
+    response = client.post(
+        reverse("ntm:assignment_end", args=[assignment.pk]), {"ngay": "31/12/2023"}, follow=True
+    )
+    assert "Đã ghi ngày kết thúc 31/12/2023." in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.valid_to == date(2023, 12, 31)
+    bad = client.post(
+        reverse("ntm:sponsorship_end", args=[sponsorship.pk]), {"ngay": "2022-01-01"}, follow=True
+    )
+    assert "trước ngày bắt đầu 04/05/2022" in bad.content.decode()
+    wrong = client.post(
+        reverse("ntm:sponsorship_end", args=[sponsorship.pk]), {"ngay": "ba mươi"}, follow=True
+    )
+    assert "không đúng dạng ngày/tháng/năm" in wrong.content.decode()
+    sponsorship.refresh_from_db()
+    assert sponsorship.valid_to is None
+
+
+def test_the_agency_reads_its_page_but_cannot_end_its_own_tasks(client, world):
+    tree = world["tree"]
+    client.force_login(world["agency_officer"])
+    page = client.get(reverse("ntm:agency_tasks", args=[tree.agency.pk])).content.decode()
+    assert "ket-thuc" not in page
+    end = reverse("ntm:sponsorship_end", args=[Sponsorship.objects.get().pk])
+    assert client.post(end, {"ngay": "31/12/2023"}).status_code == 403
+    assert Sponsorship.objects.get().valid_to is None

@@ -475,3 +475,9 @@ def check_record_recognition(user, unit: Unit) -> Unit:
             )
         )
     return unit
+
+
+def may_manage_ntm_tasks(user, province) -> bool:
+    """Record or end the NTM criteria assignments and sponsorships of ``province``: its
+    coordination office (or the administrator)."""
+    return is_manager(user) and can_write(user, province)

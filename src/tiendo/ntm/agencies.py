@@ -412,10 +412,18 @@ def apply_sponsorships(checked: list[dict], saved: dict, report) -> None:
 # --- services: one record at a time, by a coordinator ---------------------------------------
 
 
-def _may_manage(user, area: Unit) -> None:
-    from tiendo.accounts.scope import can_write, is_manager  # noqa: PLC0415
+def province_of(record) -> Unit:
+    """The province whose coordinator manages an assignment or a sponsorship."""
+    if isinstance(record, Assignment):
+        return record.area
+    commune = record.commune
+    return next((u for u in commune.ancestors() if u.level == Level.PROVINCE), commune)
 
-    if not (is_manager(user) and can_write(user, area)):
+
+def _may_manage(user, area: Unit) -> None:
+    from tiendo.accounts.scope import may_manage_ntm_tasks  # noqa: PLC0415
+
+    if not may_manage_ntm_tasks(user, area):
         raise AgencyTaskError(
             _("Chỉ văn phòng điều phối của %(area)s được ghi phân công và đỡ đầu."),
             code="ntm.agency.forbidden",
@@ -604,10 +612,7 @@ def end_sponsorship(user, sponsorship: Sponsorship, on: date) -> Sponsorship:
 def _end(user, model, record, on: date, *, action: str):
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=record.pk)
-        area = locked.area if model is Assignment else locked.commune
-        if model is Sponsorship:
-            area = next((u for u in area.ancestors() if u.level == Level.PROVINCE), area)
-        _may_manage(user, area)
+        _may_manage(user, province_of(locked))
         if locked.valid_to is not None and locked.valid_to <= on:
             raise AgencyTaskError(
                 _("Đã kết thúc ngày %(day)s."),

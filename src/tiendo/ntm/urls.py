@@ -44,5 +44,7 @@ from tiendo.ntm import views_agency  # noqa: E402
 urlpatterns += [
     path("co-quan/<int:pk>/", views_agency.agency_tasks, name="agency_tasks"),
     path("xa/<int:pk>/do-dau/", views_agency.commune_sponsors, name="commune_sponsors"),
+    path("phan-cong/<int:pk>/ket-thuc/", views_agency.assignment_end, name="assignment_end"),
+    path("do-dau/<int:pk>/ket-thuc/", views_agency.sponsorship_end, name="sponsorship_end"),
 ]
 # --- end agency ---

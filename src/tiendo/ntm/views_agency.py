@@ -12,16 +12,21 @@ readable. A sponsored commune outside the reader's scope is named on the agency'
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
-from tiendo.ntm import report
+from tiendo.core.formatting import format_date
+from tiendo.ntm import agencies, report
 from tiendo.ntm.models import Assessment, Assignment, AssignmentRole, Sponsorship
 from tiendo.units.models import Level, UnitKind
 
@@ -70,7 +75,12 @@ def agency_tasks(request, pk: int):
     year = _year(request, _default_year(assignments, sponsorships))
     assignment_rows = []
     for a in assignments:
-        row = {"assignment": a, "active": _active(a, year), "partners": []}
+        row = {
+            "assignment": a,
+            "active": _active(a, year),
+            "partners": [],
+            "may_end": a.valid_to is None and scope.may_manage_ntm_tasks(request.user, a.area),
+        }
         if row["active"] and a.role == AssignmentRole.RESPONSIBLE:
             row["met"], row["assessed"] = report.communes_meeting(a, year)
             row["met_before"], row["assessed_before"] = report.communes_meeting(a, year - 1)
@@ -87,6 +97,8 @@ def agency_tasks(request, pk: int):
             "active": _active(s, year),
             "readable": scope.can_read(request.user, s.commune),
             "progress": report.commune_progress(s.commune, year),
+            "may_end": s.valid_to is None
+            and scope.may_manage_ntm_tasks(request.user, agencies.province_of(s)),
         }
         for s in sponsorships
     ]
@@ -106,6 +118,53 @@ def agency_tasks(request, pk: int):
         ),
     }
     return render(request, "ntm/agency_tasks.html", context)
+
+
+END_DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def _end_day(text: str) -> date | None:
+    for pattern in END_DAY_FORMATS:
+        try:
+            return datetime.strptime((text or "").strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _end(request, model, pk: int, end):
+    """End an assignment or a sponsorship on the day posted, then back to the agency."""
+    record = get_object_or_404(model.objects.select_related("agency"), pk=pk)
+    scope.check_unit(request.user, record.agency)
+    if not scope.may_manage_ntm_tasks(request.user, agencies.province_of(record)):
+        raise PermissionDenied
+    day = _end_day(request.POST.get("ngay", ""))
+    if day is None:
+        messages.error(
+            request, _("Ngày kết thúc không đúng dạng ngày/tháng/năm (ví dụ 31/12/2020).")
+        )
+    else:
+        try:
+            end(request.user, record, day)
+        except agencies.AgencyTaskError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("Đã ghi ngày kết thúc %(day)s.") % {"day": format_date(day)}
+            )
+    return redirect("ntm:agency_tasks", record.agency_id)
+
+
+@login_required
+@require_POST
+def assignment_end(request, pk: int):
+    return _end(request, Assignment, pk, agencies.end_assignment)
+
+
+@login_required
+@require_POST
+def sponsorship_end(request, pk: int):
+    return _end(request, Sponsorship, pk, agencies.end_sponsorship)
 
 
 @login_required
