@@ -1,24 +1,16 @@
-from django.urls import path  # noqa: F401  (each block below adds its routes)
+from django.urls import path
+
+from tiendo.ntm import views, views_agency, views_entry
 
 app_name = "ntm"
 
-urlpatterns: list = []
-
-# --- pages ---
-from tiendo.ntm import views  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
+    # the pages (matrix, progress, scorecard: tiendo.ntm.views)
     path("bang-tieu-chi/", views.matrix, name="matrix"),
     path("bang-tieu-chi/excel/", views.matrix_export, name="matrix_export"),
     path("tien-do/", views.progress, name="progress"),
     path("don-vi/<int:pk>/", views.scorecard, name="scorecard"),
-]
-# --- end pages ---
-
-# --- assess ---
-from tiendo.ntm import views_entry  # noqa: E402
-
-urlpatterns += [
+    # entry (tiendo.ntm.views_entry)
     path("danh-gia/<str:code>/<int:unit>/<int:year>/", views_entry.entry, name="entry"),
     path(
         "cong-nhan/<str:code>/<int:unit>/<int:year>/",
@@ -35,16 +27,9 @@ urlpatterns += [
         views_entry.sheet_upload,
         name="sheet_upload",
     ),
-]
-# --- end assess ---
-
-# --- agency ---
-from tiendo.ntm import views_agency  # noqa: E402
-
-urlpatterns += [
+    # agencies (tiendo.ntm.views_agency)
     path("co-quan/<int:pk>/", views_agency.agency_tasks, name="agency_tasks"),
     path("xa/<int:pk>/do-dau/", views_agency.commune_sponsors, name="commune_sponsors"),
     path("phan-cong/<int:pk>/ket-thuc/", views_agency.assignment_end, name="assignment_end"),
     path("do-dau/<int:pk>/ket-thuc/", views_agency.sponsorship_end, name="sponsorship_end"),
 ]
-# --- end agency ---
