@@ -6,10 +6,8 @@ number of communes."""
 from __future__ import annotations
 
 import io
-import json
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,7 +17,6 @@ from openpyxl import load_workbook
 
 from tests import factories
 from tests.ntm.page_helpers import assess, ntm_world
-from tests.translations import english
 from tiendo.accounts.models import Role
 from tiendo.core.formatting import format_date
 from tiendo.ntm import matrix as q
@@ -28,7 +25,6 @@ from tiendo.units.models import Level, Unit, UnitKind
 
 pytestmark = pytest.mark.django_db
 TODAY = format_date(date.today())
-I18N = Path(__file__).resolve().parents[2] / "i18n-pages.json"
 
 
 @pytest.fixture
@@ -486,14 +482,13 @@ def test_the_matrix_pages_beyond_a_hundred_communes(client, world):
 
 def test_the_pages_read_in_english_through_the_catalogue(client, world):
     tree, user = world["tree"], world["coordinator"]
-    with english(json.loads(I18N.read_text())):
-        client.force_login(user)
-        client.post(reverse("set_language"), {"language": "en", "next": "/"})
-        matrix_page = client.get(reverse("ntm:matrix"), {"unit": tree.ha_giang.pk, "year": 2024})
-        html = matrix_page.content.decode()
-        assert "<h1>New rural development criteria matrix</h1>" in html
-        assert 'ntm-met">Met<' in html and 'ntm-unmet">Not met<' in html
-        card = client.get(reverse("ntm:scorecard", args=[tree.c1.pk])).content.decode()
-        assert "New rural development criteria — Xã Một" in card
-        progress = client.get(reverse("ntm:progress"), {"unit": tree.ha_giang.pk}).content.decode()
-        assert "Meeting every criterion" in progress and "Change on the year before" in progress
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    matrix_page = client.get(reverse("ntm:matrix"), {"unit": tree.ha_giang.pk, "year": 2024})
+    html = matrix_page.content.decode()
+    assert "<h1>New rural development criteria matrix</h1>" in html
+    assert 'ntm-met">Met<' in html and 'ntm-unmet">Not met<' in html
+    card = client.get(reverse("ntm:scorecard", args=[tree.c1.pk])).content.decode()
+    assert "New rural development criteria — Xã Một" in card
+    progress = client.get(reverse("ntm:progress"), {"unit": tree.ha_giang.pk}).content.decode()
+    assert "Meeting every criterion" in progress and "Change on the year before" in progress
