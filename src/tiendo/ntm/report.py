@@ -356,8 +356,106 @@ def sponsorship_part(agency: Unit, year: int) -> ReportPart:
     return part
 
 
+def _sets_of_year(year: int):
+    """The commune criteria sets (standard tier) that applied in some day of ``year``."""
+    from tiendo.ntm.models import CriteriaSet
+
+    start, end = year_span(year)
+    return (
+        CriteriaSet.objects.filter(
+            level=Level.COMMUNE, tier=SetTier.STANDARD, programme__isnull=False
+        )
+        .filter(valid_from__lte=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+        .order_by("valid_from")
+    )
+
+
+def _count(value) -> str:
+    return format_number(value or 0)
+
+
+def summary_part(unit: Unit, year: int) -> ReportPart:
+    """The NTM summary of a province or district for ``year``: communes assessed, meeting
+    every criterion (and %), per band, the average per commune and its change on the year
+    before, communes meeting each criterion, recognised in the year and in total — the
+    engine's figures (:func:`tiendo.ntm.figures.summary`), history-true."""
+    from tiendo.ntm.figures import summary
+
+    part = ReportPart(
+        _("Kết quả thực hiện Bộ tiêu chí quốc gia về xã nông thôn mới"),
+        sources={"year": year, "sets": []},
+    )
+    for cs in _sets_of_year(year):
+        figures = summary(unit, cs, year)
+        if not figures["assessed"]:
+            continue
+        part.sources["sets"].append(cs.code)
+        total = cs.criteria.count()
+        part.paragraphs.append(
+            _(
+                "Năm %(year)s, theo %(set)s: %(assessed)s xã được đánh giá; %(met)s xã đạt đủ "
+                "%(total)s tiêu chí (%(pct)s)."
+            )
+            % {
+                "year": year,
+                "set": cs.name,
+                "assessed": _count(figures["assessed"]),
+                "met": _count(figures["met_all"]),
+                "total": total,
+                "pct": format_percent(figures["met_all_pct"] or 0, 1),
+            }
+        )
+        bands = "; ".join(
+            _("%(band)s: %(count)s xã") % {"band": b["label"], "count": _count(b["value"])}
+            for b in figures["bands"]
+        )
+        if bands:
+            part.paragraphs.append(_("Số xã theo số tiêu chí đạt: %(bands)s.") % {"bands": bands})
+        average = _("Bình quân đạt %(avg)s tiêu chí/xã") % {
+            "avg": format_number(figures["criteria_avg"], 1)
+        }
+        change = figures["criteria_avg_change"]
+        if change is not None:
+            words = (
+                _("tăng %(n)s tiêu chí so với năm %(year)s")
+                if change > 0
+                else _("giảm %(n)s tiêu chí so với năm %(year)s")
+                if change < 0
+                else _("bằng năm %(year)s")
+            )
+            average += ", " + words % {"n": format_number(abs(change), 1), "year": year - 1}
+        part.paragraphs.append(average + ".")
+        criteria = "; ".join(
+            _("tiêu chí %(n)s (%(name)s): %(count)s xã")
+            % {"n": c["number"], "name": c["name"], "count": _count(c["value"])}
+            for c in figures["criteria"]
+        )
+        part.paragraphs.append(_("Số xã đạt từng tiêu chí: %(criteria)s.") % {"criteria": criteria})
+        part.paragraphs.append(
+            _(
+                "Trong năm có %(year_count)s xã được công nhận đạt chuẩn nông thôn mới; lũy kế "
+                "đến cuối năm %(total)s xã đạt chuẩn."
+            )
+            % {
+                "year_count": _count(figures["recognised"]),
+                "total": _count(figures["recognised_total"]),
+            }
+        )
+        if (
+            Assessment.objects.filter(criteria_set=cs, year=year, illustrative=True)
+            .filter(unit__in=area_communes(unit, year))
+            .exists()
+        ):
+            part.paragraphs.append(
+                _("(Kết quả đánh giá tiêu chí là số liệu minh họa, không phải số liệu chính thức.)")
+            )
+    return part
+
+
 # The parts a report definition may name, each ``(agency or unit, year) -> ReportPart``.
 PARTS: dict[str, Callable[[Unit, int], ReportPart]] = {
     "ntm_criteria": criteria_part,
     "ntm_sponsorship": sponsorship_part,
+    "ntm_summary": summary_part,
 }
