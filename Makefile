@@ -67,11 +67,13 @@ format: $(STAMP)
 BENCH_DOCS_DB := SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=sqlite:///var/bench-docs.sqlite3
 
 BENCH_PG_URL := $${TIENDO_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench}
+# bench/ntm.py keeps its 1,3 million figures: in a database of their own, not the pivots'
+BENCH_NTM_PG_URL := $${TIENDO_BENCH_NTM_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench_ntm}
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pivot $(BENCH_ARGS)
 	@echo "== NTM criteria: national counts by band, save → visible (bench/ntm.py, both databases)"
-	$(BIN)/python -m bench.ntm --pg-url $(BENCH_PG_URL)
+	$(BIN)/python -m bench.ntm --pg-url $(BENCH_NTM_PG_URL)
 	@echo "== NTM pages: the province matrix at national scale (bench/ntm_matrix.py, PostgreSQL)"
 	SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python -m bench.ntm_matrix
 	@echo "== rendering a provincial report (demo data on SQLite, var/bench-docs.sqlite3)"
