@@ -102,6 +102,38 @@ def test_the_province_matrix_of_a_year_shows_each_communes_result_by_text(client
     assert "Số liệu minh họa" not in page
 
 
+def test_a_ward_is_not_a_commune_of_the_criteria_unless_it_was_assessed(client, world):
+    """The commune criteria are for xã: a phường of the district is not counted as a
+    commune not yet assessed."""
+    from tiendo.ntm.services import AssessmentInput, save_assessments
+
+    tree = world["tree"]
+    ward = factories.unit(
+        "00009",
+        "Phường Chín",
+        UnitKind.WARD,
+        Level.COMMUNE,
+        tree.vi_xuyen,
+        valid_to=date(2025, 6, 30),
+    )
+    response = get(client, world["coordinator"], "ntm:matrix", unit=tree.ha_giang.pk, year=2024)
+    assert "Phường Chín" not in matrix_rows(response)
+    assert "Số xã 4 " in text(response)
+    save_assessments(
+        [
+            AssessmentInput(
+                unit=ward,
+                criteria_set=world["old"],
+                year=2024,
+                applies_to="MN",
+                criteria={1: True, 2: True, 3: True},
+            )
+        ]
+    )
+    response = get(client, world["coordinator"], "ntm:matrix", unit=tree.ha_giang.pk, year=2024)
+    assert matrix_rows(response)["Phường Chín"][3] == "3/3"
+
+
 def test_the_district_and_band_filters_narrow_the_rows_not_the_area(client, world):
     tree, user = world["tree"], world["coordinator"]
     by_district = get(

@@ -62,6 +62,19 @@ def _valid_on(day: date, prefix: str = "") -> Q:
     )
 
 
+# The units a set is for: the national commune criteria are for xã (not phường or thị
+# trấn, which are urban), the district criteria for huyện.
+SUBJECT_KINDS = {Level.COMMUNE: [UnitKind.COMMUNE], Level.DISTRICT: [UnitKind.RURAL_DISTRICT]}
+
+
+def subjects(criteria_set: CriteriaSet) -> Q:
+    """The units of ``criteria_set``'s level and kinds (any unit but an agency at a level
+    without a list)."""
+    kinds = SUBJECT_KINDS.get(criteria_set.level)
+    condition = Q(level=criteria_set.level) & ~Q(kind=UnitKind.AGENCY)
+    return condition & Q(kind__in=kinds) if kinds else condition
+
+
 def sets_in_year(level: int, year: int) -> QuerySet[CriteriaSet]:
     """The sets of units of ``level`` that applied on at least one day of ``year``."""
     start, end = year_span(year)
@@ -110,7 +123,9 @@ def members(area: Unit, criteria_set: CriteriaSet, year: int, day: date | None =
 
     The condition applies to units annotated with their assessment ``a`` of the set and
     year (:func:`with_assessment`)."""
-    kind = Q(level=criteria_set.level) & ~Q(kind=UnitKind.AGENCY)
+    level = Q(level=criteria_set.level) & ~Q(kind=UnitKind.AGENCY)
+    # a unit of another kind (a phường) is listed only when it was assessed all the same
+    kind = level & (subjects(criteria_set) | Q(a__id__isnull=False))
     in_year = _valid_on(reference_day(area, criteria_set, year)) | Q(a__id__isnull=False)
     if day is None:
         # one closure row per (unit, ancestor): the join cannot repeat a unit
@@ -122,7 +137,7 @@ def members(area: Unit, criteria_set: CriteriaSet, year: int, day: date | None =
     partial.update({u.pk: None for u, _reason in flagged})
     # one list of keys (the area's own units and the older ones mapped into it): an OR of
     # a subquery and a list would keep PostgreSQL from using the primary key
-    own = Unit.objects.filter(kind, ancestor_links__ancestor=area).values_list("pk", flat=True)
+    own = Unit.objects.filter(level, ancestor_links__ancestor=area).values_list("pk", flat=True)
     ids = sorted({*own, *older, *(u.pk for u, _reason in flagged)})
     return Members(kind & Q(pk__in=ids) & in_year, partial, flagged)
 
@@ -539,7 +554,7 @@ def progress(
     total = criteria_set.criteria.count()
     bands = criteria_set.bands or []
     first_day, last_day = date(years[0], 1, 1), date(years[-1], 12, 31)
-    unit_filter = Q(level=criteria_set.level) & ~Q(kind=UnitKind.AGENCY)
+    unit_filter = subjects(criteria_set)
     unit_filter &= Q(valid_from__isnull=True) | Q(valid_from__lte=last_day)
     unit_filter &= Q(valid_to__isnull=True) | Q(valid_to__gte=first_day)
     own = Unit.objects.filter(ancestor_links__ancestor=area)
