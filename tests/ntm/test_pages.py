@@ -132,6 +132,8 @@ def test_a_ward_is_not_a_commune_of_the_criteria_unless_it_was_assessed(client, 
     )
     response = get(client, world["coordinator"], "ntm:matrix", unit=tree.ha_giang.pk, year=2024)
     assert matrix_rows(response)["Phường Chín"][3] == "3/3"
+    years = {row.year: row for row in q.progress(tree.ha_giang, world["old"], until=2024)[0]}
+    assert (years[2024].units, years[2024].assessed, years[2024].met_all) == (5, 4, 2)
 
 
 def test_the_district_and_band_filters_narrow_the_rows_not_the_area(client, world):

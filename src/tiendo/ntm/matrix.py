@@ -554,7 +554,10 @@ def progress(
     total = criteria_set.criteria.count()
     bands = criteria_set.bands or []
     first_day, last_day = date(years[0], 1, 1), date(years[-1], 12, 31)
-    unit_filter = subjects(criteria_set)
+    # as in the matrix: a unit of another kind counts when it was assessed all the same
+    assessed = Assessment.objects.filter(criteria_set=criteria_set).values("unit_id")
+    unit_filter = Q(level=criteria_set.level) & ~Q(kind=UnitKind.AGENCY)
+    unit_filter &= subjects(criteria_set) | Q(pk__in=assessed)
     unit_filter &= Q(valid_from__isnull=True) | Q(valid_from__lte=last_day)
     unit_filter &= Q(valid_to__isnull=True) | Q(valid_to__gte=first_day)
     own = Unit.objects.filter(ancestor_links__ancestor=area)
