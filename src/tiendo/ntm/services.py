@@ -296,16 +296,36 @@ def _check(item: AssessmentInput, criteria: list[Criterion], current, old) -> _P
     )
 
 
+def _current(items: Sequence[AssessmentInput]) -> dict[tuple, tuple[Assessment, tuple]]:
+    """The stored assessments of ``items`` with their results — (met, values, evidence) —
+    keyed (unit, set, year): three queries, however many items (a sheet of a province)."""
+    keys = {(i.unit.pk, i.criteria_set.pk, i.year) for i in items}
+    found = (
+        Assessment.objects.select_related("updated_by")
+        .filter(
+            unit__in={k[0] for k in keys},
+            criteria_set__in={k[1] for k in keys},
+            year__in={k[2] for k in keys},
+        )
+        .prefetch_related("results__criterion", "indicator_results__indicator")
+    )
+    current = {}
+    for a in found:
+        key = (a.unit_id, a.criteria_set_id, a.year)
+        if key in keys:
+            current[key] = (a, _old_results(a))
+    return current
+
+
 def _old_results(assessment: Assessment | None):
+    """(met, values, evidence) of ``assessment``, from its prefetched results."""
     if assessment is None:
         return {}, {}, {}
     met, evidence = {}, {}
-    for r in assessment.results.select_related("criterion"):
+    for r in assessment.results.all():
         met[r.criterion.number] = r.met
         evidence[r.criterion.number] = r.evidence
-    values = {
-        r.indicator.code: r.value for r in assessment.indicator_results.select_related("indicator")
-    }
+    values = {r.indicator.code: r.value for r in assessment.indicator_results.all()}
     return met, values, evidence
 
 
@@ -318,6 +338,7 @@ def check_assessments(items: Sequence[AssessmentInput]) -> tuple[list[_Plan], li
             max=MAX_ASSESSMENTS,
         )
     criteria_by_set: dict[int, list[Criterion]] = {}
+    stored = _current(items)
     seen: dict[tuple, AssessmentInput] = {}
     plans, errors = [], []
     for item in items:
@@ -335,12 +356,8 @@ def check_assessments(items: Sequence[AssessmentInput]) -> tuple[list[_Plan], li
         seen[key] = item
         if item.criteria_set.pk not in criteria_by_set:
             criteria_by_set[item.criteria_set.pk] = _criteria_of(item.criteria_set)
-        current = (
-            Assessment.objects.select_related("updated_by")
-            .filter(unit=item.unit, criteria_set=item.criteria_set, year=item.year)
-            .first()
-        )
-        result = _check(item, criteria_by_set[item.criteria_set.pk], current, _old_results(current))
+        current, old = stored.get(key, (None, ({}, {}, {})))
+        result = _check(item, criteria_by_set[item.criteria_set.pk], current, old)
         if isinstance(result, list):
             errors.extend(result)
         else:
