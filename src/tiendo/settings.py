@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "tiendo.organisation",
     "tiendo.programmes",
     "tiendo.data",
+    "tiendo.cooperatives",
+    "tiendo.households",
     "tiendo.ntm",
     "tiendo.reporting",
     "tiendo.documents",

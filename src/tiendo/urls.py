@@ -17,6 +17,8 @@ urlpatterns = [
     path("nhap-so-lieu/", include("tiendo.data.urls")),
     path("bao-cao/", include("tiendo.reporting.urls")),
     path("nong-thon-moi/", include("tiendo.ntm.urls")),
+    path("ho-gia-dinh/", include("tiendo.households.urls")),
+    path("hop-tac-xa/", include("tiendo.cooperatives.urls")),
     path("van-ban-bao-cao/", include("tiendo.documents.urls")),
     path("tai-khoan/", include("tiendo.accounts.urls")),
     path("quan-tri-he-thong/", admin.site.urls),

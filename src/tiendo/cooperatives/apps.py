@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CooperativesConfig(AppConfig):
+    """The registers of cooperatives, cooperative groups and OCOP products."""
+
+    name = "tiendo.cooperatives"
+    label = "cooperatives"
+    verbose_name = _("Hợp tác xã và sản phẩm OCOP")
+    default_auto_field = "django.db.models.BigAutoField"
