@@ -10,5 +10,7 @@ subprocess inherit it.
 import os
 
 os.environ.setdefault("SECRET_KEY", "tiendo-tests-only-" + "x" * 40)
+# a Fernet key for the household register's ID numbers (tiendo.households.crypto)
+os.environ.setdefault("PERSONAL_DATA_KEYS", "dGllbmRvLXRlc3RzLW9ubHktcGVyc29uYWwtZGF0YS0=")
 
 from tiendo.settings import *  # noqa: E402, F403

@@ -252,3 +252,13 @@ if SMTP_HOST:
         }
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tiendo@localhost")
+
+# Personal data (Decree 13/2023/NĐ-CP): ID numbers in the household register are encrypted
+# at rest with these Fernet keys (comma-separated; the first encrypts, all decrypt, so a key
+# is rotated by putting the new one first). Generate one with
+# `python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+# Unset with DEBUG on (the demo), a key is derived from SECRET_KEY; unset in production, the
+# register refuses to store or show an ID number (tiendo.households.crypto).
+PERSONAL_DATA_KEYS = env_list("PERSONAL_DATA_KEYS", [])
+# Household import (Excel) caps, checked before any row is parsed.
+HOUSEHOLD_IMPORT_MAX_ROWS = env_int("HOUSEHOLD_IMPORT_MAX_ROWS", 200_000)

@@ -481,3 +481,50 @@ def may_manage_ntm_tasks(user, province) -> bool:
     """Record or end the NTM criteria assignments and sponsorships of ``province``: its
     coordination office (or the administrator)."""
     return is_manager(user) and can_write(user, province)
+
+
+# ---------------------------------------------------------------------------------------
+# The household register (issue 12): personal data under Decree 13/2023/NĐ-CP. Names and
+# records only for the household's commune and the units above it, to the roles that work
+# on records; leaders see aggregates only. Full ID numbers only to the commune's own officer
+# (who registers the people) or a user granted ``households.view_id_numbers``.
+
+RECORD_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.AGENCY_OFFICER, Role.COORDINATOR})
+
+
+def may_see_records(user, unit: Unit) -> bool:
+    """See the names and records of the households of ``unit`` (and below it)."""
+    if not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    return user.role in RECORD_ROLES and can_read(user, unit)
+
+
+def may_see_id_numbers(user, unit: Unit) -> bool:
+    """See the ID numbers of the households of ``unit`` in full (others see them masked)."""
+    if not may_see_records(user, unit):
+        return False
+    if user.has_perm("households.view_id_numbers"):
+        return True
+    return user.role == Role.COMMUNE_OFFICER and user.unit_id == unit.pk
+
+
+def may_edit_records(user, unit: Unit) -> bool:
+    """Add, change or remove the households of ``unit``: who may write the unit's figures
+    and see its records (a leader never)."""
+    return may_see_records(user, unit) and can_write(user, unit)
+
+
+def check_see_records(user, unit: Unit, *, write: bool = False) -> Unit:
+    allowed = may_edit_records(user, unit) if write else may_see_records(user, unit)
+    if not allowed:
+        raise PermissionDenied(
+            _("Bạn không có quyền sửa danh sách hộ của đơn vị này.")
+            if write
+            else _(
+                "Bạn không có quyền xem danh sách hộ của đơn vị này (dữ liệu cá nhân chỉ dành "
+                "cho cán bộ làm việc với hồ sơ của xã và các cấp trên)."
+            )
+        )
+    return unit
