@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tiendo.core.errors import TiendoError
@@ -650,29 +651,130 @@ def save_values(entries: list[Entry], *, user=None, source: str = "form") -> lis
     Locks are taken in one order by every save, so that concurrent saves wait for each
     other instead of deadlocking: first the values' rows, sorted by key, then the rollup
     rows, sorted by key (the moves of all the values summed per rollup row).
+
+    The values are written in a batch (:func:`_write_batch`): one locking read, one insert,
+    one update, one delete and one insert of history rows for the whole save, then the
+    rollup rows the same way, whatever the number of values; a save naming one figure twice
+    writes them one by one, in order.
     """
     with busy_as_message(), transaction.atomic():
         periods = _checked(entries)
-        order = sorted(
-            range(len(entries)),
-            key=lambda i: (
-                entries[i].indicator.pk,
-                entries[i].unit.pk,
-                periods[i].id,
-                entries[i].category,
-            ),
-        )
+        keys = [_key_tuple(e, p) for e, p in zip(entries, periods, strict=True)]
+        order = sorted(range(len(entries)), key=lambda i: keys[i])
         results: list[SaveResult | None] = [None] * len(entries)
         conflicts, moves = [], {}
-        for i in order:
-            try:
-                results[i] = _write(entries[i], periods[i], user=user, source=source, moves=moves)
-            except ValueConflictError as exc:  # its savepoint is rolled back; go on to list all
-                conflicts += exc.conflicts
+        if len(set(keys)) == len(keys):
+            conflicts = _write_batch(
+                [(i, entries[i], periods[i]) for i in order], results, user, source, moves
+            )
+        else:
+            for i in order:
+                try:
+                    results[i] = _write(
+                        entries[i], periods[i], user=user, source=source, moves=moves
+                    )
+                except ValueConflictError as exc:  # its savepoint is rolled back; list all
+                    conflicts += exc.conflicts
         if conflicts:
             raise ValueConflictError(sorted(conflicts, key=lambda c: entries.index(c.entry)))
         _apply_rollup_moves(moves)
         return results
+
+
+def _key_tuple(entry: Entry, period: Period) -> tuple:
+    return (entry.indicator.pk, entry.unit.pk, period.id, entry.category)
+
+
+# Keys per locking read: a flat OR of more terms would pass SQLite's expression depth (1000).
+_KEYS_PER_QUERY = 100
+
+
+def _or_of_keys(keys, fields) -> Q:
+    where = Q()
+    for key in keys:
+        where |= Q(**dict(zip(fields, key, strict=True)))
+    return where
+
+
+def _locked_rows(model, keys: list[tuple]) -> dict[tuple, object]:
+    """The rows of ``model`` with these (indicator, unit, period, category) keys, locked in
+    key order (``keys`` sorted), by key."""
+    fields = ("indicator_id", "unit_id", "period", "category")
+    found = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        for row in (
+            model.objects.select_for_update().filter(_or_of_keys(chunk, fields)).order_by(*fields)
+        ):
+            found[(row.indicator_id, row.unit_id, row.period, row.category)] = row
+    return found
+
+
+def _write_batch(items, results, user, source: str, moves: dict) -> list:
+    """Write checked entries with distinct keys, ``items`` (index, entry, period) in key
+    order; fill ``results`` by index, collect the rollup moves; return the conflicts.
+
+    The same steps as :func:`_write`, for all at once: the stored rows locked first, each
+    version checked under the lock, then the writes. A figure inserted meanwhile by a
+    concurrent save (the batch insert fails on the unique key) is written again alone by
+    :func:`_write`, which then finds and locks the row committed."""
+    stored = _locked_rows(DataValue, [_key_tuple(e, p) for _i, e, p in items])
+    conflicts, created, updated, deleted, history = [], [], [], [], []
+    now = timezone.now()
+    for i, entry, period in items:
+        row = stored.get(_key_tuple(entry, period))
+        if (row is None and entry.value is None) or (row is not None and _same(row, entry)):
+            old = row.value if row else None
+            old_qualifier = row.qualifier if row else ""
+            results[i] = SaveResult(None, old, old, old_qualifier, old_qualifier)
+            continue
+        try:
+            _check_version(entry, period, row)
+        except ValueConflictError as exc:
+            conflicts += exc.conflicts
+            continue
+        if row is None:
+            created.append((i, entry, period))
+        elif entry.value is None:
+            deleted.append(row)
+            old = (row.value, row.qualifier, row.comment)
+            history.append(_change(entry, period, ChangeAction.DELETE, old, None, user, source))
+            _move_rollups(entry, period, -row.value, -1, moves)
+            results[i] = SaveResult(ChangeAction.DELETE, row.value, None, row.qualifier, "")
+        else:
+            old = (row.value, row.qualifier, row.comment)
+            new = (entry.value, entry.qualifier, entry.comment)
+            history.append(_change(entry, period, ChangeAction.UPDATE, old, new, user, source))
+            if entry.value != row.value:
+                _move_rollups(entry, period, entry.value - row.value, 0, moves)
+            results[i] = SaveResult(
+                ChangeAction.UPDATE, row.value, entry.value, row.qualifier, entry.qualifier
+            )
+            row.value, row.qualifier, row.comment = entry.value, entry.qualifier, entry.comment
+            row.updated_by, row.updated_at = user, now
+            updated.append(row)
+    if conflicts:
+        return conflicts
+    if created:
+        try:
+            with transaction.atomic():
+                DataValue.objects.bulk_create([_new_value(e, p, user) for _i, e, p in created])
+        except IntegrityError:  # one of them inserted meanwhile: each alone, as _write does
+            for i, entry, period in created:
+                results[i] = _write(entry, period, user=user, source=source, moves=moves)
+            created = []
+        for i, entry, period in created:
+            history.append(_creation(entry, period, user, source))
+            _move_rollups(entry, period, entry.value, 1, moves)
+            results[i] = SaveResult(ChangeAction.CREATE, None, entry.value, "", entry.qualifier)
+    if updated:
+        DataValue.objects.bulk_update(
+            updated, ["value", "qualifier", "comment", "updated_by", "updated_at"]
+        )
+    if deleted:
+        DataValue.objects.filter(pk__in=[row.pk for row in deleted]).delete()
+    DataValueChange.objects.bulk_create(history)
+    return []
 
 
 def _new_value(entry: Entry, period: Period, user) -> DataValue:
@@ -728,29 +830,68 @@ def _move_rollups(
 
 
 def _apply_rollup_moves(moves: dict) -> None:
-    for (indicator_id, unit_id, _period_id, category), (delta, count_delta, period) in sorted(
-        moves.items(), key=lambda item: item[0]
-    ):
-        if not delta and not count_delta:
+    """Move the rollup rows: those stored locked in key order and written in one update
+    (and one delete of the rows no value counts in any more), the missing ones inserted in
+    one batch — or, when a concurrent save inserted one first, each moved alone."""
+    moving = sorted((key, move) for key, move in moves.items() if move[0] or move[1])
+    if not moving:
+        return
+    stored = _locked_rows(Rollup, [key for key, _move in moving])
+    changed, emptied, missing = [], [], []
+    for key, (delta, count_delta, period) in moving:
+        row = stored.get(key)
+        if row is None:
+            missing.append((key, delta, count_delta, period))
             continue
-        key = {"indicator_id": indicator_id, "period": period.id, "category": category}
-        rows = Rollup.objects.filter(unit_id=unit_id, **key)
-        if rows.update(total=F("total") + delta, count=F("count") + count_delta):
-            if count_delta < 0:
-                rows.filter(count__lte=0).delete()
-            continue
-        try:
-            with transaction.atomic():
-                Rollup.objects.create(
-                    unit_id=unit_id,
-                    period_start=period.start,
-                    period_end=period.end,
-                    total=delta,
-                    count=max(count_delta, 0),
-                    **key,
-                )
-        except IntegrityError:  # created meanwhile by a concurrent save
-            rows.update(total=F("total") + delta, count=F("count") + count_delta)
+        row.total, row.count = row.total + delta, row.count + count_delta
+        (emptied if count_delta < 0 and row.count <= 0 else changed).append(row)
+    if changed:
+        Rollup.objects.bulk_update(changed, ["total", "count"])
+    if emptied:
+        Rollup.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+    if not missing:
+        return
+    rows = [
+        Rollup(
+            indicator_id=indicator_id,
+            unit_id=unit_id,
+            period=period.id,
+            period_start=period.start,
+            period_end=period.end,
+            category=category,
+            total=delta,
+            count=max(count_delta, 0),
+        )
+        for (indicator_id, unit_id, _period_id, category), delta, count_delta, period in missing
+    ]
+    try:
+        with transaction.atomic():
+            Rollup.objects.bulk_create(rows)
+    except IntegrityError:  # created meanwhile by a concurrent save: each alone
+        for key, delta, count_delta, period in missing:
+            _move_rollup_alone(key, delta, count_delta, period)
+
+
+def _move_rollup_alone(key: tuple, delta: Decimal, count_delta: int, period: Period) -> None:
+    indicator_id, unit_id, _period_id, category = key
+    fields = {"indicator_id": indicator_id, "period": period.id, "category": category}
+    rows = Rollup.objects.filter(unit_id=unit_id, **fields)
+    if rows.update(total=F("total") + delta, count=F("count") + count_delta):
+        if count_delta < 0:
+            rows.filter(count__lte=0).delete()
+        return
+    try:
+        with transaction.atomic():
+            Rollup.objects.create(
+                unit_id=unit_id,
+                period_start=period.start,
+                period_end=period.end,
+                total=delta,
+                count=max(count_delta, 0),
+                **fields,
+            )
+    except IntegrityError:  # created meanwhile by a concurrent save
+        rows.update(total=F("total") + delta, count=F("count") + count_delta)
 
 
 def rebuild_rollups() -> int:
