@@ -99,13 +99,13 @@ def test_the_queries_of_a_save_do_not_grow_with_its_figures(tree, prog):
 
 
 def test_a_save_of_more_figures_than_one_locking_read_holds_is_written_whole(tree, prog):
-    codes = [indicator(prog, f"J{n:03d}") for n in range(70)]
+    codes = [indicator(prog, f"J{n:03d}") for n in range(110)]
     entries = [Entry(i, c, "2024", D(n)) for n, i in enumerate(codes) for c in (tree.c1, tree.c3)]
-    assert len(entries) == 140  # more keys than a locking read takes: two reads
+    assert len(entries) == 220  # more keys than one locking read takes
     save_values(entries)
     save_values([Entry(e.indicator, e.unit, e.period, e.value + 1) for e in entries])
-    assert DataValue.objects.count() == 140
-    assert DataValueChange.objects.count() == 280
+    assert DataValue.objects.count() == 220
+    assert DataValueChange.objects.count() == 440
     moved = _rollups()
     rebuild_rollups()
     assert moved == _rollups()

@@ -1,6 +1,6 @@
 """One commune's assessment saved: the queries it costs, pinned (``bench/ntm.py`` times it
 at national scale). The figures it moves are written in one batch by the data service:
-36 queries here, 78 when each figure was written alone."""
+35 queries here, 78 when each figure was written alone."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_saving_an_assessment_that_moves_band_costs_a_fixed_number_of_queries(tr
     _assess(cs, tree.c2, 2022, ALL)
     with CaptureQueriesContext(connection) as queries:
         _assess(cs, tree.c1, 2022, TWO)  # five figures move, and their rollups
-    assert len(queries.captured_queries) == 36
+    assert len(queries.captured_queries) == 35
     band = Indicator.objects.select_related("disaggregation").get(
         code=figures.indicator_code(cs, "BAND")
     )

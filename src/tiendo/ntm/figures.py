@@ -229,7 +229,9 @@ def _indicators(cs: CriteriaSet) -> dict[str, Indicator]:
         i.code: i
         for i in Indicator.objects.filter(
             programme_id=cs.programme_id, code__startswith=prefix(cs) + "_"
-        ).select_related("disaggregation")
+        )
+        .select_related("disaggregation")
+        .prefetch_related("disaggregation__options")  # the band entries' checks read them
     }
     if indicator_code(cs, "ASSESSED") not in found:  # a set loaded before the hook existed
         ensure_figures(cs)
