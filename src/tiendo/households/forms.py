@@ -9,9 +9,13 @@ ngày/tháng/năm. A refusal of the service is put beside the field it names
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tiendo.core.formatting import format_number
+from tiendo.data.services import DataEntryError, parse_number
 from tiendo.households.models import PovertyLevel, Sex
 from tiendo.households.services import RecordInvalid, RegisterError
 from tiendo.programmes.models import Component, Programme
@@ -41,15 +45,33 @@ def _day(label, *, required=True) -> forms.DateField:
     )
 
 
-def _money(label, *, required=True, max_digits=14) -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        max_digits=max_digits,
-        decimal_places=3,
-        min_value=0,
-        localize=True,
-    )
+class NumberField(forms.CharField):
+    """A number typed the Vietnamese way, read by :func:`tiendo.data.services.parse_number`
+    (``1.234,5``; ``1234.5`` from a spreadsheet); the service checks its range."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "40"})
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return format_number(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_number(value, field=str(self.label))
+        except DataEntryError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+def _money(label, *, required=True) -> NumberField:
+    return NumberField(label=label, required=required)
 
 
 class Versioned(forms.Form):
@@ -168,7 +190,7 @@ class LoanForm(_ProgrammeFields):
     disbursed_on = _day(_("Ngày giải ngân"))
     term_months = forms.IntegerField(label=_("Thời hạn (tháng)"), min_value=1, max_value=600)
     purpose = forms.CharField(label=_("Mục đích vay"), max_length=300, required=False)
-    interest_rate = _money(_("Lãi suất (%/năm)"), required=False, max_digits=6)
+    interest_rate = _money(_("Lãi suất (%/năm)"), required=False)
     interest_support = _money(_("Hỗ trợ lãi suất (triệu đồng)"), required=False)
     lender = forms.CharField(
         label=_("Nơi cho vay"),
@@ -184,7 +206,7 @@ class PlotForm(_ProgrammeFields):
         max_length=20,
         help_text=_("Mã đơn vị hành chính của xã (5 chữ số); mặc định là xã nơi cư trú"),
     )
-    area_ha = _money(_("Diện tích (ha)"), max_digits=12)
+    area_ha = _money(_("Diện tích (ha)"))
     crop = forms.CharField(label=_("Cây trồng, vật nuôi"), max_length=120)
     is_garden = forms.BooleanField(label=_("Là vườn hộ"), required=False)
     year_renovated = forms.IntegerField(
