@@ -203,3 +203,13 @@ def test_failing_households_reads_few_queries(tree, loans, django_assert_max_num
         helpers.loan(household, programme, component)
     with django_assert_max_num_queries(8):
         assert len(eligibility.failing_households([tree.c1])) == 5
+
+
+def test_the_demo_package_loads_with_its_rule(tree):
+    load_package("src/tiendo/demo/packages/hagiang-nq04.yaml")
+    rule = EligibilityRule.objects.get()
+    assert (rule.component.code, rule.kind, rule.active) == (
+        "VAY_VON",
+        "land_in_residence_commune",
+        True,
+    )
