@@ -528,3 +528,29 @@ def check_see_records(user, unit: Unit, *, write: bool = False) -> Unit:
             )
         )
     return unit
+
+
+def get_record_or_403(user, pk, *, queryset: QuerySet, write: bool = False):
+    """The register record ``pk`` of ``queryset`` (a household: the households app's rows,
+    which have a residence ``unit``) if the user may see its commune's records — or, with
+    ``write=True``, change them. Leaders and users of other units get a 403, as for the
+    unit pages; a pk that does not exist a 404."""
+    record = _get_or_404(queryset, pk=pk)
+    check_see_records(user, record.unit, write=write)
+    return record
+
+
+def may_audit_exports(user, unit: Unit) -> bool:
+    """Read who exported personal data of ``unit``'s households (Decree 13 audit): the
+    coordination office and the administrator, within what they may see."""
+    return is_manager(user) and may_see_records(user, unit)
+
+
+def check_audit_exports(user, unit: Unit) -> Unit:
+    if not may_audit_exports(user, unit):
+        raise PermissionDenied(
+            _(
+                "Chỉ văn phòng điều phối hoặc quản trị hệ thống xem được nhật ký xuất dữ liệu cá nhân."
+            )
+        )
+    return unit

@@ -14,3 +14,10 @@ class HouseholdsConfig(AppConfig):
     label = "households"
     verbose_name = _("Sổ hộ gia đình")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tiendo.households import eligibility
+        from tiendo.programmes.metadata import register_section
+
+        # who may take part in (or borrow under) a component: households.eligibility
+        register_section("eligibility", eligibility.check_section, eligibility.apply_section)

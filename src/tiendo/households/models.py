@@ -361,3 +361,29 @@ class PersonalDataExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exported_at:%Y-%m-%d} {self.kind} {self.rows}"
+
+
+class EligibilityRule(models.Model):
+    """A condition a household must meet to take part in (or borrow under) a component,
+    from the ``eligibility:`` section of the programme's package
+    (:mod:`tiendo.households.eligibility` names the kinds and their parameters).
+
+    A rule the package no longer has is retired (``active`` off), never deleted."""
+
+    component = models.ForeignKey(Component, models.CASCADE, related_name="eligibility_rules")
+    order = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=400, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("điều kiện tham gia")
+        verbose_name_plural = _("điều kiện tham gia")
+        ordering = ["component", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["component", "order"], name="eligibility_rule_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component.code}[{self.order}] {self.kind}"

@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tiendo.households import views
 
 app_name = "households"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    # a unit's register
+    path("don-vi/<int:unit_id>/", views.household_list, name="list"),
+    path("don-vi/<int:unit_id>/xuat/", views.export_list, name="export_list"),
+    path("don-vi/<int:unit_id>/them/", views.household_create, name="create"),
+    path("don-vi/<int:unit_id>/dieu-kien/", views.eligibility_failures, name="eligibility"),
+    path("don-vi/<int:unit_id>/nhat-ky-xuat/", views.export_audit, name="export_audit"),
+    # one household
+    path("<int:pk>/", views.household_detail, name="detail"),
+    path("<int:pk>/sua/", views.household_edit, name="edit"),
+    path("<int:pk>/xoa/", views.household_remove, name="remove"),
+    path("<int:pk>/xuat/", views.export_household, name="export_household"),
+    path("<int:pk>/ngheo/", views.poverty, name="poverty"),
+    path("<int:pk>/vay/<int:record_id>/tra-no/", views.repayment, name="repayment"),
+    path("<int:pk>/<slug:kind>/them/", views.record_form, name="record_add"),
+    path("<int:pk>/<slug:kind>/<int:record_id>/sua/", views.record_form, name="record_edit"),
+    path("<int:pk>/<slug:kind>/<int:record_id>/xoa/", views.record_remove, name="record_remove"),
+]
