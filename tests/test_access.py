@@ -162,7 +162,18 @@ DENIED = (403, 404)
 # What the other unit's people must never see: names, figures and papers of Xã Một.
 # (Not the ids or slugs of the URL: a 403 page may repeat the address that was asked for.)
 SECRETS = ["Xã Một", "Huyện Vị Xuyên", "15/UBND-NN", "16/UBND-NN", "4.321", "Nguyễn Văn Một"]
-WATCHED_APPS = {"units", "accounts", "programmes", "data", "ntm", "reporting", "documents", "core"}
+WATCHED_APPS = {
+    "units",
+    "accounts",
+    "programmes",
+    "data",
+    "ntm",
+    "reporting",
+    "documents",
+    "core",
+    "households",
+    "cooperatives",
+}
 
 
 @dataclass
@@ -292,6 +303,52 @@ def _ntm(w, name, args=(), **params) -> str:
 
 
 # --- end pages ---
+
+
+# --- households ---
+def _register(w) -> dict:
+    """Xã Một's register (made once per world): a household whose head is one of the
+    SECRETS, with an NQ 04 loan and an orange plot."""
+    from tests.households import helpers
+
+    if not hasattr(w, "register"):
+        programme, component = helpers.loan_programme()
+        household = helpers.household(w.tree.c1, head_name="Nguyễn Văn Một")
+        loan = helpers.loan(household, programme, component)
+        plot = helpers.plot(household, w.tree.c1, programme, component)
+        household.refresh_from_db()
+        w.register = {"household": household, "loan": loan, "plot": plot, "programme": programme}
+    return w.register
+
+
+def _hh(w, name, *more) -> str:
+    return reverse(name, args=[_register(w)["household"].pk, *more])
+
+
+def _hh_post(w, **changes) -> dict:
+    from tiendo.households.models import Household
+
+    h = Household.objects.get(pk=_register(w)["household"].pk)
+    data = {
+        "code": h.code,
+        "head_name": h.head_name,
+        "head_birth_year": h.head_birth_year,
+        "head_sex": h.head_sex,
+        "village": "Thôn Mới",
+        "ethnicity": h.ethnicity,
+        "version": h.version,
+    }
+    data.update(changes)
+    return data
+
+
+def _record_version(w, key) -> int:
+    record = _register(w)[key]
+    record.refresh_from_db()
+    return record.version
+
+
+# --- end households ---
 
 
 ROUTES: dict[str, Route] = {
@@ -640,6 +697,93 @@ ROUTES: dict[str, Route] = {
         write=lambda w: {"ngay": "31/12/2024"},
     ),
     # --- end agency ---
+    # --- households ---
+    # personal data: names only for the commune and the units above, to the roles that work
+    # on records; a leader reads none of it (403)
+    "households:index": Route(
+        lambda w: reverse("households:index"), allowed_get=302, leader_get=403, stranger="no leak"
+    ),
+    "households:list": Route(
+        lambda w: reverse("households:list", args=[_register(w) and w.tree.c1.pk]),
+        leader_get=403,
+    ),
+    "households:export_list": Route(
+        lambda w: reverse("households:export_list", args=[_register(w) and w.tree.c1.pk]),
+        leader_get=403,
+    ),
+    "households:create": Route(
+        lambda w: reverse("households:create", args=[w.tree.c1.pk]),
+        leader_get=403,
+        write=lambda w: {
+            "code": "H9",
+            "head_name": "Lò Văn Chín",
+            "head_birth_year": 1980,
+            "head_sex": "M",
+        },
+    ),
+    "households:eligibility": Route(
+        lambda w: reverse("households:eligibility", args=[_register(w) and w.tree.c1.pk]),
+        leader_get=403,
+    ),
+    "households:export_audit": Route(
+        lambda w: reverse("households:export_audit", args=[w.tree.c1.pk]),
+        allowed="coordinator",
+        leader_get=403,
+    ),
+    "households:detail": Route(lambda w: _hh(w, "households:detail"), leader_get=403),
+    "households:edit": Route(
+        lambda w: _hh(w, "households:edit"), leader_get=403, write=lambda w: _hh_post(w)
+    ),
+    "households:remove": Route(
+        lambda w: _hh(w, "households:remove"),
+        leader_get=403,
+        write=lambda w: {"reason": "Nhập trùng", "version": _hh_post(w)["version"]},
+    ),
+    "households:export_household": Route(
+        lambda w: _hh(w, "households:export_household"), leader_get=403
+    ),
+    "households:poverty": Route(
+        lambda w: _hh(w, "households:poverty"),
+        leader_get=403,
+        write=lambda w: {"year": "2022", "level": "poor", "version": _hh_post(w)["version"]},
+    ),
+    "households:repayment": Route(
+        lambda w: _hh(w, "households:repayment", _register(w)["loan"].pk),
+        leader_get=403,
+        write=lambda w: {
+            "paid_on": "01/03/2023",
+            "principal": "10",
+            "version": _record_version(w, "loan"),
+        },
+    ),
+    "households:record_add": Route(
+        lambda w: _hh(w, "households:record_add", "vay"),
+        leader_get=403,
+        write=lambda w: {
+            "programme": _register(w)["programme"].pk,
+            "amount": "20",
+            "disbursed_on": "15/03/2023",
+            "term_months": 24,
+        },
+    ),
+    "households:record_edit": Route(
+        lambda w: _hh(w, "households:record_edit", "dat", _register(w)["plot"].pk),
+        leader_get=403,
+        write=lambda w: {
+            "land_unit": w.tree.c1.code,
+            "area_ha": "2,5",
+            "crop": "Cam sành",
+            "version": _record_version(w, "plot"),
+        },
+    ),
+    "households:record_remove": Route(
+        lambda w: _hh(w, "households:record_remove", "dat", _register(w)["plot"].pk),
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",  # a GET is refused before anything is read
+        write=lambda w: {"version": _record_version(w, "plot")},
+    ),
+    # --- end households ---
 }
 
 
