@@ -295,3 +295,13 @@ def test_a_household_producer_is_named_only_to_who_sees_records(client, people, 
     client.force_login(people["leader"])
     assert "Nguyễn Văn Cam" not in client.get(url).content.decode()
     assert "Nguyễn Văn Cam" not in client.get(reverse("cooperatives:products")).content.decode()
+
+
+def test_the_history_names_fields_in_vietnamese_with_old_and_new_values(client, people, coop):
+    client.force_login(people["officer"])
+    url = reverse("cooperatives:edit", args=[coop.pk])
+    client.post(url, _coop_post(members="25", tax_code=coop.tax_code, version="1"))
+    page = client.get(reverse("cooperatives:detail", args=[coop.pk])).content.decode()
+    assert "<td>Số thành viên</td>" in page
+    assert '<td class="old">12</td>' in page and '<td class="new">25</td>' in page
+    assert "xa.mot" in page

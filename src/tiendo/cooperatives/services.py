@@ -28,6 +28,7 @@ from tiendo.cooperatives.models import (
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_number
 from tiendo.households import events
+from tiendo.households.models import Household
 
 COOPERATIVE_FIELDS = (
     "kind",
@@ -122,7 +123,7 @@ def _display(record, name: str) -> str:
         if related is None:
             return ""
         # a household's head is personal data: the history names the household by its code
-        return getattr(related, "code", None) or str(related)
+        return related.code if isinstance(related, Household) else str(related)
     if field.choices:
         return str(getattr(record, f"get_{name}_display")())
     return _shown(getattr(record, name))

@@ -9,15 +9,18 @@ parse and call :mod:`tiendo.cooperatives.services`, which check scope and versio
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -138,9 +141,7 @@ def cooperative_detail(request, pk: int):
     record = _readable_cooperative(request.user, pk)
     supports = list(record.supports.all())
     products = list(record.ocop_products.select_related("unit").order_by("-decision_date"))
-    changes = Paginator(record.changes.select_related("changed_by"), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    changes = _history(record, request)
     may_edit = scope.can_write(request.user, record.unit)
     context = {
         "record": record,
@@ -153,6 +154,23 @@ def cooperative_detail(request, pk: int):
         "today": timezone.localdate(),
     }
     return render(request, "cooperatives/cooperative_detail.html", context)
+
+
+_RECORD_MODELS = {"cooperative": Cooperative, "support": Support, "product": OcopProduct}
+
+
+def _history(record, request):
+    """A page of the record's changes, each with the Vietnamese name of its field."""
+    page = Paginator(record.changes.select_related("changed_by"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for change in page.object_list:
+        change.label = change.field
+        model = _RECORD_MODELS.get(change.record)
+        if model is not None and change.field != "*":
+            with contextlib.suppress(FieldDoesNotExist):
+                change.label = capfirst(model._meta.get_field(change.field).verbose_name)
+    return page
 
 
 def _save_refused(form, err: services.RegisterError) -> None:
@@ -321,9 +339,7 @@ def _readable_product(user, pk, *, write=False) -> OcopProduct:
 @login_required
 def product_detail(request, pk: int):
     record = _readable_product(request.user, pk)
-    changes = Paginator(record.changes.select_related("changed_by"), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    changes = _history(record, request)
     context = {
         "record": record,
         "producer": _producer(request.user, record),
