@@ -16,13 +16,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
 from tiendo.cooperatives import services
@@ -235,10 +234,12 @@ def cooperative_edit(request, pk: int):
 
 
 @login_required
-@require_POST
 def support_add(request, pk: int):
     user = request.user
+    # scope first: a GET from someone who may not write is refused, not merely "not allowed"
     record = _readable_cooperative(user, pk, write=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = SupportForm(request.POST)
     if form.is_valid():
         try:
@@ -256,10 +257,11 @@ def support_add(request, pk: int):
 
 
 @login_required
-@require_POST
 def support_remove(request, pk: int, support: int):
     user = request.user
     record = _readable_cooperative(user, pk, write=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     item = _get_or_404(Support.objects.filter(cooperative=record), support)
     services.remove_support(user, item)
     messages.success(request, _("Đã xóa khoản hỗ trợ."))
