@@ -9,3 +9,9 @@ class CooperativesConfig(AppConfig):
     label = "cooperatives"
     verbose_name = _("Hợp tác xã và sản phẩm OCOP")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # households sits below this app: it offers the registry, this app fills it
+        from tiendo.cooperatives.sources import register_sources
+
+        register_sources()

@@ -18,7 +18,7 @@ import yaml
 
 from tiendo.data.models import DataValue
 from tiendo.data.services import Entry, load_values
-from tiendo.demo import ntm
+from tiendo.demo import cooperatives, ntm
 from tiendo.demo.reporting import load_demo_reporting
 from tiendo.demo.reports import load_demo_reports
 from tiendo.programmes.metadata import load_package
@@ -226,6 +226,7 @@ def load_demo(*, stdout=None) -> dict[str, int]:
     counts["unchanged"] = DataValue.objects.count() - counts["created"] - counts["updated"]
     if stdout:
         stdout.write(f"Đánh giá tiêu chí nông thôn mới (minh họa): {len(assessments)}")
+    cooperatives.load_demo_cooperatives(Scopes().orange)
     load_demo_reporting()
     load_demo_reports()
     return counts
