@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from tests import factories
+from tests.cooperatives import access_helpers as ch
 from tests.ntm.agency_helpers import access_sponsorship
 from tiendo.accounts.models import Role
 from tiendo.core.models import AuditEntry
@@ -697,6 +698,59 @@ ROUTES: dict[str, Route] = {
         write=lambda w: {"ngay": "31/12/2024"},
     ),
     # --- end agency ---
+    # --- cooperatives ---
+    "cooperatives:list": Route(lambda w: reverse("cooperatives:list"), stranger="no leak"),
+    "cooperatives:export": Route(lambda w: reverse("cooperatives:export"), stranger="no leak"),
+    "cooperatives:detail": Route(
+        lambda w: reverse("cooperatives:detail", args=[ch.access_cooperative(w).pk])
+    ),
+    "cooperatives:create": Route(
+        lambda w: reverse("cooperatives:create"),
+        leader_get=403,
+        stranger="no leak",
+        write=lambda w: ch.cooperative_post(w),
+        stranger_post="own unit",
+    ),
+    "cooperatives:edit": Route(
+        lambda w: reverse("cooperatives:edit", args=[ch.access_cooperative(w).pk]),
+        leader_get=403,
+        write=lambda w: ch.cooperative_post(w, name="HTX đổi tên"),
+    ),
+    "cooperatives:support_add": Route(
+        lambda w: reverse("cooperatives:support_add", args=[ch.access_cooperative(w).pk]),
+        allowed_get=405,
+        leader_get=403,
+        write=ch.support_post,
+    ),
+    "cooperatives:support_remove": Route(
+        lambda w: reverse(
+            "cooperatives:support_remove",
+            args=[ch.access_cooperative(w).pk, ch.access_support(w).pk],
+        ),
+        allowed_get=405,
+        leader_get=403,
+        write=lambda w: {},
+    ),
+    "cooperatives:products": Route(lambda w: reverse("cooperatives:products"), stranger="no leak"),
+    "cooperatives:product_export": Route(
+        lambda w: reverse("cooperatives:product_export"), stranger="no leak"
+    ),
+    "cooperatives:product": Route(
+        lambda w: reverse("cooperatives:product", args=[ch.access_product(w).pk])
+    ),
+    "cooperatives:product_create": Route(
+        lambda w: reverse("cooperatives:product_create"),
+        leader_get=403,
+        stranger="no leak",
+        write=lambda w: ch.product_post(w),
+        stranger_post="own unit",
+    ),
+    "cooperatives:product_edit": Route(
+        lambda w: reverse("cooperatives:product_edit", args=[ch.access_product(w).pk]),
+        leader_get=403,
+        write=lambda w: ch.product_post(w, name="Sản phẩm đổi tên"),
+    ),
+    # --- end cooperatives ---
     # --- households ---
     # personal data: names only for the commune and the units above, to the roles that work
     # on records; a leader reads none of it (403)
