@@ -141,17 +141,17 @@ def _check_item(c, path, item, declared, bound_elsewhere, seen) -> dict | None:
         if measure == Measure.DISTINCT_HOUSEHOLDS and source.household is None:
             c.error(
                 f"{path}.measure",
-                _("sổ “%(source)s” không gắn với hộ nào: không đếm được số hộ."),
+                _("sổ “%(register)s” không gắn với hộ nào: không đếm được số hộ."),
                 code="package.no_households",
-                source=source.key,
+                register=source.key,
             )
         if period == PeriodMode.VALID_ON_PERIOD_END and source.valid_on is None:
             c.error(
                 f"{path}.period",
-                _("bản ghi của sổ “%(source)s” không có thời hạn hiệu lực; dùng in_period "
+                _("bản ghi của sổ “%(register)s” không có thời hạn hiệu lực; dùng in_period "
                   "hoặc to_period_end."),
                 code="package.no_validity",
-                source=source.key,
+                register=source.key,
             )
     if indicator is not None:
         _check_fits(c, path, indicator, measure, period)
@@ -193,10 +193,10 @@ def _check_field(c, path, item, source, measure) -> str:
     if not isinstance(found, NUMERIC) or isinstance(found, models.BooleanField) or many:
         c.error(
             f"{path}.field",
-            _("trường “%(value)s” của sổ “%(source)s” không phải là số, không cộng được."),
+            _("trường “%(value)s” của sổ “%(register)s” không phải là số, không cộng được."),
             code="package.field_not_number",
             value=name,
-            source=source.key,
+            register=source.key,
         )
         return ""
     return name
@@ -205,9 +205,9 @@ def _check_field(c, path, item, source, measure) -> str:
 def _unknown_field(c, key, source, name) -> None:
     c.error(
         key,
-        _("sổ “%(source)s” không có trường “%(value)s”; dùng một trong: %(allowed)s."),
+        _("sổ “%(register)s” không có trường “%(value)s”; dùng một trong: %(allowed)s."),
         code="package.unknown_field",
-        source=source.key,
+        register=source.key,
         value=describe(name),
         allowed=", ".join(sorted(source.fields)),
     )
