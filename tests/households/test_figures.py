@@ -13,64 +13,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tests import factories
+from tests.households.world import PACKAGE, fill, household
 from tiendo.data.aggregation import Aggregator
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import DataEntryError, Entry, save_value
 from tiendo.households import events, figures
 from tiendo.households import sources as sources_module
-from tiendo.households.models import Enrolment, Household, Loan, Plot, RegisterIndicator
+from tiendo.households.models import Enrolment, Loan, RegisterIndicator
 from tiendo.households.sources import Source, register_source
 from tiendo.programmes.metadata import PackageError, load_package
 from tiendo.programmes.models import Indicator
 
 D = factories.D
-
-PACKAGE = """
-package: so-ho-thu
-programme:
-  code: T1
-  name: Chương trình thử
-  period: 2021-2025
-  owner: "02"
-indicators:
-  - {code: T_DISBURSED, name: Vốn giải ngân, measure_unit: triệu đồng}
-  - {code: T_LOANS, name: Số khoản vay, measure_unit: khoản, value_type: integer}
-  - {code: T_BORROWERS, name: Hộ vay lũy kế, measure_unit: hộ, value_type: integer, aggregation: last}
-  - {code: T_IMPLEMENTING, name: Hộ tham gia hai chương trình, measure_unit: hộ, value_type: integer, aggregation: last}
-  - {code: T_BENEFITING, name: Hộ thụ hưởng, measure_unit: hộ, value_type: integer, aggregation: last}
-  - {code: T_GARDENS, name: Vườn cải tạo, measure_unit: vườn, value_type: integer, aggregation: last}
-  - {code: T_GARDEN_AREA, name: Diện tích vườn, measure_unit: ha, aggregation: last, decimals: 1}
-  - {code: T_TYPED, name: Số nhập tay, measure_unit: lớp}
-register_indicators:
-  - {indicator: T_DISBURSED, source: loan, measure: sum, field: amount, filter: {programme: T1}, period: in_period}
-  - {indicator: T_LOANS, source: loan, measure: count, filter: {programme: T1}, period: in_period}
-  - {indicator: T_BORROWERS, source: loan, measure: distinct_households, filter: {programme: T1}, period: to_period_end}
-  - {indicator: T_IMPLEMENTING, source: enrolment, measure: distinct_households, filter: {programme: [T1, T2]}, period: to_period_end}
-  - {indicator: T_BENEFITING, source: enrolment, measure: distinct_households, filter: {programme: [T1, T2], benefiting: true}, period: to_period_end}
-  - {indicator: T_GARDENS, source: plot, measure: count, filter: {is_garden: true}, period: to_period_end}
-  - {indicator: T_GARDEN_AREA, source: plot, measure: sum, field: area_ha, filter: {is_garden: true}, period: to_period_end}
-"""
-
-
-@pytest.fixture
-def tree(db):
-    return factories.mini_tree()
-
-
-@pytest.fixture
-def world(tree, tmp_path):
-    t2 = factories.programme("T2", "Chương trình thứ hai")
-    path = tmp_path / "so-ho.yaml"
-    path.write_text(PACKAGE, encoding="utf-8")
-    load_package(path)
-    t1 = t2.__class__.objects.get(code="T1")
-    return tree, t1, t2
-
-
-def household(unit, code, **kw):
-    return Household.objects.create(
-        unit=unit, code=code, head_name=f"Hộ {code}", head_birth_year=1980, head_sex="M", **kw
-    )
 
 
 def stored(code, unit) -> dict[str, Decimal]:
@@ -85,40 +39,6 @@ def stored(code, unit) -> dict[str, Decimal]:
 def aggregate(code, unit, period) -> Decimal | None:
     cell = Aggregator([Indicator.objects.get(code=code)], period).for_unit(unit).get(code)
     return cell.value if cell is not None else None
-
-
-def fill(tree, t1, t2):
-    """Two communes: c1 with households from 2021, c3 whose first household comes in 2022."""
-    a = household(tree.c1, "A")
-    b = household(tree.c1, "B")
-    c = household(tree.c3, "C")
-    Enrolment.objects.create(household=a, programme=t1, enrolled_on=date(2021, 3, 1), benefiting=True)
-    Enrolment.objects.create(household=a, programme=t2, enrolled_on=date(2022, 3, 1))
-    Enrolment.objects.create(household=b, programme=t2, enrolled_on=date(2021, 5, 1))
-    Enrolment.objects.create(household=c, programme=t2, enrolled_on=date(2022, 6, 1), benefiting=True)
-    Loan.objects.create(
-        household=a, programme=t1, amount=D(50), disbursed_on=date(2021, 4, 1), term_months=36
-    )
-    Loan.objects.create(
-        household=a, programme=t1, amount=D(30), disbursed_on=date(2022, 4, 1), term_months=36
-    )
-    Loan.objects.create(
-        household=c, programme=t1, amount=D(20), disbursed_on=date(2022, 7, 1), term_months=36
-    )
-    Loan.objects.create(  # another programme's: not counted
-        household=b, programme=t2, amount=D(99), disbursed_on=date(2022, 7, 1), term_months=36
-    )
-    for h, area, year, garden in ((a, "0.25", 2021, True), (b, "0.4", 2022, True), (c, "1", 2022, False)):
-        Plot.objects.create(
-            household=h,
-            land_unit=h.unit,
-            area_ha=D(area),
-            crop="Vườn",
-            is_garden=garden,
-            year_renovated=year,
-        )
-    events.changed({tree.c1.pk, tree.c3.pk})
-    return a, b, c
 
 
 # -- the section ---------------------------------------------------------------------------
@@ -206,7 +126,10 @@ def test_a_formula_indicator_or_a_binding_twice_is_refused(world, tmp_path):
         "register_indicators[0].indicator: chỉ tiêu “T_RATE” được tính theo công thức" in p
         for p in found
     ), found
-    assert any("register_indicators[2].indicator: chỉ tiêu “T_LOANS” được gắn với sổ hai lần" in p for p in found)
+    assert any(
+        "register_indicators[2].indicator: chỉ tiêu “T_LOANS” được gắn với sổ hai lần" in p
+        for p in found
+    )
 
 
 def test_loading_the_same_package_twice_changes_nothing_and_a_dropped_binding_goes(world, tmp_path):
@@ -249,9 +172,12 @@ def test_distinct_households_across_two_programmes_is_not_the_sum(world):
     fill(tree, t1, t2)
     # household A takes part in both programmes: one household, in 2021 already
     assert stored("T_IMPLEMENTING", tree.c1) == {"2021": 2, "2022": 2}
-    per_programme = Enrolment.objects.filter(household__unit=tree.c1).values_list(
-        "programme", "household"
-    ).distinct().count()
+    per_programme = (
+        Enrolment.objects.filter(household__unit=tree.c1)
+        .values_list("programme", "household")
+        .distinct()
+        .count()
+    )
     assert per_programme == 3
     assert stored("T_BENEFITING", tree.c1) == {"2021": 1}
     assert aggregate("T_IMPLEMENTING", tree.ha_giang, "2021-2025") == 3
@@ -282,7 +208,9 @@ def test_history_true_each_household_stays_in_the_commune_it_was_registered_in(w
     old = household(tree.c1, "OLD")
     new = household(tree.n1, "NEW")  # the merged commune, from 2025-07-01
     for h, day in ((old, date(2021, 2, 1)), (new, date(2025, 8, 1))):
-        Loan.objects.create(household=h, programme=t1, amount=D(10), disbursed_on=day, term_months=12)
+        Loan.objects.create(
+            household=h, programme=t1, amount=D(10), disbursed_on=day, term_months=12
+        )
     events.changed({tree.c1.pk, tree.n1.pk})
     assert stored("T_BORROWERS", tree.c1) == {"2021": 1}
     assert stored("T_BORROWERS", tree.n1) == {"2025": 1}
@@ -307,16 +235,21 @@ def test_valid_on_period_end_counts_what_is_in_force_each_year(world, tmp_path):
     try:
         path = tmp_path / "hieu-luc.yaml"
         path.write_text(
-            PACKAGE.replace("  - {code: T_TYPED", "  - {code: T_IN_FORCE, name: Khoản vay còn hạn, "
-                            "measure_unit: khoản, value_type: integer, aggregation: last}\n"
-                            "  - {code: T_TYPED")
+            PACKAGE.replace(
+                "  - {code: T_TYPED",
+                "  - {code: T_IN_FORCE, name: Khoản vay còn hạn, "
+                "measure_unit: khoản, value_type: integer, aggregation: last}\n"
+                "  - {code: T_TYPED",
+            )
             + "  - {indicator: T_IN_FORCE, source: test_loan_in_force, measure: count, "
             "period: valid_on_period_end}\n",
             encoding="utf-8",
         )
         load_package(path)
         h = household(tree.c1, "H")
-        Loan.objects.create(household=h, programme=t1, amount=D(1), disbursed_on=date(2021, 1, 5), term_months=12)
+        Loan.objects.create(
+            household=h, programme=t1, amount=D(1), disbursed_on=date(2021, 1, 5), term_months=12
+        )
         events.changed({tree.c1.pk})
         values = stored("T_IN_FORCE", tree.c1)
         # in force at the end of 2021 and 2022, no longer after: the stock falls to 0
@@ -330,7 +263,9 @@ def test_a_register_figure_is_refused_by_hand_and_a_typed_one_is_not(world):
     tree, t1, t2 = world
     officer = factories.user("xa.mot", tree.c1)
     with pytest.raises(DataEntryError) as caught:
-        save_value(Entry(Indicator.objects.get(code="T_LOANS"), tree.c1, "2021", D(3)), user=officer)
+        save_value(
+            Entry(Indicator.objects.get(code="T_LOANS"), tree.c1, "2021", D(3)), user=officer
+        )
     assert "được tính từ sổ khoản vay, không nhập trực tiếp" in str(caught.value)
     save_value(Entry(Indicator.objects.get(code="T_TYPED"), tree.c1, "2021", D(3)), user=officer)
     assert stored("T_TYPED", tree.c1) == {"2021": 3}
@@ -367,7 +302,13 @@ def test_one_commune_changed_costs_the_same_queries_however_many_records(world):
     def more_loans(start):
         rows = [household(tree.c1, f"M{start + i}") for i in range(40)]
         Loan.objects.bulk_create(
-            Loan(household=h, programme=t1, amount=D(1), disbursed_on=date(2023, 1, 1), term_months=12)
+            Loan(
+                household=h,
+                programme=t1,
+                amount=D(1),
+                disbursed_on=date(2023, 1, 1),
+                term_months=12,
+            )
             for h in rows
         )
         with CaptureQueriesContext(connection) as queries:

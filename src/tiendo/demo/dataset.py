@@ -231,7 +231,9 @@ def load_demo(*, stdout=None) -> dict[str, int]:
     households = load_demo_register(scopes)
     from_register = DataValue.objects.count() - before
     if stdout:
-        stdout.write(f"Sổ hộ gia đình (minh họa): {households} hộ, {from_register} số liệu tính từ sổ")
+        stdout.write(
+            f"Sổ hộ gia đình (minh họa): {households} hộ, {from_register} số liệu tính từ sổ"
+        )
     entries = build_entries(scopes)
     counts = load_values(entries, source="demo")
     counts["created"] += from_register

@@ -26,8 +26,6 @@ class HouseholdsConfig(AppConfig):
         from tiendo.households import events, figures, indicators
         from tiendo.programmes.metadata import register_section
 
-        register_section(
-            "register_indicators", indicators.check_section, indicators.apply_section
-        )
+        register_section("register_indicators", indicators.check_section, indicators.apply_section)
         events.register_changed(figures.changed)
         register_write_guard(figures.register_figure_guard)

@@ -106,18 +106,14 @@ def compute(binding: RegisterIndicator, unit_ids=None) -> dict[tuple[int, int], 
 
 def _per_year(qs, binding, source) -> dict:
     rows = qs.values("_unit", "_year").annotate(v=_aggregate(binding, source)).order_by()
-    return {
-        (r["_unit"], r["_year"]): Decimal(r["v"]) for r in rows if r["v"] is not None
-    }
+    return {(r["_unit"], r["_year"]): Decimal(r["v"]) for r in rows if r["v"] is not None}
 
 
 def _to_year_end(qs, binding, source) -> dict:
     """The stock at each year's end, for the years records are dated in."""
     if binding.measure == Measure.DISTINCT_HOUSEHOLDS:
         # each household counts from the first year one of its records is dated in
-        firsts = (
-            qs.values("_unit", source.household).annotate(first=Min("_year")).order_by()
-        )
+        firsts = qs.values("_unit", source.household).annotate(first=Min("_year")).order_by()
         new: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
         for row in firsts:
             new[(row["_unit"], row["first"])] += 1
@@ -239,9 +235,7 @@ def register_figure_guard(pairs) -> list[str | None]:
     module (one query for the whole batch)."""
     ids = {entry.indicator.pk for entry, _period in pairs}
     bound = dict(
-        RegisterIndicator.objects.filter(indicator_id__in=ids).values_list(
-            "indicator_id", "source"
-        )
+        RegisterIndicator.objects.filter(indicator_id__in=ids).values_list("indicator_id", "source")
     )
     if not bound:
         return [None] * len(pairs)
@@ -252,9 +246,7 @@ def register_figure_guard(pairs) -> list[str | None]:
         out.append(
             None
             if key is None
-            else _(
-                "số liệu được tính từ sổ %(register)s, không nhập trực tiếp; hãy cập nhật sổ."
-            )
+            else _("số liệu được tính từ sổ %(register)s, không nhập trực tiếp; hãy cập nhật sổ.")
             % {"register": source.label if source else key}
         )
     return out

@@ -148,8 +148,10 @@ def _check_item(c, path, item, declared, bound_elsewhere, seen) -> dict | None:
         if period == PeriodMode.VALID_ON_PERIOD_END and source.valid_on is None:
             c.error(
                 f"{path}.period",
-                _("bản ghi của sổ “%(register)s” không có thời hạn hiệu lực; dùng in_period "
-                  "hoặc to_period_end."),
+                _(
+                    "bản ghi của sổ “%(register)s” không có thời hạn hiệu lực; dùng in_period "
+                    "hoặc to_period_end."
+                ),
                 code="package.no_validity",
                 register=source.key,
             )
@@ -223,7 +225,9 @@ def _check_filter(c, path, item, source) -> dict:
         return {}
     names = list(dict.keys(raw))
     if len(names) > MAX_FILTER_KEYS:
-        c.error(key, _("tối đa %(limit)s trường lọc."), code="package.too_many", limit=MAX_FILTER_KEYS)
+        c.error(
+            key, _("tối đa %(limit)s trường lọc."), code="package.too_many", limit=MAX_FILTER_KEYS
+        )
         return {}
     filters = {}
     for name in names:

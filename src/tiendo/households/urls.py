@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tiendo.households import views_drill
 
 app_name = "households"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path(
+        "chi-tieu/<str:indicator_code>/<int:unit_id>/<str:period>/",
+        views_drill.drill,
+        name="drill",
+    ),
+]

@@ -27,9 +27,7 @@ class Command(BaseCommand):
                 found = resolve_unit(unit)
             except UnitNotFound as exc:
                 raise CommandError(str(exc)) from exc
-            ids = set(
-                Unit.objects.filter(path__startswith=found.path).values_list("pk", flat=True)
-            )
+            ids = set(Unit.objects.filter(path__startswith=found.path).values_list("pk", flat=True))
         with transaction.atomic():
             written = figures.refigure(ids)
         self.stdout.write(_("Đã ghi %(count)s số liệu tính từ sổ.") % {"count": written})
