@@ -15,9 +15,19 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Sổ hộ gia đình")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
-        from tiendo.households import eligibility
+    def ready(self) -> None:
+        # the registers a package's indicators may be computed from
+        from tiendo.households.registers import register_own_sources
+
+        register_own_sources()
+        # register indicators: a package section, figures fresh on every register write,
+        # refused from anyone but the register
+        from tiendo.data.services import register_write_guard
+        from tiendo.households import eligibility, events, figures, indicators
         from tiendo.programmes.metadata import register_section
 
+        register_section("register_indicators", indicators.check_section, indicators.apply_section)
+        events.register_changed(figures.changed)
+        register_write_guard(figures.register_figure_guard)
         # who may take part in (or borrow under) a component: households.eligibility
         register_section("eligibility", eligibility.check_section, eligibility.apply_section)

@@ -387,3 +387,42 @@ class EligibilityRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component.code}[{self.order}] {self.kind}"
+
+
+class Measure(models.TextChoices):
+    COUNT = "count", _("Đếm bản ghi")
+    DISTINCT_HOUSEHOLDS = "distinct_households", _("Đếm số hộ (mỗi hộ một lần)")
+    SUM = "sum", _("Cộng một trường")
+
+
+class PeriodMode(models.TextChoices):
+    IN_PERIOD = "in_period", _("Các bản ghi trong kỳ")
+    TO_PERIOD_END = "to_period_end", _("Lũy kế đến cuối kỳ")
+    VALID_ON_PERIOD_END = "valid_on_period_end", _("Còn hiệu lực vào cuối kỳ")
+
+
+class RegisterIndicator(models.Model):
+    """An indicator of a package whose figures are computed from a register
+    (``register_indicators:``, :mod:`tiendo.households.indicators`), not entered.
+
+    The indicator itself stays defined in the package's ``indicators:``; this row binds it
+    to a source, a measure and the filter that selects its records."""
+
+    indicator = models.OneToOneField(
+        "programmes.Indicator", models.CASCADE, related_name="register_binding"
+    )
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="+")
+    source = models.CharField(max_length=40)
+    measure = models.CharField(max_length=30, choices=Measure.choices)
+    field = models.CharField(max_length=60, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
+    period = models.CharField(max_length=30, choices=PeriodMode.choices)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("chỉ tiêu tính từ sổ")
+        verbose_name_plural = _("chỉ tiêu tính từ sổ")
+        ordering = ["programme", "order"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} ← {self.source}.{self.measure}"

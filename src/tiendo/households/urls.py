@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tiendo.households import views
+from tiendo.households import views, views_drill
 
 app_name = "households"
 
@@ -22,4 +22,10 @@ urlpatterns = [
     path("<int:pk>/<slug:kind>/them/", views.record_form, name="record_add"),
     path("<int:pk>/<slug:kind>/<int:record_id>/sua/", views.record_form, name="record_edit"),
     path("<int:pk>/<slug:kind>/<int:record_id>/xoa/", views.record_remove, name="record_remove"),
+    # the records behind a register figure
+    path(
+        "chi-tieu/<str:indicator_code>/<int:unit_id>/<str:period>/",
+        views_drill.drill,
+        name="drill",
+    ),
 ]
