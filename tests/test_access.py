@@ -349,6 +349,28 @@ def _record_version(w, key) -> int:
     return record.version
 
 
+def _drill(w) -> str:
+    """The records behind Xã Một's count of registered households (a register indicator of
+    its own, so the typed figures of the other routes stay typed)."""
+    from tiendo.households.models import RegisterIndicator
+    from tiendo.programmes.models import Indicator
+
+    _register(w)
+    indicator = Indicator.objects.filter(code="HH_SO").first() or factories.indicator(
+        w.programme, "HH_SO", name="Số hộ trong sổ", value_type="integer"
+    )
+    RegisterIndicator.objects.get_or_create(
+        indicator=indicator,
+        defaults={
+            "programme": w.programme,
+            "source": "household",
+            "measure": "count",
+            "period": "to_period_end",
+        },
+    )
+    return reverse("households:drill", args=["HH_SO", w.tree.c1.pk, "2021-2025"])
+
+
 # --- end households ---
 
 
@@ -837,6 +859,7 @@ ROUTES: dict[str, Route] = {
         stranger="no leak",  # a GET is refused before anything is read
         write=lambda w: {"version": _record_version(w, "plot")},
     ),
+    "households:drill": Route(_drill, leader_get=403),
     # --- end households ---
 }
 

@@ -222,13 +222,15 @@ def load_demo(*, stdout=None) -> dict[str, int]:
         report = load_package(PACKAGES_DIR / name)
         if stdout:
             stdout.write(f"{name}: {report.summary()}")
-    # The register before the typed figures: a district's capital plan follows its
-    # communes' disbursements, which the register gives.
+    # The registers before the typed figures: a district's capital plan follows its
+    # communes' disbursements, which the household register gives; the OCOP products come
+    # from the cooperative and OCOP register.
     from tiendo.demo.register import load_demo_register
 
     before = DataValue.objects.count()
     scopes = Scopes()
     households = load_demo_register(scopes)
+    cooperatives.load_demo_cooperatives(scopes.orange)
     from_register = DataValue.objects.count() - before
     if stdout:
         stdout.write(
@@ -245,7 +247,6 @@ def load_demo(*, stdout=None) -> dict[str, int]:
     counts["unchanged"] = DataValue.objects.count() - counts["created"] - counts["updated"]
     if stdout:
         stdout.write(f"Đánh giá tiêu chí nông thôn mới (minh họa): {len(assessments)}")
-    cooperatives.load_demo_cooperatives(Scopes().orange)
     load_demo_reporting()
     load_demo_reports()
     return counts
