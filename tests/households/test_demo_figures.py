@@ -73,7 +73,8 @@ def test_the_province_pivot_gives_seed_000s_household_figures(demo_db, period):
 
 def test_the_household_figures_are_computed_from_the_register_not_typed(demo_db):
     bound = set(RegisterIndicator.objects.values_list("indicator__code", flat=True))
-    assert {code for code, _period in seed_totals()} == bound
+    # the household register's figures, and the OCOP products of the cooperative register
+    assert {code for code, _period in seed_totals()} | {"NQ04_OCOP_PRODUCTS"} == bound
     assert DataValue.objects.filter(indicator__code__in=bound).exists()
     written = DataValueChange.objects.filter(indicator__code__in=bound)
     assert set(written.values_list("source", flat=True)) == {"register"}
@@ -86,6 +87,10 @@ def test_the_household_figures_are_computed_from_the_register_not_typed(demo_db)
         .count()
         == 167
     )
+    from tiendo.cooperatives.models import OcopProduct
+
+    products = OcopProduct.objects.filter(programme__code="HG-NQ04", stars__gte=3)
+    assert products.count() == 4 and all(p.illustrative for p in products)
 
 
 def test_every_id_number_is_a_well_formed_ha_giang_number(demo_db):
