@@ -22,7 +22,7 @@ from tiendo.reporting.excel import (
     check_workbook,
     import_workbook,
 )
-from tiendo.reporting.legacy_encoding import encode_tcvn3, encode_vni
+from tiendo.core.legacy_encoding import encode_tcvn3, encode_vni
 from tiendo.reporting.models import FormIndicator, PeriodRule
 
 SHEET = "Năm 2024"

@@ -98,7 +98,7 @@ from tiendo.data.services import (
 )
 from tiendo.programmes.models import Indicator, ValueRefused, ValueType
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
-from tiendo.reporting.legacy_encoding import clean_text, notice_for
+from tiendo.core.legacy_encoding import clean_text, notice_for
 from tiendo.reporting.models import Form, FormIndicator, ReportRequest, period_under_rule
 from tiendo.units.models import Unit
 
