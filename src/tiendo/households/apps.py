@@ -14,3 +14,10 @@ class HouseholdsConfig(AppConfig):
     label = "households"
     verbose_name = _("Sổ hộ gia đình")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tiendo.core.jobs import register_job  # noqa: PLC0415
+        from tiendo.households import importing  # noqa: PLC0415
+
+        register_job(importing.CHECK_JOB, importing.run_check)
+        register_job(importing.IMPORT_JOB, importing.run_import)
