@@ -34,6 +34,9 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/tiendo units changes load src/tiendo/units/history/quang-tri.csv
 	$(DEMO_ENV) $(BIN)/tiendo demo load
 	$(DEMO_ENV) $(BIN)/tiendo demo users
+	@# the background-task worker (imports run there) beside the server, stopped with it
+	$(DEMO_ENV) $(BIN)/tiendo db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/tiendo runserver 127.0.0.1:8000
 
 # As in production: gunicorn (settings in src/tiendo/gunicorn_conf.py), DEBUG off, static

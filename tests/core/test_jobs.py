@@ -187,14 +187,14 @@ def test_a_real_worker_process_runs_an_enqueued_import(tree, tmp_path):
 
     officer = factories.user("xa.mot", tree.c1)
     data = xlsx([row(f"H{i}", number=cccd(i)) for i in range(1, 21)])
-    checked = Job.objects.create(
-        kind=importing.CHECK_JOB,
-        started_by=officer,
+    checked = jobs.start_job(
+        importing.CHECK_JOB,
+        user=officer,
         unit=tree.c1,
-        status=JobStatus.SUCCEEDED,
         upload=crypto.encrypt_bytes(data),
         upload_name="ho.xlsx",
     )
+    jobs.run_job.call(checked.pk)  # the dry run here; the import in the worker
     job = jobs.start_job(
         importing.IMPORT_JOB, user=officer, unit=tree.c1, params={"check_job": checked.pk}
     )
@@ -207,7 +207,7 @@ def test_a_real_worker_process_runs_an_enqueued_import(tree, tmp_path):
     }
     worker = subprocess.run(
         [sys.executable, "-m", "tiendo.manage", "db_worker", "--batch", "--no-reload"]
-        + ["--no-startup-delay", "--interval", "0", "--max-tasks", "1"],
+        + ["--no-startup-delay", "--interval", "0"],
         cwd=REPOSITORY,
         env=env,
         capture_output=True,

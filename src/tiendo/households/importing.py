@@ -28,8 +28,10 @@ one of those old encodings (:mod:`tiendo.core.legacy_encoding`), as the form imp
 from __future__ import annotations
 
 import io
+import json
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -255,6 +257,8 @@ class Plan:
     error_count: int = 0
     warning_count: int = 0
     converted: int = 0  # cells whose text was converted from TCVN3/VNI or recomposed
+    # texts repeat (villages, ethnicities, crops): each is converted once
+    cleaned: dict = field(default_factory=dict, repr=False)
 
     @property
     def valid(self) -> bool:
@@ -374,16 +378,48 @@ class _RowCounter:
         self.name, self.count = name, 0
 
     def rows(self, sheet) -> Iterator[tuple[int, tuple]]:
-        # read to the sheet's last row, not to its declared one: a file that understates
-        # its size would otherwise lose its last rows without a word
-        sheet.reset_dimensions()
-        for number, row in enumerate(
-            sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1
-        ):
+        for number, row in _sheet_rows(sheet):
             self.count += 1
             if self.count > settings.HOUSEHOLD_IMPORT_MAX_ROWS + 3:
                 raise _too_many_rows(self.name)
             yield number, row
+
+
+def _sheet_rows(sheet) -> Iterator[tuple[int, tuple]]:
+    """``(row number, values)`` of every row the sheet holds, to its last one whatever its
+    declared size, values as openpyxl's read-only mode reads them (shared strings, dates
+    by their cell style).
+
+    openpyxl parses worksheets through defusedxml's ElementTree parser, whose handlers are
+    pure Python: reading a province's 300.000 rows took three times longer than through
+    the standard library's C parser. Here openpyxl's own row parser is fed by the C parser.
+    What defusedxml guards against — DOCTYPE and ENTITY declarations — was refused in every
+    part of the file by :func:`~tiendo.core.uploads.inspect_zip` before this runs. (Uses
+    openpyxl's read-only internals, pinned in pyproject.)"""
+    from xml.etree.ElementTree import iterparse  # noqa: PLC0415, S405 - see above
+
+    from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser  # noqa: PLC0415
+
+    book = sheet.parent
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        for _event, element in iterparse(source):  # noqa: S314 - inspected, see above
+            if element.tag != ROW_TAG:
+                continue
+            number, cells = parser.parse_row(element)
+            element.clear()
+            values = [None] * MAX_COLUMNS
+            for cell in cells:
+                if 0 < cell["column"] <= MAX_COLUMNS:
+                    values[cell["column"] - 1] = cell["value"]
+            yield number, tuple(values)
 
 
 def _header(kind: str, cells: tuple, name: str, number: int) -> dict[int, Column]:
@@ -439,7 +475,9 @@ def _text(plan: Plan, value, max_length: int) -> str:
     raw = str(value).strip()
     if not raw:
         return ""
-    cleaned = clean_text(raw)
+    cleaned = plan.cleaned.get(raw)
+    if cleaned is None:
+        cleaned = plan.cleaned[raw] = clean_text(raw)
     if cleaned.changed:
         plan.converted += 1
     text = " ".join(cleaned.text.split())
@@ -896,77 +934,91 @@ def write(plan: Plan, *, user, progress: Progress = _no_progress) -> dict:
         )
     user_id = user.pk if user is not None and user.is_authenticated else None
     total = len(plan.households) + len(plan.loans) + len(plan.plots)
-    households = []
-    for row in plan.households:  # encryption (Fernet) before the transaction: CPU only
-        households.append(
-            Household(
-                unit_id=row["unit_id"],
-                code=row["code"],
-                village=row["village"],
-                head_name=row["head_name"],
-                head_birth_year=row["birth_year"],
-                head_sex=row["sex"],
-                ethnicity=row["ethnicity"],
-                head_id_encrypted=crypto.encrypt(row["id_number"]),
-                head_id_index=row["id_index"],
-                head_id_last3=row["id_last3"],
-                phone=row["phone"],
-                note=row["note"],
-                updated_by_id=user_id,
-            )
-        )
+    # encryption (Fernet, the costliest step per row) before the transaction: CPU only
+    households = [
+        {
+            "unit_id": row["unit_id"],
+            "code": row["code"],
+            "village": row["village"],
+            "head_name": row["head_name"],
+            "head_birth_year": row["birth_year"],
+            "head_sex": row["sex"],
+            "ethnicity": row["ethnicity"],
+            "head_id_encrypted": crypto.encrypt(row["id_number"]),
+            "head_id_index": row["id_index"],
+            "head_id_last3": row["id_last3"],
+            "phone": row["phone"],
+            "note": row["note"],
+            "updated_by_id": user_id,
+        }
+        for row in plan.households
+    ]
+    loans = [
+        {
+            "programme_id": row["programme_id"],
+            "contract_number": row["contract"],
+            "amount": row["amount"],
+            "disbursed_on": row["disbursed_on"],
+            "term_months": row["term_months"],
+            "purpose": row["purpose"],
+            "interest_rate": row["interest_rate"],
+            "updated_by_id": user_id,
+        }
+        for row in plan.loans
+    ]
+    plots = [
+        {
+            "land_unit_id": row["land_unit_id"],
+            "programme_id": row["programme_id"],
+            "area_ha": row["area_ha"],
+            "crop": row["crop"],
+            "is_garden": bool(row["is_garden"]),
+            "year_renovated": row["year_renovated"],
+            "income_before": row["income_before"],
+            "income_after": row["income_after"],
+            "updated_by_id": user_id,
+        }
+        for row in plan.plots
+    ]
     done = 0
     message = _("Đang ghi vào sổ hộ.")
     progress(0, total, message)
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(done, total, message)
+
     with transaction.atomic():
-        for start in range(0, len(households), BATCH):
-            batch = households[start : start + BATCH]
-            Household.objects.bulk_create(batch)
-            _added(batch, "household", user_id, lambda h: h)
-            done += len(batch)
-            progress(done, total, message)
-        loans = [
-            Loan(
-                household=households[row["household"]],
-                programme_id=row["programme_id"],
-                contract_number=row["contract"],
-                amount=row["amount"],
-                disbursed_on=row["disbursed_on"],
-                term_months=row["term_months"],
-                purpose=row["purpose"],
-                interest_rate=row["interest_rate"],
-                updated_by_id=user_id,
-            )
-            for row in plan.loans
-        ]
-        for start in range(0, len(loans), BATCH):
-            batch = loans[start : start + BATCH]
-            Loan.objects.bulk_create(batch)
-            _added(batch, "loan", user_id, lambda loan: loan.household)
-            done += len(batch)
-            progress(done, total, message)
-        plots = [
-            Plot(
-                household=households[row["household"]],
-                land_unit_id=row["land_unit_id"],
-                programme_id=row["programme_id"],
-                area_ha=row["area_ha"],
-                crop=row["crop"],
-                is_garden=bool(row["is_garden"]),
-                year_renovated=row["year_renovated"],
-                income_before=row["income_before"],
-                income_after=row["income_after"],
-                updated_by_id=user_id,
-            )
-            for row in plan.plots
-        ]
-        for start in range(0, len(plots), BATCH):
-            batch = plots[start : start + BATCH]
-            Plot.objects.bulk_create(batch)
-            _added(batch, "plot", user_id, lambda plot: plot.household)
-            done += len(batch)
-            progress(done, total, message)
-        unit_ids = {h.unit_id for h in households} | {p.land_unit_id for p in plots}
+        inserter = _Inserter(timezone.now())
+        household_ids = inserter.insert(Household, households, step)
+        for values, row in zip(loans, plan.loans, strict=True):
+            values["household_id"] = household_ids[row["household"]]
+        for values, row in zip(plots, plan.plots, strict=True):
+            values["household_id"] = household_ids[row["household"]]
+        loan_ids = inserter.insert(Loan, loans, step)
+        plot_ids = inserter.insert(Plot, plots, step)
+        changes = []
+        for record, ids, rows, label in (
+            ("household", household_ids, households, lambda v: f"{v['code']} {v['head_name']}"),
+            ("loan", loan_ids, loans, lambda v: f"{v['amount']} {v['disbursed_on']}"),
+            ("plot", plot_ids, plots, lambda v: f"{v['crop']} {v['area_ha']} ha"),
+        ):
+            for pk, values in zip(ids, rows, strict=True):
+                changes.append(
+                    {
+                        "household_id": values.get("household_id", pk),
+                        "record": record,
+                        "record_id": pk,
+                        "field": "*",
+                        "new": label(values)[:300],
+                        "version": 1,
+                        "source": SOURCE,
+                        "changed_by_id": user_id,
+                    }
+                )
+        inserter.insert(RecordChange, changes, returning=False)
+        unit_ids = {h["unit_id"] for h in households} | {p["land_unit_id"] for p in plots}
         events.changed(unit_ids, user=user, source=SOURCE)
     return {
         "households": len(households),
@@ -976,44 +1028,97 @@ def write(plan: Plan, *, user, progress: Progress = _no_progress) -> dict:
     }
 
 
-def _added(records, record: str, user_id, household_of) -> None:
-    RecordChange.objects.bulk_create(
-        [
-            RecordChange(
-                household=household_of(item),
-                record=record,
-                record_id=item.pk,
-                field="*",
-                new=str(item)[:300],
-                version=1,
-                source=SOURCE,
-                changed_by_id=user_id,
-            )
-            for item in records
-        ],
-        batch_size=BATCH,
-    )
+class _Inserter:
+    """Multi-row INSERTs straight from the models' metadata.
+
+    ``bulk_create`` builds a model instance per row and prepares each value through its
+    field: for the 600.000 rows of a province's list (records and their change rows) that
+    was most of the import's time. Here every column of the model is written — the given
+    values, else the field's default (``auto_now`` fields: the import's time) — converted
+    once per column kind for the database, and the new ids come back with ``RETURNING``
+    (PostgreSQL, SQLite ≥ 3.35), in the order of the rows as ``bulk_create`` relies on."""
+
+    def __init__(self, now):
+        self.connection = transaction.get_connection()
+        self.now = now
+
+    def _columns(self, model, sample: dict):
+        ops = self.connection.ops
+        columns = []
+        for f in model._meta.concrete_fields:
+            if f.primary_key:
+                continue
+            if f.attname in sample:
+                columns.append((f.column, f.attname, self._adapter(f), None))
+                continue
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = self.now
+            else:
+                value = f.get_default()
+            constant = f.get_db_prep_save(value, self.connection)
+            columns.append((f.column, None, None, constant))
+        return columns, ops.quote_name
+
+    def _adapter(self, f):
+        internal = f.get_internal_type()
+        ops = self.connection.ops
+        if internal == "DecimalField":
+            return lambda v: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+        if internal == "DateField":
+            return ops.adapt_datefield_value
+        return None
+
+    def insert(self, model, rows: list[dict], step=None, *, returning=True) -> list[int]:
+        if not rows:
+            return []
+        columns, qn = self._columns(model, rows[0])
+        names = ", ".join(qn(column) for column, *_rest in columns)
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        # below the databases' limits on parameters per statement (SQLite 32766)
+        per = max(1, min(BATCH, 30000 // len(columns)))
+        table = qn(model._meta.db_table)
+        ids: list[int] = []
+        with self.connection.cursor() as cursor:
+            for start in range(0, len(rows), per):
+                chunk = rows[start : start + per]
+                params = []
+                for row in chunk:
+                    for _column, attname, adapt, constant in columns:
+                        if attname is None:
+                            params.append(constant)
+                        else:
+                            value = row[attname]
+                            params.append(adapt(value) if adapt and value is not None else value)
+                sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}"
+                if returning:
+                    cursor.execute(f"{sql} RETURNING {qn(model._meta.pk.column)}", params)
+                    ids.extend(pk for (pk,) in cursor.fetchall())
+                else:
+                    cursor.execute(sql, params)
+                if step is not None:
+                    step(len(chunk))
+        return ids
 
 
 # --- the jobs ------------------------------------------------------------------------------
 
 
-def _plan_of(job) -> Plan:
+def run_check(job) -> dict:
+    """The dry run as a job: its result is the plan's summary, its errors the rows'. A
+    valid plan replaces the file in the job's ``upload`` (encrypted, as the file was): the
+    import job writes it after checking it against the register again, without reading
+    the file a second time (a province's list takes half a minute to read)."""
     data = crypto.decrypt_bytes(job.upload)
     if not data:
         raise JobFailed(_("Tệp đã được nhập hoặc đã bị xóa; xin tải tệp lên lại."))
     try:
-        return check(data, job.upload_name, job.unit, user=job.started_by, progress=job.progress)
+        plan = check(data, job.upload_name, job.unit, user=job.started_by, progress=job.progress)
     except TiendoError as err:
+        type(job).objects.filter(pk=job.pk).update(upload=b"")
         raise JobFailed(str(err)) from err
-
-
-def run_check(job) -> dict:
-    """The dry run as a job: its result is the plan's summary, its errors the rows'."""
-    plan = _plan_of(job)
     summary = plan.summary()
     if not plan.valid:
-        job.upload = b""  # a file with errors is never imported: do not keep it
+        # a file with errors is never imported: it is not kept
         type(job).objects.filter(pk=job.pk).update(upload=b"")
         raise JobFailed(
             _("Tệp có %(n)s lỗi; không có gì được ghi. Xin sửa tệp rồi tải lên lại.")
@@ -1021,17 +1126,23 @@ def run_check(job) -> dict:
             errors=[p.as_dict() for p in plan.errors],
             result=summary,
         )
+    type(job).objects.filter(pk=job.pk).update(upload=crypto.encrypt_bytes(dump_plan(plan)))
     job.message = _("Đã kiểm tra: tệp không có lỗi.")
     return summary
 
 
 def run_import(job) -> dict:
-    """The import as a job: the file checked again (the register may have changed since
-    the dry run), then written; the file is erased once written."""
+    """The import as a job: the plan of its dry run (``params["check_job"]``) checked
+    again against the register (which may have changed since), then written; the plan is
+    erased once written."""
     Job = type(job)
     source = Job.objects.get(pk=job.params["check_job"])
-    job.upload, job.upload_name = source.upload, source.upload_name
-    plan = _plan_of(job)
+    data = crypto.decrypt_bytes(source.upload)
+    if not data:
+        raise JobFailed(_("Tệp đã được nhập hoặc đã bị xóa; xin tải tệp lên lại."))
+    plan = load_plan(data, job.unit, source.upload_name)
+    job.progress(0, len(plan.households), _("Đang kiểm tra lại với sổ hộ."), force=True)
+    _check_register(plan, job.started_by)
     if not plan.valid:
         raise JobFailed(
             _("Sổ hộ đã thay đổi từ lúc kiểm tra: tệp nay có %(n)s lỗi; không có gì được ghi.")
@@ -1043,6 +1154,46 @@ def run_import(job) -> dict:
     Job.objects.filter(pk=source.pk).update(upload=b"")
     job.message = _("Đã nhập vào sổ hộ.")
     return {**plan.summary(), **counts, "finished": timezone.now().isoformat()}
+
+
+# a checked plan as the import job reads it: its rows, values as JSON text
+_DECIMALS = frozenset({"amount", "interest_rate", "area_ha", "income_before", "income_after"})
+_DATES = frozenset({"disbursed_on"})
+
+
+def dump_plan(plan: Plan) -> bytes:
+    def plain(value):
+        if isinstance(value, (Decimal, date)):
+            return str(value)
+        raise TypeError(type(value))
+
+    payload = {
+        "households": plan.households,
+        "loans": plan.loans,
+        "plots": plan.plots,
+        "converted": plan.converted,
+    }
+    return zlib.compress(json.dumps(payload, default=plain).encode(), 1)
+
+
+def load_plan(data: bytes, unit: Unit, filename: str) -> Plan:
+    payload = json.loads(zlib.decompress(data))
+    for kind in (LOANS, PLOTS):
+        for row in payload[kind]:
+            for key in _DECIMALS.intersection(row):
+                if row[key] is not None:
+                    row[key] = Decimal(row[key])
+            for key in _DATES.intersection(row):
+                if row[key] is not None:
+                    row[key] = date.fromisoformat(row[key])
+    return Plan(
+        unit=unit,
+        filename=filename,
+        households=payload[HOUSEHOLDS],
+        loans=payload[LOANS],
+        plots=payload[PLOTS],
+        converted=payload["converted"],
+    )
 
 
 # --- the template --------------------------------------------------------------------------
