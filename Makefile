@@ -72,6 +72,8 @@ BENCH_DOCS_DB := SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE
 BENCH_PG_URL := $${TIENDO_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench}
 # bench/ntm.py keeps its 1,3 million figures: in a database of their own, not the pivots'
 BENCH_NTM_PG_URL := $${TIENDO_BENCH_NTM_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench_ntm}
+# bench/households_import.py drops and creates its database on every run
+BENCH_HH_PG_URL := $${TIENDO_BENCH_HH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench_hh}
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pivot $(BENCH_ARGS)
@@ -79,6 +81,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ntm --pg-url $(BENCH_NTM_PG_URL)
 	@echo "== NTM pages: the province matrix at national scale (bench/ntm_matrix.py, PostgreSQL)"
 	SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python -m bench.ntm_matrix
+	@echo "== household import: 100.000 households with loans and plots, dry run + import (bench/households_import.py, both databases)"
+	$(BIN)/python -m bench.households_import --pg-url $(BENCH_HH_PG_URL)
 	@echo "== rendering a provincial report (demo data on SQLite, var/bench-docs.sqlite3)"
 	$(BENCH_DOCS_DB) $(BIN)/tiendo migrate --noinput -v0
 	$(BENCH_DOCS_DB) $(BIN)/tiendo units load > /dev/null

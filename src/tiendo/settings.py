@@ -262,8 +262,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tiendo@localhost")
 # Unset with DEBUG on (the demo), a key is derived from SECRET_KEY; unset in production, the
 # register refuses to store or show an ID number (tiendo.households.crypto).
 PERSONAL_DATA_KEYS = env_list("PERSONAL_DATA_KEYS", [])
-# Household import (Excel) caps, checked before any row is parsed: the rows of all its sheets
-# together; the file itself is capped by UPLOAD_MAX_BYTES. Its worksheets are read as a
+# Household import (Excel) caps, checked before any row is parsed: the rows of each of its
+# sheets (households, loans, plots); the file itself is capped by UPLOAD_MAX_BYTES. Its worksheets are read as a
 # stream, so they may unpack to more than a form; its shared strings (every name of the
 # list) are read whole.
 HOUSEHOLD_IMPORT_MAX_ROWS = env_int("HOUSEHOLD_IMPORT_MAX_ROWS", 200_000)

@@ -293,17 +293,17 @@ def test_nothing_is_half_saved_when_a_step_fails(world, monkeypatch):
 
 def test_too_many_rows_are_refused_before_and_while_reading(world, settings):
     tree, _prog, officer = world
-    settings.HOUSEHOLD_IMPORT_MAX_ROWS = 3
-    data = xlsx([row(f"H{i}") for i in range(10)])
-    with pytest.raises(HouseholdImportError, match="có hơn 3 dòng"):
+    settings.HOUSEHOLD_IMPORT_MAX_ROWS = 3  # and a header and ten blank rows
+    data = xlsx([row(f"H{i}") for i in range(14)])
+    with pytest.raises(HouseholdImportError, match="Một trang của tệp “x.xlsx” có hơn 3 dòng"):
         importing.check(data, "x.xlsx", tree.c1, user=officer)
     # a sheet declaring one row and holding ten is counted as it is read
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         part = archive.read("xl/worksheets/sheet1.xml")
-    assert b'<dimension ref="A1:G11"/>' in part
-    part = part.replace(b'<dimension ref="A1:G11"/>', b'<dimension ref="A1:G1"/>')
+    assert b'<dimension ref="A1:G15"/>' in part
+    part = part.replace(b'<dimension ref="A1:G15"/>', b'<dimension ref="A1:G1"/>')
     understated = hostile.replace_members(data, {"xl/worksheets/sheet1.xml": part})
-    with pytest.raises(HouseholdImportError, match="có hơn 3 dòng"):
+    with pytest.raises(HouseholdImportError, match="Một trang của tệp “x.xlsx” có hơn 3 dòng"):
         importing.check(understated, "x.xlsx", tree.c1, user=officer)
 
 
