@@ -34,6 +34,9 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/tiendo units changes load src/tiendo/units/history/quang-tri.csv
 	$(DEMO_ENV) $(BIN)/tiendo demo load
 	$(DEMO_ENV) $(BIN)/tiendo demo users
+	@# the background-task worker (imports run there) beside the server, stopped with it
+	$(DEMO_ENV) $(BIN)/tiendo db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/tiendo runserver 127.0.0.1:8000
 
 # As in production: gunicorn (settings in src/tiendo/gunicorn_conf.py), DEBUG off, static
@@ -69,6 +72,8 @@ BENCH_DOCS_DB := SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE
 BENCH_PG_URL := $${TIENDO_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench}
 # bench/ntm.py keeps its 1,3 million figures: in a database of their own, not the pivots'
 BENCH_NTM_PG_URL := $${TIENDO_BENCH_NTM_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench_ntm}
+# bench/households_import.py drops and creates its database on every run
+BENCH_HH_PG_URL := $${TIENDO_BENCH_HH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/tiendo_bench_hh}
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pivot $(BENCH_ARGS)
@@ -76,6 +81,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ntm --pg-url $(BENCH_NTM_PG_URL)
 	@echo "== NTM pages: the province matrix at national scale (bench/ntm_matrix.py, PostgreSQL)"
 	SECRET_KEY=$${SECRET_KEY:-tiendo-bench-key-not-secret} DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python -m bench.ntm_matrix
+	@echo "== household import: 100.000 households with loans and plots, dry run + import (bench/households_import.py, both databases)"
+	$(BIN)/python -m bench.households_import --pg-url $(BENCH_HH_PG_URL)
 	@echo "== rendering a provincial report (demo data on SQLite, var/bench-docs.sqlite3)"
 	$(BENCH_DOCS_DB) $(BIN)/tiendo migrate --noinput -v0
 	$(BENCH_DOCS_DB) $(BIN)/tiendo units load > /dev/null

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "tiendo.analytics",
     "tiendo.demo",
     "axes",
+    # the queue of background tasks (django.tasks), kept in the database
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -260,5 +262,19 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tiendo@localhost")
 # Unset with DEBUG on (the demo), a key is derived from SECRET_KEY; unset in production, the
 # register refuses to store or show an ID number (tiendo.households.crypto).
 PERSONAL_DATA_KEYS = env_list("PERSONAL_DATA_KEYS", [])
-# Household import (Excel) caps, checked before any row is parsed.
+# Household import (Excel) caps, checked before any row is parsed: the rows of each of its
+# sheets (households, loans, plots); the file itself is capped by UPLOAD_MAX_BYTES. Its worksheets are read as a
+# stream, so they may unpack to more than a form; its shared strings (every name of the
+# list) are read whole.
 HOUSEHOLD_IMPORT_MAX_ROWS = env_int("HOUSEHOLD_IMPORT_MAX_ROWS", 200_000)
+HOUSEHOLD_IMPORT_MAX_UNPACKED_BYTES = env_int("HOUSEHOLD_IMPORT_MAX_UNPACKED_MB", 400) * 1024 * 1024
+HOUSEHOLD_IMPORT_MAX_XML_PART_BYTES = env_int("HOUSEHOLD_IMPORT_MAX_XML_PART_MB", 40) * 1024 * 1024
+
+# Background tasks (django.tasks): queued in the database (django-tasks-db) and run by
+# `tiendo db_worker`, a process beside the web server (docs/tasks.md).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}

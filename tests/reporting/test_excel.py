@@ -12,6 +12,7 @@ from tests.reporting.excel_helpers import (
     personas,
     save_book,
 )
+from tiendo.core.legacy_encoding import encode_tcvn3, encode_vni
 from tiendo.core.models import AuditEntry
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import Entry, save_value
@@ -22,7 +23,6 @@ from tiendo.reporting.excel import (
     check_workbook,
     import_workbook,
 )
-from tiendo.reporting.legacy_encoding import encode_tcvn3, encode_vni
 from tiendo.reporting.models import FormIndicator, PeriodRule
 
 SHEET = "Năm 2024"

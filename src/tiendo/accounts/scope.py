@@ -554,3 +554,28 @@ def check_audit_exports(user, unit: Unit) -> Unit:
             )
         )
     return unit
+
+
+# ---------------------------------------------------------------------------------------
+# Background jobs (tiendo.core.models.Job, taken by its attributes): a job's page shows what
+# its run read (an import's rows, with names), so only the one who started it, the
+# administrator and the coordination office of a unit above it see it.
+
+
+def may_see_job(user, job) -> bool:
+    if not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    if job.started_by_id is not None and job.started_by_id == user.pk:
+        return True
+    return job.unit is not None and is_manager(user) and can_read(user, job.unit)
+
+
+def get_job_or_404(user, pk, *, queryset: QuerySet):
+    """The job ``pk`` of ``queryset`` if ``user`` may see it; someone else's job is a 404,
+    as if it did not exist (its kind and unit are not theirs to learn)."""
+    job = _get_or_404(queryset, pk=pk)
+    if not may_see_job(user, job):
+        raise Http404(_("Không tìm thấy."))
+    return job

@@ -31,3 +31,9 @@ class HouseholdsConfig(AppConfig):
         register_write_guard(figures.register_figure_guard)
         # who may take part in (or borrow under) a component: households.eligibility
         register_section("eligibility", eligibility.check_section, eligibility.apply_section)
+        # the Excel import's two background jobs (check, then import)
+        from tiendo.core.jobs import register_job
+        from tiendo.households import importing
+
+        register_job(importing.CHECK_JOB, importing.run_check)
+        register_job(importing.IMPORT_JOB, importing.run_import)

@@ -64,11 +64,34 @@ def rotate(token: str) -> str:
     return _fernet().rotate(token.encode("ascii")).decode("ascii") if token else ""
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A whole file (an uploaded household list waiting for its import), encrypted."""
+    return _fernet().encrypt(data) if data else b""
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return _fernet().decrypt(bytes(token)) if token else b""
+
+
+@cache
+def _index_key(first_key: bytes) -> bytes:
+    return hmac.new(first_key, b"tiendo-blind-index", hashlib.sha256).digest()
+
+
 def blind_index(plain: str) -> str:
     if not plain:
         return ""
-    key = hmac.new(keys()[0], b"tiendo-blind-index", hashlib.sha256).digest()
-    return hmac.new(key, plain.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_index_key(keys()[0]), plain.encode(), hashlib.sha256).hexdigest()
 
 
-__all__ = ["InvalidToken", "KeyMissing", "blind_index", "decrypt", "encrypt", "keys", "rotate"]
+__all__ = [
+    "InvalidToken",
+    "KeyMissing",
+    "blind_index",
+    "decrypt",
+    "decrypt_bytes",
+    "encrypt",
+    "encrypt_bytes",
+    "keys",
+    "rotate",
+]

@@ -79,6 +79,7 @@ from tiendo.core import exporters as ex
 from tiendo.core.audit import audit
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_number
+from tiendo.core.legacy_encoding import clean_text, notice_for
 from tiendo.core.uploads import UploadError, default_limits, inspect_zip
 from tiendo.data.models import DataValue, DataValueChange
 from tiendo.data.services import (
@@ -98,7 +99,6 @@ from tiendo.data.services import (
 )
 from tiendo.programmes.models import Indicator, ValueRefused, ValueType
 from tiendo.programmes.periods import PERIOD_TYPE_LABELS, Period, PeriodError, PeriodType
-from tiendo.reporting.legacy_encoding import clean_text, notice_for
 from tiendo.reporting.models import Form, FormIndicator, ReportRequest, period_under_rule
 from tiendo.units.models import Unit
 

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from tiendo.reporting.legacy_encoding import (
+from tiendo.core.legacy_encoding import (
     TCVN3_TO_UNICODE,
     VNI_TO_UNICODE,
     clean_text,
