@@ -371,6 +371,18 @@ def _drill(w) -> str:
     return reverse("households:drill", args=["HH_SO", w.tree.c1.pk, "2021-2025"])
 
 
+def _job(w, name) -> str:
+    """A dry run of a household list Xã Một's officer started (tests/households/test_import.py
+    runs real ones)."""
+    from tiendo.core.models import Job
+    from tiendo.households import importing
+
+    job = Job.objects.filter(kind=importing.CHECK_JOB).first() or Job.objects.create(
+        kind=importing.CHECK_JOB, started_by=w.people["officer"], unit=w.tree.c1
+    )
+    return reverse(name, args=[job.pk])
+
+
 # --- end households ---
 
 
@@ -860,6 +872,32 @@ ROUTES: dict[str, Route] = {
         write=lambda w: {"version": _record_version(w, "plot")},
     ),
     "households:drill": Route(_drill, leader_get=403),
+    # the Excel import: its pages for whoever may edit the commune's register, a job's pages
+    # for the one who started it and the coordination office above (anyone else: 404)
+    "households:import": Route(
+        lambda w: reverse("households:import", args=[w.tree.c1.pk]),
+        leader_get=403,
+        write=lambda w: {"file": _upload("ho-gia-dinh.xlsx")},
+        allowed_writes=False,  # not a workbook: refused on its merits (test_import.py)
+    ),
+    "households:import_template": Route(
+        lambda w: reverse("households:import_template", args=[w.tree.c1.pk]), leader_get=403
+    ),
+    "households:import_job": Route(lambda w: _job(w, "households:import_job"), leader_get=404),
+    "households:import_result": Route(
+        lambda w: _job(w, "households:import_result"),
+        allowed_get=302,  # the dry run is not finished: back to its progress page
+        leader_get=404,
+    ),
+    "households:import_confirm": Route(
+        lambda w: _job(w, "households:import_confirm"),
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",  # a GET is refused before anything is read
+        write=lambda w: {},
+        leader_post=(404,),
+        allowed_writes=False,  # a dry run not finished: nothing to import (test_import.py)
+    ),
     # --- end households ---
 }
 
