@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from tiendo.accounts import scope
 from tiendo.core.formatting import format_percent
 from tiendo.core.models import Notification
+from tiendo.core.notifications import unread_count
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.models import DataValue, Rollup
 from tiendo.data.pivot import format_cell
@@ -225,13 +226,13 @@ class Unread:
 
 
 def unread_notifications(user) -> Unread:
-    """The user's latest unread notifications and how many there are: two queries."""
+    """The user's latest unread notifications and how many there are: two queries (the
+    count is the nav badge's, asked once)."""
     if not user.is_authenticated:
         return Unread([], 0)
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     latest = list(unread.order_by("-created_at", "-pk")[:ITEMS_SHOWN])
-    count = len(latest) if len(latest) < ITEMS_SHOWN else unread.count()
-    return Unread(latest, count)
+    return Unread(latest, unread_count(user))
 
 
 # ---------------------------------------------------------------------------------------

@@ -44,10 +44,15 @@ def safe_link(link: str) -> str:
 
 
 def unread_count(user) -> int:
-    """How many notifications ``user`` has not read: one count query (the nav's badge)."""
+    """How many notifications ``user`` has not read: one count query, once per request
+    (kept on the request's user: the nav's badge and the home page ask both)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    count = getattr(user, "_tiendo_unread_count", None)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        user._tiendo_unread_count = count
+    return count
 
 
 def _own_or_404(user, pk) -> Notification:
