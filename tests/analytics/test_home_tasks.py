@@ -313,3 +313,18 @@ def test_the_home_page_costs_a_fixed_number_of_queries(
         client.get(reverse("home"))
     with django_assert_max_num_queries(40):
         client.get(reverse("home"))
+
+
+# --- access --------------------------------------------------------------------------------
+
+
+def test_an_anonymous_visitor_is_sent_to_login(client, world):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_user_of_another_province_sees_nothing_of_these_units(client, world):
+    stranger = factories.user("bcd.quangtri", world.tree.other_province, Role.COORDINATOR)
+    html = page(client, stranger)
+    for text in ("15/UBND-NN", "20/UBND-NN", "Xã Một", "Xã Hai", RETURN_REASON):
+        assert text not in html
