@@ -262,6 +262,12 @@ def test_another_province_coordinator_sees_none_of_these_letters(world):
     assert home.awaiting_my_approval(stranger).count == 0
 
 
+def test_the_successor_provinces_coordinator_follows_no_letter_of_the_older_tree(world):
+    """Tuyên Quang reads what Hà Giang's units did, but does not send their letters."""
+    successor = factories.user("bcd.tuyenquang", world.tree.tuyen_quang, Role.COORDINATOR)
+    assert home.letters_in_progress(successor, date.today()) == []
+
+
 # --- the leader -------------------------------------------------------------------------
 
 

@@ -183,7 +183,8 @@ def _count_of(queryset) -> Coalesce:
 
 def letters_in_progress(user, today: date) -> list[LetterProgress]:
     """The sent letters of the units the user issues for (``scope.may_issue``), the nearest
-    deadline first, with how many units have answered: one query."""
+    deadline first, at most :data:`LETTERS_SHOWN`, with how many units have answered: one
+    query."""
     if not scope.is_manager(user):
         return []
     letter = OuterRef("pk")
@@ -202,7 +203,10 @@ def letters_in_progress(user, today: date) -> list[LetterProgress]:
         )
         .order_by("deadline", "pk")
     )
-    shown = [q for q in letters[: LETTERS_SHOWN * 2] if scope.may_issue(user, q.issuer)]
+    # The letters in progress are tens, not thousands: read them all (one query) and keep
+    # those the user issues for — the readable units include an older tree's, whose
+    # letters the user follows but does not send.
+    shown = [q for q in letters if scope.may_issue(user, q.issuer)]
     return [
         LetterProgress(
             q,
