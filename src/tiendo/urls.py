@@ -21,5 +21,6 @@ urlpatterns = [
     path("hop-tac-xa/", include("tiendo.cooperatives.urls")),
     path("van-ban-bao-cao/", include("tiendo.documents.urls")),
     path("tai-khoan/", include("tiendo.accounts.urls")),
+    path("thong-bao/", include("tiendo.core.urls")),
     path("quan-tri-he-thong/", admin.site.urls),
 ]

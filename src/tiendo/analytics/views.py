@@ -12,9 +12,11 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
+from tiendo.analytics.home import home_sections
 from tiendo.core.errors import TiendoError
 from tiendo.core.formatting import format_date, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
@@ -32,15 +34,18 @@ DRILL_PER_PAGE = 50
 
 @login_required
 def home(request):
+    """What the user has to do and where their programmes stand (:mod:`.home`)."""
     user = request.user
     unit = user.unit
     if unit is not None:
         scope.check_unit(user, unit)
+    sections = home_sections(user, timezone.localdate())
     return render(
         request,
         "analytics/home.html",
         {
             "unit": unit,
+            "home": sections,
             "programmes": programmes_seen_by(user).order_by("code"),
             # a leader's account reads only; say so instead of offering data entry
             "read_only": unit is not None and not scope.can_write(user, unit),
