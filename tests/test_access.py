@@ -19,7 +19,7 @@ from tests import factories
 from tests.cooperatives import access_helpers as ch
 from tests.ntm.agency_helpers import access_sponsorship
 from tiendo.accounts.models import Role
-from tiendo.core.models import AuditEntry
+from tiendo.core.models import AuditEntry, Notification
 from tiendo.data.models import DataValue
 from tiendo.programmes.models import Programme
 from tiendo.reporting.recipients import digest
@@ -785,6 +785,29 @@ ROUTES: dict[str, Route] = {
         write=lambda w: ch.product_post(w, name="Sản phẩm đổi tên"),
     ),
     # --- end cooperatives ---
+    # --- notifications ---
+    "core:notifications": Route(lambda w: reverse("core:notifications"), stranger="no leak"),
+    "core:notification_open": Route(
+        lambda w: reverse(
+            "core:notification_open",
+            args=[Notification.objects.filter(recipient=w.people["officer"]).first().pk],
+        ),
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",  # a GET is refused before anything is read
+        write=lambda w: {},
+        leader_post=(404,),  # someone else's notification
+    ),
+    "core:notifications_read_all": Route(
+        lambda w: reverse("core:notifications_read_all"),
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {},
+        leader_post=(302,),  # marks the leader's own: none of the officer's
+        stranger_post="own unit",
+    ),
+    # --- end notifications ---
     # --- households ---
     # personal data: names only for the commune and the units above, to the roles that work
     # on records; a leader reads none of it (403)
