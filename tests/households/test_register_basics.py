@@ -3,6 +3,8 @@ masked; the personal-data scope rules (Decree 13/2023/NĐ-CP)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
@@ -103,3 +105,34 @@ def test_who_sees_records_and_id_numbers(tree):
     assert not scope.may_see_records(leader, tree.c1)
     assert not scope.may_see_records(stranger, tree.c1)
     assert scope.may_edit_records(officer, tree.c1) and not scope.may_edit_records(leader, tree.c1)
+
+
+@pytest.mark.django_db
+def test_rekey_moves_every_number_to_the_new_key_and_duplicates_are_still_found(tree):
+    from django.core.management import call_command
+
+    from tests.households import helpers
+    from tiendo.households import services
+    from tiendo.households.models import Household, Member
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with override_settings(PERSONAL_DATA_KEYS=[old]):
+        household = helpers.household(tree.c1)
+        services.save_member(
+            household,
+            {"name": "Nguyễn Thị B", "id_number": helpers.OTHER_NUMBER},
+            expected_version=None,
+        )
+    with override_settings(PERSONAL_DATA_KEYS=[new, old]):
+        # the new key indexes differently: before the rekey the duplicate is not found
+        assert not Household.objects.filter(head_id_index=crypto.blind_index(helpers.NUMBER))
+        out = io.StringIO()
+        call_command("households", "rekey", stdout=out)
+        assert "1 chủ hộ và 1 thành viên" in out.getvalue()
+    with override_settings(PERSONAL_DATA_KEYS=[new]):  # the old key is gone
+        household.refresh_from_db()
+        assert household.head_id() == helpers.NUMBER
+        assert Household.objects.filter(head_id_index=crypto.blind_index(helpers.NUMBER)).exists()
+        member = Member.objects.get()
+        assert crypto.decrypt(member.id_encrypted) == helpers.OTHER_NUMBER
+        assert services.find_duplicates(head_id=helpers.NUMBER)

@@ -2,13 +2,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tiendo.households import figures
+from tiendo.households import crypto, figures
+from tiendo.households.models import Household, Member
 from tiendo.units.models import Unit
 from tiendo.units.services import UnitNotFound, resolve_unit
 
 
 class Command(BaseCommand):
-    help = "Sổ hộ gia đình: tính lại các chỉ tiêu tính từ sổ."
+    help = (
+        "Sổ hộ gia đình: tính lại các chỉ tiêu tính từ sổ; mã hóa lại số căn cước sau khi đổi khóa."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -20,7 +23,22 @@ class Command(BaseCommand):
             "--unit", help="Chỉ tính lại cho đơn vị này và các đơn vị trực thuộc (mã đơn vị)."
         )
 
+        sub.add_parser(
+            "rekey",
+            help=(
+                "Mã hóa lại mọi số căn cước bằng khóa đầu tiên của PERSONAL_DATA_KEYS và tính "
+                "lại chỉ mục tìm trùng (sau khi thêm khóa mới vào đầu danh sách)."
+            ),
+        )
+
     def handle(self, *args, action, unit=None, **options):
+        if action == "rekey":
+            households, members = rekey()
+            self.stdout.write(
+                _("Đã mã hóa lại số căn cước của %(h)s chủ hộ và %(m)s thành viên.")
+                % {"h": households, "m": members}
+            )
+            return
         ids = None
         if unit:
             try:
@@ -31,3 +49,33 @@ class Command(BaseCommand):
         with transaction.atomic():
             written = figures.refigure(ids)
         self.stdout.write(_("Đã ghi %(count)s số liệu tính từ sổ.") % {"count": written})
+
+
+BATCH = 2000
+
+
+def rekey() -> tuple[int, int]:
+    """Every stored ID number encrypted again under the first key, and its blind index (keyed
+    from the first key) computed again, so that duplicates are still found after a rotation.
+    One transaction: a number no configured key opens stops it with nothing changed."""
+    counts = []
+    with transaction.atomic():
+        for model, token, index in (
+            (Household, "head_id_encrypted", "head_id_index"),
+            (Member, "id_encrypted", "id_index"),
+        ):
+            rows = model.objects.exclude(**{token: ""}).only("pk", token, index).order_by("pk")
+            done, batch = 0, []
+            for row in rows.iterator(chunk_size=BATCH):
+                plain = crypto.decrypt(getattr(row, token))
+                setattr(row, token, crypto.encrypt(plain))
+                setattr(row, index, crypto.blind_index(plain))
+                batch.append(row)
+                if len(batch) == BATCH:
+                    model.objects.bulk_update(batch, [token, index])
+                    done, batch = done + len(batch), []
+            if batch:
+                model.objects.bulk_update(batch, [token, index])
+                done += len(batch)
+            counts.append(done)
+    return counts[0], counts[1]
