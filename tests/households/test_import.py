@@ -499,3 +499,17 @@ def test_access(world, people, client, who, form, job_page):
     assert confirm == expected.get(who, 404)
     if who == "leader":
         assert upload(client, tree.c1, good_file()).status_code == 403
+
+
+def test_the_templates_example_names_codes_of_this_database(world, client):
+    """An example left in a filled template must not be refused for a code of elsewhere."""
+    from tiendo.programmes.models import Programme
+
+    tree, _prog, officer = world
+    client.force_login(officer)
+    response = client.get(f"/ho-gia-dinh/nhap-excel/{tree.c1.pk}/mau.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    loans = book.worksheets[1]
+    headers = [c.value for c in loans[1]]
+    code = loans.cell(row=2, column=headers.index("mã chương trình*") + 1).value
+    assert Programme.objects.filter(code=code).exists()

@@ -1250,8 +1250,11 @@ def load_plan(data: bytes, unit: Unit, filename: str) -> Plan:
 # --- the template --------------------------------------------------------------------------
 
 
-def template(*, with_commune: bool) -> bytes:
-    """An .xlsx with the three sheets' headers and one example row each."""
+def template(*, with_commune: bool, examples: dict[str, str] | None = None) -> bytes:
+    """An .xlsx with the three sheets' headers and one example row each; ``examples`` (by
+    column key: ``programme``, ``commune``) puts real codes in the example, so that a list
+    filled in beside it reads as the user's own."""
+    examples = examples or {}
     from openpyxl import Workbook  # noqa: PLC0415
 
     workbook = Workbook()
@@ -1260,7 +1263,9 @@ def template(*, with_commune: bool) -> bytes:
         sheet.title = str(SHEET_LABELS[kind])
         columns = [c for c in COLUMNS[kind] if with_commune or c is not COMMUNE]
         sheet.append([str(c.label) + ("*" if c.required else "") for c in columns])
-        sheet.append([c.example if c is not COMMUNE else "00001" for c in columns])
+        sheet.append(
+            [examples.get(c.key, c.example if c is not COMMUNE else "00001") for c in columns]
+        )
         for position, column in enumerate(columns, start=1):
             letter = sheet.cell(row=1, column=position).column_letter
             sheet.column_dimensions[letter].width = max(12, len(str(column.label)) + 4)

@@ -24,7 +24,8 @@ from tiendo.core.jobs import start_job
 from tiendo.core.models import Job, JobStatus
 from tiendo.core.uploads import uploaded_file
 from tiendo.households import crypto, importing
-from tiendo.units.models import Level
+from tiendo.programmes.models import Programme
+from tiendo.units.models import Level, Unit
 
 IMPORT_KINDS = (importing.CHECK_JOB, importing.IMPORT_JOB)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,8 +77,26 @@ def _columns():
 @login_required
 def import_template(request, unit_id):
     unit = _import_unit(request, unit_id)
+    examples = {}
+    # a programme households enrol in by component (its loans, its gardens), else any
+    programme = (
+        Programme.objects.filter(components__isnull=False).order_by("code").first()
+        or Programme.objects.order_by("code").first()
+    )
+    if programme is not None:
+        examples["programme"] = programme.code
+    commune = (
+        unit
+        if unit.level == Level.COMMUNE
+        else Unit.objects.filter(path__startswith=unit.path, level=Level.COMMUNE)
+        .order_by("code")
+        .first()
+    )
+    if commune is not None:
+        examples["commune"] = commune.code
+    with_commune = unit.level != Level.COMMUNE
     response = HttpResponse(
-        importing.template(with_commune=unit.level != Level.COMMUNE), content_type=XLSX
+        importing.template(with_commune=with_commune, examples=examples), content_type=XLSX
     )
     response["Content-Disposition"] = 'attachment; filename="mau-danh-sach-ho.xlsx"'
     return response
