@@ -10,7 +10,7 @@ from django.core.management import call_command
 from tests.factories import D
 from tiendo.accounts.models import User
 from tiendo.data.models import ValidationRule
-from tiendo.data.services import Entry, save_values
+from tiendo.data.services import Entry, computed_write, save_values
 from tiendo.data.validation import (
     check_rules,
     format_value,
@@ -191,13 +191,17 @@ CONSISTENT_AGENCY = [
 
 
 def _enter(unit, rows):
+    """The figures of a commune whose figures agree. Those the household register computes
+    are written as the register writes them (its write path is tested in tests/households):
+    here they stand for a commune's register, not for a form."""
     indicators = {i.code: i for i in Indicator.objects.all()}
-    save_values(
-        [
-            Entry(indicators[code], unit, period, D(value), category[0] if category else "")
-            for code, period, value, *category in rows
-        ]
-    )
+    with computed_write():
+        save_values(
+            [
+                Entry(indicators[code], unit, period, D(value), category[0] if category else "")
+                for code, period, value, *category in rows
+            ]
+        )
 
 
 def _commune_without_figures(province: str) -> Unit:

@@ -49,6 +49,7 @@ def test_the_example_loads_on_the_official_tree(demo_db):
     assert set(Indicator.objects.filter(programme=programme).values_list("code", flat=True)) == {
         "BK_DR_AREA",
         "BK_DR_HOUSEHOLDS",
+        "BK_DR_REGISTERED",
         "BK_DR_OUTPUT",
         "BK_DR_YIELD",
         "BK_DR_SUPPORT",

@@ -102,9 +102,9 @@ def test_the_lock_is_checked_for_a_whole_batch_at_once(cycle, django_assert_num_
         Entry(cycle.households, tree.c2, "2024", Decimal(5)),  # another unit
     ]
     # the capital's categories, then the lock's approved submissions, their form lines and
-    # the stored figures, then the entry windows' letters: one query each, however many
-    # entries
-    with django_assert_num_queries(5):
+    # the stored figures, then the entry windows' letters, then the household register's
+    # bindings (figures computed from it are refused): one query each, however many entries
+    with django_assert_num_queries(6):
         outcomes = check_entries(entries)
     refused = [i for i, o in enumerate(outcomes) if isinstance(o, DataEntryError)]
     assert refused == [1] and "15/UBND-NN" in str(outcomes[1])

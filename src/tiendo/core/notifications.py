@@ -46,7 +46,7 @@ def safe_link(link: str) -> str:
 def unread_count(user) -> int:
     """How many notifications ``user`` has not read: one count query, once per request
     (kept on the request's user: the nav's badge and the home page ask both)."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or user.pk is None:  # a user not saved has no inbox
         return 0
     count = getattr(user, "_tiendo_unread_count", None)
     if count is None:
