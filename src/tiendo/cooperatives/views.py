@@ -191,18 +191,9 @@ def cooperative_create(request):
     if request.GET.get("don_vi"):
         initial["unit_code"] = scope.get_unit_or_403(user, request.GET["don_vi"], write=True).code
     form = CooperativeForm(request.POST or None, user=user, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                record = services.create_cooperative(user, form.register_data())
-            except services.RegisterError as err:
-                _save_refused(form, err)
-            else:
-                messages.success(request, _("Đã thêm %(name)s.") % {"name": record.name})
-                return redirect("cooperatives:detail", record.pk)
-        messages.error(request, _("Chưa lưu: hãy sửa các ô báo lỗi."))
-    context = {"form": form, "creating": True, "units": unit_choices(user)}
-    return render(request, "cooperatives/cooperative_form.html", context)
+    return _create_page(
+        request, form, services.create_cooperative, "cooperatives:detail", "cooperative_form"
+    )
 
 
 @login_required
@@ -210,12 +201,42 @@ def cooperative_edit(request, pk: int):
     user = request.user
     record = _readable_cooperative(user, pk, write=True)
     form = CooperativeForm(request.POST or None, user=user, instance=record)
+    return _edit_page(
+        request,
+        record,
+        form,
+        services.update_cooperative,
+        "cooperatives:detail",
+        "cooperative_form",
+    )
+
+
+def _create_page(request, form, create, detail: str, template: str):
+    """The create page of a register record: ``create(user, data)`` on a valid POST, then its
+    page; the form again with the refusal otherwise."""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                record = create(request.user, form.register_data())
+            except services.RegisterError as err:
+                _save_refused(form, err)
+            else:
+                messages.success(request, _("Đã thêm %(name)s.") % {"name": record.name})
+                return redirect(detail, record.pk)
+        messages.error(request, _("Chưa lưu: hãy sửa các ô báo lỗi."))
+    context = {"form": form, "creating": True, "units": unit_choices(request.user)}
+    return render(request, f"cooperatives/{template}.html", context)
+
+
+def _edit_page(request, record, form, update, detail: str, template: str):
+    """The edit page of a register record: ``update(user, pk, data, expected_version=)``
+    against the version the form was opened at (a form without one never overwrites)."""
     if request.method == "POST":
         if form.is_valid():
             version = form.cleaned_data["version"]
             try:
-                changes = services.update_cooperative(
-                    user,
+                changes = update(
+                    request.user,
                     record.pk,
                     form.register_data(),
                     expected_version=-1 if version is None else version,
@@ -227,10 +248,15 @@ def cooperative_edit(request, pk: int):
                     messages.success(request, _("Đã lưu %(name)s.") % {"name": record.name})
                 else:
                     messages.info(request, _("Không có gì thay đổi."))
-                return redirect("cooperatives:detail", record.pk)
+                return redirect(detail, record.pk)
         messages.error(request, _("Chưa lưu: hãy sửa các ô báo lỗi."))
-    context = {"form": form, "record": record, "creating": False, "units": unit_choices(user)}
-    return render(request, "cooperatives/cooperative_form.html", context)
+    context = {
+        "form": form,
+        "record": record,
+        "creating": False,
+        "units": unit_choices(request.user),
+    }
+    return render(request, f"cooperatives/{template}.html", context)
 
 
 @login_required
@@ -362,18 +388,9 @@ def product_create(request):
         cooperative = _readable_cooperative(user, request.GET["htx"], write=True)
         initial = {"cooperative": cooperative.pk, "unit_code": cooperative.unit.code}
     form = OcopForm(request.POST or None, user=user, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                record = services.create_product(user, form.register_data())
-            except services.RegisterError as err:
-                _save_refused(form, err)
-            else:
-                messages.success(request, _("Đã thêm %(name)s.") % {"name": record.name})
-                return redirect("cooperatives:product", record.pk)
-        messages.error(request, _("Chưa lưu: hãy sửa các ô báo lỗi."))
-    context = {"form": form, "creating": True, "units": unit_choices(user)}
-    return render(request, "cooperatives/product_form.html", context)
+    return _create_page(
+        request, form, services.create_product, "cooperatives:product", "product_form"
+    )
 
 
 @login_required
@@ -381,24 +398,6 @@ def product_edit(request, pk: int):
     user = request.user
     record = _readable_product(user, pk, write=True)
     form = OcopForm(request.POST or None, user=user, instance=record)
-    if request.method == "POST":
-        if form.is_valid():
-            version = form.cleaned_data["version"]
-            try:
-                changes = services.update_product(
-                    user,
-                    record.pk,
-                    form.register_data(),
-                    expected_version=-1 if version is None else version,
-                )
-            except services.RegisterError as err:
-                _save_refused(form, err)
-            else:
-                if changes:
-                    messages.success(request, _("Đã lưu %(name)s.") % {"name": record.name})
-                else:
-                    messages.info(request, _("Không có gì thay đổi."))
-                return redirect("cooperatives:product", record.pk)
-        messages.error(request, _("Chưa lưu: hãy sửa các ô báo lỗi."))
-    context = {"form": form, "record": record, "creating": False, "units": unit_choices(user)}
-    return render(request, "cooperatives/product_form.html", context)
+    return _edit_page(
+        request, record, form, services.update_product, "cooperatives:product", "product_form"
+    )
