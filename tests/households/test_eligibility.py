@@ -213,3 +213,27 @@ def test_the_demo_package_loads_with_its_rule(tree):
         "land_in_residence_commune",
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("home", "land", "disbursed", "inside"),
+    [
+        ("c2", "c3", date(2022, 3, 15), False),  # two communes before the 2025 merger
+        ("c2", "c3", date(2025, 9, 1), True),  # both merged into N2: one commune then
+        ("c2", "n2", date(2025, 9, 1), True),  # the land under the commune Xã Hai became
+        ("c2", "n2", date(2022, 3, 15), True),  # …recorded in the new tree for an old loan
+        ("c1", "n2", date(2025, 9, 1), False),  # Xã Một became N1, not N2
+        ("c1", "c3", date(2025, 9, 1), False),
+    ],
+)
+def test_the_land_rule_follows_the_communes_through_the_merger(
+    tree, loans, home, land, disbursed, inside
+):
+    """mini tree: Xã Một → N1; Xã Hai and Xã Ba → N2 (on 01/07/2025)."""
+    programme, component = loans
+    household = helpers.household(getattr(tree, home), "H1")
+    services.set_poverty(household, disbursed.year, "poor", expected_version=None)
+    helpers.plot(household, getattr(tree, land), programme, component)
+    loan = helpers.loan(household, programme, component, disbursed_on=disbursed)
+    kinds = [f.rule.kind for f in eligibility.evaluate(loan)]
+    assert ("land_in_residence_commune" not in kinds) == inside, kinds

@@ -62,6 +62,8 @@ from tiendo.households.models import (
     PovertyLevel,
 )
 from tiendo.programmes.metadata import upsert
+from tiendo.units.models import Level
+from tiendo.units.services import current_successors
 
 LAND = "land_in_residence_commune"
 POVERTY = "poverty_level_in"
@@ -232,7 +234,8 @@ def _check_land(household, record, rule) -> str | None:
         or [p for p in plots if p.programme_id == record.programme_id]
         or plots
     )
-    outside = [p for p in relevant if p.land_unit_id != household.unit_id]
+    day = record.disbursed_on if isinstance(record, Loan) else record.enrolled_on
+    outside = [p for p in relevant if not _same_commune(p.land_unit, household.unit, day)]
     if not outside:
         return None
     return "; ".join(
@@ -245,6 +248,27 @@ def _check_land(household, record, rule) -> str | None:
         }
         for p in outside
     )
+
+
+def _same_commune(land, home, day) -> bool:
+    """Whether a plot's commune is the residence commune on ``day`` (the record's date),
+    through the reorganisations: each is taken as the commune it is, or became, on that day
+    (a commune merged into another lies in it; a household of a commune that merged with its
+    neighbour lives, after the merger, in the commune that holds both). A plot recorded
+    under a commune of a later tree than the record's date is compared on the day that
+    commune began."""
+    if land.pk == home.pk:
+        return True
+    days = {day}
+    begun = max(land.valid_from or day, home.valid_from or day)
+    if begun > day:
+        days.add(begun)
+    return any(_communes_on(land, d) & _communes_on(home, d) for d in days)
+
+
+def _communes_on(unit, day) -> set[int]:
+    """The communes ``unit`` is or became on ``day`` (never its district or province)."""
+    return {u.pk for u in current_successors(unit, day) if u.level == Level.COMMUNE}
 
 
 def _check_poverty(household, record, rule) -> str | None:
