@@ -143,6 +143,14 @@ def test_one_households_own_data_as_json_and_excel_audited(client, tree, officer
     assert {"household", "members", "loans", "plots", "history"} <= set(data)
     response = client.get(url)
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    # the person reads it in Vietnamese: sheets and headers from the models' labels
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[:3] == ["Hộ", "Thành viên", "Phân loại hộ nghèo"]
+    assert "Trả nợ" in book.sheetnames and "Lịch sử thay đổi" in book.sheetnames
+    head = [c.value for c in book["Hộ"][1]]
+    assert "Họ và tên chủ hộ" in head and "Số căn cước chủ hộ" in head
+    assert not {"head_name", "head_id", "code"} & set(head)
+    assert [c.value for c in book["Phân loại hộ nghèo"][1]] == ["Năm", "Phân loại"]
     kinds = list(PersonalDataExport.objects.values_list("kind", "rows", "filters__format"))
     assert sorted(kinds) == [("household", 1, "json"), ("household", 1, "xlsx")]
 

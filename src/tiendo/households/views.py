@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -28,6 +29,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
@@ -57,6 +59,9 @@ from tiendo.households.models import (
     PersonalDataExport,
     Plot,
     PovertyLevel,
+    PovertyStatus,
+    RecordChange,
+    Repayment,
 )
 from tiendo.programmes.models import Programme
 
@@ -646,6 +651,53 @@ def household_data(household: Household, *, with_ids: bool) -> dict:
     }
 
 
+# The Excel file of one household's data reads in Vietnamese, as the person asking for it
+# does: sheet names and headers from the models' own labels (the JSON keeps the field keys,
+# for a program).
+SHEETS = {
+    "household": (_lazy("Hộ"), Household),
+    "members": (_lazy("Thành viên"), Member),
+    "poverty": (_lazy("Phân loại hộ nghèo"), PovertyStatus),
+    "enrolments": (_lazy("Tham gia chương trình"), Enrolment),
+    "loans": (_lazy("Khoản vay"), Loan),
+    "plots": (_lazy("Thửa đất, vườn"), Plot),
+    "history": (_lazy("Lịch sử thay đổi"), RecordChange),
+    "repayments": (_lazy("Trả nợ"), Repayment),
+}
+HEADERS = {
+    "unit": _lazy("Xã nơi cư trú"),
+    "head_id": _lazy("Số căn cước chủ hộ"),
+    "id_number": _lazy("Số căn cước"),
+    "programme": _lazy("Chương trình"),
+    "component": _lazy("Nội dung"),
+    "changed_at": _lazy("Thời điểm"),
+    "record": _lazy("Hồ sơ"),
+    "field": _lazy("Trường"),
+    "old": _lazy("Giá trị cũ"),
+    "new": _lazy("Giá trị mới"),
+    "changed_by": _lazy("Người sửa"),
+    "loan": _lazy("Khoản vay số"),
+}
+
+
+def _header(sheet: str, key: str) -> str:
+    if key in HEADERS:
+        return str(HEADERS[key])
+    try:
+        label = str(SHEETS[sheet][1]._meta.get_field(key).verbose_name)
+    except FieldDoesNotExist:
+        return key
+    return label[:1].upper() + label[1:]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("có") if value else _("không")
+    return str(value)
+
+
 class HouseholdExport(x.Exporter):
     formats = ("xlsx",)
 
@@ -661,33 +713,26 @@ class HouseholdExport(x.Exporter):
         ]
         for key, records in sheets:
             records = [{k: v for k, v in r.items() if k != "repayments"} for r in records]
-            fields = list(records[0]) if records else ["—"]
-            tables.append(
-                x.Table(
-                    name=key,
-                    widths=[18] * len(fields),
-                    header=[x.row(*(x.text(f, bold=True) for f in fields))],
-                    body=[
-                        x.row(*(x.text("" if r[f] is None else r[f]) for f in fields))
-                        for r in records
-                    ],
-                )
-            )
+            tables.append(self._table(key, records, 18))
         repayments = [
             {"loan": i, **r}
             for i, loan in enumerate(self.data["loans"], 1)
             for r in loan["repayments"]
         ]
-        fields = ["loan", "paid_on", "principal", "interest"]
         tables.append(
-            x.Table(
-                name="repayments",
-                widths=[12] * 4,
-                header=[x.row(*(x.text(f, bold=True) for f in fields))],
-                body=[x.row(*(x.text(str(r[f])) for f in fields)) for r in repayments],
-            )
+            self._table("repayments", repayments, 14, ["loan", "paid_on", "principal", "interest"])
         )
         return tables
+
+    @staticmethod
+    def _table(key, records, width, fields=None):
+        fields = fields or (list(records[0]) if records else [])
+        return x.Table(
+            name=str(SHEETS[key][0]),
+            widths=[width] * max(len(fields), 1),
+            header=[x.row(*(x.text(_header(key, f), bold=True) for f in fields or ["—"]))],
+            body=[x.row(*(x.text(_cell(r[f])) for f in fields)) for r in records],
+        )
 
 
 @login_required
