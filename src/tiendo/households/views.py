@@ -29,7 +29,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tiendo.accounts import scope
@@ -655,28 +655,28 @@ def household_data(household: Household, *, with_ids: bool) -> dict:
 # does: sheet names and headers from the models' own labels (the JSON keeps the field keys,
 # for a program).
 SHEETS = {
-    "household": (_lazy("Hộ"), Household),
-    "members": (_lazy("Thành viên"), Member),
-    "poverty": (_lazy("Phân loại hộ nghèo"), PovertyStatus),
-    "enrolments": (_lazy("Tham gia chương trình"), Enrolment),
-    "loans": (_lazy("Khoản vay"), Loan),
-    "plots": (_lazy("Thửa đất, vườn"), Plot),
-    "history": (_lazy("Lịch sử thay đổi"), RecordChange),
-    "repayments": (_lazy("Trả nợ"), Repayment),
+    "household": (gettext_lazy("Hộ"), Household),
+    "members": (gettext_lazy("Thành viên"), Member),
+    "poverty": (gettext_lazy("Phân loại hộ nghèo"), PovertyStatus),
+    "enrolments": (gettext_lazy("Tham gia chương trình"), Enrolment),
+    "loans": (gettext_lazy("Khoản vay"), Loan),
+    "plots": (gettext_lazy("Thửa đất, vườn"), Plot),
+    "history": (gettext_lazy("Lịch sử thay đổi"), RecordChange),
+    "repayments": (gettext_lazy("Trả nợ"), Repayment),
 }
 HEADERS = {
-    "unit": _lazy("Xã nơi cư trú"),
-    "head_id": _lazy("Số căn cước chủ hộ"),
-    "id_number": _lazy("Số căn cước"),
-    "programme": _lazy("Chương trình"),
-    "component": _lazy("Nội dung"),
-    "changed_at": _lazy("Thời điểm"),
-    "record": _lazy("Hồ sơ"),
-    "field": _lazy("Trường"),
-    "old": _lazy("Giá trị cũ"),
-    "new": _lazy("Giá trị mới"),
-    "changed_by": _lazy("Người sửa"),
-    "loan": _lazy("Khoản vay số"),
+    "unit": gettext_lazy("Xã nơi cư trú"),
+    "head_id": gettext_lazy("Số căn cước chủ hộ"),
+    "id_number": gettext_lazy("Số căn cước"),
+    "programme": gettext_lazy("Chương trình"),
+    "component": gettext_lazy("Nội dung"),
+    "changed_at": gettext_lazy("Thời điểm"),
+    "record": gettext_lazy("Hồ sơ"),
+    "field": gettext_lazy("Trường"),
+    "old": gettext_lazy("Giá trị cũ"),
+    "new": gettext_lazy("Giá trị mới"),
+    "changed_by": gettext_lazy("Người sửa"),
+    "loan": gettext_lazy("Khoản vay số"),
 }
 
 
