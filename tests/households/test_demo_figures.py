@@ -100,3 +100,12 @@ def test_every_id_number_is_a_well_formed_ha_giang_number(demo_db):
         number = h.head_id()
         assert number.startswith("002")
         assert identity.check(number, birth_year=h.head_birth_year, sex=h.head_sex)[1] == []
+
+
+def test_every_demo_record_has_its_registration_in_its_history(demo_db):
+    from tiendo.households.models import Enrolment, Loan, Plot, RecordChange
+
+    added = RecordChange.objects.filter(field="*", old="", source="demo")
+    assert added.filter(record="household").count() == Household.objects.count()
+    for record, model in (("enrolment", Enrolment), ("loan", Loan), ("plot", Plot)):
+        assert added.filter(record=record).count() == model.objects.count(), record

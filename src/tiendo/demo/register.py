@@ -50,6 +50,7 @@ from tiendo.households.models import (
     Plot,
     PovertyLevel,
     PovertyStatus,
+    RecordChange,
 )
 from tiendo.programmes.models import Component, Programme
 
@@ -304,6 +305,30 @@ class _Builder:
             (PovertyStatus, self.poverty),
         ):
             model.objects.bulk_create(rows, batch_size=1000)
+        # the history of every record starts with its registration, as the service's writes
+        # do (field "*", nothing before: a record added), by the demo
+        kinds = (
+            ("household", self.households, lambda h: h.row),
+            ("enrolment", self.enrolments, None),
+            ("loan", self.loans, None),
+            ("plot", self.plots, None),
+        )
+        changes = []
+        for record, items, row_of in kinds:
+            for item in items:
+                row = row_of(item) if row_of else item
+                changes.append(
+                    RecordChange(
+                        household_id=row.pk if record == "household" else row.household_id,
+                        record=record,
+                        record_id=row.pk,
+                        field="*",
+                        new=(row.code if record == "household" else str(row))[:300],
+                        version=1,
+                        source="demo",
+                    )
+                )
+        RecordChange.objects.bulk_create(changes, batch_size=2000)
         return {h.commune.pk for h in self.households}
 
 
