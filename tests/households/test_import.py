@@ -513,3 +513,27 @@ def test_the_templates_example_names_codes_of_this_database(world, client):
     headers = [c.value for c in loans[1]]
     code = loans.cell(row=2, column=headers.index("mã chương trình*") + 1).value
     assert Programme.objects.filter(code=code).exists()
+
+
+def test_checked_lists_nobody_imported_are_erased_after_some_days(world):
+    from datetime import timedelta
+
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    tree, _prog, officer = world
+    old = Job.objects.create(
+        kind=importing.CHECK_JOB, started_by=officer, unit=tree.c1, upload=b"secret rows"
+    )
+    Job.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=9))
+    recent = Job.objects.create(
+        kind=importing.CHECK_JOB, started_by=officer, unit=tree.c1, upload=b"today's rows"
+    )
+    out = io.StringIO()
+    call_command("households", "prune-imports", "--days", "7", stdout=out)
+    assert "1 danh sách" in out.getvalue()
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert bytes(old.upload) == b"" and bytes(recent.upload) == b"today's rows"
+    with pytest.raises(CommandError, match="từ 0"):
+        call_command("households", "prune-imports", "--days", "-1")

@@ -31,7 +31,22 @@ class Command(BaseCommand):
             ),
         )
 
+        prune = sub.add_parser(
+            "prune-imports",
+            help=(
+                "Xóa các danh sách hộ đã kiểm tra mà không ai bấm nhập, cũ hơn số ngày cho "
+                "trước (dữ liệu cá nhân không giữ lâu hơn cần thiết)."
+            ),
+        )
+        prune.add_argument("--days", type=int, default=7, help="Giữ các tệp mới hơn (ngày).")
+
     def handle(self, *args, action, unit=None, **options):
+        if action == "prune-imports":
+            erased = prune_imports(options["days"])
+            self.stdout.write(
+                _("Đã xóa %(n)s danh sách hộ đã kiểm tra mà chưa nhập.") % {"n": erased}
+            )
+            return
         if action == "rekey":
             households, members = rekey()
             self.stdout.write(
@@ -79,3 +94,24 @@ def rekey() -> tuple[int, int]:
                 done += len(batch)
             counts.append(done)
     return counts[0], counts[1]
+
+
+def prune_imports(days: int) -> int:
+    """Erase the checked household lists nobody imported (a dry run's file, then its checked
+    rows, are kept encrypted in its job until the import): those of jobs older than ``days``.
+    The jobs stay (who checked what, when, with how many errors); an import confirmed later
+    asks for the file again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tiendo.core.models import Job
+    from tiendo.households import importing
+
+    if days < 0:
+        raise CommandError(_("Số ngày phải từ 0 trở lên."))
+    cutoff = timezone.now() - timedelta(days=days)
+    old = Job.objects.filter(kind=importing.CHECK_JOB, created_at__lt=cutoff)
+    ids = [pk for pk, upload in old.values_list("pk", "upload") if upload]
+    Job.objects.filter(pk__in=ids).update(upload=b"")
+    return len(ids)
