@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from tiendo.accounts import scope
 from tiendo.core import exporters
+from tiendo.core.formatting import format_number
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_category, format_cell
 from tiendo.programmes.access import programmes_seen_by
@@ -381,8 +382,8 @@ class Table:
             "Bảng có %(cells)s ô, quá %(max)s ô: chia trang, %(per)s dòng một trang "
             "(trang %(page)s/%(pages)s). Tệp Excel và CSV có đủ mọi dòng."
         ) % {
-            "cells": f"{self.cell_count:,}".replace(",", "."),
-            "max": f"{MAX_CELLS:,}".replace(",", "."),
+            "cells": format_number(self.cell_count),
+            "max": format_number(MAX_CELLS),
             "per": ROWS_PER_PAGE,
             "page": self.page.number,
             "pages": self.page.paginator.num_pages,

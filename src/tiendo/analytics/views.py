@@ -481,6 +481,7 @@ def explorer_page(request):
             "table": table,
             "caption": explorer.caption(table) if table else "",
             "chosen": chosen,
+            "max_indicators": explorer.MAX_INDICATORS,
             "indicator_groups": list(indicator_groups.items()),
             "unit_groups": unit_choices(user, range_period, spec.today, spec.unit),
             "levels": Level.choices,
