@@ -311,7 +311,7 @@ def test_another_province_cannot_name_ha_giangs_units(client, world):
         text = response.content.decode()
         assert response.status_code == 200 and response.context["table"] is None
         assert f"không có đơn vị số {unit.pk} trong phạm vi bạn xem" in text
-        assert "Hà Giang" not in text and "Xã Một" not in text
+        assert not [s for s in ("Hà Giang", "Xã Một", "Huyện Vị Xuyên") if s in text]
     exported = client.get(URL, {"chi_tieu": "HH", "don_vi": tree.ha_giang.pk, "xuat": "csv"})
     assert exported["Content-Type"].startswith("text/html")
 
@@ -325,3 +325,26 @@ def test_readers_of_the_unit_see_the_table(client, world, persona):
     assert table is not None and table.lines[0].cells[0].value == (
         D(10) if persona == "officer" else D(15)
     )
+
+
+def test_one_aggregator_a_period_computes_every_unit_of_the_table(world, monkeypatch):
+    tree = world["tree"]
+    made = []
+
+    class Counted(explorer.Aggregator):
+        def for_units(self, units, **kw):
+            made.append((self.period.id, len(list(units))))
+            return super().for_units(units, **kw)
+
+    monkeypatch.setattr(explorer, "Aggregator", Counted)
+    spec = spec_of(
+        world["coordinator"],
+        chi_tieu=["HH", "STOCK", "AVG"],
+        don_vi=tree.ha_giang.pk,
+        cap=Level.COMMUNE,
+        ky_tu=2021,
+        ky_den=2023,
+    )
+    explorer.build_table(spec)
+    # three years and the range, each over the four communes and the province
+    assert made == [("2021", 5), ("2022", 5), ("2023", 5), ("2021-2023", 5)]

@@ -315,7 +315,7 @@ def parse_query(query, user, *, this_year: int | None = None) -> Spec:
         spec.notes.append(_("Các phân tổ chỉ hiện thành dòng khi chỉ tiêu không nằm ở cột."))
         spec.categories = False
     spec.page = query.get("trang")
-    if spec.unit is not None and spec.unit.pk is not None and not errors:
+    if not errors:
         _today_unit(spec, user)
     spec.periods = _periods(spec, errors) if not errors else []
     if not errors:
