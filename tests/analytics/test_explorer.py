@@ -348,3 +348,11 @@ def test_one_aggregator_a_period_computes_every_unit_of_the_table(world, monkeyp
     explorer.build_table(spec)
     # three years and the range, each over the four communes and the province
     assert made == [("2021", 5), ("2022", 5), ("2023", 5), ("2021-2023", 5)]
+
+
+def test_an_account_without_a_unit_is_asked_for_one(world):
+    from tiendo.accounts.models import User
+
+    nobody = User.objects.create_user(username="khong.don.vi", password="x", role=Role.LEADER)
+    spec = spec_of(nobody, chi_tieu="HH")
+    assert any("Chọn một đơn vị" in e for e in spec.errors)

@@ -298,6 +298,8 @@ def parse_query(query, user, *, this_year: int | None = None) -> Spec:
     spec = Spec(errors=errors)
     spec.indicators = _indicators(query, user, errors)
     spec.unit = _unit(query, user, errors)
+    if spec.unit is None and not query.get("don_vi", "").strip():
+        errors.append(_("Chọn một đơn vị (“don_vi”): tài khoản của bạn không gắn với đơn vị nào."))
     levels = [level.value for level in Level]
     spec.level = _integer(query, "cap", min(levels), max(levels), errors)
     first = _integer(query, "ky_tu", MIN_YEAR, MAX_YEAR, errors)
