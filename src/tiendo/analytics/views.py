@@ -16,8 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiendo.accounts import scope
+from tiendo.analytics import explorer
 from tiendo.analytics.home import home_sections
 from tiendo.core.errors import TiendoError
+from tiendo.core.exporters import Exporter
 from tiendo.core.formatting import format_date, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.pivot import format_category, format_cell, target_label
@@ -423,3 +425,71 @@ def programme_drill(request, code: str):
     drill = drill_context(request, programme, unit, today, day)
     context = {"programme": programme, "drill": drill}
     return render(request, "analytics/_drill.html", context)
+
+
+# -- the pivot explorer ------------------------------------------------------------------
+
+
+class ExplorerExport(Exporter):
+    """The explorer's whole table (every row, never a page of it) in Excel or CSV."""
+
+    filename = "phan-tich"
+
+    def __init__(self, table: explorer.Table):
+        self.table = table
+
+    def tables(self) -> list:
+        return [explorer.export_table(self.table)]
+
+
+def _query_with(request, **changes) -> str:
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()
+
+
+@login_required
+def explorer_page(request):
+    """Indicators × units × periods as a table the user lays out (:mod:`.explorer`); the
+    page's URL is the link to share, ``xuat=xlsx|csv`` downloads the whole table."""
+    user = request.user
+    asked = bool(request.GET)
+    spec = explorer.parse_query(request.GET, user)
+    table = None
+    if asked and not spec.errors:
+        fmt = request.GET.get("xuat")
+        if fmt in ExplorerExport.formats:
+            return ExplorerExport(explorer.build_table(spec, paged=False)).response(fmt)
+        table = explorer.build_table(spec)
+    try:
+        range_period = spec.range_period
+    except PeriodError:
+        range_period = Period.year(spec.last_year)
+    indicator_groups: dict = {}
+    for indicator in explorer.visible_indicators(user):
+        indicator_groups.setdefault(indicator.programme, []).append(indicator)
+    chosen = {i.code for i in spec.indicators} | set(request.GET.getlist("chi_tieu"))
+    return render(
+        request,
+        "analytics/explorer.html",
+        {
+            "spec": spec,
+            "asked": asked,
+            "table": table,
+            "caption": explorer.caption(table) if table else "",
+            "chosen": chosen,
+            "max_indicators": explorer.MAX_INDICATORS,
+            "indicator_groups": list(indicator_groups.items()),
+            "unit_groups": unit_choices(user, range_period, spec.today, spec.unit),
+            "levels": Level.choices,
+            "period_types": list(explorer.PERIOD_TYPES.items()),
+            "dimensions": list(explorer.DIMENSIONS.items()),
+            "share_url": request.build_absolute_uri(f"?{_query_with(request, xuat=None)}"),
+            "xlsx_query": _query_with(request, xuat="xlsx", trang=None),
+            "csv_query": _query_with(request, xuat="csv", trang=None),
+            "page_query": _query_with(request, xuat=None, trang=None),
+        },
+    )
