@@ -785,6 +785,16 @@ ROUTES: dict[str, Route] = {
         write=lambda w: ch.product_post(w, name="Sản phẩm đổi tên"),
     ),
     # --- end cooperatives ---
+    # --- explorer ---
+    # read only; another province's coordinator gets a message naming no unit of Hà Giang
+    "analytics:explorer": Route(
+        lambda w: (
+            reverse("analytics:explorer")
+            + f"?chi_tieu=HH&don_vi={w.tree.c1.pk}&ky_tu=2024&ky_den=2024"
+        ),
+        stranger="no leak",
+    ),
+    # --- end explorer ---
     # --- notifications ---
     "core:notifications": Route(lambda w: reverse("core:notifications"), stranger="no leak"),
     "core:notification_open": Route(
