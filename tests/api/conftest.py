@@ -16,7 +16,7 @@ def world(tree):
     w = factories.access_world(tree)
     save_value(Entry(w.indicator, tree.c3, "2024", factories.D(100)))
     save_value(Entry(w.indicator, tree.n1, "2025Q4", factories.D(7)))
-    save_value(Entry(w.indicator, tree.other_commune, "2024", factories.D(55)))
+    save_value(Entry(w.indicator, tree.other_commune, "2025Q4", factories.D(55)))
     return w
 
 

@@ -77,8 +77,9 @@ def test_a_bad_authorization_header_is_a_401_even_with_a_session(officer, header
     response = client.get(UNITS)
     assert response.status_code == 401
     assert response.json()["code"] == "token.invalid"
-    assert response.json()["message"] == "Mã truy cập không hợp lệ." or "Authorization" in (
-        response.json()["message"]
+    assert (
+        response.json()["message"] == "Mã truy cập không hợp lệ."
+        or "Authorization" in (response.json()["message"])
     )
 
 

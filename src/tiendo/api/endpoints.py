@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Query
 from ninja.security import SessionAuth
 from pydantic import Field, StringConstraints
 
@@ -235,7 +235,7 @@ def programme_indicators(request, code: Code):
 )
 def data_values(
     request,
-    indicator: Annotated[list[Code], Field(max_length=MAX_INDICATORS)] | None = None,
+    indicator: Annotated[list[Code] | None, Query(None, max_length=MAX_INDICATORS)] = None,
     unit: Code | None = None,
     subtree: bool = False,
     period_from: PeriodId | None = None,
