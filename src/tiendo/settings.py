@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "tiendo.documents",
     "tiendo.analytics",
     "tiendo.demo",
+    "tiendo.api",
+    # django-ninja: its docs page from its own static files (Swagger UI), not from a CDN
+    "ninja",
     "axes",
     # the queue of background tasks (django.tasks), kept in the database
     "django_tasks_db",

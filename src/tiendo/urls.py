@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from tiendo.analytics import views as analytics_views
+from tiendo.api.endpoints import api
 from tiendo.core import views as core_views
 
 urlpatterns = [
@@ -22,5 +23,7 @@ urlpatterns = [
     path("van-ban-bao-cao/", include("tiendo.documents.urls")),
     path("tai-khoan/", include("tiendo.accounts.urls")),
     path("thong-bao/", include("tiendo.core.urls")),
+    path("api/v1/", api.urls),
+    path("api/", include("tiendo.api.urls")),
     path("quan-tri-he-thong/", admin.site.urls),
 ]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from tiendo.core.formatting import format_percent
+from tiendo.core.formatting import format_date, format_number, format_percent
 from tiendo.data.aggregation import Aggregator, Cell
 from tiendo.data.qualifiers import qualified, word
 from tiendo.programmes.models import (
@@ -20,6 +20,7 @@ from tiendo.programmes.models import (
 )
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.models import Unit
+from tiendo.units.services import current_successors
 
 
 @dataclass
@@ -257,3 +258,49 @@ def pivot(
     if not with_empty:
         rows = [r for r in rows if r.cell.has_data or r.cell.error]
     return rows, aggregator
+
+
+def unit_in_view(unit: Unit, day) -> tuple[Unit, list[str]]:
+    """The unit a pivot shows for ``unit`` in the tree of ``day`` (``None``: history-true,
+    the unit itself): the one unit it had become by then, and a note saying so. A unit
+    that became several is refused with a ``ValueError`` naming them."""
+    notes: list[str] = []
+    if day is not None and not unit.is_valid_on(day):
+        successors = current_successors(unit, day)
+        if len(successors) != 1:
+            names = ", ".join(s.name for s in successors) or "không có"
+            raise ValueError(
+                f"{unit.name} nay thuộc nhiều đơn vị ({names}); hãy chọn một đơn vị hiện nay."
+            )
+        notes.append(f"{unit.name} nay thuộc {successors[0].name}.")
+        unit = successors[0]
+    return unit, notes
+
+
+def pivot_document(
+    unit: Unit, period: Period, *, programme: Programme | None = None, day=None, notes=()
+) -> dict:
+    """What `tiendo pivot --format json` prints and ``GET /api/v1/pivot`` answers: the rows
+    of ``unit`` (already :func:`unit_in_view`) for ``period``, with the notes on the tree
+    shown and on the older units' values left out."""
+    rows, aggregator = pivot(unit, period, programme=programme, on=day)
+    return {
+        "unit": {"code": unit.code, "name": unit.name},
+        "period": {"id": period.id, "label": period.label},
+        "today": day is not None,
+        "notes": pivot_notes(unit, aggregator, day, notes),
+        "rows": [r.as_dict() for r in rows],
+    }
+
+
+def pivot_notes(unit: Unit, aggregator: Aggregator, day, notes=()) -> list[str]:
+    """The notes of a pivot: the tree it is shown in, then ``notes``, then the older units
+    whose values could not be counted."""
+    lines = list(notes)
+    if day is not None:
+        lines.insert(0, f"Theo cây đơn vị ngày {format_date(day)}.")
+    for old, reason, count in aggregator.left_out([unit]):
+        lines.append(
+            f"Không tính {old.name} ({old.code}), {format_number(count)} số liệu: {reason}."
+        )
+    return lines

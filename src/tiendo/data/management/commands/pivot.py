@@ -5,12 +5,20 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from tiendo.core.errors import TiendoError
-from tiendo.core.formatting import format_date, format_number, format_percent
-from tiendo.data.pivot import CSV_COLUMNS, category_column_names, csv_line, pivot
+from tiendo.core.formatting import format_percent
+from tiendo.data.pivot import (
+    CSV_COLUMNS,
+    category_column_names,
+    csv_line,
+    pivot,
+    pivot_document,
+    pivot_notes,
+    unit_in_view,
+)
 from tiendo.programmes.models import Programme
 from tiendo.programmes.periods import Period, PeriodError
 from tiendo.units.chains import parse_view_day
-from tiendo.units.services import UnitNotFound, current_successors, resolve_unit
+from tiendo.units.services import UnitNotFound, resolve_unit
 
 
 class Command(BaseCommand):
@@ -40,17 +48,15 @@ class Command(BaseCommand):
         day = self._day(on, today)
         unit_obj, notes = self._unit(unit, period_obj, day)
         programme_obj = self._programme(programme)
-        rows, aggregator = pivot(unit_obj, period_obj, programme=programme_obj, on=day)
-        if day is not None:
-            notes.insert(0, f"Theo cây đơn vị ngày {format_date(day)}.")
-        for old, reason, count in aggregator.left_out([unit_obj]):
-            notes.append(
-                f"Không tính {old.name} ({old.code}), {format_number(count)} số liệu: {reason}."
-            )
-        today = day is not None
         if format == "json":
-            self._json(unit_obj, period_obj, today, notes, rows)
-        elif format == "csv":
+            document = pivot_document(
+                unit_obj, period_obj, programme=programme_obj, day=day, notes=notes
+            )
+            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+            return
+        rows, aggregator = pivot(unit_obj, period_obj, programme=programme_obj, on=day)
+        notes = pivot_notes(unit_obj, aggregator, day, notes)
+        if format == "csv":
             self._csv(rows, notes)
         else:
             self._table(unit_obj, period_obj, notes, rows)
@@ -77,20 +83,9 @@ class Command(BaseCommand):
         """The unit asked for (in the tree of a day: the unit it had become by then), and
         notes."""
         try:
-            unit = resolve_unit(code, on=period.end if day is None else day)
-        except UnitNotFound as exc:
+            return unit_in_view(resolve_unit(code, on=period.end if day is None else day), day)
+        except (UnitNotFound, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        notes = []
-        if day is not None and not unit.is_valid_on(day):
-            successors = current_successors(unit, day)
-            if len(successors) != 1:
-                names = ", ".join(s.name for s in successors) or "không có"
-                raise CommandError(
-                    f"{unit.name} nay thuộc nhiều đơn vị ({names}); hãy chọn một đơn vị hiện nay."
-                )
-            notes.append(f"{unit.name} nay thuộc {successors[0].name}.")
-            unit = successors[0]
-        return unit, notes
 
     @staticmethod
     def _programme(code: str | None) -> Programme | None:
@@ -100,16 +95,6 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"Không có chương trình mã “{code}”.")
         return found
-
-    def _json(self, unit, period, today, notes, rows) -> None:
-        document = {
-            "unit": {"code": unit.code, "name": unit.name},
-            "period": {"id": period.id, "label": period.label},
-            "today": today,
-            "notes": notes,
-            "rows": [r.as_dict() for r in rows],
-        }
-        self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
 
     def _csv(self, rows, notes) -> None:
         """One line an indicator, then one line a category of a disaggregated one shown
