@@ -383,6 +383,14 @@ def _job(w, name) -> str:
     return reverse(name, args=[job.pk])
 
 
+def _officer_token(w) -> int:
+    from tiendo.api.models import Token
+    from tiendo.api.tokens import issue
+
+    found = Token.objects.filter(user=w.people["officer"]).first()
+    return (found or issue(w.people["officer"], "Máy của xã").token).pk
+
+
 # --- end households ---
 
 
@@ -785,6 +793,60 @@ ROUTES: dict[str, Route] = {
         write=lambda w: ch.product_post(w, name="Sản phẩm đổi tên"),
     ),
     # --- end cooperatives ---
+    # --- api ---
+    # the token page: each user's own tokens (tests/api checks one never sees or revokes
+    # another's); its writes make rows of the user's own, which this walk cannot tell apart
+    "api:tokens": Route(
+        lambda w: reverse("api:tokens"),
+        stranger="no leak",
+        write=lambda w: {"name": "Kết nối thử", "lifetime": "30", "read_only": "on"},
+        leader_post=(200, 302),
+        stranger_post="own unit",
+        allowed_writes=False,
+    ),
+    "api:token_revoke": Route(
+        lambda w: reverse("api:token_revoke", args=[_officer_token(w)]),
+        allowed_get=405,
+        leader_get=405,
+        stranger="no leak",
+        write=lambda w: {},
+        leader_post=(302, 404),
+        stranger_post="own unit",
+        allowed_writes=False,
+    ),
+    # the REST API answers a request without a session or token with a 401 in JSON, not a
+    # redirect to the login page (tests/api/test_endpoints.py asserts it); its lists hold
+    # only the caller's units, one unit or pivot of another province is a 403
+    "api_v1:units": Route(lambda w: reverse("api_v1:units"), public=True, stranger="no leak"),
+    "api_v1:unit": Route(lambda w: reverse("api_v1:unit", args=["00001"]), public=True),
+    "api_v1:programmes": Route(
+        lambda w: reverse("api_v1:programmes"), public=True, stranger="no leak"
+    ),
+    "api_v1:programme_indicators": Route(
+        lambda w: reverse("api_v1:programme_indicators", args=["P1"]),
+        public=True,
+        stranger="no leak",
+    ),
+    "api_v1:data_values": Route(
+        lambda w: reverse("api_v1:data_values"), public=True, stranger="no leak"
+    ),
+    "api_v1:pivot": Route(
+        lambda w: reverse("api_v1:pivot") + "?unit=00001&period=2024", public=True
+    ),
+    "api_v1:openapi-json": Route(
+        lambda w: reverse("api_v1:openapi-json"), public=True, stranger="no leak"
+    ),
+    "api_v1:openapi-view": Route(
+        lambda w: reverse("api_v1:openapi-view"), public=True, stranger="no leak"
+    ),
+    "api_v1:api-root": Route(
+        lambda w: reverse("api_v1:api-root"),
+        public=True,
+        allowed_get=404,
+        leader_get=404,
+        stranger="no leak",
+    ),
+    # --- end api ---
     # --- explorer ---
     # read only; another province's coordinator gets a message naming no unit of Hà Giang
     "analytics:explorer": Route(
