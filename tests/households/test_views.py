@@ -326,3 +326,23 @@ def test_removing_a_record_with_a_stale_version_says_so(client, tree, officer, r
     assert household.enrolments.exists()
     client.post(url, {"version": enrolment.version})
     assert not household.enrolments.exists()
+
+
+def test_households_are_added_in_a_commune_and_listed_above_it(client, tree, officer, coordinator):
+    """A household lives in a commune: the list of a commune offers adding and importing;
+    a province's list (its communes' households) offers the import, whose rows name their
+    commune; an agency's list, neither (no commune is below it)."""
+    from django.urls import reverse
+
+    def buttons(user, unit):
+        client.force_login(user)
+        page = client.get(reverse("households:list", args=[unit.pk])).content.decode()
+        return (
+            reverse("households:create", args=[unit.pk]) in page,
+            reverse("households:import", args=[unit.pk]) in page,
+        )
+
+    assert buttons(officer, tree.c1) == (True, True)
+    assert buttons(coordinator, tree.ha_giang) == (False, True)
+    agency_officer = factories.user("snn.hagiang", tree.agency, Role.AGENCY_OFFICER)
+    assert buttons(agency_officer, tree.agency) == (False, False)

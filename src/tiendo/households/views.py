@@ -64,6 +64,7 @@ from tiendo.households.models import (
     Repayment,
 )
 from tiendo.programmes.models import Programme
+from tiendo.units.models import Level
 
 PER_PAGE = 50
 MAX_EXPORT_ROWS = 20000
@@ -145,6 +146,10 @@ def household_list(request, unit_id: int):
         "page": page,
         "query": query.urlencode(),
         "may_edit": scope.may_edit_records(user, unit),
+        # a household lives in a commune: added there; a list of the units above names its
+        # communes row by row (an agency has none)
+        "may_add": scope.may_edit_records(user, unit) and unit.level == Level.COMMUNE,
+        "may_import": scope.may_edit_records(user, unit) and not unit.is_agency,
         "may_audit": scope.may_audit_exports(user, unit),
         "levels": dict(PovertyLevel.choices),
     }
